@@ -1,0 +1,53 @@
+# OnCall Platform — `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up down status demo
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create the virtualenv and install pinned dependencies
+
+proto: $(STAMP) ## regenerate gRPC stubs into shared/gen/
+	PYTHON=$(PY) scripts/gen_proto.sh
+
+check-proto: $(STAMP) ## fail when committed stubs differ from proto/
+	PYTHON=$(PY) $(PY) -m pytest -q tests/unit/test_generated_stubs.py
+
+fmt: $(STAMP) ## format the code
+	$(VENV)/bin/ruff format shared services scripts tests && $(VENV)/bin/ruff check --fix shared services scripts tests
+
+lint: $(STAMP) ## ruff check and format check
+	$(VENV)/bin/ruff check shared services scripts tests && $(VENV)/bin/ruff format --check shared services scripts tests
+
+test: $(STAMP) ## unit, integration and end-to-end tests (embedded PostgreSQL, Redis, Traefik)
+	$(PY) scripts/run_tests.py
+
+test-unit: $(STAMP) ## unit tests only
+	$(PY) scripts/run_tests.py tests/unit
+
+test-integration: $(STAMP) ## integration tests only
+	$(PY) scripts/run_tests.py tests/integration
+
+test-e2e: $(STAMP) ## end-to-end tests through Traefik
+	$(PY) scripts/run_tests.py tests/e2e
+
+up: $(STAMP) ## start the native stack (PostgreSQL, Redis, Traefik, services) under ./var
+	$(PY) scripts/stack.py up
+
+down: ## stop everything `make up` started
+	@if [ -x $(PY) ]; then $(PY) scripts/stack.py down; else echo "nothing to stop"; fi
+
+status: $(STAMP) ## show each process of the native stack and its health
+	$(PY) scripts/stack.py status

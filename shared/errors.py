@@ -1,0 +1,49 @@
+"""Domain errors carrying both their HTTP status and gRPC code; one handler maps each side."""
+
+import grpc
+
+
+class DomainError(Exception):
+    http_status = 400
+    grpc_code = grpc.StatusCode.INVALID_ARGUMENT
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    http_status = 422
+    grpc_code = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class NotFound(DomainError):
+    http_status = 404
+    grpc_code = grpc.StatusCode.NOT_FOUND
+
+
+class Conflict(DomainError):
+    http_status = 409
+    grpc_code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class AlreadyExists(DomainError):
+    http_status = 409
+    grpc_code = grpc.StatusCode.ALREADY_EXISTS
+
+
+class Unavailable(DomainError):
+    http_status = 503
+    grpc_code = grpc.StatusCode.UNAVAILABLE
+
+
+_BY_GRPC_CODE = {cls.grpc_code: cls for cls in (InvalidInput, NotFound, Conflict, AlreadyExists, Unavailable)}
+
+
+def from_grpc(error: grpc.aio.AioRpcError) -> DomainError:
+    """Turn a gRPC failure from another service back into the matching domain error."""
+    cls = _BY_GRPC_CODE.get(error.code(), Unavailable)
+    if error.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE):
+        return Unavailable(f"upstream unavailable: {error.details() or error.code().name}")
+    return cls(error.details() or error.code().name)

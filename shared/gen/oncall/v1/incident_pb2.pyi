@@ -1,0 +1,159 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Alert(_message.Message):
+    __slots__ = ("service", "severity", "summary", "source", "labels", "annotations", "fingerprint", "timestamp")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class AnnotationsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
+    FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    service: str
+    severity: str
+    summary: str
+    source: str
+    labels: _containers.ScalarMap[str, str]
+    annotations: _containers.ScalarMap[str, str]
+    fingerprint: str
+    timestamp: str
+    def __init__(self, service: _Optional[str] = ..., severity: _Optional[str] = ..., summary: _Optional[str] = ..., source: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., fingerprint: _Optional[str] = ..., timestamp: _Optional[str] = ...) -> None: ...
+
+class IngestAlertRequest(_message.Message):
+    __slots__ = ("alert",)
+    ALERT_FIELD_NUMBER: _ClassVar[int]
+    alert: Alert
+    def __init__(self, alert: _Optional[_Union[Alert, _Mapping]] = ...) -> None: ...
+
+class IngestAlertResponse(_message.Message):
+    __slots__ = ("alert_id", "incident_id", "result")
+    ALERT_ID_FIELD_NUMBER: _ClassVar[int]
+    INCIDENT_ID_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    alert_id: str
+    incident_id: str
+    result: str
+    def __init__(self, alert_id: _Optional[str] = ..., incident_id: _Optional[str] = ..., result: _Optional[str] = ...) -> None: ...
+
+class IngestAlertsRequest(_message.Message):
+    __slots__ = ("alerts",)
+    ALERTS_FIELD_NUMBER: _ClassVar[int]
+    alerts: _containers.RepeatedCompositeFieldContainer[Alert]
+    def __init__(self, alerts: _Optional[_Iterable[_Union[Alert, _Mapping]]] = ...) -> None: ...
+
+class IngestAlertsResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[IngestAlertResponse]
+    def __init__(self, results: _Optional[_Iterable[_Union[IngestAlertResponse, _Mapping]]] = ...) -> None: ...
+
+class Incident(_message.Message):
+    __slots__ = ("id", "title", "service", "severity", "status", "assigned_to", "alert_count", "created_at", "acknowledged_at", "resolved_at", "mtta_seconds", "mttr_seconds")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNED_TO_FIELD_NUMBER: _ClassVar[int]
+    ALERT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_AT_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_AT_FIELD_NUMBER: _ClassVar[int]
+    MTTA_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MTTR_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    title: str
+    service: str
+    severity: str
+    status: str
+    assigned_to: str
+    alert_count: int
+    created_at: str
+    acknowledged_at: str
+    resolved_at: str
+    mtta_seconds: float
+    mttr_seconds: float
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., service: _Optional[str] = ..., severity: _Optional[str] = ..., status: _Optional[str] = ..., assigned_to: _Optional[str] = ..., alert_count: _Optional[int] = ..., created_at: _Optional[str] = ..., acknowledged_at: _Optional[str] = ..., resolved_at: _Optional[str] = ..., mtta_seconds: _Optional[float] = ..., mttr_seconds: _Optional[float] = ...) -> None: ...
+
+class GetIncidentRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetIncidentResponse(_message.Message):
+    __slots__ = ("incident",)
+    INCIDENT_FIELD_NUMBER: _ClassVar[int]
+    incident: Incident
+    def __init__(self, incident: _Optional[_Union[Incident, _Mapping]] = ...) -> None: ...
+
+class ListIncidentsRequest(_message.Message):
+    __slots__ = ("status", "severity", "service", "since", "limit", "offset")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    severity: str
+    service: str
+    since: str
+    limit: int
+    offset: int
+    def __init__(self, status: _Optional[str] = ..., severity: _Optional[str] = ..., service: _Optional[str] = ..., since: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+
+class ListIncidentsResponse(_message.Message):
+    __slots__ = ("incidents",)
+    INCIDENTS_FIELD_NUMBER: _ClassVar[int]
+    incidents: _containers.RepeatedCompositeFieldContainer[Incident]
+    def __init__(self, incidents: _Optional[_Iterable[_Union[Incident, _Mapping]]] = ...) -> None: ...
+
+class AcknowledgeIncidentRequest(_message.Message):
+    __slots__ = ("id", "actor")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    actor: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class AcknowledgeIncidentResponse(_message.Message):
+    __slots__ = ("incident",)
+    INCIDENT_FIELD_NUMBER: _ClassVar[int]
+    incident: Incident
+    def __init__(self, incident: _Optional[_Union[Incident, _Mapping]] = ...) -> None: ...
+
+class ResolveIncidentRequest(_message.Message):
+    __slots__ = ("id", "actor")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    actor: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class ResolveIncidentResponse(_message.Message):
+    __slots__ = ("incident",)
+    INCIDENT_FIELD_NUMBER: _ClassVar[int]
+    incident: Incident
+    def __init__(self, incident: _Optional[_Union[Incident, _Mapping]] = ...) -> None: ...

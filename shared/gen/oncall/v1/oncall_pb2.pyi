@@ -1,0 +1,38 @@
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class GetCurrentOnCallRequest(_message.Message):
+    __slots__ = ("team", "service", "at")
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    team: str
+    service: str
+    at: str
+    def __init__(self, team: _Optional[str] = ..., service: _Optional[str] = ..., at: _Optional[str] = ...) -> None: ...
+
+class OnCallUser(_message.Message):
+    __slots__ = ("id", "name", "email")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    email: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+
+class GetCurrentOnCallResponse(_message.Message):
+    __slots__ = ("team", "user", "shift_start", "shift_end")
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    SHIFT_START_FIELD_NUMBER: _ClassVar[int]
+    SHIFT_END_FIELD_NUMBER: _ClassVar[int]
+    team: str
+    user: OnCallUser
+    shift_start: str
+    shift_end: str
+    def __init__(self, team: _Optional[str] = ..., user: _Optional[_Union[OnCallUser, _Mapping]] = ..., shift_start: _Optional[str] = ..., shift_end: _Optional[str] = ...) -> None: ...

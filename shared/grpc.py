@@ -1,0 +1,78 @@
+"""gRPC server factory (error mapping, trace ids, health service, OTel) and client channels."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
+
+from shared.errors import DomainError
+from shared.logging import TRACE_HEADER, new_trace_id, trace_id_var
+
+log = logging.getLogger(__name__)
+
+_CHANNEL_OPTIONS = [
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+    ("grpc.enable_retries", 1),
+]
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Adopt the caller's trace id; map DomainError to its status code; log anything else once."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        metadata = dict(details.invocation_metadata or ())
+        inner = handler.unary_unary
+
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            new_trace_id(metadata.get(TRACE_HEADER))
+            try:
+                return await inner(request, context)
+            except DomainError as error:
+                await context.abort(error.grpc_code, error.message)
+            except grpc.aio.AbortError:
+                raise
+            except Exception:
+                log.exception("unhandled error in %s", details.method)
+                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+        return grpc.unary_unary_rpc_method_handler(
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def create_server() -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
+    """A grpc.aio server with our interceptors and the standard health service registered."""
+    server = grpc.aio.server(interceptors=[aio_server_interceptor(), ErrorInterceptor()])
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    return server, health_servicer
+
+
+async def mark_serving(health_servicer: health.aio.HealthServicer, service_names: list[str]) -> None:
+    for name in ["", *service_names]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+
+def create_channel(target: str) -> grpc.aio.Channel:
+    """One long-lived channel per target; share it for every call."""
+    return grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS, interceptors=aio_client_interceptors())
+
+
+def call_metadata() -> tuple[tuple[str, str], ...]:
+    """Metadata forwarding the current trace id to the callee."""
+    trace_id = trace_id_var.get()
+    return ((TRACE_HEADER, trace_id),) if trace_id else ()

@@ -1,0 +1,118 @@
+"""What every FastAPI app here shares: error mapping, body limit, trace ids and health routes."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import DomainError
+from shared.logging import TRACE_HEADER, new_trace_id
+
+log = logging.getLogger(__name__)
+
+HealthCheck = Callable[[], Awaitable[object]]
+MAX_BODY_BYTES = 256 * 1024
+
+
+class BodyLimitAndTraceMiddleware:
+    """Pure ASGI: reject bodies over the limit with 413 and give every request a trace id."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        trace_id = new_trace_id(headers.get(TRACE_HEADER.encode(), b"").decode("latin-1"))
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            await _too_large(self.max_body_bytes)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                raise _BodyTooLarge
+            return message
+
+        async def send_with_trace(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-trace-id", trace_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_trace)
+        except _BodyTooLarge:
+            await _too_large(self.max_body_bytes)(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"detail": f"request body exceeds {limit // 1024} KiB"}, status_code=413)
+
+
+def _describe(errors: list[dict]) -> str:
+    parts = []
+    for error in errors:
+        loc = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{loc}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    """Error handlers and middleware shared by every service's app."""
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+        body = {"detail": error.message} | ({"field": error.field} if error.field else {})
+        return JSONResponse(body, status_code=error.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in error.errors()]
+        return JSONResponse({"detail": _describe(errors), "errors": errors}, status_code=422)
+
+    app.add_middleware(BodyLimitAndTraceMiddleware, max_body_bytes=max_body_bytes)
+
+
+async def _run_check(check: HealthCheck, timeout: float) -> str:
+    try:
+        await asyncio.wait_for(check(), timeout)
+    except Exception as error:  # any failure means "down"; say which and why
+        return f"down: {type(error).__name__}: {error}"[:300]
+    return "ok"
+
+
+def health_router(checks: dict[str, HealthCheck], *, timeout: float = 2.0) -> APIRouter:
+    """`/health` (each dependency, 503 naming those down), `/health/live`, `/health/ready`."""
+    router = APIRouter(tags=["health"])
+
+    async def report() -> JSONResponse:
+        names = list(checks)
+        results = await asyncio.gather(*(_run_check(checks[n], timeout) for n in names))
+        status = dict(zip(names, results, strict=True))
+        down = [n for n, s in status.items() if s != "ok"]
+        body = {"status": "down" if down else "ok", "checks": status} | ({"down": down} if down else {})
+        return JSONResponse(body, status_code=503 if down else 200)
+
+    router.add_api_route("/health", report, methods=["GET"])
+    router.add_api_route("/health/ready", report, methods=["GET"])
+
+    @router.get("/health/live")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return router

@@ -1,0 +1,183 @@
+"""Tables of the platform. One metadata so Alembic migrates the whole schema in one history."""
+
+import uuid
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SEVERITIES = ("critical", "high", "warning", "info")
+INCIDENT_STATUSES = ("open", "acknowledged", "resolved")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSONB, uuid.UUID: UUID(as_uuid=True)}
+
+
+def _uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(primary_key=True, default=uuid.uuid4)
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+# --- on-call -----------------------------------------------------------------------------------
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = _created_at()
+    rotations: Mapped[list["Rotation"]] = relationship(back_populates="team", cascade="all, delete-orphan")
+
+
+class ServiceOwnership(Base):
+    """Which team owns a monitored service (by the name alerts carry)."""
+
+    __tablename__ = "service_ownerships"
+    service: Mapped[str] = mapped_column(String(200), primary_key=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Rotation(Base):
+    """A weekly rotation: members take turns, handing off at a weekday and local time."""
+
+    __tablename__ = "rotations"
+    __table_args__ = (CheckConstraint("handoff_weekday BETWEEN 0 AND 6", name="ck_rotations_weekday"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    handoff_weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    handoff_time: Mapped[time] = mapped_column(Time)
+    start_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = _created_at()
+    team: Mapped[Team] = relationship(back_populates="rotations")
+    members: Mapped[list["RotationMember"]] = relationship(
+        order_by="RotationMember.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class RotationMember(Base):
+    __tablename__ = "rotation_members"
+    rotation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("rotations.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+# --- incidents ---------------------------------------------------------------------------------
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        CheckConstraint(f"status IN {INCIDENT_STATUSES}", name="ck_incidents_status"),
+        CheckConstraint(f"severity IN {SEVERITIES}", name="ck_incidents_severity"),
+        # Correlation looks up the newest open incident per (service, severity).
+        Index(
+            "ix_incidents_open_key",
+            "service",
+            "severity",
+            "created_at",
+            postgresql_where=text("status <> 'resolved'"),
+        ),
+        Index("ix_incidents_created", "created_at", "id"),
+        Index("ix_incidents_assignment_pending", "id", postgresql_where=text("assignment_pending")),
+    )
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    title: Mapped[str] = mapped_column(Text)
+    service: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    assigned_to: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    assignee_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    assignee_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    assignment_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    alert_count: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    mtta_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    mttr_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_fingerprint", "fingerprint"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(256))
+    service: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    annotations: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duplicate_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TimelineEntry(Base):
+    __tablename__ = "timeline_entries"
+    __table_args__ = (Index("ix_timeline_incident", "incident_id", "id"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class OutboxEvent(Base):
+    """Events written in the same transaction as the change; a relay moves them to Redis."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (
+        UniqueConstraint("event_id", name="uq_outbox_event_id"),
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4)
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = _created_at()
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,0 +1,20 @@
+"""UTC clock and RFC 3339 formatting."""
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """`2026-11-24T15:00:00.123456Z`, or None."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_rfc3339(value: str) -> datetime:
+    """Parse an RFC 3339 instant; naive values are taken as UTC."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,85 @@
+"""Session fixtures: real PostgreSQL and Redis (embedded under ./var/test unless DATABASE_URL/REDIS_URL)."""
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_VAR = ROOT / "var" / "test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """URL of a PostgreSQL server (no database chosen yet) for the whole session."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    from shared import embedded
+
+    data_dir = TEST_VAR / f"pg-{os.getpid()}"
+    url = embedded.start_postgres(data_dir, free_port(), database="oncall")
+    try:
+        yield url
+    finally:
+        embedded.stop_postgres(data_dir)
+        _remove(data_dir)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    external = os.environ.get("REDIS_URL")
+    if external:
+        yield external
+        return
+    from shared import embedded
+
+    data_dir = TEST_VAR / f"redis-{os.getpid()}"
+    url = embedded.start_redis(data_dir, free_port())
+    try:
+        yield url
+    finally:
+        embedded.stop_redis(data_dir)
+        _remove(data_dir)
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server_url):
+    """A fresh, migrated database for this test session, dropped at the end."""
+    import asyncio
+
+    import asyncpg
+
+    from shared import migrate
+
+    base = postgres_server_url.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"oncall_test_{uuid.uuid4().hex[:10]}"
+    admin = base.rsplit("/", 1)[0] + "/postgres"
+
+    async def run(sql: str) -> None:
+        connection = await asyncpg.connect(admin)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    url = postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
+    migrate.upgrade(url)
+    yield url
+    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
