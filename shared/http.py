@@ -78,7 +78,8 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
         body = {"detail": error.message} | ({"field": error.field} if error.field else {})
-        return JSONResponse(body, status_code=error.http_status)
+        headers = {"Retry-After": "5"} if error.http_status == 503 else None
+        return JSONResponse(body, status_code=error.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -96,20 +97,28 @@ async def _run_check(check: HealthCheck, timeout: float) -> str:
     return "ok"
 
 
-def health_router(checks: dict[str, HealthCheck], *, timeout: float = 2.0) -> APIRouter:
-    """`/health` (each dependency, 503 naming those down), `/health/live`, `/health/ready`."""
+def health_router(
+    checks: dict[str, HealthCheck], *, ready: list[str] | None = None, timeout: float = 2.0
+) -> APIRouter:
+    """`/health` (every dependency, 503 naming those down), `/health/live`, and `/health/ready`
+    (only the dependencies without which this process cannot serve; all of them by default)."""
     router = APIRouter(tags=["health"])
+    ready_names = list(checks) if ready is None else ready
 
-    async def report() -> JSONResponse:
-        names = list(checks)
+    async def report(names: list[str]) -> JSONResponse:
         results = await asyncio.gather(*(_run_check(checks[n], timeout) for n in names))
         status = dict(zip(names, results, strict=True))
         down = [n for n, s in status.items() if s != "ok"]
         body = {"status": "down" if down else "ok", "checks": status} | ({"down": down} if down else {})
         return JSONResponse(body, status_code=503 if down else 200)
 
-    router.add_api_route("/health", report, methods=["GET"])
-    router.add_api_route("/health/ready", report, methods=["GET"])
+    @router.get("/health")
+    async def health() -> JSONResponse:
+        return await report(list(checks))
+
+    @router.get("/health/ready")
+    async def readiness() -> JSONResponse:
+        return await report(ready_names)
 
     @router.get("/health/live")
     async def live() -> dict[str, str]:

@@ -1,0 +1,18 @@
+"""Settings of an alert-ingestion replica."""
+
+import socket
+
+from pydantic import Field
+
+from shared.config import BaseServiceSettings
+
+
+class IngestionSettings(BaseServiceSettings):
+    service_name: str = "alert-ingestion"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8001
+    incident_grpc_target: str = "127.0.0.1:50052"
+    incident_timeout_seconds: float = Field(default=5.0, gt=0)
+    replica_id: str = Field(default_factory=socket.gethostname)
+    max_batch_size: int = Field(default=1000, ge=1)
+    max_in_flight: int = Field(default=512, ge=1, description="requests beyond this get 503 + Retry-After")

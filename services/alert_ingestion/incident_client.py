@@ -1,0 +1,39 @@
+"""gRPC client to incident-management over one shared channel."""
+
+import grpc
+
+from shared.errors import DomainError, InvalidInput, Unavailable, from_grpc
+from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
+from shared.grpc import call_metadata
+
+UNAVAILABLE_MESSAGE = (
+    "incident-management is unavailable; the alert was not stored. Retry later: resending the same alert "
+    "(same fingerprint) is safe and creates no duplicate incident."
+)
+
+
+class IncidentClient:
+    def __init__(self, channel: grpc.aio.Channel, *, timeout: float) -> None:
+        self._stub = incident_pb2_grpc.IncidentServiceStub(channel)
+        self._timeout = timeout
+
+    async def ingest(self, alert: incident_pb2.Alert) -> incident_pb2.IngestAlertResponse:
+        request = incident_pb2.IngestAlertRequest(alert=alert)
+        return await self._call(self._stub.IngestAlert, request)
+
+    async def ingest_many(self, alerts: list[incident_pb2.Alert]) -> incident_pb2.IngestAlertsResponse:
+        return await self._call(self._stub.IngestAlerts, incident_pb2.IngestAlertsRequest(alerts=alerts))
+
+    async def _call(self, method, request):
+        try:
+            return await method(request, timeout=self._timeout, metadata=call_metadata())
+        except grpc.aio.AioRpcError as error:
+            raise _translate(error) from error
+
+
+def _translate(error: grpc.aio.AioRpcError) -> DomainError:
+    if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return Unavailable(UNAVAILABLE_MESSAGE)
+    if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+        return InvalidInput(error.details() or "invalid alert")
+    return from_grpc(error)

@@ -1,0 +1,72 @@
+"""REST routes for incidents: parse, call one command, shape the answer."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+
+from services.incident_management.commands import IncidentCommands
+from services.incident_management.schemas import (
+    ActorBody,
+    AlertRead,
+    IncidentDetail,
+    IncidentFilter,
+    IncidentPage,
+    IncidentPatch,
+    IncidentRead,
+    TimelineRead,
+)
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+
+def commands(request: Request) -> IncidentCommands:
+    return request.app.state.commands
+
+
+Commands = Annotated[IncidentCommands, Depends(commands)]
+
+
+@router.get("", response_model=IncidentPage)
+async def list_incidents(cmd: Commands, query: Annotated[IncidentFilter, Query()]) -> IncidentPage:
+    incidents, total = await cmd.list(query)
+    return IncidentPage(
+        incidents=[IncidentRead.model_validate(i) for i in incidents],
+        limit=query.limit,
+        offset=query.offset,
+        total=total,
+        more=query.offset + len(incidents) < total,
+    )
+
+
+@router.get("/{incident_id}", response_model=IncidentDetail)
+async def get_incident(cmd: Commands, incident_id: uuid.UUID) -> IncidentDetail:
+    incident, alerts, timeline = await cmd.get(incident_id)
+    return IncidentDetail(
+        **IncidentRead.model_validate(incident).model_dump(),
+        assignee_name=incident.assignee_name,
+        assignee_email=incident.assignee_email,
+        alerts=[AlertRead.model_validate(a) for a in alerts],
+        timeline=[TimelineRead.model_validate(t) for t in timeline],
+    )
+
+
+@router.patch("/{incident_id}", response_model=IncidentRead)
+async def patch_incident(cmd: Commands, incident_id: uuid.UUID, patch: IncidentPatch) -> IncidentRead:
+    return IncidentRead.model_validate(await cmd.update(incident_id, patch))
+
+
+@router.post("/{incident_id}/acknowledge", response_model=IncidentRead)
+async def acknowledge(
+    cmd: Commands, incident_id: uuid.UUID, body: Annotated[ActorBody | None, Body()] = None
+) -> IncidentRead:
+    actor = (body or ActorBody()).actor
+    return IncidentRead.model_validate(await cmd.acknowledge(incident_id, actor=actor))
+
+
+@router.post("/{incident_id}/resolve", response_model=IncidentRead)
+async def resolve(
+    cmd: Commands, incident_id: uuid.UUID, body: Annotated[ActorBody | None, Body()] = None
+) -> IncidentRead:
+    actor = (body or ActorBody()).actor
+    return IncidentRead.model_validate(await cmd.resolve(incident_id, actor=actor))

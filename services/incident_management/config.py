@@ -1,0 +1,17 @@
+"""Settings of incident-management."""
+
+from pydantic import Field
+
+from shared.config import BaseServiceSettings
+
+
+class IncidentSettings(BaseServiceSettings):
+    service_name: str = "incident-management"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8002
+    grpc_port: int = 50052
+    oncall_grpc_target: str = "127.0.0.1:50053"
+    correlation_window_seconds: int = Field(default=300, ge=0)
+    oncall_timeout_seconds: float = Field(default=1.0, gt=0)
+    assignment_retry_seconds: float = Field(default=10.0, gt=0)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)

@@ -1,0 +1,192 @@
+"""Incident rules and use cases: correlation, deduplication, lifecycle, assignment, timeline, events.
+
+Every use case runs inside the caller's transaction and writes its event to the outbox in it.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.incident_management import repository as repo
+from services.incident_management.schemas import AlertInput, IncidentFilter, IncidentRead, IngestResult
+from shared import events
+from shared.errors import Conflict, NotFound
+from shared.logging import trace_id_var
+from shared.models import Incident
+
+# Allowed status moves; anything else is a 409.
+TRANSITIONS = {
+    "open": {"acknowledged", "resolved"},
+    "acknowledged": {"resolved"},
+    "resolved": set(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OnCallAnswer:
+    """What on-call said about a service: a user, or nobody with the reason."""
+
+    user_id: uuid.UUID | None
+    name: str | None = None
+    email: str | None = None
+    reason: str = ""
+
+
+def correlation_keys(alert: AlertInput) -> list[str]:
+    """Advisory-lock keys, in the one global order every transaction takes them (no deadlocks)."""
+    return [f"corr:{alert.service}:{alert.severity}", f"fp:{alert.fingerprint}"]
+
+
+def correlation_cutoff(now: datetime, window_seconds: int) -> datetime:
+    """Open incidents created at or after this instant can take a new alert."""
+    return now - timedelta(seconds=window_seconds)
+
+
+def check_transition(current: str, target: str) -> None:
+    if target not in TRANSITIONS[current]:
+        raise Conflict(f"cannot move incident from {current} to {target}", field="status")
+
+
+def _seconds(start: datetime, end: datetime) -> float:
+    return round((end - start).total_seconds(), 3)
+
+
+def _emit(session: AsyncSession, incident: Incident, event_type: str, now: datetime) -> None:
+    data = IncidentRead.model_validate(incident).model_dump(mode="json")
+    repo.create_outbox_event(session, event=events.make_event(event_type, data, trace_id=trace_id_var.get(), at=now))
+
+
+async def ingest_alert(session: AsyncSession, alert: AlertInput, *, now: datetime, window_seconds: int) -> IngestResult:
+    """Store the alert: a duplicate of an open incident's alert, joined to an open incident, or a new one."""
+    await repo.lock_keys(session, keys=correlation_keys(alert))
+    existing = await repo.get_open_alert_by_fingerprint(session, fingerprint=alert.fingerprint)
+    if existing is not None:
+        await repo.record_duplicate(session, alert_id=existing.id, incident_id=existing.incident_id, now=now)
+        return IngestResult(existing.id, existing.incident_id, "duplicate")
+    incident = await repo.get_correlatable_incident(
+        session, service=alert.service, severity=alert.severity, since=correlation_cutoff(now, window_seconds)
+    )
+    if incident is None:
+        incident = await _open_incident(session, alert, now=now)
+        outcome = "created"
+    else:
+        incident.alert_count += 1
+        incident.updated_at = now
+        outcome = "correlated"
+        repo.add_timeline(session, incident_id=incident.id, at=now, actor=alert.source or "alert",
+                          kind="alert_added", message=f"Alert joined: {alert.summary}")
+    stored = repo.create_alert(session, incident_id=incident.id, alert=alert, now=now)
+    await session.flush()
+    return IngestResult(stored.id, incident.id, outcome)
+
+
+async def _open_incident(session: AsyncSession, alert: AlertInput, *, now: datetime) -> Incident:
+    incident = repo.create_incident(session, alert=alert, now=now)
+    await session.flush()
+    repo.add_timeline(session, incident_id=incident.id, at=now, actor=alert.source or "alert",
+                      kind="triggered", message=f"Incident triggered by alert: {alert.summary}")
+    _emit(session, incident, events.INCIDENT_TRIGGERED, now)
+    return incident
+
+
+async def _get_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Incident:
+    incident = await repo.get_incident(session, incident_id=incident_id, for_update=True)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found", field="id")
+    return incident
+
+
+async def acknowledge(session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime) -> Incident:
+    """open → acknowledged; sets acknowledged_at and MTTA once."""
+    incident = await _get_for_update(session, incident_id)
+    check_transition(incident.status, "acknowledged")
+    incident.status, incident.updated_at = "acknowledged", now
+    incident.acknowledged_at, incident.acknowledged_by = now, actor
+    incident.mtta_seconds = _seconds(incident.created_at, now)
+    repo.add_timeline(session, incident_id=incident.id, at=now, actor=actor, kind="acknowledged",
+                      message=f"Acknowledged by {actor}")
+    _emit(session, incident, events.INCIDENT_ACKNOWLEDGED, now)
+    return incident
+
+
+async def resolve(session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime) -> Incident:
+    """open|acknowledged → resolved; sets resolved_at and MTTR once."""
+    incident = await _get_for_update(session, incident_id)
+    check_transition(incident.status, "resolved")
+    incident.status, incident.updated_at = "resolved", now
+    incident.resolved_at, incident.resolved_by = now, actor
+    incident.mttr_seconds = _seconds(incident.created_at, now)
+    incident.assignment_pending = False
+    repo.add_timeline(session, incident_id=incident.id, at=now, actor=actor, kind="resolved",
+                      message=f"Resolved by {actor}")
+    _emit(session, incident, events.INCIDENT_RESOLVED, now)
+    return incident
+
+
+async def add_note(session: AsyncSession, incident_id: uuid.UUID, *, note: str, actor: str, now: datetime) -> Incident:
+    incident = await _get_for_update(session, incident_id)
+    incident.updated_at = now
+    repo.add_timeline(session, incident_id=incident.id, at=now, actor=actor, kind="note", message=note)
+    _emit(session, incident, events.INCIDENT_ANNOTATED, now)
+    return incident
+
+
+async def assign(
+    session: AsyncSession, incident_id: uuid.UUID, answer: OnCallAnswer, *, actor: str, now: datetime
+) -> Incident:
+    """Set (or clear) the assignee; a timeline entry says who and why."""
+    incident = await _get_for_update(session, incident_id)
+    incident.assignment_pending = False
+    incident.updated_at = now
+    if answer.user_id is None:
+        repo.add_timeline(session, incident_id=incident.id, at=now, actor=actor, kind="unassigned",
+                          message=f"Not assigned: {answer.reason}")
+        return incident
+    if incident.assigned_to == answer.user_id:
+        return incident
+    incident.assigned_to, incident.assignee_name, incident.assignee_email = answer.user_id, answer.name, answer.email
+    repo.add_timeline(session, incident_id=incident.id, at=now, actor=actor, kind="assigned",
+                      message=f"Assigned to {answer.name or answer.user_id}" + (f" ({answer.reason})" if answer.reason else ""))
+    _emit(session, incident, events.INCIDENT_REASSIGNED, now)
+    return incident
+
+
+async def defer_assignment(session: AsyncSession, incident_id: uuid.UUID, *, reason: str, now: datetime) -> None:
+    """On-call could not be asked: keep the incident unassigned, say why, and let the retry worker try again."""
+    incident = await _get_for_update(session, incident_id)
+    if incident.status == "resolved" or incident.assigned_to is not None:
+        return
+    incident.assignment_pending = True
+    repo.add_timeline(session, incident_id=incident.id, at=now, actor="system", kind="assignment_deferred",
+                      message=f"Not assigned yet: {reason}; will retry")
+
+
+async def update(session: AsyncSession, incident_id: uuid.UUID, patch, *, now: datetime) -> Incident:
+    """Apply a PATCH: note first, then assignee, then status (so a note can explain the change)."""
+    incident = await _get_for_update(session, incident_id)
+    if patch.note:
+        incident = await add_note(session, incident_id, note=patch.note, actor=patch.actor, now=now)
+    if patch.assigned_to is not None:
+        incident = await assign(session, incident_id, OnCallAnswer(user_id=patch.assigned_to, reason="manual"),
+                                actor=patch.actor, now=now)
+    if patch.status is not None:
+        move = {"acknowledged": acknowledge, "resolved": resolve}.get(patch.status)
+        if move is None:
+            raise Conflict(f"cannot move incident from {incident.status} to {patch.status}", field="status")
+        incident = await move(session, incident_id, actor=patch.actor, now=now)
+    return incident
+
+
+async def get_detail(session: AsyncSession, incident_id: uuid.UUID):
+    incident = await repo.get_incident(session, incident_id=incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found", field="id")
+    alerts = await repo.list_alerts(session, incident_id=incident_id)
+    timeline = await repo.list_timeline(session, incident_id=incident_id)
+    return incident, alerts, timeline
+
+
+async def list_incidents(session: AsyncSession, query: IncidentFilter) -> tuple[list[Incident], int]:
+    return await repo.list_incidents(session, query=query)

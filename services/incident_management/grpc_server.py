@@ -1,0 +1,103 @@
+"""IncidentService over gRPC: proto ↔ domain mapping only."""
+
+import uuid
+
+import grpc
+
+from services.incident_management.commands import IncidentCommands
+from services.incident_management.schemas import AlertInput, IncidentFilter, IngestResult
+from shared.errors import InvalidInput
+from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
+from shared.models import SEVERITIES, Incident
+from shared.timeutil import parse_rfc3339, rfc3339
+
+
+def _alert_from_proto(alert: incident_pb2.Alert) -> AlertInput:
+    if not alert.service or not alert.summary or not alert.fingerprint:
+        raise InvalidInput("alert needs service, summary and fingerprint", field="alert")
+    if alert.severity not in SEVERITIES:
+        raise InvalidInput(f"unknown severity {alert.severity!r}", field="severity")
+    try:
+        occurred_at = parse_rfc3339(alert.timestamp) if alert.timestamp else None
+    except ValueError as error:
+        raise InvalidInput(f"bad timestamp: {error}", field="timestamp") from error
+    return AlertInput(
+        service=alert.service,
+        severity=alert.severity,
+        summary=alert.summary,
+        fingerprint=alert.fingerprint,
+        source=alert.source,
+        labels=dict(alert.labels),
+        annotations=dict(alert.annotations),
+        occurred_at=occurred_at,
+    )
+
+
+def _result_to_proto(result: IngestResult) -> incident_pb2.IngestAlertResponse:
+    return incident_pb2.IngestAlertResponse(
+        alert_id=str(result.alert_id), incident_id=str(result.incident_id), result=result.result
+    )
+
+
+def incident_to_proto(incident: Incident) -> incident_pb2.Incident:
+    return incident_pb2.Incident(
+        id=str(incident.id),
+        title=incident.title,
+        service=incident.service,
+        severity=incident.severity,
+        status=incident.status,
+        assigned_to=str(incident.assigned_to or ""),
+        alert_count=incident.alert_count,
+        created_at=rfc3339(incident.created_at) or "",
+        acknowledged_at=rfc3339(incident.acknowledged_at) or "",
+        resolved_at=rfc3339(incident.resolved_at) or "",
+        mtta_seconds=-1.0 if incident.mtta_seconds is None else incident.mtta_seconds,
+        mttr_seconds=-1.0 if incident.mttr_seconds is None else incident.mttr_seconds,
+    )
+
+
+def _incident_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as error:
+        raise InvalidInput(f"incident id {value!r} is not a UUID", field="id") from error
+
+
+class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
+    def __init__(self, commands: IncidentCommands) -> None:
+        self.commands = commands
+
+    async def IngestAlert(self, request, context: grpc.aio.ServicerContext):
+        return _result_to_proto(await self.commands.ingest(_alert_from_proto(request.alert)))
+
+    async def IngestAlerts(self, request, context: grpc.aio.ServicerContext):
+        alerts = [_alert_from_proto(a) for a in request.alerts]  # validate all before storing any
+        results = [await self.commands.ingest(alert) for alert in alerts]
+        return incident_pb2.IngestAlertsResponse(results=[_result_to_proto(r) for r in results])
+
+    async def GetIncident(self, request, context: grpc.aio.ServicerContext):
+        incident, _, _ = await self.commands.get(_incident_id(request.id))
+        return incident_pb2.GetIncidentResponse(incident=incident_to_proto(incident))
+
+    async def ListIncidents(self, request, context: grpc.aio.ServicerContext):
+        try:
+            query = IncidentFilter(
+                status=request.status or None,
+                severity=request.severity or None,
+                service=request.service or None,
+                since=request.since or None,
+                limit=request.limit or 50,
+                offset=request.offset,
+            )
+        except ValueError as error:
+            raise InvalidInput(str(error)) from error
+        incidents, _ = await self.commands.list(query)
+        return incident_pb2.ListIncidentsResponse(incidents=[incident_to_proto(i) for i in incidents])
+
+    async def AcknowledgeIncident(self, request, context: grpc.aio.ServicerContext):
+        incident = await self.commands.acknowledge(_incident_id(request.id), actor=request.actor or "grpc")
+        return incident_pb2.AcknowledgeIncidentResponse(incident=incident_to_proto(incident))
+
+    async def ResolveIncident(self, request, context: grpc.aio.ServicerContext):
+        incident = await self.commands.resolve(_incident_id(request.id), actor=request.actor or "grpc")
+        return incident_pb2.ResolveIncidentResponse(incident=incident_to_proto(incident))

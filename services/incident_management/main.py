@@ -1,0 +1,124 @@
+"""incident-management: wiring of settings, database, Redis, on-call client, REST, gRPC and workers."""
+
+import asyncio
+import contextlib
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import grpc
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.incident_management import api
+from services.incident_management.assignment import run_retry_worker
+from services.incident_management.commands import IncidentCommands
+from services.incident_management.config import IncidentSettings
+from services.incident_management.grpc_server import IncidentServicer
+from services.incident_management.oncall_client import OnCallClient
+from services.incident_management.outbox_relay import OutboxRelay
+from shared.db import create_engine, create_session_factory
+from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
+from shared.grpc import create_channel, create_server, mark_serving
+from shared.health import database_check, grpc_check, redis_check
+from shared.http import health_router, install_common
+from shared.logging import configure_logging
+from shared.redis import create_redis
+from shared.serve import serve
+from shared.telemetry import configure_tracing, instrument_app
+
+SERVICE_NAME = incident_pb2.DESCRIPTOR.services_by_name["IncidentService"].full_name
+
+
+@dataclass
+class Runtime:
+    settings: IncidentSettings
+    engine: AsyncEngine
+    redis: Redis
+    oncall_channel: grpc.aio.Channel
+    commands: IncidentCommands
+    relay: OutboxRelay
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    def start_workers(self) -> None:
+        """Outbox relay and assignment retries run beside the servers."""
+        self.tasks = [
+            asyncio.create_task(self.relay.run(), name="outbox-relay"),
+            asyncio.create_task(
+                run_retry_worker(
+                    self.commands.sessions, self.commands.oncall, interval=self.settings.assignment_retry_seconds
+                ),
+                name="assignment-retry",
+            ),
+        ]
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.oncall_channel.close()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def build_runtime(settings: IncidentSettings) -> Runtime:
+    engine = create_engine(settings)
+    sessions = create_session_factory(engine)
+    redis = create_redis(settings.redis_url)
+    channel = create_channel(settings.oncall_grpc_target)
+    relay = OutboxRelay(sessions, redis, stream=settings.events_stream, poll=settings.outbox_poll_seconds)
+    oncall = OnCallClient(channel, timeout=settings.oncall_timeout_seconds)
+    commands = IncidentCommands(sessions, oncall, relay, settings.correlation_window_seconds)
+    return Runtime(settings, engine, redis, channel, commands, relay)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        runtime.start_workers()
+        yield
+
+    app = FastAPI(title="incident-management", version="1", lifespan=lifespan)
+    app.state.commands = runtime.commands
+    install_common(app)
+    app.include_router(api.router)
+    checks = {
+        "database": database_check(runtime.engine),
+        "redis": redis_check(runtime.redis),
+        "oncall": grpc_check(runtime.oncall_channel),
+    }
+    # Without Redis events wait in the outbox; without on-call incidents wait for assignment:
+    # only the database decides whether this process can take alerts.
+    app.include_router(health_router(checks, ready=["database"]))
+    instrument_app(app)
+    return app
+
+
+async def create_grpc_server(runtime: Runtime) -> grpc.aio.Server:
+    server, health = create_server()
+    incident_pb2_grpc.add_IncidentServiceServicer_to_server(IncidentServicer(runtime.commands), server)
+    await mark_serving(health, [SERVICE_NAME])
+    return server
+
+
+async def main() -> None:
+    settings = IncidentSettings()
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    runtime = build_runtime(settings)
+    try:
+        await serve(
+            create_app(runtime),
+            host=settings.http_host,
+            http_port=settings.http_port,
+            grpc_server=await create_grpc_server(runtime),
+            grpc_port=settings.grpc_port,
+        )
+    finally:
+        await runtime.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

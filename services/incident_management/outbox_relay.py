@@ -1,0 +1,59 @@
+"""Moves outbox events to the Redis stream: woken right after commits, polling only as a safety net."""
+
+import asyncio
+import logging
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.incident_management import repository as repo
+from shared.events import STREAM_MAXLEN
+from shared.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], redis: Redis, *, stream: str, poll: float) -> None:
+        self._sessions, self._redis, self._stream, self._poll = sessions, redis, stream, poll
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that wrote events."""
+        self._wake.set()
+
+    async def relay_once(self, *, batch: int = 200) -> int:
+        """Publish one batch of unpublished events in id order; returns how many went out."""
+        async with self._sessions.begin() as session:
+            rows = await repo.claim_outbox_batch(session, limit=batch)
+            if not rows:
+                return 0
+            pipe = self._redis.pipeline(transaction=False)
+            for row in rows:
+                fields = {"id": str(row.event_id), "type": row.type, "event": orjson.dumps(row.payload)}
+                pipe.xadd(self._stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
+            await pipe.execute()
+            await repo.mark_published(session, ids=[row.id for row in rows], now=utcnow())
+            return len(rows)
+
+    async def run(self) -> None:
+        """Forever: drain the outbox; if Redis is down, events wait in PostgreSQL and flow when it returns."""
+        delay = self._poll
+        while True:
+            self._wake.clear()  # a wake during the drain below is kept for the next turn
+            try:
+                while await self.relay_once():
+                    pass
+                delay = self._poll
+            except (RedisError, OSError) as error:
+                log.warning("outbox relay: redis unavailable, will retry", extra={"fields": {"error": str(error)}})
+                delay = min(delay * 2, 10.0)
+            except Exception:
+                log.exception("outbox relay pass failed")
+                delay = min(delay * 2, 10.0)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass

@@ -1,0 +1,137 @@
+"""Incident API shapes."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
+
+from shared.timeutil import rfc3339
+
+Severity = Literal["critical", "high", "warning", "info"]
+Status = Literal["open", "acknowledged", "resolved"]
+IngestOutcome = Literal["created", "correlated", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertInput:
+    """A validated, normalised alert as ingestion hands it over."""
+
+    service: str
+    severity: str
+    summary: str
+    fingerprint: str
+    source: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    alert_id: uuid.UUID
+    incident_id: uuid.UUID
+    result: IngestOutcome
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    @field_serializer("*", when_used="json")
+    def _times(self, value: object) -> object:
+        return rfc3339(value) if isinstance(value, datetime) else value
+
+
+class Assignee(BaseModel):
+    id: uuid.UUID
+    name: str | None = None
+    email: str | None = None
+
+
+class IncidentRead(_Read):
+    id: uuid.UUID
+    title: str
+    service: str
+    severity: Severity
+    status: Status
+    assigned_to: uuid.UUID | None
+    assignee_name: str | None = Field(default=None, exclude=True)
+    assignee_email: str | None = Field(default=None, exclude=True)
+    alert_count: int
+    duplicate_count: int
+    created_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    mtta_seconds: float | None
+    mttr_seconds: float | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def assignee(self) -> Assignee | None:
+        """The assigned user with the name and email on-call gave us."""
+        if self.assigned_to is None:
+            return None
+        return Assignee(id=self.assigned_to, name=self.assignee_name, email=self.assignee_email)
+
+
+class AlertRead(_Read):
+    id: uuid.UUID
+    fingerprint: str
+    service: str
+    severity: Severity
+    summary: str
+    source: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    occurred_at: datetime
+    received_at: datetime
+    last_seen_at: datetime
+    duplicate_count: int
+
+
+class TimelineRead(_Read):
+    at: datetime
+    actor: str
+    kind: str
+    message: str
+
+
+class IncidentDetail(IncidentRead):
+    alerts: list[AlertRead]
+    timeline: list[TimelineRead]
+
+
+class IncidentPage(BaseModel):
+    incidents: list[IncidentRead]
+    limit: int
+    offset: int
+    total: int
+    more: bool
+
+
+class IncidentFilter(BaseModel):
+    status: Status | None = None
+    severity: Severity | None = None
+    service: str | None = Field(default=None, max_length=200)
+    since: datetime | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+class ActorBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    actor: str = Field(default="api", min_length=1, max_length=200)
+
+
+class IncidentPatch(BaseModel):
+    """Partial update: move the status, change the assignee, add a note (any combination)."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Status | None = None
+    assigned_to: uuid.UUID | None = None
+    note: str | None = Field(default=None, min_length=1, max_length=10_000)
+    actor: str = Field(default="api", min_length=1, max_length=200)
