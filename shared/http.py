@@ -35,29 +35,27 @@ class BodyLimitAndTraceMiddleware:
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             await _too_large(self.max_body_bytes)(scope, receive, send)
             return
-        received = 0
+        received, answered = 0, False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, answered
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_body_bytes:
-                raise _BodyTooLarge
+            if received > self.max_body_bytes and not answered:
+                # Answer 413 now and tell the app the client left; whatever it sends after is dropped.
+                answered = True
+                await _too_large(self.max_body_bytes)(scope, receive, send)
+                return {"type": "http.disconnect"}
             return message
 
         async def send_with_trace(message: Message) -> None:
+            if answered:
+                return
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), (b"x-trace-id", trace_id.encode())]
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, send_with_trace)
-        except _BodyTooLarge:
-            await _too_large(self.max_body_bytes)(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
+        await self.app(scope, limited_receive, send_with_trace)
 
 
 def _too_large(limit: int) -> JSONResponse:

@@ -1,0 +1,65 @@
+"""incident-management running for real: uvicorn + grpc.aio on PostgreSQL and Redis."""
+
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from services.incident_management.config import IncidentSettings
+from services.incident_management.main import build_runtime, create_app, create_grpc_server
+from shared.gen.oncall.v1 import incident_pb2_grpc
+from shared.grpc import create_channel
+from tests.integration.servers import free_port, running_grpc, running_uvicorn
+
+
+@dataclass
+class IncidentStack:
+    http: httpx.AsyncClient
+    grpc: incident_pb2_grpc.IncidentServiceStub
+    runtime: object
+    settings: IncidentSettings
+    grpc_target: str
+
+    async def scalar(self, sql: str, **params):
+        async with self.runtime.engine.connect() as connection:
+            return (await connection.execute(text(sql), params)).scalar()
+
+
+def settings_for(database_url: str, redis_url: str, **overrides) -> IncidentSettings:
+    values = {
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "oncall_grpc_target": f"127.0.0.1:{free_port()}",  # nothing listens: on-call is down
+        "events_stream": "test:events",
+        "assignment_retry_seconds": 0.2,
+        "outbox_poll_seconds": 0.2,
+        "oncall_timeout_seconds": 0.5,
+    }
+    return IncidentSettings(**(values | overrides))
+
+
+@pytest.fixture
+async def start_incident_stack(database_url, redis_url):
+    """Factory: start incident-management with setting overrides; everything stops after the test."""
+    import contextlib
+
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(**overrides) -> IncidentStack:
+            settings = settings_for(database_url, redis_url, **overrides)
+            runtime = build_runtime(settings)
+            stack.push_async_callback(runtime.close)
+            base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))
+            target = await stack.enter_async_context(running_grpc(await create_grpc_server(runtime)))
+            channel = create_channel(target)
+            stack.push_async_callback(channel.close)
+            http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
+            return IncidentStack(http, incident_pb2_grpc.IncidentServiceStub(channel), runtime, settings, target)
+
+        yield start
+
+
+@pytest.fixture
+async def incidents(start_incident_stack) -> IncidentStack:
+    return await start_incident_stack()
