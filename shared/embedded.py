@@ -10,9 +10,8 @@ import pwd
 import signal
 import subprocess
 import time
-from pathlib import Path
-
 from importlib.util import find_spec
+from pathlib import Path
 
 # Locate the bundled binaries without importing the packages (pgserver's import has side effects).
 PG_BIN = Path(find_spec("pgserver").origin).parent / "pginstall" / "bin"
@@ -121,14 +120,22 @@ def start_redis(data_dir: Path, port: int) -> str:
         subprocess.run(
             [
                 str(REDIS_SERVER),
-                "--bind", "127.0.0.1",
-                "--port", str(port),
-                "--dir", str(data_dir),
-                "--daemonize", "yes",
-                "--pidfile", str(data_dir / "redis.pid"),
-                "--logfile", str(data_dir / "redis.log"),
-                "--appendonly", "yes",
-                "--save", "",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dir",
+                str(data_dir),
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(data_dir / "redis.pid"),
+                "--logfile",
+                str(data_dir / "redis.log"),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
             ],
             check=True,
         )

@@ -19,7 +19,9 @@ INCIDENT_ALERT_ADDED = "incident.alert_added"
 STREAM_MAXLEN = 1_000_000
 
 
-def make_event(event_type: str, data: dict[str, Any], *, trace_id: str = "", at: datetime | None = None) -> dict:
+def make_event(
+    event_type: str, data: dict[str, Any], *, trace_id: str = "", at: datetime | None = None
+) -> dict:
     """The envelope every consumer reads: id, type, time, trace id and the incident as it now is."""
     return {
         "id": str(uuid.uuid4()),

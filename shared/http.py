@@ -87,9 +87,9 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
     app.add_middleware(BodyLimitAndTraceMiddleware, max_body_bytes=max_body_bytes)
 
 
-async def _run_check(check: HealthCheck, timeout: float) -> str:
+async def _run_check(check: HealthCheck, limit: float) -> str:
     try:
-        await asyncio.wait_for(check(), timeout)
+        await asyncio.wait_for(check(), limit)
     except Exception as error:  # any failure means "down"; say which and why
         return f"down: {type(error).__name__}: {error}"[:300]
     return "ok"

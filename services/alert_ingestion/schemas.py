@@ -3,7 +3,15 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 Severity = Literal["critical", "high", "warning", "info"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -28,9 +36,7 @@ class AlertIn(BaseModel):
 
     service: Name
     severity: Annotated[Severity, Field(description="critical | high | warning | info")]
-    summary: str = Field(
-        min_length=1, max_length=1024, validation_alias=AliasChoices("summary", "message")
-    )
+    summary: str = Field(min_length=1, max_length=1024, validation_alias=AliasChoices("summary", "message"))
     source: str = Field(default="", max_length=200)
     labels: Annotated[dict[LabelKey, LabelValue], AfterValidator(_bounded)] = Field(default_factory=dict)
     annotations: Annotated[dict[LabelKey, LabelValue], AfterValidator(_bounded)] = Field(default_factory=dict)

@@ -30,7 +30,9 @@ async def assign_new_incident(
     return True
 
 
-async def retry_pending(sessions: async_sessionmaker[AsyncSession], oncall: OnCallClient, *, batch: int = 50) -> int:
+async def retry_pending(
+    sessions: async_sessionmaker[AsyncSession], oncall: OnCallClient, *, batch: int = 50
+) -> int:
     """One pass over deferred assignments; returns how many were settled."""
     async with sessions() as session:
         pending = await repo.list_pending_assignments(session, limit=batch)

@@ -24,10 +24,14 @@ class IncidentCommands:
     async def ingest(self, alert: AlertInput) -> IngestResult:
         """Store the alert (committed before we answer); a new incident is then assigned."""
         async with self.sessions.begin() as session:
-            result = await domain.ingest_alert(session, alert, now=utcnow(), window_seconds=self.window_seconds)
+            result = await domain.ingest_alert(
+                session, alert, now=utcnow(), window_seconds=self.window_seconds
+            )
         self.relay.wake()
         if result.result == "created":
-            await assign_new_incident(self.sessions, self.oncall, incident_id=result.incident_id, service=alert.service)
+            await assign_new_incident(
+                self.sessions, self.oncall, incident_id=result.incident_id, service=alert.service
+            )
             self.relay.wake()
         return result
 

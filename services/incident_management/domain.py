@@ -55,10 +55,14 @@ def _seconds(start: datetime, end: datetime) -> float:
 
 def _emit(session: AsyncSession, incident: Incident, event_type: str, now: datetime) -> None:
     data = IncidentRead.model_validate(incident).model_dump(mode="json")
-    repo.create_outbox_event(session, event=events.make_event(event_type, data, trace_id=trace_id_var.get(), at=now))
+    repo.create_outbox_event(
+        session, event=events.make_event(event_type, data, trace_id=trace_id_var.get(), at=now)
+    )
 
 
-async def ingest_alert(session: AsyncSession, alert: AlertInput, *, now: datetime, window_seconds: int) -> IngestResult:
+async def ingest_alert(
+    session: AsyncSession, alert: AlertInput, *, now: datetime, window_seconds: int
+) -> IngestResult:
     """Store the alert: a duplicate of an open incident's alert, joined to an open incident, or a new one."""
     await repo.lock_keys(session, keys=correlation_keys(alert))
     existing = await repo.get_open_alert_by_fingerprint(session, fingerprint=alert.fingerprint)
@@ -75,8 +79,14 @@ async def ingest_alert(session: AsyncSession, alert: AlertInput, *, now: datetim
         incident.alert_count += 1
         incident.updated_at = now
         outcome = "correlated"
-        repo.add_timeline(session, incident_id=incident.id, at=now, actor=alert.source or "alert",
-                          kind="alert_added", message=f"Alert joined: {alert.summary}")
+        repo.add_timeline(
+            session,
+            incident_id=incident.id,
+            at=now,
+            actor=alert.source or "alert",
+            kind="alert_added",
+            message=f"Alert joined: {alert.summary}",
+        )
     stored = repo.create_alert(session, incident_id=incident.id, alert=alert, now=now)
     await session.flush()
     return IngestResult(stored.id, incident.id, outcome)
@@ -85,8 +95,14 @@ async def ingest_alert(session: AsyncSession, alert: AlertInput, *, now: datetim
 async def _open_incident(session: AsyncSession, alert: AlertInput, *, now: datetime) -> Incident:
     incident = repo.create_incident(session, alert=alert, now=now)
     await session.flush()
-    repo.add_timeline(session, incident_id=incident.id, at=now, actor=alert.source or "alert",
-                      kind="triggered", message=f"Incident triggered by alert: {alert.summary}")
+    repo.add_timeline(
+        session,
+        incident_id=incident.id,
+        at=now,
+        actor=alert.source or "alert",
+        kind="triggered",
+        message=f"Incident triggered by alert: {alert.summary}",
+    )
     _emit(session, incident, events.INCIDENT_TRIGGERED, now)
     return incident
 
@@ -98,15 +114,23 @@ async def _get_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Inci
     return incident
 
 
-async def acknowledge(session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime) -> Incident:
+async def acknowledge(
+    session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime
+) -> Incident:
     """open → acknowledged; sets acknowledged_at and MTTA once."""
     incident = await _get_for_update(session, incident_id)
     check_transition(incident.status, "acknowledged")
     incident.status, incident.updated_at = "acknowledged", now
     incident.acknowledged_at, incident.acknowledged_by = now, actor
     incident.mtta_seconds = _seconds(incident.created_at, now)
-    repo.add_timeline(session, incident_id=incident.id, at=now, actor=actor, kind="acknowledged",
-                      message=f"Acknowledged by {actor}")
+    repo.add_timeline(
+        session,
+        incident_id=incident.id,
+        at=now,
+        actor=actor,
+        kind="acknowledged",
+        message=f"Acknowledged by {actor}",
+    )
     _emit(session, incident, events.INCIDENT_ACKNOWLEDGED, now)
     return incident
 
@@ -119,13 +143,16 @@ async def resolve(session: AsyncSession, incident_id: uuid.UUID, *, actor: str, 
     incident.resolved_at, incident.resolved_by = now, actor
     incident.mttr_seconds = _seconds(incident.created_at, now)
     incident.assignment_pending = False
-    repo.add_timeline(session, incident_id=incident.id, at=now, actor=actor, kind="resolved",
-                      message=f"Resolved by {actor}")
+    repo.add_timeline(
+        session, incident_id=incident.id, at=now, actor=actor, kind="resolved", message=f"Resolved by {actor}"
+    )
     _emit(session, incident, events.INCIDENT_RESOLVED, now)
     return incident
 
 
-async def add_note(session: AsyncSession, incident_id: uuid.UUID, *, note: str, actor: str, now: datetime) -> Incident:
+async def add_note(
+    session: AsyncSession, incident_id: uuid.UUID, *, note: str, actor: str, now: datetime
+) -> Incident:
     incident = await _get_for_update(session, incident_id)
     incident.updated_at = now
     repo.add_timeline(session, incident_id=incident.id, at=now, actor=actor, kind="note", message=note)
@@ -141,26 +168,51 @@ async def assign(
     incident.assignment_pending = False
     incident.updated_at = now
     if answer.user_id is None:
-        repo.add_timeline(session, incident_id=incident.id, at=now, actor=actor, kind="unassigned",
-                          message=f"Not assigned: {answer.reason}")
+        repo.add_timeline(
+            session,
+            incident_id=incident.id,
+            at=now,
+            actor=actor,
+            kind="unassigned",
+            message=f"Not assigned: {answer.reason}",
+        )
         return incident
     if incident.assigned_to == answer.user_id:
         return incident
-    incident.assigned_to, incident.assignee_name, incident.assignee_email = answer.user_id, answer.name, answer.email
-    repo.add_timeline(session, incident_id=incident.id, at=now, actor=actor, kind="assigned",
-                      message=f"Assigned to {answer.name or answer.user_id}" + (f" ({answer.reason})" if answer.reason else ""))
+    incident.assigned_to, incident.assignee_name, incident.assignee_email = (
+        answer.user_id,
+        answer.name,
+        answer.email,
+    )
+    repo.add_timeline(
+        session,
+        incident_id=incident.id,
+        at=now,
+        actor=actor,
+        kind="assigned",
+        message=f"Assigned to {answer.name or answer.user_id}"
+        + (f" ({answer.reason})" if answer.reason else ""),
+    )
     _emit(session, incident, events.INCIDENT_REASSIGNED, now)
     return incident
 
 
-async def defer_assignment(session: AsyncSession, incident_id: uuid.UUID, *, reason: str, now: datetime) -> None:
-    """On-call could not be asked: keep the incident unassigned, say why, and let the retry worker try again."""
+async def defer_assignment(
+    session: AsyncSession, incident_id: uuid.UUID, *, reason: str, now: datetime
+) -> None:
+    """On-call could not be asked: leave the incident unassigned, say why, let the retry worker try again."""
     incident = await _get_for_update(session, incident_id)
     if incident.status == "resolved" or incident.assigned_to is not None:
         return
     incident.assignment_pending = True
-    repo.add_timeline(session, incident_id=incident.id, at=now, actor="system", kind="assignment_deferred",
-                      message=f"Not assigned yet: {reason}; will retry")
+    repo.add_timeline(
+        session,
+        incident_id=incident.id,
+        at=now,
+        actor="system",
+        kind="assignment_deferred",
+        message=f"Not assigned yet: {reason}; will retry",
+    )
 
 
 async def update(session: AsyncSession, incident_id: uuid.UUID, patch, *, now: datetime) -> Incident:
@@ -169,8 +221,13 @@ async def update(session: AsyncSession, incident_id: uuid.UUID, patch, *, now: d
     if patch.note:
         incident = await add_note(session, incident_id, note=patch.note, actor=patch.actor, now=now)
     if patch.assigned_to is not None:
-        incident = await assign(session, incident_id, OnCallAnswer(user_id=patch.assigned_to, reason="manual"),
-                                actor=patch.actor, now=now)
+        incident = await assign(
+            session,
+            incident_id,
+            OnCallAnswer(user_id=patch.assigned_to, reason="manual"),
+            actor=patch.actor,
+            now=now,
+        )
     if patch.status is not None:
         move = {"acknowledged": acknowledge, "resolved": resolve}.get(patch.status)
         if move is None:

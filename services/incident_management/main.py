@@ -46,7 +46,9 @@ class Runtime:
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
             asyncio.create_task(
                 run_retry_worker(
-                    self.commands.sessions, self.commands.oncall, interval=self.settings.assignment_retry_seconds
+                    self.commands.sessions,
+                    self.commands.oncall,
+                    interval=self.settings.assignment_retry_seconds,
                 ),
                 name="assignment-retry",
             ),

@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], redis: Redis, *, stream: str, poll: float) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], redis: Redis, *, stream: str, poll: float
+    ) -> None:
         self._sessions, self._redis, self._stream, self._poll = sessions, redis, stream, poll
         self._wake = asyncio.Event()
 
@@ -48,7 +50,9 @@ class OutboxRelay:
                     pass
                 delay = self._poll
             except (RedisError, OSError) as error:
-                log.warning("outbox relay: redis unavailable, will retry", extra={"fields": {"error": str(error)}})
+                log.warning(
+                    "outbox relay: redis unavailable, will retry", extra={"fields": {"error": str(error)}}
+                )
                 delay = min(delay * 2, 10.0)
             except Exception:
                 log.exception("outbox relay pass failed")

@@ -28,14 +28,18 @@ async def get_open_alert_by_fingerprint(session: AsyncSession, *, fingerprint: s
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def record_duplicate(session: AsyncSession, *, alert_id: uuid.UUID, incident_id: uuid.UUID, now: datetime) -> None:
+async def record_duplicate(
+    session: AsyncSession, *, alert_id: uuid.UUID, incident_id: uuid.UUID, now: datetime
+) -> None:
     await session.execute(
         update(Alert)
         .where(Alert.id == alert_id)
         .values(duplicate_count=Alert.duplicate_count + 1, last_seen_at=now)
     )
     await session.execute(
-        update(Incident).where(Incident.id == incident_id).values(duplicate_count=Incident.duplicate_count + 1)
+        update(Incident)
+        .where(Incident.id == incident_id)
+        .values(duplicate_count=Incident.duplicate_count + 1)
     )
 
 
@@ -142,7 +146,9 @@ async def list_incidents(session: AsyncSession, *, query: IncidentFilter) -> tup
         .offset(query.offset)
     )
     rows = list((await session.execute(stmt)).scalars().all())
-    total = (await session.execute(select(func.count()).select_from(Incident).where(*conditions))).scalar_one()
+    total = (
+        await session.execute(select(func.count()).select_from(Incident).where(*conditions))
+    ).scalar_one()
     return rows, total
 
 

@@ -55,7 +55,9 @@ async def start_incident_stack(database_url, redis_url):
             channel = create_channel(target)
             stack.push_async_callback(channel.close)
             http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
-            return IncidentStack(http, incident_pb2_grpc.IncidentServiceStub(channel), runtime, settings, target)
+            return IncidentStack(
+                http, incident_pb2_grpc.IncidentServiceStub(channel), runtime, settings, target
+            )
 
         yield start
 

@@ -25,10 +25,18 @@ async def test_alert_is_stored_and_answered_202_and_resend_is_a_duplicate(ingest
     assert first.json()["result"] == "created" and first.headers["x-replica"] == "test-replica"
     again = await ingestion.post("/api/v1/alerts", json=body(service, labels={"alertname": "High5xx"}))
     assert again.json() == first.json() | {"result": "duplicate"}
-    joined = await ingestion.post("/api/v1/alerts", json=body(service, message="other", summary=None) | {"fingerprint": "f2"})
+    joined = await ingestion.post(
+        "/api/v1/alerts", json=body(service, message="other", summary=None) | {"fingerprint": "f2"}
+    )
     assert joined.status_code == 422  # summary present but null: named
-    joined = await ingestion.post("/api/v1/alerts", json={"service": service, "severity": "CRITICAL", "message": "x", "fingerprint": "f2"})
-    assert joined.json()["result"] == "correlated" and joined.json()["incident_id"] == first.json()["incident_id"]
+    joined = await ingestion.post(
+        "/api/v1/alerts",
+        json={"service": service, "severity": "CRITICAL", "message": "x", "fingerprint": "f2"},
+    )
+    assert (
+        joined.json()["result"] == "correlated"
+        and joined.json()["incident_id"] == first.json()["incident_id"]
+    )
     stored = await incidents.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=service)
     assert stored == 2
 
@@ -38,7 +46,12 @@ async def test_batch_answers_each_alert_in_order(ingestion):
     alerts = [body(service, fingerprint=f"b{i}") for i in range(3)] + [body(service, fingerprint="b0")]
     reply = await ingestion.post("/api/v1/alerts/batch", json={"alerts": alerts})
     assert reply.status_code == 202, reply.text
-    assert [r["result"] for r in reply.json()["results"]] == ["created", "correlated", "correlated", "duplicate"]
+    assert [r["result"] for r in reply.json()["results"]] == [
+        "created",
+        "correlated",
+        "correlated",
+        "duplicate",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -61,7 +74,9 @@ async def test_bad_alerts_get_422_naming_the_field(ingestion, payload, named):
 
 
 async def test_non_json_and_wrong_shapes_are_client_errors(ingestion):
-    not_json = await ingestion.post("/api/v1/alerts", content=b"{nope", headers={"content-type": "application/json"})
+    not_json = await ingestion.post(
+        "/api/v1/alerts", content=b"{nope", headers={"content-type": "application/json"}
+    )
     assert not_json.status_code == 422
     empty = await ingestion.post("/api/v1/alerts", content=b"", headers={"content-type": "application/json"})
     assert empty.status_code == 422
@@ -80,7 +95,9 @@ async def test_bodies_over_256_kib_get_413(ingestion):
         for _ in range(70):
             yield b" " * 4096
 
-    streamed = await ingestion.post("/api/v1/alerts", content=chunks(), headers={"content-type": "application/json"})
+    streamed = await ingestion.post(
+        "/api/v1/alerts", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert streamed.status_code == 413
 
 

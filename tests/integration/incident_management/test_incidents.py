@@ -13,7 +13,9 @@ from shared.gen.oncall.v1 import incident_pb2
 pytestmark = pytest.mark.integration
 
 
-def alert(service: str, *, severity="critical", fingerprint=None, summary="disk full") -> incident_pb2.IngestAlertRequest:
+def alert(
+    service: str, *, severity="critical", fingerprint=None, summary="disk full"
+) -> incident_pb2.IngestAlertRequest:
     return incident_pb2.IngestAlertRequest(
         alert=incident_pb2.Alert(
             service=service,
@@ -74,7 +76,10 @@ async def test_fifty_concurrent_matching_alerts_on_two_replicas_make_one_inciden
     replicas = [await start_incident_stack(), await start_incident_stack()]
     service = unique_service()
     replies = await asyncio.gather(
-        *(replicas[i % 2].grpc.IngestAlert(alert(service, fingerprint=f"{service}-{i % 45}")) for i in range(50))
+        *(
+            replicas[i % 2].grpc.IngestAlert(alert(service, fingerprint=f"{service}-{i % 45}"))
+            for i in range(50)
+        )
     )
     assert len({r.incident_id for r in replies}) == 1
     assert sorted(r.result for r in replies).count("created") == 1
@@ -82,7 +87,12 @@ async def test_fifty_concurrent_matching_alerts_on_two_replicas_make_one_inciden
     stack = replicas[0]
     assert await stack.scalar("SELECT count(*) FROM incidents WHERE service = :s", s=service) == 1
     assert await stack.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=service) == 45
-    assert await stack.scalar("SELECT alert_count + duplicate_count FROM incidents WHERE service = :s", s=service) == 50
+    assert (
+        await stack.scalar(
+            "SELECT alert_count + duplicate_count FROM incidents WHERE service = :s", s=service
+        )
+        == 50
+    )
 
 
 async def test_acknowledge_then_resolve_sets_mtta_and_mttr_once(incidents):
@@ -115,14 +125,18 @@ async def test_resolve_straight_from_open_is_allowed_over_grpc(incidents):
     assert reply.incident.status == "resolved" and reply.incident.mttr_seconds >= 0
     assert reply.incident.mtta_seconds == -1
     with pytest.raises(grpc.aio.AioRpcError) as error:
-        await incidents.grpc.AcknowledgeIncident(incident_pb2.AcknowledgeIncidentRequest(id=created.incident_id))
+        await incidents.grpc.AcknowledgeIncident(
+            incident_pb2.AcknowledgeIncidentRequest(id=created.incident_id)
+        )
     assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
 async def test_patch_adds_note_and_moves_status(incidents):
     created = await incidents.grpc.IngestAlert(alert(unique_service()))
     url = f"/api/v1/incidents/{created.incident_id}"
-    reply = await incidents.http.patch(url, json={"note": "looking at it", "status": "acknowledged", "actor": "carol"})
+    reply = await incidents.http.patch(
+        url, json={"note": "looking at it", "status": "acknowledged", "actor": "carol"}
+    )
     assert reply.status_code == 200 and reply.json()["status"] == "acknowledged"
     timeline = (await incidents.http.get(url)).json()["timeline"]
     assert {"kind": "note", "actor": "carol", "message": "looking at it"}.items() <= timeline[-2].items()
@@ -146,14 +160,21 @@ async def test_unknown_and_malformed_ids_are_client_errors(incidents):
 
 async def test_list_filters_and_pages_stably(incidents):
     service = unique_service()
-    ids = [(await incidents.grpc.IngestAlert(alert(service, severity=s))).incident_id for s in ("critical", "high", "info")]
+    ids = [
+        (await incidents.grpc.IngestAlert(alert(service, severity=s))).incident_id
+        for s in ("critical", "high", "info")
+    ]
     await incidents.http.post(f"/api/v1/incidents/{ids[1]}/acknowledge")
     page = (await incidents.http.get("/api/v1/incidents", params={"service": service, "limit": 2})).json()
     assert page["total"] == 3 and page["more"] is True
-    rest = (await incidents.http.get("/api/v1/incidents", params={"service": service, "limit": 2, "offset": 2})).json()
+    rest = (
+        await incidents.http.get("/api/v1/incidents", params={"service": service, "limit": 2, "offset": 2})
+    ).json()
     listed = [i["id"] for i in page["incidents"] + rest["incidents"]]
     assert listed == list(reversed(ids))
-    acked = (await incidents.http.get("/api/v1/incidents", params={"service": service, "status": "acknowledged"})).json()
+    acked = (
+        await incidents.http.get("/api/v1/incidents", params={"service": service, "status": "acknowledged"})
+    ).json()
     assert [i["id"] for i in acked["incidents"]] == [ids[1]]
     bad = await incidents.http.get("/api/v1/incidents", params={"severity": "loud"})
     assert bad.status_code == 422 and "severity" in bad.json()["detail"]
@@ -165,7 +186,9 @@ async def test_incident_is_created_unassigned_when_oncall_is_down(incidents):
     assert detail["assigned_to"] is None
     deferred = [e for e in detail["timeline"] if e["kind"] == "assignment_deferred"]
     assert len(deferred) == 1 and "on-call service unavailable" in deferred[0]["message"]
-    pending = await incidents.scalar("SELECT assignment_pending FROM incidents WHERE id = :i", i=created.incident_id)
+    pending = await incidents.scalar(
+        "SELECT assignment_pending FROM incidents WHERE id = :i", i=created.incident_id
+    )
     assert pending is True
 
 

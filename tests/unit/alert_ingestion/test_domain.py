@@ -29,9 +29,7 @@ def test_derived_fingerprint_uses_summary_without_labels():
 
 
 def test_message_is_accepted_as_summary_and_severity_is_normalised():
-    alert = AlertIn.model_validate(
-        {"service": " api ", "severity": " HIGH ", "message": "cpu hot"}
-    )
+    alert = AlertIn.model_validate({"service": " api ", "severity": " HIGH ", "message": "cpu hot"})
     assert (alert.service, alert.severity, alert.summary) == ("api", "high", "cpu hot")
 
 

@@ -9,14 +9,22 @@ from services.incident_management.schemas import AlertInput
 from shared.errors import Conflict
 
 
-@pytest.mark.parametrize(("current", "target"), [("open", "acknowledged"), ("open", "resolved"), ("acknowledged", "resolved")])
+@pytest.mark.parametrize(
+    ("current", "target"), [("open", "acknowledged"), ("open", "resolved"), ("acknowledged", "resolved")]
+)
 def test_lifecycle_moves_forward(current, target):
     check_transition(current, target)
 
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [("acknowledged", "acknowledged"), ("resolved", "resolved"), ("resolved", "acknowledged"), ("acknowledged", "open"), ("open", "open")],
+    [
+        ("acknowledged", "acknowledged"),
+        ("resolved", "resolved"),
+        ("resolved", "acknowledged"),
+        ("acknowledged", "open"),
+        ("open", "open"),
+    ],
 )
 def test_illegal_moves_are_conflicts(current, target):
     with pytest.raises(Conflict) as error:
