@@ -5,11 +5,15 @@ root the server runs as `nobody`, and only the data folder we own is handed to t
 outside it is touched (unlike `pgserver.get_server()`, which loosens permissions on every parent).
 """
 
+import hashlib
 import os
 import pwd
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
+from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -33,17 +37,17 @@ def _drop_privileges():
 
 
 def _hand_over(path: Path) -> None:
-    """Give a folder we created to the unprivileged user (root only)."""
+    """Give a file or folder we created to the unprivileged user (root only)."""
     if os.geteuid() == 0:
         entry = pwd.getpwnam(UNPRIVILEGED_USER)
         for item in [path, *path.rglob("*")]:
             os.chown(item, entry.pw_uid, entry.pw_gid)
 
 
-def _pg(name: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+def _pg(layout: "_PgLayout", name: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "LC_ALL": "C", "HOME": "/tmp"}
     return subprocess.run(
-        [str(PG_BIN / name), *args],
+        [str(layout.bin_dir / name), *args],
         check=True,
         capture_output=True,
         text=True,
@@ -63,9 +67,56 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _reachable_by_unprivileged(path: Path) -> bool:
+    """Whether `nobody` can walk down to `path` (every folder on the way searchable by others)."""
+    return all(folder.stat().st_mode & 0o001 for folder in [path, *path.parents] if folder.exists())
+
+
+@dataclass(frozen=True)
+class _PgLayout:
+    """Where the binaries run from and where the cluster lives."""
+
+    bin_dir: Path
+    home: Path
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+
+def _layout(data_dir: Path) -> _PgLayout:
+    """data_dir itself, unless we are root and `nobody` cannot reach it (a checkout under /root, say).
+
+    Then, rather than loosening permissions on the parents, the cluster and a copy of the binaries
+    live in a private folder under the system temp dir, recorded in data_dir/location.
+    """
+    data_dir = data_dir.resolve()
+    record = data_dir / "location"
+    if record.exists():
+        home = Path(record.read_text().strip())
+        return _PgLayout(_relocated_bin(home) if home != data_dir else PG_BIN, home)
+    if os.geteuid() != 0 or (_reachable_by_unprivileged(data_dir) and _reachable_by_unprivileged(PG_BIN)):
+        return _PgLayout(PG_BIN, data_dir)
+    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
+    home = Path(tempfile.gettempdir()) / f"oncall-pg-{digest}"
+    return _PgLayout(_relocated_bin(home), home)
+
+
+def _relocated_bin(home: Path) -> Path:
+    # The binaries find their libraries through RPATH $ORIGIN/../../../pgserver.libs: keep that shape.
+    return home / "site" / "pgserver" / "pginstall" / "bin"
+
+
+def _copy_binaries(layout: _PgLayout) -> None:
+    site = PG_BIN.parents[2]
+    layout.home.mkdir(mode=0o755, exist_ok=True)
+    shutil.copytree(site / "pgserver" / "pginstall", layout.bin_dir.parent, symlinks=True)
+    shutil.copytree(site / "pgserver.libs", layout.bin_dir.parents[2] / "pgserver.libs", symlinks=True)
+
+
 def postgres_pid(data_dir: Path) -> int | None:
     """PID of the postmaster serving data_dir, if it runs."""
-    pid_file = data_dir / "pgdata" / "postmaster.pid"
+    pid_file = _layout(data_dir).pgdata / "postmaster.pid"
     try:
         pid = int(pid_file.read_text().splitlines()[0])
     except (FileNotFoundError, IndexError, ValueError):
@@ -77,31 +128,59 @@ def start_postgres(data_dir: Path, port: int, database: str = "oncall") -> str:
     """Initialise (once) and start PostgreSQL on 127.0.0.1:port; return its SQLAlchemy URL. Idempotent."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    pgdata, sockets = data_dir / "pgdata", data_dir / "run"
+    layout = _layout(data_dir)
+    if layout.home != data_dir and not layout.bin_dir.exists():
+        _copy_binaries(layout)
+    (data_dir / "location").write_text(str(layout.home))
+    sockets = layout.home / "run"
     sockets.mkdir(exist_ok=True)
-    if not (pgdata / "PG_VERSION").exists():
-        pgdata.mkdir(mode=0o700, exist_ok=True)
-        _hand_over(data_dir)
-        _pg("initdb", "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+    if not (layout.pgdata / "PG_VERSION").exists():
+        layout.pgdata.mkdir(mode=0o700, exist_ok=True)
+        _hand_over(layout.pgdata)
+        _pg(
+            layout,
+            "initdb",
+            "-D",
+            str(layout.pgdata),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
     _hand_over(sockets)
+    log_file = layout.home / "postgres.log"
+    log_file.touch()
+    _hand_over(log_file)
     if postgres_pid(data_dir) is None:
-        options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on"
-        _pg("pg_ctl", "-D", str(pgdata), "-l", str(data_dir / "postgres.log"), "-o", options, "-w", "start")
-    _ensure_database(port, database)
+        options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=300"
+        _pg(layout, "pg_ctl", "-D", str(layout.pgdata), "-l", str(log_file), "-o", options, "-w", "start")
+    _ensure_database(layout, port, database)
     return f"postgresql+asyncpg://postgres@127.0.0.1:{port}/{database}"
 
 
-def _ensure_database(port: int, database: str) -> None:
+def _ensure_database(layout: _PgLayout, port: int, database: str) -> None:
     args = ["-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres", "-tAc"]
-    exists = _pg("psql", *args, f"SELECT 1 FROM pg_database WHERE datname = '{database}'").stdout.strip()
+    exists = _pg(
+        layout, "psql", *args, f"SELECT 1 FROM pg_database WHERE datname = '{database}'"
+    ).stdout.strip()
     if exists != "1":
-        _pg("psql", *args, f'CREATE DATABASE "{database}"')
+        _pg(layout, "psql", *args, f'CREATE DATABASE "{database}"')
 
 
 def stop_postgres(data_dir: Path) -> None:
     """Stop the server started for data_dir (fast shutdown), if it runs."""
+    layout = _layout(data_dir)
     if postgres_pid(data_dir) is not None:
-        _pg("pg_ctl", "-D", str(data_dir / "pgdata"), "-m", "fast", "-w", "stop")
+        _pg(layout, "pg_ctl", "-D", str(layout.pgdata), "-m", "fast", "-w", "stop")
+
+
+def remove_postgres(data_dir: Path) -> None:
+    """Delete a stopped cluster's files, including a relocated home under the temp dir."""
+    layout = _layout(data_dir)
+    shutil.rmtree(layout.home, ignore_errors=True)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def redis_pid(data_dir: Path) -> int | None:

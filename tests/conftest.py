@@ -32,7 +32,7 @@ def postgres_server_url():
         yield url
     finally:
         embedded.stop_postgres(data_dir)
-        _remove(data_dir)
+        embedded.remove_postgres(data_dir)
 
 
 @pytest.fixture(scope="session")
