@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up down status demo
+.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up down status render-compose
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -14,7 +14,7 @@ help: ## list targets
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev,native]'
 	touch $(STAMP)
 
 install: $(STAMP) ## create the virtualenv and install pinned dependencies
@@ -44,10 +44,13 @@ test-e2e: $(STAMP) ## end-to-end tests through Traefik
 	$(PY) scripts/run_tests.py tests/e2e
 
 up: $(STAMP) ## start the native stack (PostgreSQL, Redis, Traefik, services) under ./var
-	$(PY) scripts/stack.py up
+	$(PY) -m scripts.stack up
 
 down: ## stop everything `make up` started
-	@if [ -x $(PY) ]; then $(PY) scripts/stack.py down; else echo "nothing to stop"; fi
+	@if [ -x $(PY) ]; then $(PY) -m scripts.stack down; else echo "nothing to stop"; fi
 
 status: $(STAMP) ## show each process of the native stack and its health
-	$(PY) scripts/stack.py status
+	$(PY) -m scripts.stack status
+
+render-compose: $(STAMP) ## regenerate config/traefik/compose/ from the Traefik templates
+	$(PY) -m scripts.stack render-compose

@@ -1,0 +1,113 @@
+"""Local processes of the stack: started detached, logged to var/log/, tracked by PID files in var/run/."""
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from shared.embedded import pid_alive, stop_pid
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    argv: list[str]
+    health_url: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+class StartupFailed(RuntimeError):
+    pass
+
+
+def python_module(module: str) -> list[str]:
+    return [sys.executable, "-m", module]
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields of /proc/<pid>/stat after the command name (state first), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _start_time(pid: int) -> str | None:
+    """The kernel's start time of `pid` (field 22 of /proc/<pid>/stat): guards against reused PIDs."""
+    fields = _stat(pid)
+    return fields[19] if fields else None
+
+
+def running_pid(run_dir: Path, name: str) -> int | None:
+    """PID of the recorded process `name` if that very process still runs."""
+    try:
+        pid_text, started = (run_dir / f"{name}.pid").read_text().split()
+        pid = int(pid_text)
+    except (FileNotFoundError, ValueError):
+        return None
+    fields = _stat(pid)
+    if not pid_alive(pid) or (fields and (fields[0] == "Z" or fields[19] != started)):
+        return None  # gone, a zombie not yet reaped, or the PID now belongs to another process
+    return pid
+
+
+def start(spec: ProcessSpec, *, run_dir: Path, log_dir: Path, cwd: Path) -> int:
+    """Start `spec` in its own session unless it already runs; return its PID."""
+    pid = running_pid(run_dir, spec.name)
+    if pid is not None:
+        return pid
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / f"{spec.name}.log", "ab") as log:
+        process = subprocess.Popen(
+            spec.argv,
+            cwd=cwd,
+            env={**os.environ, **spec.env},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    (run_dir / f"{spec.name}.pid").write_text(f"{process.pid} {_start_time(process.pid) or 0}\n")
+    return process.pid
+
+
+def stop(name: str, *, run_dir: Path, timeout: float = 15.0) -> bool:
+    """SIGTERM the recorded process (SIGKILL after `timeout`); True if one was running."""
+    pid = running_pid(run_dir, name)
+    (run_dir / f"{name}.pid").unlink(missing_ok=True)
+    if pid is None:
+        return False
+    stop_pid(pid, timeout=timeout)
+    return True
+
+
+def healthy(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_healthy(spec: ProcessSpec, *, run_dir: Path, log_dir: Path, timeout: float) -> None:
+    """Block until the health URL answers 200; fail early, with the log's tail, if the process dies."""
+    deadline = time.monotonic() + timeout
+    while not healthy(spec.health_url):
+        if running_pid(run_dir, spec.name) is None:
+            raise StartupFailed(
+                f"{spec.name} exited during start-up:\n{log_tail(log_dir / f'{spec.name}.log')}"
+            )
+        if time.monotonic() > deadline:
+            raise StartupFailed(f"{spec.name} not healthy at {spec.health_url} after {timeout:.0f}s")
+        time.sleep(0.1)
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"

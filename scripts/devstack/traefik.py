@@ -1,0 +1,96 @@
+"""Render Traefik's configuration from the templates in config/traefik/ (native and compose alike)."""
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import jinja2
+
+from scripts.devstack.settings import ROOT, StackSettings
+
+TEMPLATES = ROOT / "config" / "traefik"
+COMPOSE_DIR = TEMPLATES / "compose"
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+)
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    listen_host: str
+    gateway_port: int
+    admin_port: int
+    dynamic_dir: str
+    ingestion_urls: list[str]
+    incident_url: str
+    oncall_url: str
+    rate_limit_average: int
+    rate_limit_burst: int
+    log_level: str = "INFO"
+
+
+def native_config(settings: StackSettings) -> GatewayConfig:
+    """Everything on 127.0.0.1: one ingestion port per replica."""
+    return GatewayConfig(
+        listen_host="127.0.0.1",
+        gateway_port=settings.gateway_port,
+        admin_port=settings.gateway_admin_port,
+        dynamic_dir=str(settings.var_dir.resolve() / "traefik" / "dynamic"),
+        ingestion_urls=[f"http://127.0.0.1:{port}" for port in settings.ingestion_ports()],
+        incident_url=f"http://127.0.0.1:{settings.incident_http_port}",
+        oncall_url=f"http://127.0.0.1:{settings.oncall_http_port}",
+        rate_limit_average=settings.rate_limit_average,
+        rate_limit_burst=settings.rate_limit_burst,
+        log_level=settings.log_level,
+    )
+
+
+def compose_config(replicas: int = 2) -> GatewayConfig:
+    """docker-compose.yml's containers by name; alert-ingestion-1..N each listen on 8001."""
+    defaults = StackSettings(_env_file=None)
+    return GatewayConfig(
+        listen_host="",
+        gateway_port=80,
+        admin_port=8080,
+        dynamic_dir="/etc/traefik/dynamic",
+        ingestion_urls=[f"http://alert-ingestion-{i}:8001" for i in range(1, replicas + 1)],
+        incident_url="http://incident-management:8002",
+        oncall_url="http://oncall:8003",
+        rate_limit_average=defaults.rate_limit_average,
+        rate_limit_burst=defaults.rate_limit_burst,
+    )
+
+
+def render(config: GatewayConfig) -> dict[str, str]:
+    """The static and dynamic files' text, by file name."""
+    values = asdict(config)
+    return {
+        "traefik.yml": _env.get_template("traefik.yml.j2").render(values),
+        "dynamic.yml": _env.get_template("dynamic.yml.j2").render(values),
+    }
+
+
+def write_native(settings: StackSettings) -> Path:
+    """Write var/traefik/{traefik.yml,dynamic/routes.yml}; the dynamic file atomically (Traefik watches it)."""
+    files = render(native_config(settings))
+    home = settings.var_dir / "traefik"
+    _write_atomic(home / "traefik.yml", files["traefik.yml"])
+    _write_atomic(home / "dynamic" / "routes.yml", files["dynamic.yml"])
+    return home / "traefik.yml"
+
+
+def write_compose() -> list[Path]:
+    """Regenerate the committed compose copies under config/traefik/compose/."""
+    written = []
+    for name, text in render(compose_config()).items():
+        path = COMPOSE_DIR / ("dynamic/routes.yml" if name == "dynamic.yml" else name)
+        _write_atomic(path, text)
+        written.append(path)
+    return written
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

@@ -1,0 +1,63 @@
+"""Native stack: `python -m scripts.stack up|down|status|start NAME|stop NAME|render-compose`."""
+
+import argparse
+import sys
+
+from scripts.devstack import runner, traefik
+from scripts.devstack.processes import StartupFailed
+from scripts.devstack.settings import StackSettings
+
+
+def _up(settings: StackSettings) -> int:
+    try:
+        runner.up(settings)
+    except StartupFailed as failure:
+        print(f"stack failed to start: {failure}\nlogs: {settings.log_dir}", file=sys.stderr)
+        return 1
+    gateway = settings.gateway_url
+    print(f"""OnCall Platform is up (logs in {settings.log_dir}, `make down` stops it):
+  gateway (Traefik)      {gateway}
+    alerts               POST {gateway}/api/v1/alerts
+    incidents            {gateway}/api/v1/incidents
+    users/teams/on-call  {gateway}/api/v1/users  /teams  /rotations  /oncall/current?team=
+  Traefik dashboard      http://127.0.0.1:{settings.gateway_admin_port}/dashboard/""")
+    return 0
+
+
+def _status(settings: StackSettings) -> int:
+    rows = runner.status(settings)
+    for name, pid, healthy in rows:
+        state = "healthy" if healthy else ("running, not healthy" if pid else "stopped")
+        print(f"  {name:22} {pid or '-':>8}  {state}")
+    return 0 if all(healthy for _, _, healthy in rows) else 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="stack", description=__doc__)
+    parser.add_argument("command", choices=["up", "down", "status", "start", "stop", "render-compose"])
+    parser.add_argument("name", nargs="?", help="process name for start/stop, e.g. alert-ingestion-1")
+    args = parser.parse_args(argv)
+    settings = StackSettings()
+    if args.command == "up":
+        return _up(settings)
+    if args.command == "down":
+        stopped = runner.down(settings)
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        return 0
+    if args.command == "status":
+        return _status(settings)
+    if args.command == "render-compose":
+        for path in traefik.write_compose():
+            print(f"wrote {path}")
+        return 0
+    if not args.name:
+        parser.error(f"{args.command} needs a process name")
+    if args.command == "start":
+        runner.start(settings, runner.spec_named(settings, args.name))
+    else:
+        runner.stop(settings, args.name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

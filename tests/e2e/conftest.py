@@ -1,0 +1,83 @@
+"""The whole native stack (Traefik, 2 ingestion replicas, incident-management, on-call) for e2e tests."""
+
+import os
+import shutil
+import socket
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import pytest
+
+from scripts.devstack import runner
+from scripts.devstack.settings import ROOT, StackSettings
+from tests.conftest import free_port
+
+
+def _free_port_pair() -> int:
+    """A port p with p and p+1 both free, for the two ingestion replicas."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two consecutive free ports")
+
+
+@dataclass
+class Stack:
+    settings: StackSettings
+    database_url: str
+
+    @property
+    def gateway(self) -> str:
+        return self.settings.gateway_url
+
+    def stop(self, name: str) -> None:
+        runner.stop(self.settings, name)
+
+    def start(self, name: str) -> None:
+        runner.start(self.settings, runner.spec_named(self.settings, name))
+
+    async def scalar(self, sql: str, *args):
+        connection = await asyncpg.connect(self.database_url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            return await connection.fetchval(sql, *args)
+        finally:
+            await connection.close()
+
+
+@pytest.fixture(scope="session")
+def stack(database_url, redis_url):
+    settings = StackSettings(
+        _env_file=None,
+        var_dir=ROOT / "var" / f"test-e2e-{os.getpid()}",
+        gateway_port=free_port(),
+        gateway_admin_port=free_port(),
+        ingestion_base_port=_free_port_pair(),
+        incident_http_port=free_port(),
+        incident_grpc_port=free_port(),
+        oncall_http_port=free_port(),
+        oncall_grpc_port=free_port(),
+        database_url=database_url,
+        redis_url=redis_url,
+        rate_limit_average=100_000,
+        rate_limit_burst=100_000,
+        log_level="WARNING",
+        service_env={"ASSIGNMENT_RETRY_SECONDS": "0.5", "ONCALL_TIMEOUT_SECONDS": "0.5"},
+    )
+    try:
+        runner.up(settings)
+        yield Stack(settings, database_url)
+    finally:
+        runner.down(settings)
+        shutil.rmtree(settings.var_dir, ignore_errors=True)
+
+
+@pytest.fixture
+async def gateway(stack):
+    async with httpx.AsyncClient(base_url=stack.gateway, timeout=10) as client:
+        yield client

@@ -1,0 +1,37 @@
+"""docker-compose.yml is checked here, since CI has no Docker: files it mounts and modules it runs exist."""
+
+import importlib.util
+
+import yaml
+
+from scripts.devstack.settings import ROOT
+
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_every_command_module_and_build_file_exists():
+    for name, service in COMPOSE["services"].items():
+        build = service.get("build")
+        if build:
+            assert (ROOT / build["context"] / build["dockerfile"]).is_file(), name
+        command = service.get("command", [])
+        if command[:2] == ["python", "-m"]:
+            assert importlib.util.find_spec(command[2]) is not None, f"{name}: {command[2]} not found"
+
+
+def test_every_mounted_config_file_is_in_the_repo():
+    for name, service in COMPOSE["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+
+
+def test_gateway_lists_each_ingestion_replica_of_the_compose_file():
+    routes = yaml.safe_load((ROOT / "config/traefik/compose/dynamic/routes.yml").read_text())
+    servers = routes["http"]["services"]["alert-ingestion"]["loadBalancer"]["servers"]
+    replicas = sorted(n for n in COMPOSE["services"] if n.startswith("alert-ingestion-"))
+    assert [s["url"] for s in servers] == [f"http://{n}:8001" for n in replicas]
+    for name in replicas:
+        env = COMPOSE["services"][name]["environment"]
+        assert (env["HTTP_PORT"], env["REPLICA_ID"]) == ("8001", name)

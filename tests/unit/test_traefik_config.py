@@ -1,0 +1,39 @@
+"""Traefik's configuration comes from one set of templates, for the native stack and for compose."""
+
+from pathlib import Path
+
+import yaml
+
+from scripts.devstack import traefik
+from scripts.devstack.settings import StackSettings
+
+
+def test_native_config_lists_every_replica_and_routes_each_api(tmp_path: Path):
+    settings = StackSettings(_env_file=None, var_dir=tmp_path, ingestion_replicas=3, ingestion_base_port=9100)
+    files = {
+        name: yaml.safe_load(text) for name, text in traefik.render(traefik.native_config(settings)).items()
+    }
+    http = files["dynamic.yml"]["http"]
+    servers = http["services"]["alert-ingestion"]["loadBalancer"]["servers"]
+    assert [s["url"] for s in servers] == [f"http://127.0.0.1:{p}" for p in (9100, 9101, 9102)]
+    assert http["services"]["alert-ingestion"]["loadBalancer"]["healthCheck"]["path"] == "/health/ready"
+    assert "/v2/enqueue" in http["routers"]["ingestion"]["rule"]
+    assert http["routers"]["incidents"]["service"] == "incident-management"
+    assert "/api/v1/oncall" in http["routers"]["oncall"]["rule"]
+    assert files["traefik.yml"]["entryPoints"]["web"]["address"] == f"127.0.0.1:{settings.gateway_port}"
+
+
+def test_dynamic_file_is_replaced_whole(tmp_path: Path):
+    settings = StackSettings(_env_file=None, var_dir=tmp_path)
+    traefik.write_native(settings)
+    dynamic = tmp_path / "traefik" / "dynamic"
+    assert [p.name for p in dynamic.iterdir()] == ["routes.yml"]  # no temp file left for Traefik to read
+    static = yaml.safe_load((tmp_path / "traefik" / "traefik.yml").read_text())
+    assert static["providers"]["file"]["directory"] == str(dynamic.resolve())
+
+
+def test_committed_compose_copies_match_the_templates():
+    rendered = traefik.render(traefik.compose_config())
+    compose_dir = traefik.COMPOSE_DIR
+    assert (compose_dir / "traefik.yml").read_text() == rendered["traefik.yml"], "run make render-compose"
+    assert (compose_dir / "dynamic" / "routes.yml").read_text() == rendered["dynamic.yml"]
