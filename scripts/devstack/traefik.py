@@ -71,7 +71,7 @@ def render(config: GatewayConfig) -> dict[str, str]:
 
 
 def write_native(settings: StackSettings) -> Path:
-    """Write var/traefik/{traefik.yml,dynamic/routes.yml}; the dynamic file atomically (Traefik watches it)."""
+    """Write var/traefik/traefik.yml and dynamic/routes.yml, the latter atomically (Traefik watches it)."""
     files = render(native_config(settings))
     home = settings.var_dir / "traefik"
     _write_atomic(home / "traefik.yml", files["traefik.yml"])
