@@ -18,6 +18,16 @@ class InvalidInput(DomainError):
     grpc_code = grpc.StatusCode.INVALID_ARGUMENT
 
 
+class Unauthenticated(DomainError):
+    http_status = 401
+    grpc_code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDenied(DomainError):
+    http_status = 403
+    grpc_code = grpc.StatusCode.PERMISSION_DENIED
+
+
 class NotFound(DomainError):
     http_status = 404
     grpc_code = grpc.StatusCode.NOT_FOUND
@@ -38,7 +48,18 @@ class Unavailable(DomainError):
     grpc_code = grpc.StatusCode.UNAVAILABLE
 
 
-_BY_GRPC_CODE = {cls.grpc_code: cls for cls in (InvalidInput, NotFound, Conflict, AlreadyExists, Unavailable)}
+_BY_GRPC_CODE = {
+    cls.grpc_code: cls
+    for cls in (
+        InvalidInput,
+        Unauthenticated,
+        PermissionDenied,
+        NotFound,
+        Conflict,
+        AlreadyExists,
+        Unavailable,
+    )
+}
 
 
 def from_grpc(error: grpc.aio.AioRpcError) -> DomainError:

@@ -98,6 +98,57 @@ class RotationMember(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+# --- services and integrations (where alerts come from) ------------------------------------------
+
+INTEGRATION_TYPES = ("api", "alertmanager", "grafana", "pagerduty", "webhook", "heartbeat")
+
+
+class MonitoredService(Base):
+    """A service alerts are about: owned by a team, paged through its integrations."""
+
+    __tablename__ = "services"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    team: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Who is paged: an escalation policy once they exist (issue 4), else the team's on-call.
+    escalation_policy_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    # Resolve the incident when the source resolves its last firing alert.
+    auto_resolve: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Integration(Base):
+    """A way into a service, with a secret routing key stored only as its SHA-256."""
+
+    __tablename__ = "integrations"
+    __table_args__ = (CheckConstraint(f"type IN {INTEGRATION_TYPES}", name="ck_integrations_type"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hint: Mapped[str] = mapped_column(String(8))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = _created_at()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Heartbeat(Base):
+    """Expected pings of a heartbeat integration; `due_at` is when silence becomes an incident."""
+
+    __tablename__ = "heartbeats"
+    __table_args__ = (Index("ix_heartbeats_due", "due_at"),)
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    grace_seconds: Mapped[int] = mapped_column(Integer)
+    last_ping_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    missed_alert_fingerprint: Mapped[str | None] = mapped_column(String(256), nullable=True)
+
+
 # --- incidents ---------------------------------------------------------------------------------
 
 
@@ -140,7 +191,10 @@ class Incident(Base):
 
 class Alert(Base):
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_fingerprint", "fingerprint"),)
+    __table_args__ = (
+        Index("ix_alerts_service_fingerprint", "service", "fingerprint"),
+        CheckConstraint("status IN ('firing', 'resolved')", name="ck_alerts_status"),
+    )
     id: Mapped[uuid.UUID] = _uuid_pk()
     incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     fingerprint: Mapped[str] = mapped_column(String(256))
@@ -154,6 +208,11 @@ class Alert(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     duplicate_count: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="firing", server_default="firing")
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    integration_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("integrations.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class TimelineEntry(Base):

@@ -36,7 +36,7 @@ class OnCallAnswer:
 
 def correlation_keys(alert: AlertInput) -> list[str]:
     """Advisory-lock keys, in the one global order every transaction takes them (no deadlocks)."""
-    return [f"corr:{alert.service}:{alert.severity}", f"fp:{alert.fingerprint}"]
+    return [f"corr:{alert.service}:{alert.severity}", f"fp:{alert.service}:{alert.fingerprint}"]
 
 
 def correlation_cutoff(now: datetime, window_seconds: int) -> datetime:
@@ -65,7 +65,9 @@ async def ingest_alert(
 ) -> IngestResult:
     """Store the alert: a duplicate of an open incident's alert, joined to an open incident, or a new one."""
     await repo.lock_keys(session, keys=correlation_keys(alert))
-    existing = await repo.get_open_alert_by_fingerprint(session, fingerprint=alert.fingerprint)
+    existing = await repo.get_open_alert_by_fingerprint(
+        session, service=alert.service, fingerprint=alert.fingerprint
+    )
     if existing is not None:
         await repo.record_duplicate(session, alert_id=existing.id, incident_id=existing.incident_id, now=now)
         return IngestResult(existing.id, existing.incident_id, "duplicate")

@@ -17,11 +17,14 @@ async def lock_keys(session: AsyncSession, *, keys: list[str]) -> None:
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
-async def get_open_alert_by_fingerprint(session: AsyncSession, *, fingerprint: str) -> Alert | None:
+async def get_open_alert_by_fingerprint(
+    session: AsyncSession, *, service: str, fingerprint: str
+) -> Alert | None:
+    """The newest alert with this fingerprint on an unresolved incident of the service."""
     stmt = (
         select(Alert)
         .join(Incident, Incident.id == Alert.incident_id)
-        .where(Alert.fingerprint == fingerprint, Incident.status != "resolved")
+        .where(Alert.service == service, Alert.fingerprint == fingerprint, Incident.status != "resolved")
         .order_by(Alert.received_at.desc())
         .limit(1)
     )

@@ -39,4 +39,4 @@ def test_correlation_window_counts_back_from_now():
 
 def test_lock_keys_put_correlation_key_before_fingerprint():
     alert = AlertInput(service="api", severity="high", summary="s", fingerprint="f")
-    assert correlation_keys(alert) == ["corr:api:high", "fp:f"]
+    assert correlation_keys(alert) == ["corr:api:high", "fp:api:f"]

@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Alert(_message.Message):
-    __slots__ = ("service", "severity", "summary", "source", "labels", "annotations", "fingerprint", "timestamp")
+    __slots__ = ("service", "severity", "summary", "source", "labels", "annotations", "fingerprint", "timestamp", "action")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +30,7 @@ class Alert(_message.Message):
     ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
     FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
     service: str
     severity: str
     summary: str
@@ -38,29 +39,36 @@ class Alert(_message.Message):
     annotations: _containers.ScalarMap[str, str]
     fingerprint: str
     timestamp: str
-    def __init__(self, service: _Optional[str] = ..., severity: _Optional[str] = ..., summary: _Optional[str] = ..., source: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., fingerprint: _Optional[str] = ..., timestamp: _Optional[str] = ...) -> None: ...
+    action: str
+    def __init__(self, service: _Optional[str] = ..., severity: _Optional[str] = ..., summary: _Optional[str] = ..., source: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., fingerprint: _Optional[str] = ..., timestamp: _Optional[str] = ..., action: _Optional[str] = ...) -> None: ...
 
 class IngestAlertRequest(_message.Message):
-    __slots__ = ("alert",)
+    __slots__ = ("alert", "integration_key")
     ALERT_FIELD_NUMBER: _ClassVar[int]
+    INTEGRATION_KEY_FIELD_NUMBER: _ClassVar[int]
     alert: Alert
-    def __init__(self, alert: _Optional[_Union[Alert, _Mapping]] = ...) -> None: ...
+    integration_key: str
+    def __init__(self, alert: _Optional[_Union[Alert, _Mapping]] = ..., integration_key: _Optional[str] = ...) -> None: ...
 
 class IngestAlertResponse(_message.Message):
-    __slots__ = ("alert_id", "incident_id", "result")
+    __slots__ = ("alert_id", "incident_id", "result", "fingerprint")
     ALERT_ID_FIELD_NUMBER: _ClassVar[int]
     INCIDENT_ID_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
+    FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     alert_id: str
     incident_id: str
     result: str
-    def __init__(self, alert_id: _Optional[str] = ..., incident_id: _Optional[str] = ..., result: _Optional[str] = ...) -> None: ...
+    fingerprint: str
+    def __init__(self, alert_id: _Optional[str] = ..., incident_id: _Optional[str] = ..., result: _Optional[str] = ..., fingerprint: _Optional[str] = ...) -> None: ...
 
 class IngestAlertsRequest(_message.Message):
-    __slots__ = ("alerts",)
+    __slots__ = ("alerts", "integration_key")
     ALERTS_FIELD_NUMBER: _ClassVar[int]
+    INTEGRATION_KEY_FIELD_NUMBER: _ClassVar[int]
     alerts: _containers.RepeatedCompositeFieldContainer[Alert]
-    def __init__(self, alerts: _Optional[_Iterable[_Union[Alert, _Mapping]]] = ...) -> None: ...
+    integration_key: str
+    def __init__(self, alerts: _Optional[_Iterable[_Union[Alert, _Mapping]]] = ..., integration_key: _Optional[str] = ...) -> None: ...
 
 class IngestAlertsResponse(_message.Message):
     __slots__ = ("results",)
@@ -157,3 +165,19 @@ class ResolveIncidentResponse(_message.Message):
     INCIDENT_FIELD_NUMBER: _ClassVar[int]
     incident: Incident
     def __init__(self, incident: _Optional[_Union[Incident, _Mapping]] = ...) -> None: ...
+
+class RecordHeartbeatRequest(_message.Message):
+    __slots__ = ("integration_key",)
+    INTEGRATION_KEY_FIELD_NUMBER: _ClassVar[int]
+    integration_key: str
+    def __init__(self, integration_key: _Optional[str] = ...) -> None: ...
+
+class RecordHeartbeatResponse(_message.Message):
+    __slots__ = ("service", "next_due_at", "recovered")
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_DUE_AT_FIELD_NUMBER: _ClassVar[int]
+    RECOVERED_FIELD_NUMBER: _ClassVar[int]
+    service: str
+    next_due_at: str
+    recovered: bool
+    def __init__(self, service: _Optional[str] = ..., next_due_at: _Optional[str] = ..., recovered: bool = ...) -> None: ...

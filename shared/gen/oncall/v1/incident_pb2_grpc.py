@@ -65,6 +65,11 @@ class IncidentServiceStub(object):
                 request_serializer=oncall_dot_v1_dot_incident__pb2.ResolveIncidentRequest.SerializeToString,
                 response_deserializer=oncall_dot_v1_dot_incident__pb2.ResolveIncidentResponse.FromString,
                 _registered_method=True)
+        self.RecordHeartbeat = channel.unary_unary(
+                '/oncall.v1.IncidentService/RecordHeartbeat',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.RecordHeartbeatRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.RecordHeartbeatResponse.FromString,
+                _registered_method=True)
 
 
 class IncidentServiceServicer(object):
@@ -107,6 +112,13 @@ class IncidentServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordHeartbeat(self, request, context):
+        """A heartbeat integration's ping; late pings open a "heartbeat missed" incident.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IncidentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -139,6 +151,11 @@ def add_IncidentServiceServicer_to_server(servicer, server):
                     servicer.ResolveIncident,
                     request_deserializer=oncall_dot_v1_dot_incident__pb2.ResolveIncidentRequest.FromString,
                     response_serializer=oncall_dot_v1_dot_incident__pb2.ResolveIncidentResponse.SerializeToString,
+            ),
+            'RecordHeartbeat': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordHeartbeat,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.RecordHeartbeatRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.RecordHeartbeatResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -304,6 +321,33 @@ class IncidentService(object):
             '/oncall.v1.IncidentService/ResolveIncident',
             oncall_dot_v1_dot_incident__pb2.ResolveIncidentRequest.SerializeToString,
             oncall_dot_v1_dot_incident__pb2.ResolveIncidentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordHeartbeat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/RecordHeartbeat',
+            oncall_dot_v1_dot_incident__pb2.RecordHeartbeatRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.RecordHeartbeatResponse.FromString,
             options,
             channel_credentials,
             insecure,
