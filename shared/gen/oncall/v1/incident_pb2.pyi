@@ -181,3 +181,21 @@ class RecordHeartbeatResponse(_message.Message):
     next_due_at: str
     recovered: bool
     def __init__(self, service: _Optional[str] = ..., next_due_at: _Optional[str] = ..., recovered: bool = ...) -> None: ...
+
+class GetIntegrationRequest(_message.Message):
+    __slots__ = ("integration_key",)
+    INTEGRATION_KEY_FIELD_NUMBER: _ClassVar[int]
+    integration_key: str
+    def __init__(self, integration_key: _Optional[str] = ...) -> None: ...
+
+class GetIntegrationResponse(_message.Message):
+    __slots__ = ("integration_id", "service", "type", "config_json")
+    INTEGRATION_ID_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_JSON_FIELD_NUMBER: _ClassVar[int]
+    integration_id: str
+    service: str
+    type: str
+    config_json: str
+    def __init__(self, integration_id: _Optional[str] = ..., service: _Optional[str] = ..., type: _Optional[str] = ..., config_json: _Optional[str] = ...) -> None: ...

@@ -65,6 +65,11 @@ class IncidentServiceStub(object):
                 request_serializer=oncall_dot_v1_dot_incident__pb2.ResolveIncidentRequest.SerializeToString,
                 response_deserializer=oncall_dot_v1_dot_incident__pb2.ResolveIncidentResponse.FromString,
                 _registered_method=True)
+        self.GetIntegration = channel.unary_unary(
+                '/oncall.v1.IncidentService/GetIntegration',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.GetIntegrationRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.GetIntegrationResponse.FromString,
+                _registered_method=True)
         self.RecordHeartbeat = channel.unary_unary(
                 '/oncall.v1.IncidentService/RecordHeartbeat',
                 request_serializer=oncall_dot_v1_dot_incident__pb2.RecordHeartbeatRequest.SerializeToString,
@@ -112,6 +117,14 @@ class IncidentServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetIntegration(self, request, context):
+        """What an integration key stands for (format parsers need its type and config). UNAUTHENTICATED for an
+        unknown key, PERMISSION_DENIED for a revoked one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordHeartbeat(self, request, context):
         """A heartbeat integration's ping; late pings open a "heartbeat missed" incident.
         """
@@ -151,6 +164,11 @@ def add_IncidentServiceServicer_to_server(servicer, server):
                     servicer.ResolveIncident,
                     request_deserializer=oncall_dot_v1_dot_incident__pb2.ResolveIncidentRequest.FromString,
                     response_serializer=oncall_dot_v1_dot_incident__pb2.ResolveIncidentResponse.SerializeToString,
+            ),
+            'GetIntegration': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetIntegration,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.GetIntegrationRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.GetIntegrationResponse.SerializeToString,
             ),
             'RecordHeartbeat': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordHeartbeat,
@@ -321,6 +339,33 @@ class IncidentService(object):
             '/oncall.v1.IncidentService/ResolveIncident',
             oncall_dot_v1_dot_incident__pb2.ResolveIncidentRequest.SerializeToString,
             oncall_dot_v1_dot_incident__pb2.ResolveIncidentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetIntegration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/GetIntegration',
+            oncall_dot_v1_dot_incident__pb2.GetIntegrationRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.GetIntegrationResponse.FromString,
             options,
             channel_credentials,
             insecure,
