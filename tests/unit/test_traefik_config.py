@@ -19,6 +19,7 @@ def test_native_config_lists_every_replica_and_routes_each_api(tmp_path: Path):
     assert http["services"]["alert-ingestion"]["loadBalancer"]["healthCheck"]["path"] == "/health/ready"
     assert "/v2/enqueue" in http["routers"]["ingestion"]["rule"]
     assert http["routers"]["incidents"]["service"] == "incident-management"
+    assert "/api/v1/services" in http["routers"]["incidents"]["rule"]
     assert "/api/v1/oncall" in http["routers"]["oncall"]["rule"]
     assert files["traefik.yml"]["entryPoints"]["web"]["address"] == f"127.0.0.1:{settings.gateway_port}"
 
