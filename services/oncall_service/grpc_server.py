@@ -1,0 +1,38 @@
+"""OnCallService over gRPC: proto ↔ domain mapping only."""
+
+from datetime import datetime
+
+import grpc
+
+from services.oncall_service.commands import OnCallCommands
+from services.oncall_service.schemas import CurrentOnCall
+from shared.errors import InvalidInput
+from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
+from shared.timeutil import parse_rfc3339, rfc3339
+
+
+def _instant(value: str) -> datetime | None:
+    try:
+        return parse_rfc3339(value) if value else None
+    except ValueError as error:
+        raise InvalidInput(f"at {value!r} is not an RFC 3339 instant", field="at") from error
+
+
+def answer_to_proto(answer: CurrentOnCall) -> oncall_pb2.GetCurrentOnCallResponse:
+    """Nobody on call leaves `user` unset."""
+    reply = oncall_pb2.GetCurrentOnCallResponse(team=answer.team)
+    if answer.user is not None:
+        user = answer.user
+        reply.user.CopyFrom(oncall_pb2.OnCallUser(id=str(user.id), name=user.name, email=user.email))
+    if answer.shift is not None:
+        reply.shift_start, reply.shift_end = rfc3339(answer.shift.start), rfc3339(answer.shift.end)
+    return reply
+
+
+class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
+    def __init__(self, commands: OnCallCommands) -> None:
+        self.commands = commands
+
+    async def GetCurrentOnCall(self, request, context: grpc.aio.ServicerContext):
+        at = _instant(request.at)
+        return answer_to_proto(await self.commands.current(team=request.team, service=request.service, at=at))

@@ -1,0 +1,76 @@
+"""oncall: wiring of settings, database, REST and gRPC."""
+
+import asyncio
+from dataclasses import dataclass
+
+import grpc
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.oncall_service import api
+from services.oncall_service.commands import OnCallCommands
+from services.oncall_service.config import OnCallSettings
+from services.oncall_service.grpc_server import OnCallServicer
+from shared.db import create_engine, create_session_factory
+from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
+from shared.grpc import create_server, mark_serving
+from shared.health import database_check
+from shared.http import health_router, install_common
+from shared.logging import configure_logging
+from shared.serve import serve
+from shared.telemetry import configure_tracing, instrument_app
+
+SERVICE_NAME = oncall_pb2.DESCRIPTOR.services_by_name["OnCallService"].full_name
+
+
+@dataclass
+class Runtime:
+    settings: OnCallSettings
+    engine: AsyncEngine
+    commands: OnCallCommands
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_runtime(settings: OnCallSettings) -> Runtime:
+    engine = create_engine(settings)
+    return Runtime(settings, engine, OnCallCommands(create_session_factory(engine)))
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(title="oncall", version="1")
+    app.state.commands = runtime.commands
+    install_common(app)
+    app.include_router(api.router)
+    app.include_router(health_router({"database": database_check(runtime.engine)}, ready=["database"]))
+    instrument_app(app)
+    return app
+
+
+async def create_grpc_server(runtime: Runtime) -> grpc.aio.Server:
+    server, health = create_server()
+    oncall_pb2_grpc.add_OnCallServiceServicer_to_server(OnCallServicer(runtime.commands), server)
+    await mark_serving(health, [SERVICE_NAME])
+    return server
+
+
+async def main() -> None:
+    settings = OnCallSettings()
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    runtime = build_runtime(settings)
+    try:
+        await serve(
+            create_app(runtime),
+            host=settings.http_host,
+            http_port=settings.http_port,
+            grpc_server=await create_grpc_server(runtime),
+            grpc_port=settings.grpc_port,
+        )
+    finally:
+        await runtime.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,209 @@
+"""Use cases for users, teams, rotations and the on-call lookup; each runs in the caller's transaction."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.oncall_service import domain
+from services.oncall_service import repository as repo
+from services.oncall_service.schemas import (
+    CurrentOnCall,
+    RotationCreate,
+    RotationPatch,
+    TeamCreate,
+    TeamPatch,
+    UserCreate,
+    UserPatch,
+)
+from shared.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from shared.models import Rotation, Team, User
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await repo.get_user(session, user_id=user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found", field="id")
+    return user
+
+
+async def _check_email_free(session: AsyncSession, email: str, *, user_id: uuid.UUID | None = None) -> None:
+    other = await repo.get_user_by_email(session, email=email)
+    if other is not None and other.id != user_id:
+        raise AlreadyExists(f"email {email!r} is already used by another user", field="email")
+
+
+async def create_user(session: AsyncSession, body: UserCreate, *, now: datetime) -> User:
+    await _check_email_free(session, body.email)
+    user = repo.create_user(session, name=body.name, email=body.email, time_zone=body.time_zone, now=now)
+    await session.flush()
+    return user
+
+
+async def update_user(session: AsyncSession, user_id: uuid.UUID, patch: UserPatch) -> User:
+    user = await get_user(session, user_id)
+    if patch.email is not None:
+        await _check_email_free(session, patch.email, user_id=user_id)
+    for name, value in patch.model_dump(exclude_none=True).items():
+        setattr(user, name, value)
+    await session.flush()
+    return user
+
+
+async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Refused while the user is in a rotation: someone must take their shifts first."""
+    rotations = await repo.list_rotation_names_of_user(session, user_id=user_id)
+    if rotations:
+        names = ", ".join(repr(n) for n in rotations)
+        raise Conflict(
+            f"user {user_id} is still a member of rotation(s) {names}; remove them first", field="id"
+        )
+    if not await repo.delete_user(session, user_id=user_id):
+        raise NotFound(f"user {user_id} not found", field="id")
+
+
+async def get_team(session: AsyncSession, team_id: uuid.UUID) -> tuple[Team, list[str]]:
+    team = await repo.get_team(session, team_id=team_id)
+    if team is None:
+        raise NotFound(f"team {team_id} not found", field="id")
+    services = await repo.list_services(session, team_ids=[team.id])
+    return team, services[team.id]
+
+
+async def list_teams(session: AsyncSession) -> list[tuple[Team, list[str]]]:
+    teams = await repo.list_teams(session)
+    services = await repo.list_services(session, team_ids=[t.id for t in teams])
+    return [(team, services[team.id]) for team in teams]
+
+
+async def _check_team_name_free(
+    session: AsyncSession, name: str, *, team_id: uuid.UUID | None = None
+) -> None:
+    other = await repo.get_team_by_name(session, name=name)
+    if other is not None and other.id != team_id:
+        raise AlreadyExists(f"team name {name!r} is already taken", field="name")
+
+
+async def _set_services(
+    session: AsyncSession, team: Team, services: list[str], *, now: datetime
+) -> list[str]:
+    """Give the team exactly these services; one owned by another team is a conflict naming it."""
+    wanted = sorted(set(services))
+    for service, owner_id, owner_name in await repo.list_service_owners(session, services=wanted):
+        if owner_id != team.id:
+            raise AlreadyExists(
+                f"service {service!r} is already owned by team {owner_name!r}", field="services"
+            )
+    await repo.replace_services(session, team_id=team.id, services=wanted, now=now)
+    return wanted
+
+
+async def create_team(session: AsyncSession, body: TeamCreate, *, now: datetime) -> tuple[Team, list[str]]:
+    await _check_team_name_free(session, body.name)
+    team = repo.create_team(session, name=body.name, now=now)
+    await session.flush()
+    services = await _set_services(session, team, body.services, now=now)
+    await session.flush()
+    return team, services
+
+
+async def update_team(
+    session: AsyncSession, team_id: uuid.UUID, patch: TeamPatch, *, now: datetime
+) -> tuple[Team, list[str]]:
+    team, services = await get_team(session, team_id)
+    if patch.name is not None:
+        await _check_team_name_free(session, patch.name, team_id=team_id)
+        team.name = patch.name
+    if patch.services is not None:
+        services = await _set_services(session, team, patch.services, now=now)
+    await session.flush()
+    return team, services
+
+
+async def delete_team(session: AsyncSession, team_id: uuid.UUID) -> None:
+    """Its service ownerships and rotations go with it."""
+    if not await repo.delete_team(session, team_id=team_id):
+        raise NotFound(f"team {team_id} not found", field="id")
+
+
+async def get_rotation(session: AsyncSession, rotation_id: uuid.UUID) -> Rotation:
+    rotation = await repo.get_rotation(session, rotation_id=rotation_id)
+    if rotation is None:
+        raise NotFound(f"rotation {rotation_id} not found", field="id")
+    return rotation
+
+
+async def _check_refs(
+    session: AsyncSession, team_id: uuid.UUID | None, member_ids: list[uuid.UUID] | None
+) -> None:
+    if team_id is not None and await repo.get_team(session, team_id=team_id) is None:
+        raise InvalidInput(f"team {team_id} does not exist", field="team_id")
+    if member_ids:
+        missing = set(member_ids) - await repo.list_existing_user_ids(session, user_ids=member_ids)
+        if missing:
+            listed = ", ".join(sorted(str(m) for m in missing))
+            raise InvalidInput(f"unknown user id(s) in member_ids: {listed}", field="member_ids")
+
+
+async def create_rotation(session: AsyncSession, body: RotationCreate, *, now: datetime) -> Rotation:
+    await _check_refs(session, body.team_id, body.member_ids)
+    values = body.model_dump(exclude={"member_ids"})
+    rotation = repo.create_rotation(session, values=values, member_ids=body.member_ids, now=now)
+    await session.flush()
+    return rotation
+
+
+async def update_rotation(session: AsyncSession, rotation_id: uuid.UUID, patch: RotationPatch) -> Rotation:
+    rotation = await get_rotation(session, rotation_id)
+    await _check_refs(session, patch.team_id, patch.member_ids)
+    for name, value in patch.model_dump(exclude_none=True, exclude={"member_ids"}).items():
+        setattr(rotation, name, value)
+    if patch.member_ids is not None:
+        await repo.replace_members(session, rotation=rotation, member_ids=patch.member_ids)
+    await session.flush()
+    return rotation
+
+
+async def delete_rotation(session: AsyncSession, rotation_id: uuid.UUID) -> None:
+    if not await repo.delete_rotation(session, rotation_id=rotation_id):
+        raise NotFound(f"rotation {rotation_id} not found", field="id")
+
+
+async def _team_for(session: AsyncSession, *, team: str | None, service: str | None) -> Team:
+    if team is not None and service is None:
+        found = await repo.get_team_by_name(session, name=team)
+        if found is None:
+            raise NotFound(f"no team named {team!r}", field="team")
+        return found
+    if service is not None and team is None:
+        found = await repo.get_team_by_service(session, service=service)
+        if found is None:
+            raise NotFound(f"no team owns service {service!r}", field="service")
+        return found
+    raise InvalidInput("give exactly one of team or service", field="team")
+
+
+def _plan(rotation: Rotation) -> domain.RotationPlan:
+    return domain.RotationPlan(
+        time_zone=rotation.time_zone,
+        handoff_weekday=rotation.handoff_weekday,
+        handoff_time=rotation.handoff_time,
+        start_date=rotation.start_date,
+        member_count=len(rotation.members),
+    )
+
+
+async def current_on_call(
+    session: AsyncSession, *, team: str | None, service: str | None, at: datetime
+) -> CurrentOnCall:
+    """Who is on call for a team, or a service's owning team, at `at`."""
+    # Several rotations: the oldest (created_at, then id) with someone on call wins, so a
+    # newer rotation only covers the gaps of older ones.
+    found = await _team_for(session, team=team, service=service)
+    rotations = await repo.list_rotations(session, team_id=found.id)
+    picked = domain.first_staffed([_plan(r) for r in rotations], at)
+    if picked is None:
+        return CurrentOnCall(team=found.name, user=None, rotation=None, shift=None)
+    index, shift = picked
+    rotation = rotations[index]
+    return CurrentOnCall(found.name, rotation.members[shift.member].user, rotation.name, shift)

@@ -1,0 +1,1 @@
+from tests.integration.oncall_fixtures import oncall  # noqa: F401

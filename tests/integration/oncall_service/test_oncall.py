@@ -1,0 +1,154 @@
+"""Who is on call, over REST and real gRPC, and through incident-management's own client."""
+
+import grpc
+import pytest
+
+from services.incident_management.oncall_client import OnCallClient
+from shared.gen.oncall.v1 import oncall_pb2
+from shared.grpc import create_channel
+from tests.integration.oncall_fixtures import unique
+
+pytestmark = pytest.mark.integration
+
+# The seeded rotation hands off on Mondays at 09:00 Paris time from 2026-01-05.
+WEEK_12 = "2026-03-30T07:30:00Z"  # just after the first handoff in summer time (09:00 CEST = 07:00Z)
+WEEK_11 = "2026-03-25T12:00:00Z"
+BEFORE_START = "2026-01-05T07:59:00Z"
+
+
+@pytest.fixture
+async def paris_team(oncall):
+    """A team owning a service, with a three-member Paris rotation."""
+    service = unique("svc")
+    team = await oncall.team(service)
+    users = [await oncall.user(name) for name in ("Alice", "Bob", "Carol")]
+    rotation = await oncall.rotation(team["id"], [u["id"] for u in users])
+    return {"team": team, "service": service, "users": users, "rotation": rotation}
+
+
+async def current(oncall, **params):
+    return await oncall.http.get("/api/v1/oncall/current", params=params)
+
+
+async def test_rest_lookup_by_team_follows_calendar_weeks_across_dst(oncall, paris_team):
+    alice, _, carol = paris_team["users"]
+    reply = await current(oncall, team=paris_team["team"]["name"], at=WEEK_12)
+    assert reply.status_code == 200, reply.text
+    assert reply.json() == {
+        "team": paris_team["team"]["name"],
+        "user": {"id": alice["id"], "name": "Alice", "email": alice["email"]},
+        "rotation": paris_team["rotation"]["name"],
+        "shift_start": "2026-03-30T07:00:00Z",
+        "shift_end": "2026-04-06T07:00:00Z",
+    }
+    earlier = (await current(oncall, team=paris_team["team"]["name"], at=WEEK_11)).json()
+    assert earlier["user"]["id"] == carol["id"]  # week 11: 11 % 3 == 2
+    assert (earlier["shift_start"], earlier["shift_end"]) == ("2026-03-23T08:00:00Z", "2026-03-30T07:00:00Z")
+
+
+async def test_rest_lookup_by_service_resolves_the_owning_team(oncall, paris_team):
+    reply = (await current(oncall, service=paris_team["service"], at=WEEK_11)).json()
+    assert reply["team"] == paris_team["team"]["name"]
+    assert reply["user"]["id"] == paris_team["users"][2]["id"]
+
+
+async def test_rest_before_the_first_handoff_nobody_is_on_call(oncall, paris_team):
+    reply = await current(oncall, team=paris_team["team"]["name"], at=BEFORE_START)
+    assert reply.status_code == 200
+    assert reply.json() == {
+        "team": paris_team["team"]["name"],
+        "user": None,
+        "rotation": None,
+        "shift_start": None,
+        "shift_end": None,
+    }
+
+
+async def test_rest_unknown_team_or_unowned_service_is_404(oncall):
+    team = unique("ghost-team")
+    reply = await current(oncall, team=team)
+    assert reply.status_code == 404 and team in reply.json()["detail"] and reply.json()["field"] == "team"
+    service = unique("orphan")
+    reply = await current(oncall, service=service)
+    assert reply.status_code == 404 and f"no team owns service {service!r}" == reply.json()["detail"]
+
+
+async def test_rest_needs_exactly_one_of_team_or_service_and_a_valid_at(oncall, paris_team):
+    neither = await current(oncall)
+    both = await current(oncall, team=paris_team["team"]["name"], service=paris_team["service"])
+    for reply in (neither, both):
+        assert reply.status_code == 422 and "exactly one of team or service" in reply.json()["detail"]
+    bad_at = await current(oncall, team=paris_team["team"]["name"], at="yesterday")
+    assert bad_at.status_code == 422 and bad_at.json()["detail"].startswith("query.at:")
+
+
+async def test_oldest_rotation_with_someone_on_call_wins(oncall):
+    team = await oncall.team()
+    bob, carol = await oncall.user("Bob"), await oncall.user("Carol")
+    await oncall.rotation(team["id"], [])
+    later = await oncall.rotation(team["id"], [carol["id"]], start_date="2026-06-01")
+    backup = await oncall.rotation(team["id"], [bob["id"]])
+    await oncall.rotation(team["id"], [carol["id"]])
+    reply = (await current(oncall, team=team["name"], at=WEEK_12)).json()
+    assert (reply["user"]["id"], reply["rotation"]) == (bob["id"], backup["name"])
+    summer = (await current(oncall, team=team["name"], at="2026-07-01T12:00:00Z")).json()
+    assert (summer["user"]["id"], summer["rotation"]) == (carol["id"], later["name"])
+
+
+async def test_grpc_lookup_by_team_and_by_service(oncall, paris_team):
+    by_team = await oncall.grpc.GetCurrentOnCall(
+        oncall_pb2.GetCurrentOnCallRequest(team=paris_team["team"]["name"], at=WEEK_12)
+    )
+    alice = paris_team["users"][0]
+    assert by_team.team == paris_team["team"]["name"]
+    assert (by_team.user.id, by_team.user.name, by_team.user.email) == (alice["id"], "Alice", alice["email"])
+    assert (by_team.shift_start, by_team.shift_end) == ("2026-03-30T07:00:00Z", "2026-04-06T07:00:00Z")
+    by_service = await oncall.grpc.GetCurrentOnCall(
+        oncall_pb2.GetCurrentOnCallRequest(service=paris_team["service"], at=WEEK_12)
+    )
+    assert by_service == by_team
+
+
+async def test_grpc_nobody_on_call_leaves_user_unset(oncall, paris_team):
+    reply = await oncall.grpc.GetCurrentOnCall(
+        oncall_pb2.GetCurrentOnCallRequest(service=paris_team["service"], at=BEFORE_START)
+    )
+    assert reply.team == paris_team["team"]["name"] and not reply.HasField("user")
+    assert reply.shift_start == reply.shift_end == ""
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "code"),
+    [
+        ({"team": "no-such-team-x"}, grpc.StatusCode.NOT_FOUND),
+        ({"service": "no-such-service-x"}, grpc.StatusCode.NOT_FOUND),
+        ({"service": "x", "at": "not-a-time"}, grpc.StatusCode.INVALID_ARGUMENT),
+        ({}, grpc.StatusCode.INVALID_ARGUMENT),
+        ({"team": "a", "service": "b"}, grpc.StatusCode.INVALID_ARGUMENT),
+    ],
+)
+async def test_grpc_errors_carry_status_codes(oncall, request_fields, code):
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await oncall.grpc.GetCurrentOnCall(oncall_pb2.GetCurrentOnCallRequest(**request_fields))
+    assert error.value.code() == code and error.value.details()
+
+
+async def test_incident_management_client_gets_answers_from_the_real_server(oncall):
+    service, empty_service = unique("svc"), unique("quiet")
+    team = await oncall.team(service)
+    quiet = await oncall.team(empty_service)
+    dana = await oncall.user("Dana")
+    await oncall.rotation(team["id"], [dana["id"]], start_date="2020-01-06")
+    await oncall.rotation(quiet["id"], [])
+    channel = create_channel(oncall.grpc_target)
+    try:
+        client = OnCallClient(channel, timeout=2.0)
+        answer = await client.who_is_on_call(service=service)
+        assert (str(answer.user_id), answer.name, answer.email) == (dana["id"], "Dana", dana["email"])
+        assert answer.reason == f"on call for team {team['name']}"
+        nobody = await client.who_is_on_call(service=empty_service)
+        assert nobody.user_id is None and nobody.reason == f"nobody is on call for team {quiet['name']!r}"
+        orphan = await client.who_is_on_call(service=unique("orphan"))
+        assert orphan.user_id is None and orphan.reason.startswith("no team owns service")
+    finally:
+        await channel.close()
