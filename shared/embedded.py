@@ -58,6 +58,12 @@ def _pg(layout: "_PgLayout", name: str, *args: str, **kwargs) -> subprocess.Comp
 
 
 def pid_alive(pid: int) -> bool:
+    """True while `pid` runs; an exited child of ours is reaped here rather than counted as alive."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: its parent reaps it
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

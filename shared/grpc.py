@@ -18,6 +18,11 @@ _CHANNEL_OPTIONS = [
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.max_receive_message_length", 16 * 1024 * 1024),
     ("grpc.enable_retries", 1),
+    # Reconnect within a second of a restarted peer coming back (the default backoff grows to 120 s,
+    # which would keep answering 503 long after the peer is up again).
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1_000),
 ]
 
 
