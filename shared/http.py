@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError
@@ -84,7 +85,21 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in error.errors()]
         return JSONResponse({"detail": _describe(errors), "errors": errors}, status_code=422)
 
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_: Request, error: IntegrityError) -> JSONResponse:
+        # A race the handler's own checks could not see (two identical creates at once): the database's
+        # constraint decided, so answer 409 with the constraint instead of a 500.
+        return JSONResponse({"detail": _constraint_message(error)}, status_code=409)
+
     app.add_middleware(BodyLimitAndTraceMiddleware, max_body_bytes=max_body_bytes)
+
+
+def _constraint_message(error: IntegrityError) -> str:
+    cause = getattr(error.orig, "__cause__", None) or error.orig
+    constraint = getattr(cause, "constraint_name", None) or "a database constraint"
+    if getattr(cause, "sqlstate", None) == "23503":
+        return f"refers to a record that does not exist or is still referenced ({constraint})"
+    return f"conflicts with an existing record ({constraint})"
 
 
 async def _run_check(check: HealthCheck, limit: float) -> str:

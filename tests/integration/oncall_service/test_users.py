@@ -75,3 +75,15 @@ async def test_user_in_a_rotation_cannot_be_deleted(oncall):
     assert rotation["name"] in refused.json()["detail"] and "member" in refused.json()["detail"]
     await oncall.http.patch(f"/api/v1/rotations/{rotation['id']}", json={"member_ids": []})
     assert (await oncall.http.delete(f"/api/v1/users/{user['id']}")).status_code == 204
+
+
+async def test_simultaneous_creates_with_one_email_give_one_user_and_conflicts_not_errors(oncall):
+    import asyncio
+
+    email = f"{unique('race')}@example.com"
+    replies = await asyncio.gather(
+        *(oncall.http.post("/api/v1/users", json={"name": "Racer", "email": email}) for _ in range(8))
+    )
+    assert sorted(r.status_code for r in replies) == [201] + [409] * 7
+    listed = (await oncall.http.get("/api/v1/users")).json()
+    assert [u["email"] for u in listed].count(email) == 1
