@@ -18,6 +18,11 @@ class ProcessSpec:
     argv: list[str]
     health_url: str
     env: dict[str, str] = field(default_factory=dict)
+    gateway_service: str | None = None  # Traefik's name for the load balancer that routes to it
+
+    @property
+    def base_url(self) -> str:
+        return self.health_url.split("/health", 1)[0]
 
 
 class StartupFailed(RuntimeError):
@@ -111,3 +116,18 @@ def log_tail(path: Path, lines: int = 20) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except FileNotFoundError:
         return "(no log)"
+
+
+def wait_routed(spec: ProcessSpec, *, admin_url: str, timeout: float) -> None:
+    """Block until Traefik's health check sees the process UP, so the gateway routes to it again."""
+    url = f"{admin_url}/api/http/services/{spec.gateway_service}@file"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status = httpx.get(url, timeout=1.0).json().get("serverStatus", {})
+        except (httpx.HTTPError, ValueError):
+            return  # no gateway (or no API) to wait for
+        if status.get(spec.base_url) == "UP":
+            return
+        time.sleep(0.1)
+    raise StartupFailed(f"Traefik still does not route to {spec.name} after {timeout:.0f}s")

@@ -42,12 +42,14 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
             "services.oncall_service.main",
             settings.oncall_http_port,
             {**common, "GRPC_PORT": str(settings.oncall_grpc_port)},
+            gateway_service="oncall",
         ),
         _service(
             "incident-management",
             "services.incident_management.main",
             settings.incident_http_port,
-            {
+            gateway_service="incident-management",
+            env={
                 **common,
                 "GRPC_PORT": str(settings.incident_grpc_port),
                 "ONCALL_GRPC_TARGET": f"127.0.0.1:{settings.oncall_grpc_port}",
@@ -60,7 +62,15 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
             "INCIDENT_GRPC_TARGET": f"127.0.0.1:{settings.incident_grpc_port}",
             "REPLICA_ID": f"alert-ingestion-{index}",
         }
-        specs.append(_service(f"alert-ingestion-{index}", "services.alert_ingestion.main", port, env))
+        specs.append(
+            _service(
+                f"alert-ingestion-{index}",
+                "services.alert_ingestion.main",
+                port,
+                env,
+                gateway_service="alert-ingestion",
+            )
+        )
     config = settings.var_dir.resolve() / "traefik" / "traefik.yml"
     specs.append(
         ProcessSpec(
@@ -72,12 +82,15 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
     return specs
 
 
-def _service(name: str, module: str, http_port: int, env: dict[str, str]) -> ProcessSpec:
+def _service(
+    name: str, module: str, http_port: int, env: dict[str, str], *, gateway_service: str | None = None
+) -> ProcessSpec:
     return ProcessSpec(
         name=name,
         argv=python_module(module),
         health_url=f"http://127.0.0.1:{http_port}/health/ready",
         env={**env, "HTTP_PORT": str(http_port), "SERVICE_INSTANCE": name},
+        gateway_service=gateway_service,
     )
 
 
@@ -114,6 +127,9 @@ def start(settings: StackSettings, spec: ProcessSpec) -> None:
     dirs = {"run_dir": settings.run_dir, "log_dir": settings.log_dir}
     processes.start(spec, cwd=ROOT, **dirs)
     processes.wait_healthy(spec, timeout=settings.startup_timeout_seconds, **dirs)
+    if spec.gateway_service and processes.running_pid(settings.run_dir, "traefik"):
+        admin = f"http://127.0.0.1:{settings.gateway_admin_port}"
+        processes.wait_routed(spec, admin_url=admin, timeout=10)
 
 
 def stop(settings: StackSettings, name: str) -> bool:
