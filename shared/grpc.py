@@ -1,5 +1,6 @@
 """gRPC server factory (error mapping, trace ids, health service, OTel) and client channels."""
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,6 +24,28 @@ _CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1_000),
+    # A call that finds the peer unreachable (restarting, or a connection not re-established yet) is
+    # retried by gRPC itself for about 1.5 s. UNAVAILABLE means the server did not run the handler, and
+    # our handlers are idempotent anyway (ingestion deduplicates by fingerprint).
+    (
+        "grpc.service_config",
+        json.dumps(
+            {
+                "methodConfig": [
+                    {
+                        "name": [{}],
+                        "retryPolicy": {
+                            "maxAttempts": 5,
+                            "initialBackoff": "0.1s",
+                            "maxBackoff": "1s",
+                            "backoffMultiplier": 2,
+                            "retryableStatusCodes": ["UNAVAILABLE"],
+                        },
+                    }
+                ]
+            }
+        ),
+    ),
 ]
 
 
