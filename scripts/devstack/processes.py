@@ -124,7 +124,9 @@ def wait_routed(spec: ProcessSpec, *, admin_url: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            status = httpx.get(url, timeout=1.0).json().get("serverStatus", {})
+            reply = httpx.get(url, timeout=1.0)
+            # 404: Traefik answers /ping before its file provider has loaded the routes
+            status = {} if reply.status_code == 404 else reply.json().get("serverStatus", {})
         except (httpx.HTTPError, ValueError):
             return  # no gateway (or no API) to wait for
         if status.get(spec.base_url) == "UP":

@@ -120,6 +120,10 @@ def up(settings: StackSettings) -> list[ProcessSpec]:
     specs = service_specs(settings, backends)
     for spec in specs:
         start(settings, spec)
+    admin = f"http://127.0.0.1:{settings.gateway_admin_port}"
+    for spec in specs:  # Traefik started last: wait until it has loaded its routes and sees each one UP
+        if spec.gateway_service:
+            processes.wait_routed(spec, admin_url=admin, timeout=settings.startup_timeout_seconds)
     return specs
 
 

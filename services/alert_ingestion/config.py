@@ -16,3 +16,11 @@ class IngestionSettings(BaseServiceSettings):
     replica_id: str = Field(default_factory=socket.gethostname)
     max_batch_size: int = Field(default=1000, ge=1)
     max_in_flight: int = Field(default=512, ge=1, description="requests beyond this get 503 + Retry-After")
+    require_integration_key: bool = Field(
+        default=True, description="refuse alerts without a routing key (false: keyless alerts name a service)"
+    )
+    integration_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="how long a key's parsing config is cached (the key is checked always)",
+    )

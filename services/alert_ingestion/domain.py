@@ -4,6 +4,7 @@ import hashlib
 from datetime import UTC
 
 from services.alert_ingestion.schemas import AlertIn
+from shared.errors import InvalidInput
 from shared.gen.oncall.v1 import incident_pb2
 from shared.timeutil import rfc3339
 
@@ -21,7 +22,12 @@ def fingerprint(alert: AlertIn) -> str:
     return hashlib.sha256(material).hexdigest()[:32]
 
 
-def to_proto(alert: AlertIn) -> incident_pb2.Alert:
+def to_proto(alert: AlertIn, *, service: str | None = None) -> incident_pb2.Alert:
+    """The alert for incident-management; `service` (a key's) takes the place of the sender's."""
+    if service is not None:
+        alert = alert.model_copy(update={"service": service})
+    if not alert.service:
+        raise InvalidInput("service: required when no integration key is sent", field="service")
     occurred = alert.timestamp
     if occurred is not None and occurred.tzinfo is None:
         occurred = occurred.replace(tzinfo=UTC)  # naive timestamps are taken as UTC

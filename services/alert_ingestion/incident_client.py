@@ -17,12 +17,23 @@ class IncidentClient:
         self._stub = incident_pb2_grpc.IncidentServiceStub(channel)
         self._timeout = timeout
 
-    async def ingest(self, alert: incident_pb2.Alert) -> incident_pb2.IngestAlertResponse:
-        request = incident_pb2.IngestAlertRequest(alert=alert)
+    async def ingest(self, alert: incident_pb2.Alert, *, key: str = "") -> incident_pb2.IngestAlertResponse:
+        request = incident_pb2.IngestAlertRequest(alert=alert, integration_key=key)
         return await self._call(self._stub.IngestAlert, request)
 
-    async def ingest_many(self, alerts: list[incident_pb2.Alert]) -> incident_pb2.IngestAlertsResponse:
-        return await self._call(self._stub.IngestAlerts, incident_pb2.IngestAlertsRequest(alerts=alerts))
+    async def ingest_many(
+        self, alerts: list[incident_pb2.Alert], *, key: str = ""
+    ) -> incident_pb2.IngestAlertsResponse:
+        request = incident_pb2.IngestAlertsRequest(alerts=alerts, integration_key=key)
+        return await self._call(self._stub.IngestAlerts, request)
+
+    async def get_integration(self, key: str) -> incident_pb2.GetIntegrationResponse:
+        request = incident_pb2.GetIntegrationRequest(integration_key=key)
+        return await self._call(self._stub.GetIntegration, request)
+
+    async def record_heartbeat(self, key: str) -> incident_pb2.RecordHeartbeatResponse:
+        request = incident_pb2.RecordHeartbeatRequest(integration_key=key)
+        return await self._call(self._stub.RecordHeartbeat, request)
 
     async def _call(self, method, request):
         try:

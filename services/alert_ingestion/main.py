@@ -6,9 +6,10 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.alert_ingestion import api
+from services.alert_ingestion import api, integrations_api
 from services.alert_ingestion.config import IngestionSettings
 from services.alert_ingestion.incident_client import IncidentClient
+from services.alert_ingestion.keys import KeyCache
 from shared.grpc import create_channel
 from shared.health import grpc_check
 from shared.http import health_router, install_common
@@ -48,11 +49,15 @@ class ReplicaAndLoadShedding:
 def create_app(settings: IngestionSettings) -> FastAPI:
     channel = create_channel(settings.incident_grpc_target)
     app = FastAPI(title="alert-ingestion", version="1")
-    app.state.incident_client = IncidentClient(channel, timeout=settings.incident_timeout_seconds)
+    client = IncidentClient(channel, timeout=settings.incident_timeout_seconds)
+    app.state.incident_client = client
+    app.state.keys = KeyCache(client, ttl=settings.integration_cache_seconds)
+    app.state.require_key = settings.require_integration_key
     app.state.max_batch_size = settings.max_batch_size
     install_common(app)
     app.add_middleware(ReplicaAndLoadShedding, replica_id=settings.replica_id, limit=settings.max_in_flight)
     app.include_router(api.router)
+    app.include_router(integrations_api.router)
     # Ready means this replica can answer (503 with a clear message when incident-management is down),
     # so the gateway keeps routing to it; /health still reports the dependency.
     app.include_router(health_router({"incident_management": grpc_check(channel)}, ready=[]))

@@ -34,7 +34,7 @@ class AlertIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    service: Name
+    service: Name | None = Field(default=None, description="required without a key; a key decides it")
     severity: Annotated[Severity, Field(description="critical | high | warning | info")]
     summary: str = Field(min_length=1, max_length=1024, validation_alias=AliasChoices("summary", "message"))
     source: str = Field(default="", max_length=200)
@@ -56,10 +56,26 @@ class AlertBatchIn(BaseModel):
 
 
 class AlertAccepted(BaseModel):
-    alert_id: str
-    incident_id: str
-    result: Literal["created", "correlated", "duplicate"]
+    """`result`: created | correlated | duplicate for a trigger; acknowledged | resolved when the source
+    acknowledged or resolved an open alert; ignored (ids null) when it named none."""
+
+    alert_id: str | None
+    incident_id: str | None
+    result: Literal["created", "correlated", "duplicate", "acknowledged", "resolved", "ignored"]
+    fingerprint: str
 
 
 class BatchAccepted(BaseModel):
     results: list[AlertAccepted]
+
+
+class FormatAccepted(BatchAccepted):
+    """What a format endpoint stored, and why any alert of the payload was refused."""
+
+    errors: list[dict] = Field(default_factory=list)
+
+
+class HeartbeatAccepted(BaseModel):
+    service: str
+    next_due_at: str
+    recovered: bool

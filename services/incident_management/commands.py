@@ -1,11 +1,11 @@
 """The unit of work shared by REST and gRPC: one transaction per command, then after-commit work."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.incident_management import domain
+from services.incident_management import catalog, domain, heartbeats
 from services.incident_management.assignment import assign_new_incident
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
@@ -21,19 +21,49 @@ class IncidentCommands:
     relay: OutboxRelay
     window_seconds: int
 
-    async def ingest(self, alert: AlertInput) -> IngestResult:
-        """Store the alert (committed before we answer); a new incident is then assigned."""
+    async def ingest(self, alert: AlertInput, *, integration_key: str = "") -> IngestResult:
+        """Store the alert (committed before we answer); a new incident is then assigned.
+
+        With a routing key, the key must be valid and decides the service."""
         async with self.sessions.begin() as session:
+            if integration_key:
+                owner = await catalog.resolve_key(session, integration_key)
+                alert = replace(alert, service=owner.service.name, integration_id=owner.integration.id)
             result = await domain.ingest_alert(
                 session, alert, now=utcnow(), window_seconds=self.window_seconds
             )
-        self.relay.wake()
-        if result.result == "created":
-            await assign_new_incident(
-                self.sessions, self.oncall, incident_id=result.incident_id, service=alert.service
-            )
-            self.relay.wake()
+        await self._after_ingest([(result, alert.service)])
         return result
+
+    async def integration(self, key: str) -> catalog.KeyOwner:
+        async with self.sessions() as session:
+            return await catalog.resolve_key(session, key)
+
+    async def record_heartbeat(self, key: str) -> heartbeats.PingResult:
+        async with self.sessions.begin() as session:
+            owner = await catalog.resolve_key(session, key)
+            ping = await heartbeats.record_ping(
+                session, owner, now=utcnow(), window_seconds=self.window_seconds
+            )
+        self.relay.wake()
+        return ping
+
+    async def open_missed_heartbeats(self) -> int:
+        """One pass of the heartbeat check; returns how many heartbeats were found missed."""
+        async with self.sessions.begin() as session:
+            outcomes = await heartbeats.open_missed(session, now=utcnow(), window_seconds=self.window_seconds)
+        await self._after_ingest(outcomes)
+        return len(outcomes)
+
+    async def _after_ingest(self, outcomes: list[tuple[IngestResult, str]]) -> None:
+        """After commit: publish events, and give each new incident its on-call owner."""
+        self.relay.wake()
+        created = [(r.incident_id, service) for r, service in outcomes if r.result == "created"]
+        for incident_id, service in created:
+            assert incident_id is not None
+            await assign_new_incident(self.sessions, self.oncall, incident_id=incident_id, service=service)
+        if created:
+            self.relay.wake()
 
     async def acknowledge(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
         async with self.sessions.begin() as session:

@@ -15,3 +15,6 @@ class IncidentSettings(BaseServiceSettings):
     oncall_timeout_seconds: float = Field(default=1.0, gt=0)
     assignment_retry_seconds: float = Field(default=10.0, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    heartbeat_check_seconds: float = Field(
+        default=5.0, gt=0, description="how often overdue heartbeats are looked for"
+    )

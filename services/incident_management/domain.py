@@ -14,7 +14,7 @@ from services.incident_management.schemas import AlertInput, IncidentFilter, Inc
 from shared import events
 from shared.errors import Conflict, NotFound
 from shared.logging import trace_id_var
-from shared.models import Incident
+from shared.models import Alert, Incident
 
 # Allowed status moves; anything else is a 409.
 TRANSITIONS = {
@@ -63,14 +63,25 @@ def _emit(session: AsyncSession, incident: Incident, event_type: str, now: datet
 async def ingest_alert(
     session: AsyncSession, alert: AlertInput, *, now: datetime, window_seconds: int
 ) -> IngestResult:
-    """Store the alert: a duplicate of an open incident's alert, joined to an open incident, or a new one."""
+    """Apply what the source says about an alert: trigger it, or acknowledge / resolve its open copy."""
     await repo.lock_keys(session, keys=correlation_keys(alert))
     existing = await repo.get_open_alert_by_fingerprint(
         session, service=alert.service, fingerprint=alert.fingerprint
     )
+    if alert.action == "acknowledge":
+        return await _acknowledge_from_source(session, existing, actor=alert.source or "source", now=now)
+    if alert.action == "resolve":
+        return await _resolve_from_source(session, existing, actor=alert.source or "source", now=now)
     if existing is not None:
         await repo.record_duplicate(session, alert_id=existing.id, incident_id=existing.incident_id, now=now)
         return IngestResult(existing.id, existing.incident_id, "duplicate")
+    return await _trigger(session, alert, now=now, window_seconds=window_seconds)
+
+
+async def _trigger(
+    session: AsyncSession, alert: AlertInput, *, now: datetime, window_seconds: int
+) -> IngestResult:
+    """A new alert: joined to the open incident of its key, or opening one."""
     incident = await repo.get_correlatable_incident(
         session, service=alert.service, severity=alert.severity, since=correlation_cutoff(now, window_seconds)
     )
@@ -92,6 +103,54 @@ async def ingest_alert(
     stored = repo.create_alert(session, incident_id=incident.id, alert=alert, now=now)
     await session.flush()
     return IngestResult(stored.id, incident.id, outcome)
+
+
+async def _acknowledge_from_source(
+    session: AsyncSession, existing: Alert | None, *, actor: str, now: datetime
+) -> IngestResult:
+    """The source acknowledged the alert: its incident is acknowledged if still open. No alert: no change."""
+    if existing is None:
+        return IngestResult(None, None, "ignored")
+    incident = await _get_for_update(session, existing.incident_id)
+    if incident.status == "open":
+        await acknowledge(session, incident.id, actor=actor, now=now)
+    return IngestResult(existing.id, existing.incident_id, "acknowledged")
+
+
+async def _resolve_from_source(
+    session: AsyncSession, existing: Alert | None, *, actor: str, now: datetime
+) -> IngestResult:
+    """The source resolved the alert; when none of the incident's alerts still fire, the service's
+    auto-resolve setting decides whether the incident resolves too."""
+    if existing is None:
+        return IngestResult(None, None, "ignored")
+    incident = await _get_for_update(session, existing.incident_id)
+    await repo.resolve_alert(session, alert_id=existing.id, now=now)
+    repo.add_timeline(
+        session,
+        incident_id=incident.id,
+        at=now,
+        actor=actor,
+        kind="alert_resolved",
+        message=f"Alert resolved by source: {existing.summary}",
+    )
+    if await repo.count_firing_alerts(session, incident_id=incident.id) == 0 and await _auto_resolves(
+        session, incident.service
+    ):
+        await resolve(
+            session,
+            incident.id,
+            actor=actor,
+            now=now,
+            message="Incident resolved by source: all of its alerts are resolved",
+        )
+    return IngestResult(existing.id, existing.incident_id, "resolved")
+
+
+async def _auto_resolves(session: AsyncSession, service_name: str) -> bool:
+    """Services without a record (alerts sent without a key) keep the default: auto-resolve on."""
+    service = await repo.get_service_by_name(session, name=service_name)
+    return True if service is None else service.auto_resolve
 
 
 async def _open_incident(session: AsyncSession, alert: AlertInput, *, now: datetime) -> Incident:
@@ -137,7 +196,9 @@ async def acknowledge(
     return incident
 
 
-async def resolve(session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime) -> Incident:
+async def resolve(
+    session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime, message: str = ""
+) -> Incident:
     """open|acknowledged → resolved; sets resolved_at and MTTR once."""
     incident = await _get_for_update(session, incident_id)
     check_transition(incident.status, "resolved")
@@ -146,7 +207,12 @@ async def resolve(session: AsyncSession, incident_id: uuid.UUID, *, actor: str, 
     incident.mttr_seconds = _seconds(incident.created_at, now)
     incident.assignment_pending = False
     repo.add_timeline(
-        session, incident_id=incident.id, at=now, actor=actor, kind="resolved", message=f"Resolved by {actor}"
+        session,
+        incident_id=incident.id,
+        at=now,
+        actor=actor,
+        kind="resolved",
+        message=message or f"Resolved by {actor}",
     )
     _emit(session, incident, events.INCIDENT_RESOLVED, now)
     return incident

@@ -3,6 +3,7 @@
 import uuid
 
 import grpc
+import orjson
 
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.schemas import AlertInput, IncidentFilter, IngestResult
@@ -11,10 +12,24 @@ from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.models import SEVERITIES, Incident
 from shared.timeutil import parse_rfc3339, rfc3339
 
+ACTIONS = {
+    "": "trigger",
+    "trigger": "trigger",
+    "firing": "trigger",
+    "acknowledge": "acknowledge",
+    "resolve": "resolve",
+    "resolved": "resolve",
+}
 
-def _alert_from_proto(alert: incident_pb2.Alert) -> AlertInput:
-    if not alert.service or not alert.summary or not alert.fingerprint:
-        raise InvalidInput("alert needs service, summary and fingerprint", field="alert")
+
+def _alert_from_proto(alert: incident_pb2.Alert, *, keyed: bool) -> AlertInput:
+    action = ACTIONS.get(alert.action)
+    if action is None:
+        raise InvalidInput(f"unknown action {alert.action!r}", field="action")
+    if not alert.fingerprint or not (alert.service or keyed):
+        raise InvalidInput("alert needs a service (or an integration key) and a fingerprint", field="alert")
+    if action == "trigger" and not alert.summary:
+        raise InvalidInput("a triggering alert needs a summary", field="summary")
     if alert.severity not in SEVERITIES:
         raise InvalidInput(f"unknown severity {alert.severity!r}", field="severity")
     try:
@@ -30,12 +45,16 @@ def _alert_from_proto(alert: incident_pb2.Alert) -> AlertInput:
         labels=dict(alert.labels),
         annotations=dict(alert.annotations),
         occurred_at=occurred_at,
+        action=action,
     )
 
 
-def _result_to_proto(result: IngestResult) -> incident_pb2.IngestAlertResponse:
+def _result_to_proto(result: IngestResult, fingerprint: str) -> incident_pb2.IngestAlertResponse:
     return incident_pb2.IngestAlertResponse(
-        alert_id=str(result.alert_id), incident_id=str(result.incident_id), result=result.result
+        alert_id=str(result.alert_id or ""),
+        incident_id=str(result.incident_id or ""),
+        result=result.result,
+        fingerprint=fingerprint,
     )
 
 
@@ -68,12 +87,32 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         self.commands = commands
 
     async def IngestAlert(self, request, context: grpc.aio.ServicerContext):
-        return _result_to_proto(await self.commands.ingest(_alert_from_proto(request.alert)))
+        alert = _alert_from_proto(request.alert, keyed=bool(request.integration_key))
+        result = await self.commands.ingest(alert, integration_key=request.integration_key)
+        return _result_to_proto(result, alert.fingerprint)
 
     async def IngestAlerts(self, request, context: grpc.aio.ServicerContext):
-        alerts = [_alert_from_proto(a) for a in request.alerts]  # validate all before storing any
-        results = [await self.commands.ingest(alert) for alert in alerts]
-        return incident_pb2.IngestAlertsResponse(results=[_result_to_proto(r) for r in results])
+        keyed = bool(request.integration_key)
+        alerts = [_alert_from_proto(a, keyed=keyed) for a in request.alerts]  # validate all before storing
+        results = [await self.commands.ingest(a, integration_key=request.integration_key) for a in alerts]
+        return incident_pb2.IngestAlertsResponse(
+            results=[_result_to_proto(r, a.fingerprint) for r, a in zip(results, alerts, strict=True)]
+        )
+
+    async def GetIntegration(self, request, context: grpc.aio.ServicerContext):
+        owner = await self.commands.integration(request.integration_key)
+        return incident_pb2.GetIntegrationResponse(
+            integration_id=str(owner.integration.id),
+            service=owner.service.name,
+            type=owner.integration.type,
+            config_json=orjson.dumps(owner.integration.config).decode(),
+        )
+
+    async def RecordHeartbeat(self, request, context: grpc.aio.ServicerContext):
+        ping = await self.commands.record_heartbeat(request.integration_key)
+        return incident_pb2.RecordHeartbeatResponse(
+            service=ping.service, next_due_at=rfc3339(ping.next_due_at) or "", recovered=ping.recovered
+        )
 
     async def GetIncident(self, request, context: grpc.aio.ServicerContext):
         incident, _, _ = await self.commands.get(_incident_id(request.id))

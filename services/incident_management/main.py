@@ -10,11 +10,12 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.incident_management import api
+from services.incident_management import api, catalog_api
 from services.incident_management.assignment import run_retry_worker
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.config import IncidentSettings
 from services.incident_management.grpc_server import IncidentServicer
+from services.incident_management.heartbeat_monitor import run_heartbeat_monitor
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
 from shared.db import create_engine, create_session_factory
@@ -52,6 +53,10 @@ class Runtime:
                 ),
                 name="assignment-retry",
             ),
+            asyncio.create_task(
+                run_heartbeat_monitor(self.commands, interval=self.settings.heartbeat_check_seconds),
+                name="heartbeat-monitor",
+            ),
         ]
 
     async def close(self) -> None:
@@ -84,8 +89,10 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app = FastAPI(title="incident-management", version="1", lifespan=lifespan)
     app.state.commands = runtime.commands
+    app.state.sessions = runtime.commands.sessions
     install_common(app)
     app.include_router(api.router)
+    app.include_router(catalog_api.router)
     checks = {
         "database": database_check(runtime.engine),
         "redis": redis_check(runtime.redis),

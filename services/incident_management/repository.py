@@ -8,7 +8,15 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management.schemas import AlertInput, IncidentFilter
-from shared.models import Alert, Incident, OutboxEvent, TimelineEntry
+from shared.models import (
+    Alert,
+    Heartbeat,
+    Incident,
+    Integration,
+    MonitoredService,
+    OutboxEvent,
+    TimelineEntry,
+)
 
 
 async def lock_keys(session: AsyncSession, *, keys: list[str]) -> None:
@@ -20,11 +28,16 @@ async def lock_keys(session: AsyncSession, *, keys: list[str]) -> None:
 async def get_open_alert_by_fingerprint(
     session: AsyncSession, *, service: str, fingerprint: str
 ) -> Alert | None:
-    """The newest alert with this fingerprint on an unresolved incident of the service."""
+    """The newest still-firing alert with this fingerprint on an unresolved incident of the service."""
     stmt = (
         select(Alert)
         .join(Incident, Incident.id == Alert.incident_id)
-        .where(Alert.service == service, Alert.fingerprint == fingerprint, Incident.status != "resolved")
+        .where(
+            Alert.service == service,
+            Alert.fingerprint == fingerprint,
+            Alert.status == "firing",
+            Incident.status != "resolved",
+        )
         .order_by(Alert.received_at.desc())
         .limit(1)
     )
@@ -96,9 +109,25 @@ def create_alert(session: AsyncSession, *, incident_id: uuid.UUID, alert: AlertI
         received_at=now,
         last_seen_at=now,
         duplicate_count=0,
+        integration_id=alert.integration_id,
     )
     session.add(stored)
     return stored
+
+
+async def resolve_alert(session: AsyncSession, *, alert_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(Alert).where(Alert.id == alert_id).values(status="resolved", resolved_at=now, last_seen_at=now)
+    )
+
+
+async def count_firing_alerts(session: AsyncSession, *, incident_id: uuid.UUID) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(Alert)
+        .where(Alert.incident_id == incident_id, Alert.status == "firing")
+    )
+    return (await session.execute(stmt)).scalar_one()
 
 
 def add_timeline(
@@ -179,3 +208,84 @@ async def claim_outbox_batch(session: AsyncSession, *, limit: int) -> Sequence[O
 
 async def mark_published(session: AsyncSession, *, ids: list[int], now: datetime) -> None:
     await session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=now))
+
+
+# --- services and integrations -------------------------------------------------------------------
+
+
+async def create_service(session: AsyncSession, *, values: dict) -> MonitoredService:
+    service = MonitoredService(id=uuid.uuid4(), **values)
+    session.add(service)
+    await session.flush()
+    await session.refresh(service)
+    return service
+
+
+async def get_service(session: AsyncSession, *, service_id: uuid.UUID) -> MonitoredService | None:
+    return await session.get(MonitoredService, service_id)
+
+
+async def get_service_by_name(session: AsyncSession, *, name: str) -> MonitoredService | None:
+    stmt = select(MonitoredService).where(MonitoredService.name == name)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_services(session: AsyncSession) -> Sequence[MonitoredService]:
+    return (await session.execute(select(MonitoredService).order_by(MonitoredService.name))).scalars().all()
+
+
+async def delete_service(session: AsyncSession, *, service: MonitoredService) -> None:
+    await session.delete(service)
+
+
+async def get_integration(session: AsyncSession, *, integration_id: uuid.UUID) -> Integration | None:
+    return await session.get(Integration, integration_id)
+
+
+async def list_integrations(session: AsyncSession, *, service_id: uuid.UUID) -> Sequence[Integration]:
+    stmt = select(Integration).where(Integration.service_id == service_id).order_by(Integration.created_at)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def get_integration_by_key_hash(
+    session: AsyncSession, *, key_hash: str
+) -> tuple[Integration, MonitoredService] | None:
+    stmt = (
+        select(Integration, MonitoredService)
+        .join(MonitoredService, MonitoredService.id == Integration.service_id)
+        .where(Integration.key_hash == key_hash)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+# --- heartbeats --------------------------------------------------------------------------------
+
+
+async def get_heartbeat(
+    session: AsyncSession, *, integration_id: uuid.UUID, for_update: bool = False
+) -> Heartbeat | None:
+    stmt = select(Heartbeat).where(Heartbeat.integration_id == integration_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def claim_missed_heartbeats(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> Sequence[tuple[Heartbeat, Integration, MonitoredService]]:
+    """Overdue heartbeats with no open 'missed' alert yet; rows another replica holds are skipped."""
+    stmt = (
+        select(Heartbeat, Integration, MonitoredService)
+        .join(Integration, Integration.id == Heartbeat.integration_id)
+        .join(MonitoredService, MonitoredService.id == Integration.service_id)
+        .where(
+            Heartbeat.due_at <= now,
+            Heartbeat.missed_alert_fingerprint.is_(None),
+            Integration.revoked_at.is_(None),
+        )
+        .order_by(Heartbeat.due_at)
+        .limit(limit)
+        .with_for_update(of=Heartbeat, skip_locked=True)
+    )
+    return [(row[0], row[1], row[2]) for row in (await session.execute(stmt)).all()]

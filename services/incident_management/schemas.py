@@ -3,15 +3,27 @@
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    computed_field,
+    field_serializer,
+    model_validator,
+)
 
+from shared.integrations import IntegrationType, parse_config
 from shared.timeutil import rfc3339
 
 Severity = Literal["critical", "high", "warning", "info"]
 Status = Literal["open", "acknowledged", "resolved"]
-IngestOutcome = Literal["created", "correlated", "duplicate"]
+# created | correlated | duplicate for triggers; what a source's acknowledge/resolve did; ignored when it
+# named no open alert.
+IngestOutcome = Literal["created", "correlated", "duplicate", "acknowledged", "resolved", "ignored"]
+Action = Literal["trigger", "acknowledge", "resolve"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +38,14 @@ class AlertInput:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     occurred_at: datetime | None = None
+    action: Action = "trigger"
+    integration_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    alert_id: uuid.UUID
-    incident_id: uuid.UUID
+    alert_id: uuid.UUID | None
+    incident_id: uuid.UUID | None
     result: IngestOutcome
 
 
@@ -135,3 +149,65 @@ class IncidentPatch(BaseModel):
     assigned_to: uuid.UUID | None = None
     note: str | None = Field(default=None, min_length=1, max_length=10_000)
     actor: str = Field(default="api", min_length=1, max_length=200)
+
+
+# --- services and integrations -------------------------------------------------------------------
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class ServiceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    description: str = Field(default="", max_length=10_000)
+    team: Name | None = None
+    escalation_policy_id: uuid.UUID | None = None
+    auto_resolve: bool = True
+
+
+class ServicePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name | None = None
+    description: str | None = Field(default=None, max_length=10_000)
+    team: Name | None = None
+    escalation_policy_id: uuid.UUID | None = None
+    auto_resolve: bool | None = None
+
+
+class ServiceRead(_Read):
+    id: uuid.UUID
+    name: str
+    description: str
+    team: str | None
+    escalation_policy_id: uuid.UUID | None
+    auto_resolve: bool
+    created_at: datetime
+
+
+class IntegrationCreate(BaseModel):
+    """`config` is checked against the type's model (shared/integrations.py); errors name the field."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    type: IntegrationType
+    config: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_config(self) -> "IntegrationCreate":
+        self.config = parse_config(self.type, self.config).model_dump()
+        return self
+
+
+class IntegrationRead(_Read):
+    id: uuid.UUID
+    service_id: uuid.UUID
+    name: str
+    type: IntegrationType
+    key_hint: str = Field(description="the first characters of the key, to tell keys apart")
+    config: dict[str, Any]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class IntegrationCreated(IntegrationRead):
+    key: str = Field(description="the routing key; shown only in this answer")

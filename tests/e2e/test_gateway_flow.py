@@ -38,21 +38,33 @@ async def make_team_on_call(gateway, service: str) -> dict:
     return user.json()
 
 
+async def paging_key(gateway, service: str) -> dict[str, str]:
+    """Service `service` with an `api` integration, made through the gateway; headers carrying its key."""
+    created = await gateway.post("/api/v1/services", json={"name": service})
+    assert created.status_code == 201, created.text
+    integration = await gateway.post(
+        f"/api/v1/services/{created.json()['id']}/integrations", json={"name": "api", "type": "api"}
+    )
+    assert integration.status_code == 201, integration.text
+    return {"Authorization": f"Bearer {integration.json()['key']}"}
+
+
 def alert(service: str, **extra) -> dict:
     return {"service": service, "severity": "critical", "summary": "5xx above 5%", **extra}
 
 
 async def test_alert_becomes_incident_assigned_to_oncall_and_walks_its_lifecycle(gateway):
     service = unique("checkout")
+    key = await paging_key(gateway, service)
     user = await make_team_on_call(gateway, service)
 
-    first = await gateway.post("/api/v1/alerts", json=alert(service, fingerprint="fp-1"))
+    first = await gateway.post("/api/v1/alerts", json=alert(service, fingerprint="fp-1"), headers=key)
     assert first.status_code == 202, first.text
     assert first.json()["result"] == "created"
     incident_id = first.json()["incident_id"]
 
-    second = await gateway.post("/api/v1/alerts", json=alert(service, fingerprint="fp-2"))
-    again = await gateway.post("/api/v1/alerts", json=alert(service, fingerprint="fp-1"))
+    second = await gateway.post("/api/v1/alerts", json=alert(service, fingerprint="fp-2"), headers=key)
+    again = await gateway.post("/api/v1/alerts", json=alert(service, fingerprint="fp-1"), headers=key)
     assert (second.json()["result"], second.json()["incident_id"]) == ("correlated", incident_id)
     assert (again.json()["result"], again.json()["incident_id"]) == ("duplicate", incident_id)
 
@@ -75,15 +87,20 @@ async def test_alert_becomes_incident_assigned_to_oncall_and_walks_its_lifecycle
 
 async def test_gateway_balances_alerts_over_both_replicas(gateway):
     service = unique("balance")
-    replies = [await gateway.post("/api/v1/alerts", json=alert(service)) for _ in range(12)]
+    key = await paging_key(gateway, service)
+    replies = [await gateway.post("/api/v1/alerts", json=alert(service), headers=key) for _ in range(12)]
     assert all(r.status_code == 202 for r in replies)
     assert {r.headers["x-replica"] for r in replies} == {"alert-ingestion-1", "alert-ingestion-2"}
 
 
 async def test_fifty_concurrent_alerts_through_gateway_make_one_incident(gateway, stack):
     service = unique("storm")
+    key = await paging_key(gateway, service)
     replies = await asyncio.gather(
-        *(gateway.post("/api/v1/alerts", json=alert(service, fingerprint=f"f{i}")) for i in range(50))
+        *(
+            gateway.post("/api/v1/alerts", json=alert(service, fingerprint=f"f{i}"), headers=key)
+            for i in range(50)
+        )
     )
     assert all(r.status_code == 202 for r in replies), [r.text for r in replies if r.status_code != 202]
     results = [r.json()["result"] for r in replies]
@@ -100,9 +117,10 @@ async def test_fifty_concurrent_alerts_through_gateway_make_one_incident(gateway
 
 async def test_replica_down_gateway_keeps_accepting_on_the_other(gateway, stack):
     service = unique("failover")
+    key = await paging_key(gateway, service)
     stack.stop("alert-ingestion-1")
     try:
-        replies = [await gateway.post("/api/v1/alerts", json=alert(service)) for _ in range(6)]
+        replies = [await gateway.post("/api/v1/alerts", json=alert(service), headers=key) for _ in range(6)]
         assert [r.status_code for r in replies] == [202] * 6
         assert {r.headers["x-replica"] for r in replies} == {"alert-ingestion-2"}
     finally:
@@ -111,10 +129,11 @@ async def test_replica_down_gateway_keeps_accepting_on_the_other(gateway, stack)
 
 async def test_oncall_down_incident_created_unassigned_then_assigned_after_restart(gateway, stack):
     service = unique("no-oncall")
+    key = await paging_key(gateway, service)
     user = await make_team_on_call(gateway, service)
     stack.stop("oncall")
     try:
-        reply = await gateway.post("/api/v1/alerts", json=alert(service))
+        reply = await gateway.post("/api/v1/alerts", json=alert(service), headers=key)
         assert reply.status_code == 202 and reply.json()["result"] == "created"
         incident = (await gateway.get(f"/api/v1/incidents/{reply.json()['incident_id']}")).json()
         assert incident["assigned_to"] is None
@@ -132,26 +151,30 @@ async def test_oncall_down_incident_created_unassigned_then_assigned_after_resta
 
 async def test_incident_management_down_answers_503_and_retry_is_stored_once(gateway, stack):
     service = unique("retry")
+    key = await paging_key(gateway, service)
     body = alert(service, fingerprint="retry-me")
     stack.stop("incident-management")
     try:
-        down = await gateway.post("/api/v1/alerts", json=body)
+        down = await gateway.post("/api/v1/alerts", json=body, headers=key)
         assert down.status_code == 503, down.text
         assert "retry" in down.json()["detail"].lower()
         assert await stack.scalar("SELECT count(*) FROM incidents WHERE service = $1", service) == 0
     finally:
         stack.start("incident-management")
-    first = await gateway.post("/api/v1/alerts", json=body)
-    retry = await gateway.post("/api/v1/alerts", json=body)
+    first = await gateway.post("/api/v1/alerts", json=body, headers=key)
+    retry = await gateway.post("/api/v1/alerts", json=body, headers=key)
     assert (first.status_code, first.json()["result"]) == (202, "created")
     assert (retry.json()["result"], retry.json()["incident_id"]) == ("duplicate", first.json()["incident_id"])
     assert await stack.scalar("SELECT count(*) FROM incidents WHERE service = $1", service) == 1
 
 
 async def test_bad_input_through_gateway_is_refused_clearly(gateway):
-    wrong = await gateway.post("/api/v1/alerts", json=alert(unique("bad"), severity="apocalyptic"))
+    key = await paging_key(gateway, unique("bad"))
+    wrong = await gateway.post(
+        "/api/v1/alerts", json=alert(unique("bad"), severity="apocalyptic"), headers=key
+    )
     assert wrong.status_code == 422 and "severity" in wrong.text
-    huge = await gateway.post("/api/v1/alerts", json=alert(unique("bad"), summary="x" * 300_000))
+    huge = await gateway.post("/api/v1/alerts", json=alert(unique("bad"), summary="x" * 300_000), headers=key)
     assert huge.status_code == 413
     unknown = await gateway.get(f"/api/v1/incidents/{uuid.uuid4()}")
     assert unknown.status_code == 404

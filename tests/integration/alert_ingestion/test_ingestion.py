@@ -15,7 +15,7 @@ def body(service: str, **fields) -> dict:
 
 @pytest.fixture
 async def ingestion(incidents, start_ingestion):
-    return await start_ingestion(incidents.grpc_target)
+    return await start_ingestion(incidents.grpc_target, require_integration_key=False)
 
 
 async def test_alert_is_stored_and_answered_202_and_resend_is_a_duplicate(ingestion, incidents):
@@ -102,13 +102,15 @@ async def test_bodies_over_256_kib_get_413(ingestion):
 
 
 async def test_batch_over_the_limit_is_refused(incidents, start_ingestion):
-    client = await start_ingestion(incidents.grpc_target, max_batch_size=2)
+    client = await start_ingestion(incidents.grpc_target, max_batch_size=2, require_integration_key=False)
     reply = await client.post("/api/v1/alerts/batch", json={"alerts": [body("s")] * 3})
     assert reply.status_code == 422 and reply.json()["field"] == "alerts"
 
 
 async def test_incident_management_down_gives_503_with_retry_after(start_ingestion):
-    client = await start_ingestion(f"127.0.0.1:{free_port()}", incident_timeout_seconds=1)
+    client = await start_ingestion(
+        f"127.0.0.1:{free_port()}", incident_timeout_seconds=1, require_integration_key=False
+    )
     reply = await client.post("/api/v1/alerts", json=body("svc"))
     assert reply.status_code == 503
     assert reply.headers["retry-after"] and "not stored" in reply.json()["detail"]

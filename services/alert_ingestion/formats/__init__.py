@@ -1,0 +1,1 @@
+"""Parsers of the alert formats monitoring tools already send; pure functions, no I/O."""

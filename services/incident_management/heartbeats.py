@@ -1,0 +1,74 @@
+"""Heartbeat monitors: a ping moves the deadline; silence past it opens an incident, a ping resolves it."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.incident_management import domain
+from services.incident_management import repository as repo
+from services.incident_management.catalog import KeyOwner
+from services.incident_management.schemas import AlertInput, IngestResult
+from shared.errors import PermissionDenied
+from shared.models import Heartbeat, Integration, MonitoredService
+from shared.timeutil import rfc3339
+
+
+@dataclass(frozen=True, slots=True)
+class PingResult:
+    service: str
+    next_due_at: datetime
+    recovered: bool
+
+
+def missed_fingerprint(integration: Integration) -> str:
+    return f"heartbeat:{integration.id}"
+
+
+def missed_alert(heartbeat: Heartbeat, integration: Integration, service: MonitoredService) -> AlertInput:
+    last = rfc3339(heartbeat.last_ping_at) or "never"
+    return AlertInput(
+        service=service.name,
+        severity="critical",
+        summary=f"Heartbeat missed: {integration.name} (expected every {heartbeat.interval_seconds}s, "
+        f"last ping {last})",
+        fingerprint=missed_fingerprint(integration),
+        source="heartbeat",
+        labels={"integration": integration.name, "type": "heartbeat"},
+        integration_id=integration.id,
+    )
+
+
+async def record_ping(
+    session: AsyncSession, owner: KeyOwner, *, now: datetime, window_seconds: int
+) -> PingResult:
+    """Push the deadline to now + interval + grace; a pending 'missed' alert is resolved by this ping."""
+    heartbeat = await repo.get_heartbeat(session, integration_id=owner.integration.id, for_update=True)
+    if heartbeat is None:
+        raise PermissionDenied(
+            f"integration {owner.integration.name!r} is not a heartbeat monitor", field="key"
+        )
+    heartbeat.last_ping_at = now
+    heartbeat.due_at = now + timedelta(seconds=heartbeat.interval_seconds + heartbeat.grace_seconds)
+    recovered = False
+    if heartbeat.missed_alert_fingerprint is not None:
+        alert = replace(missed_alert(heartbeat, owner.integration, owner.service), action="resolve")
+        result = await domain.ingest_alert(session, alert, now=now, window_seconds=window_seconds)
+        recovered = result.result == "resolved"
+        heartbeat.missed_alert_fingerprint = None
+    return PingResult(owner.service.name, now + timedelta(seconds=heartbeat.interval_seconds), recovered)
+
+
+async def open_missed(
+    session: AsyncSession, *, now: datetime, window_seconds: int, batch: int = 100
+) -> list[tuple[IngestResult, str]]:
+    """Trigger a 'missed' alert for each overdue heartbeat, once: the claim and the mark share a transaction.
+    Returns each outcome with its service."""
+    outcomes = []
+    for heartbeat, integration, service in await repo.claim_missed_heartbeats(session, now=now, limit=batch):
+        alert = missed_alert(heartbeat, integration, service)
+        outcomes.append(
+            (await domain.ingest_alert(session, alert, now=now, window_seconds=window_seconds), service.name)
+        )
+        heartbeat.missed_alert_fingerprint = alert.fingerprint
+    return outcomes

@@ -1,0 +1,239 @@
+"""Alert formats through a real ingestion replica → real incident-management → PostgreSQL, with keys."""
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "samples"
+
+
+@pytest.fixture
+async def ingestion(incidents, start_ingestion):
+    return await start_ingestion(incidents.grpc_target, integration_cache_seconds=0)
+
+
+async def make_integration(incidents, kind: str, config: dict | None = None, **service) -> dict:
+    """A new service with one integration of `kind`; returns the integration (with its `key`)."""
+    name = f"svc-{uuid.uuid4().hex[:8]}"
+    created = await incidents.http.post("/api/v1/services", json={"name": name, **service})
+    assert created.status_code == 201, created.text
+    reply = await incidents.http.post(
+        f"/api/v1/services/{created.json()['id']}/integrations",
+        json={"name": kind, "type": kind, "config": config or {}},
+    )
+    assert reply.status_code == 201, reply.text
+    return reply.json() | {"service": name}
+
+
+def am_payload(*alerts: dict, status: str = "firing") -> dict:
+    return {
+        "version": "4",
+        "status": status,
+        "receiver": "oncall",
+        "groupKey": '{}:{alertname="HighLatency"}',
+        "truncatedAlerts": 0,
+        "groupLabels": {"alertname": "HighLatency"},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.example",
+        "alerts": list(alerts),
+    }
+
+
+def am_alert(instance: str, *, status: str = "firing", **labels) -> dict:
+    return {
+        "status": status,
+        "labels": {"alertname": "HighLatency", "instance": instance, "severity": "critical", **labels},
+        "annotations": {"summary": f"latency high on {instance}"},
+        "startsAt": "2026-11-25T10:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.example/graph",
+        "fingerprint": f"fp-{instance}",
+    }
+
+
+async def incident_detail(incidents, incident_id: str) -> dict:
+    return (await incidents.http.get(f"/api/v1/incidents/{incident_id}")).json()
+
+
+async def test_alert_with_key_takes_the_keys_service(incidents, ingestion):
+    integration = await make_integration(incidents, "api")
+    headers = {"Authorization": f"Bearer {integration['key']}"}
+    reply = await ingestion.post(
+        "/api/v1/alerts", json={"severity": "high", "summary": "disk full"}, headers=headers
+    )
+    assert reply.status_code == 202, reply.text
+    incident = await incident_detail(incidents, reply.json()["incident_id"])
+    assert incident["service"] == integration["service"]
+    by_query = await ingestion.post(
+        f"/api/v1/alerts?key={integration['key']}",
+        json={"service": "ignored", "severity": "high", "summary": "disk full"},
+    )
+    assert (by_query.json()["result"], by_query.json()["incident_id"]) == ("duplicate", incident["id"])
+
+
+async def test_missing_unknown_and_revoked_keys_are_refused(incidents, ingestion):
+    body = {"service": "x", "severity": "high", "summary": "s"}
+    missing = await ingestion.post("/api/v1/alerts", json=body)
+    assert missing.status_code == 401 and "Authorization: Bearer" in missing.json()["detail"]
+    unknown = await ingestion.post(
+        "/api/v1/alerts", json=body, headers={"Authorization": "Bearer " + "a" * 32}
+    )
+    assert unknown.status_code == 401 and "unknown integration key" in unknown.json()["detail"]
+    integration = await make_integration(incidents, "api")
+    services = await incidents.http.get("/api/v1/services")
+    service_id = next(s["id"] for s in services.json() if s["name"] == integration["service"])
+    revoked = await incidents.http.delete(f"/api/v1/services/{service_id}/integrations/{integration['id']}")
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    refused = await ingestion.post(f"/api/v1/alerts?key={integration['key']}", json=body)
+    assert refused.status_code == 403 and "revoked" in refused.json()["detail"]
+    stored = await incidents.scalar(
+        "SELECT count(*) FROM alerts WHERE service = :s", s=integration["service"]
+    )
+    assert stored == 0
+
+
+async def test_alertmanager_group_dedup_and_auto_resolve(incidents, ingestion):
+    integration = await make_integration(incidents, "alertmanager")
+    url = f"/api/v1/integrations/alertmanager?key={integration['key']}"
+    first = await ingestion.post(url, json=am_payload(am_alert("a", job="checkout"), am_alert("b")))
+    assert first.status_code == 202, first.text
+    results = first.json()["results"]
+    assert [r["result"] for r in results] == ["created", "correlated"]
+    incident_id = results[0]["incident_id"]
+    again = await ingestion.post(url, json=am_payload(am_alert("a"), am_alert("b")))
+    assert [r["result"] for r in again.json()["results"]] == ["duplicate", "duplicate"]
+    half = await ingestion.post(url, json=am_payload(am_alert("a", status="resolved"), status="resolved"))
+    assert half.json()["results"][0]["result"] == "resolved"
+    assert (await incident_detail(incidents, incident_id))["status"] == "open"
+    await ingestion.post(url, json=am_payload(am_alert("b", status="resolved"), status="resolved"))
+    incident = await incident_detail(incidents, incident_id)
+    assert incident["status"] == "resolved"
+    assert any("resolved by source" in e["message"] for e in incident["timeline"])
+    assert incident["alerts"][0]["labels"]["component"] == "checkout"  # from the `job` label
+
+
+async def test_auto_resolve_off_keeps_incident_open(incidents, ingestion):
+    integration = await make_integration(incidents, "alertmanager", auto_resolve=False)
+    url = f"/api/v1/integrations/alertmanager?key={integration['key']}"
+    first = await ingestion.post(url, json=am_payload(am_alert("a")))
+    await ingestion.post(url, json=am_payload(am_alert("a", status="resolved"), status="resolved"))
+    incident = await incident_detail(incidents, first.json()["results"][0]["incident_id"])
+    assert incident["status"] == "open"
+    assert any(e["kind"] == "alert_resolved" for e in incident["timeline"])
+
+
+async def test_alertmanager_bad_alert_is_refused_and_the_others_are_stored(incidents, ingestion):
+    integration = await make_integration(incidents, "alertmanager")
+    url = f"/api/v1/integrations/alertmanager?key={integration['key']}"
+    payload = am_payload(am_alert("good"), {"status": "firing", "annotations": {"summary": "no labels"}})
+    reply = await ingestion.post(url, json=payload)
+    assert reply.status_code == 422
+    assert reply.json()["errors"][0]["loc"] == "alerts.1" and "labels" in reply.json()["errors"][0]["msg"]
+    assert [r["result"] for r in reply.json()["results"]] == ["created"]
+    not_json = await ingestion.post(url, content=b"{nope", headers={"content-type": "application/json"})
+    assert not_json.status_code == 400 and "not valid JSON" in not_json.json()["detail"]
+    form = await ingestion.post(
+        url, content=b"a=b", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert form.status_code == 415
+    no_alerts = await ingestion.post(url, json={"status": "firing"})
+    assert no_alerts.status_code == 422 and "alerts" in no_alerts.text
+    huge = await ingestion.post(url, json=am_payload(am_alert("x" * 300_000)))
+    assert huge.status_code == 413
+    stored = await incidents.scalar(
+        "SELECT count(*) FROM alerts WHERE service = :s", s=integration["service"]
+    )
+    assert stored == 1
+
+
+async def test_real_alertmanager_sample_is_accepted_when_present(incidents, ingestion):
+    if not (SAMPLES / "alertmanager-webhook-firing.json").exists():
+        pytest.skip("../shared/samples is not beside this checkout")
+    integration = await make_integration(incidents, "alertmanager")
+    url = f"/api/v1/integrations/alertmanager?key={integration['key']}"
+    firing = json.loads((SAMPLES / "alertmanager-webhook-firing.json").read_text())
+    resolved = json.loads((SAMPLES / "alertmanager-webhook-resolved.json").read_text())
+    reply = await ingestion.post(url, json=firing)
+    assert reply.status_code == 202, reply.text
+    assert reply.json()["results"][0]["fingerprint"] == firing["alerts"][0]["fingerprint"]
+    incident = await incident_detail(incidents, reply.json()["results"][0]["incident_id"])
+    assert (
+        incident["severity"] == "critical"
+        and incident["title"] == firing["alerts"][0]["annotations"]["summary"]
+    )
+    done = await ingestion.post(url, json=resolved)
+    assert done.status_code == 202, done.text
+
+
+async def test_grafana_payload_pages_and_resolves(incidents, ingestion):
+    integration = await make_integration(incidents, "grafana", {"severity_label": "priority"})
+    url = f"/api/v1/integrations/grafana?key={integration['key']}"
+    alert = am_alert("db-1", priority="P1") | {
+        "dashboardURL": "http://grafana.example/d/abc",
+        "panelURL": "http://grafana.example/d/abc?viewPanel=1",
+        "values": {"B": 99.1},
+        "valueString": "[ var='B' value=99.1 ]",
+    }
+    payload = am_payload(alert) | {"orgId": 1, "title": "[FIRING:1] HighLatency", "state": "alerting"}
+    reply = await ingestion.post(url, json=payload)
+    assert reply.status_code == 202, reply.text
+    incident = await incident_detail(incidents, reply.json()["results"][0]["incident_id"])
+    assert incident["severity"] == "critical"
+    assert incident["alerts"][0]["annotations"]["dashboardURL"] == "http://grafana.example/d/abc"
+    assert incident["alerts"][0]["source"] == "grafana"
+
+
+async def test_generic_webhook_maps_fields(incidents, ingestion):
+    config = {
+        "summary": "/check/title",
+        "severity": "level",
+        "dedup_key": "/check/id",
+        "action": "state",
+        "action_map": {"ok": "resolve", "alerting": "trigger"},
+    }
+    integration = await make_integration(incidents, "webhook", config)
+    url = f"/api/v1/integrations/webhook?key={integration['key']}"
+    event = {"check": {"title": "queue backlog", "id": "chk-7"}, "level": "WARN", "state": "alerting"}
+    reply = await ingestion.post(url, json=event)
+    assert reply.status_code == 202, reply.text
+    result = reply.json()["results"][0]
+    assert result["result"] == "created" and result["fingerprint"] == "chk-7"
+    incident = await incident_detail(incidents, result["incident_id"])
+    assert (incident["title"], incident["severity"]) == ("queue backlog", "warning")
+    ok = await ingestion.post(url, json=event | {"state": "ok"})
+    assert ok.json()["results"][0]["result"] == "resolved"
+    unmapped = await ingestion.post(url, json={"level": "WARN"})
+    assert unmapped.status_code == 422 and "/check/title" in unmapped.text
+
+
+async def test_webhook_endpoint_refuses_a_key_without_mapping(incidents, ingestion):
+    integration = await make_integration(incidents, "api")
+    reply = await ingestion.post(f"/api/v1/integrations/webhook?key={integration['key']}", json={"a": 1})
+    assert reply.status_code == 422 and "webhook" in reply.json()["detail"]
+
+
+async def test_invalid_integration_config_is_refused_naming_the_field(incidents):
+    created = await incidents.http.post("/api/v1/services", json={"name": f"svc-{uuid.uuid4().hex[:8]}"})
+    url = f"/api/v1/services/{created.json()['id']}/integrations"
+    no_interval = await incidents.http.post(url, json={"name": "hb", "type": "heartbeat", "config": {}})
+    assert no_interval.status_code == 422 and "interval_seconds" in no_interval.text
+    bad_type = await incidents.http.post(url, json={"name": "x", "type": "carrier-pigeon"})
+    assert bad_type.status_code == 422 and "type" in bad_type.text
+    listed = await incidents.http.get(url)
+    assert listed.json() == []
+
+
+async def test_heartbeat_ping_through_ingestion(incidents, ingestion):
+    integration = await make_integration(
+        incidents, "heartbeat", {"interval_seconds": 60, "grace_seconds": 30}
+    )
+    reply = await ingestion.post(f"/api/v1/heartbeats/{integration['key']}")
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["service"] == integration["service"] and reply.json()["recovered"] is False
+    unknown = await ingestion.post(f"/api/v1/heartbeats/{'q' * 32}")
+    assert unknown.status_code == 401
