@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up down status render-compose
+.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up down status render-compose bench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -54,3 +54,6 @@ status: $(STAMP) ## show each process of the native stack and its health
 
 render-compose: $(STAMP) ## regenerate config/traefik/compose/ from the Traefik templates
 	$(PY) -m scripts.stack render-compose
+
+bench: $(STAMP) ## benchmark ingestion through Traefik (needs wrk: apt-get install -y wrk); JSON in var/bench/
+	$(PY) -m scripts.bench

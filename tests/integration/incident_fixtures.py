@@ -10,7 +10,7 @@ from services.incident_management.config import IncidentSettings
 from services.incident_management.main import build_runtime, create_app, create_grpc_server
 from shared.gen.oncall.v1 import incident_pb2_grpc
 from shared.grpc import create_channel
-from tests.integration.servers import free_port, running_grpc, running_uvicorn
+from tests.integration.servers import dead_target, running_grpc, running_uvicorn
 
 
 @dataclass
@@ -30,7 +30,7 @@ def settings_for(database_url: str, redis_url: str, **overrides) -> IncidentSett
     values = {
         "database_url": database_url,
         "redis_url": redis_url,
-        "oncall_grpc_target": f"127.0.0.1:{free_port()}",  # nothing listens: on-call is down
+        "oncall_grpc_target": dead_target(),  # nothing listens: on-call is down
         "events_stream": "test:events",
         "assignment_retry_seconds": 0.2,
         "outbox_poll_seconds": 0.2,

@@ -13,12 +13,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+_DEAD = []
+
+
+def dead_target() -> str:
+    """A 127.0.0.1 address where nothing will ever listen: the port is bound, never listened on, and held
+    for the whole session, so no server started later (on port 0) can be given it. Connecting is refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _DEAD.append(sock)
+    return f"127.0.0.1:{sock.getsockname()[1]}"
+
+
 @contextlib.asynccontextmanager
 async def running_uvicorn(app):
     """Serve `app` on 127.0.0.1 (lifespan included) and yield its base URL."""
-    port = free_port()
+    sock = socket.socket()  # bound here and handed over, so no other server can take the port meanwhile
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
             task.result()

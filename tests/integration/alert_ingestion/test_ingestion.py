@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.integration.servers import free_port
+from tests.integration.servers import dead_target
 
 pytestmark = pytest.mark.integration
 
@@ -108,9 +108,7 @@ async def test_batch_over_the_limit_is_refused(incidents, start_ingestion):
 
 
 async def test_incident_management_down_gives_503_with_retry_after(start_ingestion):
-    client = await start_ingestion(
-        f"127.0.0.1:{free_port()}", incident_timeout_seconds=1, require_integration_key=False
-    )
+    client = await start_ingestion(dead_target(), incident_timeout_seconds=1, require_integration_key=False)
     reply = await client.post("/api/v1/alerts", json=body("svc"))
     assert reply.status_code == 503
     assert reply.headers["retry-after"] and "not stored" in reply.json()["detail"]

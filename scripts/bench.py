@@ -1,0 +1,215 @@
+"""Benchmark of the ingestion hot path through Traefik: `make bench` (or `python -m scripts.bench`).
+
+Starts its own native stack under var/bench-stack (or measures a running one with --gateway), creates
+services with routing keys, then measures in one run: a no-op endpoint behind the same Traefik, single
+alerts and batches at saturation (wrk), open-loop latency at fixed fractions of saturation, CPU per
+alert per process and memory. Prints a table and writes JSON under var/bench/.
+"""
+
+import argparse
+import asyncio
+import json
+import socket
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from scripts.benchkit import openloop, procstat, wrk
+from scripts.devstack import processes, runner
+from scripts.devstack.settings import ROOT, StackSettings
+from shared import embedded
+
+OUT_DIR = ROOT / "var" / "bench"
+
+
+def free_port(pair: bool = False) -> int:
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if not pair:
+            return port
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+
+
+def bench_settings() -> StackSettings:
+    return StackSettings(
+        _env_file=None,
+        var_dir=ROOT / "var" / "bench-stack",
+        gateway_port=free_port(),
+        gateway_admin_port=free_port(),
+        ingestion_base_port=free_port(pair=True),
+        incident_http_port=free_port(),
+        incident_grpc_port=free_port(),
+        oncall_http_port=free_port(),
+        oncall_grpc_port=free_port(),
+        postgres_port=free_port(),
+        redis_port=free_port(),
+        rate_limit_average=1_000_000,
+        rate_limit_burst=1_000_000,
+        log_level="WARNING",
+        # New incidents keep coming: an incident older than 5 s takes no more alerts.
+        service_env={"CORRELATION_WINDOW_SECONDS": "5", "BENCH_NOOP_ENDPOINT": "true"},
+    )
+
+
+def make_keys(gateway: str, count: int) -> tuple[list[str], list[str]]:
+    """`count` services, each with an `api` and an `alertmanager` integration; returns both key lists."""
+    api, am = [], []
+    stamp = int(time.time())
+    with httpx.Client(base_url=gateway, timeout=10) as client:
+        for i in range(count):
+            service = client.post("/api/v1/services", json={"name": f"bench-{stamp}-{i}"}).raise_for_status()
+            url = f"/api/v1/services/{service.json()['id']}/integrations"
+            for kind, keys in (("api", api), ("alertmanager", am)):
+                reply = client.post(url, json={"name": kind, "type": kind}).raise_for_status()
+                keys.append(reply.json()["key"])
+    return api, am
+
+
+def process_groups(settings: StackSettings) -> dict[str, list[int]]:
+    groups = {}
+    for spec in runner.service_specs(settings, runner.backends_of(settings)):
+        pid = processes.running_pid(settings.run_dir, spec.name)
+        if pid:
+            groups[spec.name] = [pid]
+    postmaster = embedded.postgres_pid(settings.var_dir / "pg")
+    if postmaster:
+        groups["postgres"] = [postmaster, *procstat.children(postmaster)]
+    redis = embedded.redis_pid(settings.var_dir / "redis")
+    if redis:
+        groups["redis"] = [redis]
+    return groups
+
+
+def measured(settings, run, alerts_per_request: int) -> dict:
+    """Run a wrk phase; add CPU ms per alert for each process group (per PID, so new backends count)."""
+    before = {pid: procstat.cpu_seconds(pid) for pids in process_groups(settings).values() for pid in pids}
+    result = run()
+    alerts = max((result.requests - result.errors) * alerts_per_request, 1)
+    cpu = {
+        name: round(sum(procstat.cpu_seconds(p) - before.get(p, 0.0) for p in pids) * 1000 / alerts, 3)
+        for name, pids in process_groups(settings).items()
+    }
+    return {
+        "requests_per_s": round(result.rate, 1),
+        "alerts_per_s": round(result.rate * alerts_per_request, 1),
+        "errors": result.errors,
+        "latency_ms": result.latency_ms,
+        "cpu_ms_per_alert": cpu,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=8, help="length of each phase (default 8)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--services", type=int, default=50)
+    args = parser.parse_args()
+    if not wrk.available():
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    settings = bench_settings()
+    started = time.monotonic()
+    try:
+        runner.up(settings)
+        report = run_phases(settings, args)
+    finally:
+        runner.down(settings)
+    report["total_seconds"] = round(time.monotonic() - started, 1)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out = OUT_DIR / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print_report(report)
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+    return 0
+
+
+def run_phases(settings: StackSettings, args) -> dict:
+    gateway = settings.gateway_url
+    api_keys, am_keys = make_keys(gateway, args.services)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    api_file, am_file = OUT_DIR / "keys-api.txt", OUT_DIR / "keys-am.txt"
+    api_file.write_text("\n".join(api_keys) + "\n")
+    am_file.write_text("\n".join(am_keys) + "\n")
+    common = {"seconds": args.seconds, "connections": args.connections}
+
+    def phase(mode: str, keys: Path, batch: int = 1) -> dict:
+        return measured(
+            settings, lambda: wrk.run(gateway, mode=mode, keys_file=keys, batch=batch, **common), batch
+        )
+
+    report: dict = {"connections": args.connections, "phase_seconds": args.seconds}
+    report["noop"] = phase("noop", api_file)
+    report["single"] = phase("single", api_file)
+    report["batch100"] = phase("batch", api_file, batch=100)
+    report["alertmanager10"] = phase("alertmanager", am_file, batch=10)
+    report["ratio_single_to_noop"] = round(
+        report["single"]["requests_per_s"] / report["noop"]["requests_per_s"], 3
+    )
+    saturation = report["single"]["alerts_per_s"]
+    report["open_loop"] = []
+    for fraction in (0.25, 0.5, 0.75):
+        result = asyncio.run(
+            openloop.run(gateway, api_keys, rate=saturation * fraction, seconds=args.seconds)
+        )
+        report["open_loop"].append(
+            {
+                "fraction": fraction,
+                "rate": round(result.offered_rate),
+                "ok": result.ok,
+                "sent": result.sent,
+                "statuses": result.statuses,
+                "latency_ms": result.latency_ms,
+            }
+        )
+    fixed = asyncio.run(openloop.run(gateway, api_keys, rate=500, seconds=args.seconds))
+    report["open_loop_500"] = {
+        "ok": fixed.ok,
+        "sent": fixed.sent,
+        "statuses": fixed.statuses,
+        "latency_ms": fixed.latency_ms,
+    }
+    report["rss_mb"] = {
+        name: round(sum(procstat.rss_mb(p) for p in pids), 1)
+        for name, pids in process_groups(settings).items()
+    }
+    return report
+
+
+def print_report(report: dict) -> None:
+    print(f"\n{'phase':<16}{'alerts/s':>10}{'req/s':>9}{'errors':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}")
+    for name in ("noop", "single", "batch100", "alertmanager10"):
+        row = report[name]
+        lat = row["latency_ms"]
+        print(
+            f"{name:<16}{row['alerts_per_s']:>10.0f}{row['requests_per_s']:>9.0f}{row['errors']:>8}"
+            f"{lat.get('p50', 0):>8.1f}{lat.get('p90', 0):>8.1f}{lat.get('p99', 0):>8.1f}"
+        )
+    print(f"\nsingle-alert throughput / no-op ceiling: {report['ratio_single_to_noop']:.1%}")
+    print(f"\n{'open loop':<16}{'offered/s':>10}{'ok':>8}{'sent':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}")
+    for row in [*report["open_loop"], {"fraction": "500/s", "rate": 500, **report["open_loop_500"]}]:
+        lat = row["latency_ms"]
+        label = f"{row['fraction']:.0%} of sat." if isinstance(row["fraction"], float) else row["fraction"]
+        print(
+            f"{label:<16}{row['rate']:>10}{row['ok']:>8}{row['sent']:>8}{lat['p50']:>8.1f}{lat['p90']:>8.1f}{lat['p99']:>8.1f}"
+        )
+    print("\nCPU ms per alert (single alerts):")
+    for name, value in sorted(report["single"]["cpu_ms_per_alert"].items()):
+        print(f"  {name:<22}{value:>8.3f}")
+    print("\nRSS after the run (MB):")
+    for name, value in sorted(report["rss_mb"].items()):
+        print(f"  {name:<22}{value:>8.1f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pieces of `scripts/bench.py`: load generators, process accounting, report."""
