@@ -18,7 +18,7 @@ class BaseServiceSettings(BaseSettings):
     events_stream: str = "oncall:events"
     log_level: str = "INFO"
     otlp_endpoint: str = Field(default="", description="OTLP gRPC endpoint for traces; empty disables export")
-    db_pool_size: int = 10
+    db_pool_size: int = Field(default=20, ge=1)
 
     @property
     def asyncpg_dsn(self) -> str:

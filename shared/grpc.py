@@ -11,6 +11,7 @@ from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_serv
 
 from shared.errors import DomainError
 from shared.logging import TRACE_HEADER, new_trace_id, trace_id_var
+from shared.telemetry import tracing_enabled
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,8 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
 def create_server() -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
     """A grpc.aio server with our interceptors and the standard health service registered."""
-    server = grpc.aio.server(interceptors=[aio_server_interceptor(), ErrorInterceptor()])
+    traced = [aio_server_interceptor()] if tracing_enabled() else []
+    server = grpc.aio.server(interceptors=[*traced, ErrorInterceptor()])
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     return server, health_servicer
@@ -97,7 +99,8 @@ async def mark_serving(health_servicer: health.aio.HealthServicer, service_names
 
 def create_channel(target: str) -> grpc.aio.Channel:
     """One long-lived channel per target; share it for every call."""
-    return grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS, interceptors=aio_client_interceptors())
+    interceptors = aio_client_interceptors() if tracing_enabled() else None
+    return grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS, interceptors=interceptors)
 
 
 def call_metadata() -> tuple[tuple[str, str], ...]:

@@ -3,6 +3,8 @@
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import grpc
 import uvicorn
@@ -33,3 +35,14 @@ async def serve(
         if grpc_server is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await grpc_server.stop(grace=5)
+
+
+def run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a service's `main` on uvloop (uvicorn's `loop` option only applies when uvicorn makes the loop,
+    and here the loop also carries gRPC and the workers)."""
+    try:
+        import uvloop
+    except ImportError:  # not on Windows
+        asyncio.run(main())
+    else:
+        uvloop.run(main())

@@ -7,18 +7,27 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+_enabled = False
+
 
 def configure_tracing(service_name: str, otlp_endpoint: str) -> None:
-    """Install a tracer provider; export only when OTLP_ENDPOINT is set (e.g. Jaeger's 4317)."""
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-    if otlp_endpoint:
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    """Trace only when OTLP_ENDPOINT is set (e.g. Jaeger's 4317): spans nobody exports cost CPU on every
+    request for nothing. Logs carry our own trace id either way."""
+    global _enabled
+    _enabled = bool(otlp_endpoint)
+    if not _enabled:
+        return
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(
-            BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True))
-        )
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True)))
     trace.set_tracer_provider(provider)
 
 
+def tracing_enabled() -> bool:
+    return _enabled
+
+
 def instrument_app(app: FastAPI) -> None:
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health")
+    if _enabled:
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="health")

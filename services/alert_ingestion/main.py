@@ -1,7 +1,5 @@
 """alert-ingestion: a stateless FastAPI replica in front of incident-management's gRPC API."""
 
-import asyncio
-
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -14,7 +12,7 @@ from shared.grpc import create_channel
 from shared.health import grpc_check
 from shared.http import health_router, install_common
 from shared.logging import configure_logging
-from shared.serve import serve
+from shared.serve import run, serve
 from shared.telemetry import configure_tracing, instrument_app
 
 
@@ -75,4 +73,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)

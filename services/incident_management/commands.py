@@ -25,15 +25,26 @@ class IncidentCommands:
         """Store the alert (committed before we answer); a new incident is then assigned.
 
         With a routing key, the key must be valid and decides the service."""
+        return (await self.ingest_many([alert], integration_key=integration_key))[0]
+
+    async def ingest_many(self, alerts: list[AlertInput], *, integration_key: str = "") -> list[IngestResult]:
+        """Store a batch in one transaction, in order: all of it is committed before we answer, or none."""
         async with self.sessions.begin() as session:
             if integration_key:
                 owner = await catalog.resolve_key(session, integration_key)
-                alert = replace(alert, service=owner.service.name, integration_id=owner.integration.id)
-            result = await domain.ingest_alert(
-                session, alert, now=utcnow(), window_seconds=self.window_seconds
-            )
-        await self._after_ingest([(result, alert.service)])
-        return result
+                alerts = [
+                    replace(a, service=owner.service.name, integration_id=owner.integration.id)
+                    for a in alerts
+                ]
+            if len(alerts) > 1:
+                await domain.lock_batch(session, alerts)
+            now = utcnow()
+            results = [
+                await domain.ingest_alert(session, a, now=now, window_seconds=self.window_seconds)
+                for a in alerts
+            ]
+        await self._after_ingest([(r, a.service) for r, a in zip(results, alerts, strict=True)])
+        return results
 
     async def integration(self, key: str) -> catalog.KeyOwner:
         async with self.sessions() as session:
@@ -57,7 +68,8 @@ class IncidentCommands:
 
     async def _after_ingest(self, outcomes: list[tuple[IngestResult, str]]) -> None:
         """After commit: publish events, and give each new incident its on-call owner."""
-        self.relay.wake()
+        if any(r.result not in ("correlated", "duplicate", "ignored") for r, _ in outcomes):
+            self.relay.wake()  # only these wrote events; the relay's poll is the safety net
         created = [(r.incident_id, service) for r, service in outcomes if r.result == "created"]
         for incident_id, service in created:
             assert incident_id is not None

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management import repository as repo
@@ -14,7 +15,7 @@ from services.incident_management.schemas import AlertInput, IncidentFilter, Inc
 from shared import events
 from shared.errors import Conflict, NotFound
 from shared.logging import trace_id_var
-from shared.models import Alert, Incident
+from shared.models import Incident
 
 # Allowed status moves; anything else is a 409.
 TRANSITIONS = {
@@ -37,6 +38,14 @@ class OnCallAnswer:
 def correlation_keys(alert: AlertInput) -> list[str]:
     """Advisory-lock keys, in the one global order every transaction takes them (no deadlocks)."""
     return [f"corr:{alert.service}:{alert.severity}", f"fp:{alert.service}:{alert.fingerprint}"]
+
+
+async def lock_batch(session: AsyncSession, alerts: list[AlertInput]) -> None:
+    """Take every lock a batch needs up front, in sorted order. Each transaction then acquires locks in one
+    global order (a single alert's two keys are already sorted: "corr:" < "fp:"), so batches running at
+    once cannot deadlock; the per-alert acquisitions that follow are re-entrant and do not wait."""
+    keys = sorted({key for alert in alerts for key in correlation_keys(alert)})
+    await repo.lock_keys(session, keys=keys)
 
 
 def correlation_cutoff(now: datetime, window_seconds: int) -> datetime:
@@ -73,7 +82,7 @@ async def ingest_alert(
     if alert.action == "resolve":
         return await _resolve_from_source(session, existing, actor=alert.source or "source", now=now)
     if existing is not None:
-        await repo.record_duplicate(session, alert_id=existing.id, incident_id=existing.incident_id, now=now)
+        await repo.record_duplicate(session, alert_id=existing.id, now=now)
         return IngestResult(existing.id, existing.incident_id, "duplicate")
     return await _trigger(session, alert, now=now, window_seconds=window_seconds)
 
@@ -82,31 +91,26 @@ async def _trigger(
     session: AsyncSession, alert: AlertInput, *, now: datetime, window_seconds: int
 ) -> IngestResult:
     """A new alert: joined to the open incident of its key, or opening one."""
-    incident = await repo.get_correlatable_incident(
-        session, service=alert.service, severity=alert.severity, since=correlation_cutoff(now, window_seconds)
+    alert_id = uuid.uuid4()
+    incident_id = await repo.join_open_incident(
+        session,
+        alert=alert,
+        alert_id=alert_id,
+        since=correlation_cutoff(now, window_seconds),
+        now=now,
+        actor=alert.source or "alert",
+        message=f"Alert joined: {alert.summary}",
     )
-    if incident is None:
-        incident = await _open_incident(session, alert, now=now)
-        outcome = "created"
-    else:
-        incident.alert_count += 1
-        incident.updated_at = now
-        outcome = "correlated"
-        repo.add_timeline(
-            session,
-            incident_id=incident.id,
-            at=now,
-            actor=alert.source or "alert",
-            kind="alert_added",
-            message=f"Alert joined: {alert.summary}",
-        )
-    stored = repo.create_alert(session, incident_id=incident.id, alert=alert, now=now)
+    if incident_id is not None:
+        return IngestResult(alert_id, incident_id, "correlated")
+    incident = await _open_incident(session, alert, now=now)
+    repo.create_alert(session, incident_id=incident.id, alert=alert, alert_id=alert_id, now=now)
     await session.flush()
-    return IngestResult(stored.id, incident.id, outcome)
+    return IngestResult(alert_id, incident.id, "created")
 
 
 async def _acknowledge_from_source(
-    session: AsyncSession, existing: Alert | None, *, actor: str, now: datetime
+    session: AsyncSession, existing: Row | None, *, actor: str, now: datetime
 ) -> IngestResult:
     """The source acknowledged the alert: its incident is acknowledged if still open. No alert: no change."""
     if existing is None:
@@ -118,7 +122,7 @@ async def _acknowledge_from_source(
 
 
 async def _resolve_from_source(
-    session: AsyncSession, existing: Alert | None, *, actor: str, now: datetime
+    session: AsyncSession, existing: Row | None, *, actor: str, now: datetime
 ) -> IngestResult:
     """The source resolved the alert; when none of the incident's alerts still fire, the service's
     auto-resolve setting decides whether the incident resolves too."""

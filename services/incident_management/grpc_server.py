@@ -94,7 +94,7 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
     async def IngestAlerts(self, request, context: grpc.aio.ServicerContext):
         keyed = bool(request.integration_key)
         alerts = [_alert_from_proto(a, keyed=keyed) for a in request.alerts]  # validate all before storing
-        results = [await self.commands.ingest(a, integration_key=request.integration_key) for a in alerts]
+        results = await self.commands.ingest_many(alerts, integration_key=request.integration_key)
         return incident_pb2.IngestAlertsResponse(
             results=[_result_to_proto(r, a.fingerprint) for r, a in zip(results, alerts, strict=True)]
         )

@@ -25,7 +25,7 @@ from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
 from shared.logging import configure_logging
 from shared.redis import create_redis
-from shared.serve import serve
+from shared.serve import run, serve
 from shared.telemetry import configure_tracing, instrument_app
 
 SERVICE_NAME = incident_pb2.DESCRIPTOR.services_by_name["IncidentService"].full_name
@@ -130,4 +130,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)

@@ -4,7 +4,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management.schemas import AlertInput, IncidentFilter
@@ -20,17 +21,17 @@ from shared.models import (
 
 
 async def lock_keys(session: AsyncSession, *, keys: list[str]) -> None:
-    """Transaction-scoped advisory locks serialising work on the same correlation key and fingerprint."""
-    for key in keys:
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+    """Transaction-scoped advisory locks serialising work on the same correlation key and fingerprint,
+    taken in the order given (select-list items are evaluated left to right), in one round trip."""
+    calls = ", ".join(f"pg_advisory_xact_lock(hashtextextended(:k{i}, 0))" for i in range(len(keys)))
+    await session.execute(text(f"SELECT {calls}"), {f"k{i}": key for i, key in enumerate(keys)})
 
 
-async def get_open_alert_by_fingerprint(
-    session: AsyncSession, *, service: str, fingerprint: str
-) -> Alert | None:
-    """The newest still-firing alert with this fingerprint on an unresolved incident of the service."""
+async def get_open_alert_by_fingerprint(session: AsyncSession, *, service: str, fingerprint: str):
+    """The newest still-firing alert with this fingerprint on an unresolved incident of the service
+    (a row with `id`, `incident_id`, `summary`), or None."""
     stmt = (
-        select(Alert)
+        select(Alert.id, Alert.incident_id, Alert.summary)
         .join(Incident, Incident.id == Alert.incident_id)
         .where(
             Alert.service == service,
@@ -41,40 +42,80 @@ async def get_open_alert_by_fingerprint(
         .order_by(Alert.received_at.desc())
         .limit(1)
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.execute(stmt)).one_or_none()
 
 
-async def record_duplicate(
-    session: AsyncSession, *, alert_id: uuid.UUID, incident_id: uuid.UUID, now: datetime
-) -> None:
-    await session.execute(
-        update(Alert)
-        .where(Alert.id == alert_id)
-        .values(duplicate_count=Alert.duplicate_count + 1, last_seen_at=now)
+_RECORD_DUPLICATE = text(
+    """
+    WITH seen AS (
+        UPDATE alerts SET duplicate_count = duplicate_count + 1, last_seen_at = :now
+        WHERE id = :alert_id RETURNING incident_id
     )
-    await session.execute(
-        update(Incident)
-        .where(Incident.id == incident_id)
-        .values(duplicate_count=Incident.duplicate_count + 1)
-    )
+    UPDATE incidents SET duplicate_count = duplicate_count + 1 WHERE id = (SELECT incident_id FROM seen)
+    """
+)
 
 
-async def get_correlatable_incident(
-    session: AsyncSession, *, service: str, severity: str, since: datetime
-) -> Incident | None:
-    stmt = (
-        select(Incident)
-        .where(
-            Incident.service == service,
-            Incident.severity == severity,
-            Incident.status != "resolved",
-            Incident.created_at >= since,
-        )
-        .order_by(Incident.created_at.desc())
-        .limit(1)
-        .with_for_update()
+async def record_duplicate(session: AsyncSession, *, alert_id: uuid.UUID, now: datetime) -> None:
+    """Count a re-sent alert on it and on its incident, in one statement."""
+    await session.execute(_RECORD_DUPLICATE, {"alert_id": alert_id, "now": now})
+
+
+# The hot path of an alert storm, in one round trip: find the open incident of the correlation key,
+# count the alert on it, store the alert and its timeline entry. No row back: nothing to join.
+_JOIN_OPEN_INCIDENT = text(
+    """
+    WITH target AS (
+        SELECT id FROM incidents
+        WHERE service = :service AND severity = :severity AND status <> 'resolved' AND created_at >= :since
+        ORDER BY created_at DESC LIMIT 1 FOR UPDATE
+    ), joined AS (
+        UPDATE incidents SET alert_count = alert_count + 1, updated_at = :now
+        WHERE id = (SELECT id FROM target) RETURNING id
+    ), stored AS (
+        INSERT INTO alerts (id, incident_id, fingerprint, service, severity, summary, source, labels,
+                            annotations, occurred_at, received_at, last_seen_at, duplicate_count, status,
+                            integration_id)
+        SELECT :alert_id, id, :fingerprint, :service, :severity, :summary, :source, :labels, :annotations,
+               :occurred_at, :now, :now, 0, 'firing', :integration_id
+        FROM joined RETURNING incident_id
+    ), noted AS (
+        INSERT INTO timeline_entries (incident_id, at, actor, kind, message)
+        SELECT incident_id, :now, :actor, 'alert_added', :message FROM stored
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    SELECT incident_id FROM stored
+    """
+).bindparams(bindparam("labels", type_=JSONB), bindparam("annotations", type_=JSONB))
+
+
+async def join_open_incident(
+    session: AsyncSession,
+    *,
+    alert: AlertInput,
+    alert_id: uuid.UUID,
+    since: datetime,
+    now: datetime,
+    actor: str,
+    message: str,
+) -> uuid.UUID | None:
+    """Add the alert to the newest open incident of its key created since `since`; its id, or None."""
+    values = {
+        "alert_id": alert_id,
+        "service": alert.service,
+        "severity": alert.severity,
+        "since": since,
+        "now": now,
+        "fingerprint": alert.fingerprint,
+        "summary": alert.summary,
+        "source": alert.source,
+        "labels": alert.labels,
+        "annotations": alert.annotations,
+        "occurred_at": alert.occurred_at or now,
+        "integration_id": alert.integration_id,
+        "actor": actor,
+        "message": message,
+    }
+    return (await session.execute(_JOIN_OPEN_INCIDENT, values)).scalar_one_or_none()
 
 
 def create_incident(session: AsyncSession, *, alert: AlertInput, now: datetime) -> Incident:
@@ -94,9 +135,11 @@ def create_incident(session: AsyncSession, *, alert: AlertInput, now: datetime) 
     return incident
 
 
-def create_alert(session: AsyncSession, *, incident_id: uuid.UUID, alert: AlertInput, now: datetime) -> Alert:
+def create_alert(
+    session: AsyncSession, *, incident_id: uuid.UUID, alert: AlertInput, alert_id: uuid.UUID, now: datetime
+) -> Alert:
     stored = Alert(
-        id=uuid.uuid4(),
+        id=alert_id,
         incident_id=incident_id,
         fingerprint=alert.fingerprint,
         service=alert.service,
@@ -145,7 +188,8 @@ async def get_incident(
 ) -> Incident | None:
     stmt = select(Incident).where(Incident.id == incident_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        # Statements above may have changed the row behind the session's back (Core updates).
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 

@@ -1,6 +1,5 @@
 """oncall: wiring of settings, database, REST and gRPC."""
 
-import asyncio
 from dataclasses import dataclass
 
 import grpc
@@ -17,7 +16,7 @@ from shared.grpc import create_server, mark_serving
 from shared.health import database_check
 from shared.http import health_router, install_common
 from shared.logging import configure_logging
-from shared.serve import serve
+from shared.serve import run, serve
 from shared.telemetry import configure_tracing, instrument_app
 
 SERVICE_NAME = oncall_pb2.DESCRIPTOR.services_by_name["OnCallService"].full_name
@@ -73,4 +72,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run(main)

@@ -114,7 +114,9 @@ async def test_alertmanager_group_dedup_and_auto_resolve(incidents, ingestion):
     incident = await incident_detail(incidents, incident_id)
     assert incident["status"] == "resolved"
     assert any("resolved by source" in e["message"] for e in incident["timeline"])
-    assert incident["alerts"][0]["labels"]["component"] == "checkout"  # from the `job` label
+    by_fingerprint = {a["fingerprint"]: a for a in incident["alerts"]}
+    assert by_fingerprint["fp-a"]["labels"]["component"] == "checkout"  # from the `job` label
+    assert "component" not in by_fingerprint["fp-b"]["labels"]
 
 
 async def test_auto_resolve_off_keeps_incident_open(incidents, ingestion):

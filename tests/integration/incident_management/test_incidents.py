@@ -211,3 +211,25 @@ async def test_every_change_reaches_the_redis_stream(incidents):
         await asyncio.sleep(0.1)
     await redis.aclose()
     assert seen == wanted
+
+
+async def test_concurrent_batches_in_opposite_orders_neither_deadlock_nor_split(start_incident_stack):
+    replicas = [await start_incident_stack(), await start_incident_stack()]
+    services = [unique_service() for _ in range(4)]
+    batch = [
+        alert(s, severity=sev, fingerprint=f"{s}-{sev}").alert
+        for s in services
+        for sev in ("critical", "info")
+    ]
+    requests = [
+        incident_pb2.IngestAlertsRequest(alerts=batch if i % 2 == 0 else list(reversed(batch)))
+        for i in range(6)
+    ]
+    replies = await asyncio.wait_for(
+        asyncio.gather(*(replicas[i % 2].grpc.IngestAlerts(r) for i, r in enumerate(requests))), timeout=30
+    )
+    outcomes = [r.result for reply in replies for r in reply.results]
+    assert outcomes.count("created") == len(batch) and outcomes.count("duplicate") == 5 * len(batch)
+    for service in services:
+        count = await replicas[0].scalar("SELECT count(*) FROM incidents WHERE service = :s", s=service)
+        assert count == 2  # one per severity
