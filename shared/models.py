@@ -172,7 +172,7 @@ class ScheduleOverride(Base):
 
 
 class EscalationPolicy(Base):
-    """Ordered levels paged one after another until someone acknowledges; the whole runs `repeat` more times."""
+    """Levels paged one after another until someone acknowledges; the whole runs `repeat` more times."""
 
     __tablename__ = "escalation_policies"
     __table_args__ = (CheckConstraint("repeat >= 0", name="ck_escalation_policies_repeat"),)

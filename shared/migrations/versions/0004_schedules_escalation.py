@@ -16,7 +16,8 @@ depends_on = None
 
 
 def _created_at() -> sa.Column:
-    return sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False)
+    now = sa.text("now()")
+    return sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False)
 
 
 def upgrade() -> None:
