@@ -5,11 +5,21 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.incident_management import domain
+from services.incident_management import domain, escalation
 from services.incident_management.assignment import assign_new_incident
+from services.incident_management.domain import OnCallAnswer
+from services.incident_management.escalation import EscalationSettings, Escalator
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
-from services.incident_management.schemas import AlertInput, IncidentFilter, IncidentPatch, IngestResult
+from services.incident_management.schemas import (
+    AlertInput,
+    IncidentFilter,
+    IncidentPatch,
+    IngestResult,
+    ReassignBody,
+    SnoozeBody,
+)
+from shared.errors import InvalidInput, NotFound, Unavailable
 from shared.models import Incident
 from shared.timeutil import utcnow
 
@@ -20,6 +30,16 @@ class IncidentCommands:
     oncall: OnCallClient
     relay: OutboxRelay
     window_seconds: int
+    escalator: Escalator
+
+    @property
+    def escalation(self) -> EscalationSettings:
+        return self.escalator.settings
+
+    def _committed(self) -> None:
+        """After a commit: events to relay, maybe a new deadline for the escalation worker."""
+        self.relay.wake()
+        self.escalator.wake()
 
     async def ingest(self, alert: AlertInput) -> IngestResult:
         """Store the alert (committed before we answer); a new incident is then assigned."""
@@ -30,27 +50,77 @@ class IncidentCommands:
         self.relay.wake()
         if result.result == "created":
             await assign_new_incident(
-                self.sessions, self.oncall, incident_id=result.incident_id, service=alert.service
+                self.sessions, self.oncall, self.escalation, incident_id=result.incident_id
             )
-            self.relay.wake()
+            self._committed()
         return result
 
     async def acknowledge(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
+        ack_timeout = self.escalation.ack_timeout_seconds
         async with self.sessions.begin() as session:
-            incident = await domain.acknowledge(session, incident_id, actor=actor, now=utcnow())
-        self.relay.wake()
+            incident = await domain.acknowledge(
+                session, incident_id, actor=actor, now=utcnow(), ack_timeout=ack_timeout
+            )
+        self._committed()
+        return incident
+
+    async def unacknowledge(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
+        async with self.sessions.begin() as session:
+            incident = await escalation.unacknowledge(session, incident_id, actor=actor, now=utcnow())
+        self._committed()
+        return incident
+
+    async def escalate(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
+        async with self.sessions.begin() as session:
+            incident = await escalation.request_escalation(session, incident_id, actor=actor, now=utcnow())
+        self._committed()
+        return incident
+
+    async def reassign(self, incident_id: uuid.UUID, body: ReassignBody) -> Incident:
+        """To a user at once, or to a policy (checked with on-call when it can be asked)."""
+        if body.escalation_policy_id is not None:
+            await self._check_policy(body.escalation_policy_id)
+        async with self.sessions.begin() as session:
+            if body.escalation_policy_id is not None:
+                incident = await escalation.reassign_to_policy(
+                    session, incident_id, body.escalation_policy_id, actor=body.actor, now=utcnow()
+                )
+            else:
+                answer = OnCallAnswer(user_id=body.user_id, reason="manual")
+                incident = await escalation.reassign_to_user(
+                    session, incident_id, answer, actor=body.actor, now=utcnow(), settings=self.escalation
+                )
+        self._committed()
+        return incident
+
+    async def _check_policy(self, policy_id: uuid.UUID) -> None:
+        try:
+            await self.oncall.resolve_escalation(policy_id=policy_id, level=0, at=utcnow())
+        except NotFound as error:
+            raise InvalidInput(error.message, field="escalation_policy_id") from error
+        except Unavailable:
+            pass  # the worker reports a missing policy on the timeline when it pages
+
+    async def snooze(self, incident_id: uuid.UUID, body: SnoozeBody) -> Incident:
+        async with self.sessions.begin() as session:
+            incident = await escalation.snooze(
+                session, incident_id, body.until, actor=body.actor, now=utcnow()
+            )
+        self._committed()
         return incident
 
     async def resolve(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
         async with self.sessions.begin() as session:
             incident = await domain.resolve(session, incident_id, actor=actor, now=utcnow())
-        self.relay.wake()
+        self._committed()
         return incident
 
     async def update(self, incident_id: uuid.UUID, patch: IncidentPatch) -> Incident:
         async with self.sessions.begin() as session:
-            incident = await domain.update(session, incident_id, patch, now=utcnow())
-        self.relay.wake()
+            incident = await domain.update(
+                session, incident_id, patch, now=utcnow(), ack_timeout=self.escalation.ack_timeout_seconds
+            )
+        self._committed()
         return incident
 
     async def get(self, incident_id: uuid.UUID):

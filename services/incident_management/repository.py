@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management.schemas import AlertInput, IncidentFilter
-from shared.models import Alert, Incident, OutboxEvent, TimelineEntry
+from shared.models import Alert, Incident, MonitoredService, OutboxEvent, TimelineEntry
 
 
 async def lock_keys(session: AsyncSession, *, keys: list[str]) -> None:
@@ -179,3 +179,30 @@ async def claim_outbox_batch(session: AsyncSession, *, limit: int) -> Sequence[O
 
 async def mark_published(session: AsyncSession, *, ids: list[int], now: datetime) -> None:
     await session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=now))
+
+
+async def get_service_policy_id(session: AsyncSession, *, service: str) -> uuid.UUID | None:
+    """The escalation policy of the service row named `service`, if it has one."""
+    stmt = select(MonitoredService.escalation_policy_id).where(MonitoredService.name == service)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def claim_due_escalation(session: AsyncSession, *, now: datetime) -> Incident | None:
+    """The most overdue escalation no other worker holds, locked until the transaction ends."""
+    stmt = (
+        select(Incident)
+        .where(Incident.next_escalation_at <= now, Incident.status != "resolved")
+        .order_by(Incident.next_escalation_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_earliest_escalation(session: AsyncSession) -> datetime | None:
+    stmt = select(func.min(Incident.next_escalation_at)).where(Incident.status != "resolved")
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def update_next_escalation(session: AsyncSession, *, incident_id: uuid.UUID, at: datetime) -> None:
+    await session.execute(update(Incident).where(Incident.id == incident_id).values(next_escalation_at=at))

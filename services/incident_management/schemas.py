@@ -5,7 +5,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_serializer,
+    model_validator,
+)
 
 from shared.timeutil import rfc3339
 
@@ -68,6 +76,13 @@ class IncidentRead(_Read):
     resolved_by: str | None
     mtta_seconds: float | None
     mttr_seconds: float | None
+    escalation_policy_id: uuid.UUID | None = None
+    escalation_level: int = Field(
+        default=0, description="0-based level last paged; -1: about to page the first"
+    )
+    escalation_cycle: int = 0
+    next_escalation_at: datetime | None = None
+    snoozed_until: datetime | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -134,4 +149,25 @@ class IncidentPatch(BaseModel):
     status: Status | None = None
     assigned_to: uuid.UUID | None = None
     note: str | None = Field(default=None, min_length=1, max_length=10_000)
+    actor: str = Field(default="api", min_length=1, max_length=200)
+
+
+class ReassignBody(BaseModel):
+    """To a user (escalation goes on unless they acknowledge) or to a policy (from its first level)."""
+
+    model_config = ConfigDict(extra="forbid")
+    user_id: uuid.UUID | None = None
+    escalation_policy_id: uuid.UUID | None = None
+    actor: str = Field(default="api", min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "ReassignBody":
+        if (self.user_id is None) == (self.escalation_policy_id is None):
+            raise ValueError("give exactly one of user_id or escalation_policy_id")
+        return self
+
+
+class SnoozeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    until: AwareDatetime
     actor: str = Field(default="api", min_length=1, max_length=200)
