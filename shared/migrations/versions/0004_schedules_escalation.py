@@ -80,9 +80,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     for column in ("schedule_id", "user_id", "replaces_user_id"):
-        op.create_index(
-            op.f(f"ix_schedule_overrides_{column}"), "schedule_overrides", [column], unique=False
-        )
+        op.create_index(op.f(f"ix_schedule_overrides_{column}"), "schedule_overrides", [column], unique=False)
     op.create_table(
         "escalation_policies",
         sa.Column("id", sa.UUID(), nullable=False),
