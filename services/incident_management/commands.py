@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.incident_management import domain, escalation
+from services.incident_management import domain, escalation_actions
 from services.incident_management.assignment import assign_new_incident
 from services.incident_management.domain import OnCallAnswer
-from services.incident_management.escalation import EscalationSettings, Escalator
+from services.incident_management.escalation import EscalationSettings
+from services.incident_management.escalation_worker import Escalator
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
 from services.incident_management.schemas import (
@@ -66,13 +67,15 @@ class IncidentCommands:
 
     async def unacknowledge(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
         async with self.sessions.begin() as session:
-            incident = await escalation.unacknowledge(session, incident_id, actor=actor, now=utcnow())
+            incident = await escalation_actions.unacknowledge(session, incident_id, actor=actor, now=utcnow())
         self._committed()
         return incident
 
     async def escalate(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
         async with self.sessions.begin() as session:
-            incident = await escalation.request_escalation(session, incident_id, actor=actor, now=utcnow())
+            incident = await escalation_actions.request_escalation(
+                session, incident_id, actor=actor, now=utcnow()
+            )
         self._committed()
         return incident
 
@@ -82,12 +85,12 @@ class IncidentCommands:
             await self._check_policy(body.escalation_policy_id)
         async with self.sessions.begin() as session:
             if body.escalation_policy_id is not None:
-                incident = await escalation.reassign_to_policy(
+                incident = await escalation_actions.reassign_to_policy(
                     session, incident_id, body.escalation_policy_id, actor=body.actor, now=utcnow()
                 )
             else:
                 answer = OnCallAnswer(user_id=body.user_id, reason="manual")
-                incident = await escalation.reassign_to_user(
+                incident = await escalation_actions.reassign_to_user(
                     session, incident_id, answer, actor=body.actor, now=utcnow(), settings=self.escalation
                 )
         self._committed()
@@ -103,7 +106,7 @@ class IncidentCommands:
 
     async def snooze(self, incident_id: uuid.UUID, body: SnoozeBody) -> Incident:
         async with self.sessions.begin() as session:
-            incident = await escalation.snooze(
+            incident = await escalation_actions.snooze(
                 session, incident_id, body.until, actor=body.actor, now=utcnow()
             )
         self._committed()

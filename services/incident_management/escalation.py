@@ -1,29 +1,23 @@
-"""Escalation: paging policy levels until someone acknowledges, durable in PostgreSQL.
+"""Escalation steps, each inside the caller's transaction with the incident row locked.
 
-Each incident's next deadline is the `next_escalation_at` column. A worker in every replica claims due
-rows with FOR UPDATE SKIP LOCKED and moves them on in the same transaction as the timeline entry, the
-outbox event and the next deadline, so each step happens exactly once whatever replicas run or restart.
+A step pages a policy level (asking on-call who that is now), sets the assignee, writes the timeline
+entry and the outbox event, and stores the next deadline in `next_escalation_at`; the worker in
+escalation_worker.py fires due deadlines.
 """
 
-import asyncio
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management import domain
 from services.incident_management import repository as repo
 from services.incident_management.domain import EscalationStep
 from services.incident_management.oncall_client import OnCallClient
-from services.incident_management.outbox_relay import OutboxRelay
 from shared import events
-from shared.errors import Conflict, InvalidInput, NotFound, Unavailable
+from shared.errors import InvalidInput, NotFound
 from shared.models import Incident
-from shared.timeutil import rfc3339, utcnow
-
-log = logging.getLogger(__name__)
 
 # `escalation_level` before the first level is paged: the next step pages level 0.
 NOT_PAGED = -1
@@ -279,166 +273,3 @@ async def start(
             )
     answer = await oncall.who_is_on_call(service=incident.service)
     await domain.assign(session, incident_id, answer, actor="system", now=now)
-
-
-async def unacknowledge(
-    session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime
-) -> Incident:
-    incident = await domain.get_for_update(session, incident_id)
-    if incident.status != "acknowledged":
-        raise Conflict(f"cannot un-acknowledge an incident that is {incident.status}", field="status")
-    reopen(session, incident, actor=actor, reason=f"Un-acknowledged by {actor}", now=now)
-    return incident
-
-
-async def request_escalation(
-    session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime
-) -> Incident:
-    """Escalate now: the worker pages the next level at once (an acknowledged incident re-opens)."""
-    incident = await domain.get_for_update(session, incident_id)
-    if incident.status == "resolved":
-        raise Conflict("cannot escalate a resolved incident", field="status")
-    if incident.escalation_policy_id is None:
-        raise Conflict(
-            "incident has no escalation policy; reassign it to one first", field="escalation_policy_id"
-        )
-    if incident.status == "acknowledged":
-        incident.status, incident.acknowledged_at, incident.acknowledged_by = "open", None, None
-    incident.snoozed_until, incident.next_escalation_at, incident.updated_at = None, now, now
-    repo.add_timeline(
-        session,
-        incident_id=incident.id,
-        at=now,
-        actor=actor,
-        kind="escalate_requested",
-        message=f"Escalation requested by {actor}",
-    )
-    return incident
-
-
-async def reassign_to_policy(
-    session: AsyncSession, incident_id: uuid.UUID, policy_id: uuid.UUID, *, actor: str, now: datetime
-) -> Incident:
-    """The policy takes over from its first level, paged by the worker at once."""
-    incident = await domain.get_for_update(session, incident_id)
-    if incident.status == "resolved":
-        raise Conflict("cannot reassign a resolved incident", field="status")
-    incident.escalation_policy_id, incident.snoozed_until, incident.updated_at = policy_id, None, now
-    restart(incident, now=now)
-    repo.add_timeline(
-        session,
-        incident_id=incident.id,
-        at=now,
-        actor=actor,
-        kind="reassigned",
-        message=f"Reassigned to escalation policy {policy_id} by {actor}",
-    )
-    return incident
-
-
-async def reassign_to_user(
-    session: AsyncSession,
-    incident_id: uuid.UUID,
-    answer: domain.OnCallAnswer,
-    *,
-    actor: str,
-    now: datetime,
-    settings: EscalationSettings,
-) -> Incident:
-    """The user is assigned; if they do not acknowledge in time, the policy escalates on from there."""
-    incident = await domain.assign(session, incident_id, answer, actor=actor, now=now)
-    if incident.status == "resolved":
-        raise Conflict("cannot reassign a resolved incident", field="status")
-    if incident.escalation_policy_id is not None and incident.status == "open":
-        incident.next_escalation_at = now + timedelta(seconds=settings.default_delay_seconds)
-    return incident
-
-
-async def snooze(
-    session: AsyncSession, incident_id: uuid.UUID, until: datetime, *, actor: str, now: datetime
-) -> Incident:
-    """No escalation until `until`; then escalation restarts (an acknowledged incident re-opens)."""
-    incident = await domain.get_for_update(session, incident_id)
-    if incident.status == "resolved":
-        raise Conflict("cannot snooze a resolved incident", field="status")
-    if until <= now:
-        raise InvalidInput("until must be in the future", field="until")
-    incident.snoozed_until = incident.next_escalation_at = until
-    incident.updated_at = now
-    repo.add_timeline(
-        session,
-        incident_id=incident.id,
-        at=now,
-        actor=actor,
-        kind="snoozed",
-        message=f"Snoozed until {rfc3339(until)} by {actor}",
-    )
-    domain.emit(session, incident, events.INCIDENT_SNOOZED, now)
-    return incident
-
-
-class Escalator:
-    """The worker: fires due deadlines, sleeping until the earliest one (polling as a safety net)."""
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        oncall: OnCallClient,
-        relay: OutboxRelay,
-        settings: EscalationSettings,
-    ) -> None:
-        self.sessions, self.oncall, self.relay, self.settings = sessions, oncall, relay, settings
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        """Called after a commit that set a deadline, so the worker re-reads the earliest one."""
-        self._wake.set()
-
-    async def fire_due(self, *, batch: int = 50) -> int:
-        """Fire up to `batch` due escalations, one transaction each; returns how many fired."""
-        fired = 0
-        while fired < batch:
-            now = utcnow()
-            async with self.sessions.begin() as session:
-                incident = await repo.claim_due_escalation(session, now=now)
-                if incident is None:
-                    break
-                await self._fire_one(session, incident, now)
-            fired += 1
-        if fired:
-            self.relay.wake()
-        return fired
-
-    async def _fire_one(self, session: AsyncSession, incident: Incident, now: datetime) -> None:
-        incident_id = incident.id
-        try:
-            async with session.begin_nested():
-                await fire(session, self.oncall, incident, now=now, settings=self.settings)
-        except Unavailable as error:
-            log.warning(
-                "escalation postponed: %s", error.message, extra={"fields": {"incident": str(incident_id)}}
-            )
-            retry_at = now + timedelta(seconds=self.settings.retry_seconds)
-            await repo.update_next_escalation(session, incident_id=incident_id, at=retry_at)
-
-    async def _seconds_to_next(self) -> float:
-        async with self.sessions() as session:
-            earliest = await repo.get_earliest_escalation(session)
-        if earliest is None:
-            return self.settings.poll_seconds
-        return min(self.settings.poll_seconds, max(0.0, (earliest - utcnow()).total_seconds()))
-
-    async def run(self) -> None:
-        """Forever: fire what is due, then sleep until the next deadline, a wake-up or the poll."""
-        while True:
-            self._wake.clear()
-            try:
-                await self.fire_due()
-                delay = await self._seconds_to_next()
-            except Exception:
-                log.exception("escalation pass failed")
-                delay = self.settings.poll_seconds
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass

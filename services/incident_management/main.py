@@ -14,7 +14,8 @@ from services.incident_management import api
 from services.incident_management.assignment import run_retry_worker
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.config import IncidentSettings
-from services.incident_management.escalation import EscalationSettings, Escalator
+from services.incident_management.escalation import EscalationSettings
+from services.incident_management.escalation_worker import Escalator
 from services.incident_management.grpc_server import IncidentServicer
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay

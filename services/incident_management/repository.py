@@ -204,5 +204,7 @@ async def get_earliest_escalation(session: AsyncSession) -> datetime | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def update_next_escalation(session: AsyncSession, *, incident_id: uuid.UUID, at: datetime) -> None:
+async def update_next_escalation(
+    session: AsyncSession, *, incident_id: uuid.UUID, at: datetime | None
+) -> None:
     await session.execute(update(Incident).where(Incident.id == incident_id).values(next_escalation_at=at))
