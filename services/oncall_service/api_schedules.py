@@ -35,7 +35,13 @@ router = APIRouter(prefix="/api/v1")
 # --- schedules -----------------------------------------------------------------------------------
 
 CALENDAR_PAST, CALENDAR_AHEAD = timedelta(days=7), timedelta(days=90)
+SHIFTS_DEFAULT = timedelta(days=7)
 Instant = Annotated[datetime | None, Query(description="RFC 3339 instant; now when absent")]
+
+
+def _utc(value: datetime) -> datetime:
+    """Naive query times are UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _user_read(user: User | None) -> OnCallUserRead | None:
@@ -143,8 +149,7 @@ async def delete_override(cmd: Commands, schedule_id: uuid.UUID, override_id: uu
 
 @router.get("/schedules/{schedule_id}/oncall", response_model=ScheduleOnCallRead, tags=["schedules"])
 async def schedule_on_call(cmd: Commands, schedule_id: uuid.UUID, at: Instant = None) -> ScheduleOnCallRead:
-    at = at or utcnow()
-    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    at = _utc(at or utcnow())
     span, user = await cmd.schedule_on_call(schedule_id, at)
     return ScheduleOnCallRead(
         schedule_id=schedule_id, at=at, user=_user_read(user), shift_start=span.start, shift_end=span.end
@@ -155,10 +160,12 @@ async def schedule_on_call(cmd: Commands, schedule_id: uuid.UUID, at: Instant = 
 async def schedule_shifts(
     cmd: Commands,
     schedule_id: uuid.UUID,
-    start: Annotated[datetime, Query(alias="from")],
-    end: Annotated[datetime, Query(alias="to")],
+    start: Annotated[datetime | None, Query(alias="from", description="default now")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="default a week after from")] = None,
 ) -> ShiftsRead:
     """The final shifts covering [from, to) exactly; a gap has `user: null`."""
+    start = _utc(start or utcnow())
+    end = _utc(end or start + SHIFTS_DEFAULT)
     schedule, found = await cmd.schedule_shifts(schedule_id, start, end)
     return ShiftsRead(
         schedule_id=schedule.id,

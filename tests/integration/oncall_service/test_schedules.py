@@ -1,5 +1,7 @@
 """Schedules over REST and gRPC against real PostgreSQL: layers, overrides, shifts, calendars, bad input."""
 
+from datetime import datetime, timedelta
+
 import pytest
 from icalendar import Calendar
 
@@ -83,6 +85,10 @@ async def test_shifts_cover_the_window_with_explicit_gaps(oncall, people):
         params={"from": "2026-02-07T00:00:00Z", "to": "2026-02-06T00:00:00Z"},
     )
     assert backwards.status_code == 422 and backwards.json()["field"] == "to"
+    week = (await oncall.http.get(f"/api/v1/schedules/{schedule['id']}/shifts")).json()
+    span = datetime.fromisoformat(week["end"]) - datetime.fromisoformat(week["start"])
+    assert span == timedelta(days=7) and week["shifts"][0]["start"] == week["start"]
+    assert week["shifts"][-1]["end"] == week["end"]
 
 
 async def test_overrides_cover_someone_and_overlapping_ones_are_refused(oncall, people):
