@@ -1,5 +1,6 @@
 """Schedules over REST and gRPC against real PostgreSQL: layers, overrides, shifts, calendars, bad input."""
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -112,6 +113,18 @@ async def test_overrides_cover_someone_and_overlapping_ones_are_refused(oncall, 
     deleted = await oncall.http.delete(f"{url}/{created.json()['id']}")
     assert deleted.status_code == 204
     assert (await on_call(oncall, schedule, "2026-02-02T18:00:00Z"))["user"]["id"] == alice["id"]
+
+
+async def test_simultaneous_overlapping_overrides_store_exactly_one(oncall, people):
+    schedule = await make_schedule(oncall, [weekly([people[0]["id"]])], time_zone="UTC")
+    url = f"/api/v1/schedules/{schedule['id']}/overrides"
+    bodies = [
+        {"user_id": p["id"], "start": f"2026-03-0{i + 1}T00:00:00Z", "end": "2026-03-09T00:00:00Z"}
+        for i, p in enumerate(people)
+    ]
+    replies = await asyncio.gather(*(oncall.http.post(url, json=body) for body in bodies))
+    assert sorted(r.status_code for r in replies) == [201, 409, 409, 409]
+    assert len((await oncall.http.get(url)).json()) == 1
 
 
 async def test_layers_are_added_patched_and_removed(oncall, people):
