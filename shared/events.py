@@ -15,6 +15,10 @@ INCIDENT_RESOLVED = "incident.resolved"
 INCIDENT_REASSIGNED = "incident.reassigned"
 INCIDENT_ANNOTATED = "incident.annotated"
 INCIDENT_ALERT_ADDED = "incident.alert_added"
+INCIDENT_ESCALATED = "incident.escalated"
+INCIDENT_UNACKNOWLEDGED = "incident.unacknowledged"
+INCIDENT_UNASSIGNED = "incident.unassigned"
+INCIDENT_SNOOZED = "incident.snoozed"
 
 STREAM_MAXLEN = 1_000_000
 

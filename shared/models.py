@@ -98,6 +98,132 @@ class RotationMember(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+SHIFT_UNITS = ("hours", "days", "weeks")
+
+
+class Schedule(Base):
+    """Who is on call from ordered layers (a higher position wins) and overrides, in one time zone."""
+
+    __tablename__ = "schedules"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    time_zone: Mapped[str] = mapped_column(String(64))
+    # A team with a schedule answers "who is on call" from it before its weekly rotations.
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    created_at: Mapped[datetime] = _created_at()
+    layers: Mapped[list["ScheduleLayer"]] = relationship(
+        order_by="ScheduleLayer.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    overrides: Mapped[list["ScheduleOverride"]] = relationship(
+        order_by="ScheduleOverride.start_at", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ScheduleLayer(Base):
+    """A rotation inside a schedule: shifts of `shift_length` hours, days or weeks, handing off locally."""
+
+    __tablename__ = "schedule_layers"
+    __table_args__ = (
+        CheckConstraint("shift_length > 0", name="ck_schedule_layers_length"),
+        CheckConstraint(f"shift_unit IN {SHIFT_UNITS}", name="ck_schedule_layers_unit"),
+        UniqueConstraint("schedule_id", "position", name="uq_schedule_layers_position"),
+    )
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    schedule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    shift_length: Mapped[int] = mapped_column(Integer)
+    shift_unit: Mapped[str] = mapped_column(String(8))
+    handoff_time: Mapped[time] = mapped_column(Time)
+    start_date: Mapped[date] = mapped_column(Date)
+    # [{"weekdays": [0..6], "start": "HH:MM", "end": "HH:MM"}]; empty means always.
+    restrictions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    members: Mapped[list["ScheduleLayerMember"]] = relationship(
+        order_by="ScheduleLayerMember.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ScheduleLayerMember(Base):
+    __tablename__ = "schedule_layer_members"
+    layer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("schedule_layers.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+
+
+class ScheduleOverride(Base):
+    """`user_id` is on call from start_at to end_at: instead of `replaces_user_id`, or of anyone."""
+
+    __tablename__ = "schedule_overrides"
+    __table_args__ = (CheckConstraint("end_at > start_at", name="ck_schedule_overrides_order"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    schedule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    replaces_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class EscalationPolicy(Base):
+    """Levels paged one after another until someone acknowledges; the whole runs `repeat` more times."""
+
+    __tablename__ = "escalation_policies"
+    __table_args__ = (CheckConstraint("repeat >= 0", name="ck_escalation_policies_repeat"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    repeat: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = _created_at()
+    levels: Mapped[list["EscalationLevel"]] = relationship(
+        order_by="EscalationLevel.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class EscalationLevel(Base):
+    """Targets notified together; `delay_minutes` (None: the default timeout) before the next level."""
+
+    __tablename__ = "escalation_levels"
+    __table_args__ = (
+        CheckConstraint("delay_minutes IS NULL OR delay_minutes > 0", name="ck_escalation_levels_delay"),
+        UniqueConstraint("policy_id", "position", name="uq_escalation_levels_position"),
+    )
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    policy_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("escalation_policies.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    delay_minutes: Mapped[float | None] = mapped_column(Float, nullable=True)
+    targets: Mapped[list["EscalationTarget"]] = relationship(
+        order_by="EscalationTarget.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class EscalationTarget(Base):
+    """A user or a schedule (whoever is on call in it when the level is reached)."""
+
+    __tablename__ = "escalation_targets"
+    __table_args__ = (
+        CheckConstraint("num_nonnulls(user_id, schedule_id) = 1", name="ck_escalation_targets_one"),
+    )
+    level_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("escalation_levels.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    schedule_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("schedules.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+
+
 # --- services and integrations (where alerts come from) ------------------------------------------
 
 INTEGRATION_TYPES = ("api", "alertmanager", "grafana", "pagerduty", "webhook", "heartbeat")
@@ -167,6 +293,11 @@ class Incident(Base):
         ),
         Index("ix_incidents_created", "created_at", "id"),
         Index("ix_incidents_assignment_pending", "id", postgresql_where=text("assignment_pending")),
+        Index(
+            "ix_incidents_next_escalation",
+            "next_escalation_at",
+            postgresql_where=text("next_escalation_at IS NOT NULL"),
+        ),
     )
     id: Mapped[uuid.UUID] = _uuid_pk()
     title: Mapped[str] = mapped_column(Text)
@@ -187,6 +318,12 @@ class Incident(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     mtta_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     mttr_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Escalation state: the next deadline is durable so any replica, after any restart, fires it once.
+    escalation_policy_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalation_cycle: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_escalation_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Alert(Base):

@@ -14,6 +14,8 @@ from services.incident_management.schemas import (
     IncidentPage,
     IncidentPatch,
     IncidentRead,
+    ReassignBody,
+    SnoozeBody,
     TimelineRead,
 )
 
@@ -70,3 +72,32 @@ async def resolve(
 ) -> IncidentRead:
     actor = (body or ActorBody()).actor
     return IncidentRead.model_validate(await cmd.resolve(incident_id, actor=actor))
+
+
+@router.post("/{incident_id}/unacknowledge", response_model=IncidentRead)
+async def unacknowledge(
+    cmd: Commands, incident_id: uuid.UUID, body: Annotated[ActorBody | None, Body()] = None
+) -> IncidentRead:
+    """acknowledged → open; escalation restarts from the first level."""
+    actor = (body or ActorBody()).actor
+    return IncidentRead.model_validate(await cmd.unacknowledge(incident_id, actor=actor))
+
+
+@router.post("/{incident_id}/escalate", response_model=IncidentRead)
+async def escalate(
+    cmd: Commands, incident_id: uuid.UUID, body: Annotated[ActorBody | None, Body()] = None
+) -> IncidentRead:
+    """Page the next level now (the escalation worker does it within moments)."""
+    actor = (body or ActorBody()).actor
+    return IncidentRead.model_validate(await cmd.escalate(incident_id, actor=actor))
+
+
+@router.post("/{incident_id}/reassign", response_model=IncidentRead)
+async def reassign(cmd: Commands, incident_id: uuid.UUID, body: ReassignBody) -> IncidentRead:
+    return IncidentRead.model_validate(await cmd.reassign(incident_id, body))
+
+
+@router.post("/{incident_id}/snooze", response_model=IncidentRead)
+async def snooze(cmd: Commands, incident_id: uuid.UUID, body: SnoozeBody) -> IncidentRead:
+    """No escalation until `until`; then it restarts (an acknowledged incident re-opens)."""
+    return IncidentRead.model_validate(await cmd.snooze(incident_id, body))

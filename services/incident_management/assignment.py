@@ -6,8 +6,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.incident_management import domain
+from services.incident_management import domain, escalation
 from services.incident_management import repository as repo
+from services.incident_management.escalation import EscalationSettings
 from services.incident_management.oncall_client import OnCallClient
 from shared.errors import Unavailable
 from shared.timeutil import utcnow
@@ -16,22 +17,29 @@ log = logging.getLogger(__name__)
 
 
 async def assign_new_incident(
-    sessions: async_sessionmaker[AsyncSession], oncall: OnCallClient, *, incident_id: uuid.UUID, service: str
+    sessions: async_sessionmaker[AsyncSession],
+    oncall: OnCallClient,
+    settings: EscalationSettings,
+    *,
+    incident_id: uuid.UUID,
 ) -> bool:
-    """Ask on-call and assign; if it cannot be asked, defer (timeline says why). True when answered."""
+    """Page the service's policy or its team's on-call; if on-call is down, defer (timeline says why)."""
     try:
-        answer = await oncall.who_is_on_call(service=service)
+        async with sessions.begin() as session:
+            await escalation.start(session, oncall, incident_id, now=utcnow(), settings=settings)
     except Unavailable as error:
         async with sessions.begin() as session:
             await domain.defer_assignment(session, incident_id, reason=error.message, now=utcnow())
         return False
-    async with sessions.begin() as session:
-        await domain.assign(session, incident_id, answer, actor="system", now=utcnow())
     return True
 
 
 async def retry_pending(
-    sessions: async_sessionmaker[AsyncSession], oncall: OnCallClient, *, batch: int = 50
+    sessions: async_sessionmaker[AsyncSession],
+    oncall: OnCallClient,
+    settings: EscalationSettings,
+    *,
+    batch: int = 50,
 ) -> int:
     """One pass over deferred assignments; returns how many were settled."""
     async with sessions() as session:
@@ -39,24 +47,27 @@ async def retry_pending(
     settled = 0
     for incident in pending:
         try:
-            answer = await oncall.who_is_on_call(service=incident.service)
+            async with sessions.begin() as session:
+                current = await repo.get_incident(session, incident_id=incident.id, for_update=True)
+                if current is not None and current.assignment_pending:
+                    await escalation.start(session, oncall, incident.id, now=utcnow(), settings=settings)
+                    settled += 1
         except Unavailable:
             break  # still down: try the rest on the next pass
-        async with sessions.begin() as session:
-            current = await repo.get_incident(session, incident_id=incident.id, for_update=True)
-            if current is not None and current.assignment_pending:
-                await domain.assign(session, incident.id, answer, actor="system", now=utcnow())
-                settled += 1
     return settled
 
 
 async def run_retry_worker(
-    sessions: async_sessionmaker[AsyncSession], oncall: OnCallClient, *, interval: float
+    sessions: async_sessionmaker[AsyncSession],
+    oncall: OnCallClient,
+    settings: EscalationSettings,
+    *,
+    interval: float,
 ) -> None:
     """Forever: settle deferred assignments every `interval` seconds."""
     while True:
         try:
-            await retry_pending(sessions, oncall)
+            await retry_pending(sessions, oncall, settings)
         except Exception:
             log.exception("assignment retry pass failed")
         await asyncio.sleep(interval)

@@ -5,11 +5,22 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.incident_management import catalog, domain, heartbeats
+from services.incident_management import catalog, domain, escalation_actions, heartbeats
 from services.incident_management.assignment import assign_new_incident
+from services.incident_management.domain import OnCallAnswer
+from services.incident_management.escalation import EscalationSettings
+from services.incident_management.escalation_worker import Escalator
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
-from services.incident_management.schemas import AlertInput, IncidentFilter, IncidentPatch, IngestResult
+from services.incident_management.schemas import (
+    AlertInput,
+    IncidentFilter,
+    IncidentPatch,
+    IngestResult,
+    ReassignBody,
+    SnoozeBody,
+)
+from shared.errors import InvalidInput, NotFound, Unavailable
 from shared.models import Incident
 from shared.timeutil import utcnow
 
@@ -20,6 +31,16 @@ class IncidentCommands:
     oncall: OnCallClient
     relay: OutboxRelay
     window_seconds: int
+    escalator: Escalator
+
+    @property
+    def escalation(self) -> EscalationSettings:
+        return self.escalator.settings
+
+    def _committed(self) -> None:
+        """After a commit: events to relay, maybe a new deadline for the escalation worker."""
+        self.relay.wake()
+        self.escalator.wake()
 
     async def ingest(self, alert: AlertInput, *, integration_key: str = "") -> IngestResult:
         """Store the alert (committed before we answer); a new incident is then assigned.
@@ -56,7 +77,7 @@ class IncidentCommands:
             ping = await heartbeats.record_ping(
                 session, owner, now=utcnow(), window_seconds=self.window_seconds
             )
-        self.relay.wake()
+        self._committed()
         return ping
 
     async def open_missed_heartbeats(self) -> int:
@@ -67,32 +88,84 @@ class IncidentCommands:
         return len(outcomes)
 
     async def _after_ingest(self, outcomes: list[tuple[IngestResult, str]]) -> None:
-        """After commit: publish events, and give each new incident its on-call owner."""
+        """After commit: publish events, and page for each new incident (its policy or on-call)."""
         if any(r.result not in ("correlated", "duplicate", "ignored") for r, _ in outcomes):
-            self.relay.wake()  # only these wrote events; the relay's poll is the safety net
-        created = [(r.incident_id, service) for r, service in outcomes if r.result == "created"]
-        for incident_id, service in created:
+            self._committed()  # only these wrote events; the relay's poll is the safety net
+        created = [r.incident_id for r, _ in outcomes if r.result == "created"]
+        for incident_id in created:
             assert incident_id is not None
-            await assign_new_incident(self.sessions, self.oncall, incident_id=incident_id, service=service)
+            await assign_new_incident(self.sessions, self.oncall, self.escalation, incident_id=incident_id)
         if created:
-            self.relay.wake()
+            self._committed()
 
     async def acknowledge(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
+        ack_timeout = self.escalation.ack_timeout_seconds
         async with self.sessions.begin() as session:
-            incident = await domain.acknowledge(session, incident_id, actor=actor, now=utcnow())
-        self.relay.wake()
+            incident = await domain.acknowledge(
+                session, incident_id, actor=actor, now=utcnow(), ack_timeout=ack_timeout
+            )
+        self._committed()
+        return incident
+
+    async def unacknowledge(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
+        async with self.sessions.begin() as session:
+            incident = await escalation_actions.unacknowledge(session, incident_id, actor=actor, now=utcnow())
+        self._committed()
+        return incident
+
+    async def escalate(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
+        async with self.sessions.begin() as session:
+            incident = await escalation_actions.request_escalation(
+                session, incident_id, actor=actor, now=utcnow()
+            )
+        self._committed()
+        return incident
+
+    async def reassign(self, incident_id: uuid.UUID, body: ReassignBody) -> Incident:
+        """To a user at once, or to a policy (checked with on-call when it can be asked)."""
+        if body.escalation_policy_id is not None:
+            await self._check_policy(body.escalation_policy_id)
+        async with self.sessions.begin() as session:
+            if body.escalation_policy_id is not None:
+                incident = await escalation_actions.reassign_to_policy(
+                    session, incident_id, body.escalation_policy_id, actor=body.actor, now=utcnow()
+                )
+            else:
+                answer = OnCallAnswer(user_id=body.user_id, reason="manual")
+                incident = await escalation_actions.reassign_to_user(
+                    session, incident_id, answer, actor=body.actor, now=utcnow(), settings=self.escalation
+                )
+        self._committed()
+        return incident
+
+    async def _check_policy(self, policy_id: uuid.UUID) -> None:
+        try:
+            await self.oncall.resolve_escalation(policy_id=policy_id, level=0, at=utcnow())
+        except NotFound as error:
+            raise InvalidInput(error.message, field="escalation_policy_id") from error
+        except Unavailable:
+            pass  # the worker reports a missing policy on the timeline when it pages
+
+    async def snooze(self, incident_id: uuid.UUID, body: SnoozeBody) -> Incident:
+        async with self.sessions.begin() as session:
+            incident = await escalation_actions.snooze(
+                session, incident_id, body.until, actor=body.actor, now=utcnow()
+            )
+        self._committed()
         return incident
 
     async def resolve(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
         async with self.sessions.begin() as session:
             incident = await domain.resolve(session, incident_id, actor=actor, now=utcnow())
-        self.relay.wake()
+        self._committed()
         return incident
 
     async def update(self, incident_id: uuid.UUID, patch: IncidentPatch) -> Incident:
         async with self.sessions.begin() as session:
-            incident = await domain.update(session, incident_id, patch, now=utcnow())
-        self.relay.wake()
+            incident = await domain.update(
+                session, incident_id, patch, now=utcnow(), ack_timeout=self.escalation.ack_timeout_seconds
+            )
+        self._committed()
         return incident
 
     async def get(self, incident_id: uuid.UUID):

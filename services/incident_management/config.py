@@ -18,3 +18,9 @@ class IncidentSettings(BaseServiceSettings):
     heartbeat_check_seconds: float = Field(
         default=5.0, gt=0, description="how often overdue heartbeats are looked for"
     )
+    # A level without its own delay waits this long before the next one (ESCALATION_TIMEOUT_SECONDS).
+    escalation_timeout_seconds: float = Field(default=120.0, gt=0)
+    # An acknowledged incident not resolved within this time is re-opened and escalates again; 0: never.
+    acknowledgement_timeout_seconds: float = Field(default=0.0, ge=0)
+    # The escalation worker sleeps until the earliest deadline; this is its safety-net poll.
+    escalation_poll_seconds: float = Field(default=2.0, gt=0)

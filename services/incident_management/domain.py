@@ -35,6 +35,18 @@ class OnCallAnswer:
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class EscalationStep:
+    """One level of a policy as on-call resolved it: users to page (maybe none) and how long to wait."""
+
+    policy_name: str
+    users: list[OnCallAnswer]
+    delay_minutes: float | None
+    level_count: int
+    repeat: int
+    empty_targets: list[str]
+
+
 def correlation_keys(alert: AlertInput) -> list[str]:
     """Advisory-lock keys, in the one global order every transaction takes them (no deadlocks)."""
     return [f"corr:{alert.service}:{alert.severity}", f"fp:{alert.service}:{alert.fingerprint}"]
@@ -62,8 +74,18 @@ def _seconds(start: datetime, end: datetime) -> float:
     return round((end - start).total_seconds(), 3)
 
 
-def _emit(session: AsyncSession, incident: Incident, event_type: str, now: datetime) -> None:
-    data = IncidentRead.model_validate(incident).model_dump(mode="json")
+def next_level(level: int, cycle: int, level_count: int, repeat: int) -> tuple[int, int] | None:
+    """The (level, cycle) after this one; None once the last level of the last repeat has been paged."""
+    if level + 1 < level_count:
+        return level + 1, cycle
+    return (0, cycle + 1) if cycle < repeat else None
+
+
+def emit(
+    session: AsyncSession, incident: Incident, event_type: str, now: datetime, extra: dict | None = None
+) -> None:
+    """Write the event (the incident as it now is, plus `extra`) to the outbox in this transaction."""
+    data = IncidentRead.model_validate(incident).model_dump(mode="json") | (extra or {})
     repo.create_outbox_event(
         session, event=events.make_event(event_type, data, trace_id=trace_id_var.get(), at=now)
     )
@@ -115,7 +137,7 @@ async def _acknowledge_from_source(
     """The source acknowledged the alert: its incident is acknowledged if still open. No alert: no change."""
     if existing is None:
         return IngestResult(None, None, "ignored")
-    incident = await _get_for_update(session, existing.incident_id)
+    incident = await get_for_update(session, existing.incident_id)
     if incident.status == "open":
         await acknowledge(session, incident.id, actor=actor, now=now)
     return IngestResult(existing.id, existing.incident_id, "acknowledged")
@@ -128,7 +150,7 @@ async def _resolve_from_source(
     auto-resolve setting decides whether the incident resolves too."""
     if existing is None:
         return IngestResult(None, None, "ignored")
-    incident = await _get_for_update(session, existing.incident_id)
+    incident = await get_for_update(session, existing.incident_id)
     await repo.resolve_alert(session, alert_id=existing.id, now=now)
     repo.add_timeline(
         session,
@@ -168,11 +190,11 @@ async def _open_incident(session: AsyncSession, alert: AlertInput, *, now: datet
         kind="triggered",
         message=f"Incident triggered by alert: {alert.summary}",
     )
-    _emit(session, incident, events.INCIDENT_TRIGGERED, now)
+    emit(session, incident, events.INCIDENT_TRIGGERED, now)
     return incident
 
 
-async def _get_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Incident:
+async def get_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Incident:
     incident = await repo.get_incident(session, incident_id=incident_id, for_update=True)
     if incident is None:
         raise NotFound(f"incident {incident_id} not found", field="id")
@@ -180,12 +202,14 @@ async def _get_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Inci
 
 
 async def acknowledge(
-    session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime
+    session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime, ack_timeout: float = 0.0
 ) -> Incident:
-    """open → acknowledged; sets acknowledged_at and MTTA once."""
-    incident = await _get_for_update(session, incident_id)
+    """open → acknowledged; sets acknowledged_at and MTTA once; escalation waits for any ack timeout."""
+    incident = await get_for_update(session, incident_id)
     check_transition(incident.status, "acknowledged")
     incident.status, incident.updated_at = "acknowledged", now
+    incident.next_escalation_at = now + timedelta(seconds=ack_timeout) if ack_timeout else None
+    incident.snoozed_until = None
     incident.acknowledged_at, incident.acknowledged_by = now, actor
     incident.mtta_seconds = _seconds(incident.created_at, now)
     repo.add_timeline(
@@ -196,7 +220,7 @@ async def acknowledge(
         kind="acknowledged",
         message=f"Acknowledged by {actor}",
     )
-    _emit(session, incident, events.INCIDENT_ACKNOWLEDGED, now)
+    emit(session, incident, events.INCIDENT_ACKNOWLEDGED, now)
     return incident
 
 
@@ -204,12 +228,13 @@ async def resolve(
     session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime, message: str = ""
 ) -> Incident:
     """open|acknowledged → resolved; sets resolved_at and MTTR once."""
-    incident = await _get_for_update(session, incident_id)
+    incident = await get_for_update(session, incident_id)
     check_transition(incident.status, "resolved")
     incident.status, incident.updated_at = "resolved", now
     incident.resolved_at, incident.resolved_by = now, actor
     incident.mttr_seconds = _seconds(incident.created_at, now)
     incident.assignment_pending = False
+    incident.next_escalation_at = incident.snoozed_until = None
     repo.add_timeline(
         session,
         incident_id=incident.id,
@@ -218,17 +243,17 @@ async def resolve(
         kind="resolved",
         message=message or f"Resolved by {actor}",
     )
-    _emit(session, incident, events.INCIDENT_RESOLVED, now)
+    emit(session, incident, events.INCIDENT_RESOLVED, now)
     return incident
 
 
 async def add_note(
     session: AsyncSession, incident_id: uuid.UUID, *, note: str, actor: str, now: datetime
 ) -> Incident:
-    incident = await _get_for_update(session, incident_id)
+    incident = await get_for_update(session, incident_id)
     incident.updated_at = now
     repo.add_timeline(session, incident_id=incident.id, at=now, actor=actor, kind="note", message=note)
-    _emit(session, incident, events.INCIDENT_ANNOTATED, now)
+    emit(session, incident, events.INCIDENT_ANNOTATED, now)
     return incident
 
 
@@ -236,7 +261,7 @@ async def assign(
     session: AsyncSession, incident_id: uuid.UUID, answer: OnCallAnswer, *, actor: str, now: datetime
 ) -> Incident:
     """Set (or clear) the assignee; a timeline entry says who and why."""
-    incident = await _get_for_update(session, incident_id)
+    incident = await get_for_update(session, incident_id)
     incident.assignment_pending = False
     incident.updated_at = now
     if answer.user_id is None:
@@ -265,7 +290,7 @@ async def assign(
         message=f"Assigned to {answer.name or answer.user_id}"
         + (f" ({answer.reason})" if answer.reason else ""),
     )
-    _emit(session, incident, events.INCIDENT_REASSIGNED, now)
+    emit(session, incident, events.INCIDENT_REASSIGNED, now)
     return incident
 
 
@@ -273,7 +298,7 @@ async def defer_assignment(
     session: AsyncSession, incident_id: uuid.UUID, *, reason: str, now: datetime
 ) -> None:
     """On-call could not be asked: leave the incident unassigned, say why, let the retry worker try again."""
-    incident = await _get_for_update(session, incident_id)
+    incident = await get_for_update(session, incident_id)
     if incident.status == "resolved" or incident.assigned_to is not None:
         return
     incident.assignment_pending = True
@@ -287,9 +312,11 @@ async def defer_assignment(
     )
 
 
-async def update(session: AsyncSession, incident_id: uuid.UUID, patch, *, now: datetime) -> Incident:
+async def update(
+    session: AsyncSession, incident_id: uuid.UUID, patch, *, now: datetime, ack_timeout: float = 0.0
+) -> Incident:
     """Apply a PATCH: note first, then assignee, then status (so a note can explain the change)."""
-    incident = await _get_for_update(session, incident_id)
+    incident = await get_for_update(session, incident_id)
     if patch.note:
         incident = await add_note(session, incident_id, note=patch.note, actor=patch.actor, now=now)
     if patch.assigned_to is not None:
@@ -301,10 +328,13 @@ async def update(session: AsyncSession, incident_id: uuid.UUID, patch, *, now: d
             now=now,
         )
     if patch.status is not None:
-        move = {"acknowledged": acknowledge, "resolved": resolve}.get(patch.status)
-        if move is None:
+        if patch.status == "acknowledged":
+            return await acknowledge(
+                session, incident_id, actor=patch.actor, now=now, ack_timeout=ack_timeout
+            )
+        if patch.status != "resolved":
             raise Conflict(f"cannot move incident from {incident.status} to {patch.status}", field="status")
-        incident = await move(session, incident_id, actor=patch.actor, now=now)
+        incident = await resolve(session, incident_id, actor=patch.actor, now=now)
     return incident
 
 

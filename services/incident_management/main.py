@@ -14,6 +14,8 @@ from services.incident_management import api, catalog_api
 from services.incident_management.assignment import run_retry_worker
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.config import IncidentSettings
+from services.incident_management.escalation import EscalationSettings
+from services.incident_management.escalation_worker import Escalator
 from services.incident_management.grpc_server import IncidentServicer
 from services.incident_management.heartbeat_monitor import run_heartbeat_monitor
 from services.incident_management.oncall_client import OnCallClient
@@ -42,13 +44,14 @@ class Runtime:
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     def start_workers(self) -> None:
-        """Outbox relay and assignment retries run beside the servers."""
+        """Outbox relay, assignment retries and the escalation worker run beside the servers."""
         self.tasks = [
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
             asyncio.create_task(
                 run_retry_worker(
                     self.commands.sessions,
                     self.commands.oncall,
+                    self.commands.escalation,
                     interval=self.settings.assignment_retry_seconds,
                 ),
                 name="assignment-retry",
@@ -57,6 +60,7 @@ class Runtime:
                 run_heartbeat_monitor(self.commands, interval=self.settings.heartbeat_check_seconds),
                 name="heartbeat-monitor",
             ),
+            asyncio.create_task(self.commands.escalator.run(), name="escalation"),
         ]
 
     async def close(self) -> None:
@@ -70,6 +74,15 @@ class Runtime:
         await self.engine.dispose()
 
 
+def escalation_settings(settings: IncidentSettings) -> EscalationSettings:
+    return EscalationSettings(
+        default_delay_seconds=settings.escalation_timeout_seconds,
+        ack_timeout_seconds=settings.acknowledgement_timeout_seconds,
+        retry_seconds=settings.assignment_retry_seconds,
+        poll_seconds=settings.escalation_poll_seconds,
+    )
+
+
 def build_runtime(settings: IncidentSettings) -> Runtime:
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
@@ -77,7 +90,8 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
     channel = create_channel(settings.oncall_grpc_target)
     relay = OutboxRelay(sessions, redis, stream=settings.events_stream, poll=settings.outbox_poll_seconds)
     oncall = OnCallClient(channel, timeout=settings.oncall_timeout_seconds)
-    commands = IncidentCommands(sessions, oncall, relay, settings.correlation_window_seconds)
+    escalator = Escalator(sessions, oncall, relay, escalation_settings(settings))
+    commands = IncidentCommands(sessions, oncall, relay, settings.correlation_window_seconds, escalator)
     return Runtime(settings, engine, redis, channel, commands, relay)
 
 

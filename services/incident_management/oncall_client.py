@@ -1,13 +1,15 @@
 """Asks the on-call service who should own an incident."""
 
 import uuid
+from datetime import datetime
 
 import grpc
 
-from services.incident_management.domain import OnCallAnswer
-from shared.errors import Unavailable
+from services.incident_management.domain import EscalationStep, OnCallAnswer
+from shared.errors import InvalidInput, NotFound, Unavailable
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
 from shared.grpc import call_metadata
+from shared.timeutil import rfc3339
 
 
 class OnCallClient:
@@ -34,4 +36,33 @@ class OnCallClient:
             name=reply.user.name,
             email=reply.user.email,
             reason=f"on call for team {reply.team}",
+        )
+
+    async def resolve_escalation(self, *, policy_id: uuid.UUID, level: int, at: datetime) -> EscalationStep:
+        """Who `level` of the policy pages at `at`; NotFound if the policy is gone, Unavailable if down."""
+        try:
+            reply = await self._stub.ResolveEscalation(
+                oncall_pb2.ResolveEscalationRequest(policy_id=str(policy_id), level=level, at=rfc3339(at)),
+                timeout=self._timeout,
+                metadata=call_metadata(),
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                raise NotFound(
+                    f"escalation policy {policy_id} not found", field="escalation_policy_id"
+                ) from error
+            if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                raise InvalidInput(error.details() or "bad escalation request", field="level") from error
+            raise Unavailable(f"on-call service unavailable ({error.code().name})") from error
+        users = [
+            OnCallAnswer(user_id=uuid.UUID(u.id), name=u.name, email=u.email, reason="escalation")
+            for u in reply.users
+        ]
+        return EscalationStep(
+            policy_name=reply.policy_name,
+            users=users,
+            delay_minutes=reply.delay_minutes or None,
+            level_count=reply.level_count,
+            repeat=reply.repeat,
+            empty_targets=list(reply.empty_targets),
         )

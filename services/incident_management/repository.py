@@ -333,3 +333,32 @@ async def claim_missed_heartbeats(
         .with_for_update(of=Heartbeat, skip_locked=True)
     )
     return [(row[0], row[1], row[2]) for row in (await session.execute(stmt)).all()]
+
+
+async def get_service_policy_id(session: AsyncSession, *, service: str) -> uuid.UUID | None:
+    """The escalation policy of the service row named `service`, if it has one."""
+    stmt = select(MonitoredService.escalation_policy_id).where(MonitoredService.name == service)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def claim_due_escalation(session: AsyncSession, *, now: datetime) -> Incident | None:
+    """The most overdue escalation no other worker holds, locked until the transaction ends."""
+    stmt = (
+        select(Incident)
+        .where(Incident.next_escalation_at <= now, Incident.status != "resolved")
+        .order_by(Incident.next_escalation_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_earliest_escalation(session: AsyncSession) -> datetime | None:
+    stmt = select(func.min(Incident.next_escalation_at)).where(Incident.status != "resolved")
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def update_next_escalation(
+    session: AsyncSession, *, incident_id: uuid.UUID, at: datetime | None
+) -> None:
+    await session.execute(update(Incident).where(Incident.id == incident_id).values(next_escalation_at=at))

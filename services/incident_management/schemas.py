@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -82,6 +83,13 @@ class IncidentRead(_Read):
     resolved_by: str | None
     mtta_seconds: float | None
     mttr_seconds: float | None
+    escalation_policy_id: uuid.UUID | None = None
+    escalation_level: int = Field(
+        default=0, description="0-based level last paged; -1: about to page the first"
+    )
+    escalation_cycle: int = 0
+    next_escalation_at: datetime | None = None
+    snoozed_until: datetime | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -211,3 +219,24 @@ class IntegrationRead(_Read):
 
 class IntegrationCreated(IntegrationRead):
     key: str = Field(description="the routing key; shown only in this answer")
+
+
+class ReassignBody(BaseModel):
+    """To a user (escalation goes on unless they acknowledge) or to a policy (from its first level)."""
+
+    model_config = ConfigDict(extra="forbid")
+    user_id: uuid.UUID | None = None
+    escalation_policy_id: uuid.UUID | None = None
+    actor: str = Field(default="api", min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "ReassignBody":
+        if (self.user_id is None) == (self.escalation_policy_id is None):
+            raise ValueError("give exactly one of user_id or escalation_policy_id")
+        return self
+
+
+class SnoozeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    until: AwareDatetime
+    actor: str = Field(default="api", min_length=1, max_length=200)

@@ -6,18 +6,34 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.oncall_service import policies, roster, schedules
 from services.oncall_service import repository as repo
-from services.oncall_service import roster
 from services.oncall_service.schemas import (
     CurrentOnCall,
+    EscalationAnswer,
+    LayerCreate,
+    LayerPatch,
+    OverrideCreate,
+    PolicyCreate,
+    PolicyPatch,
     RotationCreate,
     RotationPatch,
+    ScheduleCreate,
+    SchedulePatch,
     TeamCreate,
     TeamPatch,
     UserCreate,
     UserPatch,
 )
-from shared.models import Rotation, Team, User
+from shared.models import (
+    EscalationPolicy,
+    Rotation,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+    Team,
+    User,
+)
 from shared.timeutil import utcnow
 
 TeamWithServices = tuple[Team, list[str]]
@@ -97,3 +113,90 @@ class OnCallCommands:
             return await roster.current_on_call(
                 session, team=team or None, service=service or None, at=_aware(at or utcnow())
             )
+
+    async def create_schedule(self, body: ScheduleCreate) -> Schedule:
+        async with self.sessions.begin() as session:
+            return await schedules.create_schedule(session, body, now=utcnow())
+
+    async def get_schedule(self, schedule_id: uuid.UUID) -> Schedule:
+        async with self.sessions() as session:
+            return await schedules.get_schedule(session, schedule_id)
+
+    async def list_schedules(self, team_id: uuid.UUID | None) -> list[Schedule]:
+        async with self.sessions() as session:
+            return list(await repo.list_schedules(session, team_id=team_id))
+
+    async def update_schedule(self, schedule_id: uuid.UUID, patch: SchedulePatch) -> Schedule:
+        async with self.sessions.begin() as session:
+            return await schedules.update_schedule(session, schedule_id, patch)
+
+    async def delete_schedule(self, schedule_id: uuid.UUID) -> None:
+        async with self.sessions.begin() as session:
+            await schedules.delete_schedule(session, schedule_id)
+
+    async def add_layer(self, schedule_id: uuid.UUID, body: LayerCreate) -> ScheduleLayer:
+        async with self.sessions.begin() as session:
+            return await schedules.add_layer(session, schedule_id, body)
+
+    async def update_layer(
+        self, schedule_id: uuid.UUID, layer_id: uuid.UUID, patch: LayerPatch
+    ) -> ScheduleLayer:
+        async with self.sessions.begin() as session:
+            return await schedules.update_layer(session, schedule_id, layer_id, patch)
+
+    async def delete_layer(self, schedule_id: uuid.UUID, layer_id: uuid.UUID) -> None:
+        async with self.sessions.begin() as session:
+            await schedules.delete_layer(session, schedule_id, layer_id)
+
+    async def add_override(self, schedule_id: uuid.UUID, body: OverrideCreate) -> ScheduleOverride:
+        async with self.sessions.begin() as session:
+            return await schedules.add_override(session, schedule_id, body, now=utcnow())
+
+    async def delete_override(self, schedule_id: uuid.UUID, override_id: uuid.UUID) -> None:
+        async with self.sessions.begin() as session:
+            await schedules.delete_override(session, schedule_id, override_id)
+
+    async def schedule_on_call(self, schedule_id: uuid.UUID, at: datetime | None):
+        """(span, user or None) at `at`, now when None."""
+        async with self.sessions() as session:
+            schedule = await schedules.get_schedule(session, schedule_id)
+            return await schedules.on_call(session, schedule, at=_aware(at or utcnow()))
+
+    async def schedule_shifts(self, schedule_id: uuid.UUID, start: datetime, end: datetime):
+        """The schedule and its final shifts (span, user or None) over [start, end)."""
+        async with self.sessions() as session:
+            schedule = await schedules.get_schedule(session, schedule_id)
+            found = await schedules.shifts(session, schedule, start=_aware(start), end=_aware(end))
+            return schedule, found
+
+    async def user_shifts(self, user_id: uuid.UUID, start: datetime, end: datetime):
+        """The user and their (schedule, span) shifts over [start, end)."""
+        async with self.sessions() as session:
+            user = await roster.get_user(session, user_id)
+            return user, await schedules.user_shifts(session, user, start=_aware(start), end=_aware(end))
+
+    async def create_policy(self, body: PolicyCreate) -> EscalationPolicy:
+        async with self.sessions.begin() as session:
+            return await policies.create_policy(session, body, now=utcnow())
+
+    async def get_policy(self, policy_id: uuid.UUID) -> EscalationPolicy:
+        async with self.sessions() as session:
+            return await policies.get_policy(session, policy_id)
+
+    async def list_policies(self) -> list[EscalationPolicy]:
+        async with self.sessions() as session:
+            return list(await repo.list_policies(session))
+
+    async def update_policy(self, policy_id: uuid.UUID, patch: PolicyPatch) -> EscalationPolicy:
+        async with self.sessions.begin() as session:
+            return await policies.update_policy(session, policy_id, patch)
+
+    async def delete_policy(self, policy_id: uuid.UUID) -> None:
+        async with self.sessions.begin() as session:
+            await policies.delete_policy(session, policy_id)
+
+    async def resolve_escalation(
+        self, policy_id: uuid.UUID, level: int, at: datetime | None
+    ) -> EscalationAnswer:
+        async with self.sessions() as session:
+            return await policies.resolve_level(session, policy_id, level=level, at=_aware(at or utcnow()))

@@ -1,11 +1,12 @@
 """OnCallService over gRPC: proto ↔ domain mapping only."""
 
+import uuid
 from datetime import datetime
 
 import grpc
 
 from services.oncall_service.commands import OnCallCommands
-from services.oncall_service.schemas import CurrentOnCall
+from services.oncall_service.schemas import CurrentOnCall, EscalationAnswer
 from shared.errors import InvalidInput
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
 from shared.timeutil import parse_rfc3339, rfc3339
@@ -29,6 +30,26 @@ def answer_to_proto(answer: CurrentOnCall) -> oncall_pb2.GetCurrentOnCallRespons
     return reply
 
 
+def _policy_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as error:
+        raise InvalidInput(f"policy_id {value!r} is not a UUID", field="policy_id") from error
+
+
+def escalation_to_proto(answer: EscalationAnswer) -> oncall_pb2.ResolveEscalationResponse:
+    return oncall_pb2.ResolveEscalationResponse(
+        policy_id=str(answer.policy_id),
+        policy_name=answer.policy_name,
+        level=answer.level,
+        level_count=answer.level_count,
+        repeat=answer.repeat,
+        delay_minutes=answer.delay_minutes or 0.0,
+        users=[oncall_pb2.OnCallUser(id=str(u.id), name=u.name, email=u.email) for u in answer.users],
+        empty_targets=answer.empty_targets,
+    )
+
+
 class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
     def __init__(self, commands: OnCallCommands) -> None:
         self.commands = commands
@@ -36,3 +57,9 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
     async def GetCurrentOnCall(self, request, context: grpc.aio.ServicerContext):
         at = _instant(request.at)
         return answer_to_proto(await self.commands.current(team=request.team, service=request.service, at=at))
+
+    async def ResolveEscalation(self, request, context: grpc.aio.ServicerContext):
+        answer = await self.commands.resolve_escalation(
+            _policy_id(request.policy_id), request.level, _instant(request.at)
+        )
+        return escalation_to_proto(answer)

@@ -6,7 +6,7 @@ import grpc
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.oncall_service import api
+from services.oncall_service import api, api_schedules
 from services.oncall_service.commands import OnCallCommands
 from services.oncall_service.config import OnCallSettings
 from services.oncall_service.grpc_server import OnCallServicer
@@ -42,6 +42,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.commands = runtime.commands
     install_common(app)
     app.include_router(api.router)
+    app.include_router(api_schedules.router)
     app.include_router(health_router({"database": database_check(runtime.engine)}, ready=["database"]))
     instrument_app(app)
     return app

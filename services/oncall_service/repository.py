@@ -4,10 +4,23 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.models import Rotation, RotationMember, ServiceOwnership, Team, User
+from shared.models import (
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationTarget,
+    Rotation,
+    RotationMember,
+    Schedule,
+    ScheduleLayer,
+    ScheduleLayerMember,
+    ScheduleOverride,
+    ServiceOwnership,
+    Team,
+    User,
+)
 
 
 async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
@@ -138,3 +151,142 @@ async def delete_rotation(session: AsyncSession, *, rotation_id: uuid.UUID) -> b
 
 def _members(member_ids: list[uuid.UUID]) -> list[RotationMember]:
     return [RotationMember(position=i, user_id=user_id) for i, user_id in enumerate(member_ids)]
+
+
+async def list_users_by_ids(session: AsyncSession, *, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, User]:
+    rows = (await session.execute(select(User).where(User.id.in_(user_ids)))).scalars().all()
+    return {user.id: user for user in rows}
+
+
+async def get_schedule(
+    session: AsyncSession, *, schedule_id: uuid.UUID, for_update: bool = False
+) -> Schedule | None:
+    """With `for_update`, writers of the same schedule (e.g. overrides) queue behind each other."""
+    stmt = select(Schedule).where(Schedule.id == schedule_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_schedule_by_name(session: AsyncSession, *, name: str) -> Schedule | None:
+    return (await session.execute(select(Schedule).where(Schedule.name == name))).scalar_one_or_none()
+
+
+async def list_schedules(session: AsyncSession, *, team_id: uuid.UUID | None = None) -> Sequence[Schedule]:
+    """Oldest first, ties broken by id: the order a team's on-call lookup tries them in."""
+    stmt = select(Schedule).order_by(Schedule.created_at, Schedule.id)
+    if team_id is not None:
+        stmt = stmt.where(Schedule.team_id == team_id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def list_schedules_of_user(session: AsyncSession, *, user_id: uuid.UUID) -> Sequence[Schedule]:
+    """Schedules naming the user in a layer or an override."""
+    in_layer = (
+        select(ScheduleLayer.schedule_id)
+        .join(ScheduleLayerMember, ScheduleLayerMember.layer_id == ScheduleLayer.id)
+        .where(ScheduleLayerMember.user_id == user_id)
+    )
+    in_override = select(ScheduleOverride.schedule_id).where(
+        or_(ScheduleOverride.user_id == user_id, ScheduleOverride.replaces_user_id == user_id)
+    )
+    stmt = select(Schedule).where(or_(Schedule.id.in_(in_layer), Schedule.id.in_(in_override)))
+    return (await session.execute(stmt.order_by(Schedule.name))).scalars().all()
+
+
+async def list_existing_schedule_ids(
+    session: AsyncSession, *, schedule_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    stmt = select(Schedule.id).where(Schedule.id.in_(schedule_ids))
+    return set((await session.execute(stmt)).scalars().all())
+
+
+def create_schedule(session: AsyncSession, *, values: dict, now: datetime) -> Schedule:
+    schedule = Schedule(id=uuid.uuid4(), created_at=now, layers=[], overrides=[], **values)
+    session.add(schedule)
+    return schedule
+
+
+async def delete_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> bool:
+    return (await session.execute(delete(Schedule).where(Schedule.id == schedule_id))).rowcount > 0
+
+
+def create_layer(
+    schedule: Schedule, *, values: dict, member_ids: list[uuid.UUID], position: int
+) -> ScheduleLayer:
+    layer = ScheduleLayer(id=uuid.uuid4(), position=position, members=_layer_members(member_ids), **values)
+    schedule.layers.append(layer)
+    return layer
+
+
+async def replace_layer_members(
+    session: AsyncSession, *, layer: ScheduleLayer, member_ids: list[uuid.UUID]
+) -> None:
+    """Old rows go before new ones arrive: positions are part of the primary key."""
+    layer.members.clear()
+    await session.flush()
+    layer.members.extend(_layer_members(member_ids))
+
+
+def _layer_members(member_ids: list[uuid.UUID]) -> list[ScheduleLayerMember]:
+    return [ScheduleLayerMember(position=i, user_id=user_id) for i, user_id in enumerate(member_ids)]
+
+
+def create_override(schedule: Schedule, *, values: dict, now: datetime) -> ScheduleOverride:
+    override = ScheduleOverride(id=uuid.uuid4(), schedule_id=schedule.id, created_at=now, **values)
+    schedule.overrides.append(override)
+    return override
+
+
+async def list_policy_names_referencing(
+    session: AsyncSession, *, user_id: uuid.UUID | None = None, schedule_id: uuid.UUID | None = None
+) -> list[str]:
+    """Names of escalation policies with a level targeting this user or schedule."""
+    stmt = (
+        select(EscalationPolicy.name)
+        .join(EscalationLevel, EscalationLevel.policy_id == EscalationPolicy.id)
+        .join(EscalationTarget, EscalationTarget.level_id == EscalationLevel.id)
+        .distinct()
+        .order_by(EscalationPolicy.name)
+    )
+    if user_id is not None:
+        stmt = stmt.where(EscalationTarget.user_id == user_id)
+    if schedule_id is not None:
+        stmt = stmt.where(EscalationTarget.schedule_id == schedule_id)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def get_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> EscalationPolicy | None:
+    return await session.get(EscalationPolicy, policy_id)
+
+
+async def get_policy_by_name(session: AsyncSession, *, name: str) -> EscalationPolicy | None:
+    stmt = select(EscalationPolicy).where(EscalationPolicy.name == name)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_policies(session: AsyncSession) -> Sequence[EscalationPolicy]:
+    stmt = select(EscalationPolicy).order_by(EscalationPolicy.name, EscalationPolicy.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+def create_policy(
+    session: AsyncSession, *, values: dict, levels: list[EscalationLevel], now: datetime
+) -> EscalationPolicy:
+    policy = EscalationPolicy(id=uuid.uuid4(), created_at=now, levels=levels, **values)
+    session.add(policy)
+    return policy
+
+
+async def replace_levels(
+    session: AsyncSession, *, policy: EscalationPolicy, levels: list[EscalationLevel]
+) -> None:
+    """Old levels go before new ones arrive: (policy, position) is unique."""
+    policy.levels.clear()
+    await session.flush()
+    policy.levels.extend(levels)
+
+
+async def delete_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> bool:
+    stmt = delete(EscalationPolicy).where(EscalationPolicy.id == policy_id)
+    return (await session.execute(stmt)).rowcount > 0

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.oncall_service import domain
+from services.oncall_service import domain, schedules
 from services.oncall_service import repository as repo
 from services.oncall_service.schemas import (
     CurrentOnCall,
@@ -58,8 +58,20 @@ async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> None:
         raise Conflict(
             f"user {user_id} is still a member of rotation(s) {names}; remove them first", field="id"
         )
+    await _check_unreferenced(session, user_id)
     if not await repo.delete_user(session, user_id=user_id):
         raise NotFound(f"user {user_id} not found", field="id")
+
+
+async def _check_unreferenced(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Schedules and escalation policies naming the user would silently page nobody."""
+    schedules = [s.name for s in await repo.list_schedules_of_user(session, user_id=user_id)]
+    policies = await repo.list_policy_names_referencing(session, user_id=user_id)
+    if schedules or policies:
+        names = ", ".join(repr(n) for n in schedules + policies)
+        raise Conflict(
+            f"user {user_id} is still in schedule(s) or escalation policy(ies) {names}", field="id"
+        )
 
 
 async def get_team(session: AsyncSession, team_id: uuid.UUID) -> tuple[Team, list[str]]:
@@ -197,9 +209,14 @@ async def current_on_call(
     session: AsyncSession, *, team: str | None, service: str | None, at: datetime
 ) -> CurrentOnCall:
     """Who is on call for a team, or a service's owning team, at `at`."""
+    # The team's schedules come first (oldest first), then its rotations.
     # Several rotations: the oldest (created_at, then id) with someone on call wins, so a
     # newer rotation only covers the gaps of older ones.
     found = await _team_for(session, team=team, service=service)
+    for schedule in await repo.list_schedules(session, team_id=found.id):
+        span, user = await schedules.on_call(session, schedule, at=at)
+        if user is not None:
+            return CurrentOnCall(found.name, user, schedule.name, domain.Shift(0, span.start, span.end))
     rotations = await repo.list_rotations(session, team_id=found.id)
     picked = domain.first_staffed([_plan(r) for r in rotations], at)
     if picked is None:

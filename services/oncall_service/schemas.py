@@ -4,10 +4,19 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_serializer
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_serializer,
+    model_validator,
+)
 
 from services.oncall_service.domain import Shift
 from shared.models import User
@@ -151,3 +160,187 @@ class OnCallRead(BaseModel):
     rotation: str | None
     shift_start: str | None
     shift_end: str | None
+
+
+# --- schedules -----------------------------------------------------------------------------------
+
+ShiftUnit = Literal["hours", "days", "weeks"]
+
+
+def _check_wall_time(value: object) -> object:
+    if not isinstance(value, str) or not _HH_MM.match(value):
+        raise ValueError("must be HH:MM (24-hour)")
+    return value
+
+
+WallTime = Annotated[time, BeforeValidator(_check_wall_time)]
+
+
+class RestrictionBody(_Body):
+    weekdays: list[Weekday] = Field(min_length=1, max_length=7)
+    start: WallTime
+    end: WallTime = Field(description="at or before start: runs past midnight")
+
+
+class LayerCreate(_Body):
+    name: Name = "Layer"
+    shift_length: int = Field(ge=1, le=1000)
+    shift_unit: ShiftUnit
+    handoff_time: WallTime
+    start_date: date
+    member_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
+    restrictions: list[RestrictionBody] = Field(default_factory=list, max_length=50)
+
+
+class LayerPatch(_Body):
+    name: Name | None = None
+    shift_length: int | None = Field(default=None, ge=1, le=1000)
+    shift_unit: ShiftUnit | None = None
+    handoff_time: WallTime | None = None
+    start_date: date | None = None
+    member_ids: list[uuid.UUID] | None = Field(default=None, max_length=200)
+    restrictions: list[RestrictionBody] | None = Field(default=None, max_length=50)
+
+
+class ScheduleCreate(_Body):
+    name: Name
+    time_zone: TimeZone
+    description: str = Field(default="", max_length=2000)
+    team_id: uuid.UUID | None = None
+    layers: list[LayerCreate] = Field(default_factory=list, max_length=20)
+
+
+class SchedulePatch(_Body):
+    name: Name | None = None
+    time_zone: TimeZone | None = None
+    description: str | None = Field(default=None, max_length=2000)
+    team_id: uuid.UUID | None = None
+
+
+class OverrideCreate(_Body):
+    user_id: uuid.UUID
+    replaces_user_id: uuid.UUID | None = None
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "OverrideCreate":
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class RestrictionRead(_Read):
+    weekdays: list[int]
+    start: str
+    end: str
+
+
+class LayerRead(_Read):
+    id: uuid.UUID
+    position: int
+    name: str
+    shift_length: int
+    shift_unit: str
+    handoff_time: time
+    start_date: date
+    member_ids: list[uuid.UUID]
+    restrictions: list[RestrictionRead]
+
+
+class OverrideRead(_Read):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    replaces_user_id: uuid.UUID | None
+    start: datetime
+    end: datetime
+
+
+class ScheduleRead(_Read):
+    id: uuid.UUID
+    name: str
+    description: str
+    time_zone: str
+    team_id: uuid.UUID | None
+    layers: list[LayerRead]
+    overrides: list[OverrideRead]
+    created_at: datetime
+
+
+class ShiftRead(_Read):
+    start: datetime
+    end: datetime
+    user: OnCallUserRead | None
+
+
+class ShiftsRead(_Read):
+    schedule_id: uuid.UUID
+    time_zone: str
+    start: datetime
+    end: datetime
+    shifts: list[ShiftRead]
+
+
+class ScheduleOnCallRead(_Read):
+    schedule_id: uuid.UUID
+    at: datetime
+    user: OnCallUserRead | None
+    shift_start: datetime
+    shift_end: datetime
+
+
+# --- escalation policies -----------------------------------------------------------------------
+
+
+class TargetBody(_Body):
+    type: Literal["user", "schedule"]
+    id: uuid.UUID
+
+
+class LevelBody(_Body):
+    delay_minutes: float | None = Field(
+        default=None, gt=0, le=10_080, description="None: ESCALATION_TIMEOUT_SECONDS"
+    )
+    targets: list[TargetBody] = Field(min_length=1, max_length=20)
+
+
+class PolicyCreate(_Body):
+    name: Name
+    description: str = Field(default="", max_length=2000)
+    repeat: int = Field(default=0, ge=0, le=20)
+    levels: list[LevelBody] = Field(min_length=1, max_length=20)
+
+
+class PolicyPatch(_Body):
+    name: Name | None = None
+    description: str | None = Field(default=None, max_length=2000)
+    repeat: int | None = Field(default=None, ge=0, le=20)
+    levels: list[LevelBody] | None = Field(default=None, min_length=1, max_length=20)
+
+
+class LevelRead(BaseModel):
+    delay_minutes: float | None
+    targets: list[TargetBody]
+
+
+class PolicyRead(_Read):
+    id: uuid.UUID
+    name: str
+    description: str
+    repeat: int
+    levels: list[LevelRead]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationAnswer:
+    """One level of a policy resolved at an instant: who to page, for how long, and who was nobody."""
+
+    policy_id: uuid.UUID
+    policy_name: str
+    level: int
+    level_count: int
+    repeat: int
+    delay_minutes: float | None
+    users: list[User]
+    empty_targets: list[str]

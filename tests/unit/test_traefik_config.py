@@ -21,6 +21,8 @@ def test_native_config_lists_every_replica_and_routes_each_api(tmp_path: Path):
     assert http["routers"]["incidents"]["service"] == "incident-management"
     assert "/api/v1/services" in http["routers"]["incidents"]["rule"]
     assert "/api/v1/oncall" in http["routers"]["oncall"]["rule"]
+    assert "/api/v1/schedules" in http["routers"]["oncall"]["rule"]
+    assert "/api/v1/escalation-policies" in http["routers"]["oncall"]["rule"]
     assert files["traefik.yml"]["entryPoints"]["web"]["address"] == f"127.0.0.1:{settings.gateway_port}"
 
 

@@ -1,6 +1,7 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -36,3 +37,33 @@ class GetCurrentOnCallResponse(_message.Message):
     shift_start: str
     shift_end: str
     def __init__(self, team: _Optional[str] = ..., user: _Optional[_Union[OnCallUser, _Mapping]] = ..., shift_start: _Optional[str] = ..., shift_end: _Optional[str] = ...) -> None: ...
+
+class ResolveEscalationRequest(_message.Message):
+    __slots__ = ("policy_id", "level", "at")
+    POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    policy_id: str
+    level: int
+    at: str
+    def __init__(self, policy_id: _Optional[str] = ..., level: _Optional[int] = ..., at: _Optional[str] = ...) -> None: ...
+
+class ResolveEscalationResponse(_message.Message):
+    __slots__ = ("policy_id", "policy_name", "level", "level_count", "repeat", "delay_minutes", "users", "empty_targets")
+    POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    POLICY_NAME_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_FIELD_NUMBER: _ClassVar[int]
+    DELAY_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    USERS_FIELD_NUMBER: _ClassVar[int]
+    EMPTY_TARGETS_FIELD_NUMBER: _ClassVar[int]
+    policy_id: str
+    policy_name: str
+    level: int
+    level_count: int
+    repeat: int
+    delay_minutes: float
+    users: _containers.RepeatedCompositeFieldContainer[OnCallUser]
+    empty_targets: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, policy_id: _Optional[str] = ..., policy_name: _Optional[str] = ..., level: _Optional[int] = ..., level_count: _Optional[int] = ..., repeat: _Optional[int] = ..., delay_minutes: _Optional[float] = ..., users: _Optional[_Iterable[_Union[OnCallUser, _Mapping]]] = ..., empty_targets: _Optional[_Iterable[str]] = ...) -> None: ...

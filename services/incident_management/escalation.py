@@ -1,0 +1,275 @@
+"""Escalation steps, each inside the caller's transaction with the incident row locked.
+
+A step pages a policy level (asking on-call who that is now), sets the assignee, writes the timeline
+entry and the outbox event, and stores the next deadline in `next_escalation_at`; the worker in
+escalation_worker.py fires due deadlines.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.incident_management import domain
+from services.incident_management import repository as repo
+from services.incident_management.domain import EscalationStep
+from services.incident_management.oncall_client import OnCallClient
+from shared import events
+from shared.errors import InvalidInput, NotFound
+from shared.models import Incident
+
+# `escalation_level` before the first level is paged: the next step pages level 0.
+NOT_PAGED = -1
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationSettings:
+    default_delay_seconds: float
+    ack_timeout_seconds: float
+    retry_seconds: float
+    poll_seconds: float
+
+
+def _timeline(session: AsyncSession, incident: Incident, now: datetime, kind: str, message: str) -> None:
+    repo.add_timeline(
+        session, incident_id=incident.id, at=now, actor="escalation", kind=kind, message=message
+    )
+
+
+def _delay(step: EscalationStep, settings: EscalationSettings) -> timedelta:
+    if step.delay_minutes:
+        return timedelta(minutes=step.delay_minutes)
+    return timedelta(seconds=settings.default_delay_seconds)
+
+
+def _notified(step: EscalationStep) -> list[dict]:
+    return [{"id": str(u.user_id), "name": u.name, "email": u.email} for u in step.users]
+
+
+def _assign_level(
+    session: AsyncSession,
+    incident: Incident,
+    step: EscalationStep,
+    *,
+    position: tuple[int, int],
+    now: datetime,
+    settings: EscalationSettings,
+    event_type: str,
+) -> None:
+    """The level's first user becomes the assignee; all its users are in the timeline and the event."""
+    level, cycle = position
+    first = step.users[0]
+    incident.assigned_to, incident.assignee_name, incident.assignee_email = (
+        first.user_id,
+        first.name,
+        first.email,
+    )
+    incident.escalation_level, incident.escalation_cycle = level, cycle
+    incident.next_escalation_at = now + _delay(step, settings)
+    incident.assignment_pending, incident.updated_at = False, now
+    names = ", ".join(u.name or str(u.user_id) for u in step.users)
+    kind = "escalated" if event_type == events.INCIDENT_ESCALATED else "assigned"
+    _timeline(
+        session,
+        incident,
+        now,
+        kind,
+        f"Level {level + 1} of {step.policy_name} (cycle {cycle + 1}): notified {names}",
+    )
+    extra = {"escalation": {"policy": step.policy_name, "level": level + 1, "cycle": cycle + 1}}
+    domain.emit(session, incident, event_type, now, extra | {"notified": _notified(step)})
+
+
+def _nobody(session: AsyncSession, incident: Incident, step: EscalationStep, now: datetime) -> None:
+    """Every level resolves to nobody: unassigned, and an event the team is told through."""
+    incident.assigned_to = incident.assignee_name = incident.assignee_email = None
+    incident.next_escalation_at, incident.updated_at, incident.assignment_pending = None, now, False
+    reason = f"escalation policy {step.policy_name} yields nobody"
+    _timeline(session, incident, now, "unassigned", f"Not assigned: {reason}")
+    domain.emit(session, incident, events.INCIDENT_UNASSIGNED, now, {"reason": reason})
+
+
+async def page_level(
+    session: AsyncSession,
+    oncall: OnCallClient,
+    incident: Incident,
+    *,
+    position: tuple[int, int],
+    now: datetime,
+    settings: EscalationSettings,
+    event_type: str,
+) -> None:
+    """Page this (level, cycle), skipping levels that resolve to nobody; the incident is locked."""
+    level, cycle = position
+    tried = 0
+    while True:
+        step = await oncall.resolve_escalation(policy_id=incident.escalation_policy_id, level=level, at=now)
+        if step.users:
+            _assign_level(
+                session,
+                incident,
+                step,
+                position=(level, cycle),
+                now=now,
+                settings=settings,
+                event_type=event_type,
+            )
+            return
+        tried += 1
+        empty = ", ".join(step.empty_targets) or "no targets"
+        _timeline(
+            session,
+            incident,
+            now,
+            "escalation_skipped",
+            f"Level {level + 1} skipped: {empty} has nobody on call",
+        )
+        following = domain.next_level(level, cycle, step.level_count, step.repeat)
+        if tried >= step.level_count:
+            return _nobody(session, incident, step, now)
+        if following is None:
+            return _exhausted(session, incident, step, now)
+        level, cycle = following
+
+
+def _exhausted(session: AsyncSession, incident: Incident, step: EscalationStep, now: datetime) -> None:
+    incident.next_escalation_at = None
+    who = incident.assignee_name or "nobody"
+    _timeline(
+        session,
+        incident,
+        now,
+        "escalation_exhausted",
+        f"Escalation policy {step.policy_name} exhausted after {step.repeat + 1} cycle(s); stays with {who}",
+    )
+
+
+async def advance(
+    session: AsyncSession,
+    oncall: OnCallClient,
+    incident: Incident,
+    *,
+    now: datetime,
+    settings: EscalationSettings,
+) -> None:
+    """The deadline passed unacknowledged: page the next level (or the first, when none was paged yet)."""
+    level, cycle = incident.escalation_level, incident.escalation_cycle
+    if level == NOT_PAGED:
+        await page_level(
+            session,
+            oncall,
+            incident,
+            position=(0, cycle),
+            now=now,
+            settings=settings,
+            event_type=events.INCIDENT_REASSIGNED,
+        )
+        return
+    try:
+        step = await oncall.resolve_escalation(policy_id=incident.escalation_policy_id, level=level, at=now)
+        following = domain.next_level(level, cycle, step.level_count, step.repeat)
+    except InvalidInput:  # the policy lost levels since: carry on from its top
+        following = (0, cycle + 1)
+    if following is None:
+        _exhausted(session, incident, step, now)
+        return
+    await page_level(
+        session,
+        oncall,
+        incident,
+        position=following,
+        now=now,
+        settings=settings,
+        event_type=events.INCIDENT_ESCALATED,
+    )
+
+
+def reopen(session: AsyncSession, incident: Incident, *, actor: str, reason: str, now: datetime) -> None:
+    """acknowledged → open; escalation restarts from the first level."""
+    incident.status, incident.updated_at = "open", now
+    incident.acknowledged_at = incident.acknowledged_by = None
+    restart(incident, now=now)
+    repo.add_timeline(
+        session, incident_id=incident.id, at=now, actor=actor, kind="unacknowledged", message=reason
+    )
+    domain.emit(session, incident, events.INCIDENT_UNACKNOWLEDGED, now)
+
+
+def restart(incident: Incident, *, now: datetime) -> None:
+    """Page the policy's first level as soon as the worker gets to it (nothing to page without a policy)."""
+    incident.escalation_level, incident.escalation_cycle = NOT_PAGED, 0
+    incident.next_escalation_at = now if incident.escalation_policy_id else None
+
+
+async def fire(
+    session: AsyncSession,
+    oncall: OnCallClient,
+    incident: Incident,
+    *,
+    now: datetime,
+    settings: EscalationSettings,
+) -> None:
+    """A due deadline: a snooze or an acknowledgement ran out (escalation restarts), or a level timed out."""
+    if incident.snoozed_until is not None:
+        incident.snoozed_until = None
+        _timeline(session, incident, now, "snooze_ended", "Snooze ended")
+        if incident.status == "acknowledged":
+            reopen(session, incident, actor="escalation", reason="Snooze ended: re-opened", now=now)
+        else:
+            restart(incident, now=now)
+    elif incident.status == "acknowledged":
+        reopen(session, incident, actor="escalation", reason="Acknowledgement timed out: re-opened", now=now)
+    if incident.escalation_policy_id is None:
+        incident.next_escalation_at = None
+        return
+    try:
+        await advance(session, oncall, incident, now=now, settings=settings)
+    except NotFound:
+        incident.next_escalation_at = None
+        _timeline(
+            session,
+            incident,
+            now,
+            "escalation_stopped",
+            "Escalation policy no longer exists: escalation stopped",
+        )
+
+
+async def start(
+    session: AsyncSession,
+    oncall: OnCallClient,
+    incident_id: uuid.UUID,
+    *,
+    now: datetime,
+    settings: EscalationSettings,
+) -> None:
+    """Assign a new incident: its service's policy pages its first level, else the team's on-call."""
+    incident = await domain.get_for_update(session, incident_id)
+    if incident.status == "resolved":
+        return
+    policy_id = await repo.get_service_policy_id(session, service=incident.service)
+    if policy_id is not None:
+        incident.escalation_policy_id = policy_id
+        try:
+            await page_level(
+                session,
+                oncall,
+                incident,
+                position=(0, 0),
+                now=now,
+                settings=settings,
+                event_type=events.INCIDENT_REASSIGNED,
+            )
+            return
+        except NotFound:
+            incident.escalation_policy_id = None
+            _timeline(
+                session,
+                incident,
+                now,
+                "escalation_stopped",
+                f"Escalation policy {policy_id} not found: paging the team",
+            )
+    answer = await oncall.who_is_on_call(service=incident.service)
+    await domain.assign(session, incident_id, answer, actor="system", now=now)
