@@ -1,5 +1,6 @@
 """OnCallService over gRPC: proto ↔ domain mapping only."""
 
+import uuid
 from datetime import datetime
 
 import grpc
@@ -16,6 +17,13 @@ def _instant(value: str) -> datetime | None:
         return parse_rfc3339(value) if value else None
     except ValueError as error:
         raise InvalidInput(f"at {value!r} is not an RFC 3339 instant", field="at") from error
+
+
+def _user_id(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError as error:
+        raise InvalidInput(f"user_id {value!r} is not a UUID", field="user_id") from error
 
 
 def answer_to_proto(answer: CurrentOnCall) -> oncall_pb2.GetCurrentOnCallResponse:
@@ -36,3 +44,12 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
     async def GetCurrentOnCall(self, request, context: grpc.aio.ServicerContext):
         at = _instant(request.at)
         return answer_to_proto(await self.commands.current(team=request.team, service=request.service, at=at))
+
+    async def GetNotificationRules(self, request, context: grpc.aio.ServicerContext):
+        user = await self.commands.notification_rules(user_id=_user_id(request.user_id), email=request.email)
+        return oncall_pb2.GetNotificationRulesResponse(
+            user_id=str(user.id),
+            email=user.email,
+            email_enabled=user.email_notifications,
+            event_types=list(user.notify_event_types),
+        )

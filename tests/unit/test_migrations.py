@@ -7,4 +7,5 @@ from shared.migrate import alembic_config
 
 def test_migrations_have_a_single_head():
     script = ScriptDirectory.from_config(alembic_config("postgresql+asyncpg://unused/unused"))
-    assert len(script.get_heads()) == 1, f"several heads {script.get_heads()}: set down_revision to the newest"
+    heads = script.get_heads()
+    assert len(heads) == 1, f"several heads {heads}: set down_revision to the newest"

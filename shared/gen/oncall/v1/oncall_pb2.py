@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16oncall/v1/oncall.proto\x12\toncall.v1\"D\n\x17GetCurrentOnCallRequest\x12\x0c\n\x04team\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\n\n\x02\x61t\x18\x03 \x01(\t\"5\n\nOnCallUser\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\"u\n\x18GetCurrentOnCallResponse\x12\x0c\n\x04team\x18\x01 \x01(\t\x12#\n\x04user\x18\x02 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x13\n\x0bshift_start\x18\x03 \x01(\t\x12\x11\n\tshift_end\x18\x04 \x01(\t2l\n\rOnCallService\x12[\n\x10GetCurrentOnCall\x12\".oncall.v1.GetCurrentOnCallRequest\x1a#.oncall.v1.GetCurrentOnCallResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16oncall/v1/oncall.proto\x12\toncall.v1\"D\n\x17GetCurrentOnCallRequest\x12\x0c\n\x04team\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\n\n\x02\x61t\x18\x03 \x01(\t\"5\n\nOnCallUser\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\"u\n\x18GetCurrentOnCallResponse\x12\x0c\n\x04team\x18\x01 \x01(\t\x12#\n\x04user\x18\x02 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x13\n\x0bshift_start\x18\x03 \x01(\t\x12\x11\n\tshift_end\x18\x04 \x01(\t\"=\n\x1bGetNotificationRulesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"j\n\x1cGetNotificationRulesResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x15\n\remail_enabled\x18\x03 \x01(\x08\x12\x13\n\x0b\x65vent_types\x18\x04 \x03(\t2\xd5\x01\n\rOnCallService\x12[\n\x10GetCurrentOnCall\x12\".oncall.v1.GetCurrentOnCallRequest\x1a#.oncall.v1.GetCurrentOnCallResponse\x12g\n\x14GetNotificationRules\x12&.oncall.v1.GetNotificationRulesRequest\x1a\'.oncall.v1.GetNotificationRulesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,6 +37,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ONCALLUSER']._serialized_end=160
   _globals['_GETCURRENTONCALLRESPONSE']._serialized_start=162
   _globals['_GETCURRENTONCALLRESPONSE']._serialized_end=279
-  _globals['_ONCALLSERVICE']._serialized_start=281
-  _globals['_ONCALLSERVICE']._serialized_end=389
+  _globals['_GETNOTIFICATIONRULESREQUEST']._serialized_start=281
+  _globals['_GETNOTIFICATIONRULESREQUEST']._serialized_end=342
+  _globals['_GETNOTIFICATIONRULESRESPONSE']._serialized_start=344
+  _globals['_GETNOTIFICATIONRULESRESPONSE']._serialized_end=450
+  _globals['_ONCALLSERVICE']._serialized_start=453
+  _globals['_ONCALLSERVICE']._serialized_end=666
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -36,3 +37,23 @@ class GetCurrentOnCallResponse(_message.Message):
     shift_start: str
     shift_end: str
     def __init__(self, team: _Optional[str] = ..., user: _Optional[_Union[OnCallUser, _Mapping]] = ..., shift_start: _Optional[str] = ..., shift_end: _Optional[str] = ...) -> None: ...
+
+class GetNotificationRulesRequest(_message.Message):
+    __slots__ = ("user_id", "email")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    email: str
+    def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+
+class GetNotificationRulesResponse(_message.Message):
+    __slots__ = ("user_id", "email", "email_enabled", "event_types")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    email: str
+    email_enabled: bool
+    event_types: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ..., email_enabled: bool = ..., event_types: _Optional[_Iterable[str]] = ...) -> None: ...
