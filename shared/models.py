@@ -257,7 +257,7 @@ class WebhookSubscription(Base):
     __tablename__ = "webhook_subscriptions"
     id: Mapped[uuid.UUID] = _uuid_pk()
     url: Mapped[str] = mapped_column(Text)
-    host: Mapped[str] = mapped_column(String(255))
+    endpoint: Mapped[str] = mapped_column(String(300))  # host:port, the unit of concurrency limits
     description: Mapped[str] = mapped_column(Text, default="")
     event_types: Mapped[list[str]] = mapped_column(JSONB, default=list)
     services: Mapped[list[str]] = mapped_column(JSONB, default=list)

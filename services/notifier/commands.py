@@ -20,17 +20,17 @@ class NotifierCommands:
     settings: NotifierSettings
     wake_deliveries: Callable[[], None]
 
-    async def _checked_host(self, url: str, allow_internal: bool) -> str:
-        """The URL's host, or InvalidInput when it points at an internal service without permission."""
+    async def _checked_endpoint(self, url: str, allow_internal: bool) -> str:
+        """The URL's host:port, or InvalidInput when it points at an internal service without permission."""
         allowed = allow_internal and self.settings.webhook_allow_internal_targets
         return await url_guard.check_target(
             url, allow_internal=allowed, platform_ports=self.settings.webhook_platform_ports
         )
 
     async def create(self, body: WebhookCreate) -> WebhookSubscription:
-        host = await self._checked_host(str(body.url), body.allow_internal)
+        endpoint = await self._checked_endpoint(str(body.url), body.allow_internal)
         async with self.sessions.begin() as session:
-            return domain.create_subscription(session, body, host=host, now=utcnow())
+            return domain.create_subscription(session, body, endpoint=endpoint, now=utcnow())
 
     async def list(self) -> list[WebhookSubscription]:
         async with self.sessions() as session:
@@ -45,8 +45,10 @@ class NotifierCommands:
             current = await domain.get_subscription(session, subscription_id)
             url = str(patch.url) if patch.url is not None else current.url
             allow = current.allow_internal if patch.allow_internal is None else patch.allow_internal
-            host = await self._checked_host(url, allow)
-            return await domain.update_subscription(session, subscription_id, patch, host=host, now=utcnow())
+            endpoint = await self._checked_endpoint(url, allow)
+            return await domain.update_subscription(
+                session, subscription_id, patch, endpoint=endpoint, now=utcnow()
+            )
 
     async def delete(self, subscription_id: uuid.UUID) -> None:
         async with self.sessions.begin() as session:

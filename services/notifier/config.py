@@ -33,7 +33,7 @@ class NotifierSettings(BaseServiceSettings):
     webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
     webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_concurrency: int = Field(default=64, ge=1, description="deliveries in flight per replica")
-    webhook_per_host_concurrency: int = Field(default=4, ge=1, description="in flight per target host")
+    webhook_per_endpoint_concurrency: int = Field(default=4, ge=1, description="in flight per host:port")
     webhook_secret_grace_seconds: float = Field(default=86400.0, ge=0)
     webhook_allow_internal_targets: bool = False
     webhook_platform_ports: list[int] = Field(default_factory=lambda: list(PLATFORM_PORTS))

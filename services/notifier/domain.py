@@ -89,20 +89,25 @@ async def get_subscription(session: AsyncSession, subscription_id: uuid.UUID) ->
 
 
 def create_subscription(
-    session: AsyncSession, body: WebhookCreate, *, host: str, now: datetime
+    session: AsyncSession, body: WebhookCreate, *, endpoint: str, now: datetime
 ) -> WebhookSubscription:
-    fields = body.model_dump() | {"url": str(body.url), "host": host}
+    fields = body.model_dump() | {"url": str(body.url), "endpoint": endpoint}
     return repo.create_subscription(session, fields=fields, secret=new_secret(), now=now)
 
 
 async def update_subscription(
-    session: AsyncSession, subscription_id: uuid.UUID, patch: WebhookPatch, *, host: str | None, now: datetime
+    session: AsyncSession,
+    subscription_id: uuid.UUID,
+    patch: WebhookPatch,
+    *,
+    endpoint: str | None,
+    now: datetime,
 ) -> WebhookSubscription:
     subscription = await get_subscription(session, subscription_id)
     for name, value in patch.model_dump(exclude_none=True).items():
         setattr(subscription, name, str(value) if name == "url" else value)
-    if host is not None:
-        subscription.host = host
+    if endpoint is not None:
+        subscription.endpoint = endpoint
     subscription.updated_at = now
     return subscription
 

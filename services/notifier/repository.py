@@ -96,7 +96,7 @@ async def create_emails(session: AsyncSession, *, rows: list[dict]) -> int:
 
 
 async def claim_due_deliveries(
-    session: AsyncSession, *, now: datetime, limit: int, skip_hosts: list[str]
+    session: AsyncSession, *, now: datetime, limit: int, skip_endpoints: list[str]
 ) -> Sequence[tuple[WebhookDelivery, WebhookSubscription]]:
     """Due pending deliveries with their subscription, locked; rows other replicas hold are skipped."""
     stmt = (
@@ -107,8 +107,8 @@ async def claim_due_deliveries(
         .limit(limit)
         .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
-    if skip_hosts:
-        stmt = stmt.where(WebhookSubscription.host.not_in(skip_hosts))
+    if skip_endpoints:
+        stmt = stmt.where(WebhookSubscription.endpoint.not_in(skip_endpoints))
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 

@@ -45,7 +45,7 @@ async def resolve(host: str, port: int) -> list[IpAddress]:
 
 
 async def check_target(url: str, *, allow_internal: bool, platform_ports: list[int]) -> str:
-    """The URL's host when it may be called; InvalidInput (naming why) otherwise.
+    """The URL's `host:port` when it may be called; InvalidInput (naming why) otherwise.
 
     `allow_internal` is the subscription's flag already combined with WEBHOOK_ALLOW_INTERNAL_TARGETS.
     """
@@ -60,4 +60,4 @@ async def check_target(url: str, *, allow_internal: bool, platform_ports: list[i
             f"refused: {reason} (set allow_internal and WEBHOOK_ALLOW_INTERNAL_TARGETS to permit it)",
             field="url",
         )
-    return host
+    return f"{host}:{port}"

@@ -3,7 +3,7 @@
 Several replicas can run this: a claimed row is leased (its next attempt pushed past the attempt's
 timeout) in the claiming transaction, so no other replica sends it meanwhile; if this replica dies
 mid-attempt, the lease runs out and another one retries (at-least-once; receivers dedup by event id).
-Per-host limits keep a slow endpoint from taking every slot; the timeout bounds each attempt.
+Per-endpoint (host:port) limits keep a slow endpoint from taking every slot; the timeout bounds each attempt.
 """
 
 import asyncio
@@ -40,25 +40,25 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class HostSlots:
-    """In-flight attempts per target host, capped, so one slow endpoint cannot hold every slot."""
+class EndpointSlots:
+    """In-flight attempts per endpoint (host:port), capped, so one slow endpoint cannot hold every slot."""
 
-    def __init__(self, per_host: int) -> None:
-        self._per_host, self._busy = per_host, Counter[str]()
+    def __init__(self, per_endpoint: int) -> None:
+        self._limit, self._busy = per_endpoint, Counter[str]()
 
     def saturated(self) -> list[str]:
-        return [host for host, n in self._busy.items() if n >= self._per_host]
+        return [endpoint for endpoint, n in self._busy.items() if n >= self._limit]
 
-    def try_take(self, host: str) -> bool:
-        if self._busy[host] >= self._per_host:
+    def try_take(self, endpoint: str) -> bool:
+        if self._busy[endpoint] >= self._limit:
             return False
-        self._busy[host] += 1
+        self._busy[endpoint] += 1
         return True
 
-    def release(self, host: str) -> None:
-        self._busy[host] -= 1
-        if self._busy[host] <= 0:
-            del self._busy[host]
+    def release(self, endpoint: str) -> None:
+        self._busy[endpoint] -= 1
+        if self._busy[endpoint] <= 0:
+            del self._busy[endpoint]
 
 
 def request_headers(delivery: WebhookDelivery, signing: list[str], body: bytes, t: int) -> dict[str, str]:
@@ -81,7 +81,7 @@ class WebhookWorker:
         settings: NotifierSettings,
     ) -> None:
         self._sessions, self._client, self._settings = sessions, client, settings
-        self._slots = HostSlots(settings.webhook_per_host_concurrency)
+        self._slots = EndpointSlots(settings.webhook_per_endpoint_concurrency)
         self._inflight: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
 
@@ -122,14 +122,14 @@ class WebhookWorker:
         try:
             async with self._sessions.begin() as session:
                 rows = await repo.claim_due_deliveries(
-                    session, now=now, limit=free, skip_hosts=self._slots.saturated()
+                    session, now=now, limit=free, skip_endpoints=self._slots.saturated()
                 )
-                taken = [(d, s) for d, s in rows if self._slots.try_take(s.host)]
+                taken = [(d, s) for d, s in rows if self._slots.try_take(s.endpoint)]
                 if taken:
                     await repo.lease_deliveries(session, ids=[d.id for d, _ in taken], until=now + lease)
         except BaseException:
             for _, subscription in taken:
-                self._slots.release(subscription.host)
+                self._slots.release(subscription.endpoint)
             raise
         for delivery, subscription in taken:
             task = asyncio.create_task(self._attempt(delivery, subscription), name=f"webhook-{delivery.id}")
@@ -148,7 +148,7 @@ class WebhookWorker:
         except Exception:
             log.exception("webhook attempt failed", extra={"fields": {"delivery_id": str(delivery.id)}})
         finally:
-            self._slots.release(subscription.host)
+            self._slots.release(subscription.endpoint)
 
     async def post(self, delivery: WebhookDelivery, subscription: WebhookSubscription) -> Outcome:
         """One signed POST of the event; never raises for the endpoint's failures."""

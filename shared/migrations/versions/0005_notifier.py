@@ -33,7 +33,7 @@ def upgrade() -> None:
         "webhook_subscriptions",
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
-        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("endpoint", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("event_types", _jsonb(), nullable=False),
         sa.Column("services", _jsonb(), nullable=False),

@@ -1,8 +1,9 @@
-"""Notifier fixtures: real SMTP (aiosmtpd) and HTTP receivers on 127.0.0.1, notifier runtimes, incident events."""
+"""Notifier fixtures: real SMTP (aiosmtpd) and HTTP receivers on 127.0.0.1, notifier runtimes, events."""
 
 import asyncio
 import contextlib
 import email
+import time
 import uuid
 from dataclasses import dataclass, field
 from email.message import Message
@@ -10,9 +11,9 @@ from email.message import Message
 import httpx
 import orjson
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,6 +23,7 @@ from services.incident_management import repository as incident_repo
 from services.notifier.config import NotifierSettings
 from services.notifier.main import build_runtime, create_app
 from shared.events import make_event
+from shared.timeutil import parse_rfc3339
 from shared.webhook_signature import SIGNATURE_HEADER, verify
 from tests.integration.incident_fixtures import incidents, start_incident_stack  # noqa: F401
 from tests.integration.oncall_fixtures import oncall  # noqa: F401
@@ -68,6 +70,12 @@ class Received:
     event: dict
     signature: str
     verified: bool
+    at: float = field(default_factory=time.time)
+
+    @property
+    def latency(self) -> float:
+        """Seconds from the event's time to its arrival here."""
+        return self.at - parse_rfc3339(self.event["time"]).timestamp()
 
 
 @dataclass
@@ -193,8 +201,9 @@ def notifier_settings(database_url: str, redis_url: str, **overrides) -> Notifie
 
 @pytest.fixture
 async def start_notifier(database_url, redis_url):
-    """Factory: a notifier (API and workers) with setting overrides; stopped after the test."""
+    """Factory: a notifier (API and workers) with setting overrides; after the test, stopped and forgotten."""
     async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(_forget_notifications, database_url)
 
         async def start(**overrides) -> Notifier:
             settings = notifier_settings(database_url, redis_url, **overrides)
@@ -207,6 +216,17 @@ async def start_notifier(database_url, redis_url):
         yield start
 
 
+async def _forget_notifications(database_url: str) -> None:
+    """Later tests must not keep retrying deliveries to this test's receivers, which are gone."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM webhook_subscriptions"))
+            await connection.execute(text("DELETE FROM email_notifications WHERE status = 'pending'"))
+    finally:
+        await engine.dispose()
+
+
 def unique_stream() -> str:
     return f"test:notifier:{uuid.uuid4().hex[:10]}"
 
@@ -214,20 +234,20 @@ def unique_stream() -> str:
 # --- events and waiting -------------------------------------------------------------------------
 
 
-async def emit_event(incidents, incident_id: str, event_type: str) -> str:
+async def emit_event(stack, incident_id: str, event_type: str) -> str:
     """Write an event of any `incident.*` type to the outbox, as a use case would, and wake the relay."""
-    detail = (await incidents.http.get(f"/api/v1/incidents/{incident_id}")).json()
+    detail = (await stack.http.get(f"/api/v1/incidents/{incident_id}")).json()
     data = {k: v for k, v in detail.items() if k not in ("alerts", "timeline")}
     event = make_event(event_type, data)
-    async with incidents.runtime.commands.sessions.begin() as session:
+    async with stack.runtime.commands.sessions.begin() as session:
         incident_repo.create_outbox_event(session, event=event)
-    incidents.runtime.relay.wake()
+    stack.runtime.relay.wake()
     return event["id"]
 
 
-async def created_event_ids(incidents, incident_ids: list[str]) -> set[str]:
+async def created_event_ids(stack, incident_ids: list[str]) -> set[str]:
     """Events the outbox holds for these incidents: what subscribers must receive."""
-    async with incidents.runtime.engine.connect() as connection:
+    async with stack.runtime.engine.connect() as connection:
         rows = await connection.execute(
             text("SELECT event_id FROM outbox_events WHERE payload->'data'->>'id' = ANY(:ids)"),
             {"ids": incident_ids},
@@ -235,9 +255,9 @@ async def created_event_ids(incidents, incident_ids: list[str]) -> set[str]:
         return {str(row[0]) for row in rows}
 
 
-async def eventually(check, *, timeout: float = 15.0, interval: float = 0.05):
+async def eventually(check, *, within: float = 15.0, interval: float = 0.05):
     """Wait until `check()` (sync or async) is truthy; return its value or fail with the last one."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         value = check()
         if asyncio.iscoroutine(value):
@@ -245,5 +265,5 @@ async def eventually(check, *, timeout: float = 15.0, interval: float = 0.05):
         if value:
             return value
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
+            raise AssertionError(f"condition not met within {within}s (last value {value!r})")
         await asyncio.sleep(interval)

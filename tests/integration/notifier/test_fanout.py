@@ -1,4 +1,4 @@
-"""Every incident event reaches every matching webhook subscriber, signed, and the people notified by email."""
+"""Every incident event reaches each matching webhook subscriber, signed, and the people notified by email."""
 
 import uuid
 
@@ -22,7 +22,11 @@ ALL_TYPES = {
 def alert(service: str) -> incident_pb2.IngestAlertRequest:
     return incident_pb2.IngestAlertRequest(
         alert=incident_pb2.Alert(
-            service=service, severity="critical", summary="disk full", source="test", fingerprint=uuid.uuid4().hex
+            service=service,
+            severity="critical",
+            summary="disk full",
+            source="test",
+            fingerprint=uuid.uuid4().hex,
         )
     )
 
@@ -30,9 +34,7 @@ def alert(service: str) -> incident_pb2.IngestAlertRequest:
 async def run_lifecycle(incidents, service: str) -> str:
     """Trigger (and assign), annotate, acknowledge, escalate and resolve one incident; returns its id."""
     incident_id = (await incidents.grpc.IngestAlert(alert(service))).incident_id
-    await eventually(
-        lambda: _assigned(incidents, incident_id), timeout=10
-    )  # assignment emits incident.reassigned
+    await eventually(lambda: _assigned(incidents, incident_id), within=10)  # emits incident.reassigned
     patch = await incidents.http.patch(f"/api/v1/incidents/{incident_id}", json={"note": "looking"})
     assert patch.status_code == 200, patch.text
     assert (await incidents.http.post(f"/api/v1/incidents/{incident_id}/acknowledge")).status_code == 200
