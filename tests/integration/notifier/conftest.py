@@ -206,7 +206,7 @@ async def start_notifier(database_url, redis_url):
         stack.push_async_callback(_forget_notifications, database_url)
 
         async def start(**overrides) -> Notifier:
-            settings = notifier_settings(database_url, redis_url, **overrides)
+            settings = notifier_settings(database_url, overrides.pop("redis_url", redis_url), **overrides)
             runtime = build_runtime(settings)
             stack.push_async_callback(runtime.close)
             base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))
