@@ -62,6 +62,8 @@ def stack(database_url, redis_url):
         incident_grpc_port=free_port(),
         oncall_http_port=free_port(),
         oncall_grpc_port=free_port(),
+        notifier_http_port=free_port(),
+        smtp_sink_port=free_port(),
         database_url=database_url,
         redis_url=redis_url,
         rate_limit_average=100_000,

@@ -21,6 +21,9 @@ def test_native_config_lists_every_replica_and_routes_each_api(tmp_path: Path):
     assert http["routers"]["incidents"]["service"] == "incident-management"
     assert "/api/v1/services" in http["routers"]["incidents"]["rule"]
     assert "/api/v1/oncall" in http["routers"]["oncall"]["rule"]
+    assert http["routers"]["notifier"]["rule"] == "PathPrefix(`/api/v1/webhooks`)"
+    notifier_servers = http["services"]["notifier"]["loadBalancer"]["servers"]
+    assert notifier_servers == [{"url": f"http://127.0.0.1:{settings.notifier_http_port}"}]
     assert files["traefik.yml"]["entryPoints"]["web"]["address"] == f"127.0.0.1:{settings.gateway_port}"
 
 
