@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.incident_management import repository as repo
+from shared.aio import wait_event
 from shared.events import STREAM_MAXLEN
 from shared.timeutil import utcnow
 
@@ -71,7 +72,4 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay pass failed")
                 delay = min(delay * 2, 10.0)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, delay)

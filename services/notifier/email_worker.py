@@ -17,6 +17,7 @@ from services.notifier import domain, emails
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
 from services.notifier.oncall_client import OnCallClient
+from shared.aio import wait_event
 from shared.errors import Unavailable
 from shared.models import EmailNotification
 from shared.timeutil import utcnow
@@ -70,10 +71,7 @@ class EmailWorker:
                 handled = 0
             if handled:
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._settings.delivery_poll_seconds)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self._settings.delivery_poll_seconds)
 
     async def send_due(self) -> int:
         """Claim a batch of due emails and handle them concurrently; returns how many."""

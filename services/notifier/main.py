@@ -1,7 +1,6 @@
 """notifier: wiring of settings, database, Redis, on-call client, webhook API and the three workers."""
 
 import asyncio
-import contextlib
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -50,11 +49,11 @@ class Runtime:
         ]
 
     async def stop_workers(self) -> None:
+        """Cancel the workers (in-flight attempts included) and wait for them to end."""
         for task in self.tasks:
             task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=10)
         self.tasks = []
 
     async def close(self) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notifier import domain, url_guard
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
+from shared.aio import wait_event
 from shared.errors import InvalidInput
 from shared.models import WebhookDelivery, WebhookSubscription
 from shared.timeutil import utcnow
@@ -101,10 +102,7 @@ class WebhookWorker:
                     started = 0
                 if started:
                     continue
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._settings.delivery_poll_seconds)
-                except TimeoutError:
-                    pass
+                await wait_event(self._wake, self._settings.delivery_poll_seconds)
         finally:
             for task in self._inflight:
                 task.cancel()

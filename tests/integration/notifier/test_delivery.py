@@ -3,6 +3,7 @@
 import logging
 import uuid
 
+import orjson
 import pytest
 
 from shared.gen.oncall.v1 import incident_pb2
@@ -169,3 +170,21 @@ def test_signature_of_a_real_delivery_fails_when_tampered():
     body = b'{"id":"x"}'
     header = "t=1,v1=" + "0" * 64
     assert not verify(header, body, ["whsec_x"], now=1)
+
+
+async def test_events_are_also_published_live_for_the_dashboard(pair):
+    incidents, _ = pair
+    pubsub = incidents.runtime.redis.pubsub()
+    await pubsub.subscribe(incidents.settings.events_channel)
+    try:
+        [incident_id] = await trigger(incidents)
+        message = None
+        for _ in range(100):
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+            if message:
+                break
+        assert message is not None
+        event = orjson.loads(message["data"])
+        assert (event["type"], event["data"]["id"]) == ("incident.triggered", incident_id)
+    finally:
+        await pubsub.aclose()
