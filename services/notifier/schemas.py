@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_serializer
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from shared.timeutil import rfc3339
 
@@ -92,6 +92,12 @@ class DeliveryRead(_Read):
     delivered_at: datetime | None
     created_at: datetime
     attempt_log: list[AttemptRead] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _no_next_attempt_when_settled(self) -> "DeliveryRead":
+        if self.status != "pending":
+            self.next_attempt_at = None
+        return self
 
 
 class DeliveryPage(BaseModel):
