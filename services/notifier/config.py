@@ -22,6 +22,9 @@ class NotifierSettings(BaseServiceSettings):
 
     # Stream consumption
     consumer_group: str = "notifier"
+    consumer_group_start: str = Field(
+        default="0", description="where a new group starts: 0 = the whole stream, $ = only new events"
+    )
     consumer_name: str = Field(default="", description="unique per replica; empty means host-pid-random")
     stream_batch: int = Field(default=100, ge=1, le=1000)
     stream_block_ms: int = Field(default=1000, ge=10)

@@ -1,6 +1,7 @@
 """notifier: wiring of settings, database, Redis, on-call client, webhook API and the three workers."""
 
 import asyncio
+import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -117,6 +118,8 @@ def create_app(runtime: Runtime) -> FastAPI:
 async def main() -> None:
     settings = NotifierSettings()
     configure_logging(settings.service_name, settings.log_level)
+    # httpx logs every request URL at INFO; webhook URLs can carry tokens (Slack-style), so keep them out.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     configure_tracing(settings.service_name, settings.otlp_endpoint)
     runtime = build_runtime(settings)
     try:

@@ -62,9 +62,11 @@ class StreamConsumer:
         self._next_reclaim = 0.0
 
     async def ensure_group(self) -> None:
-        """Create the group reading from the stream's start (so nothing published before is skipped)."""
+        """Create the group if missing, from CONSUMER_GROUP_START (default: the stream's start, skipping nothing)."""
         try:
-            await self._redis.xgroup_create(self._stream, self._group, id="0", mkstream=True)
+            await self._redis.xgroup_create(
+                self._stream, self._group, id=self._settings.consumer_group_start, mkstream=True
+            )
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
@@ -126,7 +128,19 @@ class StreamConsumer:
             await self.handle(claimed)
             total += len(claimed)
             if start == "0-0":
+                await self._forget_idle_consumers()
                 return total
+
+    async def _forget_idle_consumers(self) -> None:
+        """Drop group members with nothing pending that stopped reading long ago (replicas gone for good).
+
+        Safe even for a live one: reading again re-creates it.
+        """
+        limit_ms = 10 * self._settings.claim_idle_seconds * 1000
+        for info in await self._redis.xinfo_consumers(self._stream, self._group):
+            name = _text(info["name"])
+            if name != self.name and info["pending"] == 0 and info["idle"] > limit_ms:
+                await self._redis.xgroup_delconsumer(self._stream, self._group, name)
 
     async def handle(self, entries: list[Entry]) -> None:
         """Write the rows of every entry in one transaction, then acknowledge them all."""
