@@ -62,7 +62,7 @@ class StreamConsumer:
         self._next_reclaim = 0.0
 
     async def ensure_group(self) -> None:
-        """Create the group if missing, from CONSUMER_GROUP_START (default: the stream's start, skipping nothing)."""
+        """Create the group if missing, starting at CONSUMER_GROUP_START (default: the whole stream)."""
         try:
             await self._redis.xgroup_create(
                 self._stream, self._group, id=self._settings.consumer_group_start, mkstream=True
