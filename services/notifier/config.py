@@ -55,6 +55,9 @@ class NotifierSettings(BaseServiceSettings):
     smtp_from: str = "OnCall <oncall@localhost>"
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     email_retry_seconds: float = Field(default=86400.0, gt=0)
+    email_rules_wait_seconds: float = Field(
+        default=300.0, ge=0, description="then send without the user's rules if on-call still cannot answer"
+    )
 
     @field_validator("smtp_password")
     @classmethod

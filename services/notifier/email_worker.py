@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notifier import domain, emails
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
-from services.notifier.oncall_client import OnCallClient
+from services.notifier.oncall_client import NotificationRules, OnCallClient
 from shared.aio import wait_event
 from shared.errors import Unavailable
 from shared.models import EmailNotification
@@ -87,7 +87,7 @@ class EmailWorker:
     async def process(self, email: EmailNotification) -> None:
         """Skip it if the user's rules say so, else send it; record the result either way."""
         try:
-            rules = await self._oncall.notification_rules(email=email.recipient)
+            rules = await self._rules(email)
             if rules is not None and not domain.wants_email(
                 enabled=rules.email_enabled, event_types=rules.event_types, event_type=email.event_type
             ):
@@ -97,7 +97,25 @@ class EmailWorker:
         except (Unavailable, aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             await self._record(email.id, status="failed", error=f"{type(error).__name__}: {error}"[:500])
             return
+        except Exception as error:  # a bug, not an outage: log it, and still let the retry window end it
+            log.exception("email could not be built or sent", extra={"fields": {"email_id": str(email.id)}})
+            await self._record(email.id, status="failed", error=f"{type(error).__name__}"[:500])
+            return
         await self._record(email.id, status="sent", error=None)
+
+    async def _rules(self, email: EmailNotification) -> NotificationRules | None:
+        """The recipient's rules; None (send) for unknown people, or when on-call stays down too long."""
+        try:
+            return await self._oncall.notification_rules(email=email.recipient)
+        except Unavailable:
+            waited = (utcnow() - email.created_at).total_seconds()
+            if waited < self._settings.email_rules_wait_seconds:
+                raise
+            log.warning(
+                "on-call unavailable: sending without the user's rules",
+                extra={"fields": {"email_id": str(email.id)}},
+            )
+            return None
 
     def _compose(self, email: EmailNotification) -> EmailMessage:
         return emails.compose(

@@ -1,11 +1,23 @@
 """Every incident event reaches each matching webhook subscriber, signed, and the people notified by email."""
 
+import asyncio
 import uuid
 
 import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
 
+from services.incident_management import repository as incident_repo
+from shared.events import make_event
 from shared.gen.oncall.v1 import incident_pb2
-from tests.integration.notifier.conftest import created_event_ids, emit_event, eventually, unique_stream
+from tests.integration.notifier.conftest import (
+    MailBox,
+    created_event_ids,
+    emit_event,
+    eventually,
+    unique_stream,
+)
+from tests.integration.servers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -119,8 +131,6 @@ async def test_user_notification_rules_decide_which_events_are_mailed(
 
 
 async def _email_statuses(notifier, incident_ids: list[str]) -> dict[str, int] | None:
-    from sqlalchemy import text
-
     async with notifier.runtime.engine.connect() as connection:
         rows = (
             await connection.execute(
@@ -133,3 +143,30 @@ async def _email_statuses(notifier, incident_ids: list[str]) -> dict[str, int] |
         ).all()
     statuses = {status: count for status, count in rows}
     return None if "pending" in statuses or sum(statuses.values()) < 10 else statuses
+
+
+async def test_mail_waits_for_smtp_and_escalation_targets_are_mailed(start_incident_stack, start_notifier):
+    """SMTP down at first, on-call down throughout: retried until the server is up, then sent anyway."""
+    stream, port = unique_stream(), free_port()
+    incidents = await start_incident_stack(events_stream=stream)
+    await start_notifier(events_stream=stream, smtp_port=port, email_rules_wait_seconds=0.5)
+    incident_id = (await incidents.grpc.IngestAlert(alert(f"svc-{uuid.uuid4().hex[:8]}"))).incident_id
+    detail = (await incidents.http.get(f"/api/v1/incidents/{incident_id}")).json()
+    targets = [{"name": "Bob", "email": "bob@example.com"}, {"name": "Carol", "email": "carol@example.com"}]
+    data = {k: v for k, v in detail.items() if k not in ("alerts", "timeline")} | {
+        "escalation_targets": targets
+    }
+    async with incidents.runtime.commands.sessions.begin() as session:
+        incident_repo.create_outbox_event(session, event=make_event("incident.escalated", data))
+    incidents.runtime.relay.wake()
+
+    await asyncio.sleep(1.0)  # attempts fail: nothing listens on the SMTP port yet
+    box = MailBox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        await eventually(lambda: len(box.messages) == 2)
+    finally:
+        controller.stop()
+    assert {m["X-Envelope-To"] for m in box.messages} == {"bob@example.com", "carol@example.com"}
+    assert all("Escalated" in m["Subject"] for m in box.messages)
