@@ -27,7 +27,9 @@ class NotifierSettings(BaseServiceSettings):
     )
     consumer_name: str = Field(default="", description="unique per replica; empty means host-pid-random")
     stream_batch: int = Field(default=100, ge=1, le=1000)
-    stream_block_ms: int = Field(default=1000, ge=10)
+    stream_block_ms: int = Field(
+        default=1000, ge=10, le=4000, description="under the 5 s Redis socket timeout"
+    )
     claim_idle_seconds: float = Field(default=60.0, gt=0, description="reclaim entries pending this long")
 
     # Webhooks
