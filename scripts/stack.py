@@ -20,6 +20,8 @@ def _up(settings: StackSettings) -> int:
     alerts               POST {gateway}/api/v1/alerts
     incidents            {gateway}/api/v1/incidents
     users/teams/on-call  {gateway}/api/v1/users  /teams  /rotations  /oncall/current?team=
+    webhooks             {gateway}/api/v1/webhooks
+  mail sent (SMTP sink)  {settings.mail_dir}
   Traefik dashboard      http://127.0.0.1:{settings.gateway_admin_port}/dashboard/""")
     return 0
 

@@ -16,6 +16,8 @@ class BaseServiceSettings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str = DEFAULT_REDIS_URL
     events_stream: str = "oncall:events"
+    # Pub/sub channel the outbox relay PUBLISHes every event on, for live dashboards (no delivery guarantee).
+    events_channel: str = "oncall:events:live"
     log_level: str = "INFO"
     otlp_endpoint: str = Field(default="", description="OTLP gRPC endpoint for traces; empty disables export")
     db_pool_size: int = Field(default=20, ge=1)

@@ -12,13 +12,24 @@ from shared.timeutil import rfc3339, utcnow
 INCIDENT_TRIGGERED = "incident.triggered"
 INCIDENT_ACKNOWLEDGED = "incident.acknowledged"
 INCIDENT_RESOLVED = "incident.resolved"
+INCIDENT_ESCALATED = "incident.escalated"
 INCIDENT_REASSIGNED = "incident.reassigned"
 INCIDENT_ANNOTATED = "incident.annotated"
 INCIDENT_ALERT_ADDED = "incident.alert_added"
-INCIDENT_ESCALATED = "incident.escalated"
 INCIDENT_UNACKNOWLEDGED = "incident.unacknowledged"
 INCIDENT_UNASSIGNED = "incident.unassigned"
 INCIDENT_SNOOZED = "incident.snoozed"
+INCIDENT_EVENT_TYPES = (
+    INCIDENT_TRIGGERED,
+    INCIDENT_ACKNOWLEDGED,
+    INCIDENT_RESOLVED,
+    INCIDENT_ESCALATED,
+    INCIDENT_REASSIGNED,
+    INCIDENT_ANNOTATED,
+    INCIDENT_UNACKNOWLEDGED,
+    INCIDENT_UNASSIGNED,
+    INCIDENT_SNOOZED,
+)
 
 STREAM_MAXLEN = 1_000_000
 

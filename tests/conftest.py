@@ -1,5 +1,6 @@
 """Session fixtures: real PostgreSQL and Redis (embedded under ./var/test unless DATABASE_URL/REDIS_URL)."""
 
+import contextlib
 import os
 import socket
 import uuid
@@ -52,9 +53,9 @@ def redis_url():
         _remove(data_dir)
 
 
-@pytest.fixture(scope="session")
-def database_url(postgres_server_url):
-    """A fresh, migrated database for this test session, dropped at the end."""
+@contextlib.contextmanager
+def fresh_database(postgres_server_url: str):
+    """A new, migrated database on the server, dropped afterwards; yields its URL."""
     import asyncio
 
     import asyncpg
@@ -75,8 +76,17 @@ def database_url(postgres_server_url):
     asyncio.run(run(f'CREATE DATABASE "{name}"'))
     url = postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
     migrate.upgrade(url)
-    yield url
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        yield url
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server_url):
+    """A fresh, migrated database for this test session's in-process services."""
+    with fresh_database(postgres_server_url) as url:
+        yield url
 
 
 def _remove(path: Path) -> None:

@@ -1,6 +1,7 @@
 """Local processes of the stack: started detached, logged to var/log/, tracked by PID files in var/run/."""
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -29,8 +30,8 @@ class StartupFailed(RuntimeError):
     pass
 
 
-def python_module(module: str) -> list[str]:
-    return [sys.executable, "-m", module]
+def python_module(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -92,6 +93,14 @@ def stop(name: str, *, run_dir: Path, timeout: float = 15.0) -> bool:
 
 
 def healthy(url: str) -> bool:
+    """200 from an HTTP health URL, or an accepted connection for `tcp://host:port` (e.g. SMTP)."""
+    if url.startswith("tcp://"):
+        host, _, port = url.removeprefix("tcp://").rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=1.0):
+                return True
+        except OSError:
+            return False
     try:
         return httpx.get(url, timeout=1.0).status_code == 200
     except httpx.HTTPError:

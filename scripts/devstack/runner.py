@@ -56,6 +56,7 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
             },
         ),
     ]
+    specs += notifier_specs(settings, common)
     for index, port in enumerate(settings.ingestion_ports(), start=1):
         env = {
             **common,
@@ -80,6 +81,30 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
         )
     )
     return specs
+
+
+def notifier_specs(settings: StackSettings, common: dict[str, str]) -> list[ProcessSpec]:
+    """The local SMTP sink (mail under var/mail/) and the notifier sending to it."""
+    sink = ProcessSpec(
+        name="smtp-sink",
+        argv=python_module(
+            "scripts.devstack.smtp_sink",
+            f"--dir={settings.mail_dir.resolve()}",
+            f"--port={settings.smtp_sink_port}",
+        ),
+        health_url=f"tcp://127.0.0.1:{settings.smtp_sink_port}",
+    )
+    env = {
+        **common,
+        "ONCALL_GRPC_TARGET": f"127.0.0.1:{settings.oncall_grpc_port}",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(settings.smtp_sink_port),
+        "PUBLIC_BASE_URL": settings.gateway_url,
+    }
+    notifier = _service(
+        "notifier", "services.notifier.main", settings.notifier_http_port, env, gateway_service="notifier"
+    )
+    return [sink, notifier]
 
 
 def _service(

@@ -22,6 +22,8 @@ class StackSettings(BaseSettings):
     incident_grpc_port: int = 50052
     oncall_http_port: int = 8003
     oncall_grpc_port: int = 50053
+    notifier_http_port: int = 8004
+    smtp_sink_port: int = 1025
     postgres_port: int = 55432
     redis_port: int = 56379
     database_url: str | None = Field(default=None, description="use this PostgreSQL instead of embedded")
@@ -37,6 +39,11 @@ class StackSettings(BaseSettings):
     @property
     def log_dir(self) -> Path:
         return self.var_dir / "log"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where the local SMTP sink stores what the notifier mails."""
+        return self.var_dir / "mail"
 
     @property
     def run_dir(self) -> Path:

@@ -24,6 +24,7 @@ class GatewayConfig:
     ingestion_urls: list[str]
     incident_url: str
     oncall_url: str
+    notifier_url: str
     rate_limit_average: int
     rate_limit_burst: int
     log_level: str = "INFO"
@@ -39,6 +40,7 @@ def native_config(settings: StackSettings) -> GatewayConfig:
         ingestion_urls=[f"http://127.0.0.1:{port}" for port in settings.ingestion_ports()],
         incident_url=f"http://127.0.0.1:{settings.incident_http_port}",
         oncall_url=f"http://127.0.0.1:{settings.oncall_http_port}",
+        notifier_url=f"http://127.0.0.1:{settings.notifier_http_port}",
         rate_limit_average=settings.rate_limit_average,
         rate_limit_burst=settings.rate_limit_burst,
         log_level=settings.log_level,
@@ -56,6 +58,7 @@ def compose_config(replicas: int = 2) -> GatewayConfig:
         ingestion_urls=[f"http://alert-ingestion-{i}:8001" for i in range(1, replicas + 1)],
         incident_url="http://incident-management:8002",
         oncall_url="http://oncall:8003",
+        notifier_url="http://notifier:8004",
         rate_limit_average=defaults.rate_limit_average,
         rate_limit_burst=defaults.rate_limit_burst,
     )

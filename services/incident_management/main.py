@@ -88,7 +88,13 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
     sessions = create_session_factory(engine)
     redis = create_redis(settings.redis_url)
     channel = create_channel(settings.oncall_grpc_target)
-    relay = OutboxRelay(sessions, redis, stream=settings.events_stream, poll=settings.outbox_poll_seconds)
+    relay = OutboxRelay(
+        sessions,
+        redis,
+        stream=settings.events_stream,
+        poll=settings.outbox_poll_seconds,
+        channel=settings.events_channel,
+    )
     oncall = OnCallClient(channel, timeout=settings.oncall_timeout_seconds)
     escalator = Escalator(sessions, oncall, relay, escalation_settings(settings))
     commands = IncidentCommands(sessions, oncall, relay, settings.correlation_window_seconds, escalator)

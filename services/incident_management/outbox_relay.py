@@ -1,4 +1,8 @@
-"""Moves outbox events to the Redis stream: woken right after commits, polling only as a safety net."""
+"""Moves outbox events to the Redis stream: woken right after commits, polling only as a safety net.
+
+Each event is also PUBLISHed on the live pub/sub channel for dashboards; pub/sub keeps nothing, so only
+the stream (consumed by the notifier) carries the delivery guarantee.
+"""
 
 import asyncio
 import logging
@@ -9,6 +13,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.incident_management import repository as repo
+from shared.aio import wait_event
 from shared.events import STREAM_MAXLEN
 from shared.timeutil import utcnow
 
@@ -17,9 +22,16 @@ log = logging.getLogger(__name__)
 
 class OutboxRelay:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], redis: Redis, *, stream: str, poll: float
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: Redis,
+        *,
+        stream: str,
+        poll: float,
+        channel: str = "",
     ) -> None:
         self._sessions, self._redis, self._stream, self._poll = sessions, redis, stream, poll
+        self._channel = channel
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -34,8 +46,11 @@ class OutboxRelay:
                 return 0
             pipe = self._redis.pipeline(transaction=False)
             for row in rows:
-                fields = {"id": str(row.event_id), "type": row.type, "event": orjson.dumps(row.payload)}
+                body = orjson.dumps(row.payload)
+                fields = {"id": str(row.event_id), "type": row.type, "event": body}
                 pipe.xadd(self._stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
+                if self._channel:
+                    pipe.publish(self._channel, body)
             await pipe.execute()
             await repo.mark_published(session, ids=[row.id for row in rows], now=utcnow())
             return len(rows)
@@ -57,7 +72,4 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay pass failed")
                 delay = min(delay * 2, 10.0)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, delay)

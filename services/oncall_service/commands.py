@@ -63,6 +63,11 @@ class OnCallCommands:
         async with self.sessions.begin() as session:
             return await roster.update_user(session, user_id, patch)
 
+    async def notification_rules(self, *, user_id: uuid.UUID | None, email: str | None) -> User:
+        """The user (with their notification rules) by id or email."""
+        async with self.sessions() as session:
+            return await roster.get_notification_rules(session, user_id=user_id, email=email)
+
     async def delete_user(self, user_id: uuid.UUID) -> None:
         async with self.sessions.begin() as session:
             await roster.delete_user(session, user_id)

@@ -19,6 +19,13 @@ def _instant(value: str) -> datetime | None:
         raise InvalidInput(f"at {value!r} is not an RFC 3339 instant", field="at") from error
 
 
+def _user_id(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError as error:
+        raise InvalidInput(f"user_id {value!r} is not a UUID", field="user_id") from error
+
+
 def answer_to_proto(answer: CurrentOnCall) -> oncall_pb2.GetCurrentOnCallResponse:
     """Nobody on call leaves `user` unset."""
     reply = oncall_pb2.GetCurrentOnCallResponse(team=answer.team)
@@ -63,3 +70,12 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
             _policy_id(request.policy_id), request.level, _instant(request.at)
         )
         return escalation_to_proto(answer)
+
+    async def GetNotificationRules(self, request, context: grpc.aio.ServicerContext):
+        user = await self.commands.notification_rules(user_id=_user_id(request.user_id), email=request.email)
+        return oncall_pb2.GetNotificationRulesResponse(
+            user_id=str(user.id),
+            email=user.email,
+            email_enabled=user.email_notifications,
+            event_types=list(user.notify_event_types),
+        )

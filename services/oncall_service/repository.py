@@ -35,8 +35,9 @@ async def list_users(session: AsyncSession) -> Sequence[User]:
     return (await session.execute(select(User).order_by(User.name, User.id))).scalars().all()
 
 
-def create_user(session: AsyncSession, *, name: str, email: str, time_zone: str, now: datetime) -> User:
-    user = User(id=uuid.uuid4(), name=name, email=email, time_zone=time_zone, created_at=now)
+def create_user(session: AsyncSession, *, fields: dict, now: datetime) -> User:
+    """A new user from validated fields (name, email, time zone, notification rules)."""
+    user = User(id=uuid.uuid4(), created_at=now, **fields)
     session.add(user)
     return user
 

@@ -35,7 +35,7 @@ async def _check_email_free(session: AsyncSession, email: str, *, user_id: uuid.
 
 async def create_user(session: AsyncSession, body: UserCreate, *, now: datetime) -> User:
     await _check_email_free(session, body.email)
-    user = repo.create_user(session, name=body.name, email=body.email, time_zone=body.time_zone, now=now)
+    user = repo.create_user(session, fields=body.model_dump(), now=now)
     await session.flush()
     return user
 
@@ -47,6 +47,20 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, patch: UserPatc
     for name, value in patch.model_dump(exclude_none=True).items():
         setattr(user, name, value)
     await session.flush()
+    return user
+
+
+async def get_notification_rules(
+    session: AsyncSession, *, user_id: uuid.UUID | None, email: str | None
+) -> User:
+    """The user whose rules are asked for, by id or (case-insensitive) email."""
+    user = None
+    if user_id is not None:
+        user = await repo.get_user(session, user_id=user_id)
+    elif email:
+        user = await repo.get_user_by_email(session, email=email.strip().lower())
+    if user is None:
+        raise NotFound(f"no user with id {user_id} or email {email!r}", field="email")
     return user
 
 

@@ -24,6 +24,7 @@ from shared.timeutil import rfc3339
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_EVENT_TYPE = r"^incident\.[a-z_]{1,50}$"
 
 
 def _check_email(value: str) -> str:
@@ -53,6 +54,10 @@ TimeZone = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_ch
 ServiceName = Annotated[str, Field(min_length=1, max_length=200)]
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday")]
 HandoffTime = Annotated[time, BeforeValidator(_check_hh_mm)]
+EventTypes = Annotated[
+    list[Annotated[str, Field(pattern=_EVENT_TYPE)]],
+    Field(max_length=20, description="event types to be emailed about; empty means every incident event"),
+]
 
 
 class _Read(BaseModel):
@@ -73,12 +78,16 @@ class UserCreate(_Body):
     name: Name
     email: Email
     time_zone: TimeZone = "UTC"
+    email_notifications: bool = True
+    notify_event_types: EventTypes = Field(default_factory=list)
 
 
 class UserPatch(_Body):
     name: Name | None = None
     email: Email | None = None
     time_zone: TimeZone | None = None
+    email_notifications: bool | None = None
+    notify_event_types: EventTypes | None = None
 
 
 class UserRead(_Read):
@@ -86,6 +95,8 @@ class UserRead(_Read):
     name: str
     email: str
     time_zone: str
+    email_notifications: bool
+    notify_event_types: list[str]
     created_at: datetime
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from scripts.devstack import runner
 from scripts.devstack.settings import ROOT, StackSettings
-from tests.conftest import free_port
+from tests.conftest import free_port, fresh_database
 
 
 def _free_port_pair() -> int:
@@ -51,7 +51,16 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(database_url, redis_url):
+def e2e_database_url(postgres_server_url):
+    """The stack's own database: its background workers (escalation, assignment retries, heartbeats)
+    must not act on what integration tests create in theirs."""
+    with fresh_database(postgres_server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def stack(e2e_database_url, redis_url):
+    database_url = e2e_database_url
     settings = StackSettings(
         _env_file=None,
         var_dir=ROOT / "var" / f"test-e2e-{os.getpid()}",
@@ -62,12 +71,19 @@ def stack(database_url, redis_url):
         incident_grpc_port=free_port(),
         oncall_http_port=free_port(),
         oncall_grpc_port=free_port(),
+        notifier_http_port=free_port(),
+        smtp_sink_port=free_port(),
         database_url=database_url,
         redis_url=redis_url,
         rate_limit_average=100_000,
         rate_limit_burst=100_000,
         log_level="WARNING",
-        service_env={"ASSIGNMENT_RETRY_SECONDS": "0.5", "ONCALL_TIMEOUT_SECONDS": "0.5"},
+        service_env={
+            "ASSIGNMENT_RETRY_SECONDS": "0.5",
+            "ONCALL_TIMEOUT_SECONDS": "0.5",
+            "EVENTS_STREAM": f"e2e-{os.getpid()}:events",
+            "EVENTS_CHANNEL": f"e2e-{os.getpid()}:events:live",
+        },
     )
     try:
         runner.up(settings)

@@ -47,7 +47,7 @@ async def start_incident_stack(database_url, redis_url):
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(**overrides) -> IncidentStack:
-            settings = settings_for(database_url, redis_url, **overrides)
+            settings = settings_for(database_url, overrides.pop("redis_url", redis_url), **overrides)
             runtime = build_runtime(settings)
             stack.push_async_callback(runtime.close)
             base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))

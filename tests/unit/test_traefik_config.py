@@ -23,6 +23,9 @@ def test_native_config_lists_every_replica_and_routes_each_api(tmp_path: Path):
     assert "/api/v1/oncall" in http["routers"]["oncall"]["rule"]
     assert "/api/v1/schedules" in http["routers"]["oncall"]["rule"]
     assert "/api/v1/escalation-policies" in http["routers"]["oncall"]["rule"]
+    assert http["routers"]["notifier"]["rule"] == "PathPrefix(`/api/v1/webhooks`)"
+    notifier_servers = http["services"]["notifier"]["loadBalancer"]["servers"]
+    assert notifier_servers == [{"url": f"http://127.0.0.1:{settings.notifier_http_port}"}]
     assert files["traefik.yml"]["entryPoints"]["web"]["address"] == f"127.0.0.1:{settings.gateway_port}"
 
 

@@ -115,7 +115,7 @@ async def test_acknowledge_then_resolve_sets_mtta_and_mttr_once(incidents):
     detail = (await incidents.http.get(url)).json()
     assert detail["resolved_at"] == resolved["resolved_at"]
     kinds = [entry["kind"] for entry in detail["timeline"]]
-    assert kinds[0] == "triggered" and kinds[-2:] == ["acknowledged", "resolved"]
+    assert kinds[0] == "triggered" and kinds[-2:] == ["acknowledged", "resolved"], detail["timeline"]
     assert detail["timeline"][-1]["actor"] == "bob"
 
 

@@ -67,3 +67,23 @@ class ResolveEscalationResponse(_message.Message):
     users: _containers.RepeatedCompositeFieldContainer[OnCallUser]
     empty_targets: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, policy_id: _Optional[str] = ..., policy_name: _Optional[str] = ..., level: _Optional[int] = ..., level_count: _Optional[int] = ..., repeat: _Optional[int] = ..., delay_minutes: _Optional[float] = ..., users: _Optional[_Iterable[_Union[OnCallUser, _Mapping]]] = ..., empty_targets: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetNotificationRulesRequest(_message.Message):
+    __slots__ = ("user_id", "email")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    email: str
+    def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+
+class GetNotificationRulesResponse(_message.Message):
+    __slots__ = ("user_id", "email", "email_enabled", "event_types")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    email: str
+    email_enabled: bool
+    event_types: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ..., email_enabled: bool = ..., event_types: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -45,6 +45,11 @@ class OnCallServiceStub(object):
                 request_serializer=oncall_dot_v1_dot_oncall__pb2.ResolveEscalationRequest.SerializeToString,
                 response_deserializer=oncall_dot_v1_dot_oncall__pb2.ResolveEscalationResponse.FromString,
                 _registered_method=True)
+        self.GetNotificationRules = channel.unary_unary(
+                '/oncall.v1.OnCallService/GetNotificationRules',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.GetNotificationRulesRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.GetNotificationRulesResponse.FromString,
+                _registered_method=True)
 
 
 class OnCallServiceServicer(object):
@@ -64,6 +69,13 @@ class OnCallServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetNotificationRules(self, request, context):
+        """A user's notification rules, looked up by id or email; NOT_FOUND when no such user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OnCallServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -76,6 +88,11 @@ def add_OnCallServiceServicer_to_server(servicer, server):
                     servicer.ResolveEscalation,
                     request_deserializer=oncall_dot_v1_dot_oncall__pb2.ResolveEscalationRequest.FromString,
                     response_serializer=oncall_dot_v1_dot_oncall__pb2.ResolveEscalationResponse.SerializeToString,
+            ),
+            'GetNotificationRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNotificationRules,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.GetNotificationRulesRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.GetNotificationRulesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -133,6 +150,33 @@ class OnCallService(object):
             '/oncall.v1.OnCallService/ResolveEscalation',
             oncall_dot_v1_dot_oncall__pb2.ResolveEscalationRequest.SerializeToString,
             oncall_dot_v1_dot_oncall__pb2.ResolveEscalationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNotificationRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/GetNotificationRules',
+            oncall_dot_v1_dot_oncall__pb2.GetNotificationRulesRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.GetNotificationRulesResponse.FromString,
             options,
             channel_credentials,
             insecure,

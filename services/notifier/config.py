@@ -1,0 +1,69 @@
+"""Settings of the notifier."""
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+
+from shared.config import BaseServiceSettings
+
+# Ports of the platform's own processes (native stack and compose): never webhook targets by default.
+PLATFORM_PORTS = [80, 1025, 5432, 6379, 8000, 8001, 8002, 8003, 8004, 8025, 8080, 50052, 50053, 55432, 56379]
+_PLACEHOLDERS = {"change-me", "changeme", "password", "secret"}
+
+
+class NotifierSettings(BaseServiceSettings):
+    service_name: str = "notifier"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8004
+    oncall_grpc_target: str = "127.0.0.1:50053"
+    oncall_timeout_seconds: float = Field(default=2.0, gt=0)
+    # Link in emails: <PUBLIC_BASE_URL>/incidents/<id>
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # Stream consumption
+    consumer_group: str = "notifier"
+    consumer_group_start: str = Field(
+        default="0", description="where a new group starts: 0 = the whole stream, $ = only new events"
+    )
+    consumer_name: str = Field(default="", description="unique per replica; empty means host-pid-random")
+    stream_batch: int = Field(default=100, ge=1, le=1000)
+    stream_block_ms: int = Field(
+        default=1000, ge=10, le=4000, description="under the 5 s Redis socket timeout"
+    )
+    claim_idle_seconds: float = Field(default=60.0, gt=0, description="reclaim entries pending this long")
+
+    # Webhooks
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_seconds: float = Field(default=86400.0, gt=0, description="retry for this long, then dead")
+    webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_concurrency: int = Field(default=64, ge=1, description="deliveries in flight per replica")
+    webhook_per_endpoint_concurrency: int = Field(default=4, ge=1, description="in flight per host:port")
+    webhook_secret_grace_seconds: float = Field(default=86400.0, ge=0)
+    webhook_allow_internal_targets: bool = False
+    webhook_platform_ports: list[int] = Field(default_factory=lambda: list(PLATFORM_PORTS))
+    webhook_lease_margin_seconds: float = Field(
+        default=30.0, gt=0, description="a claimed delivery is retried elsewhere after timeout + this"
+    )
+    delivery_poll_seconds: float = Field(default=1.0, gt=0)
+
+    # Email
+    email_enabled: bool = True
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = "OnCall <oncall@localhost>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    email_retry_seconds: float = Field(default=86400.0, gt=0)
+    email_rules_wait_seconds: float = Field(
+        default=300.0, ge=0, description="then send without the user's rules if on-call still cannot answer"
+    )
+
+    @field_validator("smtp_password")
+    @classmethod
+    def _no_placeholder(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value().lower() in _PLACEHOLDERS:
+            raise ValueError("SMTP_PASSWORD is a placeholder; set the real password or leave it empty")
+        return value

@@ -1,0 +1,132 @@
+"""notifier: wiring of settings, database, Redis, on-call client, webhook API and the three workers."""
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import grpc
+import httpx
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.notifier import api
+from services.notifier.commands import NotifierCommands
+from services.notifier.config import NotifierSettings
+from services.notifier.email_worker import EmailWorker, Sender, smtp_sender
+from services.notifier.oncall_client import OnCallClient
+from services.notifier.stream_consumer import StreamConsumer
+from services.notifier.webhook_worker import USER_AGENT, WebhookWorker
+from shared.db import create_engine, create_session_factory
+from shared.grpc import create_channel
+from shared.health import database_check, grpc_check, redis_check
+from shared.http import health_router, install_common
+from shared.logging import configure_logging
+from shared.redis import create_redis
+from shared.serve import run, serve
+from shared.telemetry import configure_tracing, instrument_app
+
+
+@dataclass
+class Runtime:
+    settings: NotifierSettings
+    engine: AsyncEngine
+    redis: Redis
+    http: httpx.AsyncClient
+    oncall_channel: grpc.aio.Channel
+    commands: NotifierCommands
+    consumer: StreamConsumer
+    webhooks: WebhookWorker
+    emails: EmailWorker
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    def start_workers(self) -> None:
+        """Stream consumer, webhook deliveries and emails run beside the API."""
+        self.tasks = [
+            asyncio.create_task(self.consumer.run(), name="stream-consumer"),
+            asyncio.create_task(self.webhooks.run(), name="webhook-deliveries"),
+            asyncio.create_task(self.emails.run(), name="emails"),
+        ]
+
+    async def stop_workers(self) -> None:
+        """Cancel the workers (in-flight attempts included) and wait for them to end."""
+        for task in self.tasks:
+            task.cancel()
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=10)
+        self.tasks = []
+
+    async def close(self) -> None:
+        await self.stop_workers()
+        await self.http.aclose()
+        await self.oncall_channel.close()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def build_runtime(settings: NotifierSettings, *, send: Sender | None = None) -> Runtime:
+    engine = create_engine(settings)
+    sessions = create_session_factory(engine)
+    redis = create_redis(settings.redis_url)
+    http = httpx.AsyncClient(
+        timeout=settings.webhook_timeout_seconds,
+        follow_redirects=False,  # a redirect could point anywhere, internal services included
+        limits=httpx.Limits(max_connections=settings.webhook_concurrency),
+        headers={"User-Agent": USER_AGENT},
+    )
+    channel = create_channel(settings.oncall_grpc_target)
+    webhooks = WebhookWorker(sessions, http, settings)
+    emails = EmailWorker(
+        sessions,
+        OnCallClient(channel, timeout=settings.oncall_timeout_seconds),
+        settings,
+        send=send or smtp_sender(settings),
+    )
+
+    def wake_all() -> None:
+        webhooks.wake()
+        emails.wake()
+
+    consumer = StreamConsumer(sessions, redis, settings, on_written=wake_all)
+    commands = NotifierCommands(sessions, settings, webhooks.wake)
+    return Runtime(settings, engine, redis, http, channel, commands, consumer, webhooks, emails)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        runtime.start_workers()
+        yield
+        await runtime.stop_workers()
+
+    app = FastAPI(title="notifier", version="1", lifespan=lifespan)
+    app.state.commands = runtime.commands
+    install_common(app)
+    app.include_router(api.router)
+    checks = {
+        "database": database_check(runtime.engine),
+        "redis": redis_check(runtime.redis),
+        "oncall": grpc_check(runtime.oncall_channel),
+    }
+    # Without Redis no new events arrive, without on-call emails wait: the API needs only the database.
+    app.include_router(health_router(checks, ready=["database"]))
+    instrument_app(app)
+    return app
+
+
+async def main() -> None:
+    settings = NotifierSettings()
+    configure_logging(settings.service_name, settings.log_level)
+    # httpx logs every request URL at INFO; webhook URLs can carry tokens (Slack-style), so keep them out.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    runtime = build_runtime(settings)
+    try:
+        await serve(create_app(runtime), host=settings.http_host, http_port=settings.http_port)
+    finally:
+        await runtime.close()
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,35 @@
+"""Asks the on-call service for a user's notification rules."""
+
+from dataclasses import dataclass
+
+import grpc
+
+from shared.errors import Unavailable
+from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
+from shared.grpc import call_metadata
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRules:
+    email_enabled: bool
+    event_types: list[str]
+
+
+class OnCallClient:
+    def __init__(self, channel: grpc.aio.Channel, *, timeout: float) -> None:
+        self._stub = oncall_pb2_grpc.OnCallServiceStub(channel)
+        self._timeout = timeout
+
+    async def notification_rules(self, *, email: str) -> NotificationRules | None:
+        """The rules of the user with this email; None when no user has it; Unavailable if on-call is down."""
+        try:
+            reply = await self._stub.GetNotificationRules(
+                oncall_pb2.GetNotificationRulesRequest(email=email),
+                timeout=self._timeout,
+                metadata=call_metadata(),
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise Unavailable(f"on-call service unavailable ({error.code().name})") from error
+        return NotificationRules(email_enabled=reply.email_enabled, event_types=list(reply.event_types))

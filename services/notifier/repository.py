@@ -1,0 +1,212 @@
+"""Notifier queries on an AsyncSession. Never commits: the edge owns the transaction."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, literal, or_, select, union, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.models import (
+    EmailNotification,
+    MonitoredService,
+    ServiceOwnership,
+    Team,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+
+def create_subscription(
+    session: AsyncSession, *, fields: dict, secret: str, now: datetime
+) -> WebhookSubscription:
+    subscription = WebhookSubscription(
+        id=uuid.uuid4(), secret=secret, created_at=now, updated_at=now, **fields
+    )
+    session.add(subscription)
+    return subscription
+
+
+async def get_subscription(
+    session: AsyncSession, *, subscription_id: uuid.UUID
+) -> WebhookSubscription | None:
+    return await session.get(WebhookSubscription, subscription_id)
+
+
+async def list_subscriptions(session: AsyncSession) -> Sequence[WebhookSubscription]:
+    stmt = select(WebhookSubscription).order_by(WebhookSubscription.created_at, WebhookSubscription.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def delete_subscription(session: AsyncSession, *, subscription_id: uuid.UUID) -> bool:
+    stmt = delete(WebhookSubscription).where(WebhookSubscription.id == subscription_id)
+    return (await session.execute(stmt)).rowcount > 0
+
+
+async def list_active_subscriptions(
+    session: AsyncSession, *, event_type: str
+) -> Sequence[WebhookSubscription]:
+    """Active subscriptions whose type filter admits `event_type` (the caller applies the others)."""
+    stmt = select(WebhookSubscription).where(
+        WebhookSubscription.active,
+        or_(
+            WebhookSubscription.event_types == literal([], WebhookSubscription.event_types.type),
+            WebhookSubscription.event_types.contains([event_type]),
+        ),
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def list_team_names_of_service(session: AsyncSession, *, service: str) -> set[str]:
+    """Teams owning a service: the services catalogue's team and on-call's service ownership."""
+    catalogue = select(MonitoredService.team.label("name")).where(
+        MonitoredService.name == service, MonitoredService.team.is_not(None)
+    )
+    ownership = (
+        select(Team.name.label("name"))
+        .join(ServiceOwnership, ServiceOwnership.team_id == Team.id)
+        .where(ServiceOwnership.service == service)
+    )
+    return set((await session.execute(union(catalogue, ownership))).scalars().all())
+
+
+async def create_deliveries(session: AsyncSession, *, rows: list[dict]) -> int:
+    """Insert deliveries, skipping (subscription, event) pairs that exist; returns how many are new."""
+    if not rows:
+        return 0
+    stmt = (
+        insert(WebhookDelivery).values(rows).on_conflict_do_nothing(constraint="uq_webhook_deliveries_event")
+    )
+    return (await session.execute(stmt)).rowcount
+
+
+async def create_emails(session: AsyncSession, *, rows: list[dict]) -> int:
+    """Insert email notifications, skipping (event, recipient) pairs that exist."""
+    if not rows:
+        return 0
+    stmt = (
+        insert(EmailNotification)
+        .values(rows)
+        .on_conflict_do_nothing(constraint="uq_email_notifications_event_recipient")
+    )
+    return (await session.execute(stmt)).rowcount
+
+
+async def claim_due_deliveries(
+    session: AsyncSession, *, now: datetime, limit: int, skip_endpoints: list[str]
+) -> Sequence[tuple[WebhookDelivery, WebhookSubscription]]:
+    """Due pending deliveries with their subscription, locked; rows other replicas hold are skipped."""
+    stmt = (
+        select(WebhookDelivery, WebhookSubscription)
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(of=WebhookDelivery, skip_locked=True)
+    )
+    if skip_endpoints:
+        stmt = stmt.where(WebhookSubscription.endpoint.not_in(skip_endpoints))
+    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+
+
+async def lease_deliveries(session: AsyncSession, *, ids: list[uuid.UUID], until: datetime) -> None:
+    """Push claimed deliveries out of everyone's due set until the attempt must be over."""
+    await session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(next_attempt_at=until)
+    )
+
+
+def add_attempt(
+    session: AsyncSession,
+    *,
+    delivery_id: uuid.UUID,
+    at: datetime,
+    status_code: int | None,
+    latency_ms: float,
+    error: str | None,
+) -> None:
+    session.add(
+        WebhookAttempt(
+            delivery_id=delivery_id,
+            attempted_at=at,
+            status_code=status_code,
+            latency_ms=latency_ms,
+            error=error,
+        )
+    )
+
+
+async def get_delivery_for_update(session: AsyncSession, *, delivery_id: uuid.UUID) -> WebhookDelivery | None:
+    stmt = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_delivery(
+    session: AsyncSession, *, subscription_id: uuid.UUID, delivery_id: uuid.UUID
+) -> WebhookDelivery | None:
+    stmt = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.subscription_id == subscription_id)
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    subscription_id: uuid.UUID,
+    status: str | None,
+    event_id: uuid.UUID | None,
+    limit: int,
+) -> Sequence[WebhookDelivery]:
+    """Newest first."""
+    stmt = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
+    if status:
+        stmt = stmt.where(WebhookDelivery.status == status)
+    if event_id:
+        stmt = stmt.where(WebhookDelivery.event_id == event_id)
+    stmt = stmt.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(limit)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def list_attempts(
+    session: AsyncSession, *, delivery_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[WebhookAttempt]]:
+    """Attempts of each delivery, oldest first."""
+    if not delivery_ids:
+        return {}
+    stmt = (
+        select(WebhookAttempt)
+        .where(WebhookAttempt.delivery_id.in_(delivery_ids))
+        .order_by(WebhookAttempt.delivery_id, WebhookAttempt.id)
+    )
+    grouped: dict[uuid.UUID, list[WebhookAttempt]] = defaultdict(list)
+    for attempt in (await session.execute(stmt)).scalars().all():
+        grouped[attempt.delivery_id].append(attempt)
+    return grouped
+
+
+async def claim_due_emails(
+    session: AsyncSession, *, now: datetime, limit: int, until: datetime
+) -> Sequence[EmailNotification]:
+    """Due pending emails, leased until `until` so no other replica sends them meanwhile."""
+    stmt = (
+        select(EmailNotification)
+        .where(EmailNotification.status == "pending", EmailNotification.next_attempt_at <= now)
+        .order_by(EmailNotification.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.execute(stmt)).scalars().all()
+    for row in rows:
+        row.next_attempt_at = until
+    return rows
+
+
+async def get_email_for_update(session: AsyncSession, *, email_id: uuid.UUID) -> EmailNotification | None:
+    stmt = select(EmailNotification).where(EmailNotification.id == email_id).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -1,0 +1,222 @@
+"""Delivers due webhook deliveries: claims them (SKIP LOCKED + lease), POSTs signed, records each attempt.
+
+Several replicas can run this: a claimed row is leased (its next attempt pushed past the attempt's
+timeout) in the claiming transaction, so no other replica sends it meanwhile; if this replica dies
+mid-attempt, the lease runs out and another one retries (at-least-once; receivers dedup by event id).
+Per-endpoint (host:port) limits keep a slow endpoint from taking every slot; the timeout bounds each attempt.
+"""
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.notifier import domain, url_guard
+from services.notifier import repository as repo
+from services.notifier.config import NotifierSettings
+from shared.aio import wait_event
+from shared.errors import InvalidInput
+from shared.models import WebhookDelivery, WebhookSubscription
+from shared.timeutil import utcnow
+from shared.webhook_signature import SIGNATURE_HEADER, signature_header
+
+log = logging.getLogger(__name__)
+USER_AGENT = "OnCall-Webhooks/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status_code: int | None
+    latency_ms: float
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class EndpointSlots:
+    """In-flight attempts per endpoint (host:port), capped, so one slow endpoint cannot hold every slot."""
+
+    def __init__(self, per_endpoint: int) -> None:
+        self._limit, self._busy = per_endpoint, Counter[str]()
+
+    def saturated(self) -> list[str]:
+        return [endpoint for endpoint, n in self._busy.items() if n >= self._limit]
+
+    def try_take(self, endpoint: str) -> bool:
+        if self._busy[endpoint] >= self._limit:
+            return False
+        self._busy[endpoint] += 1
+        return True
+
+    def release(self, endpoint: str) -> None:
+        self._busy[endpoint] -= 1
+        if self._busy[endpoint] <= 0:
+            del self._busy[endpoint]
+
+
+def request_headers(delivery: WebhookDelivery, signing: list[str], body: bytes, t: int) -> dict[str, str]:
+    """Content type, signature (one v1 per valid secret), event id and type."""
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        SIGNATURE_HEADER: signature_header(signing, body, t),
+        "X-OnCall-Event-Id": str(delivery.event_id),
+        "X-OnCall-Event-Type": delivery.event_type,
+        "X-OnCall-Delivery-Id": str(delivery.id),
+    }
+
+
+class WebhookWorker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: httpx.AsyncClient,
+        settings: NotifierSettings,
+    ) -> None:
+        self._sessions, self._client, self._settings = sessions, client, settings
+        self._slots = EndpointSlots(settings.webhook_per_endpoint_concurrency)
+        self._inflight: set[asyncio.Task] = set()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """New or redelivered rows were committed, or a slot came free."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Forever: start due deliveries while slots are free; sleep until woken or the poll interval."""
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    started = await self.dispatch_once()
+                except Exception:
+                    log.exception("webhook dispatch failed")
+                    started = 0
+                if started:
+                    continue
+                await wait_event(self._wake, self._settings.delivery_poll_seconds)
+        finally:
+            for task in self._inflight:
+                task.cancel()
+
+    async def dispatch_once(self) -> int:
+        """Claim up to the free slots' worth of due deliveries and start them; returns how many started."""
+        free = self._settings.webhook_concurrency - len(self._inflight)
+        if free <= 0:
+            return 0
+        now = utcnow()
+        lease = timedelta(
+            seconds=self._settings.webhook_timeout_seconds + self._settings.webhook_lease_margin_seconds
+        )
+        taken: list[tuple[WebhookDelivery, WebhookSubscription]] = []
+        try:
+            async with self._sessions.begin() as session:
+                rows = await repo.claim_due_deliveries(
+                    session, now=now, limit=free, skip_endpoints=self._slots.saturated()
+                )
+                taken = [(d, s) for d, s in rows if self._slots.try_take(s.endpoint)]
+                if taken:
+                    await repo.lease_deliveries(session, ids=[d.id for d, _ in taken], until=now + lease)
+        except BaseException:
+            for _, subscription in taken:
+                self._slots.release(subscription.endpoint)
+            raise
+        for delivery, subscription in taken:
+            task = asyncio.create_task(self._attempt(delivery, subscription), name=f"webhook-{delivery.id}")
+            self._inflight.add(task)
+            task.add_done_callback(self._done)
+        return len(taken)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._inflight.discard(task)
+        self._wake.set()
+
+    async def _attempt(self, delivery: WebhookDelivery, subscription: WebhookSubscription) -> None:
+        try:
+            outcome = await self.post(delivery, subscription)
+            await self.record(delivery, outcome)
+        except Exception:
+            log.exception("webhook attempt failed", extra={"fields": {"delivery_id": str(delivery.id)}})
+        finally:
+            self._slots.release(subscription.endpoint)
+
+    async def post(self, delivery: WebhookDelivery, subscription: WebhookSubscription) -> Outcome:
+        """One signed POST of the event; never raises for the endpoint's failures."""
+        body = orjson.dumps(delivery.payload)
+        headers = request_headers(
+            delivery, domain.signing_secrets(subscription, utcnow()), body, int(time.time())
+        )
+        allow = subscription.allow_internal and self._settings.webhook_allow_internal_targets
+        started = time.perf_counter()
+        try:
+            await url_guard.check_target(
+                subscription.url, allow_internal=allow, platform_ports=self._settings.webhook_platform_ports
+            )
+            async with asyncio.timeout(self._settings.webhook_timeout_seconds):
+                reply = await self._client.post(subscription.url, content=body, headers=headers)
+            code, error = reply.status_code, None if reply.is_success else f"HTTP {reply.status_code}"
+        except InvalidInput as refused:
+            code, error = None, refused.message
+        except TimeoutError:
+            code, error = None, f"no answer within {self._settings.webhook_timeout_seconds:g}s"
+        except httpx.HTTPError as failure:
+            code, error = None, f"{type(failure).__name__}: {failure}"[:500]
+        return Outcome(code, round((time.perf_counter() - started) * 1000, 1), error)
+
+    async def record(self, claimed: WebhookDelivery, outcome: Outcome) -> None:
+        """Log the attempt; mark delivered, schedule the retry, or dead-letter once the window is over."""
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            delivery = await repo.get_delivery_for_update(session, delivery_id=claimed.id)
+            if delivery is None:
+                return  # the subscription was deleted meanwhile
+            repo.add_attempt(
+                session,
+                delivery_id=delivery.id,
+                at=now,
+                status_code=outcome.status_code,
+                latency_ms=outcome.latency_ms,
+                error=outcome.error,
+            )
+            if delivery.status == "pending":
+                _apply(delivery, outcome, now=now, settings=self._settings)
+        log.info(
+            "webhook attempt",
+            extra={
+                "fields": {
+                    "delivery_id": str(delivery.id),
+                    "subscription_id": str(delivery.subscription_id),
+                    "event_id": str(delivery.event_id),
+                    "status_code": outcome.status_code,
+                    "latency_ms": outcome.latency_ms,
+                    "result": delivery.status,
+                }
+            },
+        )
+
+
+def _apply(delivery: WebhookDelivery, outcome: Outcome, *, now, settings: NotifierSettings) -> None:
+    delivery.attempts += 1
+    delivery.last_status_code, delivery.last_error = outcome.status_code, outcome.error
+    if outcome.ok:
+        delivery.status, delivery.delivered_at = "delivered", now
+        return
+    retry_at = domain.next_attempt(
+        now,
+        attempt=delivery.attempts,
+        retry_until=delivery.retry_until,
+        base=settings.webhook_backoff_base_seconds,
+        cap=settings.webhook_backoff_max_seconds,
+    )
+    if retry_at is None:
+        delivery.status = "dead"
+    else:
+        delivery.next_attempt_at = retry_at

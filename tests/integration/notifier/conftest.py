@@ -1,0 +1,269 @@
+"""Notifier fixtures: real SMTP (aiosmtpd) and HTTP receivers on 127.0.0.1, notifier runtimes, events."""
+
+import asyncio
+import contextlib
+import email
+import time
+import uuid
+from dataclasses import dataclass, field
+from email.message import Message
+
+import httpx
+import orjson
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from services.incident_management import repository as incident_repo
+from services.notifier.config import NotifierSettings
+from services.notifier.main import build_runtime, create_app
+from shared.events import make_event
+from shared.timeutil import parse_rfc3339
+from shared.webhook_signature import SIGNATURE_HEADER, verify
+from tests.integration.incident_fixtures import incidents, start_incident_stack  # noqa: F401
+from tests.integration.oncall_fixtures import oncall  # noqa: F401
+from tests.integration.servers import free_port, running_uvicorn
+
+# --- SMTP ---------------------------------------------------------------------------------------
+
+
+class MailBox:
+    """aiosmtpd handler keeping every message received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = email.message_from_bytes(envelope.content)
+        message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+
+@pytest.fixture
+def smtp():
+    box = MailBox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port  # type: ignore[attr-defined]
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+# --- HTTP receivers --------------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    event_id: str
+    event_type: str
+    event: dict
+    signature: str
+    verified: bool
+    at: float = field(default_factory=time.time)
+
+    @property
+    def latency(self) -> float:
+        """Seconds from the event's time to its arrival here."""
+        return self.at - parse_rfc3339(self.event["time"]).timestamp()
+
+
+@dataclass
+class Receiver:
+    """An HTTP endpoint that verifies signatures with the shipped function and records each request."""
+
+    url: str = ""
+    secrets: list[str] = field(default_factory=list)
+    fail_first: int = 0
+    delay: float = 0.0
+    requests: list[Received] = field(default_factory=list)
+
+    async def handle(self, request: Request) -> Response:
+        body = await request.body()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        header = request.headers.get(SIGNATURE_HEADER, "")
+        event = orjson.loads(body)
+        self.requests.append(
+            Received(
+                request.headers["X-OnCall-Event-Id"],
+                request.headers["X-OnCall-Event-Type"],
+                event,
+                header,
+                verify(header, body, self.secrets),
+            )
+        )
+        if not self.requests[-1].verified:
+            return Response(status_code=401)
+        if len(self.requests) <= self.fail_first:
+            return Response(status_code=500)
+        return Response(status_code=204)
+
+    @property
+    def event_ids(self) -> set[str]:
+        return {r.event_id for r in self.requests}
+
+    def types_of(self, incident_id: str) -> set[str]:
+        return {r.event_type for r in self.requests if r.event["data"]["id"] == incident_id}
+
+
+@pytest.fixture
+async def start_receiver():
+    """Factory: an HTTP receiver on 127.0.0.1 (stopped after the test)."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(**options) -> Receiver:
+            receiver = Receiver(**options)
+            app = Starlette(routes=[Route("/hook", receiver.handle, methods=["POST"])])
+            base = await stack.enter_async_context(running_uvicorn(app))
+            receiver.url = f"{base}/hook"
+            return receiver
+
+        yield start
+
+
+@pytest.fixture
+async def black_hole():
+    """A TCP endpoint that accepts requests and never answers."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        with contextlib.suppress(Exception):
+            while await reader.read(65536):
+                pass
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/hook"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+
+
+# --- notifier ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Notifier:
+    http: httpx.AsyncClient
+    runtime: object
+    settings: NotifierSettings
+
+    async def subscribe(self, receiver: Receiver | None = None, *, url: str = "", **fields) -> dict:
+        """A webhook to the receiver (allowed although on 127.0.0.1); the receiver learns its secret."""
+        body = {"url": url or receiver.url, "allow_internal": True} | fields
+        reply = await self.http.post("/api/v1/webhooks", json=body)
+        assert reply.status_code == 201, reply.text
+        created = reply.json()
+        if receiver is not None:
+            receiver.secrets.append(created["secret"])
+        return created
+
+    async def deliveries(self, webhook_id: str) -> list[dict]:
+        reply = await self.http.get(f"/api/v1/webhooks/{webhook_id}/deliveries", params={"limit": 500})
+        assert reply.status_code == 200, reply.text
+        return reply.json()["deliveries"]
+
+
+def notifier_settings(database_url: str, redis_url: str, **overrides) -> NotifierSettings:
+    values = {
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "oncall_grpc_target": f"127.0.0.1:{free_port()}",
+        "events_stream": "test:events",
+        "smtp_port": free_port(),
+        "stream_block_ms": 100,
+        "claim_idle_seconds": 1.0,
+        "webhook_timeout_seconds": 1.0,
+        "webhook_lease_margin_seconds": 1.0,
+        "webhook_backoff_base_seconds": 0.05,
+        "webhook_backoff_max_seconds": 0.3,
+        "webhook_allow_internal_targets": True,
+        "delivery_poll_seconds": 0.1,
+        "oncall_timeout_seconds": 0.5,
+        "smtp_timeout_seconds": 2.0,
+    }
+    return NotifierSettings(_env_file=None, **(values | overrides))
+
+
+@pytest.fixture
+async def start_notifier(database_url, redis_url):
+    """Factory: a notifier (API and workers) with setting overrides; after the test, stopped and forgotten."""
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(_forget_notifications, database_url)
+
+        async def start(**overrides) -> Notifier:
+            settings = notifier_settings(database_url, overrides.pop("redis_url", redis_url), **overrides)
+            runtime = build_runtime(settings)
+            stack.push_async_callback(runtime.close)
+            base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))
+            http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
+            return Notifier(http, runtime, settings)
+
+        yield start
+
+
+async def _forget_notifications(database_url: str) -> None:
+    """Later tests must not keep retrying deliveries to this test's receivers, which are gone."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM webhook_subscriptions"))
+            await connection.execute(text("DELETE FROM email_notifications WHERE status = 'pending'"))
+    finally:
+        await engine.dispose()
+
+
+def unique_stream() -> str:
+    return f"test:notifier:{uuid.uuid4().hex[:10]}"
+
+
+# --- events and waiting -------------------------------------------------------------------------
+
+
+async def emit_event(stack, incident_id: str, event_type: str) -> str:
+    """Write an event of any `incident.*` type to the outbox, as a use case would, and wake the relay."""
+    detail = (await stack.http.get(f"/api/v1/incidents/{incident_id}")).json()
+    data = {k: v for k, v in detail.items() if k not in ("alerts", "timeline")}
+    event = make_event(event_type, data)
+    async with stack.runtime.commands.sessions.begin() as session:
+        incident_repo.create_outbox_event(session, event=event)
+    stack.runtime.relay.wake()
+    return event["id"]
+
+
+async def created_event_ids(stack, incident_ids: list[str]) -> set[str]:
+    """Events the outbox holds for these incidents: what subscribers must receive."""
+    async with stack.runtime.engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT event_id FROM outbox_events WHERE payload->'data'->>'id' = ANY(:ids)"),
+            {"ids": incident_ids},
+        )
+        return {str(row[0]) for row in rows}
+
+
+async def eventually(check, *, within: float = 15.0, interval: float = 0.05):
+    """Wait until `check()` (sync or async) is truthy; return its value or fail with the last one."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within}s (last value {value!r})")
+        await asyncio.sleep(interval)

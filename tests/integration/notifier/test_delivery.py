@@ -1,0 +1,190 @@
+"""Retries, slow endpoints, the webhook API (secrets, rotation, SSRF, delivery log, redelivery)."""
+
+import logging
+import uuid
+
+import orjson
+import pytest
+
+from shared.gen.oncall.v1 import incident_pb2
+from shared.webhook_signature import parse_header, verify
+from tests.integration.notifier.conftest import created_event_ids, eventually, unique_stream
+
+pytestmark = pytest.mark.integration
+
+
+def alert(service: str) -> incident_pb2.IngestAlertRequest:
+    return incident_pb2.IngestAlertRequest(
+        alert=incident_pb2.Alert(
+            service=service,
+            severity="critical",
+            summary="disk full",
+            source="test",
+            fingerprint=uuid.uuid4().hex,
+        )
+    )
+
+
+async def trigger(incidents, count: int = 1) -> list[str]:
+    """Open `count` incidents on distinct services; returns their ids."""
+    return [
+        (await incidents.grpc.IngestAlert(alert(f"svc-{uuid.uuid4().hex[:8]}"))).incident_id
+        for _ in range(count)
+    ]
+
+
+@pytest.fixture
+async def pair(start_incident_stack, start_notifier):
+    """incident-management and a notifier sharing a fresh stream."""
+    stream = unique_stream()
+    incidents = await start_incident_stack(events_stream=stream)
+    notifier = await start_notifier(events_stream=stream)
+    return incidents, notifier
+
+
+async def test_receiver_answering_500_then_200_gets_the_event_after_retries(pair, start_receiver):
+    incidents, notifier = pair
+    flaky = await start_receiver(fail_first=2)
+    webhook = await notifier.subscribe(flaky)
+    [incident_id] = await trigger(incidents)
+    [event_id] = await created_event_ids(incidents, [incident_id])
+    deliveries = await eventually(lambda: _delivered(notifier, webhook["id"]), within=10)
+    [delivery] = deliveries
+    assert delivery["event_id"] == event_id and delivery["attempts"] == 3
+    assert [a["status_code"] for a in delivery["attempt_log"]] == [500, 500, 204]
+    assert all(a["latency_ms"] >= 0 for a in delivery["attempt_log"])
+    assert [r.event_id for r in flaky.requests] == [event_id] * 3  # retries carry the same event id
+
+
+async def _delivered(notifier, webhook_id: str):
+    deliveries = await notifier.deliveries(webhook_id)
+    return deliveries if deliveries and all(d["status"] == "delivered" for d in deliveries) else None
+
+
+async def test_never_answering_receiver_does_not_delay_others(
+    start_incident_stack, start_notifier, start_receiver, black_hole
+):
+    stream = unique_stream()
+    incidents = await start_incident_stack(events_stream=stream)
+    notifier = await start_notifier(events_stream=stream, webhook_timeout_seconds=5)
+    healthy = await start_receiver()
+    stuck = await notifier.subscribe(url=black_hole)
+    await notifier.subscribe(healthy)
+    incident_ids = await trigger(incidents, 6)
+    created = await created_event_ids(incidents, incident_ids)
+    await eventually(lambda: healthy.event_ids == created, within=10)
+    assert max(r.latency for r in healthy.requests) < 2.5  # each well before the dead endpoint's timeout
+    assert {d["status"] for d in await notifier.deliveries(stuck["id"])} == {"pending"}
+
+
+async def test_endpoint_failing_past_the_retry_window_is_dead_lettered_then_redelivered(
+    start_incident_stack, start_notifier, start_receiver
+):
+    stream = unique_stream()
+    incidents = await start_incident_stack(events_stream=stream)
+    notifier = await start_notifier(events_stream=stream, webhook_retry_seconds=0.5)
+    down = await start_receiver(fail_first=1000)
+    webhook = await notifier.subscribe(down)
+    await trigger(incidents)
+    [dead] = await eventually(lambda: _with_status(notifier, webhook["id"], "dead"), within=10)
+    assert dead["attempts"] >= 2 and dead["last_status_code"] == 500
+
+    down.fail_first = 0
+    reply = await notifier.http.post(f"/api/v1/webhooks/{webhook['id']}/deliveries/{dead['id']}/redeliver")
+    assert reply.status_code == 202 and reply.json()["status"] == "pending"
+    [delivered] = await eventually(lambda: _with_status(notifier, webhook["id"], "delivered"), within=10)
+    assert delivered["attempt_log"][-1]["status_code"] == 204
+
+
+async def _with_status(notifier, webhook_id: str, status: str):
+    deliveries = await notifier.deliveries(webhook_id)
+    return deliveries if deliveries and all(d["status"] == status for d in deliveries) else None
+
+
+async def test_secret_is_shown_once_and_never_listed_or_logged(pair, start_receiver, caplog):
+    incidents, notifier = pair
+    receiver = await start_receiver()
+    caplog.set_level(logging.DEBUG)
+    created = await notifier.subscribe(receiver, event_types=["incident.triggered"])
+    secret = created["secret"]
+    assert secret.startswith("whsec_") and len(secret) > 40
+    listed = (await notifier.http.get("/api/v1/webhooks")).text
+    single = (await notifier.http.get(f"/api/v1/webhooks/{created['id']}")).text
+    patched = await notifier.http.patch(f"/api/v1/webhooks/{created['id']}", json={"description": "ops"})
+    assert patched.status_code == 200 and patched.json()["description"] == "ops"
+    [incident_id] = await trigger(incidents)
+    await eventually(lambda: len(receiver.requests) == 1)
+    deliveries = await notifier.deliveries(created["id"])
+    for text in (listed, single, patched.text):
+        assert created["id"] in text and secret not in text and '"secret"' not in text
+    assert deliveries and secret not in str(deliveries)
+    logged = "\n".join(f"{r.getMessage()} {getattr(r, 'fields', '')}" for r in caplog.records)
+    assert "webhook attempt" in logged and secret not in logged
+
+
+async def test_rotated_secret_signs_with_both_until_the_grace_period_ends(pair, start_receiver):
+    incidents, notifier = pair
+    receiver = await start_receiver()
+    webhook = await notifier.subscribe(receiver)
+    old = webhook["secret"]
+    reply = await notifier.http.post(f"/api/v1/webhooks/{webhook['id']}/rotate-secret")
+    assert reply.status_code == 200, reply.text
+    new = reply.json()["secret"]
+    assert new != old and reply.json()["previous_secret_expires_at"]
+    receiver.secrets[:] = [new]
+    await trigger(incidents)
+    [received] = await eventually(lambda: receiver.requests)
+    _, digests = parse_header(received.signature)
+    assert len(digests) == 2
+    body_ok = received.verified
+    assert body_ok
+    assert "secret" not in (await notifier.http.get(f"/api/v1/webhooks/{webhook['id']}")).json()
+
+
+async def test_internal_urls_are_refused_unless_allowed_twice(start_notifier):
+    strict = await start_notifier(webhook_allow_internal_targets=False)
+    for url in (
+        "http://127.0.0.1:9999/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.1.2.3/hook",
+        "http://localhost:8002/api/v1/incidents",
+    ):
+        for allow in (False, True):
+            reply = await strict.http.post("/api/v1/webhooks", json={"url": url, "allow_internal": allow})
+            assert reply.status_code == 422 and "refused" in reply.json()["detail"], (url, reply.text)
+    reply = await strict.http.post("/api/v1/webhooks", json={"url": "ftp://example.com/x"})
+    assert reply.status_code == 422
+    permissive = await start_notifier(webhook_allow_internal_targets=True)
+    refused = await permissive.http.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9999/hook"})
+    assert refused.status_code == 422  # the subscription did not ask
+    allowed = await permissive.http.post(
+        "/api/v1/webhooks", json={"url": "http://127.0.0.1:9999/hook", "allow_internal": True}
+    )
+    assert allowed.status_code == 201
+    deleted = await permissive.http.delete(f"/api/v1/webhooks/{allowed.json()['id']}")
+    assert deleted.status_code == 204
+    assert (await permissive.http.get(f"/api/v1/webhooks/{allowed.json()['id']}")).status_code == 404
+
+
+def test_signature_of_a_real_delivery_fails_when_tampered():
+    body = b'{"id":"x"}'
+    header = "t=1,v1=" + "0" * 64
+    assert not verify(header, body, ["whsec_x"], now=1)
+
+
+async def test_events_are_also_published_live_for_the_dashboard(pair):
+    incidents, _ = pair
+    pubsub = incidents.runtime.redis.pubsub()
+    await pubsub.subscribe(incidents.settings.events_channel)
+    try:
+        [incident_id] = await trigger(incidents)
+        message = None
+        for _ in range(100):
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
+            if message:
+                break
+        assert message is not None
+        event = orjson.loads(message["data"])
+        assert (event["type"], event["data"]["id"]) == ("incident.triggered", incident_id)
+    finally:
+        await pubsub.aclose()

@@ -1,0 +1,133 @@
+"""Notifier rules: matching, retry schedule, recipients, rules, secrets, SSRF classification, emails."""
+
+import ipaddress
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.notifier import domain, emails, url_guard
+from services.notifier.stream_consumer import parse_entry
+from shared.errors import InvalidInput
+from shared.models import WebhookSubscription
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def subscription(**fields) -> WebhookSubscription:
+    values = {"active": True, "event_types": [], "services": [], "teams": [], "secret": "new"}
+    return WebhookSubscription(**(values | fields))
+
+
+def test_empty_filters_match_every_event():
+    assert domain.matches(subscription(), event_type="incident.escalated", service="db", teams=set())
+
+
+def test_each_filter_must_pass():
+    sub = subscription(event_types=["incident.resolved"], services=["db"], teams=["core"])
+    assert domain.matches(sub, event_type="incident.resolved", service="db", teams={"core", "x"})
+    assert not domain.matches(sub, event_type="incident.triggered", service="db", teams={"core"})
+    assert not domain.matches(sub, event_type="incident.resolved", service="api", teams={"core"})
+    assert not domain.matches(sub, event_type="incident.resolved", service="db", teams={"other"})
+    assert not domain.matches(
+        subscription(active=False), event_type="incident.resolved", service="db", teams=set()
+    )
+
+
+def test_backoff_is_full_jitter_under_an_exponential_ceiling():
+    rng = random.Random(1)
+    for attempt, ceiling in [(1, 5), (2, 10), (3, 20), (10, 60)]:
+        values = [domain.backoff_seconds(attempt, base=5, cap=60, rng=rng) for _ in range(200)]
+        assert 0 <= min(values) and max(values) <= ceiling
+        assert max(values) > ceiling * 0.8  # spread over the whole range, not clustered
+
+
+def test_no_retry_after_the_window_and_never_past_it():
+    until = NOW + timedelta(seconds=10)
+    assert domain.next_attempt(until, attempt=3, retry_until=until, base=5, cap=3600) is None
+    retry = domain.next_attempt(NOW, attempt=30, retry_until=until, base=5, cap=3600)
+    assert retry is not None and NOW <= retry <= until
+
+
+def test_recipients_are_the_assignee_and_escalation_targets_once_each():
+    data = {
+        "assignee": {"id": str(uuid.uuid4()), "name": "Alice", "email": "Alice@Example.com"},
+        "escalation_targets": [
+            {"email": "alice@example.com"},
+            {"name": "Bob", "email": "bob@example.com"},
+            {},
+        ],
+    }
+    assert domain.recipients(data) == [
+        domain.Recipient("alice@example.com", "Alice"),
+        domain.Recipient("bob@example.com", "Bob"),
+    ]
+    assert domain.recipients({"assignee": None}) == []
+
+
+def test_user_rules():
+    assert domain.wants_email(enabled=True, event_types=[], event_type="incident.triggered")
+    assert not domain.wants_email(enabled=False, event_types=[], event_type="incident.triggered")
+    assert not domain.wants_email(
+        enabled=True, event_types=["incident.resolved"], event_type="incident.triggered"
+    )
+
+
+def test_previous_secret_signs_only_during_its_grace_period():
+    sub = subscription(previous_secret="old", previous_secret_expires_at=NOW + timedelta(hours=1))
+    assert domain.signing_secrets(sub, NOW) == ["new", "old"]
+    assert domain.signing_secrets(sub, NOW + timedelta(hours=2)) == ["new"]
+    assert domain.new_secret() != domain.new_secret()
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "10.0.0.5", "172.17.0.2", "192.168.1.1", "169.254.169.254", "::1", "fd00::1", "0.0.0.0"],
+)
+def test_internal_addresses_are_refused(address):
+    reason = url_guard.refusal(443, [ipaddress.ip_address(address)], platform_ports=[8002])
+    assert reason is not None and "internal" in reason
+
+
+def test_platform_ports_are_named_and_public_addresses_pass():
+    reason = url_guard.refusal(8002, [ipaddress.ip_address("127.0.0.1")], platform_ports=[8002])
+    assert reason is not None and "platform" in reason
+    assert url_guard.refusal(443, [ipaddress.ip_address("93.184.216.34")], platform_ports=[8002]) is None
+    mapped = ipaddress.ip_address("::ffff:127.0.0.1")
+    assert url_guard.refusal(443, [mapped], platform_ports=[]) is not None
+
+
+def test_only_http_urls_with_a_host():
+    assert url_guard.host_and_port("https://hooks.example.com/x") == ("hooks.example.com", 443)
+    with pytest.raises(InvalidInput):
+        url_guard.host_and_port("file:///etc/passwd")
+
+
+def test_malformed_stream_entries_are_recognised():
+    event = b'{"id":"%s","type":"incident.resolved","data":{}}' % str(uuid.uuid4()).encode()
+    assert parse_entry({b"event": event}) is not None
+    assert parse_entry({b"event": b"not json"}) is None
+    assert parse_entry({b"event": b'{"id":"x","type":"incident.resolved","data":{}}'}) is None
+    assert parse_entry({}) is None
+
+
+def test_email_has_text_and_html_with_the_incident_link():
+    event = {
+        "id": str(uuid.uuid4()),
+        "type": "incident.escalated",
+        "time": "2026-11-25T12:00:00Z",
+        "data": {
+            "id": "abc",
+            "title": "<disk> full",
+            "service": "db",
+            "severity": "critical",
+            "status": "open",
+        },
+    }
+    message = emails.compose(event, to="a@example.com", to_name="Alice", sender="x@y", base_url="http://gw/")
+    assert message["Subject"] == "[CRITICAL] Escalated: <disk> full (db)"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "http://gw/incidents/abc" in text and 'href="http://gw/incidents/abc"' in html
+    assert "&lt;disk&gt; full" in html  # escaped
