@@ -78,7 +78,7 @@ def _assign_level(
         f"Level {level + 1} of {step.policy_name} (cycle {cycle + 1}): notified {names}",
     )
     extra = {"escalation": {"policy": step.policy_name, "level": level + 1, "cycle": cycle + 1}}
-    domain.emit(session, incident, event_type, now, extra | {"notified": _notified(step)})
+    domain.emit(session, incident, event_type, now, extra | {"escalation_targets": _notified(step)})
 
 
 def _nobody(session: AsyncSession, incident: Incident, step: EscalationStep, now: datetime) -> None:

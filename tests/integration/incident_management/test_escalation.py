@@ -126,6 +126,13 @@ async def test_unacked_incident_walks_every_level_and_repeats(stack, oncall, peo
     assert all(1.1 <= gap <= 2.2 for gap in gaps), gaps
     messages = [e["message"] for e in body["timeline"] if e["kind"] == "escalated"]
     assert "Level 2" in messages[0] and "cycle 2" in messages[1] and "Bob" in messages[2]
+    # The event names who the level paged, under the key the notifier mails (`escalation_targets`).
+    targets = await stack.scalar(
+        "SELECT payload->'data'->'escalation_targets' FROM outbox_events "
+        "WHERE type = 'incident.escalated' AND payload->'data'->>'id' = :id ORDER BY id LIMIT 1",
+        id=created.incident_id,
+    )
+    assert [t["email"] for t in targets] == [bob["email"]]
 
 
 async def test_acknowledging_stops_escalation_and_unacknowledging_restarts_it(stack, oncall, people):
