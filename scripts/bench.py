@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from scripts.benchkit import openloop, procstat, wrk
+from scripts.benchkit import openloop, procstat, webhook, wrk
 from scripts.devstack import processes, runner
 from scripts.devstack.settings import ROOT, StackSettings
 from shared import embedded
@@ -56,7 +56,11 @@ def bench_settings() -> StackSettings:
         rate_limit_burst=1_000_000,
         log_level="WARNING",
         # New incidents keep coming: an incident older than 5 s takes no more alerts.
-        service_env={"CORRELATION_WINDOW_SECONDS": "5", "BENCH_NOOP_ENDPOINT": "true"},
+        service_env={
+            "CORRELATION_WINDOW_SECONDS": "5",
+            "BENCH_NOOP_ENDPOINT": "true",
+            "WEBHOOK_ALLOW_INTERNAL_TARGETS": "true",  # the receiver is on 127.0.0.1
+        },
     )
 
 
@@ -179,6 +183,7 @@ def run_phases(settings: StackSettings, args) -> dict:
         "statuses": fixed.statuses,
         "latency_ms": fixed.latency_ms,
     }
+    report["webhook"] = asyncio.run(webhook.measure(gateway, rate=100, seconds=args.seconds))
     report["rss_mb"] = {
         name: round(sum(procstat.rss_mb(p) for p in pids), 1)
         for name, pids in process_groups(settings).items()
@@ -203,6 +208,12 @@ def print_report(report: dict) -> None:
         print(
             f"{label:<16}{row['rate']:>10}{row['ok']:>8}{row['sent']:>8}{lat['p50']:>8.1f}{lat['p90']:>8.1f}{lat['p99']:>8.1f}"
         )
+    hook = report["webhook"]
+    print(
+        f"\nalert → signed webhook at {hook['rate']:.0f} alerts/s: p50 {hook['latency_ms']['p50']} ms, "
+        f"p90 {hook['latency_ms']['p90']} ms, p99 {hook['latency_ms']['p99']} ms "
+        f"({hook['delivered']}/{hook['incidents']} delivered, {hook['bad_signatures']} bad signatures)"
+    )
     print("\nCPU ms per alert (single alerts):")
     for name, value in sorted(report["single"]["cpu_ms_per_alert"].items()):
         print(f"  {name:<22}{value:>8.3f}")

@@ -178,13 +178,14 @@ async def test_events_are_also_published_live_for_the_dashboard(pair):
     await pubsub.subscribe(incidents.settings.events_channel)
     try:
         [incident_id] = await trigger(incidents)
-        message = None
+        seen = []  # other runtimes of the session may publish on the same channel: find ours
         for _ in range(100):
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.1)
             if message:
-                break
-        assert message is not None
-        event = orjson.loads(message["data"])
-        assert (event["type"], event["data"]["id"]) == ("incident.triggered", incident_id)
+                seen.append(orjson.loads(message["data"]))
+                if seen[-1]["data"]["id"] == incident_id:
+                    break
+        ours = [e for e in seen if e["data"]["id"] == incident_id]
+        assert ours and ours[0]["type"] == "incident.triggered", seen
     finally:
         await pubsub.aclose()
