@@ -10,6 +10,7 @@ from services.incident_management.assignment import assign_new_incident
 from services.incident_management.domain import OnCallAnswer
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.escalation_worker import Escalator
+from services.incident_management.group_commit import GroupCommit
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
 from services.incident_management.schemas import (
@@ -20,9 +21,31 @@ from services.incident_management.schemas import (
     ReassignBody,
     SnoozeBody,
 )
-from shared.errors import InvalidInput, NotFound, Unavailable
+from shared.errors import DomainError, InvalidInput, NotFound, Unavailable
 from shared.models import Incident
 from shared.timeutil import utcnow
+
+
+async def _with_owners(
+    session: AsyncSession, items: list[tuple[AlertInput, str]]
+) -> list[AlertInput | Exception]:
+    """Each alert with its key's service and integration, or the key's error (401/403) in its place."""
+    owners: dict[str, catalog.KeyOwner | DomainError] = {}
+    for key in {key for _, key in items if key}:
+        try:
+            owners[key] = await catalog.resolve_key(session, key)
+        except DomainError as error:
+            owners[key] = error
+    prepared: list[AlertInput | Exception] = []
+    for alert, key in items:
+        owner = owners.get(key) if key else None
+        if isinstance(owner, DomainError):
+            prepared.append(owner)
+        elif owner is not None:
+            prepared.append(replace(alert, service=owner.service.name, integration_id=owner.integration.id))
+        else:
+            prepared.append(alert)
+    return prepared
 
 
 @dataclass
@@ -32,6 +55,7 @@ class IncidentCommands:
     relay: OutboxRelay
     window_seconds: int
     escalator: Escalator
+    ingest_lanes: int = 2
 
     @property
     def escalation(self) -> EscalationSettings:
@@ -42,30 +66,50 @@ class IncidentCommands:
         self.relay.wake()
         self.escalator.wake()
 
-    async def ingest(self, alert: AlertInput, *, integration_key: str = "") -> IngestResult:
-        """Store the alert (committed before we answer); a new incident is then assigned.
+    def __post_init__(self) -> None:
+        self._group: GroupCommit[tuple[AlertInput, str], IngestResult] = GroupCommit(
+            self._ingest_group, lanes=self.ingest_lanes, max_group=256
+        )
 
-        With a routing key, the key must be valid and decides the service."""
-        return (await self.ingest_many([alert], integration_key=integration_key))[0]
+    async def ingest(self, alert: AlertInput, *, integration_key: str = "") -> IngestResult:
+        """Store the alert (committed before we answer, possibly with others that arrived meanwhile); a
+        new incident is then paged. With a routing key, the key must be valid and decides the service."""
+        return await self._group.submit((alert, integration_key))
 
     async def ingest_many(self, alerts: list[AlertInput], *, integration_key: str = "") -> list[IngestResult]:
         """Store a batch in one transaction, in order: all of it is committed before we answer, or none."""
-        async with self.sessions.begin() as session:
-            if integration_key:
-                owner = await catalog.resolve_key(session, integration_key)
-                alerts = [
-                    replace(a, service=owner.service.name, integration_id=owner.integration.id)
-                    for a in alerts
-                ]
-            if len(alerts) > 1:
-                await domain.lock_batch(session, alerts)
-            now = utcnow()
-            results = [
-                await domain.ingest_alert(session, a, now=now, window_seconds=self.window_seconds)
-                for a in alerts
-            ]
-        await self._after_ingest([(r, a.service) for r, a in zip(results, alerts, strict=True)])
-        return results
+        outcomes = await self._ingest_group([(alert, integration_key) for alert in alerts])
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                raise outcome  # one key for the whole batch: it is refused as a whole
+        return outcomes
+
+    async def _ingest_group(self, items: list[tuple[AlertInput, str]]) -> list[IngestResult | Exception]:
+        """One transaction for alerts that may carry different keys; a bad key fails only its own alerts.
+        If the transaction itself fails, each alert is retried alone, so one bad alert sinks no others."""
+        try:
+            async with self.sessions.begin() as session:
+                prepared = await _with_owners(session, items)
+                ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
+                await domain.lock_alerts(session, [a for _, a in ready])
+                now = utcnow()
+                for i, alert in ready:
+                    prepared[i] = await domain.ingest_alert(
+                        session, alert, now=now, window_seconds=self.window_seconds
+                    )
+        except Exception:
+            if len(items) == 1:
+                raise
+            return [await self._ingest_alone(item) for item in items]
+        stored = [(prepared[i], a.service) for i, a in ready]
+        await self._after_ingest(stored)  # type: ignore[arg-type]
+        return prepared  # type: ignore[return-value]
+
+    async def _ingest_alone(self, item: tuple[AlertInput, str]) -> IngestResult | Exception:
+        try:
+            return (await self._ingest_group([item]))[0]
+        except Exception as error:
+            return error
 
     async def integration(self, key: str) -> catalog.KeyOwner:
         async with self.sessions() as session:

@@ -52,12 +52,12 @@ def correlation_keys(alert: AlertInput) -> list[str]:
     return [f"corr:{alert.service}:{alert.severity}", f"fp:{alert.service}:{alert.fingerprint}"]
 
 
-async def lock_batch(session: AsyncSession, alerts: list[AlertInput]) -> None:
-    """Take every lock a batch needs up front, in sorted order. Each transaction then acquires locks in one
-    global order (a single alert's two keys are already sorted: "corr:" < "fp:"), so batches running at
-    once cannot deadlock; the per-alert acquisitions that follow are re-entrant and do not wait."""
+async def lock_alerts(session: AsyncSession, alerts: list[AlertInput]) -> None:
+    """Take every lock `ingest_alert` needs for these alerts, up front and in sorted order, so that every
+    transaction acquires locks in one global order and transactions running at once cannot deadlock."""
     keys = sorted({key for alert in alerts for key in correlation_keys(alert)})
-    await repo.lock_keys(session, keys=keys)
+    if keys:
+        await repo.lock_keys(session, keys=keys)
 
 
 def correlation_cutoff(now: datetime, window_seconds: int) -> datetime:
@@ -94,8 +94,8 @@ def emit(
 async def ingest_alert(
     session: AsyncSession, alert: AlertInput, *, now: datetime, window_seconds: int
 ) -> IngestResult:
-    """Apply what the source says about an alert: trigger it, or acknowledge / resolve its open copy."""
-    await repo.lock_keys(session, keys=correlation_keys(alert))
+    """Apply what the source says about an alert: trigger it, or acknowledge / resolve its open copy.
+    The caller holds the alert's locks (`lock_alerts`)."""
     existing = await repo.get_open_alert_by_fingerprint(
         session, service=alert.service, fingerprint=alert.fingerprint
     )

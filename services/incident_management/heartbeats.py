@@ -53,6 +53,7 @@ async def record_ping(
     recovered = False
     if heartbeat.missed_alert_fingerprint is not None:
         alert = replace(missed_alert(heartbeat, owner.integration, owner.service), action="resolve")
+        await domain.lock_alerts(session, [alert])
         result = await domain.ingest_alert(session, alert, now=now, window_seconds=window_seconds)
         recovered = result.result == "resolved"
         heartbeat.missed_alert_fingerprint = None
@@ -64,11 +65,12 @@ async def open_missed(
 ) -> list[tuple[IngestResult, str]]:
     """Trigger a 'missed' alert for each overdue heartbeat, once: the claim and the mark share a transaction.
     Returns each outcome with its service."""
+    claimed = await repo.claim_missed_heartbeats(session, now=now, limit=batch)
+    alerts = [missed_alert(heartbeat, integration, service) for heartbeat, integration, service in claimed]
+    await domain.lock_alerts(session, alerts)
     outcomes = []
-    for heartbeat, integration, service in await repo.claim_missed_heartbeats(session, now=now, limit=batch):
-        alert = missed_alert(heartbeat, integration, service)
-        outcomes.append(
-            (await domain.ingest_alert(session, alert, now=now, window_seconds=window_seconds), service.name)
-        )
+    for (heartbeat, _, service), alert in zip(claimed, alerts, strict=True):
+        result = await domain.ingest_alert(session, alert, now=now, window_seconds=window_seconds)
         heartbeat.missed_alert_fingerprint = alert.fingerprint
+        outcomes.append((result, service.name))
     return outcomes

@@ -97,7 +97,9 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
     )
     oncall = OnCallClient(channel, timeout=settings.oncall_timeout_seconds)
     escalator = Escalator(sessions, oncall, relay, escalation_settings(settings))
-    commands = IncidentCommands(sessions, oncall, relay, settings.correlation_window_seconds, escalator)
+    commands = IncidentCommands(
+        sessions, oncall, relay, settings.correlation_window_seconds, escalator, settings.ingest_lanes
+    )
     return Runtime(settings, engine, redis, channel, commands, relay)
 
 

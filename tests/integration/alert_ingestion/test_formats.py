@@ -1,5 +1,6 @@
 """Alert formats through a real ingestion replica → real incident-management → PostgreSQL, with keys."""
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -239,3 +240,19 @@ async def test_heartbeat_ping_through_ingestion(incidents, ingestion):
     assert reply.json()["service"] == integration["service"] and reply.json()["recovered"] is False
     unknown = await ingestion.post(f"/api/v1/heartbeats/{'q' * 32}")
     assert unknown.status_code == 401
+
+
+async def test_concurrent_alerts_with_good_and_revoked_keys_each_get_their_own_answer(incidents, ingestion):
+    good = await make_integration(incidents, "api")
+    bad = await make_integration(incidents, "api")
+    await incidents.http.delete(f"/api/v1/services/{bad['service_id']}/integrations/{bad['id']}")
+
+    def send(key: str, i: int):
+        body = {"severity": "high", "summary": "storm", "fingerprint": f"storm-{i}"}
+        return ingestion.post(f"/api/v1/alerts?key={key}", json=body)
+
+    replies = await asyncio.gather(*(send(good["key"] if i % 2 else bad["key"], i) for i in range(40)))
+    assert [r.status_code for r in replies] == [403 if i % 2 == 0 else 202 for i in range(40)]
+    stored = await incidents.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=good["service"])
+    assert stored == 20
+    assert await incidents.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=bad["service"]) == 0

@@ -1,0 +1,42 @@
+"""Group commit: who shares a transaction, and whose outcome is whose."""
+
+import asyncio
+
+from services.incident_management.group_commit import GroupCommit
+
+
+async def test_alone_runs_at_once_and_arrivals_meanwhile_share_the_next_group():
+    groups: list[list[int]] = []
+    gate = asyncio.Event()
+
+    async def run(items: list[int]) -> list[int | Exception]:
+        groups.append(items)
+        if len(groups) == 1:
+            await gate.wait()  # the first transaction is slow: others queue up behind it
+        return [item * 10 if item != 4 else ValueError("bad") for item in items]
+
+    group = GroupCommit(run, lanes=1, max_group=3)
+    first = asyncio.create_task(group.submit(1))
+    await asyncio.sleep(0)
+    others = [asyncio.create_task(group.submit(i)) for i in range(2, 7)]
+    await asyncio.sleep(0)
+    gate.set()
+    results = await asyncio.gather(first, *others, return_exceptions=True)
+    assert groups == [[1], [2, 3, 4], [5, 6]]
+    assert results[:3] == [10, 20, 30] and isinstance(results[3], ValueError) and results[4:] == [50, 60]
+
+
+async def test_a_failed_group_fails_each_member_and_the_lane_goes_on():
+    calls = 0
+
+    async def run(items: list[str]) -> list[str | Exception]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("database down")
+        return items
+
+    group = GroupCommit(run, lanes=2, max_group=10)
+    failed = await asyncio.gather(group.submit("a"), return_exceptions=True)
+    assert isinstance(failed[0], RuntimeError)
+    assert await group.submit("b") == "b"
