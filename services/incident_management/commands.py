@@ -1,5 +1,6 @@
 """The unit of work shared by REST and gRPC: one transaction per command, then after-commit work."""
 
+import asyncio
 import uuid
 from dataclasses import dataclass, replace
 
@@ -135,10 +136,14 @@ class IncidentCommands:
         """After commit: publish events, and page for each new incident (its policy or on-call)."""
         if any(r.result not in ("correlated", "duplicate", "ignored") for r, _ in outcomes):
             self._committed()  # only these wrote events; the relay's poll is the safety net
-        created = [r.incident_id for r, _ in outcomes if r.result == "created"]
-        for incident_id in created:
-            assert incident_id is not None
-            await assign_new_incident(self.sessions, self.oncall, self.escalation, incident_id=incident_id)
+        created = [r.incident_id for r, _ in outcomes if r.result == "created" and r.incident_id]
+        # Each in its own transaction, at once: a group's new incidents do not wait on one another.
+        await asyncio.gather(
+            *(
+                assign_new_incident(self.sessions, self.oncall, self.escalation, incident_id=incident_id)
+                for incident_id in created
+            )
+        )
         if created:
             self._committed()
 
