@@ -65,6 +65,15 @@ def next_attempt(
     return min(now + timedelta(seconds=backoff_seconds(attempt, base=base, cap=cap)), retry_until)
 
 
+def schedule_retry(row: Any, *, now: datetime, base: float, cap: float) -> None:
+    """After a failed attempt of a webhook delivery or an email: the next try, or dead past the window."""
+    retry_at = next_attempt(now, attempt=row.attempts, retry_until=row.retry_until, base=base, cap=cap)
+    if retry_at is None:
+        row.status = "dead"
+    else:
+        row.next_attempt_at = retry_at
+
+
 def recipients(data: dict[str, Any]) -> list[Recipient]:
     """People an incident event is emailed to: the assignee and any escalation targets, once each."""
     people = [data.get("assignee") or {}, *(data.get("escalation_targets") or [])]

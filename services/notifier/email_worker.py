@@ -148,14 +148,6 @@ class EmailWorker:
 
 
 def _schedule_retry(row: EmailNotification, *, now: datetime, settings: NotifierSettings) -> None:
-    retry_at = domain.next_attempt(
-        now,
-        attempt=row.attempts,
-        retry_until=row.retry_until,
-        base=settings.webhook_backoff_base_seconds,
-        cap=settings.webhook_backoff_max_seconds,
+    domain.schedule_retry(
+        row, now=now, base=settings.webhook_backoff_base_seconds, cap=settings.webhook_backoff_max_seconds
     )
-    if retry_at is None:
-        row.status = "dead"
-    else:
-        row.next_attempt_at = retry_at

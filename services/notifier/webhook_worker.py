@@ -209,14 +209,9 @@ def _apply(delivery: WebhookDelivery, outcome: Outcome, *, now, settings: Notifi
     if outcome.ok:
         delivery.status, delivery.delivered_at = "delivered", now
         return
-    retry_at = domain.next_attempt(
-        now,
-        attempt=delivery.attempts,
-        retry_until=delivery.retry_until,
+    domain.schedule_retry(
+        delivery,
+        now=now,
         base=settings.webhook_backoff_base_seconds,
         cap=settings.webhook_backoff_max_seconds,
     )
-    if retry_at is None:
-        delivery.status = "dead"
-    else:
-        delivery.next_attempt_at = retry_at
