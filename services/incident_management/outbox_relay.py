@@ -19,6 +19,9 @@ from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
+# While Redis is down, try again at most this often: waiting events flow within two seconds of its return.
+MAX_RETRY_SECONDS = 2.0
+
 
 class OutboxRelay:
     def __init__(
@@ -68,8 +71,8 @@ class OutboxRelay:
                 log.warning(
                     "outbox relay: redis unavailable, will retry", extra={"fields": {"error": str(error)}}
                 )
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
             except Exception:
                 log.exception("outbox relay pass failed")
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
             await wait_event(self._wake, delay)

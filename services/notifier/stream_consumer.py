@@ -90,11 +90,11 @@ class StreamConsumer:
                     "stream consumer: redis unavailable, will retry", extra={"fields": {"error": str(error)}}
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, 2.0)
             except Exception:
                 log.exception("stream consumer pass failed")
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, 2.0)
 
     async def read(self, *, pending: bool) -> int:
         """Handle one batch: this consumer's unacked entries (pending) or new ones; returns how many."""
