@@ -113,6 +113,14 @@ class Receiver:
     def event_ids(self) -> set[str]:
         return {r.event_id for r in self.requests}
 
+    def requests_for(self, incident_ids: list[str]) -> list:
+        """Requests about these incidents only. The outbox is shared by every runtime of the session, so a
+        test's relay may also carry events other runtimes' workers wrote for other tests' incidents."""
+        return [r for r in self.requests if r.event["data"]["id"] in incident_ids]
+
+    def event_ids_for(self, incident_ids: list[str]) -> set[str]:
+        return {r.event_id for r in self.requests_for(incident_ids)}
+
     def types_of(self, incident_id: str) -> set[str]:
         return {r.event_type for r in self.requests if r.event["data"]["id"] == incident_id}
 

@@ -48,14 +48,17 @@ async def all_delivered(receiver, stack, incident_ids: list[str]) -> None:
     time: workers may still add some (a deferred assignment). The bound is generous because the suite
     shares two cores in CI; the guarantee under test is delivery, not its speed."""
 
+    def received() -> set[str]:
+        return receiver.event_ids_for(incident_ids)
+
     async def same() -> bool:
-        return receiver.event_ids == await created_event_ids(stack, incident_ids)
+        return received() == await created_event_ids(stack, incident_ids)
 
     try:
         await eventually(same, within=60)
     except AssertionError:
         created = await created_event_ids(stack, incident_ids)
-        missing, extra = created - receiver.event_ids, receiver.event_ids - created
+        missing, extra = created - received(), received() - created
         raise AssertionError(f"missing {sorted(missing)}; unexpected {sorted(extra)}") from None
 
 
