@@ -9,7 +9,6 @@ alert per process and memory. Prints a table and writes JSON under var/bench/.
 import argparse
 import asyncio
 import json
-import socket
 import sys
 import time
 from pathlib import Path
@@ -18,40 +17,18 @@ import httpx
 
 from scripts.benchkit import openloop, procstat, webhook, wrk
 from scripts.devstack import processes, runner
+from scripts.devstack.ports import free_port_values
 from scripts.devstack.settings import ROOT, StackSettings
 from shared import embedded
 
 OUT_DIR = ROOT / "var" / "bench"
 
 
-def free_port(pair: bool = False) -> int:
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if not pair:
-            return port
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
-
-
 def bench_settings() -> StackSettings:
     return StackSettings(
         _env_file=None,
         var_dir=ROOT / "var" / "bench-stack",
-        gateway_port=free_port(),
-        gateway_admin_port=free_port(),
-        ingestion_base_port=free_port(pair=True),
-        incident_http_port=free_port(),
-        incident_grpc_port=free_port(),
-        oncall_http_port=free_port(),
-        oncall_grpc_port=free_port(),
-        postgres_port=free_port(),
-        redis_port=free_port(),
+        **free_port_values(replicas=2),
         rate_limit_average=1_000_000,
         rate_limit_burst=1_000_000,
         log_level="WARNING",

@@ -2,20 +2,15 @@
 
 import contextlib
 import os
-import socket
 import uuid
 from pathlib import Path
 
 import pytest
 
+from scripts.devstack.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_VAR = ROOT / "var" / "test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

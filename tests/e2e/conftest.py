@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import socket
 from dataclasses import dataclass
 
 import asyncpg
@@ -10,21 +9,9 @@ import httpx
 import pytest
 
 from scripts.devstack import runner
+from scripts.devstack.ports import free_port_values
 from scripts.devstack.settings import ROOT, StackSettings
-from tests.conftest import free_port, fresh_database
-
-
-def _free_port_pair() -> int:
-    """A port p with p and p+1 both free, for the two ingestion replicas."""
-    for _ in range(50):
-        port = free_port()
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two consecutive free ports")
+from tests.conftest import fresh_database
 
 
 @dataclass
@@ -64,15 +51,7 @@ def stack(e2e_database_url, redis_url):
     settings = StackSettings(
         _env_file=None,
         var_dir=ROOT / "var" / f"test-e2e-{os.getpid()}",
-        gateway_port=free_port(),
-        gateway_admin_port=free_port(),
-        ingestion_base_port=_free_port_pair(),
-        incident_http_port=free_port(),
-        incident_grpc_port=free_port(),
-        oncall_http_port=free_port(),
-        oncall_grpc_port=free_port(),
-        notifier_http_port=free_port(),
-        smtp_sink_port=free_port(),
+        **free_port_values(replicas=2),
         database_url=database_url,
         redis_url=redis_url,
         rate_limit_average=100_000,

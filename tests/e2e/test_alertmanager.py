@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scripts.devstack.ports import free_port
 from shared.embedded import stop_pid
-from tests.conftest import free_port
 from tests.e2e.test_gateway_flow import unique
 
 pytestmark = pytest.mark.e2e

@@ -4,6 +4,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import orjson
+
 from shared.gen.oncall.v1 import incident_pb2
 from shared.timeutil import rfc3339
 
@@ -32,8 +34,6 @@ def string_map(value: object, loc: str) -> dict[str, str]:
 
 
 def _json(value: object) -> str:
-    import orjson
-
     return orjson.dumps(value).decode()
 
 

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from scripts.devstack.ports import free_port
 from services.incident_management import repository as incident_repo
 from services.notifier.config import NotifierSettings
 from services.notifier.main import build_runtime, create_app
@@ -27,7 +28,7 @@ from shared.timeutil import parse_rfc3339
 from shared.webhook_signature import SIGNATURE_HEADER, verify
 from tests.integration.incident_fixtures import incidents, start_incident_stack  # noqa: F401
 from tests.integration.oncall_fixtures import oncall  # noqa: F401
-from tests.integration.servers import free_port, running_uvicorn
+from tests.integration.servers import running_uvicorn
 
 # --- SMTP ---------------------------------------------------------------------------------------
 

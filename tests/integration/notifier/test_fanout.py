@@ -7,6 +7,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
+from scripts.devstack.ports import free_port
 from services.incident_management import repository as incident_repo
 from shared.events import make_event
 from shared.gen.oncall.v1 import incident_pb2
@@ -17,7 +18,6 @@ from tests.integration.notifier.conftest import (
     eventually,
     unique_stream,
 )
-from tests.integration.servers import free_port
 
 pytestmark = pytest.mark.integration
 

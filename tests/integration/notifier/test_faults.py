@@ -10,9 +10,10 @@ import uuid
 
 import pytest
 
+from scripts.devstack.ports import free_port
 from shared import embedded
 from shared.gen.oncall.v1 import incident_pb2
-from tests.conftest import TEST_VAR, free_port
+from tests.conftest import TEST_VAR
 from tests.integration.notifier.conftest import created_event_ids, eventually, unique_stream
 
 pytestmark = pytest.mark.integration
