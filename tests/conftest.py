@@ -23,7 +23,7 @@ def postgres_server_url():
     from shared import embedded
 
     data_dir = TEST_VAR / f"pg-{os.getpid()}"
-    url = embedded.start_postgres(data_dir, free_port(), database="oncall")
+    url = embedded.start_postgres(data_dir, free_port(), database="oncall", durable=False)
     try:
         yield url
     finally:
@@ -78,10 +78,28 @@ def fresh_database(postgres_server_url: str):
 
 
 @pytest.fixture(scope="session")
-def database_url(postgres_server_url):
-    """A fresh, migrated database for this test session's in-process services."""
+def template_database_url(postgres_server_url):
+    """A migrated database that only serves as the template each test's database is cloned from."""
     with fresh_database(postgres_server_url) as url:
         yield url
+
+
+@pytest.fixture
+async def database_url(template_database_url):
+    """A database of this test alone, cloned from the migrated template. Each test's in-process workers
+    (escalation, assignment retries, the outbox relay) then act on that test's rows only."""
+    import asyncpg
+
+    server, template = template_database_url.rsplit("/", 1)
+    name = f"oncall_test_{uuid.uuid4().hex[:10]}"
+    admin = server.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
+    connection = await asyncpg.connect(admin)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        yield f"{server}/{name}"
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
 
 
 def _remove(path: Path) -> None:

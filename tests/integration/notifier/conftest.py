@@ -13,7 +13,6 @@ import orjson
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -115,8 +114,7 @@ class Receiver:
         return {r.event_id for r in self.requests}
 
     def requests_for(self, incident_ids: list[str]) -> list:
-        """Requests about these incidents only. The outbox is shared by every runtime of the session, so a
-        test's relay may also carry events other runtimes' workers wrote for other tests' incidents."""
+        """Requests about these incidents only (a test may subscribe one receiver to several scenarios)."""
         return [r for r in self.requests if r.event["data"]["id"] in incident_ids]
 
     def event_ids_for(self, incident_ids: list[str]) -> set[str]:
@@ -210,9 +208,8 @@ def notifier_settings(database_url: str, redis_url: str, **overrides) -> Notifie
 
 @pytest.fixture
 async def start_notifier(database_url, redis_url):
-    """Factory: a notifier (API and workers) with setting overrides; after the test, stopped and forgotten."""
+    """Factory: a notifier (API and workers) with setting overrides; everything stops after the test."""
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(_forget_notifications, database_url)
 
         async def start(**overrides) -> Notifier:
             settings = notifier_settings(database_url, overrides.pop("redis_url", redis_url), **overrides)
@@ -223,17 +220,6 @@ async def start_notifier(database_url, redis_url):
             return Notifier(http, runtime, settings)
 
         yield start
-
-
-async def _forget_notifications(database_url: str) -> None:
-    """Later tests must not keep retrying deliveries to this test's receivers, which are gone."""
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DELETE FROM webhook_subscriptions"))
-            await connection.execute(text("DELETE FROM email_notifications WHERE status = 'pending'"))
-    finally:
-        await engine.dispose()
 
 
 def unique_stream() -> str:
