@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,16 +23,16 @@ async def assign_new_incident(
     settings: EscalationSettings,
     *,
     incident_id: uuid.UUID,
-) -> bool:
-    """Page the service's policy or its team's on-call; if on-call is down, defer (timeline says why)."""
+) -> datetime | None:
+    """Page the service's policy or its team's on-call; if on-call is down, defer (timeline says why).
+    Returns the incident's next escalation deadline, if it has one."""
     try:
         async with sessions.begin() as session:
-            await escalation.start(session, oncall, incident_id, now=utcnow(), settings=settings)
+            return await escalation.start(session, oncall, incident_id, now=utcnow(), settings=settings)
     except Unavailable as error:
         async with sessions.begin() as session:
             await domain.defer_assignment(session, incident_id, reason=error.message, now=utcnow())
-        return False
-    return True
+        return None
 
 
 async def retry_pending(

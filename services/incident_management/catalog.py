@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management import repository as repo
 from services.incident_management.schemas import IntegrationCreate, ServiceCreate, ServicePatch
-from shared.errors import AlreadyExists, NotFound, PermissionDenied, Unauthenticated
+from shared.errors import AlreadyExists, DomainError, NotFound, PermissionDenied, Unauthenticated
 from shared.models import Heartbeat, Integration, MonitoredService
 
 # PagerDuty's routing keys are 32 lowercase alphanumerics; some client libraries check the length.
@@ -36,9 +36,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-async def resolve_key(session: AsyncSession, key: str) -> KeyOwner:
-    """The integration and service behind a routing key; 401 unknown, 403 revoked."""
-    found = await repo.get_integration_by_key_hash(session, key_hash=hash_key(key.strip()))
+def _owner(key: str, found: tuple[Integration, MonitoredService] | None) -> KeyOwner:
     if found is None:
         raise Unauthenticated("unknown integration key", field="key")
     integration, service = found
@@ -47,6 +45,29 @@ async def resolve_key(session: AsyncSession, key: str) -> KeyOwner:
             f"integration key was revoked at {integration.revoked_at.isoformat()}", field="key"
         )
     return KeyOwner(integration, service)
+
+
+async def resolve_key(session: AsyncSession, key: str) -> KeyOwner:
+    """The integration and service behind a routing key; 401 unknown, 403 revoked."""
+    found = await repo.get_integrations_by_key_hashes(session, key_hashes=[hash_key(key.strip())])
+    return _owner(key, next(iter(found.values()), None))
+
+
+async def resolve_keys(session: AsyncSession, keys: set[str]) -> dict[str, KeyOwner | DomainError]:
+    """Several keys in one query: each key's owner, or its 401/403 error."""
+    hashes = {key: hash_key(key.strip()) for key in keys}
+    found = (
+        await repo.get_integrations_by_key_hashes(session, key_hashes=list(set(hashes.values())))
+        if keys
+        else {}
+    )
+    owners: dict[str, KeyOwner | DomainError] = {}
+    for key, key_hash in hashes.items():
+        try:
+            owners[key] = _owner(key, found.get(key_hash))
+        except DomainError as error:
+            owners[key] = error
+    return owners
 
 
 async def create_service(session: AsyncSession, data: ServiceCreate) -> MonitoredService:

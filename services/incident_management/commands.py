@@ -31,12 +31,7 @@ async def _with_owners(
     session: AsyncSession, items: list[tuple[AlertInput, str]]
 ) -> list[AlertInput | Exception]:
     """Each alert with its key's service and integration, or the key's error (401/403) in its place."""
-    owners: dict[str, catalog.KeyOwner | DomainError] = {}
-    for key in {key for _, key in items if key}:
-        try:
-            owners[key] = await catalog.resolve_key(session, key)
-        except DomainError as error:
-            owners[key] = error
+    owners = await catalog.resolve_keys(session, {key for _, key in items if key})
     prepared: list[AlertInput | Exception] = []
     for alert, key in items:
         owner = owners.get(key) if key else None
@@ -93,11 +88,11 @@ class IncidentCommands:
                 prepared = await _with_owners(session, items)
                 ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
                 await domain.lock_alerts(session, [a for _, a in ready])
-                now = utcnow()
-                for i, alert in ready:
-                    prepared[i] = await domain.ingest_alert(
-                        session, alert, now=now, window_seconds=self.window_seconds
-                    )
+                results = await domain.ingest_alerts(
+                    session, [a for _, a in ready], now=utcnow(), window_seconds=self.window_seconds
+                )
+                for (i, _), result in zip(ready, results, strict=True):
+                    prepared[i] = result
         except Exception:
             if len(items) == 1:
                 raise
@@ -135,17 +130,19 @@ class IncidentCommands:
     async def _after_ingest(self, outcomes: list[tuple[IngestResult, str]]) -> None:
         """After commit: publish events, and page for each new incident (its policy or on-call)."""
         if any(r.result not in ("correlated", "duplicate", "ignored") for r, _ in outcomes):
-            self._committed()  # only these wrote events; the relay's poll is the safety net
+            self.relay.wake()  # only these wrote events; the relay's poll is the safety net
         created = [r.incident_id for r, _ in outcomes if r.result == "created" and r.incident_id]
+        if not created:
+            return
         # Each in its own transaction, at once: a group's new incidents do not wait on one another.
-        await asyncio.gather(
+        deadlines = await asyncio.gather(
             *(
                 assign_new_incident(self.sessions, self.oncall, self.escalation, incident_id=incident_id)
                 for incident_id in created
             )
         )
-        if created:
-            self._committed()
+        self.relay.wake()
+        self.escalator.wake(at=min((d for d in deadlines if d is not None), default=None))
 
     async def acknowledge(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
         ack_timeout = self.escalation.ack_timeout_seconds

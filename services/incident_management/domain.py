@@ -82,7 +82,11 @@ def next_level(level: int, cycle: int, level_count: int, repeat: int) -> tuple[i
 
 
 def emit(
-    session: AsyncSession, incident: Incident, event_type: str, now: datetime, extra: dict | None = None
+    session: AsyncSession,
+    incident: Incident | dict,
+    event_type: str,
+    now: datetime,
+    extra: dict | None = None,
 ) -> None:
     """Write the event (the incident as it now is, plus `extra`) to the outbox in this transaction."""
     data = IncidentRead.model_validate(incident).model_dump(mode="json") | (extra or {})
@@ -91,44 +95,80 @@ def emit(
     )
 
 
+async def ingest_alerts(
+    session: AsyncSession, alerts: list[AlertInput], *, now: datetime, window_seconds: int
+) -> list[IngestResult]:
+    """Apply, in order, what the sources say about alerts: trigger them, or acknowledge / resolve their
+    open copy. Each run of triggering alerts is one statement. The caller holds the locks (`lock_alerts`)."""
+    results: list[IngestResult] = []
+    run: list[AlertInput] = []
+    for alert in alerts:
+        if alert.action == "trigger":
+            run.append(alert)
+            continue
+        results += await _trigger(session, run, now=now, window_seconds=window_seconds)
+        run = []
+        results.append(await _apply_source_action(session, alert, now=now))
+    results += await _trigger(session, run, now=now, window_seconds=window_seconds)
+    return results
+
+
 async def ingest_alert(
     session: AsyncSession, alert: AlertInput, *, now: datetime, window_seconds: int
 ) -> IngestResult:
-    """Apply what the source says about an alert: trigger it, or acknowledge / resolve its open copy.
-    The caller holds the alert's locks (`lock_alerts`)."""
+    [result] = await ingest_alerts(session, [alert], now=now, window_seconds=window_seconds)
+    return result
+
+
+async def _apply_source_action(session: AsyncSession, alert: AlertInput, *, now: datetime) -> IngestResult:
     existing = await repo.get_open_alert_by_fingerprint(
         session, service=alert.service, fingerprint=alert.fingerprint
     )
+    actor = alert.source or "source"
     if alert.action == "acknowledge":
-        return await _acknowledge_from_source(session, existing, actor=alert.source or "source", now=now)
-    if alert.action == "resolve":
-        return await _resolve_from_source(session, existing, actor=alert.source or "source", now=now)
-    if existing is not None:
-        await repo.record_duplicate(session, alert_id=existing.id, now=now)
-        return IngestResult(existing.id, existing.incident_id, "duplicate")
-    return await _trigger(session, alert, now=now, window_seconds=window_seconds)
+        return await _acknowledge_from_source(session, existing, actor=actor, now=now)
+    return await _resolve_from_source(session, existing, actor=actor, now=now)
+
+
+def _triggering(alert: AlertInput) -> dict:
+    """What ingest_triggered_alerts() needs of one alert: its fields, the ids to use if it is new or
+    opens an incident, and the timeline's wording."""
+    return {
+        "id": uuid.uuid4(),
+        "incident_id": uuid.uuid4(),
+        "service": alert.service,
+        "severity": alert.severity,
+        "summary": alert.summary,
+        "fingerprint": alert.fingerprint,
+        "source": alert.source,
+        "labels": alert.labels,
+        "annotations": alert.annotations,
+        "occurred_at": alert.occurred_at,
+        "integration_id": alert.integration_id,
+        "actor": alert.source or "alert",
+        "joined_message": f"Alert joined: {alert.summary}",
+        "triggered_message": f"Incident triggered by alert: {alert.summary}",
+    }
 
 
 async def _trigger(
-    session: AsyncSession, alert: AlertInput, *, now: datetime, window_seconds: int
-) -> IngestResult:
-    """A new alert: joined to the open incident of its key, or opening one."""
-    alert_id = uuid.uuid4()
-    incident_id = await repo.join_open_incident(
+    session: AsyncSession, alerts: list[AlertInput], *, now: datetime, window_seconds: int
+) -> list[IngestResult]:
+    """New alerts: a fingerprint still firing on an open incident is a duplicate (counted); otherwise the
+    alert joins the newest open incident of its (service, severity) created within the correlation
+    window, or opens an incident, whose `incident.triggered` event is written here."""
+    if not alerts:
+        return []
+    rows = await repo.ingest_triggered(
         session,
-        alert=alert,
-        alert_id=alert_id,
-        since=correlation_cutoff(now, window_seconds),
+        batch=[_triggering(alert) for alert in alerts],
         now=now,
-        actor=alert.source or "alert",
-        message=f"Alert joined: {alert.summary}",
+        since=correlation_cutoff(now, window_seconds),
     )
-    if incident_id is not None:
-        return IngestResult(alert_id, incident_id, "correlated")
-    incident = await _open_incident(session, alert, now=now)
-    repo.create_alert(session, incident_id=incident.id, alert=alert, alert_id=alert_id, now=now)
-    await session.flush()
-    return IngestResult(alert_id, incident.id, "created")
+    for row in rows:
+        if row.outcome == "created":
+            emit(session, row.incident, events.INCIDENT_TRIGGERED, now)
+    return [IngestResult(row.alert_ref, row.incident_ref, row.outcome) for row in rows]
 
 
 async def _acknowledge_from_source(
@@ -177,21 +217,6 @@ async def _auto_resolves(session: AsyncSession, service_name: str) -> bool:
     """Services without a record (alerts sent without a key) keep the default: auto-resolve on."""
     service = await repo.get_service_by_name(session, name=service_name)
     return True if service is None else service.auto_resolve
-
-
-async def _open_incident(session: AsyncSession, alert: AlertInput, *, now: datetime) -> Incident:
-    incident = repo.create_incident(session, alert=alert, now=now)
-    await session.flush()
-    repo.add_timeline(
-        session,
-        incident_id=incident.id,
-        at=now,
-        actor=alert.source or "alert",
-        kind="triggered",
-        message=f"Incident triggered by alert: {alert.summary}",
-    )
-    emit(session, incident, events.INCIDENT_TRIGGERED, now)
-    return incident
 
 
 async def get_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Incident:

@@ -243,11 +243,12 @@ async def start(
     *,
     now: datetime,
     settings: EscalationSettings,
-) -> None:
-    """Assign a new incident: its service's policy pages its first level, else the team's on-call."""
+) -> datetime | None:
+    """Assign a new incident: its service's policy pages its first level, else the team's on-call.
+    Returns the incident's next escalation deadline, if any."""
     incident = await domain.get_for_update(session, incident_id)
     if incident.status == "resolved":
-        return
+        return None
     policy_id = await repo.get_service_policy_id(session, service=incident.service)
     if policy_id is not None:
         incident.escalation_policy_id = policy_id
@@ -261,7 +262,7 @@ async def start(
                 settings=settings,
                 event_type=events.INCIDENT_REASSIGNED,
             )
-            return
+            return incident.next_escalation_at
         except NotFound:
             incident.escalation_policy_id = None
             _timeline(
@@ -273,3 +274,4 @@ async def start(
             )
     answer = await oncall.who_is_on_call(service=incident.service)
     await domain.assign(session, incident_id, answer, actor="system", now=now)
+    return None

@@ -37,10 +37,14 @@ class Escalator:
     ) -> None:
         self.sessions, self.oncall, self.relay, self.settings = sessions, oncall, relay, settings
         self._wake = asyncio.Event()
+        self._planned: datetime | None = None  # when the worker will look again; None while it works
 
-    def wake(self) -> None:
-        """Called after a commit that set a deadline, so the worker re-reads the earliest one."""
-        self._wake.set()
+    def wake(self, at: datetime | None = None) -> None:
+        """Called after a commit that may have set a deadline, so the worker re-reads the earliest one.
+        With the deadline `at`, only when it comes before the worker's planned look (new incidents
+        wait minutes: an alert storm does not cost the worker a query per commit)."""
+        if at is None or self._planned is None or at < self._planned:
+            self._wake.set()
 
     async def fire_due(self, *, batch: int = 50) -> int:
         """Fire up to `batch` due escalations, one transaction each; returns how many fired."""
@@ -90,12 +94,14 @@ class Escalator:
         """Forever: fire what is due, then sleep until the next deadline, a wake-up or the poll."""
         while True:
             self._wake.clear()
+            self._planned = None
             try:
                 await self.fire_due()
                 delay = await self._seconds_to_next()
             except Exception:
                 log.exception("escalation pass failed")
                 delay = self.settings.poll_seconds
+            self._planned = utcnow() + timedelta(seconds=delay)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             except TimeoutError:

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 # While Redis is down, try again at most this often: waiting events flow within two seconds of its return.
 MAX_RETRY_SECONDS = 2.0
+RELAY_BATCH = 200
 
 
 class OutboxRelay:
@@ -41,7 +42,7 @@ class OutboxRelay:
         """Called after a commit that wrote events."""
         self._wake.set()
 
-    async def relay_once(self, *, batch: int = 200) -> int:
+    async def relay_once(self, *, batch: int = RELAY_BATCH) -> int:
         """Publish one batch of unpublished events in id order; returns how many went out."""
         async with self._sessions.begin() as session:
             rows = await repo.claim_outbox_batch(session, limit=batch)
@@ -64,7 +65,7 @@ class OutboxRelay:
         while True:
             self._wake.clear()  # a wake during the drain below is kept for the next turn
             try:
-                while await self.relay_once():
+                while await self.relay_once() == RELAY_BATCH:  # a short batch: the outbox is drained
                     pass
                 delay = self._poll
             except (RedisError, OSError) as error:

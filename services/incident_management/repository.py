@@ -4,11 +4,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, text, update
+import orjson
+from sqlalchemy import Uuid, column, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.incident_management.schemas import AlertInput, IncidentFilter
+from services.incident_management.schemas import IncidentFilter
 from shared.models import (
     Alert,
     Heartbeat,
@@ -45,117 +46,20 @@ async def get_open_alert_by_fingerprint(session: AsyncSession, *, service: str, 
     return (await session.execute(stmt)).one_or_none()
 
 
-_RECORD_DUPLICATE = text(
-    """
-    WITH seen AS (
-        UPDATE alerts SET duplicate_count = duplicate_count + 1, last_seen_at = :now
-        WHERE id = :alert_id RETURNING incident_id
-    )
-    UPDATE incidents SET duplicate_count = duplicate_count + 1 WHERE id = (SELECT incident_id FROM seen)
-    """
+_INGEST_TRIGGERED = text(
+    "SELECT alert_ref, incident_ref, outcome, incident "
+    "FROM ingest_triggered_alerts(CAST(:batch AS jsonb), :now, :since)"
+).columns(
+    column("alert_ref", Uuid), column("incident_ref", Uuid), column("outcome"), column("incident", JSONB)
 )
 
 
-async def record_duplicate(session: AsyncSession, *, alert_id: uuid.UUID, now: datetime) -> None:
-    """Count a re-sent alert on it and on its incident, in one statement."""
-    await session.execute(_RECORD_DUPLICATE, {"alert_id": alert_id, "now": now})
-
-
-# The hot path of an alert storm, in one round trip: find the open incident of the correlation key,
-# count the alert on it, store the alert and its timeline entry. No row back: nothing to join.
-_JOIN_OPEN_INCIDENT = text(
-    """
-    WITH target AS (
-        SELECT id FROM incidents
-        WHERE service = :service AND severity = :severity AND status <> 'resolved' AND created_at >= :since
-        ORDER BY created_at DESC LIMIT 1 FOR UPDATE
-    ), joined AS (
-        UPDATE incidents SET alert_count = alert_count + 1, updated_at = :now
-        WHERE id = (SELECT id FROM target) RETURNING id
-    ), stored AS (
-        INSERT INTO alerts (id, incident_id, fingerprint, service, severity, summary, source, labels,
-                            annotations, occurred_at, received_at, last_seen_at, duplicate_count, status,
-                            integration_id)
-        SELECT :alert_id, id, :fingerprint, :service, :severity, :summary, :source, :labels, :annotations,
-               :occurred_at, :now, :now, 0, 'firing', :integration_id
-        FROM joined RETURNING incident_id
-    ), noted AS (
-        INSERT INTO timeline_entries (incident_id, at, actor, kind, message)
-        SELECT incident_id, :now, :actor, 'alert_added', :message FROM stored
-    )
-    SELECT incident_id FROM stored
-    """
-).bindparams(bindparam("labels", type_=JSONB), bindparam("annotations", type_=JSONB))
-
-
-async def join_open_incident(
-    session: AsyncSession,
-    *,
-    alert: AlertInput,
-    alert_id: uuid.UUID,
-    since: datetime,
-    now: datetime,
-    actor: str,
-    message: str,
-) -> uuid.UUID | None:
-    """Add the alert to the newest open incident of its key created since `since`; its id, or None."""
-    values = {
-        "alert_id": alert_id,
-        "service": alert.service,
-        "severity": alert.severity,
-        "since": since,
-        "now": now,
-        "fingerprint": alert.fingerprint,
-        "summary": alert.summary,
-        "source": alert.source,
-        "labels": alert.labels,
-        "annotations": alert.annotations,
-        "occurred_at": alert.occurred_at or now,
-        "integration_id": alert.integration_id,
-        "actor": actor,
-        "message": message,
-    }
-    return (await session.execute(_JOIN_OPEN_INCIDENT, values)).scalar_one_or_none()
-
-
-def create_incident(session: AsyncSession, *, alert: AlertInput, now: datetime) -> Incident:
-    incident = Incident(
-        id=uuid.uuid4(),
-        title=alert.summary,
-        service=alert.service,
-        severity=alert.severity,
-        status="open",
-        alert_count=1,
-        duplicate_count=0,
-        assignment_pending=False,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(incident)
-    return incident
-
-
-def create_alert(
-    session: AsyncSession, *, incident_id: uuid.UUID, alert: AlertInput, alert_id: uuid.UUID, now: datetime
-) -> Alert:
-    stored = Alert(
-        id=alert_id,
-        incident_id=incident_id,
-        fingerprint=alert.fingerprint,
-        service=alert.service,
-        severity=alert.severity,
-        summary=alert.summary,
-        source=alert.source,
-        labels=alert.labels,
-        annotations=alert.annotations,
-        occurred_at=alert.occurred_at or now,
-        received_at=now,
-        last_seen_at=now,
-        duplicate_count=0,
-        integration_id=alert.integration_id,
-    )
-    session.add(stored)
-    return stored
+async def ingest_triggered(session: AsyncSession, *, batch: list[dict], now: datetime, since: datetime):
+    """Deduplicate, correlate and store a run of triggering alerts in one round trip (migration 0006
+    holds the statement). Rows of (alert_ref, incident_ref, outcome, incident), in the batch's order;
+    `incident` is the new incident's row for `created`, else None."""
+    values = {"batch": orjson.dumps(batch, default=str).decode(), "now": now, "since": since}
+    return (await session.execute(_INGEST_TRIGGERED, values)).all()
 
 
 async def resolve_alert(session: AsyncSession, *, alert_id: uuid.UUID, now: datetime) -> None:
@@ -291,16 +195,16 @@ async def list_integrations(session: AsyncSession, *, service_id: uuid.UUID) -> 
     return (await session.execute(stmt)).scalars().all()
 
 
-async def get_integration_by_key_hash(
-    session: AsyncSession, *, key_hash: str
-) -> tuple[Integration, MonitoredService] | None:
+async def get_integrations_by_key_hashes(
+    session: AsyncSession, *, key_hashes: list[str]
+) -> dict[str, tuple[Integration, MonitoredService]]:
+    """Integrations (with their service) by key hash, for those hashes that exist."""
     stmt = (
         select(Integration, MonitoredService)
         .join(MonitoredService, MonitoredService.id == Integration.service_id)
-        .where(Integration.key_hash == key_hash)
+        .where(Integration.key_hash.in_(key_hashes))
     )
-    row = (await session.execute(stmt)).one_or_none()
-    return None if row is None else (row[0], row[1])
+    return {row[0].key_hash: (row[0], row[1]) for row in await session.execute(stmt)}
 
 
 # --- heartbeats --------------------------------------------------------------------------------
