@@ -73,26 +73,25 @@ async def list_team_names_of_service(session: AsyncSession, *, service: str) -> 
     return set((await session.execute(union(catalogue, ownership))).scalars().all())
 
 
-async def create_deliveries(session: AsyncSession, *, rows: list[dict]) -> int:
-    """Insert deliveries, skipping (subscription, event) pairs that exist; returns how many are new."""
-    if not rows:
-        return 0
-    stmt = (
-        insert(WebhookDelivery).values(rows).on_conflict_do_nothing(constraint="uq_webhook_deliveries_event")
-    )
-    return (await session.execute(stmt)).rowcount
+# One compiled statement each, run as executemany: a VALUES list per call would be compiled every time.
+_NEW_DELIVERIES = insert(WebhookDelivery.__table__).on_conflict_do_nothing(
+    constraint="uq_webhook_deliveries_event"
+)
+_NEW_EMAILS = insert(EmailNotification.__table__).on_conflict_do_nothing(
+    constraint="uq_email_notifications_event_recipient"
+)
 
 
-async def create_emails(session: AsyncSession, *, rows: list[dict]) -> int:
+async def create_deliveries(session: AsyncSession, *, rows: list[dict]) -> None:
+    """Insert deliveries, skipping (subscription, event) pairs that exist."""
+    if rows:
+        await session.execute(_NEW_DELIVERIES, rows)
+
+
+async def create_emails(session: AsyncSession, *, rows: list[dict]) -> None:
     """Insert email notifications, skipping (event, recipient) pairs that exist."""
-    if not rows:
-        return 0
-    stmt = (
-        insert(EmailNotification)
-        .values(rows)
-        .on_conflict_do_nothing(constraint="uq_email_notifications_event_recipient")
-    )
-    return (await session.execute(stmt)).rowcount
+    if rows:
+        await session.execute(_NEW_EMAILS, rows)
 
 
 async def claim_due_deliveries(
