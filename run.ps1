@@ -44,6 +44,8 @@ $Targets = [ordered]@{
     "down"             = { if (Test-Path $Py) { Invoke-Checked $Py @("-m", "scripts.stack", "down") } }
     "status"           = { Install; Invoke-Checked $Py @("-m", "scripts.stack", "status") }
     "render-compose"   = { Install; Invoke-Checked $Py @("-m", "scripts.stack", "render-compose") }
+    "bench"            = { Install; Invoke-Checked $Py @("-m", "scripts.bench") }
+    "bench-memory"     = { Install; Invoke-Checked $Py @("-m", "scripts.bench", "--volume", "100000") }
 }
 
 if (-not $Targets.Contains($Target)) {

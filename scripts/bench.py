@@ -1,7 +1,7 @@
 """Benchmark of the ingestion hot path through Traefik: `make bench` (or `python -m scripts.bench`).
 
-Starts its own native stack under var/bench-stack (or measures a running one with --gateway), creates
-services with routing keys, then measures in one run: a no-op endpoint behind the same Traefik, single
+Starts its own native stack under var/bench-stack, from empty data each time, creates services with
+routing keys, then measures in one run: a no-op endpoint behind the same Traefik, single
 alerts and batches at saturation (wrk), open-loop latency at fixed fractions of saturation, CPU per
 alert per process and memory. Prints a table and writes JSON under var/bench/.
 """
@@ -9,13 +9,15 @@ alert per process and memory. Prints a table and writes JSON under var/bench/.
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 
-from scripts.benchkit import openloop, procstat, webhook, wrk
+from scripts.benchkit import openloop, procstat, volume, webhook, wrk
 from scripts.devstack import processes, runner
 from scripts.devstack.ports import free_port_values
 from scripts.devstack.settings import ROOT, StackSettings
@@ -32,9 +34,10 @@ def bench_settings() -> StackSettings:
         rate_limit_average=1_000_000,
         rate_limit_burst=1_000_000,
         log_level="WARNING",
-        # New incidents keep coming: an incident older than 5 s takes no more alerts.
+        # An alert storm over many services: each (service, severity) opens an incident when first seen,
+        # then its alerts join it for a minute; the report gives the mix each phase produced.
         service_env={
-            "CORRELATION_WINDOW_SECONDS": "5",
+            "CORRELATION_WINDOW_SECONDS": "60",
             "BENCH_NOOP_ENDPOINT": "true",
             "WEBHOOK_ALLOW_INTERNAL_TARGETS": "true",  # the receiver is on 127.0.0.1
         },
@@ -70,10 +73,42 @@ def process_groups(settings: StackSettings) -> dict[str, list[int]]:
     return groups
 
 
+_MIX = """
+    SELECT (SELECT count(*) FROM incidents) AS incidents, (SELECT count(*) FROM alerts) AS alerts,
+           (SELECT coalesce(sum(duplicate_count), 0) FROM alerts) AS duplicates
+"""
+
+
+def stored_counts(settings: StackSettings) -> dict[str, int]:
+    """Incidents, alerts and duplicates stored so far: the difference over a phase is its real mix."""
+
+    async def query() -> dict[str, int]:
+        url = runner.backends_of(settings).database_url.replace("postgresql+asyncpg://", "postgresql://")
+        connection = await asyncpg.connect(url)
+        try:
+            return dict(await connection.fetchrow(_MIX))
+        finally:
+            await connection.close()
+
+    return asyncio.run(query())
+
+
+def mix_of(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    created = after["incidents"] - before["incidents"]
+    return {
+        "created": created,
+        "correlated": after["alerts"] - before["alerts"] - created,
+        "duplicate": after["duplicates"] - before["duplicates"],
+    }
+
+
 def measured(settings, run, alerts_per_request: int) -> dict:
-    """Run a wrk phase; add CPU ms per alert for each process group (per PID, so new backends count)."""
+    """Run a wrk phase; add CPU ms per alert for each process group (per PID, so new backends count) and
+    the mix of outcomes the phase produced."""
     before = {pid: procstat.cpu_seconds(pid) for pids in process_groups(settings).values() for pid in pids}
+    counts = stored_counts(settings)
     result = run()
+    mix = mix_of(counts, stored_counts(settings))
     alerts = max((result.requests - result.errors) * alerts_per_request, 1)
     cpu = {
         name: round(sum(procstat.cpu_seconds(p) - before.get(p, 0.0) for p in pids) * 1000 / alerts, 3)
@@ -85,6 +120,7 @@ def measured(settings, run, alerts_per_request: int) -> dict:
         "errors": result.errors,
         "latency_ms": result.latency_ms,
         "cpu_ms_per_alert": cpu,
+        "mix": mix,
     }
 
 
@@ -95,6 +131,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=8, help="length of each phase (default 8)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--services", type=int, default=50)
+    parser.add_argument(
+        "--volume",
+        type=int,
+        default=0,
+        help="after the phases, send this many alerts twice (e.g. 100000) and report RSS after each round",
+    )
     args = parser.parse_args()
     if not wrk.available():
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
@@ -102,6 +144,8 @@ def main() -> int:
     settings = bench_settings()
     started = time.monotonic()
     try:
+        runner.down(settings)  # whatever an interrupted run left behind
+        shutil.rmtree(settings.var_dir, ignore_errors=True)  # each run starts from empty tables
         runner.up(settings)
         report = run_phases(settings, args)
     finally:
@@ -161,11 +205,20 @@ def run_phases(settings: StackSettings, args) -> dict:
         "latency_ms": fixed.latency_ms,
     }
     report["webhook"] = asyncio.run(webhook.measure(gateway, rate=100, seconds=args.seconds))
-    report["rss_mb"] = {
+    report["rss_mb"] = rss_of(settings)
+    if args.volume:
+        report["volume"] = {"alerts_per_round": args.volume, "rounds": []}
+        for _ in range(2):
+            stored = asyncio.run(volume.send(gateway, api_keys, total=args.volume))
+            report["volume"]["rounds"].append({"stored": stored, "rss_mb": rss_of(settings)})
+    return report
+
+
+def rss_of(settings: StackSettings) -> dict[str, float]:
+    return {
         name: round(sum(procstat.rss_mb(p) for p in pids), 1)
         for name, pids in process_groups(settings).items()
     }
-    return report
 
 
 def print_report(report: dict) -> None:
@@ -177,6 +230,13 @@ def print_report(report: dict) -> None:
             f"{name:<16}{row['alerts_per_s']:>10.0f}{row['requests_per_s']:>9.0f}{row['errors']:>8}"
             f"{lat.get('p50', 0):>8.1f}{lat.get('p90', 0):>8.1f}{lat.get('p99', 0):>8.1f}"
         )
+    print("\nwhat the alerts did (new incident / joined an open one / duplicate):")
+    for name in ("single", "batch100", "alertmanager10"):
+        mix = report[name]["mix"]
+        counts = (
+            f"{mix['created']:>8} created{mix['correlated']:>8} correlated{mix['duplicate']:>8} duplicate"
+        )
+        print(f"  {name:<16}{counts}")
     print(f"\nsingle-alert throughput / no-op ceiling: {report['ratio_single_to_noop']:.1%}")
     print(f"\n{'open loop':<16}{'offered/s':>10}{'ok':>8}{'sent':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}")
     for row in [*report["open_loop"], {"fraction": "500/s", "rate": 500, **report["open_loop_500"]}]:
@@ -197,6 +257,12 @@ def print_report(report: dict) -> None:
     print("\nRSS after the run (MB):")
     for name, value in sorted(report["rss_mb"].items()):
         print(f"  {name:<22}{value:>8.1f}")
+    if "volume" in report:
+        rounds = report["volume"]["rounds"]
+        print(f"\nRSS (MB) after each round of {report['volume']['alerts_per_round']} alerts in batches:")
+        for name in sorted(rounds[0]["rss_mb"]):
+            print(f"  {name:<22}" + "".join(f"{r['rss_mb'][name]:>8.1f}" for r in rounds))
+        print("  stored per round: " + ", ".join(str(r["stored"]) for r in rounds))
 
 
 if __name__ == "__main__":

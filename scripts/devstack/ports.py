@@ -1,6 +1,8 @@
 """Free loopback ports, for stacks that must not collide with another (tests, benchmarks)."""
 
+import random
 import socket
+from pathlib import Path
 
 # Every port of StackSettings; the ingestion replicas take consecutive ports from the base.
 PORT_FIELDS = (
@@ -17,17 +19,37 @@ PORT_FIELDS = (
 )
 
 
+# Ports handed out by this process, so two servers of one stack never get the same one.
+_handed_out: set[int] = set()
+
+
+def _below_ephemeral_range() -> tuple[int, int]:
+    """Ports under the kernel's ephemeral range: a port there can be taken by any outgoing connection
+    (a database client, a test's HTTP client) between the moment it is picked and the server's bind."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return 15000, max(low - 1, 16000)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    low, high = _below_ephemeral_range()
+    for _ in range(500):
+        port = random.randint(low, high)
+        if port not in _handed_out and _is_free(port):
+            _handed_out.add(port)
+            return port
+    raise RuntimeError(f"no free port in {low}-{high}")
 
 
 def free_port_run(count: int) -> int:
     """A port p with p .. p+count-1 all free (for the ingestion replicas)."""
     for _ in range(50):
         port = free_port()
-        if all(_is_free(port + i) for i in range(1, count)):
+        following = range(port + 1, port + count)
+        if all(p not in _handed_out and _is_free(p) for p in following):
+            _handed_out.update(following)
             return port
     raise RuntimeError(f"no {count} consecutive free ports")
 

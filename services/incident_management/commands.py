@@ -1,6 +1,7 @@
 """The unit of work shared by REST and gRPC: one transaction per command, then after-commit work."""
 
 import asyncio
+import logging
 import uuid
 from dataclasses import dataclass, replace
 
@@ -25,6 +26,8 @@ from services.incident_management.schemas import (
 from shared.errors import DomainError, InvalidInput, NotFound, Unavailable
 from shared.models import Incident
 from shared.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 async def _with_owners(
@@ -63,26 +66,41 @@ class IncidentCommands:
         self.escalator.wake()
 
     def __post_init__(self) -> None:
-        self._group: GroupCommit[tuple[AlertInput, str], IngestResult] = GroupCommit(
-            self._ingest_group, lanes=self.ingest_lanes, max_group=256
+        self._group: GroupCommit[tuple[AlertInput, str], tuple[IngestResult, asyncio.Future]] = GroupCommit(
+            self._store_group, lanes=self.ingest_lanes, max_group=256
         )
+        self._paging: set[asyncio.Future] = set()
 
     async def ingest(self, alert: AlertInput, *, integration_key: str = "") -> IngestResult:
         """Store the alert (committed before we answer, possibly with others that arrived meanwhile); a
-        new incident is then paged. With a routing key, the key must be valid and decides the service."""
-        return await self._group.submit((alert, integration_key))
+        new incident is paged before we answer too. With a routing key, the key must be valid and
+        decides the service."""
+        result, paged = await self._group.submit((alert, integration_key))
+        await asyncio.shield(paged)  # shared by the group: one caller giving up must not cancel it
+        return result
 
     async def ingest_many(self, alerts: list[AlertInput], *, integration_key: str = "") -> list[IngestResult]:
         """Store a batch in one transaction, in order: all of it is committed before we answer, or none."""
-        outcomes = await self._ingest_group([(alert, integration_key) for alert in alerts])
+        outcomes, paged = await self._store([(alert, integration_key) for alert in alerts])
+        await asyncio.shield(paged)
         for outcome in outcomes:
             if isinstance(outcome, Exception):
                 raise outcome  # one key for the whole batch: it is refused as a whole
-        return outcomes
+        return outcomes  # type: ignore[return-value]
 
-    async def _ingest_group(self, items: list[tuple[AlertInput, str]]) -> list[IngestResult | Exception]:
+    async def _store_group(
+        self, items: list[tuple[AlertInput, str]]
+    ) -> list[tuple[IngestResult, asyncio.Future] | Exception]:
+        outcomes, paged = await self._store(items)
+        return [o if isinstance(o, Exception) else (o, paged) for o in outcomes]
+
+    async def _store(
+        self, items: list[tuple[AlertInput, str]]
+    ) -> tuple[list[IngestResult | Exception], asyncio.Future]:
         """One transaction for alerts that may carry different keys; a bad key fails only its own alerts.
-        If the transaction itself fails, each alert is retried alone, so one bad alert sinks no others."""
+        If the transaction itself fails, each alert is retried alone, so one bad alert sinks no others.
+        Returns the outcomes once committed, and the paging of the new incidents, which runs on its own:
+        the next group's transaction does not wait for it."""
         try:
             async with self.sessions.begin() as session:
                 prepared = await _with_owners(session, items)
@@ -96,16 +114,33 @@ class IncidentCommands:
         except Exception:
             if len(items) == 1:
                 raise
-            return [await self._ingest_alone(item) for item in items]
+            alone = [await self._store_alone(item) for item in items]
+            paging = [paged for _, paged in alone if paged is not None]
+            return [outcome for outcome, _ in alone], asyncio.ensure_future(asyncio.gather(*paging))
         stored = [(prepared[i], a.service) for i, a in ready]
-        await self._after_ingest(stored)  # type: ignore[arg-type]
-        return prepared  # type: ignore[return-value]
+        return prepared, self._in_background(self._after_ingest(stored))  # type: ignore[arg-type]
 
-    async def _ingest_alone(self, item: tuple[AlertInput, str]) -> IngestResult | Exception:
+    async def _store_alone(
+        self, item: tuple[AlertInput, str]
+    ) -> tuple[IngestResult | Exception, asyncio.Future | None]:
         try:
-            return (await self._ingest_group([item]))[0]
+            [outcome], paged = await self._store([item])
+            return outcome, paged
         except Exception as error:
-            return error
+            return error, None
+
+    def _in_background(self, work) -> asyncio.Future:
+        """Run `work` to the end even if every caller waiting for it gives up; a failure is logged (new
+        incidents it did not page are still `assignment_pending`: the retry worker pages them)."""
+        task = asyncio.ensure_future(work)
+        self._paging.add(task)
+        task.add_done_callback(self._paged)
+        return task
+
+    def _paged(self, task: asyncio.Future) -> None:
+        self._paging.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("paging new incidents failed", exc_info=task.exception())
 
     async def integration(self, key: str) -> catalog.KeyOwner:
         async with self.sessions() as session:

@@ -245,9 +245,10 @@ async def start(
     settings: EscalationSettings,
 ) -> datetime | None:
     """Assign a new incident: its service's policy pages its first level, else the team's on-call.
-    Returns the incident's next escalation deadline, if any."""
+    Only once: an incident no longer `assignment_pending` was paged already (by the process that stored
+    it, or by the retry worker after a crash). Returns the incident's next escalation deadline, if any."""
     incident = await domain.get_for_update(session, incident_id)
-    if incident.status == "resolved":
+    if incident.status == "resolved" or not incident.assignment_pending:
         return None
     policy_id = await repo.get_service_policy_id(session, service=incident.service)
     if policy_id is not None:

@@ -7,7 +7,8 @@ Create Date: 2026-11-25 13:20:00
 The rules of `domain.ingest_alerts` for triggering alerts, applied in the database so that a group of
 alerts costs one statement instead of two or three per alert. The caller holds the advisory locks of
 every alert (`domain.lock_alerts`), passes the ids to use and the timeline wording, and turns each
-`created` row's incident into its outbox event.
+`created` row's incident into its outbox event. A new incident is stored as `assignment_pending`: paging
+it clears the flag, so an incident whose paging a crash interrupted is paged by the retry worker.
 """
 
 from alembic import op
@@ -59,7 +60,7 @@ BEGIN
             INSERT INTO incidents (id, title, service, severity, status, alert_count, duplicate_count,
                                    assignment_pending, created_at, updated_at)
             VALUES ((a->>'incident_id')::uuid, a->>'summary', a->>'service', a->>'severity', 'open', 1, 0,
-                    false, now_at, now_at)
+                    true, now_at, now_at)
             RETURNING * INTO opened;
             target := opened.id;
             INSERT INTO timeline_entries (incident_id, at, actor, kind, message)

@@ -312,3 +312,29 @@ async def test_acknowledgement_timeout_reopens_and_escalates_again(start_inciden
     body = await wait_for(lambda: _where(stack, created.incident_id, lambda b: b["status"] == "open"))
     assert "Acknowledgement timed out" in " ".join(e["message"] for e in body["timeline"])
     assert kinds(body).count("assigned") == 2
+
+
+async def test_incident_stored_but_not_paged_before_a_crash_is_paged_once_after_restart(
+    oncall, people, database_url, redis_url
+):
+    """The ingest transaction commits, then the process dies before paging: the incident is stored as
+    `assignment_pending`, so the retry worker of the next process pages it, once."""
+    from services.incident_management import domain
+    from services.incident_management.schemas import AlertInput
+
+    alice = people[0]
+    pol = await policy(oncall, [[user(alice)]], delay=5)
+    async with replica(database_url, redis_url, oncall.grpc_target) as first:
+        service = await service_with_policy(first, pol["id"])
+        stored = AlertInput(service=service, severity="critical", summary="db down", fingerprint="crash")
+        async with first.runtime.commands.sessions.begin() as session:  # the commit, and no paging after it
+            [result] = await domain.ingest_alerts(session, [stored], now=utcnow(), window_seconds=300)
+        assert result.result == "created"
+    incident_id = str(result.incident_id)
+    async with replica(database_url, redis_url, oncall.grpc_target, assignment_retry_seconds=0.2) as second:
+        body = await wait_for(lambda: _where(second, incident_id, lambda b: b["assignee"] is not None))
+        await asyncio.sleep(1.0)  # several retry passes: none may page it again
+        body = await detail(second, incident_id)
+        assert body["assignee"]["id"] == alice["id"]
+        assert kinds(body).count("assigned") == 1
+        assert await count_events(second, incident_id, "incident.reassigned") == 1
