@@ -11,7 +11,7 @@ from services.incident_management import domain, escalation
 from services.incident_management import repository as repo
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.oncall_client import OnCallClient
-from shared.errors import Unavailable
+from shared.errors import NotFound, Unavailable
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -48,11 +48,11 @@ async def retry_pending(
     settled = 0
     for incident in pending:
         try:
-            async with sessions.begin() as session:
-                current = await repo.get_incident(session, incident_id=incident.id, for_update=True)
-                if current is not None and current.assignment_pending:
-                    await escalation.start(session, oncall, incident.id, now=utcnow(), settings=settings)
-                    settled += 1
+            async with sessions.begin() as session:  # start() locks the row and skips it if paged already
+                await escalation.start(session, oncall, incident.id, now=utcnow(), settings=settings)
+            settled += 1
+        except NotFound:
+            continue  # deleted meanwhile
         except Unavailable:
             break  # still down: try the rest on the next pass
     return settled

@@ -36,7 +36,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _owner(key: str, found: tuple[Integration, MonitoredService] | None) -> KeyOwner:
+def _owner(found: tuple[Integration, MonitoredService] | None) -> KeyOwner:
     if found is None:
         raise Unauthenticated("unknown integration key", field="key")
     integration, service = found
@@ -49,22 +49,22 @@ def _owner(key: str, found: tuple[Integration, MonitoredService] | None) -> KeyO
 
 async def resolve_key(session: AsyncSession, key: str) -> KeyOwner:
     """The integration and service behind a routing key; 401 unknown, 403 revoked."""
-    found = await repo.get_integrations_by_key_hashes(session, key_hashes=[hash_key(key.strip())])
-    return _owner(key, next(iter(found.values()), None))
+    owner = (await resolve_keys(session, {key}))[key]
+    if isinstance(owner, DomainError):
+        raise owner
+    return owner
 
 
 async def resolve_keys(session: AsyncSession, keys: set[str]) -> dict[str, KeyOwner | DomainError]:
     """Several keys in one query: each key's owner, or its 401/403 error."""
+    if not keys:
+        return {}
     hashes = {key: hash_key(key.strip()) for key in keys}
-    found = (
-        await repo.get_integrations_by_key_hashes(session, key_hashes=list(set(hashes.values())))
-        if keys
-        else {}
-    )
+    found = await repo.get_integrations_by_key_hashes(session, key_hashes=list(set(hashes.values())))
     owners: dict[str, KeyOwner | DomainError] = {}
     for key, key_hash in hashes.items():
         try:
-            owners[key] = _owner(key, found.get(key_hash))
+            owners[key] = _owner(found.get(key_hash))
         except DomainError as error:
             owners[key] = error
     return owners

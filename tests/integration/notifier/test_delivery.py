@@ -1,36 +1,14 @@
 """Retries, slow endpoints, the webhook API (secrets, rotation, SSRF, delivery log, redelivery)."""
 
 import logging
-import uuid
 
 import orjson
 import pytest
 
-from shared.gen.oncall.v1 import incident_pb2
 from shared.webhook_signature import parse_header, verify
-from tests.integration.notifier.conftest import created_event_ids, eventually, unique_stream
+from tests.integration.notifier.conftest import created_event_ids, eventually, trigger, unique_stream
 
 pytestmark = pytest.mark.integration
-
-
-def alert(service: str) -> incident_pb2.IngestAlertRequest:
-    return incident_pb2.IngestAlertRequest(
-        alert=incident_pb2.Alert(
-            service=service,
-            severity="critical",
-            summary="disk full",
-            source="test",
-            fingerprint=uuid.uuid4().hex,
-        )
-    )
-
-
-async def trigger(incidents, count: int = 1) -> list[str]:
-    """Open `count` incidents on distinct services; returns their ids."""
-    return [
-        (await incidents.grpc.IngestAlert(alert(f"svc-{uuid.uuid4().hex[:8]}"))).incident_id
-        for _ in range(count)
-    ]
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from sqlalchemy import text
 from scripts.devstack.ports import free_port
 from services.incident_management import repository as incident_repo
 from shared.events import make_event
-from shared.gen.oncall.v1 import incident_pb2
 from tests.integration.notifier.conftest import (
     MailBox,
+    alert,
     created_event_ids,
     emit_event,
     eventually,
@@ -29,18 +29,6 @@ ALL_TYPES = {
     "incident.escalated",
     "incident.resolved",
 }
-
-
-def alert(service: str) -> incident_pb2.IngestAlertRequest:
-    return incident_pb2.IngestAlertRequest(
-        alert=incident_pb2.Alert(
-            service=service,
-            severity="critical",
-            summary="disk full",
-            source="test",
-            fingerprint=uuid.uuid4().hex,
-        )
-    )
 
 
 async def run_lifecycle(incidents, service: str) -> str:

@@ -12,30 +12,10 @@ import pytest
 
 from scripts.devstack.ports import free_port
 from shared import embedded
-from shared.gen.oncall.v1 import incident_pb2
 from tests.conftest import TEST_VAR
-from tests.integration.notifier.conftest import created_event_ids, eventually, unique_stream
+from tests.integration.notifier.conftest import created_event_ids, eventually, trigger, unique_stream
 
 pytestmark = pytest.mark.integration
-
-
-def alert(service: str) -> incident_pb2.IngestAlertRequest:
-    return incident_pb2.IngestAlertRequest(
-        alert=incident_pb2.Alert(
-            service=service,
-            severity="critical",
-            summary="disk full",
-            source="test",
-            fingerprint=uuid.uuid4().hex,
-        )
-    )
-
-
-async def trigger(incidents, count: int) -> list[str]:
-    return [
-        (await incidents.grpc.IngestAlert(alert(f"svc-{uuid.uuid4().hex[:8]}"))).incident_id
-        for _ in range(count)
-    ]
 
 
 async def acknowledge(incidents, incident_ids: list[str]) -> None:
