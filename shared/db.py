@@ -1,8 +1,14 @@
 """Async engine and session factory."""
 
+import orjson
+from sqlalchemy import Table, event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
 
 from shared.config import BaseServiceSettings
+
+_QUEUED = "rows_inserted_at_commit"
+_SAVEPOINTS = "queued_rows_at_savepoints"
 
 
 def create_engine(settings: BaseServiceSettings) -> AsyncEngine:
@@ -18,9 +24,55 @@ def create_engine(settings: BaseServiceSettings) -> AsyncEngine:
         # invalidates the whole pool at the first disconnect error, so one request fails and is retried.
         pool_pre_ping=False,
         pool_recycle=1800,
+        # JSONB columns (event payloads, subscriptions) through orjson: the stdlib json codec was ~5 % of
+        # the notifier's CPU.
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
     )
+
+
+def _json_text(value: object) -> str:
+    return orjson.dumps(value).decode()
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions whose objects stay readable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_at_commit(session: AsyncSession | Session, table: Table, row: dict) -> None:
+    """Queue `row` for `table`: just before the transaction commits, each table's queued rows go in one
+    executemany INSERT. Cheaper than ORM objects for rows nobody reads back in the same transaction (the
+    ORM fetched every generated id with RETURNING); a table's rows keep the order they were queued in.
+    Rows queued inside a savepoint that rolls back are dropped with it."""
+    session.info.setdefault(_QUEUED, {}).setdefault(table, []).append(row)
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_queued(session: Session) -> None:
+    queued = session.info.pop(_QUEUED, None)
+    session.info.pop(_SAVEPOINTS, None)
+    if queued:
+        session.flush()  # rows may refer to objects added in this transaction
+        for table, rows in queued.items():
+            if rows:
+                session.execute(insert(table), rows)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        queued = session.info.get(_QUEUED, {})
+        session.info.setdefault(_SAVEPOINTS, {})[transaction] = {t: len(r) for t, r in queued.items()}
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_queued(session: Session, previous_transaction: SessionTransaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_QUEUED, None)
+        session.info.pop(_SAVEPOINTS, None)
+        return
+    mark = session.info.get(_SAVEPOINTS, {}).pop(previous_transaction, None)
+    if mark is not None:
+        for table, rows in session.info.get(_QUEUED, {}).items():
+            del rows[mark.get(table, 0) :]

@@ -286,7 +286,13 @@ async def assign(
     session: AsyncSession, incident_id: uuid.UUID, answer: OnCallAnswer, *, actor: str, now: datetime
 ) -> Incident:
     """Set (or clear) the assignee; a timeline entry says who and why."""
-    incident = await get_for_update(session, incident_id)
+    return assign_locked(session, await get_for_update(session, incident_id), answer, actor=actor, now=now)
+
+
+def assign_locked(
+    session: AsyncSession, incident: Incident, answer: OnCallAnswer, *, actor: str, now: datetime
+) -> Incident:
+    """`assign` for an incident the caller has locked already."""
     incident.assignment_pending = False
     incident.updated_at = now
     if answer.user_id is None:

@@ -274,5 +274,5 @@ async def start(
                 f"Escalation policy {policy_id} not found: paging the team",
             )
     answer = await oncall.who_is_on_call(service=incident.service)
-    await domain.assign(session, incident_id, answer, actor="system", now=now)
+    domain.assign_locked(session, incident, answer, actor="system", now=now)
     return None

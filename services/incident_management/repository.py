@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management.schemas import IncidentFilter
+from shared.db import insert_at_commit
 from shared.models import (
     Alert,
     Heartbeat,
@@ -80,11 +81,13 @@ async def count_firing_alerts(session: AsyncSession, *, incident_id: uuid.UUID) 
 def add_timeline(
     session: AsyncSession, *, incident_id: uuid.UUID, at: datetime, actor: str, kind: str, message: str
 ) -> None:
-    session.add(TimelineEntry(incident_id=incident_id, at=at, actor=actor, kind=kind, message=message))
+    row = {"incident_id": incident_id, "at": at, "actor": actor, "kind": kind, "message": message}
+    insert_at_commit(session, TimelineEntry.__table__, row)
 
 
 def create_outbox_event(session: AsyncSession, *, event: dict) -> None:
-    session.add(OutboxEvent(event_id=uuid.UUID(event["id"]), type=event["type"], payload=event))
+    row = {"event_id": uuid.UUID(event["id"]), "type": event["type"], "payload": event}
+    insert_at_commit(session, OutboxEvent.__table__, row)
 
 
 async def get_incident(

@@ -5,8 +5,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, literal, or_, select, union, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, Table, TextClause, bindparam, delete, insert, select, text, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import (
@@ -46,17 +45,9 @@ async def delete_subscription(session: AsyncSession, *, subscription_id: uuid.UU
     return (await session.execute(stmt)).rowcount > 0
 
 
-async def list_active_subscriptions(
-    session: AsyncSession, *, event_type: str
-) -> Sequence[WebhookSubscription]:
-    """Active subscriptions whose type filter admits `event_type` (the caller applies the others)."""
-    stmt = select(WebhookSubscription).where(
-        WebhookSubscription.active,
-        or_(
-            WebhookSubscription.event_types == literal([], WebhookSubscription.event_types.type),
-            WebhookSubscription.event_types.contains([event_type]),
-        ),
-    )
+async def list_active_subscriptions(session: AsyncSession) -> Sequence[WebhookSubscription]:
+    """Every active subscription (the stream consumer loads them once per batch and filters in memory)."""
+    stmt = select(WebhookSubscription).where(WebhookSubscription.active)
     return (await session.execute(stmt)).scalars().all()
 
 
@@ -73,12 +64,26 @@ async def list_team_names_of_service(session: AsyncSession, *, service: str) -> 
     return set((await session.execute(union(catalogue, ownership))).scalars().all())
 
 
-# One compiled statement each, run as executemany: a VALUES list per call would be compiled every time.
-_NEW_DELIVERIES = insert(WebhookDelivery.__table__).on_conflict_do_nothing(
-    constraint="uq_webhook_deliveries_event"
+def _insert_skipping_existing(table: Table, columns: tuple[str, ...], constraint: str) -> TextClause:
+    """INSERT … ON CONFLICT ON CONSTRAINT … DO NOTHING as text, typed by the table's columns.
+
+    The dialect's `insert().on_conflict_do_nothing()` is never cached by SQLAlchemy, so it was compiled
+    again on every call; a text statement is compiled once and run as executemany."""
+    names = ", ".join(columns)
+    values = ", ".join(f":{c}" for c in columns)
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({values}) ON CONFLICT ON CONSTRAINT {constraint} "
+    sql += "DO NOTHING"
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+
+
+_COMMON = ("id", "event_id", "event_type", "payload", "status", "attempts", "next_attempt_at", "retry_until")
+_NEW_DELIVERIES = _insert_skipping_existing(
+    WebhookDelivery.__table__, (*_COMMON, "created_at", "subscription_id"), "uq_webhook_deliveries_event"
 )
-_NEW_EMAILS = insert(EmailNotification.__table__).on_conflict_do_nothing(
-    constraint="uq_email_notifications_event_recipient"
+_NEW_EMAILS = _insert_skipping_existing(
+    EmailNotification.__table__,
+    (*_COMMON, "created_at", "recipient", "recipient_name"),
+    "uq_email_notifications_event_recipient",
 )
 
 
@@ -118,7 +123,10 @@ async def lease_deliveries(session: AsyncSession, *, ids: list[uuid.UUID], until
     )
 
 
-def add_attempt(
+_NEW_ATTEMPT = insert(WebhookAttempt.__table__)
+
+
+async def add_attempt(
     session: AsyncSession,
     *,
     delivery_id: uuid.UUID,
@@ -127,20 +135,20 @@ def add_attempt(
     latency_ms: float,
     error: str | None,
 ) -> None:
-    session.add(
-        WebhookAttempt(
-            delivery_id=delivery_id,
-            attempted_at=at,
-            status_code=status_code,
-            latency_ms=latency_ms,
-            error=error,
-        )
-    )
+    values = {"attempted_at": at, "status_code": status_code, "latency_ms": latency_ms, "error": error}
+    await session.execute(_NEW_ATTEMPT, [values | {"delivery_id": delivery_id}])
 
 
-async def get_delivery_for_update(session: AsyncSession, *, delivery_id: uuid.UUID) -> WebhookDelivery | None:
-    stmt = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def lock_delivery_state(session: AsyncSession, *, delivery_id: uuid.UUID) -> Row | None:
+    """(status, attempts, retry_until) of a delivery, not its payload, with the row locked; None if gone."""
+    t = WebhookDelivery.__table__
+    stmt = select(t.c.status, t.c.attempts, t.c.retry_until).where(t.c.id == delivery_id).with_for_update()
+    return (await session.execute(stmt)).one_or_none()
+
+
+async def update_delivery(session: AsyncSession, *, delivery_id: uuid.UUID, values: dict) -> None:
+    t = WebhookDelivery.__table__
+    await session.execute(update(t).where(t.c.id == delivery_id).values(**values))
 
 
 async def get_delivery(

@@ -11,7 +11,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notifier import domain
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
+from shared.models import WebhookSubscription
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -153,46 +154,60 @@ class StreamConsumer:
             )
         now = utcnow()
         async with self._sessions.begin() as session:
-            for event in events:
-                await self._write_rows(session, event, now=now)
+            if events:
+                targets = _Targets(session, await repo.list_active_subscriptions(session))
+                deliveries: list[dict[str, Any]] = []
+                emails: list[dict[str, Any]] = []
+                for event in events:
+                    self._rows(event, await targets.matching(event), now=now, into=(deliveries, emails))
+                await repo.create_deliveries(session, rows=deliveries)
+                await repo.create_emails(session, rows=emails)
         await self._redis.xack(self._stream, self._group, *[entry_id for entry_id, _ in entries])
         self._on_written()
 
-    async def _write_rows(self, session: AsyncSession, event: dict[str, Any], *, now: datetime) -> None:
-        data, event_type = event["data"], event["type"]
-        subscriptions = await repo.list_active_subscriptions(session, event_type=event_type)
-        teams: set[str] = set()
-        if any(s.teams for s in subscriptions):
-            teams = await repo.list_team_names_of_service(session, service=str(data.get("service", "")))
-        matching = [
-            s
-            for s in subscriptions
-            if domain.matches(s, event_type=event_type, service=data.get("service", ""), teams=teams)
-        ]
+    def _rows(
+        self,
+        event: dict[str, Any],
+        matching: list[WebhookSubscription],
+        *,
+        now: datetime,
+        into: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    ) -> None:
+        """The event's delivery rows (one per matching subscription) and email rows (one per recipient)."""
+        deliveries, emails = into
         common = _row_common(event, now=now)
         webhook_until = now + timedelta(seconds=self._settings.webhook_retry_seconds)
-        await repo.create_deliveries(
-            session,
-            rows=[
-                common | {"id": uuid.uuid4(), "subscription_id": s.id, "retry_until": webhook_until}
-                for s in matching
-            ],
-        )
+        deliveries += [
+            common | {"id": uuid.uuid4(), "subscription_id": s.id, "retry_until": webhook_until}
+            for s in matching
+        ]
         if self._settings.email_enabled:
-            email_until = now + timedelta(seconds=self._settings.email_retry_seconds)
-            await repo.create_emails(
-                session,
-                rows=[
-                    common
-                    | {
-                        "id": uuid.uuid4(),
-                        "recipient": r.email,
-                        "recipient_name": r.name,
-                        "retry_until": email_until,
-                    }
-                    for r in domain.recipients(data)
-                ],
-            )
+            common = common | {"retry_until": now + timedelta(seconds=self._settings.email_retry_seconds)}
+            emails += [
+                common | {"id": uuid.uuid4(), "recipient": r.email, "recipient_name": r.name}
+                for r in domain.recipients(event["data"])
+            ]
+
+
+class _Targets:
+    """The subscriptions an event goes to, from one load of the active ones per batch of entries."""
+
+    def __init__(self, session: AsyncSession, subscriptions: Sequence[WebhookSubscription]) -> None:
+        self._session, self._subscriptions = session, subscriptions
+        self._teams: dict[str, set[str]] = {}
+
+    async def matching(self, event: dict[str, Any]) -> list[WebhookSubscription]:
+        event_type, service = event["type"], str(event["data"].get("service", ""))
+        teams: set[str] = set()
+        if any(s.teams for s in self._subscriptions):
+            if service not in self._teams:
+                self._teams[service] = await repo.list_team_names_of_service(self._session, service=service)
+            teams = self._teams[service]
+        return [
+            s
+            for s in self._subscriptions
+            if domain.matches(s, event_type=event_type, service=service, teams=teams)
+        ]
 
 
 def _row_common(event: dict[str, Any], *, now: datetime) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import orjson
@@ -175,35 +175,54 @@ class WebhookWorker:
         """Log the attempt; mark delivered, schedule the retry, or dead-letter once the window is over."""
         now = utcnow()
         async with self._sessions.begin() as session:
-            delivery = await repo.get_delivery_for_update(session, delivery_id=claimed.id)
-            if delivery is None:
+            locked = await repo.lock_delivery_state(session, delivery_id=claimed.id)
+            if locked is None:
                 return  # the subscription was deleted meanwhile
-            repo.add_attempt(
+            await repo.add_attempt(
                 session,
-                delivery_id=delivery.id,
+                delivery_id=claimed.id,
                 at=now,
                 status_code=outcome.status_code,
                 latency_ms=outcome.latency_ms,
                 error=outcome.error,
             )
-            if delivery.status == "pending":
-                _apply(delivery, outcome, now=now, settings=self._settings)
+            state = _State(locked.status, locked.attempts, locked.retry_until)
+            if state.status == "pending":
+                _apply(state, outcome, now=now, settings=self._settings)
+                await repo.update_delivery(session, delivery_id=claimed.id, values=state.changes())
         log.info(
             "webhook attempt",
             extra={
                 "fields": {
-                    "delivery_id": str(delivery.id),
-                    "subscription_id": str(delivery.subscription_id),
-                    "event_id": str(delivery.event_id),
+                    "delivery_id": str(claimed.id),
+                    "subscription_id": str(claimed.subscription_id),
+                    "event_id": str(claimed.event_id),
                     "status_code": outcome.status_code,
                     "latency_ms": outcome.latency_ms,
-                    "result": delivery.status,
+                    "result": state.status,
                 }
             },
         )
 
 
-def _apply(delivery: WebhookDelivery, outcome: Outcome, *, now, settings: NotifierSettings) -> None:
+@dataclass(slots=True)
+class _State:
+    """The columns of a delivery an attempt's outcome changes; the row itself (payload) is not loaded."""
+
+    status: str
+    attempts: int
+    retry_until: datetime
+    next_attempt_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+    def changes(self) -> dict:
+        names = ("status", "attempts", "next_attempt_at", "last_status_code", "last_error", "delivered_at")
+        return {n: getattr(self, n) for n in names if n != "next_attempt_at" or self.next_attempt_at}
+
+
+def _apply(delivery: _State, outcome: Outcome, *, now, settings: NotifierSettings) -> None:
     delivery.attempts += 1
     delivery.last_status_code, delivery.last_error = outcome.status_code, outcome.error
     if outcome.ok:
