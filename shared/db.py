@@ -1,7 +1,9 @@
 """Async engine and session factory."""
 
+import functools
+
 import orjson
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Insert, Table, event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -55,8 +57,13 @@ def _insert_queued(session: Session) -> None:
     if queued:
         session.flush()  # rows may refer to objects added in this transaction
         for table, rows in queued.items():
-            if rows:
-                session.execute(insert(table), rows)
+            if rows:  # a single row as a plain execute: executemany costs more for one
+                session.execute(_insert_statement(table), rows if len(rows) > 1 else rows[0])
+
+
+@functools.cache
+def _insert_statement(table: Table) -> Insert:
+    return insert(table)  # one object per table: its cache key is computed once
 
 
 @event.listens_for(Session, "after_transaction_create")

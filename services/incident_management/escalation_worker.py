@@ -15,6 +15,7 @@ from services.incident_management import repository as repo
 from services.incident_management.escalation import EscalationSettings, fire
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
+from shared.aio import wait_event
 from shared.errors import DomainError, Unavailable
 from shared.models import Incident
 from shared.timeutil import utcnow
@@ -102,7 +103,4 @@ class Escalator:
                 log.exception("escalation pass failed")
                 delay = self.settings.poll_seconds
             self._planned = utcnow() + timedelta(seconds=delay)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, delay)  # not asyncio.wait_for: on 3.11 it can swallow a cancel

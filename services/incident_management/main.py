@@ -1,7 +1,7 @@
 """incident-management: wiring of settings, database, Redis, on-call client, REST, gRPC and workers."""
 
 import asyncio
-import contextlib
+import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -30,6 +30,7 @@ from shared.redis import create_redis
 from shared.serve import run, serve
 from shared.telemetry import configure_tracing, instrument_app
 
+log = logging.getLogger(__name__)
 SERVICE_NAME = incident_pb2.DESCRIPTOR.services_by_name["IncidentService"].full_name
 
 
@@ -64,11 +65,15 @@ class Runtime:
         ]
 
     async def close(self) -> None:
+        """Cancel the workers and wait for them (at most 10 s: a worker that ignored its cancel must not
+        hold the shutdown), then close the connections."""
         for task in self.tasks:
             task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self.tasks:
+            _, stuck = await asyncio.wait(self.tasks, timeout=10)
+            for task in stuck:
+                log.error("worker did not stop when cancelled", extra={"fields": {"task": task.get_name()}})
+        self.tasks = []
         await self.oncall_channel.close()
         await self.redis.aclose()
         await self.engine.dispose()

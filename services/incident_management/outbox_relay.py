@@ -7,7 +7,6 @@ the stream (consumed by the notifier) carries the delivery guarantee.
 import asyncio
 import logging
 
-import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -45,18 +44,17 @@ class OutboxRelay:
     async def relay_once(self, *, batch: int = RELAY_BATCH) -> int:
         """Publish one batch of unpublished events in id order; returns how many went out."""
         async with self._sessions.begin() as session:
-            rows = await repo.claim_outbox_batch(session, limit=batch)
+            rows = await repo.publish_outbox_batch(session, limit=batch, now=utcnow())
             if not rows:
                 return 0
             pipe = self._redis.pipeline(transaction=False)
             for row in rows:
-                body = orjson.dumps(row.payload)
+                body = row.body.encode()
                 fields = {"id": str(row.event_id), "type": row.type, "event": body}
                 pipe.xadd(self._stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
                 if self._channel:
                     pipe.publish(self._channel, body)
-            await pipe.execute()
-            await repo.mark_published(session, ids=[row.id for row in rows], now=utcnow())
+            await pipe.execute()  # fails → the transaction rolls back and the events stay unpublished
             return len(rows)
 
     async def run(self) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import orjson
-from sqlalchemy import Uuid, column, func, select, text, update
+from sqlalchemy import Row, Uuid, column, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -145,20 +145,25 @@ async def list_pending_assignments(session: AsyncSession, *, limit: int) -> Sequ
     return (await session.execute(stmt)).scalars().all()
 
 
-async def claim_outbox_batch(session: AsyncSession, *, limit: int) -> Sequence[OutboxEvent]:
-    """Unpublished events in order, skipping rows another relay holds."""
-    stmt = (
-        select(OutboxEvent)
-        .where(OutboxEvent.published_at.is_(None))
-        .order_by(OutboxEvent.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+# One statement claims a batch and marks it published; the caller sends it before committing, so a failed
+# send rolls the marks back. The payload comes back as JSON text, ready for the stream (no decode/encode).
+_PUBLISH_OUTBOX_BATCH = text(
+    """
+    WITH batch AS (
+        SELECT id FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT :limit
+        FOR UPDATE SKIP LOCKED
     )
-    return (await session.execute(stmt)).scalars().all()
+    UPDATE outbox_events o SET published_at = :now FROM batch WHERE o.id = batch.id
+    RETURNING o.id, o.event_id, o.type, o.payload::text AS body
+    """
+)
 
 
-async def mark_published(session: AsyncSession, *, ids: list[int], now: datetime) -> None:
-    await session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=now))
+async def publish_outbox_batch(session: AsyncSession, *, limit: int, now: datetime) -> list[Row]:
+    """Up to `limit` unpublished events in id order, marked published in this transaction; rows another
+    relay holds are skipped. Each row has `id`, `event_id`, `type` and `body` (the payload as JSON text)."""
+    rows = (await session.execute(_PUBLISH_OUTBOX_BATCH, {"limit": limit, "now": now})).all()
+    return sorted(rows, key=lambda row: row.id)
 
 
 # --- services and integrations -------------------------------------------------------------------
