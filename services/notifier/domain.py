@@ -31,8 +31,9 @@ def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def signing_secrets(subscription: WebhookSubscription, now: datetime) -> list[str]:
-    """The current secret, plus the previous one while its grace period lasts."""
+def signing_secrets(subscription: Any, now: datetime) -> list[str]:
+    """The current secret, plus the previous one while its grace period lasts (of a subscription, or
+    of any row with its `secret`, `previous_secret` and `previous_secret_expires_at`)."""
     expires = subscription.previous_secret_expires_at
     if subscription.previous_secret and expires is not None and now < expires:
         return [subscription.secret, subscription.previous_secret]

@@ -5,7 +5,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, Table, TextClause, bindparam, delete, insert, select, text, union, update
+from sqlalchemy import (
+    Row,
+    Table,
+    Text,
+    TextClause,
+    bindparam,
+    cast,
+    delete,
+    insert,
+    select,
+    text,
+    union,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import (
@@ -99,21 +112,38 @@ async def create_emails(session: AsyncSession, *, rows: list[dict]) -> None:
         await session.execute(_NEW_EMAILS, rows)
 
 
+_D, _S = WebhookDelivery.__table__, WebhookSubscription.__table__
+_DUE_DELIVERIES = (
+    select(
+        _D.c.id,
+        _D.c.event_id,
+        _D.c.event_type,
+        _D.c.subscription_id,
+        cast(_D.c.payload, Text).label("body"),  # JSON text, sent as is: no decode and re-encode
+        _S.c.url,
+        _S.c.endpoint,
+        _S.c.allow_internal,
+        _S.c.secret,
+        _S.c.previous_secret,
+        _S.c.previous_secret_expires_at,
+    )
+    .join(_S, _S.c.id == _D.c.subscription_id)
+    .where(_D.c.status == "pending", _D.c.next_attempt_at <= bindparam("now"))
+    .order_by(_D.c.next_attempt_at)
+    .limit(bindparam("limit"))
+    .with_for_update(of=_D, skip_locked=True)
+)
+
+
 async def claim_due_deliveries(
     session: AsyncSession, *, now: datetime, limit: int, skip_endpoints: list[str]
-) -> Sequence[tuple[WebhookDelivery, WebhookSubscription]]:
-    """Due pending deliveries with their subscription, locked; rows other replicas hold are skipped."""
-    stmt = (
-        select(WebhookDelivery, WebhookSubscription)
-        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.next_attempt_at)
-        .limit(limit)
-        .with_for_update(of=WebhookDelivery, skip_locked=True)
-    )
+) -> Sequence[Row]:
+    """Due pending deliveries, each with what sending it needs from its subscription, locked; rows other
+    replicas hold are skipped. The payload comes as JSON text (`body`)."""
+    stmt = _DUE_DELIVERIES
     if skip_endpoints:
-        stmt = stmt.where(WebhookSubscription.endpoint.not_in(skip_endpoints))
-    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+        stmt = stmt.where(_S.c.endpoint.not_in(skip_endpoints))
+    return (await session.execute(stmt, {"now": now, "limit": limit})).all()
 
 
 async def lease_deliveries(session: AsyncSession, *, ids: list[uuid.UUID], until: datetime) -> None:

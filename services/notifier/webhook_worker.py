@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-import orjson
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifier import domain, url_guard
@@ -22,7 +22,6 @@ from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
 from shared.aio import wait_event
 from shared.errors import InvalidInput
-from shared.models import WebhookDelivery, WebhookSubscription
 from shared.timeutil import utcnow
 from shared.webhook_signature import SIGNATURE_HEADER, signature_header
 
@@ -62,7 +61,7 @@ class EndpointSlots:
             del self._busy[endpoint]
 
 
-def request_headers(delivery: WebhookDelivery, signing: list[str], body: bytes, t: int) -> dict[str, str]:
+def request_headers(delivery: Row, signing: list[str], body: bytes, t: int) -> dict[str, str]:
     """Content type, signature (one v1 per valid secret), event id and type."""
     return {
         "Content-Type": "application/json",
@@ -116,21 +115,21 @@ class WebhookWorker:
         lease = timedelta(
             seconds=self._settings.webhook_timeout_seconds + self._settings.webhook_lease_margin_seconds
         )
-        taken: list[tuple[WebhookDelivery, WebhookSubscription]] = []
+        taken: list[Row] = []
         try:
             async with self._sessions.begin() as session:
                 rows = await repo.claim_due_deliveries(
                     session, now=now, limit=free, skip_endpoints=self._slots.saturated()
                 )
-                taken = [(d, s) for d, s in rows if self._slots.try_take(s.endpoint)]
+                taken = [row for row in rows if self._slots.try_take(row.endpoint)]
                 if taken:
-                    await repo.lease_deliveries(session, ids=[d.id for d, _ in taken], until=now + lease)
+                    await repo.lease_deliveries(session, ids=[row.id for row in taken], until=now + lease)
         except BaseException:
-            for _, subscription in taken:
-                self._slots.release(subscription.endpoint)
+            for row in taken:
+                self._slots.release(row.endpoint)
             raise
-        for delivery, subscription in taken:
-            task = asyncio.create_task(self._attempt(delivery, subscription), name=f"webhook-{delivery.id}")
+        for delivery in taken:
+            task = asyncio.create_task(self._attempt(delivery), name=f"webhook-{delivery.id}")
             self._inflight.add(task)
             task.add_done_callback(self._done)
         return len(taken)
@@ -139,29 +138,29 @@ class WebhookWorker:
         self._inflight.discard(task)
         self._wake.set()
 
-    async def _attempt(self, delivery: WebhookDelivery, subscription: WebhookSubscription) -> None:
+    async def _attempt(self, delivery: Row) -> None:
         try:
-            outcome = await self.post(delivery, subscription)
+            outcome = await self.post(delivery)
             await self.record(delivery, outcome)
         except Exception:
             log.exception("webhook attempt failed", extra={"fields": {"delivery_id": str(delivery.id)}})
         finally:
-            self._slots.release(subscription.endpoint)
+            self._slots.release(delivery.endpoint)
 
-    async def post(self, delivery: WebhookDelivery, subscription: WebhookSubscription) -> Outcome:
-        """One signed POST of the event; never raises for the endpoint's failures."""
-        body = orjson.dumps(delivery.payload)
-        headers = request_headers(
-            delivery, domain.signing_secrets(subscription, utcnow()), body, int(time.time())
-        )
-        allow = subscription.allow_internal and self._settings.webhook_allow_internal_targets
+    async def post(self, delivery: Row) -> Outcome:
+        """One signed POST of the event (a claimed row: the delivery with its subscription's URL and
+        secrets); never raises for the endpoint's failures."""
+        body = delivery.body.encode()
+        signing = domain.signing_secrets(delivery, utcnow())
+        headers = request_headers(delivery, signing, body, int(time.time()))
+        allow = delivery.allow_internal and self._settings.webhook_allow_internal_targets
         started = time.perf_counter()
         try:
             await url_guard.check_target(
-                subscription.url, allow_internal=allow, platform_ports=self._settings.webhook_platform_ports
+                delivery.url, allow_internal=allow, platform_ports=self._settings.webhook_platform_ports
             )
             async with asyncio.timeout(self._settings.webhook_timeout_seconds):
-                reply = await self._client.post(subscription.url, content=body, headers=headers)
+                reply = await self._client.post(delivery.url, content=body, headers=headers)
             code, error = reply.status_code, None if reply.is_success else f"HTTP {reply.status_code}"
         except InvalidInput as refused:
             code, error = None, refused.message
@@ -171,7 +170,7 @@ class WebhookWorker:
             code, error = None, f"{type(failure).__name__}: {failure}"[:500]
         return Outcome(code, round((time.perf_counter() - started) * 1000, 1), error)
 
-    async def record(self, claimed: WebhookDelivery, outcome: Outcome) -> None:
+    async def record(self, claimed: Row, outcome: Outcome) -> None:
         """Log the attempt; mark delivered, schedule the retry, or dead-letter once the window is over."""
         now = utcnow()
         async with self._sessions.begin() as session:
