@@ -247,10 +247,12 @@ async def start(
     """Assign a new incident: its service's policy pages its first level, else the team's on-call.
     Only once: an incident no longer `assignment_pending` was paged already (by the process that stored
     it, or by the retry worker after a crash). Returns the incident's next escalation deadline, if any."""
-    incident = await domain.get_for_update(session, incident_id)
+    found = await repo.get_incident_for_paging(session, incident_id=incident_id)
+    if found is None:
+        raise NotFound(f"incident {incident_id} not found", field="id")
+    incident, policy_id = found
     if incident.status == "resolved" or not incident.assignment_pending:
         return None
-    policy_id = await repo.get_service_policy_id(session, service=incident.service)
     if policy_id is not None:
         incident.escalation_policy_id = policy_id
         try:

@@ -247,10 +247,19 @@ async def claim_missed_heartbeats(
     return [(row[0], row[1], row[2]) for row in (await session.execute(stmt)).all()]
 
 
-async def get_service_policy_id(session: AsyncSession, *, service: str) -> uuid.UUID | None:
-    """The escalation policy of the service row named `service`, if it has one."""
-    stmt = select(MonitoredService.escalation_policy_id).where(MonitoredService.name == service)
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def get_incident_for_paging(
+    session: AsyncSession, *, incident_id: uuid.UUID
+) -> tuple[Incident, uuid.UUID | None] | None:
+    """The incident, locked, with its service's escalation policy (if the service row has one)."""
+    stmt = (
+        select(Incident, MonitoredService.escalation_policy_id)
+        .outerjoin(MonitoredService, MonitoredService.name == Incident.service)
+        .where(Incident.id == incident_id)
+        .with_for_update(of=Incident)
+        .execution_options(populate_existing=True)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 async def claim_due_escalation(session: AsyncSession, *, now: datetime) -> Incident | None:
