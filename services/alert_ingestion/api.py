@@ -14,7 +14,7 @@ from shared.gen.oncall.v1 import incident_pb2
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 
-def incident_client(request: Request) -> IncidentClient:
+async def incident_client(request: Request) -> IncidentClient:
     return request.app.state.incident_client
 
 

@@ -26,7 +26,7 @@ class UnsupportedMediaType(DomainError):
     http_status = 415
 
 
-def key_cache(request: Request) -> KeyCache:
+async def key_cache(request: Request) -> KeyCache:
     return request.app.state.keys
 
 

@@ -22,7 +22,7 @@ from services.incident_management.schemas import (
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 
-def commands(request: Request) -> IncidentCommands:
+async def commands(request: Request) -> IncidentCommands:
     return request.app.state.commands
 
 

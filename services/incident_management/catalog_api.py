@@ -19,12 +19,12 @@ from services.incident_management.schemas import (
 from shared.timeutil import utcnow
 
 
-def admin(request: Request) -> None:
+async def admin(request: Request) -> None:
     """The gate for managing services and keys. Until users sign in (the web UI issue) it admits every
     caller, as the rest of the API does; then it checks the caller is an admin, with no route changing."""
 
 
-def sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+async def sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return request.app.state.sessions
 
 

@@ -22,7 +22,7 @@ from shared.timeutil import rfc3339
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
 
-def commands(request: Request) -> NotifierCommands:
+async def commands(request: Request) -> NotifierCommands:
     return request.app.state.commands
 
 

@@ -27,7 +27,7 @@ from shared.timeutil import rfc3339
 router = APIRouter(prefix="/api/v1")
 
 
-def commands(request: Request) -> OnCallCommands:
+async def commands(request: Request) -> OnCallCommands:
     return request.app.state.commands
 
 
