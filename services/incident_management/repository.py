@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import orjson
-from sqlalchemy import Row, Uuid, column, func, select, text, update
+from sqlalchemy import ARRAY, Row, Text, Uuid, any_, bindparam, column, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,12 +21,18 @@ from shared.models import (
     TimelineEntry,
 )
 
+# The keys come as one array, whatever their number: one prepared statement (a select list per count was
+# a new statement for every group size, which crowded the driver's prepared-statement cache). The function
+# scan yields the array in order, so the locks are taken in the order given.
+_LOCK_KEYS = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(CAST(:keys AS text[])) AS k"
+)
+
 
 async def lock_keys(session: AsyncSession, *, keys: list[str]) -> None:
     """Transaction-scoped advisory locks serialising work on the same correlation key and fingerprint,
-    taken in the order given (select-list items are evaluated left to right), in one round trip."""
-    calls = ", ".join(f"pg_advisory_xact_lock(hashtextextended(:k{i}, 0))" for i in range(len(keys)))
-    await session.execute(text(f"SELECT {calls}"), {f"k{i}": key for i, key in enumerate(keys)})
+    taken in the order given, in one round trip."""
+    await session.execute(_LOCK_KEYS, {"keys": keys})
 
 
 async def get_open_alert_by_fingerprint(session: AsyncSession, *, service: str, fingerprint: str):
@@ -210,7 +216,7 @@ async def get_integrations_by_key_hashes(
     stmt = (
         select(Integration, MonitoredService)
         .join(MonitoredService, MonitoredService.id == Integration.service_id)
-        .where(Integration.key_hash.in_(key_hashes))
+        .where(Integration.key_hash == any_(bindparam("hashes", key_hashes, type_=ARRAY(Text))))
     )
     return {row[0].key_hash: (row[0], row[1]) for row in await session.execute(stmt)}
 

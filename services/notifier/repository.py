@@ -6,10 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import (
+    ARRAY,
     Row,
     Table,
     Text,
     TextClause,
+    Uuid,
+    any_,
     bindparam,
     cast,
     delete,
@@ -149,7 +152,9 @@ async def claim_due_deliveries(
 async def lease_deliveries(session: AsyncSession, *, ids: list[uuid.UUID], until: datetime) -> None:
     """Push claimed deliveries out of everyone's due set until the attempt must be over."""
     await session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(next_attempt_at=until)
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == any_(bindparam("ids", ids, type_=ARRAY(Uuid))))
+        .values(next_attempt_at=until)
     )
 
 
