@@ -55,7 +55,7 @@ class StreamConsumer:
         redis: Redis,
         settings: NotifierSettings,
         *,
-        on_written: Callable[[], None],
+        on_written: Callable[[bool, bool], None],
     ) -> None:
         self._sessions, self._redis, self._settings, self._on_written = sessions, redis, settings, on_written
         self.name = settings.consumer_name or default_consumer_name()
@@ -153,17 +153,17 @@ class StreamConsumer:
                 "skipping malformed stream entries", extra={"fields": {"count": len(entries) - len(events)}}
             )
         now = utcnow()
+        deliveries: list[dict[str, Any]] = []
+        emails: list[dict[str, Any]] = []
         async with self._sessions.begin() as session:
             if events:
                 targets = _Targets(session, await repo.list_active_subscriptions(session))
-                deliveries: list[dict[str, Any]] = []
-                emails: list[dict[str, Any]] = []
                 for event in events:
                     self._rows(event, await targets.matching(event), now=now, into=(deliveries, emails))
                 await repo.create_deliveries(session, rows=deliveries)
                 await repo.create_emails(session, rows=emails)
         await self._redis.xack(self._stream, self._group, *[entry_id for entry_id, _ in entries])
-        self._on_written()
+        self._on_written(bool(deliveries), bool(emails))  # wake only the workers that have new rows
 
     def _rows(
         self,

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
+import aiohttp
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +27,7 @@ from shared.webhook_signature import SIGNATURE_HEADER, signature_header
 
 log = logging.getLogger(__name__)
 USER_AGENT = "OnCall-Webhooks/1"
+REPLY_READ_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ class WebhookWorker:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        client: httpx.AsyncClient,
+        client: aiohttp.ClientSession,
         settings: NotifierSettings,
     ) -> None:
         self._sessions, self._client, self._settings = sessions, client, settings
@@ -159,14 +160,19 @@ class WebhookWorker:
             await url_guard.check_target(
                 delivery.url, allow_internal=allow, platform_ports=self._settings.webhook_platform_ports
             )
-            async with asyncio.timeout(self._settings.webhook_timeout_seconds):
-                reply = await self._client.post(delivery.url, content=body, headers=headers)
-            code, error = reply.status_code, None if reply.is_success else f"HTTP {reply.status_code}"
+            async with (
+                asyncio.timeout(self._settings.webhook_timeout_seconds),
+                # No redirects: one could point anywhere, internal services included.
+                self._client.post(delivery.url, data=body, headers=headers, allow_redirects=False) as reply,
+            ):
+                await reply.content.read(REPLY_READ_LIMIT)  # a short answer read: the connection is reused
+            code = reply.status
+            error = None if 200 <= code < 300 else f"HTTP {code}"
         except InvalidInput as refused:
             code, error = None, refused.message
         except TimeoutError:
             code, error = None, f"no answer within {self._settings.webhook_timeout_seconds:g}s"
-        except httpx.HTTPError as failure:
+        except aiohttp.ClientError as failure:
             code, error = None, f"{type(failure).__name__}: {failure}"[:500]
         return Outcome(code, round((time.perf_counter() - started) * 1000, 1), error)
 

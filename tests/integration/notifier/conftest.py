@@ -87,6 +87,7 @@ class Receiver:
     secrets: list[str] = field(default_factory=list)
     fail_first: int = 0
     delay: float = 0.0
+    redirect_to: str = ""
     requests: list[Received] = field(default_factory=list)
 
     async def handle(self, request: Request) -> Response:
@@ -108,6 +109,8 @@ class Receiver:
             return Response(status_code=401)
         if len(self.requests) <= self.fail_first:
             return Response(status_code=500)
+        if self.redirect_to:
+            return Response(status_code=307, headers={"Location": self.redirect_to})
         return Response(status_code=204)
 
     @property

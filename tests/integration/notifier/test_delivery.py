@@ -34,6 +34,26 @@ async def test_receiver_answering_500_then_200_gets_the_event_after_retries(pair
     assert [r.event_id for r in flaky.requests] == [event_id] * 3  # retries carry the same event id
 
 
+async def test_a_redirect_is_not_followed_and_counts_as_a_failed_attempt(pair, start_receiver):
+    """A redirect could point anywhere (internal services included): the attempt fails with its status."""
+    incidents, notifier = pair
+    elsewhere = await start_receiver()
+    redirecting = await start_receiver(redirect_to=elsewhere.url)
+    webhook = await notifier.subscribe(redirecting)
+    [incident_id] = await trigger(incidents)
+
+    async def attempted():
+        deliveries = await notifier.deliveries(webhook["id"])
+        return deliveries if deliveries and deliveries[0]["attempt_log"] else None
+
+    [delivery] = await eventually(attempted, within=10)
+    assert delivery["status"] == "pending"  # retried later, like any failure
+    assert delivery["attempt_log"][0]["status_code"] == 307
+    assert delivery["attempt_log"][0]["error"] == "HTTP 307"
+    assert redirecting.types_of(incident_id) == {"incident.triggered"}
+    assert elsewhere.requests == []
+
+
 async def _delivered(notifier, webhook_id: str):
     deliveries = await notifier.deliveries(webhook_id)
     return deliveries if deliveries and all(d["status"] == "delivered" for d in deliveries) else None
