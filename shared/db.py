@@ -5,7 +5,7 @@ import functools
 import orjson
 from sqlalchemy import Insert, Table, event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, configure_mappers
 
 from shared.config import BaseServiceSettings
 
@@ -41,7 +41,9 @@ def _json_text(value: object) -> str:
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions whose objects stay readable after commit."""
+    """Sessions whose objects stay readable after commit. The ORM's mappers are configured here, at
+    start-up, rather than by the first request that touches a model (~50 ms of the first alert's time)."""
+    configure_mappers()
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
