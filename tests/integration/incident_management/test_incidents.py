@@ -233,3 +233,27 @@ async def test_concurrent_batches_in_opposite_orders_neither_deadlock_nor_split(
     for service in services:
         count = await replicas[0].scalar("SELECT count(*) FROM incidents WHERE service = :s", s=service)
         assert count == 2  # one per severity
+
+
+async def test_one_batch_counts_every_correlated_and_duplicate_alert_once(incidents):
+    """The ingest function applies a batch's counters once per row at its end: the totals stay exact."""
+    service = unique_service()
+    fingerprints = ["a", "a", "b", "a", "c", "b"]
+    reply = await incidents.grpc.IngestAlerts(
+        incident_pb2.IngestAlertsRequest(alerts=[alert(service, fingerprint=f).alert for f in fingerprints])
+    )
+    results = [r.result for r in reply.results]
+    assert results == ["created", "duplicate", "correlated", "duplicate", "correlated", "duplicate"]
+    [incident_id] = {r.incident_id for r in reply.results}
+    alerts_counted = "SELECT alert_count FROM incidents WHERE id = :i"
+    assert await incidents.scalar(alerts_counted, i=incident_id) == 3
+    assert await incidents.scalar("SELECT duplicate_count FROM incidents WHERE id = :i", i=incident_id) == 3
+    per_alert = "SELECT duplicate_count FROM alerts WHERE incident_id = :i AND fingerprint = :f"
+    assert await incidents.scalar(per_alert, i=incident_id, f="a") == 2
+    assert await incidents.scalar(per_alert, i=incident_id, f="b") == 1
+    assert await incidents.scalar(per_alert, i=incident_id, f="c") == 0
+    body = (await incidents.http.get(f"/api/v1/incidents/{incident_id}")).json()
+    assert [e["kind"] for e in body["timeline"]].count("alert_added") == 2
+    again = await incidents.grpc.IngestAlert(alert(service, fingerprint="d"))
+    assert again.result == "correlated"
+    assert await incidents.scalar(alerts_counted, i=incident_id) == 4
