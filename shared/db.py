@@ -57,6 +57,8 @@ def insert_at_commit(session: AsyncSession | Session, table: Table, row: dict) -
 
 @event.listens_for(Session, "before_commit")
 def _insert_queued(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy fires this for those too): the rows wait for the commit
     queued = session.info.pop(_QUEUED, None)
     session.info.pop(_SAVEPOINTS, None)
     if queued:

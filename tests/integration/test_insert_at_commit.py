@@ -32,6 +32,15 @@ async def test_queued_rows_are_inserted_at_commit_in_order_without_rolled_back_s
                 pass
             async with session.begin_nested():
                 insert_at_commit(session, TABLE, _row("kept"))
+            try:
+                async with session.begin_nested():  # an outer savepoint rolled back after an inner release
+                    insert_at_commit(session, TABLE, _row("undone outer"))
+                    async with session.begin_nested():
+                        insert_at_commit(session, TABLE, _row("undone inner"))
+                    insert_at_commit(session, TABLE, _row("undone after inner"))
+                    raise RuntimeError("roll the outer savepoint back")
+            except RuntimeError:
+                pass
             insert_at_commit(session, TABLE, _row("last"))
 
         async with sessions.begin() as session:
