@@ -249,7 +249,8 @@ def print_report(report: dict) -> None:
     print(
         f"\nalert → signed webhook at {hook['rate']:.0f} alerts/s: p50 {hook['latency_ms']['p50']} ms, "
         f"p90 {hook['latency_ms']['p90']} ms, p99 {hook['latency_ms']['p99']} ms "
-        f"({hook['delivered']}/{hook['incidents']} delivered, {hook['bad_signatures']} bad signatures)"
+        f"({hook['delivered']}/{hook['incidents']} delivered, {hook['bad_signatures']} bad signatures; "
+        f"of {hook['sent']} alerts sent the gateway answered {hook['statuses']})"
     )
     print("\nCPU ms per alert (single alerts):")
     for name, value in sorted(report["single"]["cpu_ms_per_alert"].items()):

@@ -7,7 +7,7 @@ import random
 import time
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 SEVERITIES = ("critical", "high", "warning", "info")
 
@@ -43,17 +43,22 @@ def alert_body(counter: int) -> dict:
 async def run(
     base_url: str, keys: list[str], *, rate: float, seconds: float, path: str = "/api/v1/alerts"
 ) -> OpenLoopResult:
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    """Send `rate` alerts/s for `seconds` on schedule. The client is aiohttp: it costs ~0.2 ms of CPU per
+    request here against httpx's ~1.5 ms, and the generator shares the machine's two cores with the stack,
+    so a heavy client would have delayed its own sends and counted that as the stack's latency."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:
+    connector = aiohttp.TCPConnector(limit=256)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as client:
 
         async def one(scheduled: float, counter: int) -> None:
             headers = {"Authorization": f"Bearer {random.choice(keys)}"}
             try:
-                reply = await client.post(path, json=alert_body(counter), headers=headers)
-                code = reply.status_code
-            except httpx.HTTPError:
+                async with client.post(path, json=alert_body(counter), headers=headers) as reply:
+                    await reply.read()
+                    code = reply.status
+            except (aiohttp.ClientError, TimeoutError):
                 code = 0
             statuses[code] = statuses.get(code, 0) + 1
             if 200 <= code < 300:

@@ -8,7 +8,7 @@ import socket
 import time
 import uuid
 
-import httpx
+import aiohttp
 import orjson
 import uvicorn
 from starlette.applications import Starlette
@@ -55,39 +55,48 @@ async def running(receiver: Receiver):
         await task
 
 
-async def fresh_keys(client: httpx.AsyncClient, count: int) -> list[str]:
+async def _post(client: aiohttp.ClientSession, path: str, body: dict) -> dict:
+    async with client.post(path, json=body) as reply:
+        reply.raise_for_status()
+        return await reply.json()
+
+
+async def fresh_keys(client: aiohttp.ClientSession, count: int) -> list[str]:
     """Keys of `count` new services: every (service, severity) pair used below opens a new incident."""
     keys = []
     stamp = uuid.uuid4().hex[:6]
     for i in range(count):
-        service = (await client.post("/api/v1/services", json={"name": f"wh-{stamp}-{i}"})).raise_for_status()
-        reply = await client.post(
-            f"/api/v1/services/{service.json()['id']}/integrations", json={"name": "api", "type": "api"}
-        )
-        keys.append(reply.raise_for_status().json()["key"])
+        service = await _post(client, "/api/v1/services", {"name": f"wh-{stamp}-{i}"})
+        path = f"/api/v1/services/{service['id']}/integrations"
+        keys.append((await _post(client, path, {"name": "api", "type": "api"}))["key"])
     return keys
 
 
 async def measure(gateway: str, *, rate: float, seconds: float) -> dict:
-    """p50/p99 ms from an alert's scheduled send to its incident's signed webhook arriving."""
+    """p50/p99 ms from an alert's scheduled send to its incident's signed webhook arriving. The sender is
+    aiohttp (light on CPU: the generator shares the machine with the stack, see openloop.py)."""
     receiver = Receiver()
     total = int(rate * seconds)
-    async with running(receiver) as url, httpx.AsyncClient(base_url=gateway, timeout=10) as client:
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with (
+        running(receiver) as url,
+        aiohttp.ClientSession(gateway, timeout=timeout, connector=aiohttp.TCPConnector(limit=256)) as client,
+    ):
         keys = await fresh_keys(client, (total + 3) // 4)
-        created = await client.post(
-            "/api/v1/webhooks",
-            json={"url": url, "event_types": ["incident.triggered"], "allow_internal": True},
-        )
-        receiver.secret = created.raise_for_status().json()["secret"]
+        subscription = {"url": url, "event_types": ["incident.triggered"], "allow_internal": True}
+        created = await _post(client, "/api/v1/webhooks", subscription)
+        receiver.secret = created["secret"]
         sent: dict[str, float] = {}
+        statuses: dict[int, int] = {}
 
         async def one(i: int, scheduled: float) -> None:
             body = {"severity": ("critical", "high", "warning", "info")[i % 4], "summary": f"wh {i}"}
-            reply = await client.post(
-                "/api/v1/alerts", json=body, headers={"Authorization": f"Bearer {keys[i // 4]}"}
-            )
-            if reply.status_code == 202 and reply.json()["result"] == "created":
-                sent[reply.json()["incident_id"]] = scheduled
+            headers = {"Authorization": f"Bearer {keys[i // 4]}"}
+            async with client.post("/api/v1/alerts", json=body, headers=headers) as reply:
+                answer = await reply.json() if reply.status == 202 else {}
+                statuses[reply.status] = statuses.get(reply.status, 0) + 1
+            if answer.get("result") == "created":
+                sent[answer["incident_id"]] = scheduled
 
         start = time.perf_counter() + 0.05
         tasks = []
@@ -99,11 +108,14 @@ async def measure(gateway: str, *, rate: float, seconds: float) -> dict:
         deadline = time.perf_counter() + 10
         while len(receiver.arrived.keys() & sent.keys()) < len(sent) and time.perf_counter() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-        await client.delete(f"/api/v1/webhooks/{created.json()['id']}")
+        async with client.delete(f"/api/v1/webhooks/{created['id']}") as reply:
+            reply.raise_for_status()
     latencies = [(receiver.arrived[i] - t) * 1000 for i, t in sent.items() if i in receiver.arrived]
     random.shuffle(latencies)
     return {
         "rate": rate,
+        "sent": total,
+        "statuses": statuses,  # what the gateway answered: 503 is load shedding (Retry-After)
         "incidents": len(sent),
         "delivered": len(latencies),
         "bad_signatures": receiver.bad_signatures,
