@@ -46,6 +46,12 @@ def _aware(at: datetime) -> datetime:
 @dataclass
 class OnCallCommands:
     sessions: async_sessionmaker[AsyncSession]
+    # The lookups incident-management makes for every new incident and escalation step; without one, they
+    # use `sessions`. A roster edit landing between their statements is seen by the later ones only.
+    readers: async_sessionmaker[AsyncSession] | None = None
+
+    def _reader(self) -> AsyncSession:
+        return (self.readers or self.sessions)()
 
     async def create_user(self, body: UserCreate) -> User:
         async with self.sessions.begin() as session:
@@ -114,7 +120,7 @@ class OnCallCommands:
 
     async def current(self, *, team: str | None, service: str | None, at: datetime | None) -> CurrentOnCall:
         """Who is on call at `at` (now when None; a naive time is taken as UTC)."""
-        async with self.sessions() as session:
+        async with self._reader() as session:
             return await roster.current_on_call(
                 session, team=team or None, service=service or None, at=_aware(at or utcnow())
             )
@@ -203,5 +209,5 @@ class OnCallCommands:
     async def resolve_escalation(
         self, policy_id: uuid.UUID, level: int, at: datetime | None
     ) -> EscalationAnswer:
-        async with self.sessions() as session:
+        async with self._reader() as session:
             return await policies.resolve_level(session, policy_id, level=level, at=_aware(at or utcnow()))
