@@ -1,5 +1,6 @@
 """incident-management running for real: uvicorn + grpc.aio on PostgreSQL and Redis."""
 
+import uuid
 from dataclasses import dataclass
 
 import httpx
@@ -8,7 +9,7 @@ from sqlalchemy import text
 
 from services.incident_management.config import IncidentSettings
 from services.incident_management.main import build_runtime, create_app, create_grpc_server
-from shared.gen.oncall.v1 import incident_pb2_grpc
+from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import create_channel
 from tests.integration.servers import dead_target, running_grpc, running_uvicorn
 
@@ -65,3 +66,20 @@ async def start_incident_stack(database_url, redis_url):
 @pytest.fixture
 async def incidents(start_incident_stack) -> IncidentStack:
     return await start_incident_stack()
+
+
+def alert(
+    service: str, *, severity="critical", fingerprint=None, summary="disk full"
+) -> incident_pb2.IngestAlertRequest:
+    """An alert for IngestAlert; with the default fresh fingerprint, on a service of its own, it opens an
+    incident."""
+    return incident_pb2.IngestAlertRequest(
+        alert=incident_pb2.Alert(
+            service=service,
+            severity=severity,
+            summary=summary,
+            source="test",
+            fingerprint=fingerprint or uuid.uuid4().hex,
+            labels={"host": "db-1"},
+        )
+    )

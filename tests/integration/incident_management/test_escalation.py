@@ -11,28 +11,16 @@ import pytest
 from sqlalchemy import text
 
 from services.incident_management.main import build_runtime, create_app, create_grpc_server
-from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
+from shared.gen.oncall.v1 import incident_pb2_grpc
 from shared.grpc import create_channel
 from shared.timeutil import parse_rfc3339, utcnow
-from tests.integration.incident_fixtures import IncidentStack, settings_for
+from tests.integration.incident_fixtures import IncidentStack, alert, settings_for
 from tests.integration.oncall_fixtures import unique
 from tests.integration.servers import running_grpc, running_uvicorn
 
 pytestmark = pytest.mark.integration
 
 FAST = 0.02  # minutes: 1.2 s between levels
-
-
-def alert(service: str) -> incident_pb2.IngestAlertRequest:
-    return incident_pb2.IngestAlertRequest(
-        alert=incident_pb2.Alert(
-            service=service,
-            severity="critical",
-            summary="db down",
-            source="test",
-            fingerprint=uuid.uuid4().hex,
-        )
-    )
 
 
 async def policy(oncall, levels: list[list[dict]], *, delay: float = FAST, repeat: int = 0) -> dict:

@@ -9,23 +9,9 @@ import pytest
 from redis.asyncio import Redis
 
 from shared.gen.oncall.v1 import incident_pb2
+from tests.integration.incident_fixtures import alert
 
 pytestmark = pytest.mark.integration
-
-
-def alert(
-    service: str, *, severity="critical", fingerprint=None, summary="disk full"
-) -> incident_pb2.IngestAlertRequest:
-    return incident_pb2.IngestAlertRequest(
-        alert=incident_pb2.Alert(
-            service=service,
-            severity=severity,
-            summary=summary,
-            source="test",
-            fingerprint=fingerprint or uuid.uuid4().hex,
-            labels={"host": "db-1"},
-        )
-    )
 
 
 def unique_service() -> str:

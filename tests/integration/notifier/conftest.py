@@ -23,10 +23,9 @@ from services.incident_management import repository as incident_repo
 from services.notifier.config import NotifierSettings
 from services.notifier.main import build_runtime, create_app
 from shared.events import make_event
-from shared.gen.oncall.v1 import incident_pb2
 from shared.timeutil import parse_rfc3339
 from shared.webhook_signature import SIGNATURE_HEADER, verify
-from tests.integration.incident_fixtures import incidents, start_incident_stack  # noqa: F401
+from tests.integration.incident_fixtures import alert, incidents, start_incident_stack  # noqa: F401
 from tests.integration.oncall_fixtures import oncall  # noqa: F401
 from tests.integration.servers import running_uvicorn
 
@@ -228,19 +227,6 @@ async def start_notifier(database_url, redis_url):
 
 def unique_stream() -> str:
     return f"test:notifier:{uuid.uuid4().hex[:10]}"
-
-
-def alert(service: str) -> incident_pb2.IngestAlertRequest:
-    """A critical alert with a fresh fingerprint: on a service of its own, it opens an incident."""
-    return incident_pb2.IngestAlertRequest(
-        alert=incident_pb2.Alert(
-            service=service,
-            severity="critical",
-            summary="disk full",
-            source="test",
-            fingerprint=uuid.uuid4().hex,
-        )
-    )
 
 
 async def trigger(stack, count: int = 1) -> list[str]:
