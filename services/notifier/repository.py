@@ -12,11 +12,11 @@ from sqlalchemy import (
     Text,
     TextClause,
     Uuid,
+    all_,
     any_,
     bindparam,
     cast,
     delete,
-    insert,
     select,
     text,
     union,
@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import insert_at_commit
 from shared.models import (
     EmailNotification,
     MonitoredService,
@@ -131,7 +132,12 @@ _DUE_DELIVERIES = (
         _S.c.previous_secret_expires_at,
     )
     .join(_S, _S.c.id == _D.c.subscription_id)
-    .where(_D.c.status == "pending", _D.c.next_attempt_at <= bindparam("now"))
+    .where(
+        _D.c.status == "pending",
+        _D.c.next_attempt_at <= bindparam("now"),
+        # One statement whatever the number of saturated endpoints (an empty array excludes nothing).
+        _S.c.endpoint != all_(bindparam("skip", type_=ARRAY(Text))),
+    )
     .order_by(_D.c.next_attempt_at)
     .limit(bindparam("limit"))
     .with_for_update(of=_D, skip_locked=True)
@@ -143,10 +149,8 @@ async def claim_due_deliveries(
 ) -> Sequence[Row]:
     """Due pending deliveries, each with what sending it needs from its subscription, locked; rows other
     replicas hold are skipped. The payload comes as JSON text (`body`)."""
-    stmt = _DUE_DELIVERIES
-    if skip_endpoints:
-        stmt = stmt.where(_S.c.endpoint.not_in(skip_endpoints))
-    return (await session.execute(stmt, {"now": now, "limit": limit})).all()
+    params = {"now": now, "limit": limit, "skip": skip_endpoints}
+    return (await session.execute(_DUE_DELIVERIES, params)).all()
 
 
 async def lease_deliveries(session: AsyncSession, *, ids: list[uuid.UUID], until: datetime) -> None:
@@ -158,10 +162,7 @@ async def lease_deliveries(session: AsyncSession, *, ids: list[uuid.UUID], until
     )
 
 
-_NEW_ATTEMPT = insert(WebhookAttempt.__table__)
-
-
-async def add_attempt(
+def add_attempt(
     session: AsyncSession,
     *,
     delivery_id: uuid.UUID,
@@ -171,7 +172,7 @@ async def add_attempt(
     error: str | None,
 ) -> None:
     values = {"attempted_at": at, "status_code": status_code, "latency_ms": latency_ms, "error": error}
-    await session.execute(_NEW_ATTEMPT, [values | {"delivery_id": delivery_id}])
+    insert_at_commit(session, WebhookAttempt.__table__, values | {"delivery_id": delivery_id})
 
 
 async def lock_delivery_state(session: AsyncSession, *, delivery_id: uuid.UUID) -> Row | None:

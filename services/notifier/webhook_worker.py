@@ -183,7 +183,7 @@ class WebhookWorker:
             locked = await repo.lock_delivery_state(session, delivery_id=claimed.id)
             if locked is None:
                 return  # the subscription was deleted meanwhile
-            await repo.add_attempt(
+            repo.add_attempt(
                 session,
                 delivery_id=claimed.id,
                 at=now,
