@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 import uuid
 from datetime import datetime
 
@@ -15,6 +16,57 @@ from shared.errors import NotFound, Unavailable
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+
+class InlinePaging:
+    """Pages the new incidents of an ingest transaction before it commits: the incident, its assignee and
+    their events become visible together, in one commit and one outbox pass, instead of a second
+    transaction after the answer. On-call is given `timeout` seconds; if it fails or is slow, paging is
+    rolled back to a savepoint, the incidents stay `assignment_pending` and are paged after commit as
+    before, and inline paging pauses for `pause` seconds (a circuit breaker: a slow on-call must not hold
+    the ingest transactions and their locks)."""
+
+    def __init__(
+        self, oncall: OnCallClient, settings: EscalationSettings, *, timeout: float, pause: float = 5.0
+    ) -> None:
+        self._oncall, self._settings, self._timeout, self._pause = oncall, settings, timeout, pause
+        self._paused_until = 0.0
+
+    @property
+    def enabled(self) -> bool:
+        return self._timeout > 0 and time.monotonic() >= self._paused_until
+
+    async def page(
+        self, session: AsyncSession, incident_ids: list[uuid.UUID], *, now: datetime
+    ) -> list[datetime | None] | None:
+        """Each incident's next escalation deadline once paged, or None when they are left for after the
+        commit (paused, no on-call answer in time, or an error)."""
+        if not incident_ids or not self.enabled:
+            return None
+        found = await repo.get_incidents_for_paging(session, incident_ids=incident_ids)
+        try:
+            async with session.begin_nested():
+                return await self._page_all(session, found, now=now)
+        except Exception as error:  # TimeoutError, Unavailable, or any other: after commit it is retried
+            self._paused_until = time.monotonic() + self._pause
+            log.warning(
+                "paging in the ingest transaction failed; paging after commit instead",
+                extra={"fields": {"error": repr(error), "pause_seconds": self._pause}},
+            )
+            return None
+
+    async def _page_all(self, session: AsyncSession, found, *, now: datetime) -> list[datetime | None]:
+        # No statement runs in here (page_new only asks on-call), so timing out cancels gRPC calls only.
+        async with asyncio.timeout(self._timeout), asyncio.TaskGroup() as group:
+            tasks = [
+                group.create_task(
+                    escalation.page_new(
+                        session, self._oncall, incident, policy_id, now=now, settings=self._settings
+                    )
+                )
+                for incident, policy_id in found
+            ]
+        return [task.result() for task in tasks]
 
 
 async def assign_new_incident(

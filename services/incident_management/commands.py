@@ -4,11 +4,12 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.incident_management import catalog, domain, escalation_actions, heartbeats
-from services.incident_management.assignment import assign_new_incident
+from services.incident_management.assignment import InlinePaging, assign_new_incident
 from services.incident_management.domain import OnCallAnswer
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.escalation_worker import Escalator
@@ -47,6 +48,16 @@ async def _with_owners(
     return prepared
 
 
+def _created(results: list[IngestResult]) -> list[uuid.UUID]:
+    return [r.incident_id for r in results if r.result == "created" and r.incident_id]
+
+
+def _done() -> asyncio.Future:
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(None)
+    return future
+
+
 @dataclass
 class IncidentCommands:
     sessions: async_sessionmaker[AsyncSession]
@@ -55,6 +66,7 @@ class IncidentCommands:
     window_seconds: int
     escalator: Escalator
     ingest_lanes: int = 2
+    inline_paging_seconds: float = 0.5
 
     @property
     def escalation(self) -> EscalationSettings:
@@ -70,6 +82,7 @@ class IncidentCommands:
             self._store_group, lanes=self.ingest_lanes, max_group=256
         )
         self._paging: set[asyncio.Future] = set()
+        self._inline = InlinePaging(self.oncall, self.escalation, timeout=self.inline_paging_seconds)
 
     async def ingest(self, alert: AlertInput, *, integration_key: str = "") -> IngestResult:
         """Store the alert (committed before we answer, possibly with others that arrived meanwhile); a
@@ -106,9 +119,11 @@ class IncidentCommands:
                 prepared = await _with_owners(session, items)
                 ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
                 await domain.lock_alerts(session, [a for _, a in ready])
+                now = utcnow()
                 results = await domain.ingest_alerts(
-                    session, [a for _, a in ready], now=utcnow(), window_seconds=self.window_seconds
+                    session, [a for _, a in ready], now=now, window_seconds=self.window_seconds
                 )
+                deadlines = await self._inline.page(session, _created(results), now=now)
                 for (i, _), result in zip(ready, results, strict=True):
                     prepared[i] = result
         except Exception:
@@ -117,6 +132,9 @@ class IncidentCommands:
             alone = [await self._store_alone(item) for item in items]
             paging = [paged for _, paged in alone if paged is not None]
             return [outcome for outcome, _ in alone], asyncio.ensure_future(asyncio.gather(*paging))
+        if deadlines is not None:  # paged in the transaction: only the wake-ups are left
+            self._wake_after_paging(deadlines)
+            return prepared, _done()  # type: ignore[return-value]
         stored = [(prepared[i], a.service) for i, a in ready]
         return prepared, self._in_background(self._after_ingest(stored))  # type: ignore[arg-type]
 
@@ -166,7 +184,7 @@ class IncidentCommands:
         """After commit: publish events, and page for each new incident (its policy or on-call)."""
         if any(r.result not in ("correlated", "duplicate", "ignored") for r, _ in outcomes):
             self.relay.wake()  # only these wrote events; the relay's poll is the safety net
-        created = [r.incident_id for r, _ in outcomes if r.result == "created" and r.incident_id]
+        created = _created([r for r, _ in outcomes])
         if not created:
             return
         # Each in its own transaction, at once: a group's new incidents do not wait on one another.
@@ -176,8 +194,15 @@ class IncidentCommands:
                 for incident_id in created
             )
         )
+        self._wake_after_paging(deadlines)
+
+    def _wake_after_paging(self, deadlines: list[datetime | None]) -> None:
+        """Paging committed: relay its events; tell the escalation worker about the earliest new deadline
+        (none set, nothing for it to re-read)."""
         self.relay.wake()
-        self.escalator.wake(at=min((d for d in deadlines if d is not None), default=None))
+        earliest = min((d for d in deadlines if d is not None), default=None)
+        if earliest is not None:
+            self.escalator.wake(at=earliest)
 
     async def acknowledge(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
         ack_timeout = self.escalation.ack_timeout_seconds

@@ -13,6 +13,12 @@ class IncidentSettings(BaseServiceSettings):
     oncall_grpc_target: str = "127.0.0.1:50053"
     correlation_window_seconds: int = Field(default=300, ge=0)
     oncall_timeout_seconds: float = Field(default=1.0, gt=0)
+    inline_paging_timeout_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        description="how long an ingest transaction waits for on-call to page its new incidents before "
+        "leaving them to be paged after commit (0: always after commit)",
+    )
     assignment_retry_seconds: float = Field(default=10.0, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     heartbeat_check_seconds: float = Field(

@@ -247,10 +247,25 @@ async def start(
     """Assign a new incident: its service's policy pages its first level, else the team's on-call.
     Only once: an incident no longer `assignment_pending` was paged already (by the process that stored
     it, or by the retry worker after a crash). Returns the incident's next escalation deadline, if any."""
-    found = await repo.get_incident_for_paging(session, incident_id=incident_id)
+    [found] = await repo.get_incidents_for_paging(session, incident_ids=[incident_id]) or [None]
     if found is None:
         raise NotFound(f"incident {incident_id} not found", field="id")
     incident, policy_id = found
+    return await page_new(session, oncall, incident, policy_id, now=now, settings=settings)
+
+
+async def page_new(
+    session: AsyncSession,
+    oncall: OnCallClient,
+    incident: Incident,
+    policy_id: uuid.UUID | None,
+    *,
+    now: datetime,
+    settings: EscalationSettings,
+) -> datetime | None:
+    """`start` for an incident the caller has locked, with its service's policy. Runs no statement: only
+    on-call is asked, and the changes are flushed with the transaction, so several incidents of one
+    transaction can be paged at once."""
     if incident.status == "resolved" or not incident.assignment_pending:
         return None
     if policy_id is not None:

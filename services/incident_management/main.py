@@ -103,7 +103,13 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
     oncall = OnCallClient(channel, timeout=settings.oncall_timeout_seconds)
     escalator = Escalator(sessions, oncall, relay, escalation_settings(settings))
     commands = IncidentCommands(
-        sessions, oncall, relay, settings.correlation_window_seconds, escalator, settings.ingest_lanes
+        sessions,
+        oncall,
+        relay,
+        settings.correlation_window_seconds,
+        escalator,
+        settings.ingest_lanes,
+        settings.inline_paging_timeout_seconds,
     )
     return Runtime(settings, engine, redis, channel, commands, relay)
 

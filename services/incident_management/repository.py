@@ -253,19 +253,19 @@ async def claim_missed_heartbeats(
     return [(row[0], row[1], row[2]) for row in (await session.execute(stmt)).all()]
 
 
-async def get_incident_for_paging(
-    session: AsyncSession, *, incident_id: uuid.UUID
-) -> tuple[Incident, uuid.UUID | None] | None:
-    """The incident, locked, with its service's escalation policy (if the service row has one)."""
+async def get_incidents_for_paging(
+    session: AsyncSession, *, incident_ids: list[uuid.UUID]
+) -> list[tuple[Incident, uuid.UUID | None]]:
+    """The incidents, locked, each with its service's escalation policy (if the service row has one)."""
     stmt = (
         select(Incident, MonitoredService.escalation_policy_id)
         .outerjoin(MonitoredService, MonitoredService.name == Incident.service)
-        .where(Incident.id == incident_id)
+        .where(Incident.id == any_(bindparam("ids", incident_ids, type_=ARRAY(Uuid))))
+        .order_by(Incident.id)  # one lock order for every caller
         .with_for_update(of=Incident)
         .execution_options(populate_existing=True)
     )
-    row = (await session.execute(stmt)).one_or_none()
-    return None if row is None else (row[0], row[1])
+    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
 
 async def claim_due_escalation(session: AsyncSession, *, now: datetime) -> Incident | None:

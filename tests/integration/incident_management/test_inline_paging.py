@@ -1,0 +1,99 @@
+"""A new incident is paged in the transaction that stores it; when on-call is slow, after the commit, once.
+
+`xmin` is the PostgreSQL transaction that wrote a row: when an incident is paged in its ingest transaction,
+its alert and its timeline entries (triggered, then assigned) have the same one."""
+
+import asyncio
+
+import grpc
+import pytest
+
+from shared.gen.oncall.v1 import oncall_pb2_grpc
+from tests.integration.incident_fixtures import alert
+from tests.integration.incident_management.test_escalation import (
+    count_events,
+    detail,
+    kinds,
+    policy,
+    service_with_policy,
+    user,
+)
+from tests.integration.servers import running_grpc
+
+pytestmark = pytest.mark.integration
+
+
+class SlowOnCall(oncall_pb2_grpc.OnCallServiceServicer):
+    """A real gRPC on-call that answers through the real one, `delay` seconds late (a slow peer)."""
+
+    def __init__(self, upstream: oncall_pb2_grpc.OnCallServiceStub, delay: float) -> None:
+        self._upstream, self.delay, self.calls = upstream, delay, 0
+
+    async def GetCurrentOnCall(self, request, context):
+        return await self._late(self._upstream.GetCurrentOnCall, request, context)
+
+    async def ResolveEscalation(self, request, context):
+        return await self._late(self._upstream.ResolveEscalation, request, context)
+
+    async def _late(self, call, request, context):
+        self.calls += 1
+        await asyncio.sleep(self.delay)
+        try:
+            return await call(request)
+        except grpc.aio.AioRpcError as error:
+            await context.abort(error.code(), error.details() or "")
+
+
+async def writers(stack, incident_id: str) -> set[str]:
+    """The transactions (xmin) that wrote the incident's alert and its timeline entries."""
+    return set(
+        (
+            await stack.scalar(
+                "SELECT string_agg(DISTINCT xmin::text, ',') FROM (SELECT xmin FROM alerts WHERE "
+                "incident_id = :id UNION ALL SELECT xmin FROM timeline_entries WHERE incident_id = :id) w",
+                id=incident_id,
+            )
+        ).split(",")
+    )
+
+
+async def test_new_incident_is_stored_and_paged_in_one_transaction(start_incident_stack, oncall):
+    alice = await oncall.user("Alice")
+    stack = await start_incident_stack(oncall_grpc_target=oncall.grpc_target)
+    pol = await policy(oncall, [[user(alice)]], delay=5)
+    created = await stack.grpc.IngestAlert(alert(await service_with_policy(stack, pol["id"])))
+    body = await detail(stack, created.incident_id)
+    assert body["assignee"]["id"] == alice["id"] and body["next_escalation_at"] is not None
+    assert kinds(body)[:2] == ["triggered", "assigned"]
+    assert await count_events(stack, created.incident_id, "incident.triggered") == 1
+    assert await count_events(stack, created.incident_id, "incident.reassigned") == 1
+    assert len(await writers(stack, created.incident_id)) == 1
+
+
+async def test_slow_oncall_is_left_out_of_the_transaction_and_pages_once_after_commit(
+    start_incident_stack, oncall
+):
+    alice = await oncall.user("Alice")
+    slow = SlowOnCall(oncall.grpc, delay=0.4)
+    server = grpc.aio.server()
+    oncall_pb2_grpc.add_OnCallServiceServicer_to_server(slow, server)
+    async with running_grpc(server) as slow_target:
+        stack = await start_incident_stack(
+            oncall_grpc_target=slow_target, inline_paging_timeout_seconds=0.1, oncall_timeout_seconds=3
+        )
+        pol = await policy(oncall, [[user(alice)]], delay=5)
+        service = await service_with_policy(stack, pol["id"])
+        first = await stack.grpc.IngestAlert(alert(service))
+        calls_after_first = slow.calls
+        second = await stack.grpc.IngestAlert(alert(service, severity="warning"))
+
+    for created in (first, second):
+        body = await detail(stack, created.incident_id)
+        assert body["assignee"]["id"] == alice["id"]
+        # The timed-out attempt left nothing behind: one assignment, one event, written after the commit.
+        assert kinds(body).count("assigned") == 1
+        assert await count_events(stack, created.incident_id, "incident.reassigned") == 1
+        assert len(await writers(stack, created.incident_id)) == 2
+    # The first alert asked on-call twice (in the transaction, then after it); the breaker then sent the
+    # second straight to paging after commit: one call.
+    assert calls_after_first == 2 and slow.calls == 3
