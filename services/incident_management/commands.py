@@ -13,7 +13,6 @@ from services.incident_management.assignment import InlinePaging, assign_new_inc
 from services.incident_management.domain import OnCallAnswer
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.escalation_worker import Escalator
-from services.incident_management.group_commit import GroupCommit
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
 from services.incident_management.schemas import (
@@ -25,6 +24,7 @@ from services.incident_management.schemas import (
     SnoozeBody,
 )
 from shared.errors import DomainError, InvalidInput, NotFound, Unavailable
+from shared.group_commit import GroupCommit
 from shared.models import Incident
 from shared.timeutil import utcnow
 

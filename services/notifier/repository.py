@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     ARRAY,
+    DateTime,
     Row,
     Table,
     Text,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    func,
     select,
     text,
     union,
@@ -175,16 +177,42 @@ def add_attempt(
     insert_at_commit(session, WebhookAttempt.__table__, values | {"delivery_id": delivery_id})
 
 
-async def lock_delivery_state(session: AsyncSession, *, delivery_id: uuid.UUID) -> Row | None:
-    """(status, attempts, retry_until) of a delivery, not its payload, with the row locked; None if gone."""
+async def lock_delivery_states(
+    session: AsyncSession, *, delivery_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Row]:
+    """(id, status, attempts, retry_until) of each delivery, not its payload, rows locked in id order;
+    deliveries gone meanwhile are missing."""
     t = WebhookDelivery.__table__
-    stmt = select(t.c.status, t.c.attempts, t.c.retry_until).where(t.c.id == delivery_id).with_for_update()
-    return (await session.execute(stmt)).one_or_none()
+    stmt = (
+        select(t.c.id, t.c.status, t.c.attempts, t.c.retry_until)
+        .where(t.c.id == any_(bindparam("ids", delivery_ids, type_=ARRAY(Uuid))))
+        .order_by(t.c.id)
+        .with_for_update()
+    )
+    return {row.id: row for row in (await session.execute(stmt)).all()}
 
 
-async def update_delivery(session: AsyncSession, *, delivery_id: uuid.UUID, values: dict) -> None:
-    t = WebhookDelivery.__table__
-    await session.execute(update(t).where(t.c.id == delivery_id).values(**values))
+_D_UPDATE = (
+    update(_D)
+    .where(_D.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        # None keeps the lease: a delivered or dead-lettered row is out of the due set by its status.
+        next_attempt_at=func.coalesce(
+            bindparam("b_next_attempt_at", type_=DateTime(timezone=True)), _D.c.next_attempt_at
+        ),
+        last_status_code=bindparam("b_last_status_code"),
+        last_error=bindparam("b_last_error"),
+        delivered_at=bindparam("b_delivered_at"),
+    )
+)
+
+
+async def update_deliveries(session: AsyncSession, *, rows: list[dict]) -> None:
+    """Apply attempts' outcomes: one executemany for all; each row has every `b_` key of _D_UPDATE."""
+    if rows:
+        await session.execute(_D_UPDATE, rows)
 
 
 async def get_delivery(

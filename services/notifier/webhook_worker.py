@@ -22,6 +22,7 @@ from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
 from shared.aio import wait_event
 from shared.errors import InvalidInput
+from shared.group_commit import GroupCommit
 from shared.timeutil import utcnow
 from shared.webhook_signature import SIGNATURE_HEADER, signature_header
 
@@ -85,6 +86,7 @@ class WebhookWorker:
         self._slots = EndpointSlots(settings.webhook_per_endpoint_concurrency)
         self._inflight: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
+        self._records = GroupCommit(self._record_group, lanes=2, max_group=256)
 
     def wake(self) -> None:
         """New or redelivered rows were committed, or a slot came free."""
@@ -177,37 +179,46 @@ class WebhookWorker:
         return Outcome(code, round((time.perf_counter() - started) * 1000, 1), error)
 
     async def record(self, claimed: Row, outcome: Outcome) -> None:
-        """Log the attempt; mark delivered, schedule the retry, or dead-letter once the window is over."""
+        """Log the attempt; mark delivered, schedule the retry, or dead-letter once the window is over.
+        Attempts that finish while another is being recorded share the next transaction."""
+        await self._records.submit((claimed, outcome))
+
+    async def _record_group(self, attempts: list[tuple[Row, Outcome]]) -> list[None | Exception]:
         now = utcnow()
+        updates: list[dict] = []
         async with self._sessions.begin() as session:
-            locked = await repo.lock_delivery_state(session, delivery_id=claimed.id)
-            if locked is None:
-                return  # the subscription was deleted meanwhile
-            repo.add_attempt(
-                session,
-                delivery_id=claimed.id,
-                at=now,
-                status_code=outcome.status_code,
-                latency_ms=outcome.latency_ms,
-                error=outcome.error,
-            )
-            state = _State(locked.status, locked.attempts, locked.retry_until)
-            if state.status == "pending":
-                _apply(state, outcome, now=now, settings=self._settings)
-                await repo.update_delivery(session, delivery_id=claimed.id, values=state.changes())
-        log.info(
-            "webhook attempt",
-            extra={
-                "fields": {
-                    "delivery_id": str(claimed.id),
-                    "subscription_id": str(claimed.subscription_id),
-                    "event_id": str(claimed.event_id),
-                    "status_code": outcome.status_code,
-                    "latency_ms": outcome.latency_ms,
-                    "result": state.status,
-                }
-            },
-        )
+            states = await repo.lock_delivery_states(session, delivery_ids=[c.id for c, _ in attempts])
+            for claimed, outcome in attempts:
+                locked = states.get(claimed.id)
+                if locked is None:
+                    continue  # the subscription was deleted meanwhile
+                repo.add_attempt(
+                    session,
+                    delivery_id=claimed.id,
+                    at=now,
+                    status_code=outcome.status_code,
+                    latency_ms=outcome.latency_ms,
+                    error=outcome.error,
+                )
+                state = _State(locked.status, locked.attempts, locked.retry_until)
+                if state.status == "pending":
+                    _apply(state, outcome, now=now, settings=self._settings)
+                    updates.append({"b_id": claimed.id, **state.changes()})
+                _log_attempt(claimed, outcome, state.status)
+            await repo.update_deliveries(session, rows=updates)
+        return [None] * len(attempts)
+
+
+def _log_attempt(claimed: Row, outcome: Outcome, result: str) -> None:
+    fields = {
+        "delivery_id": str(claimed.id),
+        "subscription_id": str(claimed.subscription_id),
+        "event_id": str(claimed.event_id),
+        "status_code": outcome.status_code,
+        "latency_ms": outcome.latency_ms,
+        "result": result,
+    }
+    log.info("webhook attempt", extra={"fields": fields})
 
 
 @dataclass(slots=True)
@@ -223,8 +234,9 @@ class _State:
     delivered_at: datetime | None = None
 
     def changes(self) -> dict:
+        """Every column an attempt may change, as `b_<column>` (next_attempt_at None: unchanged)."""
         names = ("status", "attempts", "next_attempt_at", "last_status_code", "last_error", "delivered_at")
-        return {n: getattr(self, n) for n in names if n != "next_attempt_at" or self.next_attempt_at}
+        return {f"b_{n}": getattr(self, n) for n in names}
 
 
 def _apply(delivery: _State, outcome: Outcome, *, now, settings: NotifierSettings) -> None:

@@ -1,10 +1,16 @@
 """Retries, slow endpoints, the webhook API (secrets, rotation, SSRF, delivery log, redelivery)."""
 
+import asyncio
 import logging
+import uuid
+from datetime import timedelta
 
 import orjson
 import pytest
+from sqlalchemy import text
 
+from services.notifier.webhook_worker import Outcome
+from shared.timeutil import utcnow
 from shared.webhook_signature import parse_header, verify
 from tests.integration.notifier.conftest import created_event_ids, eventually, trigger, unique_stream
 
@@ -113,8 +119,8 @@ async def test_secret_is_shown_once_and_never_listed_or_logged(pair, start_recei
     [incident_id] = await trigger(incidents)
     await eventually(lambda: len(receiver.requests) == 1)
     deliveries = await notifier.deliveries(created["id"])
-    for text in (listed, single, patched.text):
-        assert created["id"] in text and secret not in text and '"secret"' not in text
+    for shown in (listed, single, patched.text):
+        assert created["id"] in shown and secret not in shown and '"secret"' not in shown
     assert deliveries and secret not in str(deliveries)
     logged = "\n".join(f"{r.getMessage()} {getattr(r, 'fields', '')}" for r in caplog.records)
     assert "webhook attempt" in logged and secret not in logged
@@ -187,3 +193,50 @@ async def test_events_are_also_published_live_for_the_dashboard(pair):
         assert ours and ours[0]["type"] == "incident.triggered", seen
     finally:
         await pubsub.aclose()
+
+
+async def test_attempts_finishing_together_share_one_transaction_and_keep_their_outcomes(start_notifier):
+    notifier = await start_notifier(events_stream=unique_stream())
+    webhook = await notifier.subscribe(url="http://127.0.0.1:9/hook")
+    later = utcnow() + timedelta(hours=1)  # leased far ahead: the notifier's own worker leaves them alone
+    rows = [
+        {"id": uuid.uuid4(), "event": uuid.uuid4(), "sub": uuid.UUID(webhook["id"]), "at": later}
+        for _ in range(3)
+    ]
+    async with notifier.runtime.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, payload, status, "
+                "attempts, next_attempt_at, retry_until, created_at) VALUES (:id, :sub, :event, "
+                "'incident.triggered', '{}', 'pending', 0, :at, :at, now())"
+            ),
+            rows,
+        )
+        claimed = (
+            await connection.execute(
+                text("SELECT id, subscription_id, event_id FROM webhook_deliveries WHERE id = ANY(:ids)"),
+                {"ids": [r["id"] for r in rows]},
+            )
+        ).all()
+    by_id = {row.id: row for row in claimed}
+    outcomes = [Outcome(204, 3.0, None), Outcome(500, 4.0, "HTTP 500"), Outcome(None, 5.0, "refused")]
+    worker = notifier.runtime.webhooks
+    await asyncio.gather(*(worker.record(by_id[r["id"]], o) for r, o in zip(rows, outcomes, strict=True)))
+
+    async with notifier.runtime.engine.connect() as connection:
+        result = await connection.execute(
+            text(
+                "SELECT d.id, d.status, d.attempts, d.last_status_code, d.last_error, d.delivered_at, "
+                "d.next_attempt_at, a.status_code, a.xmin::text AS tx FROM webhook_deliveries d "
+                "JOIN webhook_attempts a ON a.delivery_id = d.id WHERE d.id = ANY(:ids)"
+            ),
+            {"ids": [r["id"] for r in rows]},
+        )
+        state = {row.id: row for row in result}
+    assert len({row.tx for row in state.values()}) == 1  # three attempts, one transaction
+    ok, failed, refused = (state[r["id"]] for r in rows)
+    assert (ok.status, ok.attempts, ok.last_status_code, ok.status_code) == ("delivered", 1, 204, 204)
+    assert ok.delivered_at is not None and ok.last_error is None
+    for row, code, error in ((failed, 500, "HTTP 500"), (refused, None, "refused")):
+        assert (row.status, row.attempts, row.last_status_code, row.last_error) == ("pending", 1, code, error)
+        assert row.delivered_at is None and row.next_attempt_at < later  # the retry is scheduled

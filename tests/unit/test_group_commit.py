@@ -2,7 +2,7 @@
 
 import asyncio
 
-from services.incident_management.group_commit import GroupCommit
+from shared.group_commit import GroupCommit
 
 
 async def test_alone_runs_at_once_and_arrivals_meanwhile_share_the_next_group():

@@ -1,8 +1,8 @@
-"""Group commit: alerts that arrive while a transaction is running share the next one.
+"""Group commit: items (alerts, webhook attempts) that arrive while a transaction is running share the next.
 
-Alone, an alert is stored at once in its own transaction. Under load, each lane takes everything that
+Alone, an item is stored at once in its own transaction. Under load, each lane takes everything that
 queued up meanwhile, so BEGIN, COMMIT (and its WAL flush) and the lock round trip are paid once per
-group instead of once per alert, and nobody waits for a timer. Each alert keeps its own outcome."""
+group instead of once per item, and nobody waits for a timer. Each item keeps its own outcome."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
