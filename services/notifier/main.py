@@ -17,7 +17,7 @@ from services.notifier.email_worker import EmailWorker, Sender, smtp_sender
 from services.notifier.oncall_client import OnCallClient
 from services.notifier.stream_consumer import StreamConsumer
 from services.notifier.webhook_worker import USER_AGENT, WebhookWorker
-from shared.db import create_engine, create_session_factory
+from shared.db import create_autocommit_factory, create_engine, create_session_factory
 from shared.grpc import create_channel
 from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
@@ -76,7 +76,7 @@ def build_runtime(settings: NotifierSettings, *, send: Sender | None = None) -> 
         headers={"User-Agent": USER_AGENT},
     )
     channel = create_channel(settings.oncall_grpc_target)
-    webhooks = WebhookWorker(sessions, http, settings)
+    webhooks = WebhookWorker(sessions, create_autocommit_factory(engine), http, settings)
     emails = EmailWorker(
         sessions,
         OnCallClient(channel, timeout=settings.oncall_timeout_seconds),

@@ -119,8 +119,26 @@ async def create_emails(session: AsyncSession, *, rows: list[dict]) -> None:
 
 
 _D, _S = WebhookDelivery.__table__, WebhookSubscription.__table__
-_DUE_DELIVERIES = (
-    select(
+_d, _s = _D.alias("d"), _S.alias("s")
+_DUE = (
+    select(_d.c.id)
+    .join(_s, _s.c.id == _d.c.subscription_id)
+    .where(
+        _d.c.status == "pending",
+        _d.c.next_attempt_at <= bindparam("now"),
+        # One statement whatever the number of saturated endpoints (an empty array excludes nothing).
+        _s.c.endpoint != all_(bindparam("skip", type_=ARRAY(Text))),
+    )
+    .order_by(_d.c.next_attempt_at)
+    .limit(bindparam("limit"))
+    .with_for_update(of=_d, skip_locked=True)
+    .subquery("due")
+)
+_CLAIM_DUE = (
+    update(_D)
+    .where(_D.c.id == _DUE.c.id, _S.c.id == _D.c.subscription_id)
+    .values(next_attempt_at=bindparam("until"))
+    .returning(
         _D.c.id,
         _D.c.event_id,
         _D.c.event_type,
@@ -133,30 +151,21 @@ _DUE_DELIVERIES = (
         _S.c.previous_secret,
         _S.c.previous_secret_expires_at,
     )
-    .join(_S, _S.c.id == _D.c.subscription_id)
-    .where(
-        _D.c.status == "pending",
-        _D.c.next_attempt_at <= bindparam("now"),
-        # One statement whatever the number of saturated endpoints (an empty array excludes nothing).
-        _S.c.endpoint != all_(bindparam("skip", type_=ARRAY(Text))),
-    )
-    .order_by(_D.c.next_attempt_at)
-    .limit(bindparam("limit"))
-    .with_for_update(of=_D, skip_locked=True)
 )
 
 
 async def claim_due_deliveries(
-    session: AsyncSession, *, now: datetime, limit: int, skip_endpoints: list[str]
+    session: AsyncSession, *, now: datetime, limit: int, skip_endpoints: list[str], until: datetime
 ) -> Sequence[Row]:
-    """Due pending deliveries, each with what sending it needs from its subscription, locked; rows other
-    replicas hold are skipped. The payload comes as JSON text (`body`)."""
-    params = {"now": now, "limit": limit, "skip": skip_endpoints}
-    return (await session.execute(_DUE_DELIVERIES, params)).all()
+    """Lease due pending deliveries until `until` (out of everyone's due set until the attempt must be
+    over) and return each with what sending it needs from its subscription; rows other replicas are
+    claiming are skipped. One statement, so it is atomic on its own. The payload comes as JSON text."""
+    params = {"now": now, "limit": limit, "skip": skip_endpoints, "until": until}
+    return (await session.execute(_CLAIM_DUE, params)).all()
 
 
 async def lease_deliveries(session: AsyncSession, *, ids: list[uuid.UUID], until: datetime) -> None:
-    """Push claimed deliveries out of everyone's due set until the attempt must be over."""
+    """Move the deliveries' next attempt to `until` (now: give back a lease that will not be used)."""
     await session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == any_(bindparam("ids", ids, type_=ARRAY(Uuid))))

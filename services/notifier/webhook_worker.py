@@ -79,10 +79,12 @@ class WebhookWorker:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
+        leases: async_sessionmaker[AsyncSession],
         client: aiohttp.ClientSession,
         settings: NotifierSettings,
     ) -> None:
-        self._sessions, self._client, self._settings = sessions, client, settings
+        """`leases`: autocommit sessions for the claim, a single statement that needs no transaction."""
+        self._sessions, self._leases, self._client, self._settings = sessions, leases, client, settings
         self._slots = EndpointSlots(settings.webhook_per_endpoint_concurrency)
         self._inflight: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
@@ -120,13 +122,15 @@ class WebhookWorker:
         )
         taken: list[Row] = []
         try:
-            async with self._sessions.begin() as session:
+            async with self._leases() as session:
                 rows = await repo.claim_due_deliveries(
-                    session, now=now, limit=free, skip_endpoints=self._slots.saturated()
+                    session, now=now, limit=free, skip_endpoints=self._slots.saturated(), until=now + lease
                 )
                 taken = [row for row in rows if self._slots.try_take(row.endpoint)]
-                if taken:
-                    await repo.lease_deliveries(session, ids=[row.id for row in taken], until=now + lease)
+                if len(taken) < len(rows):  # more for one endpoint than its free slots: due again at once
+                    kept = {row.id for row in taken}
+                    spare = [row.id for row in rows if row.id not in kept]
+                    await repo.lease_deliveries(session, ids=spare, until=now)
         except BaseException:
             for row in taken:
                 self._slots.release(row.endpoint)

@@ -81,6 +81,33 @@ async def test_never_answering_receiver_does_not_delay_others(
     assert {d["status"] for d in await notifier.deliveries(stuck["id"])} == {"pending"}
 
 
+async def test_deliveries_beyond_an_endpoints_free_slots_are_sent_as_slots_free_not_after_the_lease(
+    start_incident_stack, start_notifier, start_receiver
+):
+    """One slot for the endpoint and four of its deliveries due at once: a claim takes them all, keeps
+    one, and gives the rest back (held, they would wait for their lease to run out)."""
+    stream = unique_stream()
+    options = {
+        "webhook_per_endpoint_concurrency": 1,
+        "webhook_timeout_seconds": 3,
+        "webhook_lease_margin_seconds": 3,  # a row held until its lease ran out would wait 6 s
+    }
+    slow = await start_receiver(delay=0.3)
+    await (await start_notifier(events_stream=unique_stream(), **options)).subscribe(slow)
+    incidents = await start_incident_stack(events_stream=stream)
+    incident_ids = await trigger(incidents, 4)
+    created = await created_event_ids(incidents, incident_ids)
+    await eventually(lambda: _stream_length(incidents, stream, at_least=len(created)))
+    await start_notifier(events_stream=stream, **options)  # reads the four in one batch
+    await eventually(lambda: slow.event_ids_for(incident_ids) == created, within=10)
+    arrivals = sorted(r.at for r in slow.requests_for(incident_ids))
+    assert arrivals[-1] - arrivals[0] < 3.0, arrivals  # one after the other, none waited for a lease
+
+
+async def _stream_length(stack, stream: str, *, at_least: int) -> bool:
+    return await stack.runtime.redis.xlen(stream) >= at_least
+
+
 async def test_endpoint_failing_past_the_retry_window_is_dead_lettered_then_redelivered(
     start_incident_stack, start_notifier, start_receiver
 ):
