@@ -119,24 +119,27 @@ async def create_emails(session: AsyncSession, *, rows: list[dict]) -> None:
 
 
 _D, _S = WebhookDelivery.__table__, WebhookSubscription.__table__
-_d, _s = _D.alias("d"), _S.alias("s")
-_DUE = (
-    select(_d.c.id)
-    .join(_s, _s.c.id == _d.c.subscription_id)
+_DUE_DELIVERIES = (
+    select(_D.c.id, _S.c.endpoint)
+    .join(_S, _S.c.id == _D.c.subscription_id)
     .where(
-        _d.c.status == "pending",
-        _d.c.next_attempt_at <= bindparam("now"),
+        _D.c.status == "pending",
+        _D.c.next_attempt_at <= bindparam("now"),
         # One statement whatever the number of saturated endpoints (an empty array excludes nothing).
-        _s.c.endpoint != all_(bindparam("skip", type_=ARRAY(Text))),
+        _S.c.endpoint != all_(bindparam("skip", type_=ARRAY(Text))),
     )
-    .order_by(_d.c.next_attempt_at)
+    .order_by(_D.c.next_attempt_at)
     .limit(bindparam("limit"))
-    .with_for_update(of=_d, skip_locked=True)
-    .subquery("due")
 )
-_CLAIM_DUE = (
+_LEASE = (
     update(_D)
-    .where(_D.c.id == _DUE.c.id, _S.c.id == _D.c.subscription_id)
+    .where(
+        _D.c.id == any_(bindparam("ids", type_=ARRAY(Uuid))),
+        # Checked again on the row as it is when updated: a replica that leased it first wins.
+        _D.c.status == "pending",
+        _D.c.next_attempt_at <= bindparam("now"),
+        _S.c.id == _D.c.subscription_id,
+    )
     .values(next_attempt_at=bindparam("until"))
     .returning(
         _D.c.id,
@@ -154,23 +157,21 @@ _CLAIM_DUE = (
 )
 
 
-async def claim_due_deliveries(
-    session: AsyncSession, *, now: datetime, limit: int, skip_endpoints: list[str], until: datetime
+async def list_due_deliveries(
+    session: AsyncSession, *, now: datetime, limit: int, skip_endpoints: list[str]
 ) -> Sequence[Row]:
-    """Lease due pending deliveries until `until` (out of everyone's due set until the attempt must be
-    over) and return each with what sending it needs from its subscription; rows other replicas are
-    claiming are skipped. One statement, so it is atomic on its own. The payload comes as JSON text."""
-    params = {"now": now, "limit": limit, "skip": skip_endpoints, "until": until}
-    return (await session.execute(_CLAIM_DUE, params)).all()
+    """(id, endpoint) of due pending deliveries, oldest first, none of the skipped endpoints; not locked."""
+    params = {"now": now, "limit": limit, "skip": skip_endpoints}
+    return (await session.execute(_DUE_DELIVERIES, params)).all()
 
 
-async def lease_deliveries(session: AsyncSession, *, ids: list[uuid.UUID], until: datetime) -> None:
-    """Move the deliveries' next attempt to `until` (now: give back a lease that will not be used)."""
-    await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == any_(bindparam("ids", ids, type_=ARRAY(Uuid))))
-        .values(next_attempt_at=until)
-    )
+async def lease_deliveries(
+    session: AsyncSession, *, ids: list[uuid.UUID], now: datetime, until: datetime
+) -> Sequence[Row]:
+    """Lease the deliveries that are still due until `until` (out of everyone's due set until the attempt
+    must be over); returns those this call leased, each with what sending it needs from its subscription,
+    the payload as JSON text (`body`). One statement: atomic without a transaction."""
+    return (await session.execute(_LEASE, {"ids": ids, "now": now, "until": until})).all()
 
 
 def add_attempt(

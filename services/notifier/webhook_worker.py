@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -120,21 +121,21 @@ class WebhookWorker:
         lease = timedelta(
             seconds=self._settings.webhook_timeout_seconds + self._settings.webhook_lease_margin_seconds
         )
-        taken: list[Row] = []
-        try:
-            async with self._leases() as session:
-                rows = await repo.claim_due_deliveries(
-                    session, now=now, limit=free, skip_endpoints=self._slots.saturated(), until=now + lease
-                )
-                taken = [row for row in rows if self._slots.try_take(row.endpoint)]
-                if len(taken) < len(rows):  # more for one endpoint than its free slots: due again at once
-                    kept = {row.id for row in taken}
-                    spare = [row.id for row in rows if row.id not in kept]
-                    await repo.lease_deliveries(session, ids=spare, until=now)
-        except BaseException:
-            for row in taken:
-                self._slots.release(row.endpoint)
-            raise
+        async with self._leases() as session:
+            due = await repo.list_due_deliveries(
+                session, now=now, limit=free, skip_endpoints=self._slots.saturated()
+            )
+            picked = [row for row in due if self._slots.try_take(row.endpoint)]
+            taken: Sequence[Row] = []
+            try:
+                if picked:
+                    ids = [row.id for row in picked]
+                    taken = await repo.lease_deliveries(session, ids=ids, now=now, until=now + lease)
+            finally:
+                won = {row.id for row in taken}
+                for row in picked:
+                    if row.id not in won:  # another replica leased it first, or leasing failed
+                        self._slots.release(row.endpoint)
         for delivery in taken:
             task = asyncio.create_task(self._attempt(delivery), name=f"webhook-{delivery.id}")
             self._inflight.add(task)

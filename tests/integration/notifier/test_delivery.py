@@ -84,8 +84,8 @@ async def test_never_answering_receiver_does_not_delay_others(
 async def test_deliveries_beyond_an_endpoints_free_slots_are_sent_as_slots_free_not_after_the_lease(
     start_incident_stack, start_notifier, start_receiver
 ):
-    """One slot for the endpoint and four of its deliveries due at once: a claim takes them all, keeps
-    one, and gives the rest back (held, they would wait for their lease to run out)."""
+    """One slot for the endpoint and four of its deliveries due at once: only what a slot is free for is
+    leased (a leased row waits for its lease to run out before anyone else sends it)."""
     stream = unique_stream()
     options = {
         "webhook_per_endpoint_concurrency": 1,
@@ -102,6 +102,23 @@ async def test_deliveries_beyond_an_endpoints_free_slots_are_sent_as_slots_free_
     await eventually(lambda: slow.event_ids_for(incident_ids) == created, within=10)
     arrivals = sorted(r.at for r in slow.requests_for(incident_ids))
     assert arrivals[-1] - arrivals[0] < 3.0, arrivals  # one after the other, none waited for a lease
+
+
+async def test_replicas_racing_for_the_same_due_deliveries_send_each_once(
+    start_incident_stack, start_notifier, start_receiver
+):
+    """Three replicas find the same rows due; the lease re-checks each row, so only one sends it."""
+    stream = unique_stream()
+    receiver = await start_receiver()
+    await (await start_notifier(events_stream=unique_stream())).subscribe(receiver)
+    incidents = await start_incident_stack(events_stream=stream)
+    incident_ids = await trigger(incidents, 30)
+    created = await created_event_ids(incidents, incident_ids)
+    await eventually(lambda: _stream_length(incidents, stream, at_least=len(created)))
+    await asyncio.gather(*(start_notifier(events_stream=stream, stream_batch=10) for _ in range(3)))
+    await eventually(lambda: receiver.event_ids_for(incident_ids) == created, within=10)
+    await asyncio.sleep(0.5)  # time for a duplicate send to arrive
+    assert len(receiver.requests_for(incident_ids)) == len(created)
 
 
 async def _stream_length(stack, stream: str, *, at_least: int) -> bool:
