@@ -13,6 +13,11 @@ class IncidentSettings(BaseServiceSettings):
     oncall_grpc_target: str = "127.0.0.1:50053"
     correlation_window_seconds: int = Field(default=300, ge=0)
     oncall_timeout_seconds: float = Field(default=1.0, gt=0)
+    oncall_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="how long an answer of on-call (who is on call, a policy level) is reused (0: never)",
+    )
     inline_paging_timeout_seconds: float = Field(
         default=0.5,
         ge=0,

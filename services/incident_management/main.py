@@ -100,7 +100,9 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
         poll=settings.outbox_poll_seconds,
         channel=settings.events_channel,
     )
-    oncall = OnCallClient(channel, timeout=settings.oncall_timeout_seconds)
+    oncall = OnCallClient(
+        channel, timeout=settings.oncall_timeout_seconds, cache_seconds=settings.oncall_cache_seconds
+    )
     escalator = Escalator(sessions, oncall, relay, escalation_settings(settings))
     commands = IncidentCommands(
         sessions,

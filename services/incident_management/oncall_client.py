@@ -1,9 +1,13 @@
 """Asks the on-call service who should own an incident."""
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime
+from typing import TypeVar
 
 import grpc
+from cachetools import TTLCache
 
 from services.incident_management.domain import EscalationStep, OnCallAnswer
 from shared.errors import InvalidInput, NotFound, Unavailable
@@ -11,14 +15,42 @@ from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
 from shared.grpc import call_metadata
 from shared.timeutil import rfc3339
 
+T = TypeVar("T")
+
+
+class RecentAnswers:
+    """On-call's answers, kept `ttl` seconds (0: not kept): like GoAlert's engine cycle, a roster change or
+    a handoff reaches paging within that time, and an alert storm over a service asks on-call once.
+    Lookups of one key while it is being asked share that call; failures are not kept."""
+
+    def __init__(self, ttl: float, *, size: int = 4096) -> None:
+        self._cache: TTLCache | None = TTLCache(maxsize=size, ttl=ttl) if ttl > 0 else None
+
+    async def get(self, key: Hashable, ask: Callable[[], Awaitable[T]]) -> T:
+        if self._cache is None:
+            return await ask()
+        pending = self._cache.get(key)
+        if pending is None:
+            pending = self._cache[key] = asyncio.ensure_future(ask())
+        try:
+            return await asyncio.shield(pending)  # one caller giving up does not cancel the others' call
+        except Exception:
+            if self._cache.get(key) is pending:
+                del self._cache[key]
+            raise
+
 
 class OnCallClient:
-    def __init__(self, channel: grpc.aio.Channel, *, timeout: float) -> None:
+    def __init__(self, channel: grpc.aio.Channel, *, timeout: float, cache_seconds: float = 0.0) -> None:
         self._stub = oncall_pb2_grpc.OnCallServiceStub(channel)
         self._timeout = timeout
+        self._answers = RecentAnswers(cache_seconds)
 
     async def who_is_on_call(self, *, service: str) -> OnCallAnswer:
         """The on-call user for the team owning `service`, or nobody with the reason; Unavailable if down."""
+        return await self._answers.get(("service", service), lambda: self._who_is_on_call(service))
+
+    async def _who_is_on_call(self, service: str) -> OnCallAnswer:
         try:
             reply = await self._stub.GetCurrentOnCall(
                 oncall_pb2.GetCurrentOnCallRequest(service=service),
@@ -39,7 +71,13 @@ class OnCallClient:
         )
 
     async def resolve_escalation(self, *, policy_id: uuid.UUID, level: int, at: datetime) -> EscalationStep:
-        """Who `level` of the policy pages at `at`; NotFound if the policy is gone, Unavailable if down."""
+        """Who `level` of the policy pages at `at` (a recent answer for the same level counts: callers ask
+        about now); NotFound if the policy is gone, Unavailable if down."""
+        return await self._answers.get(
+            ("policy", policy_id, level), lambda: self._resolve_escalation(policy_id, level, at)
+        )
+
+    async def _resolve_escalation(self, policy_id: uuid.UUID, level: int, at: datetime) -> EscalationStep:
         try:
             reply = await self._stub.ResolveEscalation(
                 oncall_pb2.ResolveEscalationRequest(policy_id=str(policy_id), level=level, at=rfc3339(at)),

@@ -1,4 +1,5 @@
 """A new incident is paged in the transaction that stores it; when on-call is slow, after the commit, once.
+On-call's answers are reused for a short time.
 
 `xmin` is the PostgreSQL transaction that wrote a row: when an incident is paged in its ingest transaction,
 its alert and its timeline entries (triggered, then assigned) have the same one."""
@@ -79,7 +80,10 @@ async def test_slow_oncall_is_left_out_of_the_transaction_and_pages_once_after_c
     oncall_pb2_grpc.add_OnCallServiceServicer_to_server(slow, server)
     async with running_grpc(server) as slow_target:
         stack = await start_incident_stack(
-            oncall_grpc_target=slow_target, inline_paging_timeout_seconds=0.1, oncall_timeout_seconds=3
+            oncall_grpc_target=slow_target,
+            inline_paging_timeout_seconds=0.1,
+            oncall_timeout_seconds=3,
+            oncall_cache_seconds=0,  # every paging asks on-call: the calls show which path paged
         )
         pol = await policy(oncall, [[user(alice)]], delay=5)
         service = await service_with_policy(stack, pol["id"])
@@ -97,3 +101,24 @@ async def test_slow_oncall_is_left_out_of_the_transaction_and_pages_once_after_c
     # The first alert asked on-call twice (in the transaction, then after it); the breaker then sent the
     # second straight to paging after commit: one call.
     assert calls_after_first == 2 and slow.calls == 3
+
+
+async def test_oncall_answers_are_reused_for_a_short_time_and_asked_again_after(start_incident_stack, oncall):
+    alice = await oncall.user("Alice")
+    counting = SlowOnCall(oncall.grpc, delay=0.05)
+    server = grpc.aio.server()
+    oncall_pb2_grpc.add_OnCallServiceServicer_to_server(counting, server)
+    async with running_grpc(server) as target:
+        stack = await start_incident_stack(oncall_grpc_target=target, oncall_cache_seconds=1.0)
+        pol = await policy(oncall, [[user(alice)]], delay=5)
+        service = await service_with_policy(stack, pol["id"])
+        # Two new incidents at once (a storm over one service): one question to on-call, both paged.
+        storm = await asyncio.gather(
+            *(stack.grpc.IngestAlert(alert(service, severity=s)) for s in ("critical", "warning"))
+        )
+        assert counting.calls == 1
+        await asyncio.sleep(1.2)
+        later = await stack.grpc.IngestAlert(alert(service, severity="info"))
+        assert counting.calls == 2  # the answer expired: asked again
+    for created in (*storm, later):
+        assert (await detail(stack, created.incident_id))["assignee"]["id"] == alice["id"]
