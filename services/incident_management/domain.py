@@ -131,11 +131,9 @@ async def _apply_source_action(session: AsyncSession, alert: AlertInput, *, now:
 
 
 def _triggering(alert: AlertInput) -> dict:
-    """What ingest_triggered_alerts() needs of one alert: its fields, the ids to use if it is new or
-    opens an incident, and the timeline's wording."""
+    """What ingest_triggered_alerts() needs of one alert: its fields and the timeline's wording (the
+    function makes the ids of what it stores)."""
     return {
-        "id": uuid.uuid4(),
-        "incident_id": uuid.uuid4(),
         "service": alert.service,
         "severity": alert.severity,
         "summary": alert.summary,
