@@ -68,3 +68,13 @@ def from_grpc(error: grpc.aio.AioRpcError) -> DomainError:
     if error.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE):
         return Unavailable(f"upstream unavailable: {error.details() or error.code().name}")
     return cls(error.details() or error.code().name)
+
+
+_STATUS_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
+
+
+def from_status(number: int, message: str, field: str = "") -> DomainError:
+    """The domain error a status number stands for, as one item of a grouped call reports it (anything
+    without a domain error of its own counts as Unavailable, as in from_grpc)."""
+    code = _STATUS_BY_NUMBER.get(number, grpc.StatusCode.UNKNOWN)
+    return _BY_GRPC_CODE.get(code, Unavailable)(message or code.name, field=field or None)

@@ -13,6 +13,12 @@ class IngestionSettings(BaseServiceSettings):
     http_port: int = 8001
     incident_grpc_target: str = "127.0.0.1:50052"
     incident_timeout_seconds: float = Field(default=5.0, gt=0)
+    incident_call_lanes: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="calls storing single alerts in flight at once; alerts arriving meanwhile share the next",
+    )
     replica_id: str = Field(default_factory=socket.gethostname)
     max_batch_size: int = Field(default=1000, ge=1)
     # Bounds the queue behind a replica: at the measured ~200 alerts/s per stack, 64 in flight per replica

@@ -2,9 +2,11 @@
 
 import grpc
 
-from shared.errors import DomainError, InvalidInput, Unavailable, from_grpc
+from shared.errors import DomainError, InvalidInput, Unavailable, from_grpc, from_status
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
+from shared.group_commit import GroupCommit
 from shared.grpc import call_metadata
+from shared.logging import trace_id_var
 
 UNAVAILABLE_MESSAGE = (
     "incident-management is unavailable; the alert was not stored. Retry later: resending the same alert "
@@ -12,14 +14,32 @@ UNAVAILABLE_MESSAGE = (
 )
 
 
+Outcome = incident_pb2.IngestAlertResponse | DomainError
+
+
 class IncidentClient:
-    def __init__(self, channel: grpc.aio.Channel, *, timeout: float) -> None:
+    def __init__(self, channel: grpc.aio.Channel, *, timeout: float, group_lanes: int = 2) -> None:
+        """`group_lanes`: IngestAlertGroup calls in flight at once; alerts arriving meanwhile wait for the
+        next call and go together (alone, an alert is sent at once)."""
         self._stub = incident_pb2_grpc.IncidentServiceStub(channel)
         self._timeout = timeout
+        self._group = GroupCommit(self._send_group, lanes=group_lanes, max_group=64)
 
     async def ingest(self, alert: incident_pb2.Alert, *, key: str = "") -> incident_pb2.IngestAlertResponse:
+        """Store one alert: answered once it is stored, or raises the error that kept it out."""
         request = incident_pb2.IngestAlertRequest(alert=alert, integration_key=key)
-        return await self._call(self._stub.IngestAlert, request)
+        return await self._group.submit(
+            incident_pb2.GroupedAlert(request=request, trace_id=trace_id_var.get())
+        )
+
+    async def _send_group(self, items: list[incident_pb2.GroupedAlert]) -> list[Outcome]:
+        reply = await self._call(
+            self._stub.IngestAlertGroup, incident_pb2.IngestAlertGroupRequest(items=items)
+        )
+        return [
+            o.result if o.HasField("result") else from_status(o.error.code, o.error.message, o.error.field)
+            for o in reply.outcomes
+        ]
 
     async def ingest_many(
         self, alerts: list[incident_pb2.Alert], *, key: str = ""

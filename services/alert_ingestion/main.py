@@ -47,7 +47,9 @@ class ReplicaAndLoadShedding:
 def create_app(settings: IngestionSettings) -> FastAPI:
     channel = create_channel(settings.incident_grpc_target)
     app = FastAPI(title="alert-ingestion", version="1")
-    client = IncidentClient(channel, timeout=settings.incident_timeout_seconds)
+    client = IncidentClient(
+        channel, timeout=settings.incident_timeout_seconds, group_lanes=settings.incident_call_lanes
+    )
     app.state.incident_client = client
     app.state.keys = KeyCache(client, ttl=settings.integration_cache_seconds)
     app.state.require_key = settings.require_integration_key

@@ -1,5 +1,7 @@
 """IncidentService over gRPC: proto ↔ domain mapping only."""
 
+import asyncio
+import logging
 import uuid
 
 import grpc
@@ -7,10 +9,13 @@ import orjson
 
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.schemas import AlertInput, IncidentFilter, IngestResult
-from shared.errors import InvalidInput
+from shared.errors import DomainError, InvalidInput
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
+from shared.logging import new_trace_id
 from shared.models import SEVERITIES, Incident
 from shared.timeutil import parse_rfc3339, rfc3339
+
+log = logging.getLogger(__name__)
 
 ACTIONS = {
     "": "trigger",
@@ -98,6 +103,24 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         return incident_pb2.IngestAlertsResponse(
             results=[_result_to_proto(r, a.fingerprint) for r, a in zip(results, alerts, strict=True)]
         )
+
+    async def IngestAlertGroup(self, request, context: grpc.aio.ServicerContext):
+        outcomes = await asyncio.gather(*(self._grouped(item) for item in request.items))
+        return incident_pb2.IngestAlertGroupResponse(outcomes=outcomes)
+
+    async def _grouped(self, item: incident_pb2.GroupedAlert) -> incident_pb2.IngestOutcome:
+        """One item, stored as IngestAlert stores it (in a task of its own: its own trace id)."""
+        new_trace_id(item.trace_id or None)
+        try:
+            return incident_pb2.IngestOutcome(result=await self.IngestAlert(item.request, None))
+        except DomainError as error:
+            failed = incident_pb2.ItemError(
+                code=error.grpc_code.value[0], message=error.message, field=error.field or ""
+            )
+        except Exception:
+            log.exception("unhandled error storing a grouped alert")
+            failed = incident_pb2.ItemError(code=grpc.StatusCode.INTERNAL.value[0], message="internal error")
+        return incident_pb2.IngestOutcome(error=failed)
 
     async def GetIntegration(self, request, context: grpc.aio.ServicerContext):
         owner = await self.commands.integration(request.integration_key)

@@ -5,7 +5,10 @@ import json
 import uuid
 from pathlib import Path
 
+import grpc
 import pytest
+
+from shared.gen.oncall.v1 import incident_pb2
 
 pytestmark = pytest.mark.integration
 
@@ -256,3 +259,38 @@ async def test_concurrent_alerts_with_good_and_revoked_keys_each_get_their_own_a
     stored = await incidents.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=good["service"])
     assert stored == 20
     assert await incidents.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=bad["service"]) == 0
+
+
+async def test_a_grouped_call_answers_each_alert_on_its_own(incidents):
+    """IngestAlertGroup (a replica's single alerts sent together): a bad key or a bad alert fails only
+    its own item, with the status IngestAlert would have given it; the others are stored."""
+    good = await make_integration(incidents, "api")
+    revoked = await make_integration(incidents, "api")
+    await incidents.http.delete(f"/api/v1/services/{revoked['service_id']}/integrations/{revoked['id']}")
+
+    def item(key: str, fingerprint: str, severity: str = "high") -> incident_pb2.GroupedAlert:
+        alert = incident_pb2.Alert(severity=severity, summary="grouped", fingerprint=fingerprint)
+        request = incident_pb2.IngestAlertRequest(alert=alert, integration_key=key)
+        return incident_pb2.GroupedAlert(request=request, trace_id=f"trace-{fingerprint}")
+
+    items = [
+        item(good["key"], "g1"),
+        item(revoked["key"], "r1"),
+        item("not-a-key", "u1"),
+        item(good["key"], "g1"),
+        item(good["key"], "b1", severity="sev0"),
+        item(good["key"], "g2"),
+    ]
+    reply = await incidents.grpc.IngestAlertGroup(incident_pb2.IngestAlertGroupRequest(items=items))
+    outcomes = [o.result.result if o.HasField("result") else o.error.code for o in reply.outcomes]
+    assert outcomes == [
+        "created",
+        grpc.StatusCode.PERMISSION_DENIED.value[0],
+        grpc.StatusCode.UNAUTHENTICATED.value[0],
+        "duplicate",
+        grpc.StatusCode.INVALID_ARGUMENT.value[0],
+        "correlated",
+    ]
+    assert reply.outcomes[4].error.field == "severity" and "sev0" in reply.outcomes[4].error.message
+    stored = await incidents.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=good["service"])
+    assert stored == 2

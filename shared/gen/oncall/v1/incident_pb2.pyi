@@ -76,6 +76,44 @@ class IngestAlertsResponse(_message.Message):
     results: _containers.RepeatedCompositeFieldContainer[IngestAlertResponse]
     def __init__(self, results: _Optional[_Iterable[_Union[IngestAlertResponse, _Mapping]]] = ...) -> None: ...
 
+class GroupedAlert(_message.Message):
+    __slots__ = ("request", "trace_id")
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    request: IngestAlertRequest
+    trace_id: str
+    def __init__(self, request: _Optional[_Union[IngestAlertRequest, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+
+class IngestAlertGroupRequest(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[GroupedAlert]
+    def __init__(self, items: _Optional[_Iterable[_Union[GroupedAlert, _Mapping]]] = ...) -> None: ...
+
+class ItemError(_message.Message):
+    __slots__ = ("code", "message", "field")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    field: str
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., field: _Optional[str] = ...) -> None: ...
+
+class IngestOutcome(_message.Message):
+    __slots__ = ("result", "error")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    result: IngestAlertResponse
+    error: ItemError
+    def __init__(self, result: _Optional[_Union[IngestAlertResponse, _Mapping]] = ..., error: _Optional[_Union[ItemError, _Mapping]] = ...) -> None: ...
+
+class IngestAlertGroupResponse(_message.Message):
+    __slots__ = ("outcomes",)
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[IngestOutcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[IngestOutcome, _Mapping]]] = ...) -> None: ...
+
 class Incident(_message.Message):
     __slots__ = ("id", "title", "service", "severity", "status", "assigned_to", "alert_count", "created_at", "acknowledged_at", "resolved_at", "mtta_seconds", "mttr_seconds")
     ID_FIELD_NUMBER: _ClassVar[int]

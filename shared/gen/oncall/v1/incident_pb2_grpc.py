@@ -45,6 +45,11 @@ class IncidentServiceStub(object):
                 request_serializer=oncall_dot_v1_dot_incident__pb2.IngestAlertsRequest.SerializeToString,
                 response_deserializer=oncall_dot_v1_dot_incident__pb2.IngestAlertsResponse.FromString,
                 _registered_method=True)
+        self.IngestAlertGroup = channel.unary_unary(
+                '/oncall.v1.IncidentService/IngestAlertGroup',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.IngestAlertGroupRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.IngestAlertGroupResponse.FromString,
+                _registered_method=True)
         self.GetIncident = channel.unary_unary(
                 '/oncall.v1.IncidentService/GetIncident',
                 request_serializer=oncall_dot_v1_dot_incident__pb2.GetIncidentRequest.SerializeToString,
@@ -89,6 +94,16 @@ class IncidentServiceServicer(object):
 
     def IngestAlerts(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IngestAlertGroup(self, request, context):
+        """Single alerts that reached one ingestion replica at the same time, each with its own key, trace id
+        and answer (a bad key or alert fails only its own item): under load a replica sends them in one call,
+        so the cost of an RPC is paid per group rather than per alert. Each item is stored as IngestAlert
+        stores it.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -144,6 +159,11 @@ def add_IncidentServiceServicer_to_server(servicer, server):
                     servicer.IngestAlerts,
                     request_deserializer=oncall_dot_v1_dot_incident__pb2.IngestAlertsRequest.FromString,
                     response_serializer=oncall_dot_v1_dot_incident__pb2.IngestAlertsResponse.SerializeToString,
+            ),
+            'IngestAlertGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.IngestAlertGroup,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.IngestAlertGroupRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.IngestAlertGroupResponse.SerializeToString,
             ),
             'GetIncident': grpc.unary_unary_rpc_method_handler(
                     servicer.GetIncident,
@@ -231,6 +251,33 @@ class IncidentService(object):
             '/oncall.v1.IncidentService/IngestAlerts',
             oncall_dot_v1_dot_incident__pb2.IngestAlertsRequest.SerializeToString,
             oncall_dot_v1_dot_incident__pb2.IngestAlertsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IngestAlertGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/IngestAlertGroup',
+            oncall_dot_v1_dot_incident__pb2.IngestAlertGroupRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.IngestAlertGroupResponse.FromString,
             options,
             channel_credentials,
             insecure,
