@@ -2,8 +2,9 @@
 
 Starts its own native stack under var/bench-stack, from empty data each time, creates services with
 routing keys, then measures in one run: a no-op endpoint behind the same Traefik, single
-alerts and batches at saturation (wrk), open-loop latency at fixed fractions of saturation, CPU per
-alert per process and memory. Prints a table and writes JSON under var/bench/.
+alerts and batches at saturation (wrk), open-loop latency at fixed fractions of saturation, alert ->
+signed webhook latency, CPU per alert per process, memory, and the incident list on a seeded history of
+100,000 incidents. Prints a table and writes JSON under var/bench/.
 """
 
 import argparse
@@ -17,7 +18,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from scripts.benchkit import openloop, procstat, volume, webhook, wrk
+from scripts.benchkit import listing, openloop, procstat, volume, webhook, wrk
 from scripts.devstack import processes, runner
 from scripts.devstack.ports import free_port_values
 from scripts.devstack.settings import ROOT, StackSettings
@@ -79,12 +80,16 @@ _MIX = """
 """
 
 
+def driver_url(settings: StackSettings) -> str:
+    """The stack's database URL as asyncpg takes it."""
+    return runner.backends_of(settings).database_url.replace("postgresql+asyncpg://", "postgresql://")
+
+
 def stored_counts(settings: StackSettings) -> dict[str, int]:
     """Incidents, alerts and duplicates stored so far: the difference over a phase is its real mix."""
 
     async def query() -> dict[str, int]:
-        url = runner.backends_of(settings).database_url.replace("postgresql+asyncpg://", "postgresql://")
-        connection = await asyncpg.connect(url)
+        connection = await asyncpg.connect(driver_url(settings))
         try:
             return dict(await connection.fetchrow(_MIX))
         finally:
@@ -136,6 +141,12 @@ def main() -> int:
         type=float,
         default=100,
         help="new incidents/s offered in the alert → webhook phase (default 100, the issue's target)",
+    )
+    parser.add_argument(
+        "--incidents",
+        type=int,
+        default=100_000,
+        help="after the phases, seed this many incidents and time the incident list on them (0: skip)",
     )
     parser.add_argument(
         "--volume",
@@ -212,6 +223,8 @@ def run_phases(settings: StackSettings, args) -> dict:
     }
     report["webhook"] = asyncio.run(webhook.measure(gateway, rate=args.webhook_rate, seconds=args.seconds))
     report["rss_mb"] = rss_of(settings)
+    if args.incidents:
+        report["incident_list"] = listing.run(driver_url(settings), gateway, count=args.incidents)
     if args.volume:
         report["volume"] = {"alerts_per_round": args.volume, "rounds": []}
         for _ in range(2):
@@ -258,6 +271,13 @@ def print_report(report: dict) -> None:
         f"({hook['delivered']}/{hook['incidents']} delivered, {hook['bad_signatures']} bad signatures; "
         f"of {hook['sent']} alerts sent the gateway answered {hook['statuses']})"
     )
+    if "incident_list" in report:
+        seeded = report["incident_list"]
+        print(
+            f"\nincident list (GET /api/v1/incidents) with {seeded['incidents_seeded']:,} incidents stored:"
+        )
+        for name, lat in seeded["latency_ms"].items():
+            print(f"  {name:<26}p50 {lat['p50']:>6.1f} ms   p99 {lat['p99']:>6.1f} ms")
     print("\nCPU ms per alert (single alerts):")
     for name, value in sorted(report["single"]["cpu_ms_per_alert"].items()):
         print(f"  {name:<22}{value:>8.3f}")
