@@ -107,18 +107,41 @@ def mix_of(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     }
 
 
+def cpu_snapshot(settings: StackSettings) -> dict[int, float]:
+    return {pid: procstat.cpu_seconds(pid) for pids in process_groups(settings).values() for pid in pids}
+
+
+def cpu_ms_per(settings: StackSettings, before: dict[int, float], count: int) -> dict[str, float]:
+    """CPU ms each process group spent since `before`, per item (per PID, so new backends count)."""
+    return {
+        name: round(sum(procstat.cpu_seconds(p) - before.get(p, 0.0) for p in pids) * 1000 / max(count, 1), 3)
+        for name, pids in process_groups(settings).items()
+    }
+
+
+def webhook_phase(settings: StackSettings, *, rate: float, seconds: float) -> dict:
+    """Alert -> signed webhook latency, with the CPU each process spent per new incident while sending."""
+    before: dict[int, float] = {}
+    result = asyncio.run(
+        webhook.measure(
+            settings.gateway_url,
+            rate=rate,
+            seconds=seconds,
+            ready=lambda: before.update(cpu_snapshot(settings)),
+        )
+    )
+    result["cpu_ms_per_incident"] = cpu_ms_per(settings, before, result["incidents"])
+    return result
+
+
 def measured(settings, run, alerts_per_request: int) -> dict:
     """Run a wrk phase; add CPU ms per alert for each process group (per PID, so new backends count) and
     the mix of outcomes the phase produced."""
-    before = {pid: procstat.cpu_seconds(pid) for pids in process_groups(settings).values() for pid in pids}
+    before = cpu_snapshot(settings)
     counts = stored_counts(settings)
     result = run()
     mix = mix_of(counts, stored_counts(settings))
-    alerts = max((result.requests - result.errors) * alerts_per_request, 1)
-    cpu = {
-        name: round(sum(procstat.cpu_seconds(p) - before.get(p, 0.0) for p in pids) * 1000 / alerts, 3)
-        for name, pids in process_groups(settings).items()
-    }
+    cpu = cpu_ms_per(settings, before, (result.requests - result.errors) * alerts_per_request)
     return {
         "requests_per_s": round(result.rate, 1),
         "alerts_per_s": round(result.rate * alerts_per_request, 1),
@@ -221,7 +244,7 @@ def run_phases(settings: StackSettings, args) -> dict:
         "statuses": fixed.statuses,
         "latency_ms": fixed.latency_ms,
     }
-    report["webhook"] = asyncio.run(webhook.measure(gateway, rate=args.webhook_rate, seconds=args.seconds))
+    report["webhook"] = webhook_phase(settings, rate=args.webhook_rate, seconds=args.seconds)
     report["rss_mb"] = rss_of(settings)
     if args.incidents:
         report["incident_list"] = listing.run(driver_url(settings), gateway, count=args.incidents)
@@ -278,6 +301,9 @@ def print_report(report: dict) -> None:
         )
         for name, lat in seeded["latency_ms"].items():
             print(f"  {name:<26}p50 {lat['p50']:>6.1f} ms   p99 {lat['p99']:>6.1f} ms")
+    print("\nCPU ms per new incident (alert -> webhook phase, while sending):")
+    for name, value in sorted(hook["cpu_ms_per_incident"].items()):
+        print(f"  {name:<22}{value:>8.3f}")
     print("\nCPU ms per alert (single alerts):")
     for name, value in sorted(report["single"]["cpu_ms_per_alert"].items()):
         print(f"  {name:<22}{value:>8.3f}")

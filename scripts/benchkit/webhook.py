@@ -7,6 +7,7 @@ import random
 import socket
 import time
 import uuid
+from collections.abc import Callable
 
 import aiohttp
 import orjson
@@ -72,9 +73,12 @@ async def fresh_keys(client: aiohttp.ClientSession, count: int) -> list[str]:
     return keys
 
 
-async def measure(gateway: str, *, rate: float, seconds: float) -> dict:
+async def measure(
+    gateway: str, *, rate: float, seconds: float, ready: Callable[[], None] = lambda: None
+) -> dict:
     """p50/p99 ms from an alert's scheduled send to its incident's signed webhook arriving. The sender is
-    aiohttp (light on CPU: the generator shares the machine with the stack, see openloop.py)."""
+    aiohttp (light on CPU: the generator shares the machine with the stack, see openloop.py). `ready` is
+    called once the services and the subscription exist, right before the first alert."""
     receiver = Receiver()
     total = int(rate * seconds)
     timeout = aiohttp.ClientTimeout(total=10)
@@ -98,6 +102,7 @@ async def measure(gateway: str, *, rate: float, seconds: float) -> dict:
             if answer.get("result") == "created":
                 sent[answer["incident_id"]] = scheduled
 
+        ready()
         start = time.perf_counter() + 0.05
         tasks = []
         for i in range(total):
