@@ -148,12 +148,16 @@ class WebhookWorker:
 
     async def _attempt(self, delivery: Row) -> None:
         try:
-            outcome = await self.post(delivery)
+            try:
+                outcome = await self.post(delivery)
+            finally:
+                # The endpoint's slot is free once its answer is in: recording the attempt (the row stays
+                # leased until then) must not keep the next delivery to that endpoint waiting.
+                self._slots.release(delivery.endpoint)
+                self._wake.set()
             await self.record(delivery, outcome)
         except Exception:
             log.exception("webhook attempt failed", extra={"fields": {"delivery_id": str(delivery.id)}})
-        finally:
-            self._slots.release(delivery.endpoint)
 
     async def post(self, delivery: Row) -> Outcome:
         """One signed POST of the event (a claimed row: the delivery with its subscription's URL and
