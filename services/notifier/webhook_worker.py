@@ -195,6 +195,7 @@ class WebhookWorker:
     async def _record_group(self, attempts: list[tuple[Row, Outcome]]) -> list[None | Exception]:
         now = utcnow()
         updates: list[dict] = []
+        recorded: list[tuple[Row, Outcome, str]] = []
         async with self._sessions.begin() as session:
             states = await repo.lock_delivery_states(session, delivery_ids=[c.id for c, _ in attempts])
             for claimed, outcome in attempts:
@@ -213,8 +214,10 @@ class WebhookWorker:
                 if state.status == "pending":
                     _apply(state, outcome, now=now, settings=self._settings)
                     updates.append({"b_id": claimed.id, **state.changes()})
-                _log_attempt(claimed, outcome, state.status)
+                recorded.append((claimed, outcome, state.status))
             await repo.update_deliveries(session, rows=updates)
+        for claimed, outcome, result in recorded:  # once committed
+            _log_attempt(claimed, outcome, result)
         return [None] * len(attempts)
 
 
