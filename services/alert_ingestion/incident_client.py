@@ -36,6 +36,8 @@ class IncidentClient:
         reply = await self._call(
             self._stub.IngestAlertGroup, incident_pb2.IngestAlertGroupRequest(items=items)
         )
+        if len(reply.outcomes) != len(items):  # a broken answer: nobody can tell whose is whose
+            raise Unavailable(UNAVAILABLE_MESSAGE)
         return [
             o.result if o.HasField("result") else from_status(o.error.code, o.error.message, o.error.field)
             for o in reply.outcomes

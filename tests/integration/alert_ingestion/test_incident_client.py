@@ -19,13 +19,14 @@ pytestmark = pytest.mark.integration
 class RecordingIncidents(incident_pb2_grpc.IncidentServiceServicer):
     """Answers each item after `delay`; a fingerprint starting with "revoked" gets PERMISSION_DENIED."""
 
-    def __init__(self, delay: float) -> None:
-        self.delay, self.groups = delay, []
+    def __init__(self, delay: float, *, drop_last: bool = False) -> None:
+        self.delay, self.drop_last, self.groups = delay, drop_last, []
 
     async def IngestAlertGroup(self, request, context):
         self.groups.append([(i.request.alert.fingerprint, i.trace_id) for i in request.items])
         await asyncio.sleep(self.delay)
-        return incident_pb2.IngestAlertGroupResponse(outcomes=[self._outcome(i) for i in request.items])
+        outcomes = [self._outcome(i) for i in request.items]
+        return incident_pb2.IngestAlertGroupResponse(outcomes=outcomes[:-1] if self.drop_last else outcomes)
 
     @staticmethod
     def _outcome(item: incident_pb2.GroupedAlert) -> incident_pb2.IngestOutcome:
@@ -75,5 +76,17 @@ async def test_a_failed_call_fails_every_alert_of_its_group_as_unavailable():
         channel = create_channel(target)
         client = IncidentClient(channel, timeout=5)
         answers = await asyncio.gather(*(send(client, f"x{i}") for i in range(3)))
+        await channel.close()
+    assert all(isinstance(a, Unavailable) for a in answers)
+
+
+async def test_an_answer_that_does_not_match_the_group_fails_it_rather_than_guessing():
+    servicer = RecordingIncidents(delay=0.1, drop_last=True)
+    server = grpc.aio.server()
+    incident_pb2_grpc.add_IncidentServiceServicer_to_server(servicer, server)
+    async with running_grpc(server) as target:
+        channel = create_channel(target)
+        client = IncidentClient(channel, timeout=5, group_lanes=1)
+        answers = await asyncio.gather(*(send(client, f"ok-{i}") for i in range(4)))
         await channel.close()
     assert all(isinstance(a, Unavailable) for a in answers)
