@@ -5,6 +5,7 @@ queued up meanwhile, so BEGIN, COMMIT (and its WAL flush) and the lock round tri
 group instead of once per item, and nobody waits for a timer. Each item keeps its own outcome."""
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -19,9 +20,12 @@ class GroupCommit(Generic[Item, Result]):
         *,
         lanes: int,
         max_group: int,
+        weight: Callable[[Item], int] = lambda _: 1,
     ) -> None:
-        self._run, self._lanes, self._max = run, lanes, max_group
-        self._pending: list[tuple[Item, asyncio.Future]] = []
+        """A group holds items of at most `max_group` total `weight` (a heavier item goes alone), taken
+        whole and in arrival order."""
+        self._run, self._lanes, self._max, self._weight = run, lanes, max_group, weight
+        self._pending: deque[tuple[Item, asyncio.Future]] = deque()
         self._tasks: set[asyncio.Task] = set()
 
     async def submit(self, item: Item) -> Result:
@@ -36,8 +40,11 @@ class GroupCommit(Generic[Item, Result]):
 
     async def _lane(self) -> None:
         while self._pending:
-            group = self._pending[: self._max]
-            del self._pending[: self._max]
+            group = [self._pending.popleft()]
+            total = self._weight(group[0][0])
+            while self._pending and total + self._weight(self._pending[0][0]) <= self._max:
+                total += self._weight(self._pending[0][0])
+                group.append(self._pending.popleft())
             try:
                 outcomes = await self._run([item for item, _ in group])
             except Exception as error:  # the group's transaction failed: every member gets the error

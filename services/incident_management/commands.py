@@ -1,6 +1,7 @@
 """The unit of work shared by REST and gRPC: one transaction per command, then after-commit work."""
 
 import asyncio
+import itertools
 import logging
 import uuid
 from dataclasses import dataclass, replace
@@ -29,6 +30,8 @@ from shared.models import Incident
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+Batch = list[tuple[AlertInput, str]]  # alerts with their routing keys, stored in order
 
 
 async def _with_owners(
@@ -78,8 +81,10 @@ class IncidentCommands:
         self.escalator.wake()
 
     def __post_init__(self) -> None:
-        self._group: GroupCommit[tuple[AlertInput, str], tuple[IngestResult, asyncio.Future]] = GroupCommit(
-            self._store_group, lanes=self.ingest_lanes, max_group=256
+        # Items are batches (a single alert is a batch of one), taken whole: a group's transaction holds
+        # at most 256 alerts, or one larger batch alone.
+        self._group: GroupCommit[Batch, tuple[list[IngestResult | Exception], asyncio.Future]] = GroupCommit(
+            self._store_group, lanes=self.ingest_lanes, max_group=256, weight=len
         )
         self._paging: set[asyncio.Future] = set()
         self._inline = InlinePaging(self.oncall, self.escalation, timeout=self.inline_paging_seconds)
@@ -88,24 +93,32 @@ class IncidentCommands:
         """Store the alert (committed before we answer, possibly with others that arrived meanwhile); a
         new incident is paged before we answer too. With a routing key, the key must be valid and
         decides the service."""
-        result, paged = await self._group.submit((alert, integration_key))
-        await asyncio.shield(paged)  # shared by the group: one caller giving up must not cancel it
+        [result] = await self._submit([(alert, integration_key)])
+        if isinstance(result, Exception):
+            raise result
         return result
 
     async def ingest_many(self, alerts: list[AlertInput], *, integration_key: str = "") -> list[IngestResult]:
-        """Store a batch in one transaction, in order: all of it is committed before we answer, or none."""
-        outcomes, paged = await self._store([(alert, integration_key) for alert in alerts])
-        await asyncio.shield(paged)
+        """Store a batch, in order, in one transaction (shared with whatever else is waiting): all of it is
+        committed before we answer."""
+        outcomes = await self._submit([(alert, integration_key) for alert in alerts])
         for outcome in outcomes:
             if isinstance(outcome, Exception):
                 raise outcome  # one key for the whole batch: it is refused as a whole
         return outcomes  # type: ignore[return-value]
 
+    async def _submit(self, batch: Batch) -> list[IngestResult | Exception]:
+        outcomes, paged = await self._group.submit(batch)
+        await asyncio.shield(paged)  # shared by the group: one caller giving up must not cancel it
+        return outcomes
+
     async def _store_group(
-        self, items: list[tuple[AlertInput, str]]
-    ) -> list[tuple[IngestResult, asyncio.Future] | Exception]:
-        outcomes, paged = await self._store(items)
-        return [o if isinstance(o, Exception) else (o, paged) for o in outcomes]
+        self, batches: list[Batch]
+    ) -> list[tuple[list[IngestResult | Exception], asyncio.Future]]:
+        """One transaction for the batches, each answered with its own slice of the outcomes."""
+        outcomes, paged = await self._store([item for batch in batches for item in batch])
+        ends = list(itertools.accumulate(len(batch) for batch in batches))
+        return [(outcomes[end - len(batch) : end], paged) for batch, end in zip(batches, ends, strict=True)]
 
     async def _store(
         self, items: list[tuple[AlertInput, str]]

@@ -40,3 +40,25 @@ async def test_a_failed_group_fails_each_member_and_the_lane_goes_on():
     failed = await asyncio.gather(group.submit("a"), return_exceptions=True)
     assert isinstance(failed[0], RuntimeError)
     assert await group.submit("b") == "b"
+
+
+async def test_weighted_items_are_taken_whole_up_to_the_groups_weight_and_a_heavy_one_alone():
+    groups: list[list[str]] = []
+    gate = asyncio.Event()
+
+    async def run(items: list[str]) -> list[int]:
+        groups.append(items)
+        if len(groups) == 1:
+            await gate.wait()
+        return [len(item) for item in items]
+
+    group = GroupCommit(run, lanes=1, max_group=5, weight=len)
+    first = asyncio.create_task(group.submit("a"))
+    await asyncio.sleep(0)
+    waiting = ["bb", "ccc", "dddddddd", "e", "ff", "ggg"]
+    others = [asyncio.create_task(group.submit(item)) for item in waiting]
+    await asyncio.sleep(0)
+    gate.set()
+    assert await asyncio.gather(first, *others) == [1, 2, 3, 8, 1, 2, 3]
+    # In arrival order, never split: 2+3 fill a group, 8 is over the limit and goes alone, then 1+2, 3.
+    assert groups == [["a"], ["bb", "ccc"], ["dddddddd"], ["e", "ff"], ["ggg"]]

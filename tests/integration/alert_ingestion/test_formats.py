@@ -294,3 +294,34 @@ async def test_a_grouped_call_answers_each_alert_on_its_own(incidents):
     assert reply.outcomes[4].error.field == "severity" and "sev0" in reply.outcomes[4].error.message
     stored = await incidents.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=good["service"])
     assert stored == 2
+
+
+async def test_concurrent_batches_each_get_their_own_answers_in_order(incidents):
+    """Batches arriving together may share a transaction; each is still answered alone, in its order, and
+    one with a revoked key is refused whole without touching the others."""
+    good = await make_integration(incidents, "api")
+    revoked = await make_integration(incidents, "api")
+    await incidents.http.delete(f"/api/v1/services/{revoked['service_id']}/integrations/{revoked['id']}")
+
+    def batch(key: str, tag: str, size: int):
+        alerts = [
+            incident_pb2.Alert(severity="high", summary=f"{tag}-{i}", fingerprint=f"{tag}-{i}")
+            for i in range(size)
+        ]
+        return incidents.grpc.IngestAlerts(
+            incident_pb2.IngestAlertsRequest(alerts=alerts, integration_key=key)
+        )
+
+    sent = [(good["key"], f"b{n}", 2 + n % 3) if n != 3 else (revoked["key"], "bad", 2) for n in range(8)]
+    replies = await asyncio.gather(*(batch(*args) for args in sent), return_exceptions=True)
+    for (key, tag, size), reply in zip(sent, replies, strict=True):
+        if key == revoked["key"]:
+            assert (
+                isinstance(reply, grpc.aio.AioRpcError) and reply.code() == grpc.StatusCode.PERMISSION_DENIED
+            )
+            continue
+        assert [r.fingerprint for r in reply.results] == [f"{tag}-{i}" for i in range(size)]
+        assert all(r.result in ("created", "correlated") for r in reply.results)
+    stored = await incidents.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=good["service"])
+    assert stored == sum(size for key, _, size in sent if key == good["key"])
+    assert await incidents.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=revoked["service"]) == 0
