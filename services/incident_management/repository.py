@@ -209,16 +209,20 @@ async def list_integrations(session: AsyncSession, *, service_id: uuid.UUID) -> 
     return (await session.execute(stmt)).scalars().all()
 
 
+# Built once: a statement object caches its compiled form, one built per call is keyed again each time.
+_INTEGRATIONS_BY_KEY_HASH = (
+    select(Integration, MonitoredService)
+    .join(MonitoredService, MonitoredService.id == Integration.service_id)
+    .where(Integration.key_hash == any_(bindparam("hashes", type_=ARRAY(Text))))
+)
+
+
 async def get_integrations_by_key_hashes(
     session: AsyncSession, *, key_hashes: list[str]
 ) -> dict[str, tuple[Integration, MonitoredService]]:
     """Integrations (with their service) by key hash, for those hashes that exist."""
-    stmt = (
-        select(Integration, MonitoredService)
-        .join(MonitoredService, MonitoredService.id == Integration.service_id)
-        .where(Integration.key_hash == any_(bindparam("hashes", key_hashes, type_=ARRAY(Text))))
-    )
-    return {row[0].key_hash: (row[0], row[1]) for row in await session.execute(stmt)}
+    rows = await session.execute(_INTEGRATIONS_BY_KEY_HASH, {"hashes": key_hashes})
+    return {row[0].key_hash: (row[0], row[1]) for row in rows}
 
 
 # --- heartbeats --------------------------------------------------------------------------------
@@ -253,19 +257,22 @@ async def claim_missed_heartbeats(
     return [(row[0], row[1], row[2]) for row in (await session.execute(stmt)).all()]
 
 
+_INCIDENTS_FOR_PAGING = (
+    select(Incident, MonitoredService.escalation_policy_id)
+    .outerjoin(MonitoredService, MonitoredService.name == Incident.service)
+    .where(Incident.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
+    .order_by(Incident.id)  # one lock order for every caller
+    .with_for_update(of=Incident)
+    .execution_options(populate_existing=True)
+)
+
+
 async def get_incidents_for_paging(
     session: AsyncSession, *, incident_ids: list[uuid.UUID]
 ) -> list[tuple[Incident, uuid.UUID | None]]:
     """The incidents, locked, each with its service's escalation policy (if the service row has one)."""
-    stmt = (
-        select(Incident, MonitoredService.escalation_policy_id)
-        .outerjoin(MonitoredService, MonitoredService.name == Incident.service)
-        .where(Incident.id == any_(bindparam("ids", incident_ids, type_=ARRAY(Uuid))))
-        .order_by(Incident.id)  # one lock order for every caller
-        .with_for_update(of=Incident)
-        .execution_options(populate_existing=True)
-    )
-    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+    rows = (await session.execute(_INCIDENTS_FOR_PAGING, {"ids": incident_ids})).all()
+    return [(row[0], row[1]) for row in rows]
 
 
 async def claim_due_escalation(session: AsyncSession, *, now: datetime) -> Incident | None:

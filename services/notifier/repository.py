@@ -187,19 +187,21 @@ def add_attempt(
     insert_at_commit(session, WebhookAttempt.__table__, values | {"delivery_id": delivery_id})
 
 
+_DELIVERY_STATES = (
+    select(_D.c.id, _D.c.status, _D.c.attempts, _D.c.retry_until)
+    .where(_D.c.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
+    .order_by(_D.c.id)
+    .with_for_update()
+)
+
+
 async def lock_delivery_states(
     session: AsyncSession, *, delivery_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Row]:
     """(id, status, attempts, retry_until) of each delivery, not its payload, rows locked in id order;
     deliveries gone meanwhile are missing."""
-    t = WebhookDelivery.__table__
-    stmt = (
-        select(t.c.id, t.c.status, t.c.attempts, t.c.retry_until)
-        .where(t.c.id == any_(bindparam("ids", delivery_ids, type_=ARRAY(Uuid))))
-        .order_by(t.c.id)
-        .with_for_update()
-    )
-    return {row.id: row for row in (await session.execute(stmt)).all()}
+    rows = await session.execute(_DELIVERY_STATES, {"ids": delivery_ids})
+    return {row.id: row for row in rows}
 
 
 _D_UPDATE = (
