@@ -62,19 +62,21 @@ _BY_GRPC_CODE = {
 }
 
 
+def _for_code(code: grpc.StatusCode, message: str, field: str | None = None) -> DomainError:
+    """The domain error of a status code (Unavailable for codes without one of their own)."""
+    return _BY_GRPC_CODE.get(code, Unavailable)(message or code.name, field=field)
+
+
 def from_grpc(error: grpc.aio.AioRpcError) -> DomainError:
     """Turn a gRPC failure from another service back into the matching domain error."""
-    cls = _BY_GRPC_CODE.get(error.code(), Unavailable)
     if error.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE):
         return Unavailable(f"upstream unavailable: {error.details() or error.code().name}")
-    return cls(error.details() or error.code().name)
+    return _for_code(error.code(), error.details() or "")
 
 
 _STATUS_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
 
 
 def from_status(number: int, message: str, field: str = "") -> DomainError:
-    """The domain error a status number stands for, as one item of a grouped call reports it (anything
-    without a domain error of its own counts as Unavailable, as in from_grpc)."""
-    code = _STATUS_BY_NUMBER.get(number, grpc.StatusCode.UNKNOWN)
-    return _BY_GRPC_CODE.get(code, Unavailable)(message or code.name, field=field or None)
+    """The domain error a status number stands for, as one item of a grouped call reports it."""
+    return _for_code(_STATUS_BY_NUMBER.get(number, grpc.StatusCode.UNKNOWN), message, field or None)
