@@ -296,11 +296,9 @@ def print_report(report: dict) -> None:
     )
     if "incident_list" in report:
         seeded = report["incident_list"]
-        print(
-            f"\nincident list (GET /api/v1/incidents) with {seeded['incidents_seeded']:,} incidents stored:"
-        )
+        print(f"\nincident list and analytics with {seeded['incidents_seeded']:,} incidents stored:")
         for name, lat in seeded["latency_ms"].items():
-            print(f"  {name:<26}p50 {lat['p50']:>6.1f} ms   p99 {lat['p99']:>6.1f} ms")
+            print(f"  {name:<46}p50 {lat['p50']:>6.1f} ms   p99 {lat['p99']:>6.1f} ms")
     print("\nCPU ms per new incident (alert -> webhook phase, while sending):")
     for name, value in sorted(hook["cpu_ms_per_incident"].items()):
         print(f"  {name:<22}{value:>8.3f}")

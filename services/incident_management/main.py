@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.incident_management import api, catalog_api
+from services.incident_management import analytics_api, api, catalog_api
 from services.incident_management.assignment import run_retry_worker
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.config import IncidentSettings
@@ -128,6 +128,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_common(app)
     app.include_router(api.router)
     app.include_router(catalog_api.router)
+    app.include_router(analytics_api.router)
     checks = {
         "database": database_check(runtime.engine),
         "redis": redis_check(runtime.redis),

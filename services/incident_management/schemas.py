@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AwareDatetime,
@@ -13,6 +14,7 @@ from pydantic import (
     StringConstraints,
     computed_field,
     field_serializer,
+    field_validator,
     model_validator,
 )
 
@@ -240,3 +242,60 @@ class SnoozeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     until: AwareDatetime
     actor: str = Field(default="api", min_length=1, max_length=200)
+
+
+# --- analytics -------------------------------------------------------------------------------------
+
+GroupBy = Literal["service", "severity", "day", "week", "month"]
+MAX_ANALYTICS_DAYS = 366
+
+
+class AnalyticsQuery(BaseModel):
+    """Incidents created in [since, until) (default: the last 30 days), optionally of one service or
+    severity, summed up and, with `group_by`, per service, severity or calendar bucket in `time_zone`."""
+
+    model_config = ConfigDict(extra="forbid")
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    service: str | None = Field(default=None, max_length=200)
+    severity: Severity | None = None
+    group_by: GroupBy | None = None
+    time_zone: str = Field(default="UTC", max_length=64, description="IANA zone of day/week/month buckets")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Paris)") from None
+        return value
+
+
+class IncidentMetrics(BaseModel):
+    """Named as PagerDuty's analytics API names them; a mean is null when no incident had the event.
+    `total_incidents_open`: not resolved (open or acknowledged)."""
+
+    total_incident_count: int
+    total_incidents_open: int
+    total_incidents_acknowledged: int
+    total_incidents_resolved: int
+    total_incidents_escalated: int
+    total_alert_count: int
+    mean_seconds_to_first_ack: float | None
+    mean_seconds_to_resolve: float | None
+
+
+class MetricsGroup(IncidentMetrics):
+    key: str = Field(description="the service, the severity, or the bucket's start (RFC 3339)")
+
+
+class IncidentAnalytics(BaseModel):
+    since: str
+    until: str
+    service: str | None
+    severity: Severity | None
+    group_by: GroupBy | None
+    time_zone: str
+    totals: IncidentMetrics
+    groups: list[MetricsGroup]

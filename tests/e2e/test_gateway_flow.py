@@ -83,6 +83,9 @@ async def test_alert_becomes_incident_assigned_to_oncall_and_walks_its_lifecycle
 
     listed = await gateway.get("/api/v1/incidents", params={"service": service})
     assert [i["id"] for i in listed.json()["incidents"]] == [incident_id]
+    figures = (await gateway.get("/api/v1/analytics/incidents", params={"service": service})).json()
+    assert figures["totals"]["total_incidents_resolved"] == 1
+    assert figures["totals"]["mean_seconds_to_first_ack"] == round(acked.json()["mtta_seconds"], 1)
 
 
 async def test_gateway_balances_alerts_over_both_replicas(gateway):
