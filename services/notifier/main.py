@@ -90,7 +90,7 @@ def build_runtime(settings: NotifierSettings, *, send: Sender | None = None) -> 
         if mail:
             emails.wake()
 
-    consumer = StreamConsumer(sessions, redis, settings, on_written=wake)
+    consumer = StreamConsumer(sessions, redis, settings, on_written=wake, dispatch=webhooks)
     commands = NotifierCommands(sessions, settings, webhooks.wake)
     return Runtime(settings, engine, redis, http, channel, commands, consumer, webhooks, emails)
 

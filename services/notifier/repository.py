@@ -112,6 +112,15 @@ async def create_deliveries(session: AsyncSession, *, rows: list[dict]) -> None:
         await session.execute(_NEW_DELIVERIES, rows)
 
 
+_WRITTEN = select(WebhookDelivery.id).where(WebhookDelivery.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
+
+
+async def written_delivery_ids(session: AsyncSession, *, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these new rows `create_deliveries` wrote (in the same transaction): an id missing is a
+    row skipped because its (subscription, event) existed."""
+    return set((await session.execute(_WRITTEN, {"ids": ids})).scalars().all())
+
+
 async def create_emails(session: AsyncSession, *, rows: list[dict]) -> None:
     """Insert email notifications, skipping (event, recipient) pairs that exist."""
     if rows:

@@ -3,6 +3,10 @@
 XACK only after the rows are committed, so an entry of a consumer that dies is still pending and is
 reclaimed (XAUTOCLAIM) by another replica after CLAIM_IDLE_SECONDS. Handling is idempotent: the rows'
 unique keys, (subscription, event) and (event, recipient), make a re-handled entry add nothing.
+
+With a `dispatch` (this replica's webhook worker), a delivery for which the worker has a free slot is
+written already leased to this replica and handed to the worker once committed: its first POST needs no
+claim query and no wake-up. If this replica dies first, the lease runs out and any replica sends it.
 """
 
 import asyncio
@@ -12,8 +16,9 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from redis.asyncio import Redis
@@ -23,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notifier import domain
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
+from services.notifier.webhook_worker import Claimed
 from shared.models import WebhookSubscription
 from shared.timeutil import utcnow
 
@@ -56,8 +62,10 @@ class StreamConsumer:
         settings: NotifierSettings,
         *,
         on_written: Callable[[bool, bool], None],
+        dispatch: "Dispatch | None" = None,
     ) -> None:
         self._sessions, self._redis, self._settings, self._on_written = sessions, redis, settings, on_written
+        self._dispatch = dispatch
         self.name = settings.consumer_name or default_consumer_name()
         self._stream, self._group = settings.events_stream, settings.consumer_group
         self._next_reclaim = 0.0
@@ -144,49 +152,105 @@ class StreamConsumer:
                 await self._redis.xgroup_delconsumer(self._stream, self._group, name)
 
     async def handle(self, entries: list[Entry]) -> None:
-        """Write the rows of every entry in one transaction, then acknowledge them all."""
+        """Write the rows of every entry in one transaction, hand the leased ones to the webhook worker,
+        then acknowledge them all."""
         if not entries:
             return
-        events = [e for e in (parse_entry(fields) for _, fields in entries) if e is not None]
+        events = [(e, f[b"event"]) for e, f in ((parse_entry(f), f) for _, f in entries) if e is not None]
         if len(events) < len(entries):
             log.warning(
                 "skipping malformed stream entries", extra={"fields": {"count": len(entries) - len(events)}}
             )
-        now = utcnow()
-        deliveries: list[dict[str, Any]] = []
-        emails: list[dict[str, Any]] = []
-        async with self._sessions.begin() as session:
-            if events:
-                targets = _Targets(session, await repo.list_active_subscriptions(session))
-                for event in events:
-                    self._rows(event, await targets.matching(event), now=now, into=(deliveries, emails))
-                await repo.create_deliveries(session, rows=deliveries)
-                await repo.create_emails(session, rows=emails)
+        batch = _Batch(utcnow())
+        try:
+            async with self._sessions.begin() as session:
+                if events:
+                    targets = _Targets(session, await repo.list_active_subscriptions(session))
+                    for event, raw in events:
+                        self._rows(event, raw, await targets.matching(event), batch)
+                    await repo.create_deliveries(session, rows=batch.deliveries)
+                    await repo.create_emails(session, rows=batch.emails)
+                    if batch.direct:
+                        ids = [d.id for d in batch.direct]
+                        written = await repo.written_delivery_ids(session, ids=ids)
+                        batch.direct, skipped = _split(batch.direct, written)
+                        self._give_back(skipped)
+        except BaseException:
+            self._give_back(batch.direct)
+            raise
+        for delivery in batch.direct:  # committed and leased to this replica
+            self._dispatch.start(delivery)
         await self._redis.xack(self._stream, self._group, *[entry_id for entry_id, _ in entries])
-        self._on_written(bool(deliveries), bool(emails))  # wake only the workers that have new rows
+        # Wake only the workers that have rows to look for.
+        self._on_written(len(batch.deliveries) > len(batch.direct), bool(batch.emails))
+
+    def _give_back(self, deliveries: list[Claimed]) -> None:
+        for delivery in deliveries:
+            self._dispatch.unreserve(delivery.endpoint)
 
     def _rows(
-        self,
-        event: dict[str, Any],
-        matching: list[WebhookSubscription],
-        *,
-        now: datetime,
-        into: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+        self, event: dict[str, Any], raw: bytes, matching: list[WebhookSubscription], batch: "_Batch"
     ) -> None:
         """The event's delivery rows (one per matching subscription) and email rows (one per recipient)."""
-        deliveries, emails = into
+        now = batch.now
         common = _row_common(event, now=now)
         webhook_until = now + timedelta(seconds=self._settings.webhook_retry_seconds)
-        deliveries += [
-            common | {"id": uuid.uuid4(), "subscription_id": s.id, "retry_until": webhook_until}
-            for s in matching
-        ]
+        for subscription in matching:
+            row = common | {
+                "id": uuid.uuid4(),
+                "subscription_id": subscription.id,
+                "retry_until": webhook_until,
+            }
+            if self._dispatch is not None and self._dispatch.reserve(subscription.endpoint):
+                row["next_attempt_at"] = now + self._dispatch.lease
+                batch.direct.append(_claimed(row, subscription, raw))
+            batch.deliveries.append(row)
         if self._settings.email_enabled:
             common = common | {"retry_until": now + timedelta(seconds=self._settings.email_retry_seconds)}
-            emails += [
+            batch.emails += [
                 common | {"id": uuid.uuid4(), "recipient": r.email, "recipient_name": r.name}
                 for r in domain.recipients(event["data"])
             ]
+
+
+class Dispatch(Protocol):
+    """What the consumer needs of the webhook worker to hand deliveries over (`WebhookWorker`)."""
+
+    lease: timedelta
+
+    def reserve(self, endpoint: str) -> bool: ...
+    def unreserve(self, endpoint: str) -> None: ...
+    def start(self, delivery: Claimed) -> None: ...
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The rows one call of `handle` writes, and the deliveries it hands over (a reserved slot each)."""
+
+    now: datetime
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    emails: list[dict[str, Any]] = field(default_factory=list)
+    direct: list[Claimed] = field(default_factory=list)
+
+
+def _claimed(row: dict[str, Any], subscription: WebhookSubscription, raw: bytes) -> Claimed:
+    return Claimed(
+        id=row["id"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        subscription_id=subscription.id,
+        body=raw.decode(),  # the outbox's JSON text of the event, as the claim query would return it
+        url=subscription.url,
+        endpoint=subscription.endpoint,
+        allow_internal=subscription.allow_internal,
+        secret=subscription.secret,
+        previous_secret=subscription.previous_secret,
+        previous_secret_expires_at=subscription.previous_secret_expires_at,
+    )
+
+
+def _split(deliveries: list[Claimed], written: set[uuid.UUID]) -> tuple[list[Claimed], list[Claimed]]:
+    return [d for d in deliveries if d.id in written], [d for d in deliveries if d.id not in written]
 
 
 class _Targets:

@@ -1,14 +1,19 @@
-"""Delivers due webhook deliveries: claims them (SKIP LOCKED + lease), POSTs signed, records each attempt.
+"""Delivers due webhook deliveries: claims them (lease), POSTs signed, records each attempt.
 
 Several replicas can run this: a claimed row is leased (its next attempt pushed past the attempt's
-timeout) in the claiming transaction, so no other replica sends it meanwhile; if this replica dies
-mid-attempt, the lease runs out and another one retries (at-least-once; receivers dedup by event id).
+timeout) when it is claimed, so no other replica sends it meanwhile; if this replica dies mid-attempt,
+the lease runs out and another one retries (at-least-once; receivers dedup by event id).
 Per-endpoint (host:port) limits keep a slow endpoint from taking every slot; the timeout bounds each attempt.
+
+A first attempt usually skips the claim: the stream consumer reserves a slot (`reserve`), writes the row
+already leased to this replica, and hands it over once committed (`start`). Only rows it could not hand
+over (no free slot), retries, and rows whose lease ran out go through the claim query.
 """
 
 import asyncio
 import logging
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,7 +69,7 @@ class EndpointSlots:
             del self._busy[endpoint]
 
 
-def request_headers(delivery: Row, signing: list[str], body: bytes, t: int) -> dict[str, str]:
+def request_headers(delivery: "Delivery", signing: list[str], body: bytes, t: int) -> dict[str, str]:
     """Content type, signature (one v1 per valid secret), event id and type."""
     return {
         "Content-Type": "application/json",
@@ -74,6 +79,27 @@ def request_headers(delivery: Row, signing: list[str], body: bytes, t: int) -> d
         "X-OnCall-Event-Type": delivery.event_type,
         "X-OnCall-Delivery-Id": str(delivery.id),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery leased to this replica, with what sending it needs from its subscription (the columns the
+    claim query returns); `body` is the event as JSON text, sent as is."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    subscription_id: uuid.UUID
+    body: str
+    url: str
+    endpoint: str
+    allow_internal: bool
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+
+
+Delivery = Claimed | Row  # handed over by the stream consumer, or claimed by the query
 
 
 class WebhookWorker:
@@ -88,12 +114,54 @@ class WebhookWorker:
         self._sessions, self._leases, self._client, self._settings = sessions, leases, client, settings
         self._slots = EndpointSlots(settings.webhook_per_endpoint_concurrency)
         self._inflight: set[asyncio.Task] = set()
+        self._reserved = 0  # slots the stream consumer holds for rows it is writing
+        self._waiting = True  # due rows may be left that no slot was free for
+        self.lease = timedelta(
+            seconds=settings.webhook_timeout_seconds + settings.webhook_lease_margin_seconds
+        )
         self._wake = asyncio.Event()
         self._records = GroupCommit(self._record_group, lanes=2, max_group=256)
 
     def wake(self) -> None:
-        """New or redelivered rows were committed, or a slot came free."""
+        """New or redelivered rows were committed that were not handed over."""
+        self._waiting = True
         self._wake.set()
+
+    def _slot_freed(self) -> None:
+        """Look for due rows again only if the last look may have left some for want of a slot: after
+        every attempt it would be a query that finds nothing, as most rows are handed over."""
+        if self._waiting:
+            self._wake.set()
+
+    @property
+    def idle(self) -> bool:
+        """No attempt in flight and no slot held for one."""
+        return not self._inflight and not self._reserved and not self._slots.saturated()
+
+    def reserve(self, endpoint: str) -> bool:
+        """Hold a slot for a row about to be written leased to this replica; False when none is free."""
+        if len(self._inflight) + self._reserved >= self._settings.webhook_concurrency:
+            return False
+        if not self._slots.try_take(endpoint):
+            return False
+        self._reserved += 1
+        return True
+
+    def unreserve(self, endpoint: str) -> None:
+        """Give back a reserved slot whose row was not written (a rollback, or the delivery existed)."""
+        self._reserved -= 1
+        self._slots.release(endpoint)
+        self._slot_freed()
+
+    def start(self, delivery: Delivery) -> None:
+        """Send a committed, leased delivery whose slot was reserved."""
+        self._reserved -= 1
+        self._launch(delivery)
+
+    def _launch(self, delivery: Delivery) -> None:
+        task = asyncio.create_task(self._attempt(delivery), name=f"webhook-{delivery.id}")
+        self._inflight.add(task)
+        task.add_done_callback(self._done)
 
     async def run(self) -> None:
         """Forever: start due deliveries while slots are free; sleep until woken or the poll interval."""
@@ -114,39 +182,35 @@ class WebhookWorker:
 
     async def dispatch_once(self) -> int:
         """Claim up to the free slots' worth of due deliveries and start them; returns how many started."""
-        free = self._settings.webhook_concurrency - len(self._inflight)
+        free = self._settings.webhook_concurrency - len(self._inflight) - self._reserved
         if free <= 0:
+            self._waiting = True
             return 0
-        now = utcnow()
-        lease = timedelta(
-            seconds=self._settings.webhook_timeout_seconds + self._settings.webhook_lease_margin_seconds
-        )
+        now, saturated = utcnow(), self._slots.saturated()
         async with self._leases() as session:
-            due = await repo.list_due_deliveries(
-                session, now=now, limit=free, skip_endpoints=self._slots.saturated()
-            )
+            due = await repo.list_due_deliveries(session, now=now, limit=free, skip_endpoints=saturated)
             picked = [row for row in due if self._slots.try_take(row.endpoint)]
+            # Rows of a saturated endpoint were not looked at; a full page may have more behind it.
+            self._waiting = bool(saturated) or len(due) >= free or len(picked) < len(due)
             taken: Sequence[Row] = []
             try:
                 if picked:
                     ids = [row.id for row in picked]
-                    taken = await repo.lease_deliveries(session, ids=ids, now=now, until=now + lease)
+                    taken = await repo.lease_deliveries(session, ids=ids, now=now, until=now + self.lease)
             finally:
                 won = {row.id for row in taken}
                 for row in picked:
                     if row.id not in won:  # another replica leased it first, or leasing failed
                         self._slots.release(row.endpoint)
         for delivery in taken:
-            task = asyncio.create_task(self._attempt(delivery), name=f"webhook-{delivery.id}")
-            self._inflight.add(task)
-            task.add_done_callback(self._done)
+            self._launch(delivery)
         return len(taken)
 
     def _done(self, task: asyncio.Task) -> None:
         self._inflight.discard(task)
-        self._wake.set()
+        self._slot_freed()
 
-    async def _attempt(self, delivery: Row) -> None:
+    async def _attempt(self, delivery: Delivery) -> None:
         try:
             try:
                 outcome = await self.post(delivery)
@@ -154,12 +218,12 @@ class WebhookWorker:
                 # The endpoint's slot is free once its answer is in: recording the attempt (the row stays
                 # leased until then) must not keep the next delivery to that endpoint waiting.
                 self._slots.release(delivery.endpoint)
-                self._wake.set()
+                self._slot_freed()
             await self.record(delivery, outcome)
         except Exception:
             log.exception("webhook attempt failed", extra={"fields": {"delivery_id": str(delivery.id)}})
 
-    async def post(self, delivery: Row) -> Outcome:
+    async def post(self, delivery: Delivery) -> Outcome:
         """One signed POST of the event (a claimed row: the delivery with its subscription's URL and
         secrets); never raises for the endpoint's failures."""
         body = delivery.body.encode()
@@ -187,15 +251,15 @@ class WebhookWorker:
             code, error = None, f"{type(failure).__name__}: {failure}"[:500]
         return Outcome(code, round((time.perf_counter() - started) * 1000, 1), error)
 
-    async def record(self, claimed: Row, outcome: Outcome) -> None:
+    async def record(self, claimed: Delivery, outcome: Outcome) -> None:
         """Log the attempt; mark delivered, schedule the retry, or dead-letter once the window is over.
         Attempts that finish while another is being recorded share the next transaction."""
         await self._records.submit((claimed, outcome))
 
-    async def _record_group(self, attempts: list[tuple[Row, Outcome]]) -> list[None | Exception]:
+    async def _record_group(self, attempts: list[tuple[Delivery, Outcome]]) -> list[None | Exception]:
         now = utcnow()
         updates: list[dict] = []
-        recorded: list[tuple[Row, Outcome, str]] = []
+        recorded: list[tuple[Delivery, Outcome, str]] = []
         async with self._sessions.begin() as session:
             states = await repo.lock_delivery_states(session, delivery_ids=[c.id for c, _ in attempts])
             for claimed, outcome in attempts:
@@ -221,7 +285,7 @@ class WebhookWorker:
         return [None] * len(attempts)
 
 
-def _log_attempt(claimed: Row, outcome: Outcome, result: str) -> None:
+def _log_attempt(claimed: Delivery, outcome: Outcome, result: str) -> None:
     fields = {
         "delivery_id": str(claimed.id),
         "subscription_id": str(claimed.subscription_id),
