@@ -177,6 +177,9 @@ def main() -> int:
         default=0,
         help="after the phases, send this many alerts twice (e.g. 100000) and report RSS after each round",
     )
+    parser.add_argument(
+        "--out", type=Path, help="write the JSON report here (default: var/bench/bench-<time>.json)"
+    )
     args = parser.parse_args()
     if not wrk.available():
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
@@ -192,10 +195,10 @@ def main() -> int:
         runner.down(settings)
     report["total_seconds"] = round(time.monotonic() - started, 1)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    out = OUT_DIR / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out = args.out or OUT_DIR / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2))
     print_report(report)
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    print(f"\nwritten to {out}")
     return 0
 
 
