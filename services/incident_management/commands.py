@@ -131,10 +131,13 @@ class IncidentCommands:
             async with self.sessions.begin() as session:
                 prepared = await _with_owners(session, items)
                 ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
-                await domain.lock_alerts(session, [a for _, a in ready])
                 now = utcnow()
                 results = await domain.ingest_alerts(
-                    session, [a for _, a in ready], now=now, window_seconds=self.window_seconds
+                    session,
+                    [a for _, a in ready],
+                    now=now,
+                    window_seconds=self.window_seconds,
+                    take_locks=True,
                 )
                 deadlines = await self._inline.page(session, _created(results), now=now)
                 for (i, _), result in zip(ready, results, strict=True):

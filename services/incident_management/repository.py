@@ -53,19 +53,28 @@ async def get_open_alert_by_fingerprint(session: AsyncSession, *, service: str, 
     return (await session.execute(stmt)).one_or_none()
 
 
+# The locks of `keys` (as _LOCK_KEYS takes them), then the function: the lateral call depends on the lock
+# count, so it runs once every lock is held, and its own queries (a volatile function's take a snapshot
+# each) see what the transactions that held them committed. An empty array takes no lock.
 _INGEST_TRIGGERED = text(
-    "SELECT alert_ref, incident_ref, outcome, incident "
-    "FROM ingest_triggered_alerts(CAST(:batch AS jsonb), :now, :since)"
+    "SELECT r.alert_ref, r.incident_ref, r.outcome, r.incident"
+    " FROM (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS held"
+    "         FROM unnest(CAST(:keys AS text[])) AS k) AS locks,"
+    "      LATERAL ingest_triggered_alerts("
+    "          CASE WHEN locks.held >= 0 THEN CAST(:batch AS jsonb) END, :now, :since) AS r"
 ).columns(
     column("alert_ref", Uuid), column("incident_ref", Uuid), column("outcome"), column("incident", JSONB)
 )
 
 
-async def ingest_triggered(session: AsyncSession, *, batch: list[dict], now: datetime, since: datetime):
-    """Deduplicate, correlate and store a run of triggering alerts in one round trip (migration 0006
-    holds the statement). Rows of (alert_ref, incident_ref, outcome, incident), in the batch's order;
-    `incident` is the new incident's row for `created`, else None."""
-    values = {"batch": orjson.dumps(batch, default=str).decode(), "now": now, "since": since}
+async def ingest_triggered(
+    session: AsyncSession, *, batch: list[dict], now: datetime, since: datetime, lock: list[str]
+):
+    """Deduplicate, correlate and store a run of triggering alerts in one round trip (migration 0008
+    holds the function), first taking the advisory locks of `lock` (in the order given; may be empty).
+    Rows of (alert_ref, incident_ref, outcome, incident), in the batch's order; `incident` is the new
+    incident's row for `created`, else None."""
+    values = {"batch": orjson.dumps(batch, default=str).decode(), "now": now, "since": since, "keys": lock}
     return (await session.execute(_INGEST_TRIGGERED, values)).all()
 
 

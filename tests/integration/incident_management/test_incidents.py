@@ -278,3 +278,22 @@ async def test_one_batch_over_two_keys_resolves_each_alert_against_the_ones_befo
         assert stored[r[joined].alert_id]["summary"] == "{} {}".format(*sent[joined])
         assert stored[r[first].alert_id]["labels"] == {"host": "db-1"}
     assert await incidents.scalar("SELECT duplicate_count FROM alerts WHERE id = :a", a=r[0].alert_id) == 2
+
+
+async def test_batches_opening_with_a_source_action_lock_up_front_too(start_incident_stack):
+    """A batch that starts with a resolve takes its locks in a statement of their own, one that starts with
+    a trigger in its first statement: run together in opposite orders, neither deadlocks nor splits."""
+    replicas = [await start_incident_stack(), await start_incident_stack()]
+    services = [unique_service() for _ in range(3)]
+    resolve = alert(services[0], fingerprint=f"never-seen-{uuid.uuid4().hex}").alert
+    resolve.action = "resolve"
+    triggers = [alert(s, fingerprint=f"{s}-{n}").alert for s in services for n in range(2)]
+    orders = [[resolve, *triggers], [*reversed(triggers), resolve]]
+    requests = [incident_pb2.IngestAlertsRequest(alerts=orders[i % 2]) for i in range(6)]
+    replies = await asyncio.wait_for(
+        asyncio.gather(*(replicas[i % 2].grpc.IngestAlerts(r) for i, r in enumerate(requests))), timeout=30
+    )
+    outcomes = [r.result for reply in replies for r in reply.results]
+    assert outcomes.count("ignored") == 6 and outcomes.count("created") == len(services)
+    for service in services:
+        assert await replicas[0].scalar("SELECT count(*) FROM incidents WHERE service = :s", s=service) == 1
