@@ -1,5 +1,6 @@
 """The whole native stack (Traefik, 2 ingestion replicas, incident-management, on-call) for e2e tests."""
 
+import contextlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -45,31 +46,40 @@ def e2e_database_url(postgres_server_url):
         yield url
 
 
-@pytest.fixture(scope="session")
-def stack(e2e_database_url, redis_url):
-    database_url = e2e_database_url
-    settings = StackSettings(
-        _env_file=None,
-        var_dir=ROOT / "var" / f"test-e2e-{os.getpid()}",
+def stack_settings(name: str, database_url: str, redis_url: str, **overrides) -> StackSettings:
+    """A native stack of its own (ports, var dir, stream) on these servers."""
+    values = {
+        "var_dir": ROOT / "var" / f"test-{name}-{os.getpid()}",
         **free_port_values(replicas=2),
-        database_url=database_url,
-        redis_url=redis_url,
-        rate_limit_average=100_000,
-        rate_limit_burst=100_000,
-        log_level="WARNING",
-        service_env={
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "rate_limit_average": 100_000,
+        "rate_limit_burst": 100_000,
+        "log_level": "WARNING",
+        "service_env": {
             "ASSIGNMENT_RETRY_SECONDS": "0.5",
             "ONCALL_TIMEOUT_SECONDS": "0.5",
-            "EVENTS_STREAM": f"e2e-{os.getpid()}:events",
-            "EVENTS_CHANNEL": f"e2e-{os.getpid()}:events:live",
+            "EVENTS_STREAM": f"{name}-{os.getpid()}:events",
+            "EVENTS_CHANNEL": f"{name}-{os.getpid()}:events:live",
         },
-    )
+    }
+    return StackSettings(_env_file=None, **(values | overrides))
+
+
+@contextlib.contextmanager
+def running_stack(settings: StackSettings, database_url: str):
     try:
         runner.up(settings)
         yield Stack(settings, database_url)
     finally:
         runner.down(settings)
         shutil.rmtree(settings.var_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack(e2e_database_url, redis_url):
+    with running_stack(stack_settings("e2e", e2e_database_url, redis_url), e2e_database_url) as running:
+        yield running
 
 
 @pytest.fixture
