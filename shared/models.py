@@ -295,6 +295,7 @@ class Incident(Base):
             postgresql_where=text("status <> 'resolved'"),
         ),
         Index("ix_incidents_created", "created_at", "id"),
+        Index("ix_incidents_service_created", "service", "created_at", "id"),
         Index("ix_incidents_assignment_pending", "id", postgresql_where=text("assignment_pending")),
         Index(
             "ix_incidents_next_escalation",
