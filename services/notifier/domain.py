@@ -40,8 +40,9 @@ def signing_secrets(subscription: Any, now: datetime) -> list[str]:
     return [subscription.secret]
 
 
-def matches(subscription: WebhookSubscription, *, event_type: str, service: str, teams: set[str]) -> bool:
-    """Empty filters match everything; the service filter and the team filter must both pass."""
+def matches(subscription: Any, *, event_type: str, service: str, teams: set[str]) -> bool:
+    """Empty filters match everything; the service filter and the team filter must both pass (of a
+    subscription, or of a row with its columns)."""
     if not subscription.active:
         return False
     if subscription.event_types and event_type not in subscription.event_types:

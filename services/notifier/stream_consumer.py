@@ -23,13 +23,13 @@ from typing import Any, Protocol
 import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifier import domain
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
 from services.notifier.webhook_worker import Claimed
-from shared.models import WebhookSubscription
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -188,9 +188,7 @@ class StreamConsumer:
         for delivery in deliveries:
             self._dispatch.unreserve(delivery.endpoint)
 
-    def _rows(
-        self, event: dict[str, Any], raw: bytes, matching: list[WebhookSubscription], batch: "_Batch"
-    ) -> None:
+    def _rows(self, event: dict[str, Any], raw: bytes, matching: list[Row], batch: "_Batch") -> None:
         """The event's delivery rows (one per matching subscription) and email rows (one per recipient)."""
         now = batch.now
         common = _row_common(event, now=now)
@@ -233,7 +231,7 @@ class _Batch:
     direct: list[Claimed] = field(default_factory=list)
 
 
-def _claimed(row: dict[str, Any], subscription: WebhookSubscription, raw: bytes) -> Claimed:
+def _claimed(row: dict[str, Any], subscription: Row, raw: bytes) -> Claimed:
     return Claimed(
         id=row["id"],
         event_id=row["event_id"],
@@ -256,11 +254,11 @@ def _split(deliveries: list[Claimed], written: set[uuid.UUID]) -> tuple[list[Cla
 class _Targets:
     """The subscriptions an event goes to, from one load of the active ones per batch of entries."""
 
-    def __init__(self, session: AsyncSession, subscriptions: Sequence[WebhookSubscription]) -> None:
+    def __init__(self, session: AsyncSession, subscriptions: Sequence[Row]) -> None:
         self._session, self._subscriptions = session, subscriptions
         self._teams: dict[str, set[str]] = {}
 
-    async def matching(self, event: dict[str, Any]) -> list[WebhookSubscription]:
+    async def matching(self, event: dict[str, Any]) -> list[Row]:
         event_type, service = event["type"], str(event["data"].get("service", ""))
         teams: set[str] = set()
         if any(s.teams for s in self._subscriptions):
