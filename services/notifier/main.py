@@ -76,7 +76,8 @@ def build_runtime(settings: NotifierSettings, *, send: Sender | None = None) -> 
         headers={"User-Agent": USER_AGENT},
     )
     channel = create_channel(settings.oncall_grpc_target)
-    webhooks = WebhookWorker(sessions, create_autocommit_factory(engine), http, settings)
+    autocommit = create_autocommit_factory(engine)
+    webhooks = WebhookWorker(sessions, autocommit, http, settings)
     emails = EmailWorker(
         sessions,
         OnCallClient(channel, timeout=settings.oncall_timeout_seconds),
@@ -90,7 +91,7 @@ def build_runtime(settings: NotifierSettings, *, send: Sender | None = None) -> 
         if mail:
             emails.wake()
 
-    consumer = StreamConsumer(sessions, redis, settings, on_written=wake, dispatch=webhooks)
+    consumer = StreamConsumer(autocommit, redis, settings, on_written=wake, dispatch=webhooks)
     commands = NotifierCommands(sessions, settings, webhooks.wake)
     return Runtime(settings, engine, redis, http, channel, commands, consumer, webhooks, emails)
 

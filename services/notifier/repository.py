@@ -99,29 +99,45 @@ def _insert_skipping_existing(table: Table, columns: tuple[str, ...], constraint
 
 
 _COMMON = ("id", "event_id", "event_type", "payload", "status", "attempts", "next_attempt_at", "retry_until")
-_NEW_DELIVERIES = _insert_skipping_existing(
-    WebhookDelivery.__table__, (*_COMMON, "created_at", "subscription_id"), "uq_webhook_deliveries_event"
-)
 _NEW_EMAILS = _insert_skipping_existing(
     EmailNotification.__table__,
     (*_COMMON, "created_at", "recipient", "recipient_name"),
     "uq_email_notifications_event_recipient",
 )
+# Deliveries go in as one statement over column arrays, so it can say which rows it wrote: a pair that
+# exists (an event handled twice) is skipped, and its id is not returned. `body`: the event's JSON text.
+_DELIVERY_COLUMNS = {
+    "id": Uuid,
+    "event_id": Uuid,
+    "event_type": Text,
+    "body": Text,
+    "next_attempt_at": DateTime(timezone=True),
+    "retry_until": DateTime(timezone=True),
+    "created_at": DateTime(timezone=True),
+    "subscription_id": Uuid,
+}
+_NEW_DELIVERIES = text(
+    """
+    INSERT INTO webhook_deliveries (id, event_id, event_type, payload, status, attempts, next_attempt_at,
+                                    retry_until, created_at, subscription_id)
+    SELECT d.id, d.event_id, d.event_type, d.body::jsonb, 'pending', 0, d.next_attempt_at, d.retry_until,
+           d.created_at, d.subscription_id
+      FROM unnest(:id, :event_id, :event_type, :body, :next_attempt_at, :retry_until, :created_at,
+                  :subscription_id)
+           AS d(id, event_id, event_type, body, next_attempt_at, retry_until, created_at, subscription_id)
+    ON CONFLICT ON CONSTRAINT uq_webhook_deliveries_event DO NOTHING
+    RETURNING id
+    """
+).bindparams(*(bindparam(name, type_=ARRAY(kind)) for name, kind in _DELIVERY_COLUMNS.items()))
 
 
-async def create_deliveries(session: AsyncSession, *, rows: list[dict]) -> None:
-    """Insert deliveries, skipping (subscription, event) pairs that exist."""
-    if rows:
-        await session.execute(_NEW_DELIVERIES, rows)
-
-
-_WRITTEN = select(WebhookDelivery.id).where(WebhookDelivery.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
-
-
-async def written_delivery_ids(session: AsyncSession, *, ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these new rows `create_deliveries` wrote (in the same transaction): an id missing is a
-    row skipped because its (subscription, event) existed."""
-    return set((await session.execute(_WRITTEN, {"ids": ids})).scalars().all())
+async def create_deliveries(session: AsyncSession, *, rows: list[dict]) -> set[uuid.UUID]:
+    """Insert pending deliveries in one statement, skipping (subscription, event) pairs that exist;
+    returns the ids of the rows it wrote."""
+    if not rows:
+        return set()
+    columns = {name: [row[name] for row in rows] for name in _DELIVERY_COLUMNS}
+    return set((await session.execute(_NEW_DELIVERIES, columns)).scalars().all())
 
 
 async def create_emails(session: AsyncSession, *, rows: list[dict]) -> None:

@@ -64,6 +64,7 @@ class StreamConsumer:
         on_written: Callable[[bool, bool], None],
         dispatch: "Dispatch | None" = None,
     ) -> None:
+        """`sessions`: autocommit sessions (see `handle`)."""
         self._sessions, self._redis, self._settings, self._on_written = sessions, redis, settings, on_written
         self._dispatch = dispatch
         self.name = settings.consumer_name or default_consumer_name()
@@ -152,8 +153,10 @@ class StreamConsumer:
                 await self._redis.xgroup_delconsumer(self._stream, self._group, name)
 
     async def handle(self, entries: list[Entry]) -> None:
-        """Write the rows of every entry in one transaction, hand the leased ones to the webhook worker,
-        then acknowledge them all."""
+        """Write the rows of every entry, hand the ones written leased to the webhook worker, then
+        acknowledge them all. Each statement commits on its own (`sessions` are autocommit): should this
+        stop halfway, the entries stay unacknowledged, and handling them again writes only what is missing
+        (the rows' unique keys)."""
         if not entries:
             return
         events = [(e, f[b"event"]) for e, f in ((parse_entry(f), f) for _, f in entries) if e is not None]
@@ -161,28 +164,26 @@ class StreamConsumer:
             log.warning(
                 "skipping malformed stream entries", extra={"fields": {"count": len(entries) - len(events)}}
             )
-        batch = _Batch(utcnow())
+        batch, left_due = _Batch(utcnow()), 0
         try:
-            async with self._sessions.begin() as session:
+            async with self._sessions() as session:
                 if events:
                     targets = _Targets(session, await repo.list_active_subscriptions(session))
                     for event, raw in events:
                         self._rows(event, raw, await targets.matching(event), batch)
-                    await repo.create_deliveries(session, rows=batch.deliveries)
+                    written = await repo.create_deliveries(session, rows=batch.deliveries)
+                    handed, skipped = _split(batch.direct, written)
+                    batch.direct = []  # every reserved slot is now either used or given back
+                    self._give_back(skipped)
+                    for delivery in handed:  # committed, leased to this replica
+                        self._dispatch.start(delivery)
+                    left_due = len(written) - len(handed)
                     await repo.create_emails(session, rows=batch.emails)
-                    if batch.direct:
-                        ids = [d.id for d in batch.direct]
-                        written = await repo.written_delivery_ids(session, ids=ids)
-                        batch.direct, skipped = _split(batch.direct, written)
-                        self._give_back(skipped)
         except BaseException:
             self._give_back(batch.direct)
             raise
-        for delivery in batch.direct:  # committed and leased to this replica
-            self._dispatch.start(delivery)
         await self._redis.xack(self._stream, self._group, *[entry_id for entry_id, _ in entries])
-        # Wake only the workers that have rows to look for.
-        self._on_written(len(batch.deliveries) > len(batch.direct), bool(batch.emails))
+        self._on_written(left_due > 0, bool(batch.emails))  # wake only the workers that have rows to find
 
     def _give_back(self, deliveries: list[Claimed]) -> None:
         for delivery in deliveries:
@@ -192,16 +193,16 @@ class StreamConsumer:
         """The event's delivery rows (one per matching subscription) and email rows (one per recipient)."""
         now = batch.now
         common = _row_common(event, now=now)
-        webhook_until = now + timedelta(seconds=self._settings.webhook_retry_seconds)
+        # The outbox's JSON text of the event: stored, and sent as is (as the claim query returns it).
+        webhook = common | {
+            "body": raw.decode(),
+            "retry_until": now + timedelta(seconds=self._settings.webhook_retry_seconds),
+        }
         for subscription in matching:
-            row = common | {
-                "id": uuid.uuid4(),
-                "subscription_id": subscription.id,
-                "retry_until": webhook_until,
-            }
+            row = webhook | {"id": uuid.uuid4(), "subscription_id": subscription.id}
             if self._dispatch is not None and self._dispatch.reserve(subscription.endpoint):
                 row["next_attempt_at"] = now + self._dispatch.lease
-                batch.direct.append(_claimed(row, subscription, raw))
+                batch.direct.append(_claimed(row, subscription))
             batch.deliveries.append(row)
         if self._settings.email_enabled:
             common = common | {"retry_until": now + timedelta(seconds=self._settings.email_retry_seconds)}
@@ -231,13 +232,13 @@ class _Batch:
     direct: list[Claimed] = field(default_factory=list)
 
 
-def _claimed(row: dict[str, Any], subscription: Row, raw: bytes) -> Claimed:
+def _claimed(row: dict[str, Any], subscription: Row) -> Claimed:
     return Claimed(
         id=row["id"],
         event_id=row["event_id"],
         event_type=row["event_type"],
         subscription_id=subscription.id,
-        body=raw.decode(),  # the outbox's JSON text of the event, as the claim query would return it
+        body=row["body"],
         url=subscription.url,
         endpoint=subscription.endpoint,
         allow_internal=subscription.allow_internal,
