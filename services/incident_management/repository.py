@@ -70,7 +70,7 @@ _INGEST_TRIGGERED = text(
 async def ingest_triggered(
     session: AsyncSession, *, batch: list[dict], now: datetime, since: datetime, lock: list[str]
 ):
-    """Deduplicate, correlate and store a run of triggering alerts in one round trip (migration 0008
+    """Deduplicate, correlate and store a run of triggering alerts in one round trip (migration 0010
     holds the function), first taking the advisory locks of `lock` (in the order given; may be empty).
     Rows of (alert_ref, incident_ref, outcome, incident), in the batch's order; `incident` is the new
     incident's row for `created`, else None."""
