@@ -54,6 +54,10 @@ class EndpointSlots:
     def __init__(self, per_endpoint: int) -> None:
         self._limit, self._busy = per_endpoint, Counter[str]()
 
+    def __bool__(self) -> bool:
+        """Whether any slot is taken."""
+        return bool(self._busy)
+
     def saturated(self) -> list[str]:
         return [endpoint for endpoint, n in self._busy.items() if n >= self._limit]
 
@@ -136,7 +140,7 @@ class WebhookWorker:
     @property
     def idle(self) -> bool:
         """No attempt in flight and no slot held for one."""
-        return not self._inflight and not self._reserved and not self._slots.saturated()
+        return not self._inflight and not self._reserved and not self._slots
 
     def reserve(self, endpoint: str) -> bool:
         """Hold a slot for a row about to be written leased to this replica; False when none is free."""
