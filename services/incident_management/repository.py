@@ -24,9 +24,11 @@ from shared.models import (
 # The keys come as one array, whatever their number: one prepared statement (a select list per count was
 # a new statement for every group size, which crowded the driver's prepared-statement cache). The function
 # scan yields the array in order, so the locks are taken in the order given.
-_LOCK_KEYS = text(
-    "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest(CAST(:keys AS text[])) AS k"
+_TAKE_LOCKS = (
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS held"
+    " FROM unnest(CAST(:keys AS text[])) AS k"
 )
+_LOCK_KEYS = text(_TAKE_LOCKS)
 
 
 async def lock_keys(session: AsyncSession, *, keys: list[str]) -> None:
@@ -53,13 +55,12 @@ async def get_open_alert_by_fingerprint(session: AsyncSession, *, service: str, 
     return (await session.execute(stmt)).one_or_none()
 
 
-# The locks of `keys` (as _LOCK_KEYS takes them), then the function: the lateral call depends on the lock
-# count, so it runs once every lock is held, and its own queries (a volatile function's take a snapshot
-# each) see what the transactions that held them committed. An empty array takes no lock.
+# The locks of `keys` (the statement `lock_keys` runs), then the function: the lateral call depends on the
+# lock count, so it runs once every lock is held, and its own queries (a volatile function's take a
+# snapshot each) see what the transactions that held them committed. An empty array takes no lock.
 _INGEST_TRIGGERED = text(
     "SELECT r.alert_ref, r.incident_ref, r.outcome, r.incident"
-    " FROM (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS held"
-    "         FROM unnest(CAST(:keys AS text[])) AS k) AS locks,"
+    f" FROM ({_TAKE_LOCKS}) AS locks,"
     "      LATERAL ingest_triggered_alerts("
     "          CASE WHEN locks.held >= 0 THEN CAST(:batch AS jsonb) END, :now, :since) AS r"
 ).columns(
