@@ -1,9 +1,11 @@
 """Async engine and session factory."""
 
+import contextlib
 import functools
+from collections.abc import Iterable, Iterator
 
 import orjson
-from sqlalchemy import Insert, Table, event, insert
+from sqlalchemy import Insert, Table, event, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction, configure_mappers
 
@@ -97,3 +99,25 @@ def _forget_queued(session: Session, previous_transaction: SessionTransaction) -
     if mark is not None:
         for table, rows in session.info.get(_QUEUED, {}).items():
             del rows[mark.get(table, 0) :]
+
+
+@contextlib.contextmanager
+def undone_on_error(session: AsyncSession | Session, objects: Iterable[object]) -> Iterator[None]:
+    """What a savepoint does for a block that runs no statement (it only changes `objects` in memory and
+    queues rows with `insert_at_commit`), without the SAVEPOINT and RELEASE round trips: if the block
+    raises, the attributes it set on `objects` get back the values they had when it began, so the flush
+    writes none of them, and the rows it queued are dropped."""
+    marks = {table: len(rows) for table, rows in session.info.get(_QUEUED, {}).items()}
+    before = [(obj, dict(inspect(obj).dict)) for obj in objects]
+    try:
+        yield
+    except BaseException:
+        for table, rows in session.info.get(_QUEUED, {}).items():
+            del rows[marks.get(table, 0) :]
+        for obj, values in before:
+            changed = [key for key in inspect(obj).committed_state if key not in values]
+            for key in inspect(obj).committed_state.keys() & values.keys():  # changed since loaded
+                setattr(obj, key, values[key])
+            if changed:  # not loaded when the block began: reloaded on next access
+                session.expire(obj, changed)
+        raise

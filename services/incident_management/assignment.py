@@ -12,6 +12,7 @@ from services.incident_management import domain, escalation
 from services.incident_management import repository as repo
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.oncall_client import OnCallClient
+from shared.db import undone_on_error
 from shared.errors import NotFound, Unavailable
 from shared.timeutil import utcnow
 
@@ -21,10 +22,10 @@ log = logging.getLogger(__name__)
 class InlinePaging:
     """Pages the new incidents of an ingest transaction before it commits: the incident, its assignee and
     their events become visible together, in one commit and one outbox pass, instead of a second
-    transaction after the answer. On-call is given `timeout` seconds; if it fails or is slow, paging is
-    rolled back to a savepoint, the incidents stay `assignment_pending` and are paged after commit as
-    before, and inline paging pauses for `pause` seconds (a circuit breaker: a slow on-call must not hold
-    the ingest transactions and their locks)."""
+    transaction after the answer. On-call is given `timeout` seconds; if it fails or is slow, what paging
+    changed is undone (in memory: it runs no statement, so it needs no savepoint), the incidents stay
+    `assignment_pending` and are paged after commit as before, and inline paging pauses for `pause`
+    seconds (a circuit breaker: a slow on-call must not hold the ingest transactions and their locks)."""
 
     def __init__(
         self, oncall: OnCallClient, settings: EscalationSettings, *, timeout: float, pause: float = 5.0
@@ -45,7 +46,7 @@ class InlinePaging:
             return None
         found = await repo.get_incidents_for_paging(session, incident_ids=incident_ids)
         try:
-            async with session.begin_nested():
+            with undone_on_error(session, [incident for incident, _ in found]):
                 return await self._page_all(session, found, now=now)
         except Exception as error:  # TimeoutError, Unavailable, or any other: after commit it is retried
             self._paused_until = time.monotonic() + self._pause
@@ -56,7 +57,8 @@ class InlinePaging:
             return None
 
     async def _page_all(self, session: AsyncSession, found, *, now: datetime) -> list[datetime | None]:
-        # No statement runs in here (page_new only asks on-call), so timing out cancels gRPC calls only.
+        # No statement runs in here (page_new only asks on-call), so timing out cancels gRPC calls only,
+        # and a failure is undone in memory, with no savepoint.
         async with asyncio.timeout(self._timeout), asyncio.TaskGroup() as group:
             tasks = [
                 group.create_task(

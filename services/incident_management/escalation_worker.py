@@ -16,6 +16,7 @@ from services.incident_management.escalation import EscalationSettings, fire
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
 from shared.aio import wait_event
+from shared.db import undone_on_error
 from shared.errors import DomainError, Unavailable
 from shared.models import Incident
 from shared.timeutil import utcnow
@@ -65,7 +66,7 @@ class Escalator:
     async def _fire_one(self, session: AsyncSession, incident: Incident, now: datetime) -> None:
         incident_id = incident.id
         try:
-            async with session.begin_nested():
+            with undone_on_error(session, [incident]):  # fire() runs no statement
                 await fire(session, self.oncall, incident, now=now, settings=self.settings)
         except Unavailable as error:
             log.warning(
