@@ -83,10 +83,12 @@ class StreamConsumer:
 
     async def run(self) -> None:
         """Forever: own pending entries first, then reclaim stale ones now and then, then new ones."""
-        delay, own_pending_done = 0.2, False
+        delay, own_pending_done, group_ready = 0.2, False, False
         while True:
             try:
-                await self.ensure_group()
+                if not group_ready:  # once, and again after an error (the stream may have been deleted)
+                    await self.ensure_group()
+                    group_ready = True
                 if not own_pending_done:
                     while await self.read(pending=True):
                         pass
@@ -96,12 +98,14 @@ class StreamConsumer:
                 await self.read(pending=False)
                 delay = 0.2
             except (RedisError, OSError) as error:
+                group_ready = False
                 log.warning(
                     "stream consumer: redis unavailable, will retry", extra={"fields": {"error": str(error)}}
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
             except Exception:
+                group_ready = False
                 log.exception("stream consumer pass failed")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)

@@ -9,6 +9,7 @@ import shutil
 import uuid
 
 import pytest
+from redis.asyncio import Redis
 
 from scripts.devstack.ports import free_port
 from shared import embedded
@@ -88,6 +89,30 @@ async def test_events_made_while_redis_is_down_are_all_delivered_after_it_return
     created = await created_event_ids(incidents, before + during)
     assert len(created) == 9
     await all_delivered(receiver, incidents, before + during)
+    assert_consistent(receiver)
+
+
+async def test_a_stream_deleted_under_the_consumer_is_read_again_once_recreated(
+    start_incident_stack, start_notifier, start_receiver, redis_url
+):
+    """The consumer group is created once, not before every read; when the stream (and with it the group)
+    is deleted, the next read fails (NOGROUP), and the group is created again: nothing the relay writes
+    afterwards is lost."""
+    stream = unique_stream()
+    incidents = await start_incident_stack(events_stream=stream)
+    notifier = await start_notifier(events_stream=stream)
+    receiver = await start_receiver()
+    await notifier.subscribe(receiver)
+    before = await trigger(incidents, 2)
+    await all_delivered(receiver, incidents, before)
+
+    client = Redis.from_url(redis_url)
+    try:
+        assert await client.delete(stream) == 1
+    finally:
+        await client.aclose()
+    after = await trigger(incidents, 2)
+    await all_delivered(receiver, incidents, before + after)
     assert_consistent(receiver)
 
 
