@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import (
     ARRAY,
     DateTime,
+    Float,
+    Integer,
     Row,
     Table,
     Text,
@@ -247,6 +249,44 @@ _D_UPDATE = (
         delivered_at=bindparam("b_delivered_at"),
     )
 )
+
+
+_RECORD_DELIVERED = text(
+    """
+    WITH o AS (SELECT * FROM unnest(:ids, :codes, :latencies) AS o(id, code, latency_ms)),
+    delivered AS (
+        UPDATE webhook_deliveries d
+           SET status = 'delivered', attempts = d.attempts + 1, last_status_code = o.code,
+               last_error = NULL, delivered_at = :now
+          FROM o
+         WHERE d.id = o.id AND d.status = 'pending'
+        RETURNING d.id
+    ),
+    logged AS (
+        INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, latency_ms, error)
+        SELECT o.id, :now, o.code, o.latency_ms, NULL FROM o JOIN webhook_deliveries d ON d.id = o.id
+    )
+    SELECT o.id, CASE WHEN x.id IS NULL THEN d.status ELSE 'delivered' END AS status
+      FROM o JOIN webhook_deliveries d ON d.id = o.id LEFT JOIN delivered x ON x.id = o.id
+    """
+).bindparams(
+    bindparam("ids", type_=ARRAY(Uuid)),
+    bindparam("codes", type_=ARRAY(Integer)),
+    bindparam("latencies", type_=ARRAY(Float)),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
+
+
+async def record_delivered(
+    session: AsyncSession, *, answers: list[tuple[uuid.UUID, int, float]], now: datetime
+) -> dict[uuid.UUID, str]:
+    """Successful attempts (delivery id, status code, latency ms) in one statement, atomic without a
+    transaction: each attempt is logged and its delivery, if still pending, marked delivered. Returns each
+    delivery's status after it (`delivered`, or what another attempt had made it); deliveries gone meanwhile
+    are missing."""
+    ids, codes, latencies = (list(column) for column in zip(*answers, strict=True))
+    params = {"ids": ids, "codes": codes, "latencies": latencies, "now": now}
+    return {row.id: row.status for row in await session.execute(_RECORD_DELIVERED, params)}
 
 
 async def update_deliveries(session: AsyncSession, *, rows: list[dict]) -> None:

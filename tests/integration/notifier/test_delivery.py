@@ -4,6 +4,7 @@ import asyncio
 import logging
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 import orjson
 import pytest
@@ -241,12 +242,14 @@ async def test_events_are_also_published_live_for_the_dashboard(pair):
 
 
 async def test_attempts_finishing_together_share_one_transaction_and_keep_their_outcomes(start_notifier):
+    """Successes go in one statement together, failures (whose retry is computed from the row) in one
+    transaction together."""
     notifier = await start_notifier(events_stream=unique_stream())
     webhook = await notifier.subscribe(url="http://127.0.0.1:9/hook")
     later = utcnow() + timedelta(hours=1)  # leased far ahead: the notifier's own worker leaves them alone
     rows = [
         {"id": uuid.uuid4(), "event": uuid.uuid4(), "sub": uuid.UUID(webhook["id"]), "at": later}
-        for _ in range(3)
+        for _ in range(4)
     ]
     async with notifier.runtime.engine.begin() as connection:
         await connection.execute(
@@ -264,7 +267,12 @@ async def test_attempts_finishing_together_share_one_transaction_and_keep_their_
             )
         ).all()
     by_id = {row.id: row for row in claimed}
-    outcomes = [Outcome(204, 3.0, None), Outcome(500, 4.0, "HTTP 500"), Outcome(None, 5.0, "refused")]
+    outcomes = [
+        Outcome(204, 3.0, None),
+        Outcome(200, 3.5, None),
+        Outcome(500, 4.0, "HTTP 500"),
+        Outcome(None, 5.0, "refused"),
+    ]
     worker = notifier.runtime.webhooks
     await asyncio.gather(*(worker.record(by_id[r["id"]], o) for r, o in zip(rows, outcomes, strict=True)))
 
@@ -272,16 +280,65 @@ async def test_attempts_finishing_together_share_one_transaction_and_keep_their_
         result = await connection.execute(
             text(
                 "SELECT d.id, d.status, d.attempts, d.last_status_code, d.last_error, d.delivered_at, "
-                "d.next_attempt_at, a.status_code, a.xmin::text AS tx FROM webhook_deliveries d "
+                "d.next_attempt_at, a.status_code, a.latency_ms, a.xmin::text AS tx "
+                "FROM webhook_deliveries d "
                 "JOIN webhook_attempts a ON a.delivery_id = d.id WHERE d.id = ANY(:ids)"
             ),
             {"ids": [r["id"] for r in rows]},
         )
         state = {row.id: row for row in result}
-    assert len({row.tx for row in state.values()}) == 1  # three attempts, one transaction
-    ok, failed, refused = (state[r["id"]] for r in rows)
-    assert (ok.status, ok.attempts, ok.last_status_code, ok.status_code) == ("delivered", 1, 204, 204)
-    assert ok.delivered_at is not None and ok.last_error is None
+    ok, also_ok, failed, refused = (state[r["id"]] for r in rows)
+    assert ok.tx == also_ok.tx and failed.tx == refused.tx  # four attempts, two writes
+    for row, code, latency in ((ok, 204, 3.0), (also_ok, 200, 3.5)):
+        assert (row.status, row.attempts, row.last_status_code, row.status_code) == (
+            "delivered",
+            1,
+            code,
+            code,
+        )
+        assert row.delivered_at is not None and row.last_error is None and row.latency_ms == latency
+        assert row.next_attempt_at == later  # out of the due set by its status; the lease is left as it was
     for row, code, error in ((failed, 500, "HTTP 500"), (refused, None, "refused")):
         assert (row.status, row.attempts, row.last_status_code, row.last_error) == ("pending", 1, code, error)
         assert row.delivered_at is None and row.next_attempt_at < later  # the retry is scheduled
+
+
+async def test_a_success_on_a_settled_or_deleted_delivery_is_logged_without_changing_it(start_notifier):
+    """A delivery dead-lettered meanwhile keeps its status (the attempt is logged); one deleted with its
+    subscription is skipped without failing the others."""
+    notifier = await start_notifier(events_stream=unique_stream())
+    webhook = await notifier.subscribe(url="http://127.0.0.1:9/hook")
+    later = utcnow() + timedelta(hours=1)
+    dead = {"id": uuid.uuid4(), "event": uuid.uuid4(), "sub": uuid.UUID(webhook["id"]), "at": later}
+    async with notifier.runtime.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, payload, status, "
+                "attempts, next_attempt_at, retry_until, created_at) VALUES (:id, :sub, :event, "
+                "'incident.triggered', '{}', 'dead', 7, :at, :at, now())"
+            ),
+            dead,
+        )
+    gone = SimpleNamespace(id=uuid.uuid4(), subscription_id=uuid.UUID(webhook["id"]), event_id=uuid.uuid4())
+    settled = SimpleNamespace(id=dead["id"], subscription_id=dead["sub"], event_id=dead["event"])
+    worker = notifier.runtime.webhooks
+    await asyncio.gather(
+        worker.record(settled, Outcome(200, 2.0, None)), worker.record(gone, Outcome(204, 1.0, None))
+    )
+
+    async with notifier.runtime.engine.connect() as connection:
+        row = (
+            await connection.execute(
+                text(
+                    "SELECT d.status, d.attempts, d.delivered_at, count(a.id) AS logged "
+                    "FROM webhook_deliveries d LEFT JOIN webhook_attempts a ON a.delivery_id = d.id "
+                    "WHERE d.id = :id GROUP BY d.id"
+                ),
+                {"id": dead["id"]},
+            )
+        ).one()
+        orphans = await connection.scalar(
+            text("SELECT count(*) FROM webhook_attempts WHERE delivery_id = :id"), {"id": gone.id}
+        )
+    assert (row.status, row.attempts, row.delivered_at, row.logged) == ("dead", 7, None, 1)
+    assert orphans == 0
