@@ -241,25 +241,34 @@ async def test_events_are_also_published_live_for_the_dashboard(pair):
         await pubsub.aclose()
 
 
-async def test_attempts_finishing_together_share_one_transaction_and_keep_their_outcomes(start_notifier):
-    """Successes go in one statement together, failures (whose retry is computed from the row) in one
-    transaction together."""
-    notifier = await start_notifier(events_stream=unique_stream())
-    webhook = await notifier.subscribe(url="http://127.0.0.1:9/hook")
-    later = utcnow() + timedelta(hours=1)  # leased far ahead: the notifier's own worker leaves them alone
+async def insert_deliveries(
+    notifier, webhook: dict, *, count: int, at, status: str = "pending", attempts: int = 0
+) -> list[dict]:
+    """`count` deliveries of the webhook written directly, due (and leased) at `at`."""
     rows = [
-        {"id": uuid.uuid4(), "event": uuid.uuid4(), "sub": uuid.UUID(webhook["id"]), "at": later}
-        for _ in range(4)
+        {"id": uuid.uuid4(), "event": uuid.uuid4(), "sub": uuid.UUID(webhook["id"]), "at": at}
+        for _ in range(count)
     ]
     async with notifier.runtime.engine.begin() as connection:
         await connection.execute(
             text(
                 "INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, payload, status, "
                 "attempts, next_attempt_at, retry_until, created_at) VALUES (:id, :sub, :event, "
-                "'incident.triggered', '{}', 'pending', 0, :at, :at, now())"
+                "'incident.triggered', '{}', :status, :attempts, :at, :at, now())"
             ),
-            rows,
+            [row | {"status": status, "attempts": attempts} for row in rows],
         )
+    return rows
+
+
+async def test_attempts_finishing_together_share_one_transaction_and_keep_their_outcomes(start_notifier):
+    """Successes go in one statement together, failures (whose retry is computed from the row) in one
+    transaction together."""
+    notifier = await start_notifier(events_stream=unique_stream())
+    webhook = await notifier.subscribe(url="http://127.0.0.1:9/hook")
+    later = utcnow() + timedelta(hours=1)  # leased far ahead: the notifier's own worker leaves them alone
+    rows = await insert_deliveries(notifier, webhook, count=4, at=later)
+    async with notifier.runtime.engine.begin() as connection:
         claimed = (
             await connection.execute(
                 text("SELECT id, subscription_id, event_id FROM webhook_deliveries WHERE id = ANY(:ids)"),
@@ -309,16 +318,7 @@ async def test_a_success_on_a_settled_or_deleted_delivery_is_logged_without_chan
     notifier = await start_notifier(events_stream=unique_stream())
     webhook = await notifier.subscribe(url="http://127.0.0.1:9/hook")
     later = utcnow() + timedelta(hours=1)
-    dead = {"id": uuid.uuid4(), "event": uuid.uuid4(), "sub": uuid.UUID(webhook["id"]), "at": later}
-    async with notifier.runtime.engine.begin() as connection:
-        await connection.execute(
-            text(
-                "INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, payload, status, "
-                "attempts, next_attempt_at, retry_until, created_at) VALUES (:id, :sub, :event, "
-                "'incident.triggered', '{}', 'dead', 7, :at, :at, now())"
-            ),
-            dead,
-        )
+    [dead] = await insert_deliveries(notifier, webhook, count=1, at=later, status="dead", attempts=7)
     gone = SimpleNamespace(id=uuid.uuid4(), subscription_id=uuid.UUID(webhook["id"]), event_id=uuid.uuid4())
     settled = SimpleNamespace(id=dead["id"], subscription_id=dead["sub"], event_id=dead["event"])
     worker = notifier.runtime.webhooks
