@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.incident_management import domain, escalation
 from services.incident_management import repository as repo
+from services.incident_management.domain import Ingested
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.oncall_client import OnCallClient
 from shared.db import undone_on_error
@@ -38,13 +39,17 @@ class InlinePaging:
         return self._timeout > 0 and time.monotonic() >= self._paused_until
 
     async def page(
-        self, session: AsyncSession, incident_ids: list[uuid.UUID], *, now: datetime
+        self, session: AsyncSession, ingested: Ingested, *, now: datetime
     ) -> list[datetime | None] | None:
-        """Each incident's next escalation deadline once paged, or None when they are left for after the
-        commit (paused, no on-call answer in time, or an error)."""
-        if not incident_ids or not self.enabled:
+        """Each new incident's next escalation deadline once paged, or None when they are left for after
+        the commit (paused, no on-call answer in time, or an error)."""
+        ids = [r.incident_id for r in ingested.results if r.result == "created" and r.incident_id]
+        if not ids or not self.enabled:
             return None
-        found = await repo.get_incidents_for_paging(session, incident_ids=incident_ids)
+        if ingested.opened is None:  # a source's action came too: read them back as they now are
+            found = await repo.get_incidents_for_paging(session, incident_ids=ids)
+        else:  # as the ingest left them: built from its rows, not read back
+            found = [(repo.adopt_incident(session, o.row), o.policy_id) for o in ingested.opened]
         try:
             with undone_on_error(session, [incident for incident, _ in found]):
                 return await self._page_all(session, found, now=now)

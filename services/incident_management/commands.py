@@ -132,15 +132,15 @@ class IncidentCommands:
                 prepared = await _with_owners(session, items)
                 ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
                 now = utcnow()
-                results = await domain.ingest_alerts(
+                ingested = await domain.ingest_alerts(
                     session,
                     [a for _, a in ready],
                     now=now,
                     window_seconds=self.window_seconds,
                     take_locks=True,
                 )
-                deadlines = await self._inline.page(session, _created(results), now=now)
-                for (i, _), result in zip(ready, results, strict=True):
+                deadlines = await self._inline.page(session, ingested, now=now)
+                for (i, _), result in zip(ready, ingested.results, strict=True):
                     prepared[i] = result
         except Exception:
             if len(items) == 1:

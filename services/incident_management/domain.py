@@ -4,6 +4,8 @@ Every use case runs inside the caller's transaction and writes its event to the 
 """
 
 import uuid
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,6 +47,22 @@ class EscalationStep:
     level_count: int
     repeat: int
     empty_targets: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """An incident an ingest opened: its row as the transaction leaves it, and its service's policy."""
+
+    row: dict
+    policy_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    results: list[IngestResult]
+    # The incidents opened, as the transaction leaves them, when every alert was a trigger (a single
+    # run); None when a source's acknowledge or resolve came too: those may change them, so read them back.
+    opened: list[Opened] | None
 
 
 def correlation_keys(alert: AlertInput) -> list[str]:
@@ -106,7 +124,7 @@ async def ingest_alerts(
     now: datetime,
     window_seconds: int,
     take_locks: bool = False,
-) -> list[IngestResult]:
+) -> Ingested:
     """Apply, in order, what the sources say about alerts: trigger them, or acknowledge / resolve their
     open copy. Each run of triggering alerts is one statement. The caller holds the locks (`lock_alerts`),
     or, with `take_locks`, they are taken here, all of them before any alert is applied: in the statement
@@ -121,17 +139,17 @@ async def ingest_alerts(
         if alert.action == "trigger":
             run.append(alert)
             continue
-        results += await _trigger(session, run, now=now, window_seconds=window_seconds, lock=lock)
+        results += (await _trigger(session, run, now=now, window_seconds=window_seconds, lock=lock))[0]
         run, lock = [], []
         results.append(await _apply_source_action(session, alert, now=now))
-    results += await _trigger(session, run, now=now, window_seconds=window_seconds, lock=lock)
-    return results
+    last, opened = await _trigger(session, run, now=now, window_seconds=window_seconds, lock=lock)
+    return Ingested(results + last, None if results else opened)
 
 
 async def ingest_alert(
     session: AsyncSession, alert: AlertInput, *, now: datetime, window_seconds: int
 ) -> IngestResult:
-    [result] = await ingest_alerts(session, [alert], now=now, window_seconds=window_seconds)
+    [result] = (await ingest_alerts(session, [alert], now=now, window_seconds=window_seconds)).results
     return result
 
 
@@ -166,13 +184,13 @@ def _triggering(alert: AlertInput) -> dict:
 
 async def _trigger(
     session: AsyncSession, alerts: list[AlertInput], *, now: datetime, window_seconds: int, lock: list[str]
-) -> list[IngestResult]:
+) -> tuple[list[IngestResult], list[Opened]]:
     """New alerts: a fingerprint still firing on an open incident is a duplicate (counted); otherwise the
     alert joins the newest open incident of its (service, severity) created within the correlation
     window, or opens an incident, whose `incident.triggered` event is written here. `lock`: advisory
-    locks the same statement takes first."""
+    locks the same statement takes first. Returns the outcomes and the incidents opened."""
     if not alerts:
-        return []
+        return [], []
     rows = await repo.ingest_triggered(
         session,
         batch=[_triggering(alert) for alert in alerts],
@@ -183,7 +201,27 @@ async def _trigger(
     for row in rows:
         if row.outcome == "created":
             emit(session, row.incident, events.INCIDENT_TRIGGERED, now)
-    return [IngestResult(row.alert_ref, row.incident_ref, row.outcome) for row in rows]
+    return [IngestResult(row.alert_ref, row.incident_ref, row.outcome) for row in rows], _opened(rows)
+
+
+def _opened(rows: Sequence[Row]) -> list[Opened]:
+    """The run's new incidents as it leaves them: the row as inserted, plus the alerts of the run that
+    joined it and the duplicates counted on it (what the function's last update adds)."""
+    created = {row.incident_ref: row for row in rows if row.outcome == "created"}
+    if not created:
+        return []
+    counted = Counter((row.incident_ref, row.outcome) for row in rows if row.incident_ref in created)
+    return [
+        Opened(
+            row.incident
+            | {
+                "alert_count": row.incident["alert_count"] + counted[incident_id, "correlated"],
+                "duplicate_count": row.incident["duplicate_count"] + counted[incident_id, "duplicate"],
+            },
+            row.policy_id,
+        )
+        for incident_id, row in created.items()
+    ]
 
 
 async def _acknowledge_from_source(

@@ -5,9 +5,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import orjson
-from sqlalchemy import ARRAY, Row, Text, Uuid, any_, bindparam, column, func, select, text, update
+from sqlalchemy import ARRAY, DateTime, Row, Text, Uuid, any_, bindparam, column, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from services.incident_management.schemas import IncidentFilter
 from shared.db import insert_at_commit
@@ -58,13 +59,21 @@ async def get_open_alert_by_fingerprint(session: AsyncSession, *, service: str, 
 # The locks of `keys` (the statement `lock_keys` runs), then the function: the lateral call depends on the
 # lock count, so it runs once every lock is held, and its own queries (a volatile function's take a
 # snapshot each) see what the transactions that held them committed. An empty array takes no lock.
+# A new incident comes with its service's escalation policy, which paging needs (a scalar subquery in the
+# select list: the function's rows keep their order).
 _INGEST_TRIGGERED = text(
-    "SELECT r.alert_ref, r.incident_ref, r.outcome, r.incident"
+    "SELECT r.alert_ref, r.incident_ref, r.outcome, r.incident,"
+    "       CASE WHEN r.outcome = 'created' THEN (SELECT s.escalation_policy_id FROM services s"
+    "                                              WHERE s.name = r.incident->>'service') END AS policy_id"
     f" FROM ({_TAKE_LOCKS}) AS locks,"
     "      LATERAL ingest_triggered_alerts("
     "          CASE WHEN locks.held >= 0 THEN CAST(:batch AS jsonb) END, :now, :since) AS r"
 ).columns(
-    column("alert_ref", Uuid), column("incident_ref", Uuid), column("outcome"), column("incident", JSONB)
+    column("alert_ref", Uuid),
+    column("incident_ref", Uuid),
+    column("outcome"),
+    column("incident", JSONB),
+    column("policy_id", Uuid),
 )
 
 
@@ -73,8 +82,8 @@ async def ingest_triggered(
 ):
     """Deduplicate, correlate and store a run of triggering alerts in one round trip (migration 0010
     holds the function), first taking the advisory locks of `lock` (in the order given; may be empty).
-    Rows of (alert_ref, incident_ref, outcome, incident), in the batch's order; `incident` is the new
-    incident's row for `created`, else None."""
+    Rows of (alert_ref, incident_ref, outcome, incident, policy_id), in the batch's order; `incident` is
+    the new incident's row as inserted (to_jsonb) for `created`, with its service's policy, else None."""
     values = {"batch": orjson.dumps(batch, default=str).decode(), "now": now, "since": since, "keys": lock}
     return (await session.execute(_INGEST_TRIGGERED, values)).all()
 
@@ -275,6 +284,24 @@ _INCIDENTS_FOR_PAGING = (
     .with_for_update(of=Incident)
     .execution_options(populate_existing=True)
 )
+
+
+def adopt_incident(session: AsyncSession, row: dict) -> Incident:
+    """The ORM object of an incident this transaction inserted, from its row as JSON (`to_jsonb`), without
+    reading it back: nobody else sees it before the commit, so it needs no lock either. Changes to it are
+    flushed as an UPDATE of the changed columns, as for a loaded object."""
+    values = {}
+    for name, col in Incident.__table__.columns.items():
+        value = row.get(name)
+        if value is not None and isinstance(col.type, DateTime):
+            value = datetime.fromisoformat(value)
+        elif value is not None and isinstance(col.type, Uuid):
+            value = uuid.UUID(value)
+        values[name] = value
+    incident = Incident(**values)
+    make_transient_to_detached(incident)  # as if loaded: no history, so no INSERT
+    session.add(incident)
+    return incident
 
 
 async def get_incidents_for_paging(

@@ -9,7 +9,7 @@ import asyncio
 import grpc
 import pytest
 
-from shared.gen.oncall.v1 import oncall_pb2_grpc
+from shared.gen.oncall.v1 import incident_pb2, oncall_pb2_grpc
 from tests.integration.incident_fixtures import alert
 from tests.integration.incident_management.test_escalation import (
     count_events,
@@ -69,6 +69,40 @@ async def test_new_incident_is_stored_and_paged_in_one_transaction(start_inciden
     assert await count_events(stack, created.incident_id, "incident.triggered") == 1
     assert await count_events(stack, created.incident_id, "incident.reassigned") == 1
     assert len(await writers(stack, created.incident_id)) == 1
+
+
+async def test_paging_in_the_transaction_sees_the_alerts_that_joined_the_new_incident_in_it(
+    start_incident_stack, oncall
+):
+    """One call opens an incident and adds to it: it is paged from the ingest's own rows, not read back,
+    and the paging event and the stored row agree on the counts; a source's resolve in the same call makes
+    paging read the incidents back, and one it resolved is not paged."""
+    alice = await oncall.user("Alice")
+    stack = await start_incident_stack(oncall_grpc_target=oncall.grpc_target)
+    pol = await policy(oncall, [[user(alice)]], delay=5)
+    service = await service_with_policy(stack, pol["id"])
+    same = [alert(service, fingerprint="disk"), alert(service), alert(service, fingerprint="disk")]
+    reply = await stack.grpc.IngestAlerts(incident_pb2.IngestAlertsRequest(alerts=[r.alert for r in same]))
+    assert [r.result for r in reply.results] == ["created", "correlated", "duplicate"]
+    incident_id = reply.results[0].incident_id
+    body = await detail(stack, incident_id)
+    assert body["assignee"]["id"] == alice["id"] and (body["alert_count"], body["duplicate_count"]) == (2, 1)
+    event = await stack.scalar(
+        "SELECT payload->'data' FROM outbox_events WHERE type = 'incident.reassigned' "
+        "AND payload->'data'->>'id' = :id",
+        id=incident_id,
+    )
+    assert (event["alert_count"], event["duplicate_count"]) == (2, 1)
+    assert len(await writers(stack, incident_id)) == 1
+
+    other = await service_with_policy(stack, pol["id"])
+    opened, resolved = alert(other, fingerprint="cpu").alert, alert(other, fingerprint="cpu").alert
+    resolved.action = "resolve"
+    reply = await stack.grpc.IngestAlerts(incident_pb2.IngestAlertsRequest(alerts=[opened, resolved]))
+    assert [r.result for r in reply.results] == ["created", "resolved"]
+    body = await detail(stack, reply.results[0].incident_id)
+    assert body["status"] == "resolved" and body["assignee"] is None
+    assert await count_events(stack, reply.results[0].incident_id, "incident.reassigned") == 0
 
 
 async def test_slow_oncall_is_left_out_of_the_transaction_and_pages_once_after_commit(
