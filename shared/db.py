@@ -5,7 +5,8 @@ import functools
 from collections.abc import Iterable, Iterator
 
 import orjson
-from sqlalchemy import Insert, Table, event, insert, inspect
+from sqlalchemy import Insert, Table, TextClause, event, insert, inspect, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction, configure_mappers
 
@@ -70,16 +71,57 @@ def _insert_queued(session: Session) -> None:
         return  # a savepoint released (SQLAlchemy fires this for those too): the rows wait for the commit
     queued = session.info.pop(_QUEUED, None)
     session.info.pop(_SAVEPOINTS, None)
-    if queued:
-        session.flush()  # rows may refer to objects added in this transaction
-        for table, rows in queued.items():
-            if rows:  # a single row as a plain execute: executemany costs more for one
-                session.execute(_insert_statement(table), rows if len(rows) > 1 else rows[0])
+    if not queued:
+        return
+    session.flush()  # rows may refer to objects added in this transaction
+    batches = [(table, rows) for table, rows in queued.items() if rows]
+    shape = _shape(batches)
+    if shape is not None:  # several tables: one statement, one round trip
+        # default=str: ids read from the database are the driver's own UUID type, which orjson leaves out
+        params = {
+            f"rows_{n}": orjson.dumps(rows, default=str).decode() for n, (_, rows) in enumerate(batches)
+        }
+        session.execute(_insert_all(shape), params)
+        return
+    for table, rows in batches:  # a single row as a plain execute: executemany costs more for one
+        session.execute(_insert_statement(table), rows if len(rows) > 1 else rows[0])
 
 
 @functools.cache
 def _insert_statement(table: Table) -> Insert:
     return insert(table)  # one object per table: its cache key is computed once
+
+
+def _shape(batches: list[tuple[Table, list[dict]]]) -> tuple[tuple[Table, tuple[str, ...]], ...] | None:
+    """Each table with the columns its rows give, when there are several tables whose rows all give the
+    same columns and leave out none with a Python-side default; else None (one statement per table)."""
+    if len(batches) < 2:
+        return None
+    shape = []
+    for table, rows in batches:
+        columns = tuple(rows[0])
+        if any(tuple(row) != columns for row in rows):
+            return None
+        if any(c.default is not None and c.name not in columns for c in table.columns):
+            return None
+        shape.append((table, columns))
+    return tuple(shape)
+
+
+@functools.cache
+def _insert_all(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> TextClause:
+    """One INSERT per table as data-modifying CTEs of one statement, each table's rows given as one JSON
+    array (typed by its columns, in the order queued): queued rows of a transaction cost one round trip."""
+    parts = []
+    for n, (table, columns) in enumerate(shape):
+        names = ", ".join(f'"{c}"' for c in columns)
+        typed = ", ".join(f'"{c}" {table.c[c].type.compile(dialect=postgresql.dialect())}' for c in columns)
+        parts.append(
+            f"q{n} AS (INSERT INTO {table.name} ({names}) SELECT {names}"
+            f" FROM ROWS FROM (jsonb_to_recordset(CAST(:rows_{n} AS jsonb)) AS ({typed}))"
+            f" WITH ORDINALITY AS x({names}, ord) ORDER BY ord)"
+        )
+    return text(f"WITH {', '.join(parts)} SELECT")
 
 
 @event.listens_for(Session, "after_transaction_create")

@@ -4,11 +4,11 @@ a rolled-back savepoint or transaction; shared.db.undone_on_error undoes a block
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from shared.config import BaseServiceSettings
 from shared.db import create_engine, create_session_factory, insert_at_commit, undone_on_error
-from shared.models import MonitoredService, OutboxEvent
+from shared.models import Incident, MonitoredService, OutboxEvent, TimelineEntry
 
 TABLE = OutboxEvent.__table__
 
@@ -95,3 +95,56 @@ async def test_a_block_that_fails_leaves_its_objects_and_queued_rows_as_they_wer
         assert kinds[-2:] == ["before the block", "in the good block"]
     finally:
         await engine.dispose()
+
+
+async def test_rows_of_several_tables_go_in_one_statement_with_their_types_and_order(database_url):
+    engine = create_engine(BaseServiceSettings(database_url=database_url))
+    sessions = create_session_factory(engine)
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    at = datetime(2026, 12, 1, 8, 30, 15, 123456, tzinfo=UTC)
+    incident_id = uuid.uuid4()
+    events = [_row("first"), _row("second")]
+    try:
+        async with sessions.begin() as session:
+            session.add(
+                Incident(
+                    id=incident_id, title="t", service="s", severity="critical", created_at=at, updated_at=at
+                )
+            )
+            messages = ['disk "full" \\ 100 %', "résolu ✓"]
+            for message, outbox_row in zip(messages, events, strict=True):
+                insert_at_commit(session, TimelineEntry.__table__, _entry(incident_id, at, message))
+                insert_at_commit(session, TABLE, outbox_row)
+            statements.clear()
+        inserts = [s for s in statements if "INSERT" in s.upper()]
+        assert len(inserts) == 2  # the incident (the flush), then the queued rows of both tables together
+
+        async with sessions() as session:
+            entries = (
+                (
+                    await session.execute(
+                        select(TimelineEntry)
+                        .where(TimelineEntry.incident_id == incident_id)
+                        .order_by(TimelineEntry.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            stored = (
+                await session.execute(
+                    select(TABLE.c.event_id, TABLE.c.payload)
+                    .where(TABLE.c.event_id.in_([e["event_id"] for e in events]))
+                    .order_by(TABLE.c.id)
+                )
+            ).all()
+        assert [(e.message, e.at, e.actor) for e in entries] == [(m, at, "tester") for m in messages]
+        assert [row.event_id for row in stored] == [e["event_id"] for e in events]
+        assert [row.payload["kind"] for row in stored] == ["first", "second"]
+    finally:
+        await engine.dispose()
+
+
+def _entry(incident_id: uuid.UUID, at: datetime, message: str) -> dict:
+    return {"incident_id": incident_id, "at": at, "actor": "tester", "kind": "note", "message": message}
