@@ -70,6 +70,8 @@ class IncidentCommands:
     escalator: Escalator
     ingest_lanes: int = 2
     inline_paging_seconds: float = 0.5
+    # Autocommit sessions for reads of one statement (no BEGIN and ROLLBACK round trips); default: `sessions`
+    reads: async_sessionmaker[AsyncSession] | None = None
 
     @property
     def escalation(self) -> EscalationSettings:
@@ -177,7 +179,7 @@ class IncidentCommands:
             log.error("paging new incidents failed", exc_info=task.exception())
 
     async def integration(self, key: str) -> catalog.KeyOwner:
-        async with self.sessions() as session:
+        async with (self.reads or self.sessions)() as session:
             return await catalog.resolve_key(session, key)
 
     async def record_heartbeat(self, key: str) -> heartbeats.PingResult:

@@ -20,7 +20,7 @@ from services.incident_management.grpc_server import IncidentServicer
 from services.incident_management.heartbeat_monitor import run_heartbeat_monitor
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
-from shared.db import create_engine, create_session_factory
+from shared.db import create_autocommit_factory, create_engine, create_session_factory
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import create_channel, create_server, mark_serving
 from shared.health import database_check, grpc_check, redis_check
@@ -112,6 +112,7 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
         escalator,
         settings.ingest_lanes,
         settings.inline_paging_timeout_seconds,
+        reads=create_autocommit_factory(engine),
     )
     return Runtime(settings, engine, redis, channel, commands, relay)
 
