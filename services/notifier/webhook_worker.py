@@ -110,12 +110,14 @@ class WebhookWorker:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        leases: async_sessionmaker[AsyncSession],
+        autocommit: async_sessionmaker[AsyncSession],
         client: aiohttp.ClientSession,
         settings: NotifierSettings,
     ) -> None:
-        """`leases`: autocommit sessions for the claim, a single statement that needs no transaction."""
-        self._sessions, self._leases, self._client, self._settings = sessions, leases, client, settings
+        """`autocommit`: sessions for the statements that need no transaction around them (the claim, the
+        record of successful attempts): each is atomic on its own."""
+        self._sessions, self._autocommit = sessions, autocommit
+        self._client, self._settings = client, settings
         self._slots = EndpointSlots(settings.webhook_per_endpoint_concurrency)
         self._inflight: set[asyncio.Task] = set()
         self._reserved = 0  # slots the stream consumer holds for rows it is writing
@@ -191,7 +193,7 @@ class WebhookWorker:
             self._waiting = True
             return 0
         now, saturated = utcnow(), self._slots.saturated()
-        async with self._leases() as session:
+        async with self._autocommit() as session:
             due = await repo.list_due_deliveries(session, now=now, limit=free, skip_endpoints=saturated)
             picked = [row for row in due if self._slots.try_take(row.endpoint)]
             # Rows of a saturated endpoint were not looked at; a full page may have more behind it.
@@ -278,7 +280,7 @@ class WebhookWorker:
 
     async def _record_delivered(self, delivered: list[tuple[Delivery, Outcome]], now: datetime) -> None:
         answers = [(claimed.id, outcome.status_code, outcome.latency_ms) for claimed, outcome in delivered]
-        async with self._leases() as session:
+        async with self._autocommit() as session:
             results = await repo.record_delivered(session, answers=answers, now=now)
         for claimed, outcome in delivered:
             if claimed.id in results:  # else deleted with its subscription meanwhile
