@@ -63,7 +63,8 @@ def _too_large(limit: int) -> JSONResponse:
     return JSONResponse({"detail": f"request body exceeds {limit // 1024} KiB"}, status_code=413)
 
 
-def _describe(errors: list[dict]) -> str:
+def describe_validation_errors(errors: list[dict]) -> str:
+    """`field: message; ...` for a validation failure, naming each field (body fields without `body.`)."""
     parts = []
     for error in errors:
         loc = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
@@ -83,7 +84,7 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in error.errors()]
-        return JSONResponse({"detail": _describe(errors), "errors": errors}, status_code=422)
+        return JSONResponse({"detail": describe_validation_errors(errors), "errors": errors}, status_code=422)
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, error: IntegrityError) -> JSONResponse:

@@ -473,3 +473,24 @@ class EmailNotification(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = _created_at()
+
+
+# --- web-ui ----------------------------------------------------------------------------------------
+
+
+class WebAccount(Base):
+    """A person who logs in to the dashboard; the email is stored lower-cased, so unique in any case."""
+
+    __tablename__ = "web_accounts"
+    __table_args__ = (
+        UniqueConstraint("email", name="uq_web_accounts_email"),
+        CheckConstraint("email = lower(email)", name="ck_web_accounts_email_lower"),
+    )
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    created_at: Mapped[datetime] = _created_at()
+    # Tokens issued before this are refused: a password reset or a disable logs the person out everywhere.
+    updated_at: Mapped[datetime] = _created_at()

@@ -1,0 +1,38 @@
+"""Settings of the web UI (the on-call dashboard)."""
+
+from pydantic import Field, SecretStr, field_validator
+
+from shared.config import BaseServiceSettings
+
+_PLACEHOLDERS = ("change-me", "changeme", "secret", "password", "example")
+MIN_SECRET_CHARS = 32
+
+
+class WebUISettings(BaseServiceSettings):
+    service_name: str = "web-ui"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8005
+    # Internal base URLs of the services the pages read and act through (their REST APIs).
+    incident_api_url: str = "http://127.0.0.1:8002"
+    oncall_api_url: str = "http://127.0.0.1:8003"
+    api_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Signs the session tokens (HS256); required, at least 32 characters, never in the repository.
+    web_ui_jwt_secret: SecretStr
+    web_ui_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    web_ui_cookie_secure: bool = Field(default=False, description="send the cookie over HTTPS only")
+    db_pool_size: int = Field(default=5, ge=1, description="the accounts table only")
+    page_size: int = Field(default=50, ge=1, le=500)
+
+    @field_validator("web_ui_jwt_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if len(secret) < MIN_SECRET_CHARS:
+            raise ValueError(f"WEB_UI_JWT_SECRET must have at least {MIN_SECRET_CHARS} characters")
+        if any(word in secret.lower() for word in _PLACEHOLDERS):
+            raise ValueError("WEB_UI_JWT_SECRET is a placeholder; generate one, e.g. `openssl rand -hex 32`")
+        return value
+
+    @property
+    def session_seconds(self) -> int:
+        return int(self.web_ui_session_hours * 3600)

@@ -1,0 +1,129 @@
+"""Logging in and out, and every way a session is refused, on a real database."""
+
+import asyncio
+import base64
+import json
+import time
+import uuid
+
+import pytest
+from jose import jwt
+
+from services.web_ui.auth import COOKIE_NAME, issue_token
+from tests.integration.web_ui.conftest import PASSWORD, csrf_of, login
+
+pytestmark = pytest.mark.integration
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+async def test_good_password_sets_an_httponly_lax_cookie_and_goes_to_next(web, browser):
+    await web.account(email="Alice@Example.com")
+    reply = await browser.post(
+        "/ui/login", data={"email": "ALICE@example.com ", "password": PASSWORD, "next": "/ui/oncall"}
+    )
+    assert reply.status_code == 303 and reply.headers["location"] == "/ui/oncall"
+    cookie = reply.headers["set-cookie"]
+    assert f"{COOKIE_NAME}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Path=/ui" in cookie and "Max-Age=43200" in cookie and "Secure" not in cookie
+    claims = jwt.get_unverified_claims(browser.cookies[COOKIE_NAME])
+    assert set(claims) == {"sub", "name", "iat", "exp"} and claims["exp"] - claims["iat"] == 43200
+    page = await browser.get("/ui/")
+    assert page.status_code == 200 and "Alice Martin" in page.text
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_401(web, browser):
+    await web.account()
+    wrong = await login(browser, password="not the password at all")
+    unknown = await login(browser, email="nobody@example.com")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Wrong email or password." in wrong.text and "Wrong email or password." in unknown.text
+    assert wrong.text.replace("alice@example.com", "E") == unknown.text.replace("nobody@example.com", "E")
+    assert COOKIE_NAME not in browser.cookies
+
+
+async def test_a_disabled_account_cannot_log_in_and_its_sessions_stop(web, browser):
+    await web.account()
+    assert (await login(browser)).status_code == 303
+    await web.set_disabled("alice@example.com", True)
+    refused = await browser.get("/ui/")
+    assert refused.status_code == 303 and refused.headers["location"] == "/ui/login?next=/ui/"
+    assert (await login(browser)).status_code == 401
+
+
+async def test_a_password_reset_ends_older_sessions(web, browser):
+    await web.account()
+    assert (await login(browser)).status_code == 303
+    await asyncio.sleep(1.1)  # tokens carry whole seconds
+    await web.account(password="the brand new password")
+    assert (await browser.get("/ui/")).status_code == 303
+
+
+async def test_a_deleted_account_is_refused(web, browser):
+    account = await web.account()
+    assert (await login(browser)).status_code == 303
+    async with web.runtime.sessions.begin() as session:
+        await session.delete(await session.get(type(account), account.id))
+    assert (await browser.get("/ui/")).status_code == 303
+
+
+@pytest.mark.parametrize("path", ["/ui/", "/ui/oncall", f"/ui/incidents/{uuid.uuid4()}", "/ui/?status=open"])
+async def test_pages_without_a_session_redirect_to_login_with_next(web, browser, path):
+    reply = await browser.get(path)
+    assert reply.status_code == 303
+    assert reply.headers["location"] == "/ui/login?next=" + path.replace("?", "%3F").replace("=", "%3D")
+
+
+async def test_tampered_expired_and_unsigned_tokens_redirect_to_login(web, browser):
+    account = await web.account()
+    secret = web.settings.web_ui_jwt_secret.get_secret_value()
+    now = int(time.time())
+    good = issue_token(secret, account_id=account.id, name=account.name, now=now, ttl_seconds=600)
+    header, payload, signature = good.split(".")
+    claims = {"sub": str(account.id), "name": account.name, "iat": now, "exp": now + 600}
+    tokens = {
+        "tampered": f"{header}.{_b64(claims | {'name': 'Mallory'})}.{signature}",
+        "expired": issue_token(
+            secret, account_id=account.id, name=account.name, now=now - 700, ttl_seconds=600
+        ),
+        "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.",
+        "other secret": issue_token(
+            "z" * 40, account_id=account.id, name=account.name, now=now, ttl_seconds=600
+        ),
+    }
+    for what, token in tokens.items():
+        browser.cookies.set(COOKIE_NAME, token)
+        reply = await browser.get("/ui/")
+        assert reply.status_code == 303 and reply.headers["location"].startswith("/ui/login"), what
+    browser.cookies.set(COOKIE_NAME, good)
+    assert (await browser.get("/ui/")).status_code == 200
+
+
+async def test_login_never_sends_the_browser_off_site(web, browser):
+    await web.account()
+    reply = await browser.post(
+        "/ui/login", data={"email": "alice@example.com", "password": PASSWORD, "next": "//evil.example/"}
+    )
+    assert reply.status_code == 303 and reply.headers["location"] == "/ui/"
+    form = await browser.get("/ui/login", params={"next": "https://evil.example/"})
+    assert 'name="next" value="/ui/"' in form.text
+
+
+async def test_logout_needs_the_csrf_token_and_clears_the_cookie(web, browser):
+    await web.account()
+    await login(browser)
+    page = await browser.get("/ui/")
+    assert (await browser.post("/ui/logout", data={"csrf": "0" * 64})).status_code == 403
+    reply = await browser.post("/ui/logout", data={"csrf": csrf_of(page)})
+    assert reply.status_code == 303 and reply.headers["location"] == "/ui/login"
+    assert COOKIE_NAME not in browser.cookies
+    assert (await browser.get("/ui/")).status_code == 303
+
+
+async def test_health_routes(web, browser):
+    assert (await browser.get("/health/live")).json() == {"status": "ok"}
+    assert (await browser.get("/health/ready")).status_code == 200
+    health = (await browser.get("/health")).json()
+    assert health["checks"]["database"] == "ok" and health["checks"]["incident-management"] == "ok"
