@@ -13,6 +13,7 @@ PORT_FIELDS = (
     "oncall_http_port",
     "oncall_grpc_port",
     "notifier_http_port",
+    "web_ui_http_port",
     "smtp_sink_port",
     "postgres_port",
     "redis_port",

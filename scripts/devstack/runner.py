@@ -1,5 +1,7 @@
 """Bring the native stack up and down: embedded PostgreSQL and Redis, migrations, services, Traefik."""
 
+import os
+import secrets
 import shutil
 import sys
 from dataclasses import dataclass
@@ -62,6 +64,7 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
         ),
     ]
     specs += notifier_specs(settings, common)
+    specs.append(web_ui_spec(settings, common))
     for index, port in enumerate(settings.ingestion_ports(), start=1):
         env = {
             **common,
@@ -111,6 +114,35 @@ def notifier_specs(settings: StackSettings, common: dict[str, str]) -> list[Proc
         "notifier", "services.notifier.main", settings.notifier_http_port, env, gateway_service="notifier"
     )
     return [sink, notifier]
+
+
+def web_ui_spec(settings: StackSettings, common: dict[str, str]) -> ProcessSpec:
+    """The dashboard, reading incident-management's and on-call's REST APIs."""
+    env = {
+        **common,
+        "INCIDENT_API_URL": f"http://127.0.0.1:{settings.incident_http_port}",
+        "ONCALL_API_URL": f"http://127.0.0.1:{settings.oncall_http_port}",
+        "WEB_UI_JWT_SECRET": web_ui_secret(settings),
+    }
+    return _service(
+        "web-ui", "services.web_ui.main", settings.web_ui_http_port, env, gateway_service="web-ui"
+    )
+
+
+def web_ui_secret(settings: StackSettings) -> str:
+    """WEB_UI_JWT_SECRET, else the key generated the first time under VAR_DIR (readable by its owner
+    only), so sessions survive restarts and no key is ever in the repository."""
+    if settings.web_ui_jwt_secret:
+        return settings.web_ui_jwt_secret
+    path = settings.web_ui_secret_file
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_hex(32) + "\n")
+    return path.read_text().strip()
 
 
 def _service(

@@ -23,11 +23,15 @@ class StackSettings(BaseSettings):
     oncall_http_port: int = 8003
     oncall_grpc_port: int = 50053
     notifier_http_port: int = 8004
+    web_ui_http_port: int = 8005
     smtp_sink_port: int = 1025
     postgres_port: int = 55432
     redis_port: int = 56379
     database_url: str | None = Field(default=None, description="use this PostgreSQL instead of embedded")
     redis_url: str | None = Field(default=None, description="use this Redis instead of embedded")
+    web_ui_jwt_secret: str | None = Field(
+        default=None, description="the dashboard's token key; unset: one generated once under VAR_DIR"
+    )
     rate_limit_average: int = Field(default=5000, ge=1, description="alerts/s per client IP at the gateway")
     rate_limit_burst: int = Field(default=10000, ge=1)
     log_level: str = "INFO"
@@ -44,6 +48,11 @@ class StackSettings(BaseSettings):
     def mail_dir(self) -> Path:
         """Where the local SMTP sink stores what the notifier mails."""
         return self.var_dir / "mail"
+
+    @property
+    def web_ui_secret_file(self) -> Path:
+        """The dashboard's generated token key when WEB_UI_JWT_SECRET is unset (mode 0600)."""
+        return self.var_dir / "secrets" / "web-ui-jwt-secret"
 
     @property
     def run_dir(self) -> Path:

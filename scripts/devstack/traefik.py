@@ -25,6 +25,7 @@ class GatewayConfig:
     incident_url: str
     oncall_url: str
     notifier_url: str
+    web_ui_url: str
     rate_limit_average: int
     rate_limit_burst: int
     log_level: str = "INFO"
@@ -41,6 +42,7 @@ def native_config(settings: StackSettings) -> GatewayConfig:
         incident_url=f"http://127.0.0.1:{settings.incident_http_port}",
         oncall_url=f"http://127.0.0.1:{settings.oncall_http_port}",
         notifier_url=f"http://127.0.0.1:{settings.notifier_http_port}",
+        web_ui_url=f"http://127.0.0.1:{settings.web_ui_http_port}",
         rate_limit_average=settings.rate_limit_average,
         rate_limit_burst=settings.rate_limit_burst,
         log_level=settings.log_level,
@@ -59,6 +61,7 @@ def compose_config(replicas: int = 2) -> GatewayConfig:
         incident_url="http://incident-management:8002",
         oncall_url="http://oncall:8003",
         notifier_url="http://notifier:8004",
+        web_ui_url="http://web-ui:8005",
         rate_limit_average=defaults.rate_limit_average,
         rate_limit_burst=defaults.rate_limit_burst,
     )

@@ -26,6 +26,9 @@ def test_native_config_lists_every_replica_and_routes_each_api(tmp_path: Path):
     assert http["routers"]["notifier"]["rule"] == "PathPrefix(`/api/v1/webhooks`)"
     notifier_servers = http["services"]["notifier"]["loadBalancer"]["servers"]
     assert notifier_servers == [{"url": f"http://127.0.0.1:{settings.notifier_http_port}"}]
+    assert http["routers"]["web-ui"]["rule"] == "PathPrefix(`/ui`)"
+    web_ui_servers = http["services"]["web-ui"]["loadBalancer"]["servers"]
+    assert web_ui_servers == [{"url": f"http://127.0.0.1:{settings.web_ui_http_port}"}]
     assert files["traefik.yml"]["entryPoints"]["web"]["address"] == f"127.0.0.1:{settings.gateway_port}"
 
 
