@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up down status render-compose bench bench-memory
+.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up full-demo down status render-compose bench bench-memory
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ test-e2e: $(STAMP) ## end-to-end tests through Traefik
 
 up: $(STAMP) ## start the native stack (PostgreSQL, Redis, Traefik, services) under ./var
 	$(PY) -m scripts.stack up
+
+full-demo: $(STAMP) ## `make up`, then seed a demo (team, rotation, policy, service, dashboard account) and fire alerts
+	$(PY) -m scripts.demo
 
 down: ## stop everything `make up` started
 	@if [ -x $(PY) ]; then $(PY) -m scripts.stack down; else echo "nothing to stop"; fi

@@ -3,6 +3,7 @@
   OnCall Platform tasks on Windows PowerShell, the same targets as the Makefile.
 .EXAMPLE
   ./run.ps1 up        # virtualenv, embedded PostgreSQL/Redis, Traefik, all services
+  ./run.ps1 full-demo # `up`, then a seeded demo and a few alerts; prints the dashboard URL and login
   ./run.ps1 test      # unit, integration and end-to-end tests
 #>
 param([Parameter(Position = 0)][string]$Target = "help")
@@ -41,6 +42,7 @@ $Targets = [ordered]@{
     "test-integration" = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/integration") }
     "test-e2e"         = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/e2e") }
     "up"               = { Install; Invoke-Checked $Py @("-m", "scripts.stack", "up") }
+    "full-demo"        = { Install; Invoke-Checked $Py @("-m", "scripts.demo") }
     "down"             = { if (Test-Path $Py) { Invoke-Checked $Py @("-m", "scripts.stack", "down") } }
     "status"           = { Install; Invoke-Checked $Py @("-m", "scripts.stack", "status") }
     "render-compose"   = { Install; Invoke-Checked $Py @("-m", "scripts.stack", "render-compose") }

@@ -1,0 +1,200 @@
+"""`make full-demo`: the native stack up, a small on-call setup seeded through the gateway's public APIs,
+a dashboard account, a few alerts fired (our JSON and an Alertmanager payload), then the dashboard's URL.
+
+Safe to run again: what exists (found by name) is kept, the integration keys are kept in
+VAR_DIR/demo/keys.json (mode 0600, since the API shows a key only once), the alerts carry fixed
+fingerprints so they come back as duplicates, and the account's password is printed only when the
+account is created.
+"""
+
+import asyncio
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import httpx
+
+from scripts.devstack import runner
+from scripts.devstack.processes import StartupFailed
+from scripts.devstack.settings import StackSettings
+from services.web_ui import domain
+from services.web_ui import repository as accounts
+from shared.config import BaseServiceSettings
+from shared.db import create_engine, create_session_factory
+from shared.timeutil import utcnow
+
+DEMO_ACCOUNT = "demo@example.com"
+SERVICE, TEAM = "checkout-api", "payments"
+PEOPLE = [("Alice Martin", "alice@example.com"), ("Bob Nguyen", "bob@example.com")]
+
+
+class Api:
+    """The gateway's JSON APIs; any unexpected answer stops the demo with the answer's text."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def call(self, method: str, path: str, expect: int = 200, **kwargs) -> dict | list:
+        reply = self.client.request(method, path, **kwargs)
+        if reply.status_code != expect:
+            raise SystemExit(f"{method} {path}: {reply.status_code} {reply.text}")
+        return reply.json()
+
+    def ensure(self, path: str, body: dict, key: str = "name") -> dict:
+        """The item of the collection at `path` whose `key` equals the body's, created if missing."""
+        found = [item for item in self.call("GET", path) if item[key] == body[key]]
+        return found[0] if found else self.call("POST", path, 201, json=body)
+
+
+def seed_people(api: Api) -> tuple[list[dict], dict]:
+    """Two users, their team owning the service, a weekly rotation and a two-level escalation policy."""
+    users = [
+        api.ensure("/api/v1/users", {"name": name, "email": email}, key="email") for name, email in PEOPLE
+    ]
+    team = api.ensure("/api/v1/teams", {"name": TEAM, "services": [SERVICE]})
+    if not api.call("GET", "/api/v1/rotations", params={"team_id": team["id"]}):
+        rotation = {
+            "team_id": team["id"],
+            "name": "primary",
+            "time_zone": "Europe/Paris",
+            "handoff_weekday": 0,
+            "handoff_time": "09:00",
+            "start_date": "2026-01-05",
+            "member_ids": [u["id"] for u in users],
+        }
+        api.call("POST", "/api/v1/rotations", 201, json=rotation)
+    levels = [
+        {"delay_minutes": 5, "targets": [{"type": "user", "id": users[0]["id"]}]},
+        {"targets": [{"type": "user", "id": users[1]["id"]}]},
+    ]
+    policy = api.ensure(
+        "/api/v1/escalation-policies", {"name": f"{TEAM} critical", "repeat": 1, "levels": levels}
+    )
+    return users, policy
+
+
+def seed_service(api: Api, policy: dict, keys_file: Path) -> dict[str, str]:
+    """The service with an `api` and an `alertmanager` integration; returns each one's key by type."""
+    service = api.ensure(
+        "/api/v1/services", {"name": SERVICE, "team": TEAM, "escalation_policy_id": policy["id"]}
+    )
+    known = json.loads(keys_file.read_text()) if keys_file.exists() else {}
+    path = f"/api/v1/services/{service['id']}/integrations"
+    live = [i for i in api.call("GET", path) if i["revoked_at"] is None]
+    keys = {}
+    for kind in ("api", "alertmanager"):
+        reusable = [i for i in live if i["type"] == kind and i["id"] in known]
+        if reusable:
+            keys[kind] = known[reusable[0]["id"]]
+            continue
+        for lost in (i for i in live if i["type"] == kind):  # its key is gone with an old keys file
+            api.call("DELETE", f"{path}/{lost['id']}")
+        created = api.call("POST", path, 201, json={"name": f"demo {kind}", "type": kind})
+        known[created["id"]] = keys[kind] = created["key"]
+    _write_private(keys_file, json.dumps(known, indent=2))
+    return keys
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+
+
+def fire_alerts(api: Api, keys: dict[str, str]) -> list[dict]:
+    """Two alerts of our own format and one Alertmanager group of two; fixed fingerprints."""
+    bearer = {"Authorization": f"Bearer {keys['api']}"}
+    answers = [
+        api.call("POST", "/api/v1/alerts", 202, headers=bearer, json=body)
+        for body in (
+            {
+                "severity": "critical",
+                "summary": "5xx rate above 5% on checkout",
+                "fingerprint": "demo-5xx",
+                "labels": {"alertname": "High5xx", "region": "eu-west-1"},
+            },
+            {
+                "severity": "warning",
+                "summary": "p99 latency above 800 ms",
+                "fingerprint": "demo-latency",
+                "labels": {"alertname": "SlowCheckout"},
+            },
+        )
+    ]
+    firing = [
+        {
+            "status": "firing",
+            "labels": {"alertname": name, "severity": severity, "instance": "db-1:9187"},
+            "annotations": {"summary": summary},
+            "fingerprint": f"demo-am-{name}",
+        }
+        for name, severity, summary in (
+            ("PostgresReplicationLag", "high", "replica db-2 is 45 s behind"),
+            ("DiskAlmostFull", "critical", "/var/lib/postgresql at 93% on db-1"),
+        )
+    ]
+    group = {"version": "4", "status": "firing", "receiver": "oncall", "groupKey": "demo", "alerts": firing}
+    bearer = {"Authorization": f"Bearer {keys['alertmanager']}"}
+    answers.append(api.call("POST", "/api/v1/integrations/alertmanager", 202, headers=bearer, json=group))
+    return answers
+
+
+async def ensure_account(database_url: str) -> str | None:
+    """The demo's dashboard account; its new password when created now, None when it existed."""
+    engine = create_engine(BaseServiceSettings(database_url=database_url, db_pool_size=1))
+    try:
+        async with create_session_factory(engine).begin() as session:
+            if await accounts.get_account_by_email(session, email=DEMO_ACCOUNT):
+                return None
+            password = secrets.token_urlsafe(12)
+            await domain.set_account(
+                session, email=DEMO_ACCOUNT, name="Demo On-call", password=password, now=utcnow()
+            )
+            return password
+    finally:
+        await engine.dispose()
+
+
+def run(settings: StackSettings) -> str:
+    """Start the stack (what runs already is kept), seed, fire; returns what to print."""
+    runner.up(settings)
+    with httpx.Client(base_url=settings.gateway_url, timeout=15) as client:
+        api = Api(client)
+        _, policy = seed_people(api)
+        keys = seed_service(api, policy, settings.var_dir / "demo" / "keys.json")
+        fired = fire_alerts(api, keys)
+        open_now = api.call("GET", "/api/v1/incidents", params={"status": "open", "service": SERVICE})[
+            "total"
+        ]
+    password = asyncio.run(ensure_account(runner.backends_of(settings).database_url))
+    login = (
+        f"{DEMO_ACCOUNT} / {password}   (shown this once; reset it with: python -m services.web_ui.accounts "
+        f"add --email {DEMO_ACCOUNT} --name 'Demo On-call')"
+        if password
+        else f"{DEMO_ACCOUNT} (exists; its password was printed when it was made: reset it with "
+        f"python -m services.web_ui.accounts add --email {DEMO_ACCOUNT} --name 'Demo On-call')"
+    )
+    return f"""Demo ready ({len(fired)} requests of alerts sent; {open_now} open incidents on {SERVICE}):
+  dashboard   {settings.gateway_url}/ui/
+  login       {login}
+  on call     {settings.gateway_url}/ui/oncall  (team {TEAM}: {", ".join(n for n, _ in PEOPLE)})
+  API         {settings.gateway_url}/api/v1/incidents?service={SERVICE}
+  keys        {settings.var_dir / "demo" / "keys.json"} (integration keys, mode 0600)
+  `make down` stops everything."""
+
+
+def main() -> int:
+    settings = StackSettings()
+    try:
+        print(run(settings))
+    except StartupFailed as failure:
+        print(f"stack failed to start: {failure}\nlogs: {settings.log_dir}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
