@@ -302,6 +302,12 @@ def print_report(report: dict) -> None:
         print(f"\nincident list and analytics with {seeded['incidents_seeded']:,} incidents stored:")
         for name, lat in seeded["latency_ms"].items():
             print(f"  {name:<46}p50 {lat['p50']:>6.1f} ms   p99 {lat['p99']:>6.1f} ms")
+        print("  dashboard page /ui/ (logged in), server time (Server-Timing) and as the client saw it:")
+        for name, lat in seeded["dashboard_ms"].items():
+            print(
+                f"    {name:<44}server p50 {lat['server_p50']:>6.1f} p99 {lat['server_p99']:>6.1f} ms   "
+                f"total p50 {lat['total_p50']:>6.1f} p99 {lat['total_p99']:>6.1f} ms"
+            )
     print("\nCPU ms per new incident (alert -> webhook phase, while sending):")
     for name, value in sorted(hook["cpu_ms_per_incident"].items()):
         print(f"  {name:<22}{value:>8.3f}")

@@ -1,6 +1,7 @@
-"""The incident list (GET /api/v1/incidents, what the dashboard lists) and the response analytics
-(GET /api/v1/analytics/incidents) on a large history: seed N incidents in PostgreSQL, then time the usual
-queries through the gateway.
+"""The incident list (GET /api/v1/incidents, what the dashboard lists), the response analytics
+(GET /api/v1/analytics/incidents) and the dashboard's own incident page (GET /ui/, logged in) on a large
+history: seed N incidents in PostgreSQL, then time the usual queries through the gateway. For the
+dashboard both the server's own time (its `Server-Timing: total`) and the time seen by the client.
 
 The history is seeded with SQL (generate_series) rather than through the API: only reading it is measured,
 and 100,000 incidents through paging would take longer than the whole bench. Its shape is an operator's
@@ -8,13 +9,17 @@ after some months: 200 services, most incidents resolved, a few open or acknowle
 """
 
 import asyncio
+import re
+import secrets
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
 
 from scripts.benchkit.openloop import percentile
+from services.web_ui.passwords import hash_password
 
 _SEED = """
 INSERT INTO incidents (id, title, service, severity, status, alert_count, duplicate_count, assignment_pending,
@@ -55,6 +60,21 @@ QUERIES = {
 }
 
 
+# The dashboard's incident page, as on-call staff open it (50 a page).
+PAGES = {
+    "newest 50": {},
+    "open": {"status": "open"},
+    "one service": {"service": "seed-svc-7"},
+    "page 100 (offset 5,000)": {"offset": 5000},
+}
+BENCH_ACCOUNT = "bench@example.com"
+_ACCOUNT = """
+INSERT INTO web_accounts (id, email, name, password_hash) VALUES ($1, $2, 'Bench', $3)
+ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, disabled = false
+"""
+_SERVER_TOTAL = re.compile(r"total;dur=([0-9.]+)")
+
+
 def _params(params: dict[str, str]) -> dict[str, str]:
     """`since: "-N"` means N days ago (the seeded history ends now)."""
     if params.get("since", "").startswith("-"):
@@ -91,10 +111,49 @@ async def measure(gateway: str, *, rounds: int = 30) -> dict[str, dict[str, floa
     return figures
 
 
+async def dashboard_account(database_url: str) -> str:
+    """The bench's dashboard account (created or given a new password); returns the password."""
+    password = secrets.token_urlsafe(18)
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(_ACCOUNT, uuid.uuid4(), BENCH_ACCOUNT, hash_password(password))
+    finally:
+        await connection.close()
+    return password
+
+
+async def measure_dashboard(gateway: str, password: str, *, rounds: int = 30) -> dict[str, dict[str, float]]:
+    """p50/p99 ms of each dashboard page, logged in: `server_*` from its Server-Timing, `total_*` as the
+    client saw it through Traefik."""
+    figures = {}
+    async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
+        login = await client.post("/ui/login", data={"email": BENCH_ACCOUNT, "password": password})
+        if login.status_code != 303:
+            raise RuntimeError(f"dashboard login failed: {login.status_code}")
+        for name, params in PAGES.items():
+            (await client.get("/ui/", params=params)).raise_for_status()  # warm
+            server, total = [], []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                reply = await client.get("/ui/", params=params)
+                total.append((time.perf_counter() - started) * 1000)
+                reply.raise_for_status()
+                server.append(float(_SERVER_TOTAL.search(reply.headers["server-timing"]).group(1)))
+            figures[name] = {
+                "server_p50": round(percentile(server, 50), 1),
+                "server_p99": round(percentile(server, 99), 1),
+                "total_p50": round(percentile(total, 50), 1),
+                "total_p99": round(percentile(total, 99), 1),
+            }
+    return figures
+
+
 def run(database_url: str, gateway: str, *, count: int) -> dict:
     seconds = asyncio.run(seed(database_url, count))
+    password = asyncio.run(dashboard_account(database_url))
     return {
         "incidents_seeded": count,
         "seed_seconds": round(seconds, 1),
         "latency_ms": asyncio.run(measure(gateway)),
+        "dashboard_ms": asyncio.run(measure_dashboard(gateway, password)),
     }

@@ -13,7 +13,15 @@ from scripts.benchkit import listing
 from scripts.devstack.settings import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]  # the run is in the first test's setup
-SERVICES = {"alert-ingestion-1", "alert-ingestion-2", "incident-management", "notifier", "oncall", "traefik"}
+SERVICES = {
+    "alert-ingestion-1",
+    "alert-ingestion-2",
+    "incident-management",
+    "notifier",
+    "oncall",
+    "traefik",
+    "web-ui",
+}
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +84,15 @@ def test_list_and_analytics_are_timed_on_the_seeded_history(report):
     assert seeded["incidents_seeded"] == 2000
     assert set(seeded["latency_ms"]) == set(listing.QUERIES)
     assert all(0 < figures["p50"] <= figures["p99"] for figures in seeded["latency_ms"].values())
+
+
+def test_the_dashboard_page_is_timed_by_the_server_and_the_client(report):
+    pages = report["incident_list"]["dashboard_ms"]
+    assert set(pages) == set(listing.PAGES)
+    for figures in pages.values():
+        assert 0 < figures["server_p50"] <= figures["server_p99"]
+        assert 0 < figures["total_p50"] <= figures["total_p99"]
+        assert figures["server_p50"] <= figures["total_p50"]
 
 
 def test_memory_is_reported_for_every_process(report):
