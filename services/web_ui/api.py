@@ -1,5 +1,6 @@
 """The dashboard's pages under /ui: parse, call one API or domain function, render."""
 
+import math
 import time
 import uuid
 from typing import Annotated, Literal
@@ -44,11 +45,23 @@ async def login_form(next: str = HOME) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    """Good email and password: a session cookie and 303 to `next`; anything else: the same 401."""
+    """Good email and password: a session cookie and 303 to `next`; anything else: the same 401 (429
+    after too many failures for the email)."""
     form = await read_form(request)
     email, target = form.get("email", ""), safe_next(form.get("next"))
-    async with request.app.state.sessions() as session:
-        account = await domain.authenticate(session, email=email, password=form.get("password", ""))
+    try:
+        async with request.app.state.sessions() as session:
+            account = await domain.log_in(
+                session,
+                request.app.state.throttle,
+                email=email,
+                password=form.get("password", ""),
+                now=time.time(),
+            )
+    except domain.TooManyAttempts as refused:
+        page = render("login.html", 429, next=target, email=email, error=refused.message)
+        page.headers["Retry-After"] = str(math.ceil(refused.retry_after))
+        return page
     if account is None:
         return render("login.html", 401, next=target, email=email, error=domain.LOGIN_FAILED)
     response = RedirectResponse(target, status_code=303)

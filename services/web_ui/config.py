@@ -20,6 +20,8 @@ class WebUISettings(BaseServiceSettings):
     web_ui_jwt_secret: SecretStr
     web_ui_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     web_ui_cookie_secure: bool = Field(default=False, description="send the cookie over HTTPS only")
+    web_ui_login_max_failures: int = Field(default=10, ge=1, description="per email, then wait")
+    web_ui_login_window_seconds: float = Field(default=900.0, gt=0)
     db_pool_size: int = Field(default=5, ge=1, description="the accounts table only")
     page_size: int = Field(default=50, ge=1, le=500)
 

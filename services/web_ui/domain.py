@@ -1,6 +1,7 @@
 """Accounts: logging in, which sessions still count, creating and resetting accounts."""
 
 import asyncio
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,11 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.web_ui import passwords
 from services.web_ui import repository as repo
 from services.web_ui.auth import SessionClaims
-from shared.errors import InvalidInput
+from services.web_ui.throttle import LoginThrottle
+from shared.errors import DomainError, InvalidInput
 from shared.models import WebAccount
 
 LOGIN_FAILED = "Wrong email or password."
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class TooManyAttempts(DomainError):
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,25 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> W
     )
     if not matched or account is None or account.disabled:
         return None
+    return account
+
+
+async def log_in(
+    session: AsyncSession, throttle: LoginThrottle, *, email: str, password: str, now: float
+) -> WebAccount | None:
+    """`authenticate`, refused with TooManyAttempts while the email has had too many failures lately."""
+    key = normalise_email(email)
+    wait = throttle.retry_after(key, now=now)
+    if wait > 0:
+        minutes = math.ceil(wait / 60)
+        raise TooManyAttempts(
+            f"Too many failed logins for this email: try again in {minutes} min.", retry_after=wait
+        )
+    account = await authenticate(session, email=email, password=password)
+    if account is None:
+        throttle.failed(key, now=now)
+    else:
+        throttle.succeeded(key)
     return account
 
 

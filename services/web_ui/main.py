@@ -16,6 +16,7 @@ from services.web_ui.config import WebUISettings
 from services.web_ui.platform_client import PlatformClient, UpstreamError
 from services.web_ui.server_timing import ServerTimingMiddleware
 from services.web_ui.session import LoginRequired, login_redirect
+from services.web_ui.throttle import LoginThrottle
 from services.web_ui.views import STATIC, render
 from shared.db import create_engine, create_session_factory
 from shared.errors import DomainError
@@ -95,6 +96,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.settings = runtime.settings
     app.state.sessions = runtime.sessions
     app.state.platform = runtime.platform
+    app.state.throttle = LoginThrottle(
+        max_failures=runtime.settings.web_ui_login_max_failures,
+        window_seconds=runtime.settings.web_ui_login_window_seconds,
+    )
     install_common(app)
     install_pages_errors(app)
     app.add_middleware(ServerTimingMiddleware)

@@ -60,6 +60,7 @@ def web_settings(database_url: str, incident_url: str, oncall_url: str) -> WebUI
         oncall_api_url=oncall_url,
         web_ui_jwt_secret=secrets.token_hex(32),
         page_size=2,
+        web_ui_login_max_failures=3,
     )
 
 

@@ -44,6 +44,19 @@ async def test_wrong_password_and_unknown_email_get_the_same_401(web, browser):
     assert COOKIE_NAME not in browser.cookies
 
 
+async def test_too_many_failures_for_an_email_are_refused_even_with_the_right_password(web, browser):
+    await web.account()
+    for _ in range(web.settings.web_ui_login_max_failures):
+        assert (await login(browser, password="wrong wrong wrong")).status_code == 401
+    refused = await login(browser)
+    assert refused.status_code == 429 and "Too many failed logins" in refused.text
+    assert int(refused.headers["retry-after"]) > 0 and COOKIE_NAME not in browser.cookies
+    for _ in range(web.settings.web_ui_login_max_failures):  # unknown emails are counted the same way
+        await login(browser, email="nobody@example.com")
+    assert (await login(browser, email="nobody@example.com")).status_code == 429
+    assert (await login(browser, email="other@example.com")).status_code == 401
+
+
 async def test_a_disabled_account_cannot_log_in_and_its_sessions_stop(web, browser):
     await web.account()
     assert (await login(browser)).status_code == 303
