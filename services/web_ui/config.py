@@ -1,6 +1,7 @@
 """Settings of the web UI (the on-call dashboard)."""
 
 from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from shared.config import BaseServiceSettings
 
@@ -9,6 +10,8 @@ MIN_SECRET_CHARS = 32
 
 
 class WebUISettings(BaseServiceSettings):
+    # A refused setting's value stays out of the error: it may be the secret itself.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
     service_name: str = "web-ui"
     http_host: str = "127.0.0.1"
     http_port: int = 8005
