@@ -10,7 +10,24 @@ import grpc
 import uvicorn
 from fastapi import FastAPI
 
+from shared.http_protocol import OneWriteHttpToolsProtocol
+
 log = logging.getLogger(__name__)
+
+
+def uvicorn_config(app: FastAPI, *, host: str, port: int) -> uvicorn.Config:
+    """How every service (and every test server) runs uvicorn: no access log, the lifespan on, and
+    responses of known length sent in one write."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        loop="uvloop",
+        lifespan="on",
+        http=OneWriteHttpToolsProtocol,
+    )
 
 
 async def serve(
@@ -26,11 +43,8 @@ async def serve(
         grpc_server.add_insecure_port(f"{host}:{grpc_port}")
         await grpc_server.start()
         log.info("grpc listening", extra={"fields": {"port": grpc_port}})
-    config = uvicorn.Config(
-        app, host=host, port=http_port, log_config=None, access_log=False, loop="uvloop", lifespan="on"
-    )
     try:
-        await uvicorn.Server(config).serve()
+        await uvicorn.Server(uvicorn_config(app, host=host, port=http_port)).serve()
     finally:
         if grpc_server is not None:
             with contextlib.suppress(asyncio.CancelledError):

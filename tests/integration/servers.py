@@ -6,6 +6,8 @@ import socket
 
 import uvicorn
 
+from shared.serve import uvicorn_config
+
 _DEAD = []
 
 
@@ -24,7 +26,7 @@ async def running_uvicorn(app):
     sock = socket.socket()  # bound here and handed over, so no other server can take the port meanwhile
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
