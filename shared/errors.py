@@ -48,6 +48,20 @@ class Unavailable(DomainError):
     grpc_code = grpc.StatusCode.UNAVAILABLE
 
 
+class TooManyRequests(DomainError):
+    """Refused for a while: `retry_after` seconds (gRPC carries them in the `retry-after` trailer)."""
+
+    http_status = 429
+    grpc_code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    def __init__(self, message: str, *, retry_after: float = 1.0, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
+RETRY_AFTER_KEY = "retry-after"
+
+
 _BY_GRPC_CODE = {
     cls.grpc_code: cls
     for cls in (
@@ -71,6 +85,10 @@ def from_grpc(error: grpc.aio.AioRpcError) -> DomainError:
     """Turn a gRPC failure from another service back into the matching domain error."""
     if error.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE):
         return Unavailable(f"upstream unavailable: {error.details() or error.code().name}")
+    wait = dict(tuple(error.trailing_metadata() or ())).get(RETRY_AFTER_KEY)  # aio yields (key, value)
+    if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and isinstance(wait, str) and wait.isdigit():
+        # A refusal for a while (a throttle's): not a message-size limit, which has no trailer.
+        return TooManyRequests(error.details() or "too many requests", retry_after=float(wait))
     return _for_code(error.code(), error.details() or "")
 
 

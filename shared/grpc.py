@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -9,7 +10,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
 
-from shared.errors import DomainError
+from shared.errors import RETRY_AFTER_KEY, DomainError, TooManyRequests
 from shared.logging import TRACE_HEADER, new_trace_id, trace_id_var
 from shared.telemetry import tracing_enabled
 
@@ -68,6 +69,9 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             new_trace_id(metadata.get(TRACE_HEADER))
             try:
                 return await inner(request, context)
+            except TooManyRequests as error:
+                wait = ((RETRY_AFTER_KEY, str(math.ceil(error.retry_after))),)
+                await context.abort(error.grpc_code, error.message, trailing_metadata=wait)
             except DomainError as error:
                 await context.abort(error.grpc_code, error.message)
             except grpc.aio.AbortError:

@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import DomainError
+from shared.errors import DomainError, InvalidInput
 from shared.logging import TRACE_HEADER, new_trace_id
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,13 @@ def describe_validation_errors(errors: list[dict]) -> str:
         loc = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
         parts.append(f"{loc}: {error.get('msg', 'invalid')}")
     return "; ".join(parts)
+
+
+def invalid_input(error: ValidationError) -> InvalidInput:
+    """A model's refusal of values that did not come through FastAPI (gRPC, the CLI), naming the field."""
+    errors = list(error.errors())
+    field = str(errors[0]["loc"][0]) if errors and errors[0].get("loc") else None
+    return InvalidInput(describe_validation_errors(errors), field=field)
 
 
 def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:

@@ -53,6 +53,11 @@ class User(Base):
     # Notification rules: email on/off and which event types (empty list = every incident event).
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     notify_event_types: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=text("'[]'"))
+    # Dashboard login: no hash means this user cannot log in; argon2id (services.oncall_service.passwords).
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    login_disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Sessions issued before this are refused: a new password or a disable logs the person out everywhere.
+    credentials_changed_at: Mapped[datetime] = _created_at()
 
 
 class Team(Base):
@@ -473,24 +478,3 @@ class EmailNotification(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = _created_at()
-
-
-# --- web-ui ----------------------------------------------------------------------------------------
-
-
-class WebAccount(Base):
-    """A person who logs in to the dashboard; the email is stored lower-cased, so unique in any case."""
-
-    __tablename__ = "web_accounts"
-    __table_args__ = (
-        UniqueConstraint("email", name="uq_web_accounts_email"),
-        CheckConstraint("email = lower(email)", name="ck_web_accounts_email_lower"),
-    )
-    id: Mapped[uuid.UUID] = _uuid_pk()
-    email: Mapped[str] = mapped_column(String(320))
-    name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str] = mapped_column(String(255))
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    created_at: Mapped[datetime] = _created_at()
-    # Tokens issued before this are refused: a password reset or a disable logs the person out everywhere.
-    updated_at: Mapped[datetime] = _created_at()

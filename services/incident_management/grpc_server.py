@@ -6,13 +6,15 @@ import uuid
 
 import grpc
 import orjson
+from pydantic import ValidationError
 
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.schemas import AlertInput, IncidentFilter, IngestResult
 from shared.errors import DomainError, InvalidInput
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
+from shared.http import invalid_input
 from shared.logging import new_trace_id
-from shared.models import SEVERITIES, Incident
+from shared.models import SEVERITIES, Alert, Incident, TimelineEntry
 from shared.timeutil import parse_rfc3339, rfc3339
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,34 @@ def incident_to_proto(incident: Incident) -> incident_pb2.Incident:
         resolved_at=rfc3339(incident.resolved_at) or "",
         mtta_seconds=-1.0 if incident.mtta_seconds is None else incident.mtta_seconds,
         mttr_seconds=-1.0 if incident.mttr_seconds is None else incident.mttr_seconds,
+        duplicate_count=incident.duplicate_count,
+        acknowledged_by=incident.acknowledged_by or "",
+        resolved_by=incident.resolved_by or "",
+        assignee_name=incident.assignee_name or "",
+        assignee_email=incident.assignee_email or "",
+    )
+
+
+def _alert_to_proto(alert: Alert) -> incident_pb2.IncidentAlert:
+    return incident_pb2.IncidentAlert(
+        id=str(alert.id),
+        fingerprint=alert.fingerprint,
+        service=alert.service,
+        severity=alert.severity,
+        summary=alert.summary,
+        source=alert.source,
+        labels={k: str(v) for k, v in alert.labels.items()},
+        annotations={k: str(v) for k, v in alert.annotations.items()},
+        occurred_at=rfc3339(alert.occurred_at) or "",
+        received_at=rfc3339(alert.received_at) or "",
+        last_seen_at=rfc3339(alert.last_seen_at) or "",
+        duplicate_count=alert.duplicate_count,
+    )
+
+
+def _entry_to_proto(entry: TimelineEntry) -> incident_pb2.TimelineEntry:
+    return incident_pb2.TimelineEntry(
+        at=rfc3339(entry.at) or "", actor=entry.actor, kind=entry.kind, message=entry.message
     )
 
 
@@ -138,8 +168,12 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         )
 
     async def GetIncident(self, request, context: grpc.aio.ServicerContext):
-        incident, _, _ = await self.commands.get(_incident_id(request.id))
-        return incident_pb2.GetIncidentResponse(incident=incident_to_proto(incident))
+        incident, alerts, timeline = await self.commands.get(_incident_id(request.id))
+        return incident_pb2.GetIncidentResponse(
+            incident=incident_to_proto(incident),
+            alerts=[_alert_to_proto(a) for a in alerts],
+            timeline=[_entry_to_proto(t) for t in timeline],
+        )
 
     async def ListIncidents(self, request, context: grpc.aio.ServicerContext):
         try:
@@ -151,10 +185,12 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
                 limit=request.limit or 50,
                 offset=request.offset,
             )
-        except ValueError as error:
-            raise InvalidInput(str(error)) from error
-        incidents, _ = await self.commands.list(query)
-        return incident_pb2.ListIncidentsResponse(incidents=[incident_to_proto(i) for i in incidents])
+        except ValidationError as error:
+            raise invalid_input(error) from error
+        incidents, total = await self.commands.list(query)
+        return incident_pb2.ListIncidentsResponse(
+            incidents=[incident_to_proto(i) for i in incidents], total=total
+        )
 
     async def AcknowledgeIncident(self, request, context: grpc.aio.ServicerContext):
         incident = await self.commands.acknowledge(_incident_id(request.id), actor=request.actor or "grpc")

@@ -1,12 +1,13 @@
 """The unit of work shared by REST and gRPC: one transaction per command."""
 
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.oncall_service import policies, roster, schedules
+from services.oncall_service import logins, policies, roster, schedules
 from services.oncall_service import repository as repo
 from services.oncall_service.schemas import (
     CurrentOnCall,
@@ -25,6 +26,7 @@ from services.oncall_service.schemas import (
     UserCreate,
     UserPatch,
 )
+from services.oncall_service.throttle import LoginThrottle
 from shared.models import (
     EscalationPolicy,
     Rotation,
@@ -49,6 +51,10 @@ class OnCallCommands:
     # The lookups incident-management makes for every new incident and escalation step; without one, they
     # use `sessions`. A roster edit landing between their statements is seen by the later ones only.
     readers: async_sessionmaker[AsyncSession] | None = None
+    # Failed dashboard logins per email (AuthenticateUser), kept in this process.
+    throttle: LoginThrottle = field(
+        default_factory=lambda: LoginThrottle(max_failures=10, window_seconds=900)
+    )
 
     def _reader(self) -> AsyncSession:
         return (self.readers or self.sessions)()
@@ -58,7 +64,8 @@ class OnCallCommands:
             return await roster.create_user(session, body, now=utcnow())
 
     async def get_user(self, user_id: uuid.UUID) -> User:
-        async with self.sessions() as session:
+        """One user; the dashboard asks on every page (its session check), so one autocommit read."""
+        async with self._reader() as session:
             return await roster.get_user(session, user_id)
 
     async def list_users(self) -> list[User]:
@@ -123,6 +130,20 @@ class OnCallCommands:
         async with self._reader() as session:
             return await roster.current_on_call(
                 session, team=team or None, service=service or None, at=_aware(at or utcnow())
+            )
+
+    async def current_for_every_team(self, *, at: datetime | None) -> list[CurrentOnCall]:
+        """Who is on call at `at` (now when None) for each team, teams in name order."""
+        when = _aware(at or utcnow())
+        async with self._reader() as session:
+            teams = sorted(await repo.list_teams(session), key=lambda t: t.name)
+            return [await roster.current_on_call(session, team=t.name, service=None, at=when) for t in teams]
+
+    async def authenticate(self, *, email: str, password: str) -> User:
+        """The user these credentials log in, else Unauthenticated, PermissionDenied or TooManyRequests."""
+        async with self.sessions() as session:
+            return await logins.authenticate(
+                session, self.throttle, email=email, password=password, now=time.time()
             )
 
     async def create_schedule(self, body: ScheduleCreate) -> Schedule:

@@ -9,6 +9,7 @@ from services.oncall_service.commands import OnCallCommands
 from services.oncall_service.schemas import CurrentOnCall, EscalationAnswer
 from shared.errors import InvalidInput
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
+from shared.models import User
 from shared.timeutil import parse_rfc3339, rfc3339
 
 
@@ -26,12 +27,22 @@ def _user_id(value: str) -> uuid.UUID | None:
         raise InvalidInput(f"user_id {value!r} is not a UUID", field="user_id") from error
 
 
+def _required_user_id(value: str) -> uuid.UUID:
+    user_id = _user_id(value)
+    if user_id is None:
+        raise InvalidInput("user_id is required", field="user_id")
+    return user_id
+
+
+def user_to_proto(user: User) -> oncall_pb2.OnCallUser:
+    return oncall_pb2.OnCallUser(id=str(user.id), name=user.name, email=user.email)
+
+
 def answer_to_proto(answer: CurrentOnCall) -> oncall_pb2.GetCurrentOnCallResponse:
     """Nobody on call leaves `user` unset."""
-    reply = oncall_pb2.GetCurrentOnCallResponse(team=answer.team)
+    reply = oncall_pb2.GetCurrentOnCallResponse(team=answer.team, rotation=answer.rotation or "")
     if answer.user is not None:
-        user = answer.user
-        reply.user.CopyFrom(oncall_pb2.OnCallUser(id=str(user.id), name=user.name, email=user.email))
+        reply.user.CopyFrom(user_to_proto(answer.user))
     if answer.shift is not None:
         reply.shift_start, reply.shift_end = rfc3339(answer.shift.start), rfc3339(answer.shift.end)
     return reply
@@ -52,7 +63,7 @@ def escalation_to_proto(answer: EscalationAnswer) -> oncall_pb2.ResolveEscalatio
         level_count=answer.level_count,
         repeat=answer.repeat,
         delay_minutes=answer.delay_minutes or 0.0,
-        users=[oncall_pb2.OnCallUser(id=str(u.id), name=u.name, email=u.email) for u in answer.users],
+        users=[user_to_proto(u) for u in answer.users],
         empty_targets=answer.empty_targets,
     )
 
@@ -78,4 +89,20 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
             email=user.email,
             email_enabled=user.email_notifications,
             event_types=list(user.notify_event_types),
+        )
+
+    async def ListCurrentOnCall(self, request, context: grpc.aio.ServicerContext):
+        answers = await self.commands.current_for_every_team(at=_instant(request.at))
+        return oncall_pb2.ListCurrentOnCallResponse(teams=[answer_to_proto(a) for a in answers])
+
+    async def AuthenticateUser(self, request, context: grpc.aio.ServicerContext):
+        user = await self.commands.authenticate(email=request.email, password=request.password)
+        return oncall_pb2.AuthenticateUserResponse(user=user_to_proto(user))
+
+    async def GetUser(self, request, context: grpc.aio.ServicerContext):
+        user = await self.commands.get_user(_required_user_id(request.user_id))
+        return oncall_pb2.GetUserResponse(
+            user=user_to_proto(user),
+            login_disabled=user.login_disabled,
+            credentials_changed_at=rfc3339(user.credentials_changed_at) or "",
         )

@@ -10,6 +10,7 @@ from services.oncall_service import api, api_schedules
 from services.oncall_service.commands import OnCallCommands
 from services.oncall_service.config import OnCallSettings
 from services.oncall_service.grpc_server import OnCallServicer
+from services.oncall_service.throttle import LoginThrottle
 from shared.db import create_autocommit_factory, create_engine, create_session_factory
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
 from shared.grpc import create_server, mark_serving
@@ -34,7 +35,10 @@ class Runtime:
 
 def build_runtime(settings: OnCallSettings) -> Runtime:
     engine = create_engine(settings)
-    commands = OnCallCommands(create_session_factory(engine), create_autocommit_factory(engine))
+    throttle = LoginThrottle(
+        max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
+    )
+    commands = OnCallCommands(create_session_factory(engine), create_autocommit_factory(engine), throttle)
     return Runtime(settings, engine, commands)
 
 

@@ -10,12 +10,17 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, field_validator
 
-from services.web_ui import domain
 from services.web_ui.auth import HOME, safe_next
-from services.web_ui.platform_client import PlatformClient, UpstreamError
-from services.web_ui.session import CheckedForm, CurrentViewer, end_session, read_form, start_session
+from services.web_ui.incident_client import IncidentClient
+from services.web_ui.oncall_client import OnCallClient
+from services.web_ui.session import CheckedForm, CurrentViewer, Viewer, end_session, read_form, start_session
 from services.web_ui.views import render
+from shared.errors import Conflict, PermissionDenied, TooManyRequests, Unauthenticated
+from shared.gen.oncall.v1 import incident_pb2
 from shared.models import INCIDENT_STATUSES, SEVERITIES
+
+LOGIN_FAILED = "Wrong email or password."
+LOGIN_DISABLED = "This login is disabled; ask an administrator."
 
 router = APIRouter(prefix="/ui", tags=["dashboard"])
 
@@ -34,8 +39,12 @@ class ListFilter(BaseModel):
         return None if isinstance(value, str) and not value.strip() else value
 
 
-def _client(request: Request) -> PlatformClient:
-    return request.app.state.platform
+def _incidents(request: Request) -> IncidentClient:
+    return request.app.state.incidents
+
+
+def _oncall(request: Request) -> OnCallClient:
+    return request.app.state.oncall
 
 
 @router.get("/login")
@@ -45,27 +54,25 @@ async def login_form(next: str = HOME) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    """Good email and password: a session cookie and 303 to `next`; anything else: the same 401 (429
-    after too many failures for the email)."""
+    """Good email and password: a session cookie and 303 to `next`; a wrong pair: one 401 whatever was
+    wrong; 403 for a disabled login; 429 after too many failures for the email (on-call decides)."""
     form = await read_form(request)
     email, target = form.get("email", ""), safe_next(form.get("next"))
     try:
-        async with request.app.state.sessions() as session:
-            account = await domain.log_in(
-                session,
-                request.app.state.throttle,
-                email=email,
-                password=form.get("password", ""),
-                now=time.time(),
-            )
-    except domain.TooManyAttempts as refused:
-        page = render("login.html", 429, next=target, email=email, error=refused.message)
+        user = await _oncall(request).authenticate(email=email, password=form.get("password", ""))
+    except Unauthenticated:
+        return render("login.html", 401, next=target, email=email, error=LOGIN_FAILED)
+    except PermissionDenied:
+        return render("login.html", 403, next=target, email=email, error=LOGIN_DISABLED)
+    except TooManyRequests as refused:
+        message = (
+            f"Too many failed logins for this email: try again in {math.ceil(refused.retry_after / 60)} min."
+        )
+        page = render("login.html", 429, next=target, email=email, error=message)
         page.headers["Retry-After"] = str(math.ceil(refused.retry_after))
         return page
-    if account is None:
-        return render("login.html", 401, next=target, email=email, error=domain.LOGIN_FAILED)
     response = RedirectResponse(target, status_code=303)
-    start_session(response, request.app.state.settings, account)
+    start_session(response, request.app.state.settings, user)
     return response
 
 
@@ -80,26 +87,33 @@ async def logout(request: Request, _: CheckedForm) -> Response:
 async def incident_list(
     request: Request, who: CurrentViewer, filters: Annotated[ListFilter, Query()]
 ) -> Response:
-    """Newest first, filtered, one page: one call to incident-management's list."""
+    """Newest first, filtered, one page: one ListIncidents call to incident-management."""
     size = request.app.state.settings.page_size
     query = {k: v for k, v in filters.model_dump().items() if v is not None}
     started = time.perf_counter()
-    page = await _client(request).list_incidents({**query, "limit": size})
+    page = await _incidents(request).list_incidents(
+        status=filters.status or "",
+        severity=filters.severity or "",
+        service=filters.service or "",
+        limit=size,
+        offset=filters.offset,
+    )
     api_ms = (time.perf_counter() - started) * 1000
-    shown = len(page["incidents"])
+    shown = len(page.incidents)
     response = render(
         "incidents.html",
         viewer=who,
-        page=page,
+        incidents=page.incidents,
+        total=page.total,
         filters=filters,
         statuses=INCIDENT_STATUSES,
         severities=SEVERITIES,
         first=filters.offset + 1 if shown else 0,
         last=filters.offset + shown,
         prev_url=_page_url(query, filters.offset - size) if filters.offset > 0 else None,
-        next_url=_page_url(query, filters.offset + size) if page["more"] else None,
+        next_url=_page_url(query, filters.offset + size) if filters.offset + shown < page.total else None,
     )
-    response.headers["Server-Timing"] = f"api;dur={api_ms:.1f}"
+    response.headers["Server-Timing"] = f"rpc;dur={api_ms:.1f}"
     return response
 
 
@@ -109,7 +123,21 @@ def _page_url(query: dict, offset: int) -> str:
 
 @router.get("/incidents/{incident_id}")
 async def incident_detail(request: Request, who: CurrentViewer, incident_id: uuid.UUID) -> Response:
-    return render("incident.html", viewer=who, incident=await _client(request).get_incident(str(incident_id)))
+    return _incident_page(await _incidents(request).get_incident(str(incident_id)), who)
+
+
+def _incident_page(
+    reply: incident_pb2.GetIncidentResponse, who: Viewer, status_code: int = 200, error: str | None = None
+) -> Response:
+    return render(
+        "incident.html",
+        status_code,
+        viewer=who,
+        incident=reply.incident,
+        alerts=reply.alerts,
+        timeline=reply.timeline,
+        error=error,
+    )
 
 
 @router.post("/incidents/{incident_id}/{action}")
@@ -120,20 +148,17 @@ async def incident_action(
     incident_id: uuid.UUID,
     action: Literal["acknowledge", "resolve"],
 ) -> Response:
-    """Acknowledge or resolve as the logged-in person, then back to the incident (post/redirect/get); a
-    refusal (409: already resolved...) is shown on the incident's page."""
-    client = _client(request)
+    """Acknowledge or resolve as the logged-in person (their email names them on the incident), then back
+    to the incident (post/redirect/get); a refusal (already resolved...) is shown on the incident's page."""
+    client = _incidents(request)
     try:
         await client.act(str(incident_id), action, actor=who.email)
-    except UpstreamError as error:
-        if error.status != 409:
-            raise
-        incident = await client.get_incident(str(incident_id))
-        message = f"Could not {action}: {error.message}"
-        return render("incident.html", 409, viewer=who, incident=incident, error=message)
+    except Conflict as refused:
+        reply = await client.get_incident(str(incident_id))
+        return _incident_page(reply, who, 409, f"Could not {action}: {refused.message}")
     return RedirectResponse(f"/ui/incidents/{incident_id}", status_code=303)
 
 
 @router.get("/oncall")
 async def on_call(request: Request, who: CurrentViewer) -> Response:
-    return render("oncall.html", viewer=who, entries=await _client(request).on_call_now())
+    return render("oncall.html", viewer=who, entries=await _oncall(request).on_call_now())

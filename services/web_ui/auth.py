@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from jose import JWTError, jwt
@@ -18,15 +19,15 @@ COOKIE_NAME = "oncall_session"
 
 @dataclass(frozen=True)
 class SessionClaims:
-    account_id: uuid.UUID
+    user_id: uuid.UUID
     name: str
     issued_at: int
     expires_at: int
 
 
-def issue_token(secret: str, *, account_id: uuid.UUID, name: str, now: int, ttl_seconds: int) -> str:
-    """A signed token with sub (the account id), name, iat and exp."""
-    claims = {"sub": str(account_id), "name": name, "iat": now, "exp": now + ttl_seconds}
+def issue_token(secret: str, *, user_id: uuid.UUID, name: str, now: int, ttl_seconds: int) -> str:
+    """A signed token with sub (the on-call user's id), name, iat and exp."""
+    claims = {"sub": str(user_id), "name": name, "iat": now, "exp": now + ttl_seconds}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -47,15 +48,21 @@ def read_token(secret: str, token: str, *, now: int) -> SessionClaims | None:
 
 
 def csrf_token(secret: str, claims: SessionClaims) -> str:
-    """The token POST forms carry: an HMAC of this session (account and issue time), so it is worthless
+    """The token POST forms carry: an HMAC of this session (user and issue time), so it is worthless
     with any other session and cannot be made without the secret."""
-    message = f"csrf|{claims.account_id}|{claims.issued_at}".encode()
+    message = f"csrf|{claims.user_id}|{claims.issued_at}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def csrf_matches(secret: str, claims: SessionClaims, submitted: str | None) -> bool:
     """Whether a form's CSRF token is this session's, compared in constant time."""
     return hmac.compare_digest(csrf_token(secret, claims).encode(), (submitted or "").encode())
+
+
+def session_counts(claims: SessionClaims, *, login_disabled: bool, credentials_changed_at: datetime) -> bool:
+    """A token still counts while its user may log in and their password or login was not changed after
+    it was issued (a deleted user has no session at all)."""
+    return not login_disabled and claims.issued_at >= int(credentials_changed_at.timestamp())
 
 
 def safe_next(target: str | None) -> str:

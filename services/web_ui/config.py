@@ -15,17 +15,14 @@ class WebUISettings(BaseServiceSettings):
     service_name: str = "web-ui"
     http_host: str = "127.0.0.1"
     http_port: int = 8005
-    # Internal base URLs of the services the pages read and act through (their REST APIs).
-    incident_api_url: str = "http://127.0.0.1:8002"
-    oncall_api_url: str = "http://127.0.0.1:8003"
-    api_timeout_seconds: float = Field(default=5.0, gt=0)
+    # The gRPC servers the pages read and act through (and on-call checks logins).
+    incident_grpc_target: str = "127.0.0.1:50052"
+    oncall_grpc_target: str = "127.0.0.1:50053"
+    grpc_timeout_seconds: float = Field(default=5.0, gt=0)
     # Signs the session tokens (HS256); required, at least 32 characters, never in the repository.
     web_ui_jwt_secret: SecretStr
     web_ui_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     web_ui_cookie_secure: bool = Field(default=False, description="send the cookie over HTTPS only")
-    web_ui_login_max_failures: int = Field(default=10, ge=1, description="per email, then wait")
-    web_ui_login_window_seconds: float = Field(default=900.0, gt=0)
-    db_pool_size: int = Field(default=5, ge=1, description="the accounts table only")
     page_size: int = Field(default=50, ge=1, le=500)
 
     @field_validator("web_ui_jwt_secret")

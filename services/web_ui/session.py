@@ -9,10 +9,7 @@ from urllib.parse import parse_qsl, quote
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.web_ui import domain
-from services.web_ui import repository as repo
 from services.web_ui.auth import (
     COOKIE_NAME,
     HOME,
@@ -21,10 +18,11 @@ from services.web_ui.auth import (
     csrf_token,
     issue_token,
     read_token,
+    session_counts,
 )
 from services.web_ui.config import WebUISettings
+from services.web_ui.oncall_client import LoginUser, OnCallClient
 from shared.errors import PermissionDenied
-from shared.models import WebAccount
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -33,7 +31,7 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 class Viewer:
     """The logged-in person of a request."""
 
-    account_id: uuid.UUID
+    user_id: uuid.UUID
     name: str
     email: str
     claims: SessionClaims
@@ -59,12 +57,13 @@ async def viewer(request: Request) -> Viewer:
     token = request.cookies.get(COOKIE_NAME)
     claims = read_token(secret, token, now=int(time.time())) if token else None
     if claims is not None:
-        sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
-        async with sessions() as session:
-            account = await repo.get_account(session, account_id=claims.account_id)
-        if domain.session_valid(account, claims):
-            assert account is not None
-            return Viewer(account.id, account.name, account.email, claims, csrf_token(secret, claims))
+        oncall: OnCallClient = request.app.state.oncall
+        found = await oncall.get_user(claims.user_id)
+        if found is not None and session_counts(
+            claims, login_disabled=found.login_disabled, credentials_changed_at=found.credentials_changed_at
+        ):
+            user = found.user
+            return Viewer(user.id, user.name, user.email, claims, csrf_token(secret, claims))
     back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     raise LoginRequired(back if request.method == "GET" else HOME)
 
@@ -91,13 +90,13 @@ async def checked_form(request: Request, who: CurrentViewer) -> dict[str, str]:
 CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
 
 
-def start_session(response: Response, settings: WebUISettings, account: WebAccount) -> None:
-    """Give the browser a fresh session token for `account`."""
+def start_session(response: Response, settings: WebUISettings, user: LoginUser) -> None:
+    """Give the browser a fresh session token for `user`."""
     secret = settings.web_ui_jwt_secret.get_secret_value()
     token = issue_token(
         secret,
-        account_id=account.id,
-        name=account.name,
+        user_id=user.id,
+        name=user.name,
         now=int(time.time()),
         ttl_seconds=settings.session_seconds,
     )

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from services.oncall_service.config import OnCallSettings
-from services.oncall_service.main import build_runtime, create_app, create_grpc_server
+from services.oncall_service.main import Runtime, build_runtime, create_app, create_grpc_server
 from shared.gen.oncall.v1 import oncall_pb2_grpc
 from shared.grpc import create_channel
 from tests.integration.servers import running_grpc, running_uvicorn
@@ -25,6 +25,7 @@ class OnCallStack:
     grpc: oncall_pb2_grpc.OnCallServiceStub
     channel: grpc.aio.Channel
     grpc_target: str
+    runtime: Runtime
 
     async def _post(self, path: str, body: dict) -> dict:
         reply = await self.http.post(path, json=body)
@@ -54,15 +55,30 @@ class OnCallStack:
         return await self._post("/api/v1/rotations", body | fields)
 
 
+async def _start(stack: contextlib.AsyncExitStack, settings: OnCallSettings) -> OnCallStack:
+    runtime = build_runtime(settings)
+    stack.push_async_callback(runtime.close)
+    base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))
+    target = await stack.enter_async_context(running_grpc(await create_grpc_server(runtime)))
+    channel = create_channel(target)
+    stack.push_async_callback(channel.close)
+    http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
+    return OnCallStack(http, oncall_pb2_grpc.OnCallServiceStub(channel), channel, target, runtime)
+
+
+@pytest.fixture
+async def start_oncall_stack(database_url):
+    """Factory: start on-call with setting overrides on the session database; servers stop after the test."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(**overrides) -> OnCallStack:
+            return await _start(stack, OnCallSettings(database_url=database_url, **overrides))
+
+        yield start
+
+
 @pytest.fixture
 async def oncall(database_url) -> OnCallStack:
     """On-call on the session database; servers stop after the test."""
     async with contextlib.AsyncExitStack() as stack:
-        runtime = build_runtime(OnCallSettings(database_url=database_url))
-        stack.push_async_callback(runtime.close)
-        base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))
-        target = await stack.enter_async_context(running_grpc(await create_grpc_server(runtime)))
-        channel = create_channel(target)
-        stack.push_async_callback(channel.close)
-        http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
-        yield OnCallStack(http, oncall_pb2_grpc.OnCallServiceStub(channel), channel, target)
+        yield await _start(stack, OnCallSettings(database_url=database_url))

@@ -1,1 +1,1 @@
-from tests.integration.oncall_fixtures import oncall  # noqa: F401
+from tests.integration.oncall_fixtures import oncall, start_oncall_stack  # noqa: F401

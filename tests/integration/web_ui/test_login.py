@@ -10,7 +10,7 @@ import pytest
 from jose import jwt
 
 from services.web_ui.auth import COOKIE_NAME, issue_token
-from tests.integration.web_ui.conftest import PASSWORD, csrf_of, login
+from tests.integration.web_ui.conftest import MAX_FAILURES, PASSWORD, csrf_of, login
 
 pytestmark = pytest.mark.integration
 
@@ -46,24 +46,34 @@ async def test_wrong_password_and_unknown_email_get_the_same_401(web, browser):
 
 async def test_too_many_failures_for_an_email_are_refused_even_with_the_right_password(web, browser):
     await web.account()
-    for _ in range(web.settings.web_ui_login_max_failures):
+    for _ in range(MAX_FAILURES):
         assert (await login(browser, password="wrong wrong wrong")).status_code == 401
     refused = await login(browser)
     assert refused.status_code == 429 and "Too many failed logins" in refused.text
     assert int(refused.headers["retry-after"]) > 0 and COOKIE_NAME not in browser.cookies
-    for _ in range(web.settings.web_ui_login_max_failures):  # unknown emails are counted the same way
+    for _ in range(MAX_FAILURES):  # unknown emails are counted the same way
         await login(browser, email="nobody@example.com")
     assert (await login(browser, email="nobody@example.com")).status_code == 429
     assert (await login(browser, email="other@example.com")).status_code == 401
 
 
-async def test_a_disabled_account_cannot_log_in_and_its_sessions_stop(web, browser):
+async def test_a_disabled_login_is_refused_and_its_sessions_stop(web, browser):
     await web.account()
     assert (await login(browser)).status_code == 303
     await web.set_disabled("alice@example.com", True)
     refused = await browser.get("/ui/")
     assert refused.status_code == 303 and refused.headers["location"] == "/ui/login?next=/ui/"
-    assert (await login(browser)).status_code == 401
+    disabled = await login(browser)
+    assert disabled.status_code == 403 and "This login is disabled" in disabled.text
+    assert (await login(browser, password="wrong wrong wrong")).status_code == 401  # no hint without it
+    await web.set_disabled("alice@example.com", False)
+    assert (await login(browser)).status_code == 303
+
+
+async def test_a_user_without_a_password_cannot_log_in(web, oncall, browser):
+    user = await oncall.user("Dan", email="dan@example.com")
+    assert (await login(browser, email=user["email"])).status_code == 401
+    assert (await login(browser, email=user["email"], password="")).status_code == 401
 
 
 async def test_a_password_reset_ends_older_sessions(web, browser):
@@ -74,11 +84,10 @@ async def test_a_password_reset_ends_older_sessions(web, browser):
     assert (await browser.get("/ui/")).status_code == 303
 
 
-async def test_a_deleted_account_is_refused(web, browser):
-    account = await web.account()
+async def test_a_deleted_user_is_refused(web, oncall, browser):
+    user = await web.account()
     assert (await login(browser)).status_code == 303
-    async with web.runtime.sessions.begin() as session:
-        await session.delete(await session.get(type(account), account.id))
+    assert (await oncall.http.delete(f"/api/v1/users/{user.id}")).status_code == 204
     assert (await browser.get("/ui/")).status_code == 303
 
 
@@ -90,21 +99,17 @@ async def test_pages_without_a_session_redirect_to_login_with_next(web, browser,
 
 
 async def test_tampered_expired_and_unsigned_tokens_redirect_to_login(web, browser):
-    account = await web.account()
+    user = await web.account()
     secret = web.settings.web_ui_jwt_secret.get_secret_value()
     now = int(time.time())
-    good = issue_token(secret, account_id=account.id, name=account.name, now=now, ttl_seconds=600)
+    good = issue_token(secret, user_id=user.id, name=user.name, now=now, ttl_seconds=600)
     header, payload, signature = good.split(".")
-    claims = {"sub": str(account.id), "name": account.name, "iat": now, "exp": now + 600}
+    claims = {"sub": str(user.id), "name": user.name, "iat": now, "exp": now + 600}
     tokens = {
         "tampered": f"{header}.{_b64(claims | {'name': 'Mallory'})}.{signature}",
-        "expired": issue_token(
-            secret, account_id=account.id, name=account.name, now=now - 700, ttl_seconds=600
-        ),
+        "expired": issue_token(secret, user_id=user.id, name=user.name, now=now - 700, ttl_seconds=600),
         "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.",
-        "other secret": issue_token(
-            "z" * 40, account_id=account.id, name=account.name, now=now, ttl_seconds=600
-        ),
+        "other secret": issue_token("z" * 40, user_id=user.id, name=user.name, now=now, ttl_seconds=600),
     }
     for what, token in tokens.items():
         browser.cookies.set(COOKIE_NAME, token)
@@ -139,4 +144,4 @@ async def test_health_routes(web, browser):
     assert (await browser.get("/health/live")).json() == {"status": "ok"}
     assert (await browser.get("/health/ready")).status_code == 200
     health = (await browser.get("/health")).json()
-    assert health["checks"]["database"] == "ok" and health["checks"]["incident-management"] == "ok"
+    assert health["checks"] == {"incident-management": "ok", "oncall": "ok"}

@@ -3,6 +3,7 @@
 import base64
 import json
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from jose import jwt
@@ -15,6 +16,7 @@ from services.web_ui.auth import (
     issue_token,
     read_token,
     safe_next,
+    session_counts,
 )
 
 SECRET = "k" * 40
@@ -24,7 +26,7 @@ ACCOUNT = uuid.UUID("2f1b7c3e-0000-4000-8000-000000000001")
 
 def token(**overrides) -> str:
     return issue_token(
-        overrides.pop("secret", SECRET), account_id=ACCOUNT, name="Alice", now=NOW, ttl_seconds=3600
+        overrides.pop("secret", SECRET), user_id=ACCOUNT, name="Alice", now=NOW, ttl_seconds=3600
     )
 
 
@@ -110,3 +112,12 @@ def test_next_keeps_local_paths(target):
 )
 def test_next_refuses_anything_that_can_leave_the_site(target):
     assert safe_next(target) == HOME
+
+
+def test_a_session_counts_until_the_login_is_disabled_or_its_credentials_change_after_it():
+    claims = SessionClaims(ACCOUNT, "Alice", issued_at=NOW, expires_at=NOW + 3600)
+    at = lambda seconds: datetime.fromtimestamp(seconds, UTC)  # noqa: E731
+    assert session_counts(claims, login_disabled=False, credentials_changed_at=at(NOW))
+    assert session_counts(claims, login_disabled=False, credentials_changed_at=at(NOW - 60))
+    assert not session_counts(claims, login_disabled=False, credentials_changed_at=at(NOW + 1))
+    assert not session_counts(claims, login_disabled=True, credentials_changed_at=at(NOW - 60))

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18oncall/v1/incident.proto\x12\toncall.v1\"\xcc\x02\n\x05\x41lert\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x10\n\x08severity\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12,\n\x06labels\x18\x05 \x03(\x0b\x32\x1c.oncall.v1.Alert.LabelsEntry\x12\x36\n\x0b\x61nnotations\x18\x06 \x03(\x0b\x32!.oncall.v1.Alert.AnnotationsEntry\x12\x13\n\x0b\x66ingerprint\x18\x07 \x01(\t\x12\x11\n\ttimestamp\x18\x08 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\t \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"N\n\x12IngestAlertRequest\x12\x1f\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x10.oncall.v1.Alert\x12\x17\n\x0fintegration_key\x18\x02 \x01(\t\"a\n\x13IngestAlertResponse\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\t\x12\x13\n\x0bincident_id\x18\x02 \x01(\t\x12\x0e\n\x06result\x18\x03 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x04 \x01(\t\"P\n\x13IngestAlertsRequest\x12 \n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x10.oncall.v1.Alert\x12\x17\n\x0fintegration_key\x18\x02 \x01(\t\"G\n\x14IngestAlertsResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.oncall.v1.IngestAlertResponse\"P\n\x0cGroupedAlert\x12.\n\x07request\x18\x01 \x01(\x0b\x32\x1d.oncall.v1.IngestAlertRequest\x12\x10\n\x08trace_id\x18\x02 \x01(\t\"A\n\x17IngestAlertGroupRequest\x12&\n\x05items\x18\x01 \x03(\x0b\x32\x17.oncall.v1.GroupedAlert\"9\n\tItemError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\"s\n\rIngestOutcome\x12\x30\n\x06result\x18\x01 \x01(\x0b\x32\x1e.oncall.v1.IngestAlertResponseH\x00\x12%\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x14.oncall.v1.ItemErrorH\x00\x42\t\n\x07outcome\"F\n\x18IngestAlertGroupResponse\x12*\n\x08outcomes\x18\x01 \x03(\x0b\x32\x18.oncall.v1.IngestOutcome\"\xf0\x01\n\x08Incident\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\x10\n\x08severity\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x13\n\x0b\x61ssigned_to\x18\x06 \x01(\t\x12\x13\n\x0b\x61lert_count\x18\x07 \x01(\x05\x12\x12\n\ncreated_at\x18\x08 \x01(\t\x12\x17\n\x0f\x61\x63knowledged_at\x18\t \x01(\t\x12\x13\n\x0bresolved_at\x18\n \x01(\t\x12\x14\n\x0cmtta_seconds\x18\x0b \x01(\x01\x12\x14\n\x0cmttr_seconds\x18\x0c \x01(\x01\" \n\x12GetIncidentRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x13GetIncidentResponse\x12%\n\x08incident\x18\x01 \x01(\x0b\x32\x13.oncall.v1.Incident\"w\n\x14ListIncidentsRequest\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x10\n\x08severity\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\r\n\x05since\x18\x04 \x01(\t\x12\r\n\x05limit\x18\x05 \x01(\x05\x12\x0e\n\x06offset\x18\x06 \x01(\x05\"?\n\x15ListIncidentsResponse\x12&\n\tincidents\x18\x01 \x03(\x0b\x32\x13.oncall.v1.Incident\"7\n\x1a\x41\x63knowledgeIncidentRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\"D\n\x1b\x41\x63knowledgeIncidentResponse\x12%\n\x08incident\x18\x01 \x01(\x0b\x32\x13.oncall.v1.Incident\"3\n\x16ResolveIncidentRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\"@\n\x17ResolveIncidentResponse\x12%\n\x08incident\x18\x01 \x01(\x0b\x32\x13.oncall.v1.Incident\"1\n\x16RecordHeartbeatRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\"R\n\x17RecordHeartbeatResponse\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x13\n\x0bnext_due_at\x18\x02 \x01(\t\x12\x11\n\trecovered\x18\x03 \x01(\x08\"0\n\x15GetIntegrationRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\"d\n\x16GetIntegrationResponse\x12\x16\n\x0eintegration_id\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x04 \x01(\t2\xa0\x06\n\x0fIncidentService\x12L\n\x0bIngestAlert\x12\x1d.oncall.v1.IngestAlertRequest\x1a\x1e.oncall.v1.IngestAlertResponse\x12O\n\x0cIngestAlerts\x12\x1e.oncall.v1.IngestAlertsRequest\x1a\x1f.oncall.v1.IngestAlertsResponse\x12[\n\x10IngestAlertGroup\x12\".oncall.v1.IngestAlertGroupRequest\x1a#.oncall.v1.IngestAlertGroupResponse\x12L\n\x0bGetIncident\x12\x1d.oncall.v1.GetIncidentRequest\x1a\x1e.oncall.v1.GetIncidentResponse\x12R\n\rListIncidents\x12\x1f.oncall.v1.ListIncidentsRequest\x1a .oncall.v1.ListIncidentsResponse\x12\x64\n\x13\x41\x63knowledgeIncident\x12%.oncall.v1.AcknowledgeIncidentRequest\x1a&.oncall.v1.AcknowledgeIncidentResponse\x12X\n\x0fResolveIncident\x12!.oncall.v1.ResolveIncidentRequest\x1a\".oncall.v1.ResolveIncidentResponse\x12U\n\x0eGetIntegration\x12 .oncall.v1.GetIntegrationRequest\x1a!.oncall.v1.GetIntegrationResponse\x12X\n\x0fRecordHeartbeat\x12!.oncall.v1.RecordHeartbeatRequest\x1a\".oncall.v1.RecordHeartbeatResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18oncall/v1/incident.proto\x12\toncall.v1\"\xcc\x02\n\x05\x41lert\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x10\n\x08severity\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12,\n\x06labels\x18\x05 \x03(\x0b\x32\x1c.oncall.v1.Alert.LabelsEntry\x12\x36\n\x0b\x61nnotations\x18\x06 \x03(\x0b\x32!.oncall.v1.Alert.AnnotationsEntry\x12\x13\n\x0b\x66ingerprint\x18\x07 \x01(\t\x12\x11\n\ttimestamp\x18\x08 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\t \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"N\n\x12IngestAlertRequest\x12\x1f\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x10.oncall.v1.Alert\x12\x17\n\x0fintegration_key\x18\x02 \x01(\t\"a\n\x13IngestAlertResponse\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\t\x12\x13\n\x0bincident_id\x18\x02 \x01(\t\x12\x0e\n\x06result\x18\x03 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x04 \x01(\t\"P\n\x13IngestAlertsRequest\x12 \n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x10.oncall.v1.Alert\x12\x17\n\x0fintegration_key\x18\x02 \x01(\t\"G\n\x14IngestAlertsResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.oncall.v1.IngestAlertResponse\"P\n\x0cGroupedAlert\x12.\n\x07request\x18\x01 \x01(\x0b\x32\x1d.oncall.v1.IngestAlertRequest\x12\x10\n\x08trace_id\x18\x02 \x01(\t\"A\n\x17IngestAlertGroupRequest\x12&\n\x05items\x18\x01 \x03(\x0b\x32\x17.oncall.v1.GroupedAlert\"9\n\tItemError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\"s\n\rIngestOutcome\x12\x30\n\x06result\x18\x01 \x01(\x0b\x32\x1e.oncall.v1.IngestAlertResponseH\x00\x12%\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x14.oncall.v1.ItemErrorH\x00\x42\t\n\x07outcome\"F\n\x18IngestAlertGroupResponse\x12*\n\x08outcomes\x18\x01 \x03(\x0b\x32\x18.oncall.v1.IngestOutcome\"\xe6\x02\n\x08Incident\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\x10\n\x08severity\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x13\n\x0b\x61ssigned_to\x18\x06 \x01(\t\x12\x13\n\x0b\x61lert_count\x18\x07 \x01(\x05\x12\x12\n\ncreated_at\x18\x08 \x01(\t\x12\x17\n\x0f\x61\x63knowledged_at\x18\t \x01(\t\x12\x13\n\x0bresolved_at\x18\n \x01(\t\x12\x14\n\x0cmtta_seconds\x18\x0b \x01(\x01\x12\x14\n\x0cmttr_seconds\x18\x0c \x01(\x01\x12\x17\n\x0f\x64uplicate_count\x18\r \x01(\x05\x12\x17\n\x0f\x61\x63knowledged_by\x18\x0e \x01(\t\x12\x13\n\x0bresolved_by\x18\x0f \x01(\t\x12\x15\n\rassignee_name\x18\x10 \x01(\t\x12\x16\n\x0e\x61ssignee_email\x18\x11 \x01(\t\"\xa6\x03\n\rIncidentAlert\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\x10\n\x08severity\x18\x04 \x01(\t\x12\x0f\n\x07summary\x18\x05 \x01(\t\x12\x0e\n\x06source\x18\x06 \x01(\t\x12\x34\n\x06labels\x18\x07 \x03(\x0b\x32$.oncall.v1.IncidentAlert.LabelsEntry\x12>\n\x0b\x61nnotations\x18\x08 \x03(\x0b\x32).oncall.v1.IncidentAlert.AnnotationsEntry\x12\x13\n\x0boccurred_at\x18\t \x01(\t\x12\x13\n\x0breceived_at\x18\n \x01(\t\x12\x14\n\x0clast_seen_at\x18\x0b \x01(\t\x12\x17\n\x0f\x64uplicate_count\x18\x0c \x01(\x05\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x41nnotationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"I\n\rTimelineEntry\x12\n\n\x02\x61t\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\" \n\x12GetIncidentRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x92\x01\n\x13GetIncidentResponse\x12%\n\x08incident\x18\x01 \x01(\x0b\x32\x13.oncall.v1.Incident\x12(\n\x06\x61lerts\x18\x02 \x03(\x0b\x32\x18.oncall.v1.IncidentAlert\x12*\n\x08timeline\x18\x03 \x03(\x0b\x32\x18.oncall.v1.TimelineEntry\"w\n\x14ListIncidentsRequest\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x10\n\x08severity\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\r\n\x05since\x18\x04 \x01(\t\x12\r\n\x05limit\x18\x05 \x01(\x05\x12\x0e\n\x06offset\x18\x06 \x01(\x05\"N\n\x15ListIncidentsResponse\x12&\n\tincidents\x18\x01 \x03(\x0b\x32\x13.oncall.v1.Incident\x12\r\n\x05total\x18\x02 \x01(\x03\"7\n\x1a\x41\x63knowledgeIncidentRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\"D\n\x1b\x41\x63knowledgeIncidentResponse\x12%\n\x08incident\x18\x01 \x01(\x0b\x32\x13.oncall.v1.Incident\"3\n\x16ResolveIncidentRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\"@\n\x17ResolveIncidentResponse\x12%\n\x08incident\x18\x01 \x01(\x0b\x32\x13.oncall.v1.Incident\"1\n\x16RecordHeartbeatRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\"R\n\x17RecordHeartbeatResponse\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x13\n\x0bnext_due_at\x18\x02 \x01(\t\x12\x11\n\trecovered\x18\x03 \x01(\x08\"0\n\x15GetIntegrationRequest\x12\x17\n\x0fintegration_key\x18\x01 \x01(\t\"d\n\x16GetIntegrationResponse\x12\x16\n\x0eintegration_id\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x13\n\x0b\x63onfig_json\x18\x04 \x01(\t2\xa0\x06\n\x0fIncidentService\x12L\n\x0bIngestAlert\x12\x1d.oncall.v1.IngestAlertRequest\x1a\x1e.oncall.v1.IngestAlertResponse\x12O\n\x0cIngestAlerts\x12\x1e.oncall.v1.IngestAlertsRequest\x1a\x1f.oncall.v1.IngestAlertsResponse\x12[\n\x10IngestAlertGroup\x12\".oncall.v1.IngestAlertGroupRequest\x1a#.oncall.v1.IngestAlertGroupResponse\x12L\n\x0bGetIncident\x12\x1d.oncall.v1.GetIncidentRequest\x1a\x1e.oncall.v1.GetIncidentResponse\x12R\n\rListIncidents\x12\x1f.oncall.v1.ListIncidentsRequest\x1a .oncall.v1.ListIncidentsResponse\x12\x64\n\x13\x41\x63knowledgeIncident\x12%.oncall.v1.AcknowledgeIncidentRequest\x1a&.oncall.v1.AcknowledgeIncidentResponse\x12X\n\x0fResolveIncident\x12!.oncall.v1.ResolveIncidentRequest\x1a\".oncall.v1.ResolveIncidentResponse\x12U\n\x0eGetIntegration\x12 .oncall.v1.GetIntegrationRequest\x1a!.oncall.v1.GetIntegrationResponse\x12X\n\x0fRecordHeartbeat\x12!.oncall.v1.RecordHeartbeatRequest\x1a\".oncall.v1.RecordHeartbeatResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,6 +35,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ALERT_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_ALERT_ANNOTATIONSENTRY']._loaded_options = None
   _globals['_ALERT_ANNOTATIONSENTRY']._serialized_options = b'8\001'
+  _globals['_INCIDENTALERT_LABELSENTRY']._loaded_options = None
+  _globals['_INCIDENTALERT_LABELSENTRY']._serialized_options = b'8\001'
+  _globals['_INCIDENTALERT_ANNOTATIONSENTRY']._loaded_options = None
+  _globals['_INCIDENTALERT_ANNOTATIONSENTRY']._serialized_options = b'8\001'
   _globals['_ALERT']._serialized_start=40
   _globals['_ALERT']._serialized_end=372
   _globals['_ALERT_LABELSENTRY']._serialized_start=275
@@ -60,31 +64,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INGESTALERTGROUPRESPONSE']._serialized_start=1033
   _globals['_INGESTALERTGROUPRESPONSE']._serialized_end=1103
   _globals['_INCIDENT']._serialized_start=1106
-  _globals['_INCIDENT']._serialized_end=1346
-  _globals['_GETINCIDENTREQUEST']._serialized_start=1348
-  _globals['_GETINCIDENTREQUEST']._serialized_end=1380
-  _globals['_GETINCIDENTRESPONSE']._serialized_start=1382
-  _globals['_GETINCIDENTRESPONSE']._serialized_end=1442
-  _globals['_LISTINCIDENTSREQUEST']._serialized_start=1444
-  _globals['_LISTINCIDENTSREQUEST']._serialized_end=1563
-  _globals['_LISTINCIDENTSRESPONSE']._serialized_start=1565
-  _globals['_LISTINCIDENTSRESPONSE']._serialized_end=1628
-  _globals['_ACKNOWLEDGEINCIDENTREQUEST']._serialized_start=1630
-  _globals['_ACKNOWLEDGEINCIDENTREQUEST']._serialized_end=1685
-  _globals['_ACKNOWLEDGEINCIDENTRESPONSE']._serialized_start=1687
-  _globals['_ACKNOWLEDGEINCIDENTRESPONSE']._serialized_end=1755
-  _globals['_RESOLVEINCIDENTREQUEST']._serialized_start=1757
-  _globals['_RESOLVEINCIDENTREQUEST']._serialized_end=1808
-  _globals['_RESOLVEINCIDENTRESPONSE']._serialized_start=1810
-  _globals['_RESOLVEINCIDENTRESPONSE']._serialized_end=1874
-  _globals['_RECORDHEARTBEATREQUEST']._serialized_start=1876
-  _globals['_RECORDHEARTBEATREQUEST']._serialized_end=1925
-  _globals['_RECORDHEARTBEATRESPONSE']._serialized_start=1927
-  _globals['_RECORDHEARTBEATRESPONSE']._serialized_end=2009
-  _globals['_GETINTEGRATIONREQUEST']._serialized_start=2011
-  _globals['_GETINTEGRATIONREQUEST']._serialized_end=2059
-  _globals['_GETINTEGRATIONRESPONSE']._serialized_start=2061
-  _globals['_GETINTEGRATIONRESPONSE']._serialized_end=2161
-  _globals['_INCIDENTSERVICE']._serialized_start=2164
-  _globals['_INCIDENTSERVICE']._serialized_end=2964
+  _globals['_INCIDENT']._serialized_end=1464
+  _globals['_INCIDENTALERT']._serialized_start=1467
+  _globals['_INCIDENTALERT']._serialized_end=1889
+  _globals['_INCIDENTALERT_LABELSENTRY']._serialized_start=275
+  _globals['_INCIDENTALERT_LABELSENTRY']._serialized_end=320
+  _globals['_INCIDENTALERT_ANNOTATIONSENTRY']._serialized_start=322
+  _globals['_INCIDENTALERT_ANNOTATIONSENTRY']._serialized_end=372
+  _globals['_TIMELINEENTRY']._serialized_start=1891
+  _globals['_TIMELINEENTRY']._serialized_end=1964
+  _globals['_GETINCIDENTREQUEST']._serialized_start=1966
+  _globals['_GETINCIDENTREQUEST']._serialized_end=1998
+  _globals['_GETINCIDENTRESPONSE']._serialized_start=2001
+  _globals['_GETINCIDENTRESPONSE']._serialized_end=2147
+  _globals['_LISTINCIDENTSREQUEST']._serialized_start=2149
+  _globals['_LISTINCIDENTSREQUEST']._serialized_end=2268
+  _globals['_LISTINCIDENTSRESPONSE']._serialized_start=2270
+  _globals['_LISTINCIDENTSRESPONSE']._serialized_end=2348
+  _globals['_ACKNOWLEDGEINCIDENTREQUEST']._serialized_start=2350
+  _globals['_ACKNOWLEDGEINCIDENTREQUEST']._serialized_end=2405
+  _globals['_ACKNOWLEDGEINCIDENTRESPONSE']._serialized_start=2407
+  _globals['_ACKNOWLEDGEINCIDENTRESPONSE']._serialized_end=2475
+  _globals['_RESOLVEINCIDENTREQUEST']._serialized_start=2477
+  _globals['_RESOLVEINCIDENTREQUEST']._serialized_end=2528
+  _globals['_RESOLVEINCIDENTRESPONSE']._serialized_start=2530
+  _globals['_RESOLVEINCIDENTRESPONSE']._serialized_end=2594
+  _globals['_RECORDHEARTBEATREQUEST']._serialized_start=2596
+  _globals['_RECORDHEARTBEATREQUEST']._serialized_end=2645
+  _globals['_RECORDHEARTBEATRESPONSE']._serialized_start=2647
+  _globals['_RECORDHEARTBEATRESPONSE']._serialized_end=2729
+  _globals['_GETINTEGRATIONREQUEST']._serialized_start=2731
+  _globals['_GETINTEGRATIONREQUEST']._serialized_end=2779
+  _globals['_GETINTEGRATIONRESPONSE']._serialized_start=2781
+  _globals['_GETINTEGRATIONRESPONSE']._serialized_end=2881
+  _globals['_INCIDENTSERVICE']._serialized_start=2884
+  _globals['_INCIDENTSERVICE']._serialized_end=3684
 # @@protoc_insertion_point(module_scope)

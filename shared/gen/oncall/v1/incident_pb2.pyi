@@ -115,7 +115,7 @@ class IngestAlertGroupResponse(_message.Message):
     def __init__(self, outcomes: _Optional[_Iterable[_Union[IngestOutcome, _Mapping]]] = ...) -> None: ...
 
 class Incident(_message.Message):
-    __slots__ = ("id", "title", "service", "severity", "status", "assigned_to", "alert_count", "created_at", "acknowledged_at", "resolved_at", "mtta_seconds", "mttr_seconds")
+    __slots__ = ("id", "title", "service", "severity", "status", "assigned_to", "alert_count", "created_at", "acknowledged_at", "resolved_at", "mtta_seconds", "mttr_seconds", "duplicate_count", "acknowledged_by", "resolved_by", "assignee_name", "assignee_email")
     ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     SERVICE_FIELD_NUMBER: _ClassVar[int]
@@ -128,6 +128,11 @@ class Incident(_message.Message):
     RESOLVED_AT_FIELD_NUMBER: _ClassVar[int]
     MTTA_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MTTR_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_BY_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_BY_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNEE_NAME_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNEE_EMAIL_FIELD_NUMBER: _ClassVar[int]
     id: str
     title: str
     service: str
@@ -140,7 +145,66 @@ class Incident(_message.Message):
     resolved_at: str
     mtta_seconds: float
     mttr_seconds: float
-    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., service: _Optional[str] = ..., severity: _Optional[str] = ..., status: _Optional[str] = ..., assigned_to: _Optional[str] = ..., alert_count: _Optional[int] = ..., created_at: _Optional[str] = ..., acknowledged_at: _Optional[str] = ..., resolved_at: _Optional[str] = ..., mtta_seconds: _Optional[float] = ..., mttr_seconds: _Optional[float] = ...) -> None: ...
+    duplicate_count: int
+    acknowledged_by: str
+    resolved_by: str
+    assignee_name: str
+    assignee_email: str
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., service: _Optional[str] = ..., severity: _Optional[str] = ..., status: _Optional[str] = ..., assigned_to: _Optional[str] = ..., alert_count: _Optional[int] = ..., created_at: _Optional[str] = ..., acknowledged_at: _Optional[str] = ..., resolved_at: _Optional[str] = ..., mtta_seconds: _Optional[float] = ..., mttr_seconds: _Optional[float] = ..., duplicate_count: _Optional[int] = ..., acknowledged_by: _Optional[str] = ..., resolved_by: _Optional[str] = ..., assignee_name: _Optional[str] = ..., assignee_email: _Optional[str] = ...) -> None: ...
+
+class IncidentAlert(_message.Message):
+    __slots__ = ("id", "fingerprint", "service", "severity", "summary", "source", "labels", "annotations", "occurred_at", "received_at", "last_seen_at", "duplicate_count")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class AnnotationsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEEN_AT_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    fingerprint: str
+    service: str
+    severity: str
+    summary: str
+    source: str
+    labels: _containers.ScalarMap[str, str]
+    annotations: _containers.ScalarMap[str, str]
+    occurred_at: str
+    received_at: str
+    last_seen_at: str
+    duplicate_count: int
+    def __init__(self, id: _Optional[str] = ..., fingerprint: _Optional[str] = ..., service: _Optional[str] = ..., severity: _Optional[str] = ..., summary: _Optional[str] = ..., source: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., occurred_at: _Optional[str] = ..., received_at: _Optional[str] = ..., last_seen_at: _Optional[str] = ..., duplicate_count: _Optional[int] = ...) -> None: ...
+
+class TimelineEntry(_message.Message):
+    __slots__ = ("at", "actor", "kind", "message")
+    AT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    at: str
+    actor: str
+    kind: str
+    message: str
+    def __init__(self, at: _Optional[str] = ..., actor: _Optional[str] = ..., kind: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class GetIncidentRequest(_message.Message):
     __slots__ = ("id",)
@@ -149,10 +213,14 @@ class GetIncidentRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class GetIncidentResponse(_message.Message):
-    __slots__ = ("incident",)
+    __slots__ = ("incident", "alerts", "timeline")
     INCIDENT_FIELD_NUMBER: _ClassVar[int]
+    ALERTS_FIELD_NUMBER: _ClassVar[int]
+    TIMELINE_FIELD_NUMBER: _ClassVar[int]
     incident: Incident
-    def __init__(self, incident: _Optional[_Union[Incident, _Mapping]] = ...) -> None: ...
+    alerts: _containers.RepeatedCompositeFieldContainer[IncidentAlert]
+    timeline: _containers.RepeatedCompositeFieldContainer[TimelineEntry]
+    def __init__(self, incident: _Optional[_Union[Incident, _Mapping]] = ..., alerts: _Optional[_Iterable[_Union[IncidentAlert, _Mapping]]] = ..., timeline: _Optional[_Iterable[_Union[TimelineEntry, _Mapping]]] = ...) -> None: ...
 
 class ListIncidentsRequest(_message.Message):
     __slots__ = ("status", "severity", "service", "since", "limit", "offset")
@@ -171,10 +239,12 @@ class ListIncidentsRequest(_message.Message):
     def __init__(self, status: _Optional[str] = ..., severity: _Optional[str] = ..., service: _Optional[str] = ..., since: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
 
 class ListIncidentsResponse(_message.Message):
-    __slots__ = ("incidents",)
+    __slots__ = ("incidents", "total")
     INCIDENTS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
     incidents: _containers.RepeatedCompositeFieldContainer[Incident]
-    def __init__(self, incidents: _Optional[_Iterable[_Union[Incident, _Mapping]]] = ...) -> None: ...
+    total: int
+    def __init__(self, incidents: _Optional[_Iterable[_Union[Incident, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
 
 class AcknowledgeIncidentRequest(_message.Message):
     __slots__ = ("id", "actor")

@@ -27,16 +27,60 @@ class OnCallUser(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
 
 class GetCurrentOnCallResponse(_message.Message):
-    __slots__ = ("team", "user", "shift_start", "shift_end")
+    __slots__ = ("team", "user", "shift_start", "shift_end", "rotation")
     TEAM_FIELD_NUMBER: _ClassVar[int]
     USER_FIELD_NUMBER: _ClassVar[int]
     SHIFT_START_FIELD_NUMBER: _ClassVar[int]
     SHIFT_END_FIELD_NUMBER: _ClassVar[int]
+    ROTATION_FIELD_NUMBER: _ClassVar[int]
     team: str
     user: OnCallUser
     shift_start: str
     shift_end: str
-    def __init__(self, team: _Optional[str] = ..., user: _Optional[_Union[OnCallUser, _Mapping]] = ..., shift_start: _Optional[str] = ..., shift_end: _Optional[str] = ...) -> None: ...
+    rotation: str
+    def __init__(self, team: _Optional[str] = ..., user: _Optional[_Union[OnCallUser, _Mapping]] = ..., shift_start: _Optional[str] = ..., shift_end: _Optional[str] = ..., rotation: _Optional[str] = ...) -> None: ...
+
+class ListCurrentOnCallRequest(_message.Message):
+    __slots__ = ("at",)
+    AT_FIELD_NUMBER: _ClassVar[int]
+    at: str
+    def __init__(self, at: _Optional[str] = ...) -> None: ...
+
+class ListCurrentOnCallResponse(_message.Message):
+    __slots__ = ("teams",)
+    TEAMS_FIELD_NUMBER: _ClassVar[int]
+    teams: _containers.RepeatedCompositeFieldContainer[GetCurrentOnCallResponse]
+    def __init__(self, teams: _Optional[_Iterable[_Union[GetCurrentOnCallResponse, _Mapping]]] = ...) -> None: ...
+
+class AuthenticateUserRequest(_message.Message):
+    __slots__ = ("email", "password")
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    email: str
+    password: str
+    def __init__(self, email: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+
+class AuthenticateUserResponse(_message.Message):
+    __slots__ = ("user",)
+    USER_FIELD_NUMBER: _ClassVar[int]
+    user: OnCallUser
+    def __init__(self, user: _Optional[_Union[OnCallUser, _Mapping]] = ...) -> None: ...
+
+class GetUserRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class GetUserResponse(_message.Message):
+    __slots__ = ("user", "login_disabled", "credentials_changed_at")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    LOGIN_DISABLED_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIALS_CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    user: OnCallUser
+    login_disabled: bool
+    credentials_changed_at: str
+    def __init__(self, user: _Optional[_Union[OnCallUser, _Mapping]] = ..., login_disabled: bool = ..., credentials_changed_at: _Optional[str] = ...) -> None: ...
 
 class ResolveEscalationRequest(_message.Message):
     __slots__ = ("policy_id", "level", "at")

@@ -50,6 +50,21 @@ class OnCallServiceStub(object):
                 request_serializer=oncall_dot_v1_dot_oncall__pb2.GetNotificationRulesRequest.SerializeToString,
                 response_deserializer=oncall_dot_v1_dot_oncall__pb2.GetNotificationRulesResponse.FromString,
                 _registered_method=True)
+        self.ListCurrentOnCall = channel.unary_unary(
+                '/oncall.v1.OnCallService/ListCurrentOnCall',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.ListCurrentOnCallRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.ListCurrentOnCallResponse.FromString,
+                _registered_method=True)
+        self.AuthenticateUser = channel.unary_unary(
+                '/oncall.v1.OnCallService/AuthenticateUser',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.AuthenticateUserRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.AuthenticateUserResponse.FromString,
+                _registered_method=True)
+        self.GetUser = channel.unary_unary(
+                '/oncall.v1.OnCallService/GetUser',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.GetUserRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.GetUserResponse.FromString,
+                _registered_method=True)
 
 
 class OnCallServiceServicer(object):
@@ -76,6 +91,30 @@ class OnCallServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCurrentOnCall(self, request, context):
+        """Who is on call now (or at `at`) for every team, teams in name order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AuthenticateUser(self, request, context):
+        """A user's email and password, checked against the argon2id hash: the user, else UNAUTHENTICATED
+        (unknown email, wrong password, or no password set: one answer, one hash's time), PERMISSION_DENIED
+        (right password, login disabled) or RESOURCE_EXHAUSTED (too many failures for the email lately; the
+        trailing metadata `retry-after` says how many seconds to wait).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUser(self, request, context):
+        """A user by id with what decides whether their sessions still count; NOT_FOUND when no such user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OnCallServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -93,6 +132,21 @@ def add_OnCallServiceServicer_to_server(servicer, server):
                     servicer.GetNotificationRules,
                     request_deserializer=oncall_dot_v1_dot_oncall__pb2.GetNotificationRulesRequest.FromString,
                     response_serializer=oncall_dot_v1_dot_oncall__pb2.GetNotificationRulesResponse.SerializeToString,
+            ),
+            'ListCurrentOnCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCurrentOnCall,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.ListCurrentOnCallRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.ListCurrentOnCallResponse.SerializeToString,
+            ),
+            'AuthenticateUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuthenticateUser,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.AuthenticateUserRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.AuthenticateUserResponse.SerializeToString,
+            ),
+            'GetUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUser,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.GetUserRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.GetUserResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -177,6 +231,87 @@ class OnCallService(object):
             '/oncall.v1.OnCallService/GetNotificationRules',
             oncall_dot_v1_dot_oncall__pb2.GetNotificationRulesRequest.SerializeToString,
             oncall_dot_v1_dot_oncall__pb2.GetNotificationRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCurrentOnCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/ListCurrentOnCall',
+            oncall_dot_v1_dot_oncall__pb2.ListCurrentOnCallRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.ListCurrentOnCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuthenticateUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/AuthenticateUser',
+            oncall_dot_v1_dot_oncall__pb2.AuthenticateUserRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.AuthenticateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/GetUser',
+            oncall_dot_v1_dot_oncall__pb2.GetUserRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.GetUserResponse.FromString,
             options,
             channel_credentials,
             insecure,

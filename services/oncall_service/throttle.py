@@ -1,14 +1,14 @@
 """Failed logins per email, so passwords cannot be guessed at the speed of the hash: after
 `max_failures` within `window_seconds` that email is refused until the oldest of them leaves the window.
 Counted for any submitted email, known or not, so the refusal tells nothing about which accounts exist.
-Kept in memory: one web-ui process per deployment, and a restart forgetting the counts gives an attacker
+Kept in memory: one on-call process per deployment, and a restart forgetting the counts gives an attacker
 one more window, not more speed."""
 
 from cachetools import TTLCache
 
 
 class LoginThrottle:
-    def __init__(self, *, max_failures: int, window_seconds: float) -> None:
+    def __init__(self, *, max_failures: int = 10, window_seconds: float = 900.0) -> None:
         self.max_failures = max_failures
         self.window_seconds = window_seconds
         # Bounded, and entries go a window after their last failure: made-up emails cannot fill memory.

@@ -1,6 +1,6 @@
 """Failed logins per email: refused after too many within the window, free again as they age out."""
 
-from services.web_ui.throttle import LoginThrottle
+from services.oncall_service.throttle import LoginThrottle
 
 
 def test_an_email_is_refused_after_its_failures_until_the_oldest_leaves_the_window():

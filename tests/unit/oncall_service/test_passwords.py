@@ -1,6 +1,6 @@
 """argon2id hashes and the unknown-email path verifying against a dummy hash."""
 
-from services.web_ui import passwords
+from services.oncall_service import passwords
 
 
 def test_a_hash_is_argon2id_and_verifies_only_its_password():
