@@ -1,10 +1,11 @@
 """`make full-demo`: the native stack up, a small on-call setup seeded through the gateway's public APIs,
-a dashboard account, a few alerts fired (our JSON and an Alertmanager payload), then the dashboard's URL.
+a dashboard password for its first on-call person, a few alerts fired (our JSON and an Alertmanager
+payload), then the dashboard's URL.
 
 Safe to run again: what exists (found by name) is kept, the integration keys are kept in
 VAR_DIR/demo/keys.json (mode 0600, since the API shows a key only once), the alerts carry fixed
-fingerprints so they come back as duplicates, and the account's password is printed only when the
-account is created.
+fingerprints so they come back as duplicates, and the password is printed only when it is set (the first
+run), as the accounts CLI would set it.
 """
 
 import asyncio
@@ -19,15 +20,16 @@ import httpx
 from scripts.devstack import runner
 from scripts.devstack.processes import StartupFailed
 from scripts.devstack.settings import StackSettings
-from services.web_ui import domain
-from services.web_ui import repository as accounts
+from services.oncall_service import logins
+from services.oncall_service import repository as oncall_repo
 from shared.config import BaseServiceSettings
 from shared.db import create_engine, create_session_factory
 from shared.timeutil import utcnow
 
-DEMO_ACCOUNT = "demo@example.com"
 SERVICE, TEAM = "checkout-api", "payments"
 PEOPLE = [("Alice Martin", "alice@example.com"), ("Bob Nguyen", "bob@example.com")]
+DEMO_LOGIN = PEOPLE[0][1]  # the dashboard's demo login: an on-call user of the team
+RESET = f"python -m services.oncall_service.accounts set-password --email {DEMO_LOGIN}"  # asks it twice
 
 
 class Api:
@@ -142,17 +144,16 @@ def fire_alerts(api: Api, keys: dict[str, str]) -> list[dict]:
     return answers
 
 
-async def ensure_account(database_url: str) -> str | None:
-    """The demo's dashboard account; its new password when created now, None when it existed."""
+async def ensure_login(database_url: str) -> str | None:
+    """A dashboard password for the demo's on-call user: the new one when set now, None when they have one."""
     engine = create_engine(BaseServiceSettings(database_url=database_url, db_pool_size=1))
     try:
         async with create_session_factory(engine).begin() as session:
-            if await accounts.get_account_by_email(session, email=DEMO_ACCOUNT):
+            user = await oncall_repo.get_user_by_email(session, email=DEMO_LOGIN)
+            if user is not None and user.password_hash:
                 return None
             password = secrets.token_urlsafe(12)
-            await domain.set_account(
-                session, email=DEMO_ACCOUNT, name="Demo On-call", password=password, now=utcnow()
-            )
+            await logins.set_password(session, email=DEMO_LOGIN, name=None, password=password, now=utcnow())
             return password
     finally:
         await engine.dispose()
@@ -169,13 +170,11 @@ def run(settings: StackSettings) -> str:
         open_now = api.call("GET", "/api/v1/incidents", params={"status": "open", "service": SERVICE})[
             "total"
         ]
-    password = asyncio.run(ensure_account(runner.backends_of(settings).database_url))
+    password = asyncio.run(ensure_login(runner.backends_of(settings).database_url))
     login = (
-        f"{DEMO_ACCOUNT} / {password}   (shown this once; reset it with: python -m services.web_ui.accounts "
-        f"add --email {DEMO_ACCOUNT} --name 'Demo On-call')"
+        f"{DEMO_LOGIN} / {password}   (shown this once; to change it: {RESET})"
         if password
-        else f"{DEMO_ACCOUNT} (exists; its password was printed when it was made: reset it with "
-        f"python -m services.web_ui.accounts add --email {DEMO_ACCOUNT} --name 'Demo On-call')"
+        else f"{DEMO_LOGIN} (has a password already, printed when it was set; to change it: {RESET})"
     )
     return f"""Demo ready ({len(fired)} requests of alerts sent; {open_now} open incidents on {SERVICE}):
   dashboard   {settings.gateway_url}/ui/

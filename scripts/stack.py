@@ -21,7 +21,7 @@ def _up(settings: StackSettings) -> int:
     incidents            {gateway}/api/v1/incidents
     users/teams/on-call  {gateway}/api/v1/users  /teams  /rotations  /oncall/current?team=
     webhooks             {gateway}/api/v1/webhooks
-  dashboard              {gateway}/ui/  (account: python -m services.web_ui.accounts add --help)
+  dashboard              {gateway}/ui/  (login: python -m services.oncall_service.accounts --help)
   mail sent (SMTP sink)  {settings.mail_dir}
   Traefik dashboard      http://127.0.0.1:{settings.gateway_admin_port}/dashboard/""")
     return 0

@@ -19,7 +19,7 @@ import asyncpg
 import httpx
 
 from scripts.benchkit.openloop import percentile
-from services.web_ui.passwords import hash_password
+from services.oncall_service.passwords import hash_password
 
 _SEED = """
 INSERT INTO incidents (id, title, service, severity, status, alert_count, duplicate_count, assignment_pending,
@@ -68,9 +68,12 @@ PAGES = {
     "page 100 (offset 5,000)": {"offset": 5000},
 }
 BENCH_ACCOUNT = "bench@example.com"
+# The bench's dashboard login: an on-call user (in no rotation, so never paged) with a fresh password.
 _ACCOUNT = """
-INSERT INTO web_accounts (id, email, name, password_hash) VALUES ($1, $2, 'Bench', $3)
-ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, disabled = false
+INSERT INTO users (id, email, name, time_zone, email_notifications, password_hash)
+VALUES ($1, $2, 'Bench', 'UTC', false, $3)
+ON CONFLICT (email) DO UPDATE
+SET password_hash = EXCLUDED.password_hash, login_disabled = false, credentials_changed_at = now()
 """
 _SERVER_TOTAL = re.compile(r"total;dur=([0-9.]+)")
 
@@ -112,7 +115,7 @@ async def measure(gateway: str, *, rounds: int = 30) -> dict[str, dict[str, floa
 
 
 async def dashboard_account(database_url: str) -> str:
-    """The bench's dashboard account (created or given a new password); returns the password."""
+    """The bench's dashboard user (created or given a new password); returns the password."""
     password = secrets.token_urlsafe(18)
     connection = await asyncpg.connect(database_url)
     try:

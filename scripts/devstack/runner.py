@@ -117,11 +117,11 @@ def notifier_specs(settings: StackSettings, common: dict[str, str]) -> list[Proc
 
 
 def web_ui_spec(settings: StackSettings, common: dict[str, str]) -> ProcessSpec:
-    """The dashboard, reading incident-management's and on-call's REST APIs."""
+    """The dashboard, calling incident-management and on-call over gRPC (no database of its own)."""
     env = {
         **common,
-        "INCIDENT_API_URL": f"http://127.0.0.1:{settings.incident_http_port}",
-        "ONCALL_API_URL": f"http://127.0.0.1:{settings.oncall_http_port}",
+        "INCIDENT_GRPC_TARGET": f"127.0.0.1:{settings.incident_grpc_port}",
+        "ONCALL_GRPC_TARGET": f"127.0.0.1:{settings.oncall_grpc_port}",
         "WEB_UI_JWT_SECRET": web_ui_secret(settings),
     }
     return _service(

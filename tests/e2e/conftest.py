@@ -1,8 +1,13 @@
-"""The whole native stack (Traefik, 2 ingestion replicas, incident-management, on-call) for e2e tests."""
+"""The whole native stack (Traefik, 2 ingestion replicas, incident-management, on-call, notifier, web-ui)
+for e2e tests, and a dashboard login on it."""
 
+import asyncio
 import contextlib
 import os
 import shutil
+import subprocess
+import sys
+import uuid
 from dataclasses import dataclass
 
 import asyncpg
@@ -86,3 +91,33 @@ def stack(e2e_database_url, redis_url):
 async def gateway(stack):
     async with httpx.AsyncClient(base_url=stack.gateway, timeout=10) as client:
         yield client
+
+
+@dataclass(frozen=True)
+class DashboardLogin:
+    name: str
+    email: str
+    password: str
+
+
+@pytest.fixture
+async def dashboard_login(stack, gateway) -> DashboardLogin:
+    """A new on-call user (made through the gateway's API) given a dashboard password with the accounts
+    CLI, the password on standard input as documented."""
+    login = DashboardLogin(
+        f"Dana {uuid.uuid4().hex[:6]}", f"dana-{uuid.uuid4().hex[:8]}@example.com", "dashboard e2e password"
+    )
+    made = await gateway.post("/api/v1/users", json={"name": login.name, "email": login.email})
+    assert made.status_code == 201, made.text
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "services.oncall_service.accounts", "set-password", "--email", login.email],
+        input=login.password + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": stack.database_url},
+        timeout=60,
+    )
+    assert done.returncode == 0 and "set the password of" in done.stdout, done.stderr
+    return login

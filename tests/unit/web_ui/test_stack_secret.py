@@ -20,10 +20,10 @@ def test_the_configured_key_wins_and_nothing_is_written(tmp_path: Path):
     assert not settings.web_ui_secret_file.exists()
 
 
-def test_the_stack_starts_the_dashboard_with_the_apis_it_reads(tmp_path: Path):
+def test_the_stack_starts_the_dashboard_with_the_grpc_servers_it_calls(tmp_path: Path):
     settings = StackSettings(_env_file=None, var_dir=tmp_path, web_ui_http_port=9005)
     spec = runner.spec_named(settings, "web-ui")
     assert spec.health_url == "http://127.0.0.1:9005/health/ready" and spec.gateway_service == "web-ui"
-    assert spec.env["INCIDENT_API_URL"] == f"http://127.0.0.1:{settings.incident_http_port}"
-    assert spec.env["ONCALL_API_URL"] == f"http://127.0.0.1:{settings.oncall_http_port}"
+    assert spec.env["INCIDENT_GRPC_TARGET"] == f"127.0.0.1:{settings.incident_grpc_port}"
+    assert spec.env["ONCALL_GRPC_TARGET"] == f"127.0.0.1:{settings.oncall_grpc_port}"
     assert spec.env["WEB_UI_JWT_SECRET"] == runner.web_ui_secret(settings)
