@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Request
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import DomainError, InvalidInput
+from shared.errors import DomainError, InvalidInput, TooManyRequests
 from shared.logging import TRACE_HEADER, new_trace_id
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,8 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
         body = {"detail": error.message} | ({"field": error.field} if error.field else {})
         headers = {"Retry-After": "5"} if error.http_status == 503 else None
+        if isinstance(error, TooManyRequests):
+            headers = {"Retry-After": str(math.ceil(error.retry_after))}
         return JSONResponse(body, status_code=error.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

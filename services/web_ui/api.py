@@ -1,4 +1,4 @@
-"""The dashboard's pages under /ui: parse, call one API or domain function, render."""
+"""The dashboard's pages under /ui: parse, call incident-management or on-call over gRPC, render."""
 
 import math
 import time
