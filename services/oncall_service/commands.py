@@ -2,7 +2,7 @@
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -48,13 +48,11 @@ def _aware(at: datetime) -> datetime:
 @dataclass
 class OnCallCommands:
     sessions: async_sessionmaker[AsyncSession]
+    # Failed dashboard logins per email (AuthenticateUser), kept in this process.
+    throttle: LoginThrottle
     # The lookups incident-management makes for every new incident and escalation step; without one, they
     # use `sessions`. A roster edit landing between their statements is seen by the later ones only.
     readers: async_sessionmaker[AsyncSession] | None = None
-    # Failed dashboard logins per email (AuthenticateUser), kept in this process.
-    throttle: LoginThrottle = field(
-        default_factory=lambda: LoginThrottle(max_failures=10, window_seconds=900)
-    )
 
     def _reader(self) -> AsyncSession:
         return (self.readers or self.sessions)()

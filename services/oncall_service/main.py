@@ -38,7 +38,7 @@ def build_runtime(settings: OnCallSettings) -> Runtime:
     throttle = LoginThrottle(
         max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
     )
-    commands = OnCallCommands(create_session_factory(engine), create_autocommit_factory(engine), throttle)
+    commands = OnCallCommands(create_session_factory(engine), throttle, create_autocommit_factory(engine))
     return Runtime(settings, engine, commands)
 
 

@@ -8,7 +8,7 @@ from cachetools import TTLCache
 
 
 class LoginThrottle:
-    def __init__(self, *, max_failures: int = 10, window_seconds: float = 900.0) -> None:
+    def __init__(self, *, max_failures: int, window_seconds: float) -> None:
         self.max_failures = max_failures
         self.window_seconds = window_seconds
         # Bounded, and entries go a window after their last failure: made-up emails cannot fill memory.
