@@ -44,7 +44,7 @@ async def page():
 
 
 async def test_an_on_call_user_acknowledges_an_alerts_incident_in_the_browser(
-    stack, gateway, dashboard_login, page
+    page, stack, gateway, dashboard_login
 ):
     service = f"browser-{uuid.uuid4().hex[:8]}"
     summary = f"Checkout latency high {uuid.uuid4().hex[:6]}"
