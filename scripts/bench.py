@@ -232,9 +232,7 @@ def run_phases(settings: StackSettings, args) -> dict:
     saturation = report["single"]["alerts_per_s"]
     report["open_loop"] = []
     for fraction in (0.25, 0.5, 0.75):
-        result = uvloop.run(
-            openloop.run(gateway, api_keys, rate=saturation * fraction, seconds=args.seconds)
-        )
+        result = uvloop.run(openloop.run(gateway, api_keys, rate=saturation * fraction, seconds=args.seconds))
         report["open_loop"].append(
             {
                 "fraction": fraction,
