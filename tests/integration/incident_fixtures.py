@@ -10,8 +10,7 @@ from sqlalchemy import text
 from services.incident_management.config import IncidentSettings
 from services.incident_management.main import build_runtime, create_app, create_grpc_server
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
-from shared.grpc import create_channel
-from tests.integration.servers import dead_target, running_grpc, running_uvicorn
+from tests.integration.servers import dead_target, serve_runtime
 
 
 @dataclass
@@ -50,15 +49,9 @@ async def start_incident_stack(database_url, redis_url):
         async def start(**overrides) -> IncidentStack:
             settings = settings_for(database_url, overrides.pop("redis_url", redis_url), **overrides)
             runtime = build_runtime(settings)
-            stack.push_async_callback(runtime.close)
-            base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))
-            target = await stack.enter_async_context(running_grpc(await create_grpc_server(runtime)))
-            channel = create_channel(target)
-            stack.push_async_callback(channel.close)
-            http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
-            return IncidentStack(
-                http, incident_pb2_grpc.IncidentServiceStub(channel), runtime, settings, target
-            )
+            served = await serve_runtime(stack, runtime, create_app, create_grpc_server)
+            stub = incident_pb2_grpc.IncidentServiceStub(served.channel)
+            return IncidentStack(served.http, stub, runtime, settings, served.target)
 
         yield start
 

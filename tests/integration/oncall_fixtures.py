@@ -11,8 +11,7 @@ import pytest
 from services.oncall_service.config import OnCallSettings
 from services.oncall_service.main import Runtime, build_runtime, create_app, create_grpc_server
 from shared.gen.oncall.v1 import oncall_pb2_grpc
-from shared.grpc import create_channel
-from tests.integration.servers import running_grpc, running_uvicorn
+from tests.integration.servers import serve_runtime
 
 
 def unique(prefix: str) -> str:
@@ -57,13 +56,9 @@ class OnCallStack:
 
 async def _start(stack: contextlib.AsyncExitStack, settings: OnCallSettings) -> OnCallStack:
     runtime = build_runtime(settings)
-    stack.push_async_callback(runtime.close)
-    base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))
-    target = await stack.enter_async_context(running_grpc(await create_grpc_server(runtime)))
-    channel = create_channel(target)
-    stack.push_async_callback(channel.close)
-    http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
-    return OnCallStack(http, oncall_pb2_grpc.OnCallServiceStub(channel), channel, target, runtime)
+    served = await serve_runtime(stack, runtime, create_app, create_grpc_server)
+    stub = oncall_pb2_grpc.OnCallServiceStub(served.channel)
+    return OnCallStack(served.http, stub, served.channel, served.target, runtime)
 
 
 @pytest.fixture

@@ -3,9 +3,13 @@
 import asyncio
 import contextlib
 import socket
+from dataclasses import dataclass
 
+import grpc
+import httpx
 import uvicorn
 
+from shared.grpc import create_channel
 from shared.serve import uvicorn_config
 
 _DEAD = []
@@ -48,3 +52,24 @@ async def running_grpc(server):
         yield f"127.0.0.1:{port}"
     finally:
         await server.stop(grace=1)
+
+
+@dataclass
+class Served:
+    """A service's runtime served for a test: its REST base URL and client, its gRPC target and channel."""
+
+    base: str
+    http: httpx.AsyncClient
+    target: str
+    channel: grpc.aio.Channel
+
+
+async def serve_runtime(stack: contextlib.AsyncExitStack, runtime, create_app, create_grpc_server) -> Served:
+    """Serve `runtime` over HTTP and gRPC until `stack` closes, then close the runtime too."""
+    stack.push_async_callback(runtime.close)
+    base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))
+    target = await stack.enter_async_context(running_grpc(await create_grpc_server(runtime)))
+    channel = create_channel(target)
+    stack.push_async_callback(channel.close)
+    http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
+    return Served(base, http, target, channel)
