@@ -12,7 +12,7 @@ the time on 100,000 incidents (`docs/performance.md`).
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Row, Select, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Row, Select, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management.schemas import (
@@ -122,12 +122,21 @@ def _calendar_statement(unit: str, time_zone: str, conditions: list[ColumnElemen
 
 _QUARTER_HOUR = literal_column("interval '15 minutes'")
 _ORIGIN = literal_column("timestamptz '2000-01-01 00:00:00+00'")
+_CALENDAR_UNITS = ("day", "week", "month")
+
+# PostgreSQL cannot estimate how few quarter hours a window's incidents fall into (it plans for one per
+# incident), and with its default 4 MB of work_mem it sorted 100,000 of them on disk to add them up rather
+# than hash them; given room for the hash table it hashes in memory, 10-20 % faster (docs/performance.md).
+# For this transaction only.
+_ROOM_TO_HASH = text("SET LOCAL work_mem = '16MB'")
 
 
 async def incident_analytics(
     session: AsyncSession, query: AnalyticsQuery, *, now: datetime
 ) -> IncidentAnalytics:
     since, until = window(query, now=now)
+    if query.group_by in _CALENDAR_UNITS:
+        await session.execute(_ROOM_TO_HASH)
     rows = (await session.execute(_statement(query, since, until))).all()
     totals, groups = _Sums(), []
     for row in rows:

@@ -5,7 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.incident_management import analytics
+from services.incident_management.schemas import AnalyticsQuery
 from tests.integration.incident_fixtures import alert
 
 pytestmark = pytest.mark.integration
@@ -148,3 +152,40 @@ async def test_day_buckets_split_at_a_half_hour_zones_midnight(incidents, start)
     assert [g["total_incident_count"] for g in body["groups"]] == [1, 2]
     first = datetime.fromisoformat(body["groups"][0]["key"].replace("Z", "+00:00"))
     assert (first.hour, first.minute) == (18, 30) and first.date() == (start - timedelta(days=1)).date()
+
+
+_SEED_MANY = text(
+    """
+    INSERT INTO incidents (id, title, service, severity, status, alert_count, duplicate_count,
+                           assignment_pending, created_at, updated_at, acknowledged_at, resolved_at,
+                           mtta_seconds, mttr_seconds, escalation_level)
+    SELECT gen_random_uuid(), 'seeded', 'svc-many-' || (i % 200), 'critical', 'resolved', 1, 0, false,
+           at, at, at + interval '1 minute', at + interval '10 minutes', 60, 600, 0
+      FROM (SELECT i, CAST(:start AS timestamptz) + i * interval '77 seconds' AS at
+              FROM generate_series(1, :count) AS i) AS s
+    """
+)
+
+
+async def test_calendar_buckets_of_100000_incidents_are_added_up_in_memory(incidents, start):
+    """90 days of 100,000 incidents per day: the per-quarter-hour sums are hashed in memory, not sorted on
+    disk (what PostgreSQL's default work_mem made it do). All in one transaction, rolled back."""
+    query = AnalyticsQuery(since=start, until=start + timedelta(days=90), group_by="day")
+    async with incidents.runtime.engine.connect() as connection:
+        transaction = await connection.begin()
+        await connection.execute(_SEED_MANY, {"start": start, "count": 100_000})
+        async with AsyncSession(connection) as session:
+            answer = await analytics.incident_analytics(session, query, now=start + timedelta(days=90))
+            statement = analytics._statement(query, start, start + timedelta(days=90))
+            compiled = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+            explain = text(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {compiled}")
+            [plan] = (await session.execute(explain)).one()
+        await transaction.rollback()
+    assert answer.totals.total_incident_count == 100_000 and len(answer.groups) == 90
+    nodes, spilled = [plan[0]["Plan"]], []
+    while nodes:
+        node = nodes.pop()
+        nodes += node.get("Plans", [])
+        if node.get("Temp Written Blocks", 0) or node.get("Sort Space Type") == "Disk":
+            spilled.append(node["Node Type"])
+    assert spilled == []
