@@ -49,6 +49,10 @@ def report(tmp_path_factory) -> dict:
     return json.loads(out.read_text())
 
 
+def test_the_report_says_how_fast_the_machine_ran_python(report):
+    assert report["machine"]["python_loop_ms"] > 0 and report["machine"]["loop_additions"] > 0
+
+
 def test_every_closed_loop_phase_stored_alerts_without_errors(report):
     for name, per_request in (("noop", 1), ("single", 1), ("batch100", 100), ("alertmanager10", 10)):
         phase = report[name]
