@@ -12,6 +12,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from shared.http_protocol import OneWriteHttpToolsProtocol
+from shared.logging import configure_logging
+from shared.telemetry import configure_tracing
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,26 @@ async def serve(
         if grpc_server is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await grpc_server.stop(grace=5)
+
+
+async def serve_runtime(settings, build_runtime, create_app, create_grpc_server=None) -> None:
+    """A service's `main`: logging and tracing from its settings, its runtime built, its app (and gRPC
+    server, given `create_grpc_server`) served until SIGTERM, then the runtime closed."""
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    runtime = build_runtime(settings)
+    try:
+        app = create_app(runtime)
+        grpc_server = await create_grpc_server(runtime) if create_grpc_server else None
+        await serve(
+            app,
+            host=settings.http_host,
+            http_port=settings.http_port,
+            grpc_server=grpc_server,
+            grpc_port=settings.grpc_port if grpc_server is not None else None,
+        )
+    finally:
+        await runtime.close()
 
 
 def run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:

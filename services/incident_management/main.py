@@ -25,10 +25,9 @@ from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import create_channel, create_server, mark_serving
 from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
-from shared.logging import configure_logging
 from shared.redis import create_redis
-from shared.serve import run, serve
-from shared.telemetry import configure_tracing, instrument_app
+from shared.serve import run, serve_runtime
+from shared.telemetry import instrument_app
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = incident_pb2.DESCRIPTOR.services_by_name["IncidentService"].full_name
@@ -150,20 +149,7 @@ async def create_grpc_server(runtime: Runtime) -> grpc.aio.Server:
 
 
 async def main() -> None:
-    settings = IncidentSettings()
-    configure_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
-    runtime = build_runtime(settings)
-    try:
-        await serve(
-            create_app(runtime),
-            host=settings.http_host,
-            http_port=settings.http_port,
-            grpc_server=await create_grpc_server(runtime),
-            grpc_port=settings.grpc_port,
-        )
-    finally:
-        await runtime.close()
+    await serve_runtime(IncidentSettings(), build_runtime, create_app, create_grpc_server)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,9 @@ from shared.db import create_autocommit_factory, create_engine, create_session_f
 from shared.grpc import create_channel
 from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
-from shared.logging import configure_logging
 from shared.redis import create_redis
-from shared.serve import run, serve
-from shared.telemetry import configure_tracing, instrument_app
+from shared.serve import run, serve_runtime
+from shared.telemetry import instrument_app
 
 
 @dataclass
@@ -119,14 +118,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 
 async def main() -> None:
-    settings = NotifierSettings()
-    configure_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
-    runtime = build_runtime(settings)
-    try:
-        await serve(create_app(runtime), host=settings.http_host, http_port=settings.http_port)
-    finally:
-        await runtime.close()
+    await serve_runtime(NotifierSettings(), build_runtime, create_app)
 
 
 if __name__ == "__main__":

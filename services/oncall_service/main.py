@@ -16,9 +16,8 @@ from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
 from shared.grpc import create_server, mark_serving
 from shared.health import database_check
 from shared.http import health_router, install_common
-from shared.logging import configure_logging
-from shared.serve import run, serve
-from shared.telemetry import configure_tracing, instrument_app
+from shared.serve import run, serve_runtime
+from shared.telemetry import instrument_app
 
 SERVICE_NAME = oncall_pb2.DESCRIPTOR.services_by_name["OnCallService"].full_name
 
@@ -61,20 +60,7 @@ async def create_grpc_server(runtime: Runtime) -> grpc.aio.Server:
 
 
 async def main() -> None:
-    settings = OnCallSettings()
-    configure_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
-    runtime = build_runtime(settings)
-    try:
-        await serve(
-            create_app(runtime),
-            host=settings.http_host,
-            http_port=settings.http_port,
-            grpc_server=await create_grpc_server(runtime),
-            grpc_port=settings.grpc_port,
-        )
-    finally:
-        await runtime.close()
+    await serve_runtime(OnCallSettings(), build_runtime, create_app, create_grpc_server)
 
 
 if __name__ == "__main__":

@@ -21,9 +21,8 @@ from shared.errors import DomainError
 from shared.grpc import create_channel
 from shared.health import grpc_check
 from shared.http import describe_validation_errors, health_router, install_common
-from shared.logging import configure_logging
-from shared.serve import run, serve
-from shared.telemetry import configure_tracing, instrument_app
+from shared.serve import run, serve_runtime
+from shared.telemetry import instrument_app
 
 log = logging.getLogger(__name__)
 
@@ -104,14 +103,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 
 async def main() -> None:
-    settings = WebUISettings()
-    configure_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
-    runtime = build_runtime(settings)
-    try:
-        await serve(create_app(runtime), host=settings.http_host, http_port=settings.http_port)
-    finally:
-        await runtime.close()
+    await serve_runtime(WebUISettings(), build_runtime, create_app)
 
 
 if __name__ == "__main__":
