@@ -1,9 +1,11 @@
 """Async engine and session factory."""
 
+import asyncio
 import contextlib
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 
+import asyncpg
 import orjson
 from sqlalchemy import Insert, Table, TextClause, event, insert, inspect, text
 from sqlalchemy.dialects import postgresql
@@ -55,6 +57,38 @@ def create_autocommit_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSe
     trips of a transaction (~0.25 ms of client CPU each time, measured here). Only for hot reads that do
     not need one snapshot across their statements, and for writes that are one statement."""
     return create_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+class DriverPool:
+    """A few connections of the driver itself (asyncpg), for the hottest statements that are one statement
+    each (autocommit): through SQLAlchemy a statement cost 230-270 µs of client CPU, on the driver's
+    connection 48-78 µs, and taking one from this pool ~40 µs against ~200 µs for SQLAlchemy's (measured
+    here). Opened at first use; a released connection is not reset (its statements leave no session state:
+    no transaction, only transaction-scoped locks), which spares a round trip per use."""
+
+    def __init__(self, settings: BaseServiceSettings, *, size: int) -> None:
+        self._dsn, self._size = settings.asyncpg_dsn, size
+        self._opening: asyncio.Future[asyncpg.Pool] | None = None
+
+    async def _pool(self) -> asyncpg.Pool:
+        if self._opening is None or (self._opening.done() and self._opening.exception() is not None):
+            self._opening = asyncio.ensure_future(
+                asyncpg.create_pool(self._dsn, min_size=0, max_size=self._size, reset=_keep_session)
+            )
+        return await asyncio.shield(self._opening)
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        async with (await self._pool()).acquire() as connection:
+            yield connection
+
+    async def close(self) -> None:
+        if self._opening is not None and self._opening.done() and self._opening.exception() is None:
+            await self._opening.result().close()
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Instead of asyncpg's reset on release (RESET ALL, UNLISTEN, ...: a round trip)."""
 
 
 def insert_at_commit(session: AsyncSession | Session, table: Table, row: dict) -> None:

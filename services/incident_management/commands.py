@@ -4,6 +4,7 @@ import asyncio
 import itertools
 import logging
 import uuid
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from services.incident_management.schemas import (
     ReassignBody,
     SnoozeBody,
 )
+from shared.db import DriverPool
 from shared.errors import DomainError, InvalidInput, NotFound, Unavailable
 from shared.group_commit import GroupCommit
 from shared.models import Incident
@@ -34,11 +36,46 @@ log = logging.getLogger(__name__)
 Batch = list[tuple[AlertInput, str]]  # alerts with their routing keys, stored in order
 
 
+class KnownKeys:
+    """The owner (integration, service name) of each routing key a transaction found valid, so that a run
+    of alerts can be stored without looking its keys up first: the statement that stores them checks that
+    the owners still hold (`domain.ingest_joining`). Bounded: emptied when full."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._owners: dict[str, tuple[uuid.UUID, str]] = {}
+        self._limit = limit
+
+    def learn(self, owners: dict[str, catalog.KeyOwner | DomainError]) -> None:
+        if len(self._owners) + len(owners) > self._limit:
+            self._owners.clear()
+        for key, owner in owners.items():
+            if isinstance(owner, catalog.KeyOwner):
+                self._owners[key] = (owner.integration.id, owner.service.name)
+            else:
+                self._owners.pop(key, None)
+
+    def prepare(self, items: Batch) -> tuple[list[AlertInput], dict[uuid.UUID, str]] | None:
+        """The alerts with their keys' services and integrations, and those owners; None if a key is
+        not known."""
+        alerts, owners = [], {}
+        for alert, key in items:
+            if key:
+                found = self._owners.get(key)
+                if found is None:
+                    return None
+                integration_id, service = found
+                owners[integration_id] = service
+                alert = replace(alert, service=service, integration_id=integration_id)
+            alerts.append(alert)
+        return alerts, owners
+
+
 async def _with_owners(
-    session: AsyncSession, items: list[tuple[AlertInput, str]]
+    session: AsyncSession, items: list[tuple[AlertInput, str]], known: KnownKeys
 ) -> list[AlertInput | Exception]:
     """Each alert with its key's service and integration, or the key's error (401/403) in its place."""
     owners = await catalog.resolve_keys(session, {key for _, key in items if key})
+    known.learn(owners)
     prepared: list[AlertInput | Exception] = []
     for alert, key in items:
         owner = owners.get(key) if key else None
@@ -72,6 +109,8 @@ class IncidentCommands:
     inline_paging_seconds: float = 0.5
     # Autocommit sessions for reads of one statement (no BEGIN and ROLLBACK round trips); default: `sessions`
     reads: async_sessionmaker[AsyncSession] | None = None
+    # The driver's own connections: alerts that only join or repeat are stored with one statement on them
+    driver: DriverPool | None = None
 
     @property
     def escalation(self) -> EscalationSettings:
@@ -89,6 +128,9 @@ class IncidentCommands:
             self._store_group, lanes=self.ingest_lanes, max_group=256, weight=len
         )
         self._paging: set[asyncio.Future] = set()
+        self._known = KnownKeys()
+        # How groups of alerts were stored: in one statement ("joining") or in a transaction
+        self.stored_by = Counter[str]()
         self._inline = InlinePaging(self.oncall, self.escalation, timeout=self.inline_paging_seconds)
 
     async def ingest(self, alert: AlertInput, *, integration_key: str = "") -> IngestResult:
@@ -129,9 +171,14 @@ class IncidentCommands:
         If the transaction itself fails, each alert is retried alone, so one bad alert sinks no others.
         Returns the outcomes once committed, and the paging of the new incidents, which runs on its own:
         the next group's transaction does not wait for it."""
+        joined = await self._store_joining(items)
+        if joined is not None:
+            self.stored_by["joining"] += 1
+            return joined, _done()  # type: ignore[return-value]
+        self.stored_by["transaction"] += 1
         try:
             async with self.sessions.begin() as session:
-                prepared = await _with_owners(session, items)
+                prepared = await _with_owners(session, items, self._known)
                 ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
                 now = utcnow()
                 ingested = await domain.ingest_alerts(
@@ -155,6 +202,24 @@ class IncidentCommands:
             return prepared, _done()  # type: ignore[return-value]
         stored = [(prepared[i], a.service) for i, a in ready]
         return prepared, self._in_background(self._after_ingest(stored))  # type: ignore[arg-type]
+
+    async def _store_joining(self, items: Batch) -> list[IngestResult] | None:
+        """Triggers with known keys, if they all join an open incident or repeat a firing alert: stored
+        by one statement, without a transaction (nothing to page, no event). None, with nothing stored,
+        when they need the transaction, or when the attempt failed (the transaction then decides)."""
+        prepared = self._known.prepare(items) if self.driver is not None else None
+        if prepared is None:
+            return None
+        alerts, owners = prepared
+        now = utcnow()
+        try:
+            async with self.driver.connection() as connection:  # type: ignore[union-attr]
+                return await domain.ingest_joining(
+                    connection, alerts, now=now, window_seconds=self.window_seconds, owners=owners
+                )
+        except Exception:
+            log.warning("alerts not stored in one statement; storing them in a transaction", exc_info=True)
+            return None
 
     async def _store_alone(
         self, item: tuple[AlertInput, str]

@@ -1,6 +1,7 @@
 """Incident rules and use cases: correlation, deduplication, lifecycle, assignment, timeline, events.
 
-Every use case runs inside the caller's transaction and writes its event to the outbox in it.
+Every use case runs inside the caller's transaction and writes its event to the outbox in it; the one
+exception, `ingest_joining`, writes no event and is one statement.
 """
 
 import uuid
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import asyncpg
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -144,6 +146,34 @@ async def ingest_alerts(
         results.append(await _apply_source_action(session, alert, now=now))
     last, opened = await _trigger(session, run, now=now, window_seconds=window_seconds, lock=lock)
     return Ingested(results + last, None if results else opened)
+
+
+async def ingest_joining(
+    connection: asyncpg.Connection,
+    alerts: list[AlertInput],
+    *,
+    now: datetime,
+    window_seconds: int,
+    owners: dict[uuid.UUID, str],
+) -> list[IngestResult] | None:
+    """Triggering alerts that all join an open incident or repeat a firing alert write no event and page
+    nobody: they are stored by the same rules as in `ingest_alerts`, with their locks, in one statement
+    outside any transaction. `owners`: the service each alert's integration was found to belong to, checked
+    again in that statement. None, with nothing stored, when an alert would open an incident or an owner no
+    longer holds: the caller then stores them in a transaction (`ingest_alerts`)."""
+    if not alerts or any(alert.action != "trigger" for alert in alerts):
+        return None
+    rows = await repo.ingest_joining(
+        connection,
+        batch=[_triggering(alert) for alert in alerts],
+        now=now,
+        since=correlation_cutoff(now, window_seconds),
+        lock=_lock_order(alerts),
+        owners=owners,
+    )
+    if rows is None:
+        return None
+    return [IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"]) for row in rows]
 
 
 async def ingest_alert(

@@ -20,7 +20,7 @@ from services.incident_management.grpc_server import IncidentServicer
 from services.incident_management.heartbeat_monitor import run_heartbeat_monitor
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
-from shared.db import create_autocommit_factory, create_engine, create_session_factory
+from shared.db import DriverPool, create_autocommit_factory, create_engine, create_session_factory
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import create_channel, create_server, mark_serving
 from shared.health import database_check, grpc_check, redis_check
@@ -75,6 +75,8 @@ class Runtime:
         self.tasks = []
         await self.oncall_channel.close()
         await self.redis.aclose()
+        if self.commands.driver is not None:
+            await self.commands.driver.close()
         await self.engine.dispose()
 
 
@@ -112,6 +114,7 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
         settings.ingest_lanes,
         settings.inline_paging_timeout_seconds,
         reads=create_autocommit_factory(engine),
+        driver=DriverPool(settings, size=settings.ingest_lanes),
     )
     return Runtime(settings, engine, redis, channel, commands, relay)
 

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+import asyncpg
 import orjson
 from sqlalchemy import ARRAY, DateTime, Row, Text, Uuid, any_, bindparam, column, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
@@ -86,6 +87,51 @@ async def ingest_triggered(
     the new incident's row as inserted (to_jsonb) for `created`, with its service's policy, else None."""
     values = {"batch": orjson.dumps(batch, default=str).decode(), "now": now, "since": since, "keys": lock}
     return (await session.execute(_INGEST_TRIGGERED, values)).all()
+
+
+# The same function asked to store the run only if every alert joins an open incident or repeats a firing
+# alert, as one autocommit statement on the driver's connection (asyncpg's numbered parameters). The
+# routing keys' owners the caller knows from earlier lookups are checked in the same statement: every
+# (integration, service name) pair must still exist, unrevoked; if one does not, the function gets no
+# alerts and the statement returns no row.
+_INGEST_JOINING = (
+    "SELECT r.alert_ref, r.incident_ref, r.outcome"
+    " FROM (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS held"
+    "         FROM unnest($1::text[]) AS k) AS locks,"
+    "      (SELECT count(*) AS valid"
+    "         FROM unnest($2::uuid[], $3::text[]) AS o(integration_id, service)"
+    "         JOIN integrations i ON i.id = o.integration_id AND i.revoked_at IS NULL"
+    "         JOIN services s ON s.id = i.service_id AND s.name = o.service) AS owners,"
+    "      LATERAL ingest_triggered_alerts("
+    "          CASE WHEN locks.held >= 0 AND owners.valid = cardinality($2::uuid[]) THEN $4::jsonb END,"
+    "          $5, $6, false) AS r"
+)
+
+
+async def ingest_joining(
+    connection: asyncpg.Connection,
+    *,
+    batch: list[dict],
+    now: datetime,
+    since: datetime,
+    lock: list[str],
+    owners: dict[uuid.UUID, str],
+) -> list[asyncpg.Record] | None:
+    """Store a run of triggering alerts in one autocommit statement if none of them opens an incident and
+    every integration in `owners` still belongs, unrevoked, to the service named: rows of (alert_ref,
+    incident_ref, outcome) in the batch's order. None, with nothing written, otherwise."""
+    rows = await connection.fetch(
+        _INGEST_JOINING,
+        lock,
+        list(owners),
+        list(owners.values()),
+        orjson.dumps(batch, default=str).decode(),
+        now,
+        since,
+    )
+    if len(rows) != len(batch) or rows[-1]["outcome"] == "would_open":
+        return None
+    return rows
 
 
 async def resolve_alert(session: AsyncSession, *, alert_id: uuid.UUID, now: datetime) -> None:
