@@ -5,6 +5,7 @@ import itertools
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -36,27 +37,38 @@ log = logging.getLogger(__name__)
 Batch = list[tuple[AlertInput, str]]  # alerts with their routing keys, stored in order
 
 
-class KnownKeys:
-    """The owner (integration, service name) of each routing key a transaction found valid, so that a run
-    of alerts can be stored without looking its keys up first: the statement that stores them checks that
-    the owners still hold (`domain.ingest_joining`). Bounded: emptied when full."""
+class Learnt:
+    """What earlier ingests taught this process, so that a run of alerts that only join open incidents
+    or repeat firing alerts can be stored by one statement (`domain.ingest_joining`, which checks again
+    whatever it relies on):
+    - each valid routing key's owner (integration, service name): no key lookup first;
+    - the (service, severity) pairs it has stored alerts of: an alert of a pair never seen opens an
+      incident, so its run goes to a transaction at once instead of trying the one statement first.
+    Bounded: each is emptied when full."""
 
     def __init__(self, limit: int = 10_000) -> None:
         self._owners: dict[str, tuple[uuid.UUID, str]] = {}
+        self._pairs: set[tuple[str, str]] = set()
         self._limit = limit
 
-    def learn(self, owners: dict[str, catalog.KeyOwner | DomainError]) -> None:
-        if len(self._owners) + len(owners) > self._limit:
+    def owners(self, found: dict[str, catalog.KeyOwner | DomainError]) -> None:
+        if len(self._owners) + len(found) > self._limit:
             self._owners.clear()
-        for key, owner in owners.items():
+        for key, owner in found.items():
             if isinstance(owner, catalog.KeyOwner):
                 self._owners[key] = (owner.integration.id, owner.service.name)
             else:
                 self._owners.pop(key, None)
 
-    def prepare(self, items: Batch) -> tuple[list[AlertInput], dict[uuid.UUID, str]] | None:
-        """The alerts with their keys' services and integrations, and those owners; None if a key is
-        not known."""
+    def stored(self, alerts: Iterable[AlertInput]) -> None:
+        pairs = {(alert.service, alert.severity) for alert in alerts}
+        if len(self._pairs) + len(pairs) > self._limit:
+            self._pairs.clear()
+        self._pairs |= pairs
+
+    def joining_run(self, items: Batch) -> tuple[list[AlertInput], dict[uuid.UUID, str]] | None:
+        """The alerts with their keys' services and integrations, and those owners; None if a key or a
+        (service, severity) pair is not known."""
         alerts, owners = [], {}
         for alert, key in items:
             if key:
@@ -66,16 +78,18 @@ class KnownKeys:
                 integration_id, service = found
                 owners[integration_id] = service
                 alert = replace(alert, service=service, integration_id=integration_id)
+            if (alert.service, alert.severity) not in self._pairs:
+                return None
             alerts.append(alert)
         return alerts, owners
 
 
 async def _with_owners(
-    session: AsyncSession, items: list[tuple[AlertInput, str]], known: KnownKeys
+    session: AsyncSession, items: list[tuple[AlertInput, str]], learnt: Learnt
 ) -> list[AlertInput | Exception]:
     """Each alert with its key's service and integration, or the key's error (401/403) in its place."""
     owners = await catalog.resolve_keys(session, {key for _, key in items if key})
-    known.learn(owners)
+    learnt.owners(owners)
     prepared: list[AlertInput | Exception] = []
     for alert, key in items:
         owner = owners.get(key) if key else None
@@ -128,8 +142,9 @@ class IncidentCommands:
             self._store_group, lanes=self.ingest_lanes, max_group=256, weight=len
         )
         self._paging: set[asyncio.Future] = set()
-        self._known = KnownKeys()
-        # How groups of alerts were stored: in one statement ("joining") or in a transaction
+        self._learnt = Learnt()
+        # How groups of alerts were stored: by one statement ("joining"), in a "transaction" (after the
+        # statement "declined" them, or at once)
         self.stored_by = Counter[str]()
         self._inline = InlinePaging(self.oncall, self.escalation, timeout=self.inline_paging_seconds)
 
@@ -167,7 +182,8 @@ class IncidentCommands:
     async def _store(
         self, items: list[tuple[AlertInput, str]]
     ) -> tuple[list[IngestResult | Exception], asyncio.Future]:
-        """One transaction for alerts that may carry different keys; a bad key fails only its own alerts.
+        """Alerts that only join or repeat, by one statement (`_store_joining`); else one transaction for
+        alerts that may carry different keys, where a bad key fails only its own alerts.
         If the transaction itself fails, each alert is retried alone, so one bad alert sinks no others.
         Returns the outcomes once committed, and the paging of the new incidents, which runs on its own:
         the next group's transaction does not wait for it."""
@@ -178,7 +194,7 @@ class IncidentCommands:
         self.stored_by["transaction"] += 1
         try:
             async with self.sessions.begin() as session:
-                prepared = await _with_owners(session, items, self._known)
+                prepared = await _with_owners(session, items, self._learnt)
                 ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
                 now = utcnow()
                 ingested = await domain.ingest_alerts(
@@ -191,6 +207,7 @@ class IncidentCommands:
                 deadlines = await self._inline.page(session, ingested, now=now)
                 for (i, _), result in zip(ready, ingested.results, strict=True):
                     prepared[i] = result
+            self._learnt.stored(a for _, a in ready)
         except Exception:
             if len(items) == 1:
                 raise
@@ -207,19 +224,22 @@ class IncidentCommands:
         """Triggers with known keys, if they all join an open incident or repeat a firing alert: stored
         by one statement, without a transaction (nothing to page, no event). None, with nothing stored,
         when they need the transaction, or when the attempt failed (the transaction then decides)."""
-        prepared = self._known.prepare(items) if self.driver is not None else None
+        prepared = self._learnt.joining_run(items) if self.driver is not None else None
         if prepared is None:
             return None
         alerts, owners = prepared
         now = utcnow()
         try:
             async with self.driver.connection() as connection:  # type: ignore[union-attr]
-                return await domain.ingest_joining(
+                results = await domain.ingest_joining(
                     connection, alerts, now=now, window_seconds=self.window_seconds, owners=owners
                 )
         except Exception:
             log.warning("alerts not stored in one statement; storing them in a transaction", exc_info=True)
             return None
+        if results is None:
+            self.stored_by["declined"] += 1
+        return results
 
     async def _store_alone(
         self, item: tuple[AlertInput, str]

@@ -1,6 +1,7 @@
 """Alerts that only join an open incident or repeat a firing one are stored by one statement, outside a
 transaction (`domain.ingest_joining`); anything else, or any doubt, goes to the transaction."""
 
+import asyncio
 import uuid
 
 import grpc
@@ -63,6 +64,18 @@ async def test_an_alert_that_opens_an_incident_goes_to_the_transaction_and_is_pa
     assert events >= 1
 
 
+async def test_a_known_pair_whose_incident_was_resolved_is_declined_then_opens_one(incidents):
+    service = f"join-{uuid.uuid4().hex[:8]}"
+    first = await incidents.grpc.IngestAlert(alert(service))
+    await incidents.http.post(f"/api/v1/incidents/{first.incident_id}/resolve")
+    before = incidents.runtime.commands.stored_by.copy()
+    again = await incidents.grpc.IngestAlert(alert(service))
+    assert again.result == "created" and again.incident_id != first.incident_id
+    assert incidents.runtime.commands.stored_by - before == {"declined": 1, "transaction": 1}
+    stored = await incidents.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=service)
+    assert stored == 2  # the declined statement wrote nothing
+
+
 async def test_a_key_revoked_after_it_was_learnt_is_refused_and_nothing_is_stored(incidents):
     service_id, name, key = await service_with_key(incidents)
     first = await incidents.grpc.IngestAlert(keyed(key))  # a transaction: the key is learnt
@@ -84,8 +97,11 @@ async def test_a_renamed_service_gets_the_alerts_of_its_key_under_its_new_name(i
     assert (await incidents.grpc.IngestAlert(keyed(key))).result == "correlated"
     renamed = await incidents.http.patch(f"/api/v1/services/{service_id}", json={"name": name + "-new"})
     assert renamed.status_code == 200, renamed.text
+    before = incidents.runtime.commands.stored_by.copy()
     after = await incidents.grpc.IngestAlert(keyed(key))
     assert after.result == "created"  # the old name's incident is not the new name's
+    # the learnt owner (the old name) no longer held: the statement declined, the transaction looked up
+    assert incidents.runtime.commands.stored_by - before == {"declined": 1, "transaction": 1}
     body = (await incidents.http.get(f"/api/v1/incidents/{after.incident_id}")).json()
     assert body["service"] == name + "-new"
 
@@ -106,3 +122,41 @@ async def test_when_the_one_statement_fails_the_transaction_stores_the_alerts(in
         commands.driver = working
     assert second.result == "correlated" and second.incident_id == first.incident_id
     assert commands.stored_by - before == {"transaction": 1}
+
+
+async def test_two_replicas_joining_while_the_incident_is_resolved_lose_and_double_nothing(
+    start_incident_stack,
+):
+    replicas = [await start_incident_stack(), await start_incident_stack()]
+    service = f"join-{uuid.uuid4().hex[:8]}"
+    first = await replicas[0].grpc.IngestAlert(alert(service, fingerprint="warm-0"))
+    await replicas[1].grpc.IngestAlert(alert(service, fingerprint="warm-1"))  # both know the pair now
+    before = [r.runtime.commands.stored_by.copy() for r in replicas]
+
+    async def resolve_midway():
+        await asyncio.sleep(0.01)
+        return await replicas[0].http.post(f"/api/v1/incidents/{first.incident_id}/resolve")
+
+    *replies, resolved = await asyncio.gather(
+        *(replicas[i % 2].grpc.IngestAlert(alert(service, fingerprint=f"fp-{i % 40}")) for i in range(60)),
+        resolve_midway(),
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert all(
+        r.runtime.commands.stored_by["joining"] > b["joining"] for r, b in zip(replicas, before, strict=True)
+    )
+    stack = replicas[0]
+    # every alert sent is counted once, on one incident
+    assert (
+        await stack.scalar(
+            "SELECT sum(alert_count + duplicate_count) FROM incidents WHERE service = :s", s=service
+        )
+        == 62
+    )
+    stored = sum(r.result in ("created", "correlated") for r in replies) + 2
+    assert await stack.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=service) == stored
+    # after the resolve, the alerts that came later opened one incident between them, not several
+    assert sum(r.result == "created" for r in replies) <= 1
+    assert await stack.scalar(
+        "SELECT count(*) FROM incidents WHERE service = :s AND status <> 'resolved'", s=service
+    ) == sum(r.result == "created" for r in replies)
