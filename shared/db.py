@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 
 import asyncpg
 import orjson
+import sqlalchemy.exc
 from sqlalchemy import Insert, Table, TextClause, event, insert, inspect, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction, configure_mappers
 
 from shared.config import BaseServiceSettings
+from shared.errors import Unavailable
 
 _QUEUED = "rows_inserted_at_commit"
 _SAVEPOINTS = "queued_rows_at_savepoints"
@@ -39,6 +41,29 @@ def create_engine(settings: BaseServiceSettings) -> AsyncEngine:
         # statements a service runs, and every miss is a Parse round trip and planning in PostgreSQL).
         connect_args={"prepared_statement_cache_size": 500},
     )
+
+
+# The database cannot be reached, or went away mid-statement (a restart, a failover, a network cut): a
+# temporary refusal the caller may retry, unlike the errors of a statement itself.
+_UNREACHABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection came free within pool_timeout
+)
+
+
+def database_unavailable(error: BaseException) -> Unavailable | None:
+    """Unavailable (503, gRPC UNAVAILABLE: retry later) when `error` says the database could not be
+    reached or dropped the connection; None for any other error."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, _UNREACHABLE) or getattr(seen, "connection_invalidated", False):
+            return Unavailable(f"database unavailable ({type(seen).__name__}); retry later")
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
 
 
 def _json_text(value: object) -> str:

@@ -76,7 +76,13 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                 await context.abort(error.grpc_code, error.message)
             except grpc.aio.AbortError:
                 raise
-            except Exception:
+            except Exception as error:
+                from shared.db import database_unavailable  # only services with a database get here
+
+                unavailable = database_unavailable(error)
+                if unavailable is not None:  # the channels' retry policy retries UNAVAILABLE
+                    log.warning("%s: %s", details.method, unavailable.message, exc_info=True)
+                    await context.abort(unavailable.grpc_code, unavailable.message)
                 log.exception("unhandled error in %s", details.method)
                 await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 

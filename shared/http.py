@@ -103,6 +103,19 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
         # constraint decided, so answer 409 with the constraint instead of a 500.
         return JSONResponse({"detail": _constraint_message(error)}, status_code=409)
 
+    @app.exception_handler(Exception)
+    async def unexpected_error(_: Request, error: Exception) -> JSONResponse:
+        # Starlette logs the error after this answer. A database that cannot be reached is a temporary
+        # refusal (503 + Retry-After), not an internal error.
+        from shared.db import database_unavailable  # only services with a database get here
+
+        unavailable = database_unavailable(error)
+        if unavailable is not None:
+            return JSONResponse(
+                {"detail": unavailable.message}, status_code=503, headers={"Retry-After": "5"}
+            )
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
     app.add_middleware(BodyLimitAndTraceMiddleware, max_body_bytes=max_body_bytes)
 
 

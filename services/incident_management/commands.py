@@ -1,6 +1,7 @@
 """The unit of work shared by REST and gRPC: one transaction per command, then after-commit work."""
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import uuid
@@ -168,7 +169,11 @@ class IncidentCommands:
 
     async def _submit(self, batch: Batch) -> list[IngestResult | Exception]:
         outcomes, paged = await self._group.submit(batch)
-        await asyncio.shield(paged)  # shared by the group: one caller giving up must not cancel it
+        # Shared by the group: one caller giving up must not cancel it. The alerts are committed whatever
+        # paging after commit does: a failure is logged (`_paged`) and the retry worker pages them, so the
+        # caller is told they are stored, not an error that would make it send them again.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(paged)
         return outcomes
 
     async def _store_group(

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.schemas import AlertInput, IncidentFilter, IngestResult
+from shared.db import database_unavailable
 from shared.errors import DomainError, InvalidInput
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.http import invalid_input
@@ -110,6 +111,12 @@ def _entry_to_proto(entry: TimelineEntry) -> incident_pb2.TimelineEntry:
     )
 
 
+def _item_error(error: DomainError) -> incident_pb2.ItemError:
+    return incident_pb2.ItemError(
+        code=error.grpc_code.value[0], message=error.message, field=error.field or ""
+    )
+
+
 def _incident_id(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
@@ -144,12 +151,17 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         try:
             return incident_pb2.IngestOutcome(result=await self.IngestAlert(item.request, None))
         except DomainError as error:
-            failed = incident_pb2.ItemError(
-                code=error.grpc_code.value[0], message=error.message, field=error.field or ""
-            )
-        except Exception:
-            log.exception("unhandled error storing a grouped alert")
-            failed = incident_pb2.ItemError(code=grpc.StatusCode.INTERNAL.value[0], message="internal error")
+            failed = _item_error(error)
+        except Exception as error:
+            unavailable = database_unavailable(error)
+            if unavailable is None:
+                log.exception("unhandled error storing a grouped alert")
+                failed = incident_pb2.ItemError(
+                    code=grpc.StatusCode.INTERNAL.value[0], message="internal error"
+                )
+            else:  # the sender is answered 503 + Retry-After and sends the alert again
+                log.warning("grouped alert not stored: %s", unavailable.message, exc_info=True)
+                failed = _item_error(unavailable)
         return incident_pb2.IngestOutcome(error=failed)
 
     async def GetIntegration(self, request, context: grpc.aio.ServicerContext):

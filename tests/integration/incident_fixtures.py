@@ -47,7 +47,8 @@ async def start_incident_stack(database_url, redis_url):
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(**overrides) -> IncidentStack:
-            settings = settings_for(database_url, overrides.pop("redis_url", redis_url), **overrides)
+            database = overrides.pop("database_url", database_url)
+            settings = settings_for(database, overrides.pop("redis_url", redis_url), **overrides)
             runtime = build_runtime(settings)
             served = await serve_runtime(stack, runtime, create_app, create_grpc_server)
             stub = incident_pb2_grpc.IncidentServiceStub(served.channel)

@@ -160,3 +160,24 @@ async def test_two_replicas_joining_while_the_incident_is_resolved_lose_and_doub
     assert await stack.scalar(
         "SELECT count(*) FROM incidents WHERE service = :s AND status <> 'resolved'", s=service
     ) == sum(r.result == "created" for r in replies)
+
+
+async def test_connections_cut_by_the_database_lose_no_alert(incidents):
+    """What a database restart does to incident-management's connections (the server ends them all):
+    the next alerts are stored, through new connections, and none is counted twice."""
+    service = f"join-{uuid.uuid4().hex[:8]}"
+    first = await incidents.grpc.IngestAlert(alert(service, fingerprint="fp-0"))
+    await incidents.grpc.IngestAlert(alert(service, fingerprint="fp-1"))  # the driver's pool is in use
+    cut = await incidents.scalar(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    assert cut >= 2
+    opening = await incidents.grpc.IngestAlert(alert(service, severity="warning"))  # a transaction
+    assert opening.result == "created"
+    replies = [await incidents.grpc.IngestAlert(alert(service, fingerprint=f"fp-{i}")) for i in range(2, 6)]
+    assert {r.result for r in replies} == {"correlated"}
+    assert {r.incident_id for r in replies} == {first.incident_id}
+    assert await incidents.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=service) == 7
+    counted = "SELECT sum(alert_count + duplicate_count) FROM incidents WHERE service = :s"
+    assert await incidents.scalar(counted, s=service) == 7  # none answered with an error, then resent
