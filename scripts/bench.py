@@ -5,6 +5,14 @@ routing keys, then measures in one run: a no-op endpoint behind the same Traefik
 alerts and batches at saturation (wrk), open-loop latency at fixed fractions of saturation, alert ->
 signed webhook latency, CPU per alert per process, memory, and the incident list on a seeded history of
 100,000 incidents. Prints a table and writes JSON under var/bench/.
+
+Or it measures a stack that is already running, and starts and stops nothing: `--running` for the native
+stack of this environment's settings (VAR_DIR, ports, .env: the one `make up` started), with every figure;
+`--gateway URL` for any other (docker compose, say), with the figures seen through its gateway only. The
+services, keys, incidents and subscription the run creates stay there: point it at a test deployment.
+A phase the stack does not allow is skipped and says why: the no-op ceiling needs the replicas started
+with BENCH_NOOP_ENDPOINT=true, the webhook phase a notifier with WEBHOOK_ALLOW_INTERNAL_TARGETS=true (its
+receiver listens on 127.0.0.1).
 """
 
 import argparse
@@ -13,6 +21,7 @@ import json
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -20,6 +29,7 @@ import httpx
 import uvloop
 
 from scripts.benchkit import listing, openloop, probe, procstat, volume, webhook, wrk
+from scripts.benchkit.report import print_report
 from scripts.devstack import processes, runner
 from scripts.devstack.ports import free_port_values
 from scripts.devstack.settings import ROOT, StackSettings
@@ -61,7 +71,18 @@ def make_keys(gateway: str, count: int) -> tuple[list[str], list[str]]:
     return api, am
 
 
-def process_groups(settings: StackSettings) -> dict[str, list[int]]:
+@dataclass(frozen=True)
+class Target:
+    """What a run measures: a gateway, and when the stack is a native one on this machine, its settings
+    (its processes give CPU and memory, its database what the alerts did)."""
+
+    gateway: str
+    settings: StackSettings | None = None
+
+
+def process_groups(settings: StackSettings | None) -> dict[str, list[int]]:
+    if settings is None:
+        return {}
     groups = {}
     for spec in runner.service_specs(settings, runner.backends_of(settings)):
         pid = processes.running_pid(settings.run_dir, spec.name)
@@ -87,8 +108,10 @@ def driver_url(settings: StackSettings) -> str:
     return runner.backends_of(settings).database_url.replace("postgresql+asyncpg://", "postgresql://")
 
 
-def stored_counts(settings: StackSettings) -> dict[str, int]:
+def stored_counts(settings: StackSettings | None) -> dict[str, int] | None:
     """Incidents, alerts and duplicates stored so far: the difference over a phase is its real mix."""
+    if settings is None:
+        return None
 
     async def query() -> dict[str, int]:
         connection = await asyncpg.connect(driver_url(settings))
@@ -100,7 +123,9 @@ def stored_counts(settings: StackSettings) -> dict[str, int]:
     return asyncio.run(query())
 
 
-def mix_of(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+def mix_of(before: dict[str, int] | None, after: dict[str, int] | None) -> dict[str, int] | None:
+    if before is None or after is None:
+        return None
     created = after["incidents"] - before["incidents"]
     return {
         "created": created,
@@ -109,11 +134,11 @@ def mix_of(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     }
 
 
-def cpu_snapshot(settings: StackSettings) -> dict[int, float]:
+def cpu_snapshot(settings: StackSettings | None) -> dict[int, float]:
     return {pid: procstat.cpu_seconds(pid) for pids in process_groups(settings).values() for pid in pids}
 
 
-def cpu_ms_per(settings: StackSettings, before: dict[int, float], count: int) -> dict[str, float]:
+def cpu_ms_per(settings: StackSettings | None, before: dict[int, float], count: int) -> dict[str, float]:
     """CPU ms each process group spent since `before`, per item (per PID, so new backends count)."""
     return {
         name: round(sum(procstat.cpu_seconds(p) - before.get(p, 0.0) for p in pids) * 1000 / max(count, 1), 3)
@@ -121,22 +146,25 @@ def cpu_ms_per(settings: StackSettings, before: dict[int, float], count: int) ->
     }
 
 
-def webhook_phase(settings: StackSettings, *, rate: float, seconds: float) -> dict:
+def webhook_phase(target: Target, *, rate: float, seconds: float) -> dict:
     """Alert -> signed webhook latency, with the CPU each process spent per new incident while sending."""
     before: dict[int, float] = {}
-    result = uvloop.run(
-        webhook.measure(
-            settings.gateway_url,
-            rate=rate,
-            seconds=seconds,
-            ready=lambda: before.update(cpu_snapshot(settings)),
+    try:
+        result = uvloop.run(
+            webhook.measure(
+                target.gateway,
+                rate=rate,
+                seconds=seconds,
+                ready=lambda: before.update(cpu_snapshot(target.settings)),
+            )
         )
-    )
-    result["cpu_ms_per_incident"] = cpu_ms_per(settings, before, result["incidents"])
+    except webhook.Refused as refused:
+        return {"skipped": str(refused)}
+    result["cpu_ms_per_incident"] = cpu_ms_per(target.settings, before, result["incidents"])
     return result
 
 
-def measured(settings, run, alerts_per_request: int) -> dict:
+def measured(settings: StackSettings | None, run, alerts_per_request: int) -> dict:
     """Run a wrk phase; add CPU ms per alert for each process group (per PID, so new backends count) and
     the mix of outcomes the phase produced."""
     before = cpu_snapshot(settings)
@@ -170,14 +198,24 @@ def main() -> int:
     parser.add_argument(
         "--incidents",
         type=int,
-        default=100_000,
-        help="after the phases, seed this many incidents and time the incident list on them (0: skip)",
+        help="after the phases, seed this many incidents and time the incident list on them (0: skip; "
+        "default 100,000 on the benchmark's own stack, 0 on a running one)",
     )
     parser.add_argument(
         "--volume",
         type=int,
         default=0,
         help="after the phases, send this many alerts twice (e.g. 100000) and report RSS after each round",
+    )
+    running = parser.add_mutually_exclusive_group()
+    running.add_argument(
+        "--running",
+        action="store_true",
+        help="measure the native stack already running with this environment's settings (VAR_DIR, ports, "
+        ".env) instead of starting one",
+    )
+    running.add_argument(
+        "--gateway", help="measure the running stack behind this gateway URL (figures through it only)"
     )
     parser.add_argument(
         "--out", type=Path, help="write the JSON report here (default: var/bench/bench-<time>.json)"
@@ -186,19 +224,32 @@ def main() -> int:
     if not wrk.available():
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
         return 2
+    if args.gateway and args.incidents:
+        parser.error("--incidents needs the stack's database: use --running for a native stack")
     # The load generators share the machine with the stack and time every answer: like the services, they
     # run on uvloop and keep the garbage collector's pauses out of the latencies they measure.
     settle_heap()
-    settings = bench_settings()
     machine = {"python_loop_ms": probe.python_loop_ms(), "loop_additions": probe.LOOP}  # before the stack
     started = time.monotonic()
-    try:
-        runner.down(settings)  # whatever an interrupted run left behind
-        shutil.rmtree(settings.var_dir, ignore_errors=True)  # each run starts from empty tables
-        runner.up(settings)
-        report = {"machine": machine} | run_phases(settings, args)
-    finally:
-        runner.down(settings)
+    if args.running or args.gateway:
+        target = (
+            Target(args.gateway) if args.gateway else Target(StackSettings().gateway_url, StackSettings())
+        )
+        if not _answers(target.gateway):
+            print(f"no stack answers at {target.gateway} (start one with `make up`)", file=sys.stderr)
+            return 2
+        report = {"machine": machine, "stack": target.gateway} | run_phases(target, args, own=False)
+    else:
+        settings = bench_settings()
+        try:
+            runner.down(settings)  # whatever an interrupted run left behind
+            shutil.rmtree(settings.var_dir, ignore_errors=True)  # each run starts from empty tables
+            runner.up(settings)
+            report = {"machine": machine, "stack": "own"} | run_phases(
+                Target(settings.gateway_url, settings), args, own=True
+            )
+        finally:
+            runner.down(settings)
     report["total_seconds"] = round(time.monotonic() - started, 1)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = args.out or OUT_DIR / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
@@ -208,8 +259,27 @@ def main() -> int:
     return 0
 
 
-def run_phases(settings: StackSettings, args) -> dict:
-    gateway = settings.gateway_url
+def _answers(gateway: str) -> bool:
+    try:
+        return httpx.get(f"{gateway}/api/v1/services", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+NOOP_SKIPPED = "the replicas have no no-op endpoint: start them with BENCH_NOOP_ENDPOINT=true for the ceiling"
+
+
+def _noop_enabled(gateway: str, key: str) -> bool:
+    body = {"service": "bench", "severity": "info", "summary": "probe"}
+    headers = {"Authorization": f"Bearer {key}"}
+    return (
+        httpx.post(f"{gateway}/api/v1/alerts/_noop", json=body, headers=headers, timeout=10).status_code
+        != 404
+    )
+
+
+def run_phases(target: Target, args, *, own: bool) -> dict:
+    gateway, settings = target.gateway, target.settings
     api_keys, am_keys = make_keys(gateway, args.services)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     api_file, am_file = OUT_DIR / "keys-api.txt", OUT_DIR / "keys-am.txt"
@@ -223,13 +293,16 @@ def run_phases(settings: StackSettings, args) -> dict:
         )
 
     report: dict = {"connections": args.connections, "phase_seconds": args.seconds}
-    report["noop"] = phase("noop", api_file)
+    report["noop"] = phase("noop", api_file) if own or _noop_enabled(gateway, api_keys[0]) else None
     report["single"] = phase("single", api_file)
     report["batch100"] = phase("batch", api_file, batch=100)
     report["alertmanager10"] = phase("alertmanager", am_file, batch=10)
-    report["ratio_single_to_noop"] = round(
-        report["single"]["requests_per_s"] / report["noop"]["requests_per_s"], 3
-    )
+    if report["noop"] is None:
+        report["noop_skipped"] = NOOP_SKIPPED
+    else:
+        report["ratio_single_to_noop"] = round(
+            report["single"]["requests_per_s"] / report["noop"]["requests_per_s"], 3
+        )
     saturation = report["single"]["alerts_per_s"]
     report["open_loop"] = []
     for fraction in (0.25, 0.5, 0.75):
@@ -251,10 +324,11 @@ def run_phases(settings: StackSettings, args) -> dict:
         "statuses": fixed.statuses,
         "latency_ms": fixed.latency_ms,
     }
-    report["webhook"] = webhook_phase(settings, rate=args.webhook_rate, seconds=args.seconds)
+    report["webhook"] = webhook_phase(target, rate=args.webhook_rate, seconds=args.seconds)
     report["rss_mb"] = rss_of(settings)
-    if args.incidents:
-        report["incident_list"] = listing.run(driver_url(settings), gateway, count=args.incidents)
+    incidents = args.incidents if args.incidents is not None else (100_000 if own else 0)
+    if incidents and settings is not None:
+        report["incident_list"] = listing.run(driver_url(settings), gateway, count=incidents)
     if args.volume:
         report["volume"] = {"alerts_per_round": args.volume, "rounds": []}
         for _ in range(2):
@@ -263,75 +337,11 @@ def run_phases(settings: StackSettings, args) -> dict:
     return report
 
 
-def rss_of(settings: StackSettings) -> dict[str, float]:
+def rss_of(settings: StackSettings | None) -> dict[str, float]:
     return {
         name: round(sum(procstat.rss_mb(p) for p in pids), 1)
         for name, pids in process_groups(settings).items()
     }
-
-
-def print_report(report: dict) -> None:
-    machine = report["machine"]
-    print(
-        f"\nmachine: a pure-Python loop of {machine['loop_additions']:,} additions took "
-        f"{machine['python_loop_ms']} ms (best of 3, before the stack started)"
-    )
-    print(f"\n{'phase':<16}{'alerts/s':>10}{'req/s':>9}{'errors':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}")
-    for name in ("noop", "single", "batch100", "alertmanager10"):
-        row = report[name]
-        lat = row["latency_ms"]
-        print(
-            f"{name:<16}{row['alerts_per_s']:>10.0f}{row['requests_per_s']:>9.0f}{row['errors']:>8}"
-            f"{lat.get('p50', 0):>8.1f}{lat.get('p90', 0):>8.1f}{lat.get('p99', 0):>8.1f}"
-        )
-    print("\nwhat the alerts did (new incident / joined an open one / duplicate):")
-    for name in ("single", "batch100", "alertmanager10"):
-        mix = report[name]["mix"]
-        counts = (
-            f"{mix['created']:>8} created{mix['correlated']:>8} correlated{mix['duplicate']:>8} duplicate"
-        )
-        print(f"  {name:<16}{counts}")
-    print(f"\nsingle-alert throughput / no-op ceiling: {report['ratio_single_to_noop']:.1%}")
-    print(f"\n{'open loop':<16}{'offered/s':>10}{'ok':>8}{'sent':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}")
-    for row in [*report["open_loop"], {"fraction": "500/s", "rate": 500, **report["open_loop_500"]}]:
-        lat = row["latency_ms"]
-        label = f"{row['fraction']:.0%} of sat." if isinstance(row["fraction"], float) else row["fraction"]
-        print(
-            f"{label:<16}{row['rate']:>10}{row['ok']:>8}{row['sent']:>8}{lat['p50']:>8.1f}{lat['p90']:>8.1f}{lat['p99']:>8.1f}"
-        )
-    hook = report["webhook"]
-    print(
-        f"\nalert → signed webhook at {hook['rate']:.0f} alerts/s: p50 {hook['latency_ms']['p50']} ms, "
-        f"p90 {hook['latency_ms']['p90']} ms, p99 {hook['latency_ms']['p99']} ms "
-        f"({hook['delivered']}/{hook['incidents']} delivered, {hook['bad_signatures']} bad signatures; "
-        f"of {hook['sent']} alerts sent the gateway answered {hook['statuses']})"
-    )
-    if "incident_list" in report:
-        seeded = report["incident_list"]
-        print(f"\nincident list and analytics with {seeded['incidents_seeded']:,} incidents stored:")
-        for name, lat in seeded["latency_ms"].items():
-            print(f"  {name:<46}p50 {lat['p50']:>6.1f} ms   p99 {lat['p99']:>6.1f} ms")
-        print("  dashboard page /ui/ (logged in), server time (Server-Timing) and as the client saw it:")
-        for name, lat in seeded["dashboard_ms"].items():
-            print(
-                f"    {name:<44}server p50 {lat['server_p50']:>6.1f} p99 {lat['server_p99']:>6.1f} ms   "
-                f"total p50 {lat['total_p50']:>6.1f} p99 {lat['total_p99']:>6.1f} ms"
-            )
-    print("\nCPU ms per new incident (alert -> webhook phase, while sending):")
-    for name, value in sorted(hook["cpu_ms_per_incident"].items()):
-        print(f"  {name:<22}{value:>8.3f}")
-    print("\nCPU ms per alert (single alerts):")
-    for name, value in sorted(report["single"]["cpu_ms_per_alert"].items()):
-        print(f"  {name:<22}{value:>8.3f}")
-    print("\nRSS after the run (MB):")
-    for name, value in sorted(report["rss_mb"].items()):
-        print(f"  {name:<22}{value:>8.1f}")
-    if "volume" in report:
-        rounds = report["volume"]["rounds"]
-        print(f"\nRSS (MB) after each round of {report['volume']['alerts_per_round']} alerts in batches:")
-        for name in sorted(rounds[0]["rss_mb"]):
-            print(f"  {name:<22}" + "".join(f"{r['rss_mb'][name]:>8.1f}" for r in rounds))
-        print("  stored per round: " + ", ".join(str(r["stored"]) for r in rounds))
 
 
 if __name__ == "__main__":

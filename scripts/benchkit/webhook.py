@@ -21,6 +21,10 @@ from scripts.benchkit.openloop import percentile
 from shared.webhook_signature import verify
 
 
+class Refused(Exception):
+    """The stack would not send webhooks to the receiver on 127.0.0.1."""
+
+
 class Receiver:
     """POST / → 204 for a valid signature (401 otherwise); records arrival of each triggered event."""
 
@@ -88,7 +92,15 @@ async def measure(
     ):
         keys = await fresh_keys(client, (total + 3) // 4)
         subscription = {"url": url, "event_types": ["incident.triggered"], "allow_internal": True}
-        created = await _post(client, "/api/v1/webhooks", subscription)
+        async with client.post("/api/v1/webhooks", json=subscription) as reply:
+            if reply.status == 422:
+                detail = (await reply.json()).get("detail", "")
+                raise Refused(
+                    f"the notifier refused a webhook to the receiver on 127.0.0.1 ({detail}); start it with "
+                    "WEBHOOK_ALLOW_INTERNAL_TARGETS=true"
+                )
+            reply.raise_for_status()
+            created = await reply.json()
         receiver.secret = created["secret"]
         sent: dict[str, float] = {}
         statuses: dict[int, int] = {}

@@ -10,7 +10,10 @@ import sys
 import pytest
 
 from scripts.benchkit import listing
+from scripts.devstack import runner
 from scripts.devstack.settings import ROOT
+from tests.conftest import fresh_database
+from tests.e2e.conftest import running_stack, stack_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]  # the run is in the first test's setup
 SERVICES = {
@@ -24,28 +27,23 @@ SERVICES = {
 }
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory) -> dict:
+def run_bench(out, *args: str, env: dict[str, str] | None = None) -> str:
+    """scripts/bench.py with one-second phases, its report written to `out`; returns what it printed."""
     if shutil.which("wrk") is None:
         if os.environ.get("REQUIRE_WRK"):
             pytest.fail("wrk is required here (apt-get install -y wrk)")
         pytest.skip("wrk is not installed (apt-get install -y wrk)")
-    out = tmp_path_factory.mktemp("bench") / "report.json"
-    argv = [
-        sys.executable,
-        "-m",
-        "scripts.bench",
-        "--seconds",
-        "1",
-        "--services",
-        "5",
-        "--webhook-rate",
-        "20",
-    ]
-    argv += ["--incidents", "2000", "--out", str(out)]
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    argv = [sys.executable, "-m", "scripts.bench", "--seconds", "1", *args, "--out", str(out)]
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "single-alert throughput / no-op ceiling" in done.stdout
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("bench") / "report.json"
+    printed = run_bench(out, "--services", "5", "--webhook-rate", "20", "--incidents", "2000")
+    assert "single-alert throughput / no-op ceiling" in printed
     return json.loads(out.read_text())
 
 
@@ -102,3 +100,54 @@ def test_the_dashboard_page_is_timed_by_the_server_and_the_client(report):
 def test_memory_is_reported_for_every_process(report):
     assert set(report["rss_mb"]) >= SERVICES
     assert all(mb > 0 for mb in report["rss_mb"].values())
+
+
+# --- a stack that is already running: measured, not started or stopped ------------------------------
+
+
+@pytest.fixture(scope="module")
+def running(postgres_server_url, redis_url):
+    """A native stack as `make up` leaves it (no no-op endpoint, no webhooks to 127.0.0.1), on a database
+    of its own."""
+    with (
+        fresh_database(postgres_server_url) as database_url,
+        running_stack(stack_settings("benchrun", database_url, redis_url), database_url) as stack,
+    ):
+        yield stack
+
+
+def bench_against(stack, tmp_path, *extra: str) -> tuple[dict, str]:
+    # The stack's settings as `make up` reads them: from the environment
+    env = os.environ | {
+        name.upper(): json.dumps(value) if isinstance(value, dict) else str(value)
+        for name, value in stack.settings.model_dump().items()
+        if value is not None
+    }
+    out = tmp_path / "report.json"
+    printed = run_bench(out, "--services", "3", "--webhook-rate", "10", *extra, env=env)
+    return json.loads(out.read_text()), printed
+
+
+def test_a_running_native_stack_is_measured_with_every_figure_it_allows(running, tmp_path):
+    report, printed = bench_against(running, tmp_path, "--running")
+    assert report["stack"] == running.gateway
+    assert report["noop"] is None and "BENCH_NOOP_ENDPOINT=true" in report["noop_skipped"]
+    assert "ratio_single_to_noop" not in report
+    assert "WEBHOOK_ALLOW_INTERNAL_TARGETS=true" in report["webhook"]["skipped"]
+    assert "skipped" in printed and "nothing started or stopped" in printed
+    for name in ("single", "batch100", "alertmanager10"):
+        assert report[name]["errors"] == 0 and report[name]["alerts_per_s"] > 0, (name, report[name])
+        assert sum(report[name]["mix"].values()) > 0  # read back from the stack's own database
+    assert report["single"]["cpu_ms_per_alert"]["incident-management"] > 0
+    assert set(report["rss_mb"]) >= SERVICES
+    assert "incident_list" not in report  # no made-up history seeded into a running stack by default
+    # and it is still running, with what the run stored
+    assert all(healthy for _, _, healthy in runner.status(running.settings))
+
+
+def test_a_stack_known_only_by_its_gateway_is_measured_through_it(running, tmp_path):
+    report, printed = bench_against(running, tmp_path, "--gateway", running.gateway)
+    assert report["single"]["alerts_per_s"] > 0, report["single"]
+    assert report["single"]["mix"] is None and report["single"]["cpu_ms_per_alert"] == {}
+    assert report["rss_mb"] == {}
+    assert "not measured (the stack's processes are not on this machine)" in printed

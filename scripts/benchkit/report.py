@@ -1,0 +1,99 @@
+"""The benchmark's report as tables on stdout (the JSON file holds the same figures). A part a run could
+not measure (a phase the stack does not allow, CPU and memory of a stack on another machine) says so."""
+
+
+def print_report(report: dict) -> None:
+    machine = report["machine"]
+    print(
+        f"\nmachine: a pure-Python loop of {machine['loop_additions']:,} additions took "
+        f"{machine['python_loop_ms']} ms (best of 3, before the stack started)"
+    )
+    if report.get("stack", "own") != "own":
+        print(f"stack: already running at {report['stack']} (nothing started or stopped)")
+    _closed_loop(report)
+    _open_loop(report)
+    _webhook(report["webhook"])
+    if "incident_list" in report:
+        _listing(report["incident_list"])
+    hook_cpu = report["webhook"].get("cpu_ms_per_incident", {})
+    _per_process("CPU ms per new incident (alert -> webhook phase, while sending):", hook_cpu, "8.3f")
+    _per_process("CPU ms per alert (single alerts):", report["single"]["cpu_ms_per_alert"], "8.3f")
+    _per_process("RSS after the run (MB):", report["rss_mb"], "8.1f")
+    if "volume" in report:
+        _volume(report["volume"])
+
+
+def _closed_loop(report: dict) -> None:
+    print(f"\n{'phase':<16}{'alerts/s':>10}{'req/s':>9}{'errors':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}")
+    for name in ("noop", "single", "batch100", "alertmanager10"):
+        row = report[name]
+        if row is None:
+            print(f"{name:<16}skipped: {report['noop_skipped']}")
+            continue
+        lat = row["latency_ms"]
+        print(
+            f"{name:<16}{row['alerts_per_s']:>10.0f}{row['requests_per_s']:>9.0f}{row['errors']:>8}"
+            f"{lat.get('p50', 0):>8.1f}{lat.get('p90', 0):>8.1f}{lat.get('p99', 0):>8.1f}"
+        )
+    if report["single"]["mix"] is not None:
+        print("\nwhat the alerts did (new incident / joined an open one / duplicate):")
+        for name in ("single", "batch100", "alertmanager10"):
+            mix = report[name]["mix"]
+            counts = (
+                f"{mix['created']:>8} created{mix['correlated']:>8} correlated{mix['duplicate']:>8} duplicate"
+            )
+            print(f"  {name:<16}{counts}")
+    if "ratio_single_to_noop" in report:
+        print(f"\nsingle-alert throughput / no-op ceiling: {report['ratio_single_to_noop']:.1%}")
+
+
+def _open_loop(report: dict) -> None:
+    print(f"\n{'open loop':<16}{'offered/s':>10}{'ok':>8}{'sent':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}")
+    for row in [*report["open_loop"], {"fraction": "500/s", "rate": 500, **report["open_loop_500"]}]:
+        lat = row["latency_ms"]
+        label = f"{row['fraction']:.0%} of sat." if isinstance(row["fraction"], float) else row["fraction"]
+        print(
+            f"{label:<16}{row['rate']:>10}{row['ok']:>8}{row['sent']:>8}"
+            f"{lat['p50']:>8.1f}{lat['p90']:>8.1f}{lat['p99']:>8.1f}"
+        )
+
+
+def _webhook(hook: dict) -> None:
+    if "skipped" in hook:
+        print(f"\nalert → signed webhook: skipped: {hook['skipped']}")
+        return
+    print(
+        f"\nalert → signed webhook at {hook['rate']:.0f} alerts/s: p50 {hook['latency_ms']['p50']} ms, "
+        f"p90 {hook['latency_ms']['p90']} ms, p99 {hook['latency_ms']['p99']} ms "
+        f"({hook['delivered']}/{hook['incidents']} delivered, {hook['bad_signatures']} bad signatures; "
+        f"of {hook['sent']} alerts sent the gateway answered {hook['statuses']})"
+    )
+
+
+def _listing(seeded: dict) -> None:
+    print(f"\nincident list and analytics with {seeded['incidents_seeded']:,} incidents stored:")
+    for name, lat in seeded["latency_ms"].items():
+        print(f"  {name:<46}p50 {lat['p50']:>6.1f} ms   p99 {lat['p99']:>6.1f} ms")
+    print("  dashboard page /ui/ (logged in), server time (Server-Timing) and as the client saw it:")
+    for name, lat in seeded["dashboard_ms"].items():
+        print(
+            f"    {name:<44}server p50 {lat['server_p50']:>6.1f} p99 {lat['server_p99']:>6.1f} ms   "
+            f"total p50 {lat['total_p50']:>6.1f} p99 {lat['total_p99']:>6.1f} ms"
+        )
+
+
+def _per_process(title: str, values: dict[str, float], fmt: str) -> None:
+    if not values:
+        print(f"\n{title} not measured (the stack's processes are not on this machine)")
+        return
+    print(f"\n{title}")
+    for name, value in sorted(values.items()):
+        print(f"  {name:<22}{value:{fmt}}")
+
+
+def _volume(volume: dict) -> None:
+    rounds = volume["rounds"]
+    print(f"\nRSS (MB) after each round of {volume['alerts_per_round']} alerts in batches:")
+    for name in sorted(rounds[0]["rss_mb"]):
+        print(f"  {name:<22}" + "".join(f"{r['rss_mb'][name]:>8.1f}" for r in rounds))
+    print("  stored per round: " + ", ".join(str(r["stored"]) for r in rounds))
