@@ -59,7 +59,9 @@ def database_unavailable(error: BaseException) -> Unavailable | None:
     """Unavailable (503, gRPC UNAVAILABLE: retry later) when `error` says the database could not be
     reached or dropped the connection; None for any other error."""
     seen: BaseException | None = error
-    while seen is not None:
+    for _ in range(8):  # the error, the driver's error it wraps, their causes: a short chain
+        if seen is None:
+            break
         if isinstance(seen, _UNREACHABLE) or getattr(seen, "connection_invalidated", False):
             return Unavailable(f"database unavailable ({type(seen).__name__}); retry later")
         seen = getattr(seen, "orig", None) or seen.__cause__
