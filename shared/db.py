@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import functools
+import socket
 from collections.abc import AsyncIterator, Iterable, Iterator
 
 import asyncpg
@@ -46,7 +47,8 @@ def create_engine(settings: BaseServiceSettings) -> AsyncEngine:
 # The database cannot be reached, or went away mid-statement (a restart, a failover, a network cut): a
 # temporary refusal the caller may retry, unlike the errors of a statement itself.
 _UNREACHABLE = (
-    OSError,
+    ConnectionError,  # refused, reset, broken pipe: connecting or mid-statement
+    socket.gaierror,  # the database's host name does not resolve
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.AdminShutdownError,
@@ -98,7 +100,7 @@ class DriverPool:
         self._opening: asyncio.Future[asyncpg.Pool] | None = None
 
     async def _pool(self) -> asyncpg.Pool:
-        if self._opening is None or (self._opening.done() and self._opening.exception() is not None):
+        if self._opening is None or _failed(self._opening):  # not yet, or the last attempt failed: again
             self._opening = asyncio.ensure_future(
                 asyncpg.create_pool(self._dsn, min_size=0, max_size=self._size, reset=_keep_session)
             )
@@ -110,8 +112,12 @@ class DriverPool:
             yield connection
 
     async def close(self) -> None:
-        if self._opening is not None and self._opening.done() and self._opening.exception() is None:
+        if self._opening is not None and self._opening.done() and not _failed(self._opening):
             await self._opening.result().close()
+
+
+def _failed(opening: asyncio.Future) -> bool:
+    return opening.done() and (opening.cancelled() or opening.exception() is not None)
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:

@@ -27,3 +27,4 @@ def test_a_statement_the_database_refused_is_not_unavailable():
     assert database_unavailable(asyncpg.exceptions.UniqueViolationError("duplicate key")) is None
     assert database_unavailable(sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("dup"))) is None
     assert database_unavailable(ValueError("a bug")) is None
+    assert database_unavailable(FileNotFoundError("not the database")) is None
