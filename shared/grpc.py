@@ -51,6 +51,19 @@ _CHANNEL_OPTIONS = [
 ]
 
 
+def unexpected(error: Exception, what: str) -> tuple[grpc.StatusCode, str]:
+    """The status and message answering an error no handler expected, logged once: UNAVAILABLE when the
+    database cannot be reached (the channels' retry policy and senders retry it), else INTERNAL."""
+    from shared.db import database_unavailable  # only services with a database get here with one
+
+    unavailable = database_unavailable(error)
+    if unavailable is not None:
+        log.warning("%s: %s", what, unavailable.message, exc_info=True)
+        return unavailable.grpc_code, unavailable.message
+    log.exception("unhandled error in %s", what)
+    return grpc.StatusCode.INTERNAL, "internal error"
+
+
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
     """Adopt the caller's trace id; map DomainError to its status code; log anything else once."""
 
@@ -77,14 +90,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             except grpc.aio.AbortError:
                 raise
             except Exception as error:
-                from shared.db import database_unavailable  # only services with a database get here
-
-                unavailable = database_unavailable(error)
-                if unavailable is not None:  # the channels' retry policy retries UNAVAILABLE
-                    log.warning("%s: %s", details.method, unavailable.message, exc_info=True)
-                    await context.abort(unavailable.grpc_code, unavailable.message)
-                log.exception("unhandled error in %s", details.method)
-                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+                await context.abort(*unexpected(error, details.method))
 
         return grpc.unary_unary_rpc_method_handler(
             wrapped,

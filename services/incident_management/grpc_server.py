@@ -10,9 +10,9 @@ from pydantic import ValidationError
 
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.schemas import AlertInput, IncidentFilter, IngestResult
-from shared.db import database_unavailable
 from shared.errors import DomainError, InvalidInput
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
+from shared.grpc import unexpected
 from shared.http import invalid_input
 from shared.logging import new_trace_id
 from shared.models import SEVERITIES, Alert, Incident, TimelineEntry
@@ -152,16 +152,9 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
             return incident_pb2.IngestOutcome(result=await self.IngestAlert(item.request, None))
         except DomainError as error:
             failed = _item_error(error)
-        except Exception as error:
-            unavailable = database_unavailable(error)
-            if unavailable is None:
-                log.exception("unhandled error storing a grouped alert")
-                failed = incident_pb2.ItemError(
-                    code=grpc.StatusCode.INTERNAL.value[0], message="internal error"
-                )
-            else:  # the sender is answered 503 + Retry-After and sends the alert again
-                log.warning("grouped alert not stored: %s", unavailable.message, exc_info=True)
-                failed = _item_error(unavailable)
+        except Exception as error:  # UNAVAILABLE: the sender is answered 503 + Retry-After and resends
+            code, message = unexpected(error, "storing a grouped alert")
+            failed = incident_pb2.ItemError(code=code.value[0], message=message)
         return incident_pb2.IngestOutcome(error=failed)
 
     async def GetIntegration(self, request, context: grpc.aio.ServicerContext):
