@@ -41,6 +41,7 @@ class Runtime:
     oncall_channel: grpc.aio.Channel
     commands: IncidentCommands
     relay: OutboxRelay
+    driver: DriverPool
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     def start_workers(self) -> None:
@@ -75,8 +76,7 @@ class Runtime:
         self.tasks = []
         await self.oncall_channel.close()
         await self.redis.aclose()
-        if self.commands.driver is not None:
-            await self.commands.driver.close()
+        await self.driver.close()
         await self.engine.dispose()
 
 
@@ -94,8 +94,10 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
     sessions = create_session_factory(engine)
     redis = create_redis(settings.redis_url)
     channel = create_channel(settings.oncall_grpc_target)
+    # The driver's own connections: one per ingest lane (alerts that only join or repeat), one for the relay
+    driver = DriverPool(settings, size=settings.ingest_lanes + 1)
     relay = OutboxRelay(
-        sessions,
+        driver,
         redis,
         stream=settings.events_stream,
         poll=settings.outbox_poll_seconds,
@@ -114,9 +116,9 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
         settings.ingest_lanes,
         settings.inline_paging_timeout_seconds,
         reads=create_autocommit_factory(engine),
-        driver=DriverPool(settings, size=settings.ingest_lanes),
+        driver=driver,
     )
-    return Runtime(settings, engine, redis, channel, commands, relay)
+    return Runtime(settings, engine, redis, channel, commands, relay, driver)
 
 
 def create_app(runtime: Runtime) -> FastAPI:

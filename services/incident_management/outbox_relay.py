@@ -9,10 +9,10 @@ import logging
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.incident_management import repository as repo
 from shared.aio import wait_event
+from shared.db import DriverPool
 from shared.events import STREAM_MAXLEN
 from shared.timeutil import utcnow
 
@@ -26,14 +26,15 @@ RELAY_BATCH = 200
 class OutboxRelay:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        driver: DriverPool,
         redis: Redis,
         *,
         stream: str,
         poll: float,
         channel: str = "",
     ) -> None:
-        self._sessions, self._redis, self._stream, self._poll = sessions, redis, stream, poll
+        """`driver`: the relay's own connection (a pass holds it from claim to commit)."""
+        self._driver, self._redis, self._stream, self._poll = driver, redis, stream, poll
         self._channel = channel
         self._wake = asyncio.Event()
 
@@ -43,14 +44,14 @@ class OutboxRelay:
 
     async def relay_once(self, *, batch: int = RELAY_BATCH) -> int:
         """Publish one batch of unpublished events in id order; returns how many went out."""
-        async with self._sessions.begin() as session:
-            rows = await repo.publish_outbox_batch(session, limit=batch, now=utcnow())
+        async with self._driver.connection() as connection, connection.transaction():
+            rows = await repo.publish_outbox_batch(connection, limit=batch, now=utcnow())
             if not rows:
                 return 0
             pipe = self._redis.pipeline(transaction=False)
             for row in rows:
-                body = row.body.encode()
-                fields = {"id": str(row.event_id), "type": row.type, "event": body}
+                body = row["body"].encode()
+                fields = {"id": str(row["event_id"]), "type": row["type"], "event": body}
                 pipe.xadd(self._stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
                 if self._channel:
                     pipe.publish(self._channel, body)

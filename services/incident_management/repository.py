@@ -6,7 +6,7 @@ from datetime import datetime
 
 import asyncpg
 import orjson
-from sqlalchemy import ARRAY, DateTime, Row, Text, Uuid, any_, bindparam, column, func, select, text, update
+from sqlalchemy import ARRAY, DateTime, Text, Uuid, any_, bindparam, column, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -218,23 +218,25 @@ async def list_pending_assignments(session: AsyncSession, *, limit: int) -> Sequ
 
 # One statement claims a batch and marks it published; the caller sends it before committing, so a failed
 # send rolls the marks back. The payload comes back as JSON text, ready for the stream (no decode/encode).
-_PUBLISH_OUTBOX_BATCH = text(
-    """
+# On the driver's connection (the relay's pass is three round trips: BEGIN, this, COMMIT).
+_PUBLISH_OUTBOX_BATCH = """
     WITH batch AS (
-        SELECT id FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT :limit
+        SELECT id FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1
         FOR UPDATE SKIP LOCKED
     )
-    UPDATE outbox_events o SET published_at = :now FROM batch WHERE o.id = batch.id
+    UPDATE outbox_events o SET published_at = $2 FROM batch WHERE o.id = batch.id
     RETURNING o.id, o.event_id, o.type, o.payload::text AS body
-    """
-)
+"""
 
 
-async def publish_outbox_batch(session: AsyncSession, *, limit: int, now: datetime) -> list[Row]:
-    """Up to `limit` unpublished events in id order, marked published in this transaction; rows another
-    relay holds are skipped. Each row has `id`, `event_id`, `type` and `body` (the payload as JSON text)."""
-    rows = (await session.execute(_PUBLISH_OUTBOX_BATCH, {"limit": limit, "now": now})).all()
-    return sorted(rows, key=lambda row: row.id)
+async def publish_outbox_batch(
+    connection: asyncpg.Connection, *, limit: int, now: datetime
+) -> list[asyncpg.Record]:
+    """Up to `limit` unpublished events in id order, marked published in the connection's transaction;
+    rows another relay holds are skipped. Each row has `id`, `event_id`, `type` and `body` (the payload as
+    JSON text)."""
+    rows = await connection.fetch(_PUBLISH_OUTBOX_BATCH, limit, now)
+    return sorted(rows, key=lambda row: row["id"])
 
 
 # --- services and integrations -------------------------------------------------------------------

@@ -17,7 +17,7 @@ from services.notifier.email_worker import EmailWorker, Sender, smtp_sender
 from services.notifier.oncall_client import OnCallClient
 from services.notifier.stream_consumer import StreamConsumer
 from services.notifier.webhook_worker import USER_AGENT, WebhookWorker
-from shared.db import create_autocommit_factory, create_engine, create_session_factory
+from shared.db import DriverPool, create_engine, create_session_factory
 from shared.grpc import create_channel
 from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
@@ -30,6 +30,7 @@ from shared.telemetry import instrument_app
 class Runtime:
     settings: NotifierSettings
     engine: AsyncEngine
+    driver: DriverPool
     redis: Redis
     http: aiohttp.ClientSession
     oncall_channel: grpc.aio.Channel
@@ -60,6 +61,7 @@ class Runtime:
         await self.http.close()
         await self.oncall_channel.close()
         await self.redis.aclose()
+        await self.driver.close()
         await self.engine.dispose()
 
 
@@ -75,8 +77,10 @@ def build_runtime(settings: NotifierSettings, *, send: Sender | None = None) -> 
         headers={"User-Agent": USER_AGENT},
     )
     channel = create_channel(settings.oncall_grpc_target)
-    autocommit = create_autocommit_factory(engine)
-    webhooks = WebhookWorker(sessions, autocommit, http, settings)
+    # The driver's own connections, for the hot statements: the stream consumer's, the claim, and the two
+    # lanes recording delivered attempts
+    driver = DriverPool(settings, size=4)
+    webhooks = WebhookWorker(sessions, driver, http, settings)
     emails = EmailWorker(
         sessions,
         OnCallClient(channel, timeout=settings.oncall_timeout_seconds),
@@ -90,9 +94,9 @@ def build_runtime(settings: NotifierSettings, *, send: Sender | None = None) -> 
         if mail:
             emails.wake()
 
-    consumer = StreamConsumer(autocommit, redis, settings, on_written=wake, dispatch=webhooks)
+    consumer = StreamConsumer(driver, redis, settings, on_written=wake, dispatch=webhooks)
     commands = NotifierCommands(sessions, settings, webhooks.wake)
-    return Runtime(settings, engine, redis, http, channel, commands, consumer, webhooks, emails)
+    return Runtime(settings, engine, driver, redis, http, channel, commands, consumer, webhooks, emails)
 
 
 def create_app(runtime: Runtime) -> FastAPI:

@@ -1,43 +1,19 @@
-"""Notifier queries on an AsyncSession. Never commits: the edge owns the transaction."""
+"""Notifier queries. On an AsyncSession: never commits, the edge owns the transaction. The hot statements
+of every event and attempt (the stream consumer's, the claim, the record of a delivered attempt) run on the
+driver's own connection (`shared.db.DriverPool`), each atomic on its own (autocommit)."""
 
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (
-    ARRAY,
-    DateTime,
-    Float,
-    Integer,
-    Row,
-    Table,
-    Text,
-    TextClause,
-    Uuid,
-    all_,
-    any_,
-    bindparam,
-    cast,
-    delete,
-    func,
-    select,
-    text,
-    union,
-    update,
-)
+import asyncpg
+from sqlalchemy import ARRAY, DateTime, Row, Uuid, any_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import insert_at_commit
-from shared.models import (
-    EmailNotification,
-    MonitoredService,
-    ServiceOwnership,
-    Team,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookSubscription,
-)
+from shared.models import EmailNotification, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 
 def create_subscription(
@@ -66,142 +42,145 @@ async def delete_subscription(session: AsyncSession, *, subscription_id: uuid.UU
     return (await session.execute(stmt)).rowcount > 0
 
 
-_ACTIVE_SUBSCRIPTIONS = select(WebhookSubscription.__table__).where(WebhookSubscription.active)
+@dataclass(frozen=True, slots=True)
+class ActiveSubscription:
+    """What matching an event and sending to a subscription need of it (`domain.matches`)."""
+
+    id: uuid.UUID
+    url: str
+    endpoint: str
+    event_types: list[str]
+    services: list[str]
+    teams: list[str]
+    active: bool
+    allow_internal: bool
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
 
 
-async def list_active_subscriptions(session: AsyncSession) -> Sequence[Row]:
-    """Every active subscription, as rows with the table's columns (the stream consumer loads them once
-    per batch and filters in memory; rows, not ORM objects, which cost more to load than to filter)."""
-    return (await session.execute(_ACTIVE_SUBSCRIPTIONS)).all()
+def _text_array(column: str) -> str:
+    return f"ARRAY(SELECT jsonb_array_elements_text({column})) AS {column}"
 
 
-async def list_team_names_of_service(session: AsyncSession, *, service: str) -> set[str]:
+_ACTIVE_SUBSCRIPTIONS = f"""
+    SELECT id, url, endpoint, {_text_array("event_types")}, {_text_array("services")}, {_text_array("teams")},
+           active, allow_internal, secret, previous_secret, previous_secret_expires_at
+      FROM webhook_subscriptions WHERE active
+"""
+
+
+async def list_active_subscriptions(connection: asyncpg.Connection) -> list[ActiveSubscription]:
+    """Every active subscription (the stream consumer loads them once per batch and filters in memory)."""
+    return [ActiveSubscription(**row) for row in await connection.fetch(_ACTIVE_SUBSCRIPTIONS)]
+
+
+_TEAMS_OF_SERVICE = """
+    SELECT team FROM services WHERE name = $1 AND team IS NOT NULL
+    UNION
+    SELECT t.name FROM teams t JOIN service_ownerships o ON o.team_id = t.id WHERE o.service = $1
+"""
+
+
+async def list_team_names_of_service(connection: asyncpg.Connection, *, service: str) -> set[str]:
     """Teams owning a service: the services catalogue's team and on-call's service ownership."""
-    catalogue = select(MonitoredService.team.label("name")).where(
-        MonitoredService.name == service, MonitoredService.team.is_not(None)
+    return {row[0] for row in await connection.fetch(_TEAMS_OF_SERVICE, service)}
+
+
+# Columns every new pending row of an event has (deliveries and emails), with their types; `body` is the
+# event's JSON text, stored as the row's payload.
+_PENDING_COLUMNS = (
+    ("id", "uuid"),
+    ("event_id", "uuid"),
+    ("event_type", "text"),
+    ("body", "text"),
+    ("next_attempt_at", "timestamptz"),
+    ("retry_until", "timestamptz"),
+    ("created_at", "timestamptz"),
+)
+
+
+def _insert_pending(
+    table: str, own: tuple[tuple[str, str], ...], constraint: str, returning: str = ""
+) -> tuple[str, tuple[str, ...]]:
+    """An INSERT of new pending rows given as one array per column (the names returned, in parameter
+    order): one statement whatever the number of rows, skipping rows whose unique key exists, so that with
+    RETURNING it says which rows it wrote."""
+    columns = _PENDING_COLUMNS + own
+    names = tuple(name for name, _ in columns)
+    targets = ", ".join("payload" if name == "body" else name for name in names)
+    values = ", ".join("r.body::jsonb" if name == "body" else f"r.{name}" for name in names)
+    arrays = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(columns, 1))
+    sql = (
+        f"INSERT INTO {table} ({targets}, status, attempts) SELECT {values}, 'pending', 0"
+        f" FROM unnest({arrays}) AS r({', '.join(names)})"
+        f" ON CONFLICT ON CONSTRAINT {constraint} DO NOTHING {returning}"
     )
-    ownership = (
-        select(Team.name.label("name"))
-        .join(ServiceOwnership, ServiceOwnership.team_id == Team.id)
-        .where(ServiceOwnership.service == service)
-    )
-    return set((await session.execute(union(catalogue, ownership))).scalars().all())
+    return sql, names
 
 
-def _insert_skipping_existing(table: Table, columns: tuple[str, ...], constraint: str) -> TextClause:
-    """INSERT … ON CONFLICT ON CONSTRAINT … DO NOTHING as text, typed by the table's columns.
-
-    The dialect's `insert().on_conflict_do_nothing()` is never cached by SQLAlchemy, so it was compiled
-    again on every call; a text statement is compiled once and run as executemany."""
-    names = ", ".join(columns)
-    values = ", ".join(f":{c}" for c in columns)
-    sql = f"INSERT INTO {table.name} ({names}) VALUES ({values}) ON CONFLICT ON CONSTRAINT {constraint} "
-    sql += "DO NOTHING"
-    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
-
-
-_COMMON = ("id", "event_id", "event_type", "payload", "status", "attempts", "next_attempt_at", "retry_until")
-_NEW_EMAILS = _insert_skipping_existing(
-    EmailNotification.__table__,
-    (*_COMMON, "created_at", "recipient", "recipient_name"),
+_NEW_DELIVERIES, _DELIVERY_COLUMNS = _insert_pending(
+    "webhook_deliveries", (("subscription_id", "uuid"),), "uq_webhook_deliveries_event", "RETURNING id"
+)
+_NEW_EMAILS, _EMAIL_COLUMNS = _insert_pending(
+    "email_notifications",
+    (("recipient", "text"), ("recipient_name", "text")),
     "uq_email_notifications_event_recipient",
 )
-# Deliveries go in as one statement over column arrays, so it can say which rows it wrote: a pair that
-# exists (an event handled twice) is skipped, and its id is not returned. `body`: the event's JSON text.
-_DELIVERY_COLUMNS = {
-    "id": Uuid,
-    "event_id": Uuid,
-    "event_type": Text,
-    "body": Text,
-    "next_attempt_at": DateTime(timezone=True),
-    "retry_until": DateTime(timezone=True),
-    "created_at": DateTime(timezone=True),
-    "subscription_id": Uuid,
-}
-_NEW_DELIVERIES = text(
-    """
-    INSERT INTO webhook_deliveries (id, event_id, event_type, payload, status, attempts, next_attempt_at,
-                                    retry_until, created_at, subscription_id)
-    SELECT d.id, d.event_id, d.event_type, d.body::jsonb, 'pending', 0, d.next_attempt_at, d.retry_until,
-           d.created_at, d.subscription_id
-      FROM unnest(:id, :event_id, :event_type, :body, :next_attempt_at, :retry_until, :created_at,
-                  :subscription_id)
-           AS d(id, event_id, event_type, body, next_attempt_at, retry_until, created_at, subscription_id)
-    ON CONFLICT ON CONSTRAINT uq_webhook_deliveries_event DO NOTHING
-    RETURNING id
-    """
-).bindparams(*(bindparam(name, type_=ARRAY(kind)) for name, kind in _DELIVERY_COLUMNS.items()))
 
 
-async def create_deliveries(session: AsyncSession, *, rows: list[dict]) -> set[uuid.UUID]:
+def _arrays(rows: list[dict], names: tuple[str, ...]) -> list[list]:
+    return [[row[name] for row in rows] for name in names]
+
+
+async def create_deliveries(connection: asyncpg.Connection, *, rows: list[dict]) -> set[uuid.UUID]:
     """Insert pending deliveries in one statement, skipping (subscription, event) pairs that exist;
     returns the ids of the rows it wrote."""
     if not rows:
         return set()
-    columns = {name: [row[name] for row in rows] for name in _DELIVERY_COLUMNS}
-    return set((await session.execute(_NEW_DELIVERIES, columns)).scalars().all())
+    return {row[0] for row in await connection.fetch(_NEW_DELIVERIES, *_arrays(rows, _DELIVERY_COLUMNS))}
 
 
-async def create_emails(session: AsyncSession, *, rows: list[dict]) -> None:
-    """Insert email notifications, skipping (event, recipient) pairs that exist."""
+async def create_emails(connection: asyncpg.Connection, *, rows: list[dict]) -> None:
+    """Insert email notifications in one statement, skipping (event, recipient) pairs that exist."""
     if rows:
-        await session.execute(_NEW_EMAILS, rows)
+        await connection.execute(_NEW_EMAILS, *_arrays(rows, _EMAIL_COLUMNS))
 
 
-_D, _S = WebhookDelivery.__table__, WebhookSubscription.__table__
-_DUE_DELIVERIES = (
-    select(_D.c.id, _S.c.endpoint)
-    .join(_S, _S.c.id == _D.c.subscription_id)
-    .where(
-        _D.c.status == "pending",
-        _D.c.next_attempt_at <= bindparam("now"),
-        # One statement whatever the number of saturated endpoints (an empty array excludes nothing).
-        _S.c.endpoint != all_(bindparam("skip", type_=ARRAY(Text))),
-    )
-    .order_by(_D.c.next_attempt_at)
-    .limit(bindparam("limit"))
-)
-_LEASE = (
-    update(_D)
-    .where(
-        _D.c.id == any_(bindparam("ids", type_=ARRAY(Uuid))),
-        # Checked again on the row as it is when updated: a replica that leased it first wins.
-        _D.c.status == "pending",
-        _D.c.next_attempt_at <= bindparam("now"),
-        _S.c.id == _D.c.subscription_id,
-    )
-    .values(next_attempt_at=bindparam("until"))
-    .returning(
-        _D.c.id,
-        _D.c.event_id,
-        _D.c.event_type,
-        _D.c.subscription_id,
-        cast(_D.c.payload, Text).label("body"),  # JSON text, sent as is: no decode and re-encode
-        _S.c.url,
-        _S.c.endpoint,
-        _S.c.allow_internal,
-        _S.c.secret,
-        _S.c.previous_secret,
-        _S.c.previous_secret_expires_at,
-    )
-)
+# Oldest first; one statement whatever the number of saturated endpoints (an empty array excludes nothing).
+_DUE_DELIVERIES = """
+    SELECT d.id, s.endpoint
+      FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+     WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND s.endpoint <> ALL($2::text[])
+     ORDER BY d.next_attempt_at
+     LIMIT $3
+"""
+# Checked again on the row as it is when updated: a replica that leased it first wins. The payload comes
+# back as JSON text, sent as is: no decode and re-encode.
+_LEASE = """
+    UPDATE webhook_deliveries d SET next_attempt_at = $3
+      FROM webhook_subscriptions s
+     WHERE d.id = ANY($1::uuid[]) AND d.status = 'pending' AND d.next_attempt_at <= $2
+       AND s.id = d.subscription_id
+    RETURNING d.id, d.event_id, d.event_type, d.subscription_id, d.payload::text AS body, s.url, s.endpoint,
+              s.allow_internal, s.secret, s.previous_secret, s.previous_secret_expires_at
+"""
 
 
 async def list_due_deliveries(
-    session: AsyncSession, *, now: datetime, limit: int, skip_endpoints: list[str]
-) -> Sequence[Row]:
+    connection: asyncpg.Connection, *, now: datetime, limit: int, skip_endpoints: list[str]
+) -> list[asyncpg.Record]:
     """(id, endpoint) of due pending deliveries, oldest first, none of the skipped endpoints; not locked."""
-    params = {"now": now, "limit": limit, "skip": skip_endpoints}
-    return (await session.execute(_DUE_DELIVERIES, params)).all()
+    return await connection.fetch(_DUE_DELIVERIES, now, skip_endpoints, limit)
 
 
 async def lease_deliveries(
-    session: AsyncSession, *, ids: list[uuid.UUID], now: datetime, until: datetime
-) -> Sequence[Row]:
+    connection: asyncpg.Connection, *, ids: list[uuid.UUID], now: datetime, until: datetime
+) -> list[asyncpg.Record]:
     """Lease the deliveries that are still due until `until` (out of everyone's due set until the attempt
     must be over); returns those this call leased, each with what sending it needs from its subscription,
     the payload as JSON text (`body`). One statement: atomic without a transaction."""
-    return (await session.execute(_LEASE, {"ids": ids, "now": now, "until": until})).all()
+    return await connection.fetch(_LEASE, ids, now, until)
 
 
 def add_attempt(
@@ -217,6 +196,7 @@ def add_attempt(
     insert_at_commit(session, WebhookAttempt.__table__, values | {"delivery_id": delivery_id})
 
 
+_D = WebhookDelivery.__table__
 _DELIVERY_STATES = (
     select(_D.c.id, _D.c.status, _D.c.attempts, _D.c.retry_until)
     .where(_D.c.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
@@ -251,42 +231,34 @@ _D_UPDATE = (
 )
 
 
-_RECORD_DELIVERED = text(
-    """
-    WITH o AS (SELECT * FROM unnest(:ids, :codes, :latencies) AS o(id, code, latency_ms)),
+_RECORD_DELIVERED = """
+    WITH o AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::float8[]) AS o(id, code, latency_ms)),
     delivered AS (
         UPDATE webhook_deliveries d
            SET status = 'delivered', attempts = d.attempts + 1, last_status_code = o.code,
-               last_error = NULL, delivered_at = :now
+               last_error = NULL, delivered_at = $4
           FROM o
          WHERE d.id = o.id AND d.status = 'pending'
         RETURNING d.id
     ),
     logged AS (
         INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, latency_ms, error)
-        SELECT o.id, :now, o.code, o.latency_ms, NULL FROM o JOIN webhook_deliveries d ON d.id = o.id
+        SELECT o.id, $4, o.code, o.latency_ms, NULL FROM o JOIN webhook_deliveries d ON d.id = o.id
     )
     SELECT o.id, CASE WHEN x.id IS NULL THEN d.status ELSE 'delivered' END AS status
       FROM o JOIN webhook_deliveries d ON d.id = o.id LEFT JOIN delivered x ON x.id = o.id
-    """
-).bindparams(
-    bindparam("ids", type_=ARRAY(Uuid)),
-    bindparam("codes", type_=ARRAY(Integer)),
-    bindparam("latencies", type_=ARRAY(Float)),
-    bindparam("now", type_=DateTime(timezone=True)),
-)
+"""
 
 
 async def record_delivered(
-    session: AsyncSession, *, answers: list[tuple[uuid.UUID, int, float]], now: datetime
+    connection: asyncpg.Connection, *, answers: list[tuple[uuid.UUID, int, float]], now: datetime
 ) -> dict[uuid.UUID, str]:
     """Successful attempts (delivery id, status code, latency ms) in one statement, atomic without a
     transaction: each attempt is logged and its delivery, if still pending, marked delivered. Returns each
     delivery's status after it (`delivered`, or what another attempt had made it); deliveries gone meanwhile
     are missing."""
     ids, codes, latencies = (list(column) for column in zip(*answers, strict=True))
-    params = {"ids": ids, "codes": codes, "latencies": latencies, "now": now}
-    return {row.id: row.status for row in await session.execute(_RECORD_DELIVERED, params)}
+    return {row[0]: row[1] for row in await connection.fetch(_RECORD_DELIVERED, ids, codes, latencies, now)}
 
 
 async def update_deliveries(session: AsyncSession, *, rows: list[dict]) -> None:

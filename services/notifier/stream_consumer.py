@@ -15,21 +15,22 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+import asyncpg
 import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
-from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifier import domain
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
+from services.notifier.repository import ActiveSubscription
 from services.notifier.webhook_worker import Claimed
+from shared.db import DriverPool
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -57,15 +58,15 @@ def parse_entry(fields: dict[bytes, bytes]) -> dict[str, Any] | None:
 class StreamConsumer:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        driver: DriverPool,
         redis: Redis,
         settings: NotifierSettings,
         *,
         on_written: Callable[[bool, bool], None],
         dispatch: "Dispatch | None" = None,
     ) -> None:
-        """`sessions`: autocommit sessions (see `handle`)."""
-        self._sessions, self._redis, self._settings, self._on_written = sessions, redis, settings, on_written
+        """`driver`: the driver's connections, where each statement commits on its own (see `handle`)."""
+        self._driver, self._redis, self._settings, self._on_written = driver, redis, settings, on_written
         self._dispatch = dispatch
         self.name = settings.consumer_name or default_consumer_name()
         self._stream, self._group = settings.events_stream, settings.consumer_group
@@ -158,7 +159,7 @@ class StreamConsumer:
 
     async def handle(self, entries: list[Entry]) -> None:
         """Write the rows of every entry, hand the ones written leased to the webhook worker, then
-        acknowledge them all. Each statement commits on its own (`sessions` are autocommit): should this
+        acknowledge them all. Each statement commits on its own (no transaction around them): should this
         stop halfway, the entries stay unacknowledged, and handling them again writes only what is missing
         (the rows' unique keys)."""
         if not entries:
@@ -170,19 +171,19 @@ class StreamConsumer:
             )
         batch, left_due = _Batch(utcnow()), 0
         try:
-            async with self._sessions() as session:
+            async with self._driver.connection() as connection:
                 if events:
-                    targets = _Targets(session, await repo.list_active_subscriptions(session))
+                    targets = _Targets(connection, await repo.list_active_subscriptions(connection))
                     for event, raw in events:
                         self._rows(event, raw, await targets.matching(event), batch)
-                    written = await repo.create_deliveries(session, rows=batch.deliveries)
+                    written = await repo.create_deliveries(connection, rows=batch.deliveries)
                     handed, skipped = _split(batch.direct, written)
                     batch.direct = []  # every reserved slot is now either used or given back
                     self._give_back(skipped)
                     for delivery in handed:  # committed, leased to this replica
                         self._dispatch.start(delivery)
                     left_due = len(written) - len(handed)
-                    await repo.create_emails(session, rows=batch.emails)
+                    await repo.create_emails(connection, rows=batch.emails)
         except BaseException:
             self._give_back(batch.direct)
             raise
@@ -193,15 +194,14 @@ class StreamConsumer:
         for delivery in deliveries:
             self._dispatch.unreserve(delivery.endpoint)
 
-    def _rows(self, event: dict[str, Any], raw: bytes, matching: list[Row], batch: "_Batch") -> None:
+    def _rows(
+        self, event: dict[str, Any], raw: bytes, matching: list[ActiveSubscription], batch: "_Batch"
+    ) -> None:
         """The event's delivery rows (one per matching subscription) and email rows (one per recipient)."""
         now = batch.now
-        common = _row_common(event, now=now)
         # The outbox's JSON text of the event: stored, and sent as is (as the claim query returns it).
-        webhook = common | {
-            "body": raw.decode(),
-            "retry_until": now + timedelta(seconds=self._settings.webhook_retry_seconds),
-        }
+        common = _row_common(event, raw.decode(), now=now)
+        webhook = common | {"retry_until": now + timedelta(seconds=self._settings.webhook_retry_seconds)}
         for subscription in matching:
             row = webhook | {"id": uuid.uuid4(), "subscription_id": subscription.id}
             if self._dispatch is not None and self._dispatch.reserve(subscription.endpoint):
@@ -236,7 +236,7 @@ class _Batch:
     direct: list[Claimed] = field(default_factory=list)
 
 
-def _claimed(row: dict[str, Any], subscription: Row) -> Claimed:
+def _claimed(row: dict[str, Any], subscription: ActiveSubscription) -> Claimed:
     return Claimed(
         id=row["id"],
         event_id=row["event_id"],
@@ -259,16 +259,17 @@ def _split(deliveries: list[Claimed], written: set[uuid.UUID]) -> tuple[list[Cla
 class _Targets:
     """The subscriptions an event goes to, from one load of the active ones per batch of entries."""
 
-    def __init__(self, session: AsyncSession, subscriptions: Sequence[Row]) -> None:
-        self._session, self._subscriptions = session, subscriptions
+    def __init__(self, connection: asyncpg.Connection, subscriptions: list[ActiveSubscription]) -> None:
+        self._connection, self._subscriptions = connection, subscriptions
         self._teams: dict[str, set[str]] = {}
 
-    async def matching(self, event: dict[str, Any]) -> list[Row]:
+    async def matching(self, event: dict[str, Any]) -> list[ActiveSubscription]:
         event_type, service = event["type"], str(event["data"].get("service", ""))
         teams: set[str] = set()
         if any(s.teams for s in self._subscriptions):
             if service not in self._teams:
-                self._teams[service] = await repo.list_team_names_of_service(self._session, service=service)
+                found = await repo.list_team_names_of_service(self._connection, service=service)
+                self._teams[service] = found
             teams = self._teams[service]
         return [
             s
@@ -277,13 +278,12 @@ class _Targets:
         ]
 
 
-def _row_common(event: dict[str, Any], *, now: datetime) -> dict[str, Any]:
+def _row_common(event: dict[str, Any], body: str, *, now: datetime) -> dict[str, Any]:
+    """Columns every row of an event has; `body`: the event as JSON text."""
     return {
         "event_id": uuid.UUID(event["id"]),
         "event_type": event["type"],
-        "payload": event,
-        "status": "pending",
-        "attempts": 0,
+        "body": body,
         "next_attempt_at": now,
         "created_at": now,
     }

@@ -15,18 +15,17 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiohttp
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifier import domain, url_guard
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
 from shared.aio import wait_event
+from shared.db import DriverPool
 from shared.errors import InvalidInput
 from shared.group_commit import GroupCommit
 from shared.timeutil import utcnow
@@ -103,20 +102,21 @@ class Claimed:
     previous_secret_expires_at: datetime | None
 
 
-Delivery = Claimed | Row  # handed over by the stream consumer, or claimed by the query
+Delivery = Claimed  # handed over by the stream consumer, or claimed by the query
 
 
 class WebhookWorker:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        autocommit: async_sessionmaker[AsyncSession],
+        driver: DriverPool,
         client: aiohttp.ClientSession,
         settings: NotifierSettings,
     ) -> None:
-        """`autocommit`: sessions for the statements that need no transaction around them (the claim, the
-        record of successful attempts): each is atomic on its own."""
-        self._sessions, self._autocommit = sessions, autocommit
+        """`driver`: the driver's connections, for the statements that need no transaction around them (the
+        claim, the record of successful attempts): each is atomic on its own. `sessions`: for failed
+        attempts, recorded with their rows locked."""
+        self._sessions, self._driver = sessions, driver
         self._client, self._settings = client, settings
         self._slots = EndpointSlots(settings.webhook_per_endpoint_concurrency)
         self._inflight: set[asyncio.Task] = set()
@@ -193,21 +193,22 @@ class WebhookWorker:
             self._waiting = True
             return 0
         now, saturated = utcnow(), self._slots.saturated()
-        async with self._autocommit() as session:
-            due = await repo.list_due_deliveries(session, now=now, limit=free, skip_endpoints=saturated)
-            picked = [row for row in due if self._slots.try_take(row.endpoint)]
+        async with self._driver.connection() as connection:
+            due = await repo.list_due_deliveries(connection, now=now, limit=free, skip_endpoints=saturated)
+            picked = [row for row in due if self._slots.try_take(row["endpoint"])]
             # Rows of a saturated endpoint were not looked at; a full page may have more behind it.
             self._waiting = bool(saturated) or len(due) >= free or len(picked) < len(due)
-            taken: Sequence[Row] = []
+            taken: list[Claimed] = []
             try:
                 if picked:
-                    ids = [row.id for row in picked]
-                    taken = await repo.lease_deliveries(session, ids=ids, now=now, until=now + self.lease)
+                    ids = [row["id"] for row in picked]
+                    leased = await repo.lease_deliveries(connection, ids=ids, now=now, until=now + self.lease)
+                    taken = [Claimed(**row) for row in leased]
             finally:
-                won = {row.id for row in taken}
+                won = {delivery.id for delivery in taken}
                 for row in picked:
-                    if row.id not in won:  # another replica leased it first, or leasing failed
-                        self._slots.release(row.endpoint)
+                    if row["id"] not in won:  # another replica leased it first, or leasing failed
+                        self._slots.release(row["endpoint"])
         for delivery in taken:
             self._launch(delivery)
         return len(taken)
@@ -280,8 +281,8 @@ class WebhookWorker:
 
     async def _record_delivered(self, delivered: list[tuple[Delivery, Outcome]], now: datetime) -> None:
         answers = [(claimed.id, outcome.status_code, outcome.latency_ms) for claimed, outcome in delivered]
-        async with self._autocommit() as session:
-            results = await repo.record_delivered(session, answers=answers, now=now)
+        async with self._driver.connection() as connection:
+            results = await repo.record_delivered(connection, answers=answers, now=now)
         for claimed, outcome in delivered:
             if claimed.id in results:  # else deleted with its subscription meanwhile
                 _log_attempt(claimed, outcome, results[claimed.id])
