@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management import repository as repo
@@ -49,18 +50,33 @@ def _owner(found: tuple[Integration, MonitoredService] | None) -> KeyOwner:
 
 async def resolve_key(session: AsyncSession, key: str) -> KeyOwner:
     """The integration and service behind a routing key; 401 unknown, 403 revoked."""
-    owner = (await resolve_keys(session, {key}))[key]
-    if isinstance(owner, DomainError):
-        raise owner
-    return owner
+    return _only(await resolve_keys(session, {key}), key)
+
+
+async def lookup_key(connection: asyncpg.Connection, key: str) -> KeyOwner:
+    """`resolve_key` on the driver's connection, outside any transaction (the objects belong to no
+    session): for the ingestion replicas' lookups of keys they have not cached."""
+    hashes = _hashes({key})
+    found = await repo.find_integrations_by_key_hashes(connection, key_hashes=list(hashes.values()))
+    return _only(_owners(hashes, found), key)
 
 
 async def resolve_keys(session: AsyncSession, keys: set[str]) -> dict[str, KeyOwner | DomainError]:
     """Several keys in one query: each key's owner, or its 401/403 error."""
     if not keys:
         return {}
-    hashes = {key: hash_key(key.strip()) for key in keys}
+    hashes = _hashes(keys)
     found = await repo.get_integrations_by_key_hashes(session, key_hashes=list(set(hashes.values())))
+    return _owners(hashes, found)
+
+
+def _hashes(keys: set[str]) -> dict[str, str]:
+    return {key: hash_key(key.strip()) for key in keys}
+
+
+def _owners(
+    hashes: dict[str, str], found: dict[str, tuple[Integration, MonitoredService]]
+) -> dict[str, KeyOwner | DomainError]:
     owners: dict[str, KeyOwner | DomainError] = {}
     for key, key_hash in hashes.items():
         try:
@@ -68,6 +84,13 @@ async def resolve_keys(session: AsyncSession, keys: set[str]) -> dict[str, KeyOw
         except DomainError as error:
             owners[key] = error
     return owners
+
+
+def _only(owners: dict[str, KeyOwner | DomainError], key: str) -> KeyOwner:
+    owner = owners[key]
+    if isinstance(owner, DomainError):
+        raise owner
+    return owner
 
 
 async def create_service(session: AsyncSession, data: ServiceCreate) -> MonitoredService:

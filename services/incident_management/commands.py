@@ -120,12 +120,11 @@ class IncidentCommands:
     relay: OutboxRelay
     window_seconds: int
     escalator: Escalator
+    # The driver's own connections, for single statements outside a transaction: alerts that only join or
+    # repeat are stored with one statement on them, routing keys are looked up on them
+    driver: DriverPool
     ingest_lanes: int = 2
     inline_paging_seconds: float = 0.5
-    # Autocommit sessions for reads of one statement (no BEGIN and ROLLBACK round trips); default: `sessions`
-    reads: async_sessionmaker[AsyncSession] | None = None
-    # The driver's own connections: alerts that only join or repeat are stored with one statement on them
-    driver: DriverPool | None = None
 
     @property
     def escalation(self) -> EscalationSettings:
@@ -229,13 +228,13 @@ class IncidentCommands:
         """Triggers with known keys, if they all join an open incident or repeat a firing alert: stored
         by one statement, without a transaction (nothing to page, no event). None, with nothing stored,
         when they need the transaction, or when the attempt failed (the transaction then decides)."""
-        prepared = self._learnt.joining_run(items) if self.driver is not None else None
+        prepared = self._learnt.joining_run(items)
         if prepared is None:
             return None
         alerts, owners = prepared
         now = utcnow()
         try:
-            async with self.driver.connection() as connection:  # type: ignore[union-attr]
+            async with self.driver.connection() as connection:
                 results = await domain.ingest_joining(
                     connection, alerts, now=now, window_seconds=self.window_seconds, owners=owners
                 )
@@ -269,8 +268,8 @@ class IncidentCommands:
             log.error("paging new incidents failed", exc_info=task.exception())
 
     async def integration(self, key: str) -> catalog.KeyOwner:
-        async with (self.reads or self.sessions)() as session:
-            return await catalog.resolve_key(session, key)
+        async with self.driver.connection() as connection:
+            return await catalog.lookup_key(connection, key)
 
     async def record_heartbeat(self, key: str) -> heartbeats.PingResult:
         async with self.sessions.begin() as session:

@@ -20,7 +20,7 @@ from services.incident_management.grpc_server import IncidentServicer
 from services.incident_management.heartbeat_monitor import run_heartbeat_monitor
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
-from shared.db import DriverPool, create_autocommit_factory, create_engine, create_session_factory
+from shared.db import DriverPool, create_engine, create_session_factory
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import create_channel, create_server, mark_serving
 from shared.health import database_check, grpc_check, redis_check
@@ -94,7 +94,8 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
     sessions = create_session_factory(engine)
     redis = create_redis(settings.redis_url)
     channel = create_channel(settings.oncall_grpc_target)
-    # The driver's own connections: one per ingest lane (alerts that only join or repeat), one for the relay
+    # The driver's own connections: one per ingest lane (alerts that only join or repeat, keys looked up),
+    # one for the relay
     driver = DriverPool(settings, size=settings.ingest_lanes + 1)
     relay = OutboxRelay(
         driver,
@@ -113,10 +114,9 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
         relay,
         settings.correlation_window_seconds,
         escalator,
-        settings.ingest_lanes,
-        settings.inline_paging_timeout_seconds,
-        reads=create_autocommit_factory(engine),
-        driver=driver,
+        driver,
+        ingest_lanes=settings.ingest_lanes,
+        inline_paging_seconds=settings.inline_paging_timeout_seconds,
     )
     return Runtime(settings, engine, redis, channel, commands, relay, driver)
 
