@@ -18,6 +18,7 @@ receiver listens on 127.0.0.1).
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 import time
@@ -147,20 +148,26 @@ def cpu_ms_per(settings: StackSettings | None, before: dict[int, float], count: 
 
 
 def webhook_phase(target: Target, *, rate: float, seconds: float) -> dict:
-    """Alert -> signed webhook latency, with the CPU each process spent per new incident while sending."""
+    """Alert -> signed webhook latency, with the CPU each process spent per new incident while sending,
+    and how many cores the stack kept busy meanwhile."""
     before: dict[int, float] = {}
+    started: list[float] = []
+
+    def ready() -> None:
+        before.update(cpu_snapshot(target.settings))
+        started.append(time.monotonic())
+
     try:
-        result = uvloop.run(
-            webhook.measure(
-                target.gateway,
-                rate=rate,
-                seconds=seconds,
-                ready=lambda: before.update(cpu_snapshot(target.settings)),
-            )
-        )
+        result = uvloop.run(webhook.measure(target.gateway, rate=rate, seconds=seconds, ready=ready))
     except webhook.Refused as refused:
         return {"skipped": str(refused)}
-    result["cpu_ms_per_incident"] = cpu_ms_per(target.settings, before, result["incidents"])
+    elapsed = time.monotonic() - started[0]
+    cpu = cpu_ms_per(target.settings, before, result["incidents"])
+    result["cpu_ms_per_incident"] = cpu
+    # Latency at this rate is mostly queueing once the stack nears the machine's cores (which the load
+    # generator and the receiver share too).
+    busy = sum(cpu.values()) * result["incidents"] / 1000 / elapsed
+    result["stack_cores_busy"] = round(busy, 2) if cpu else None
     return result
 
 
@@ -229,7 +236,11 @@ def main() -> int:
     # The load generators share the machine with the stack and time every answer: like the services, they
     # run on uvloop and keep the garbage collector's pauses out of the latencies they measure.
     settle_heap()
-    machine = {"python_loop_ms": probe.python_loop_ms(), "loop_additions": probe.LOOP}  # before the stack
+    machine = {  # before the stack
+        "python_loop_ms": probe.python_loop_ms(),
+        "loop_additions": probe.LOOP,
+        "cores": os.cpu_count(),
+    }
     started = time.monotonic()
     if args.running or args.gateway:
         target = (

@@ -17,6 +17,12 @@ def print_report(report: dict) -> None:
         _listing(report["incident_list"])
     hook_cpu = report["webhook"].get("cpu_ms_per_incident", {})
     _per_process("CPU ms per new incident (alert -> webhook phase, while sending):", hook_cpu, "8.3f")
+    busy = report["webhook"].get("stack_cores_busy")
+    if busy is not None:
+        print(
+            f"  {'all of them':<22}{sum(hook_cpu.values()):8.3f}: about {busy} of the machine's"
+            f" {report['machine']['cores']} cores busy while sending and delivering"
+        )
     _per_process("CPU ms per alert (single alerts):", report["single"]["cpu_ms_per_alert"], "8.3f")
     _per_process("RSS after the run (MB):", report["rss_mb"], "8.1f")
     if "volume" in report:

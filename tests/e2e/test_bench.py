@@ -78,6 +78,8 @@ def test_webhooks_arrive_signed_for_every_new_incident(report):
     hook = report["webhook"]
     assert hook["incidents"] > 0 and hook["delivered"] == hook["incidents"]
     assert hook["bad_signatures"] == 0
+    # the stack's share of the machine while sending: some, and no more than it has
+    assert 0 < hook["stack_cores_busy"] <= report["machine"]["cores"] * 1.1
     assert set(hook["cpu_ms_per_incident"]) >= SERVICES
 
 
