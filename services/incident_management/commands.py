@@ -39,12 +39,14 @@ Batch = list[tuple[AlertInput, str]]  # alerts with their routing keys, stored i
 
 
 class Learnt:
-    """What earlier ingests taught this process, so that a run of alerts that only join open incidents
-    or repeat firing alerts can be stored by one statement (`domain.ingest_joining`, which checks again
-    whatever it relies on):
-    - each valid routing key's owner (integration, service name): no key lookup first;
+    """What earlier ingests and key lookups taught this process, so that alerts can be stored with fewer
+    round trips (the statements check again whatever they rely on, `domain.OwnersChanged` when it no
+    longer holds):
+    - each valid routing key's owner (integration, service name): no key lookup first, in the one
+      statement or in the transaction;
     - the (service, severity) pairs it has stored alerts of: an alert of a pair never seen opens an
-      incident, so its run goes to a transaction at once instead of trying the one statement first.
+      incident, so its run goes to a transaction at once instead of trying the one statement first
+      (`domain.ingest_joining`, for runs that only join open incidents or repeat firing alerts).
     Bounded: each is emptied when full."""
 
     def __init__(self, limit: int = 10_000) -> None:
@@ -61,15 +63,19 @@ class Learnt:
             else:
                 self._owners.pop(key, None)
 
+    def forget(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._owners.pop(key, None)
+
     def stored(self, alerts: Iterable[AlertInput]) -> None:
         pairs = {(alert.service, alert.severity) for alert in alerts}
         if len(self._pairs) + len(pairs) > self._limit:
             self._pairs.clear()
         self._pairs |= pairs
 
-    def joining_run(self, items: Batch) -> tuple[list[AlertInput], dict[uuid.UUID, str]] | None:
-        """The alerts with their keys' services and integrations, and those owners; None if a key or a
-        (service, severity) pair is not known."""
+    def owned(self, items: Batch) -> tuple[list[AlertInput], dict[uuid.UUID, str]] | None:
+        """The alerts with their keys' services and integrations, and those owners; None if a key's owner
+        is not known."""
         alerts, owners = [], {}
         for alert, key in items:
             if key:
@@ -79,10 +85,15 @@ class Learnt:
                 integration_id, service = found
                 owners[integration_id] = service
                 alert = replace(alert, service=service, integration_id=integration_id)
-            if (alert.service, alert.severity) not in self._pairs:
-                return None
             alerts.append(alert)
         return alerts, owners
+
+    def joining_run(self, items: Batch) -> tuple[list[AlertInput], dict[uuid.UUID, str]] | None:
+        """`owned`, when every (service, severity) pair is known too; else None."""
+        owned = self.owned(items)
+        if owned is None or any((a.service, a.severity) not in self._pairs for a in owned[0]):
+            return None
+        return owned
 
 
 async def _with_owners(
@@ -144,7 +155,8 @@ class IncidentCommands:
         self._paging: set[asyncio.Future] = set()
         self._learnt = Learnt()
         # How groups of alerts were stored: by one statement ("joining"), in a "transaction" (after the
-        # statement "declined" them, or at once)
+        # statement "declined" them, or at once); of those, the ones whose keys' "owners known" spared a
+        # lookup, and how often an owner relied on had "owners changed" (nothing stored, looked up again)
         self.stored_by = Counter[str]()
         self._inline = InlinePaging(self.oncall, self.escalation, timeout=self.inline_paging_seconds)
 
@@ -196,9 +208,16 @@ class IncidentCommands:
             self.stored_by["joining"] += 1
             return joined, _done()  # type: ignore[return-value]
         self.stored_by["transaction"] += 1
+        # Triggers whose keys' owners are known skip the key lookup: the ingest statement checks them.
+        owned = self._learnt.owned(items) if all(a.action == "trigger" for a, _ in items) else None
+        if owned is not None and owned[1]:
+            self.stored_by["owners known"] += 1
         try:
             async with self.sessions.begin() as session:
-                prepared = await _with_owners(session, items, self._learnt)
+                if owned is None:
+                    prepared = await _with_owners(session, items, self._learnt)
+                else:
+                    prepared = list(owned[0])
                 ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
                 now = utcnow()
                 ingested = await domain.ingest_alerts(
@@ -207,11 +226,15 @@ class IncidentCommands:
                     now=now,
                     window_seconds=self.window_seconds,
                     take_locks=True,
+                    owners=owned[1] if owned is not None else None,
                 )
                 deadlines = await self._inline.page(session, ingested, now=now)
                 for (i, _), result in zip(ready, ingested.results, strict=True):
                     prepared[i] = result
             self._learnt.stored(a for _, a in ready)
+        except domain.OwnersChanged:  # nothing was stored: look the keys up this time
+            self._owners_changed(items)
+            return await self._store(items)
         except Exception:
             if len(items) == 1:
                 raise
@@ -238,6 +261,9 @@ class IncidentCommands:
                 results = await domain.ingest_joining(
                     connection, alerts, now=now, window_seconds=self.window_seconds, owners=owners
                 )
+        except domain.OwnersChanged:  # nothing was stored: the transaction looks the keys up
+            self._owners_changed(items)
+            return None
         except Exception:
             log.warning("alerts not stored in one statement; storing them in a transaction", exc_info=True)
             return None
@@ -254,6 +280,10 @@ class IncidentCommands:
         except Exception as error:
             return error, None
 
+    def _owners_changed(self, items: Batch) -> None:
+        self.stored_by["owners changed"] += 1
+        self._learnt.forget(key for _, key in items if key)
+
     def _in_background(self, work) -> asyncio.Future:
         """Run `work` to the end even if every caller waiting for it gives up; a failure is logged (new
         incidents it did not page are still `assignment_pending`: the retry worker pages them)."""
@@ -268,8 +298,16 @@ class IncidentCommands:
             log.error("paging new incidents failed", exc_info=task.exception())
 
     async def integration(self, key: str) -> catalog.KeyOwner:
-        async with self.driver.connection() as connection:
-            return await catalog.lookup_key(connection, key)
+        """The key's owner (the replicas ask once per key they have not cached): learnt too, so the alerts
+        that follow need no lookup of their own."""
+        try:
+            async with self.driver.connection() as connection:
+                owner = await catalog.lookup_key(connection, key)
+        except DomainError as refused:  # unknown or revoked: forgotten if it was learnt
+            self._learnt.owners({key: refused})
+            raise
+        self._learnt.owners({key: owner})
+        return owner
 
     async def record_heartbeat(self, key: str) -> heartbeats.PingResult:
         async with self.sessions.begin() as session:

@@ -67,6 +67,12 @@ class Ingested:
     opened: list[Opened] | None
 
 
+class OwnersChanged(Exception):
+    """An owner of a routing key the caller relied on without looking the key up (what an earlier lookup
+    found) no longer holds: the key was revoked, or its service renamed. Nothing was stored; look the keys
+    up again."""
+
+
 def correlation_keys(alert: AlertInput) -> list[str]:
     """Advisory-lock keys, in the one global order every transaction takes them (no deadlocks)."""
     return [f"corr:{alert.service}:{alert.severity}", f"fp:{alert.service}:{alert.fingerprint}"]
@@ -126,11 +132,16 @@ async def ingest_alerts(
     now: datetime,
     window_seconds: int,
     take_locks: bool = False,
+    owners: dict[uuid.UUID, str] | None = None,
 ) -> Ingested:
     """Apply, in order, what the sources say about alerts: trigger them, or acknowledge / resolve their
     open copy. Each run of triggering alerts is one statement. The caller holds the locks (`lock_alerts`),
     or, with `take_locks`, they are taken here, all of them before any alert is applied: in the statement
-    of the first run when the alerts start with a trigger (one round trip fewer), else on their own."""
+    of the first run when the alerts start with a trigger (one round trip fewer), else on their own.
+    `owners`: the service each alert's integration was found to belong to by an earlier lookup, for
+    triggers only (one run), checked again in its statement; OwnersChanged when one no longer holds."""
+    if owners and any(alert.action != "trigger" for alert in alerts):
+        raise ValueError("owners are checked for triggering alerts only")
     lock = _lock_order(alerts) if take_locks else []
     if lock and alerts[0].action != "trigger":
         await repo.lock_keys(session, keys=lock)
@@ -144,7 +155,9 @@ async def ingest_alerts(
         results += (await _trigger(session, run, now=now, window_seconds=window_seconds, lock=lock))[0]
         run, lock = [], []
         results.append(await _apply_source_action(session, alert, now=now))
-    last, opened = await _trigger(session, run, now=now, window_seconds=window_seconds, lock=lock)
+    last, opened = await _trigger(
+        session, run, now=now, window_seconds=window_seconds, lock=lock, owners=owners or {}
+    )
     return Ingested(results + last, None if results else opened)
 
 
@@ -159,8 +172,8 @@ async def ingest_joining(
     """Triggering alerts that all join an open incident or repeat a firing alert write no event and page
     nobody: they are stored by the same rules as in `ingest_alerts`, with their locks, in one statement
     outside any transaction. `owners`: the service each alert's integration was found to belong to, checked
-    again in that statement. None, with nothing stored, when an alert would open an incident or an owner no
-    longer holds: the caller then stores them in a transaction (`ingest_alerts`)."""
+    again in that statement. None, with nothing stored, when an alert would open an incident: the caller
+    then stores them in a transaction (`ingest_alerts`); OwnersChanged when an owner no longer holds."""
     if not alerts or any(alert.action != "trigger" for alert in alerts):
         return None
     rows = await repo.ingest_joining(
@@ -171,7 +184,9 @@ async def ingest_joining(
         lock=_lock_order(alerts),
         owners=owners,
     )
-    if rows is None:
+    if not rows:
+        raise OwnersChanged
+    if rows[-1]["outcome"] == "would_open":
         return None
     return [IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"]) for row in rows]
 
@@ -213,12 +228,19 @@ def _triggering(alert: AlertInput) -> dict:
 
 
 async def _trigger(
-    session: AsyncSession, alerts: list[AlertInput], *, now: datetime, window_seconds: int, lock: list[str]
+    session: AsyncSession,
+    alerts: list[AlertInput],
+    *,
+    now: datetime,
+    window_seconds: int,
+    lock: list[str],
+    owners: dict[uuid.UUID, str] | None = None,
 ) -> tuple[list[IngestResult], list[Opened]]:
     """New alerts: a fingerprint still firing on an open incident is a duplicate (counted); otherwise the
     alert joins the newest open incident of its (service, severity) created within the correlation
     window, or opens an incident, whose `incident.triggered` event is written here. `lock`: advisory
-    locks the same statement takes first. Returns the outcomes and the incidents opened."""
+    locks the same statement takes first; `owners`: checked in it (OwnersChanged). Returns the outcomes
+    and the incidents opened."""
     if not alerts:
         return [], []
     rows = await repo.ingest_triggered(
@@ -227,7 +249,10 @@ async def _trigger(
         now=now,
         since=correlation_cutoff(now, window_seconds),
         lock=lock,
+        owners=owners or {},
     )
+    if owners and not rows:
+        raise OwnersChanged
     for row in rows:
         if row.outcome == "created":
             emit(session, row.incident, events.INCIDENT_TRIGGERED, now)

@@ -57,18 +57,34 @@ async def get_open_alert_by_fingerprint(session: AsyncSession, *, service: str, 
     return (await session.execute(stmt)).one_or_none()
 
 
+def _owners_holding(integration_ids: str, services: str) -> str:
+    """A FROM item counting the routing keys' owners, given as two arrays (integration ids, service
+    names), that still hold: the integration exists, unrevoked, and belongs to the service so named.
+    A statement passes its alerts to the ingest function only when every owner holds; an owner learnt
+    earlier that no longer does (a revoked key, a renamed service) gives the function no alerts."""
+    return (
+        "(SELECT count(*) AS valid"
+        f"   FROM unnest({integration_ids}, {services}) AS o(integration_id, service)"
+        "   JOIN integrations i ON i.id = o.integration_id AND i.revoked_at IS NULL"
+        "   JOIN services s ON s.id = i.service_id AND s.name = o.service) AS owners"
+    )
+
+
 # The locks of `keys` (the statement `lock_keys` runs), then the function: the lateral call depends on the
 # lock count, so it runs once every lock is held, and its own queries (a volatile function's take a
 # snapshot each) see what the transactions that held them committed. An empty array takes no lock.
-# A new incident comes with its service's escalation policy, which paging needs (a scalar subquery in the
-# select list: the function's rows keep their order).
+# The owners the caller relies on instead of looking its keys up are checked in the same statement (none:
+# nothing to check). A new incident comes with its service's escalation policy, which paging needs (a
+# scalar subquery in the select list: the function's rows keep their order).
+_OWNER_IDS, _OWNER_SERVICES = "CAST(:owner_ids AS uuid[])", "CAST(:owner_services AS text[])"
 _INGEST_TRIGGERED = text(
     "SELECT r.alert_ref, r.incident_ref, r.outcome, r.incident,"
     "       CASE WHEN r.outcome = 'created' THEN (SELECT s.escalation_policy_id FROM services s"
     "                                              WHERE s.name = r.incident->>'service') END AS policy_id"
-    f" FROM ({_TAKE_LOCKS}) AS locks,"
+    f" FROM ({_TAKE_LOCKS}) AS locks, {_owners_holding(_OWNER_IDS, _OWNER_SERVICES)},"
     "      LATERAL ingest_triggered_alerts("
-    "          CASE WHEN locks.held >= 0 THEN CAST(:batch AS jsonb) END, :now, :since) AS r"
+    f"          CASE WHEN locks.held >= 0 AND owners.valid = cardinality({_OWNER_IDS})"
+    "               THEN CAST(:batch AS jsonb) END, :now, :since) AS r"
 ).columns(
     column("alert_ref", Uuid),
     column("incident_ref", Uuid),
@@ -79,29 +95,39 @@ _INGEST_TRIGGERED = text(
 
 
 async def ingest_triggered(
-    session: AsyncSession, *, batch: list[dict], now: datetime, since: datetime, lock: list[str]
+    session: AsyncSession,
+    *,
+    batch: list[dict],
+    now: datetime,
+    since: datetime,
+    lock: list[str],
+    owners: dict[uuid.UUID, str],
 ):
     """Deduplicate, correlate and store a run of triggering alerts in one round trip (migration 0010
     holds the function), first taking the advisory locks of `lock` (in the order given; may be empty).
     Rows of (alert_ref, incident_ref, outcome, incident, policy_id), in the batch's order; `incident` is
-    the new incident's row as inserted (to_jsonb) for `created`, with its service's policy, else None."""
-    values = {"batch": orjson.dumps(batch, default=str).decode(), "now": now, "since": since, "keys": lock}
+    the new incident's row as inserted (to_jsonb) for `created`, with its service's policy, else None.
+    No row at all, with nothing written, when an owner in `owners` (integration id: service name) no
+    longer holds."""
+    values = {
+        "batch": orjson.dumps(batch, default=str).decode(),
+        "now": now,
+        "since": since,
+        "keys": lock,
+        "owner_ids": list(owners),
+        "owner_services": list(owners.values()),
+    }
     return (await session.execute(_INGEST_TRIGGERED, values)).all()
 
 
 # The same function asked to store the run only if every alert joins an open incident or repeats a firing
-# alert, as one autocommit statement on the driver's connection (asyncpg's numbered parameters). The
-# routing keys' owners the caller knows from earlier lookups are checked in the same statement: every
-# (integration, service name) pair must still exist, unrevoked; if one does not, the function gets no
-# alerts and the statement returns no row.
+# alert, as one autocommit statement on the driver's connection (asyncpg's numbered parameters), with the
+# same check of the owners.
 _INGEST_JOINING = (
     "SELECT r.alert_ref, r.incident_ref, r.outcome"
     " FROM (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS held"
     "         FROM unnest($1::text[]) AS k) AS locks,"
-    "      (SELECT count(*) AS valid"
-    "         FROM unnest($2::uuid[], $3::text[]) AS o(integration_id, service)"
-    "         JOIN integrations i ON i.id = o.integration_id AND i.revoked_at IS NULL"
-    "         JOIN services s ON s.id = i.service_id AND s.name = o.service) AS owners,"
+    f"      {_owners_holding('$2::uuid[]', '$3::text[]')},"
     "      LATERAL ingest_triggered_alerts("
     "          CASE WHEN locks.held >= 0 AND owners.valid = cardinality($2::uuid[]) THEN $4::jsonb END,"
     "          $5, $6, false) AS r"
@@ -116,11 +142,12 @@ async def ingest_joining(
     since: datetime,
     lock: list[str],
     owners: dict[uuid.UUID, str],
-) -> list[asyncpg.Record] | None:
+) -> list[asyncpg.Record]:
     """Store a run of triggering alerts in one autocommit statement if none of them opens an incident and
     every integration in `owners` still belongs, unrevoked, to the service named: rows of (alert_ref,
-    incident_ref, outcome) in the batch's order. None, with nothing written, otherwise."""
-    rows = await connection.fetch(
+    incident_ref, outcome) in the batch's order. Nothing is written otherwise: no row when an owner no
+    longer holds; rows ending with `would_open` when an alert would open an incident."""
+    return await connection.fetch(
         _INGEST_JOINING,
         lock,
         list(owners),
@@ -129,9 +156,6 @@ async def ingest_joining(
         now,
         since,
     )
-    if len(rows) != len(batch) or rows[-1]["outcome"] == "would_open":
-        return None
-    return rows
 
 
 async def resolve_alert(session: AsyncSession, *, alert_id: uuid.UUID, now: datetime) -> None:

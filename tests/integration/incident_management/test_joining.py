@@ -100,10 +100,63 @@ async def test_a_renamed_service_gets_the_alerts_of_its_key_under_its_new_name(i
     before = incidents.runtime.commands.stored_by.copy()
     after = await incidents.grpc.IngestAlert(keyed(key))
     assert after.result == "created"  # the old name's incident is not the new name's
-    # the learnt owner (the old name) no longer held: the statement declined, the transaction looked up
-    assert incidents.runtime.commands.stored_by - before == {"declined": 1, "transaction": 1}
+    # the learnt owner (the old name) no longer held: the statement stored nothing, the owner was
+    # forgotten, and the transaction looked the key up
+    assert incidents.runtime.commands.stored_by - before == {"owners changed": 1, "transaction": 1}
     body = (await incidents.http.get(f"/api/v1/incidents/{after.incident_id}")).json()
     assert body["service"] == name + "-new"
+
+
+async def test_a_key_looked_up_by_a_replica_needs_no_lookup_of_its_own_when_its_alert_opens_one(incidents):
+    _, name, key = await service_with_key(incidents)
+    owner = await incidents.grpc.GetIntegration(incident_pb2.GetIntegrationRequest(integration_key=key))
+    assert owner.service == name
+    before = incidents.runtime.commands.stored_by.copy()
+    opened = await incidents.grpc.IngestAlert(keyed(key))
+    assert opened.result == "created"
+    assert incidents.runtime.commands.stored_by - before == {"transaction": 1, "owners known": 1}
+    stored = await incidents.scalar(
+        "SELECT integration_id::text FROM alerts WHERE incident_id = :i AND service = :s",
+        i=uuid.UUID(opened.incident_id),
+        s=name,
+    )
+    assert stored == owner.integration_id
+
+
+async def test_a_key_revoked_after_it_was_learnt_opens_nothing(incidents):
+    service_id, name, key = await service_with_key(incidents)
+    await incidents.grpc.IngestAlert(keyed(key))  # learnt
+    integration_id = (await incidents.http.get(f"/api/v1/services/{service_id}/integrations")).json()[0]["id"]
+    revoked = await incidents.http.delete(f"/api/v1/services/{service_id}/integrations/{integration_id}")
+    assert revoked.status_code == 200, revoked.text
+    before = incidents.runtime.commands.stored_by.copy()
+    opening = keyed(key)
+    opening.alert.severity = "warning"  # a pair never stored: straight to the transaction, learnt owner
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await incidents.grpc.IngestAlert(opening)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    # the ingest statement found the owner gone and stored nothing; the lookup then refused the key
+    assert incidents.runtime.commands.stored_by - before == {
+        "owners known": 1,
+        "owners changed": 1,
+        "transaction": 2,
+    }
+    stored = await incidents.scalar("SELECT count(*) FROM incidents WHERE service = :s", s=name)
+    assert stored == 1
+
+
+async def test_a_renamed_service_opens_its_incidents_under_its_new_name(incidents):
+    service_id, name, key = await service_with_key(incidents)
+    await incidents.grpc.IngestAlert(keyed(key))  # learnt
+    renamed = await incidents.http.patch(f"/api/v1/services/{service_id}", json={"name": name + "-new"})
+    assert renamed.status_code == 200, renamed.text
+    opening = keyed(key)
+    opening.alert.severity = "warning"
+    opened = await incidents.grpc.IngestAlert(opening)
+    assert opened.result == "created"
+    body = (await incidents.http.get(f"/api/v1/incidents/{opened.incident_id}")).json()
+    assert body["service"] == name + "-new"
+    assert await incidents.scalar("SELECT count(*) FROM incidents WHERE service = :s", s=name) == 1
 
 
 async def test_when_the_one_statement_fails_the_transaction_stores_the_alerts(incidents):
