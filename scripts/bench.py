@@ -241,7 +241,7 @@ def main() -> int:
         "loop_additions": probe.LOOP,
         "cores": os.cpu_count(),
     }
-    started = time.monotonic()
+    started, laps = time.monotonic(), Laps()
     if args.running or args.gateway:
         target = (
             Target(args.gateway) if args.gateway else Target(StackSettings().gateway_url, StackSettings())
@@ -249,19 +249,24 @@ def main() -> int:
         if not _answers(target.gateway):
             print(f"no stack answers at {target.gateway} (start one with `make up`)", file=sys.stderr)
             return 2
-        report = {"machine": machine, "stack": target.gateway} | run_phases(target, args, own=False)
+        report = {"machine": machine, "stack": target.gateway} | run_phases(
+            target, args, own=False, laps=laps
+        )
     else:
         settings = bench_settings()
         try:
             runner.down(settings)  # whatever an interrupted run left behind
             shutil.rmtree(settings.var_dir, ignore_errors=True)  # each run starts from empty tables
             runner.up(settings)
+            laps("stack start")
             report = {"machine": machine, "stack": "own"} | run_phases(
-                Target(settings.gateway_url, settings), args, own=True
+                Target(settings.gateway_url, settings), args, own=True, laps=laps
             )
         finally:
             runner.down(settings)
+        laps("stack stop")
     report["total_seconds"] = round(time.monotonic() - started, 1)
+    report["wall_seconds"] = laps.seconds
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = args.out or OUT_DIR / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2))
@@ -289,9 +294,23 @@ def _noop_enabled(gateway: str, key: str) -> bool:
     )
 
 
-def run_phases(target: Target, args, *, own: bool) -> dict:
+class Laps:
+    """Wall seconds of each part of a run, so the report says where its time went."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def __call__(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds[name] = round(now - self._last, 1)
+        self._last = now
+
+
+def run_phases(target: Target, args, *, own: bool, laps: Laps) -> dict:
     gateway, settings = target.gateway, target.settings
     api_keys, am_keys = make_keys(gateway, args.services)
+    laps("services and keys")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     api_file, am_file = OUT_DIR / "keys-api.txt", OUT_DIR / "keys-am.txt"
     api_file.write_text("\n".join(api_keys) + "\n")
@@ -314,6 +333,7 @@ def run_phases(target: Target, args, *, own: bool) -> dict:
         report["ratio_single_to_noop"] = round(
             report["single"]["requests_per_s"] / report["noop"]["requests_per_s"], 3
         )
+    laps("closed loop")
     saturation = report["single"]["alerts_per_s"]
     report["open_loop"] = []
     for fraction in (0.25, 0.5, 0.75):
@@ -335,16 +355,20 @@ def run_phases(target: Target, args, *, own: bool) -> dict:
         "statuses": fixed.statuses,
         "latency_ms": fixed.latency_ms,
     }
+    laps("open loop")
     report["webhook"] = webhook_phase(target, rate=args.webhook_rate, seconds=args.seconds)
     report["rss_mb"] = rss_of(settings)
+    laps("webhook")
     incidents = args.incidents if args.incidents is not None else (100_000 if own else 0)
     if incidents and settings is not None:
         report["incident_list"] = listing.run(driver_url(settings), gateway, count=incidents)
+        laps("incident list")
     if args.volume:
         report["volume"] = {"alerts_per_round": args.volume, "rounds": []}
         for _ in range(2):
             stored = uvloop.run(volume.send(gateway, api_keys, total=args.volume))
             report["volume"]["rounds"].append({"stored": stored, "rss_mb": rss_of(settings)})
+        laps("volume")
     return report
 
 

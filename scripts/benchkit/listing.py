@@ -98,7 +98,7 @@ async def seed(database_url: str, count: int) -> float:
     return time.perf_counter() - started
 
 
-async def measure(gateway: str, *, rounds: int = 30) -> dict[str, dict[str, float]]:
+async def measure(gateway: str, *, rounds: int = 20) -> dict[str, dict[str, float]]:
     """p50/p99 ms of each query (sequential requests through Traefik: the server's time plus one hop)."""
     figures = {}
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
@@ -125,7 +125,7 @@ async def dashboard_account(database_url: str) -> str:
     return password
 
 
-async def measure_dashboard(gateway: str, password: str, *, rounds: int = 30) -> dict[str, dict[str, float]]:
+async def measure_dashboard(gateway: str, password: str, *, rounds: int = 20) -> dict[str, dict[str, float]]:
     """p50/p99 ms of each dashboard page, logged in: `server_*` from its Server-Timing, `total_*` as the
     client saw it through Traefik."""
     figures = {}

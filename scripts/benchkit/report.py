@@ -27,6 +27,9 @@ def print_report(report: dict) -> None:
     _per_process("RSS after the run (MB):", report["rss_mb"], "8.1f")
     if "volume" in report:
         _volume(report["volume"])
+    if "wall_seconds" in report:
+        parts = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report["wall_seconds"].items())
+        print(f"\nwall time: {report['total_seconds']:.1f} s ({parts})")
 
 
 def _closed_loop(report: dict) -> None:

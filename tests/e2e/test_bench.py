@@ -51,6 +51,12 @@ def test_the_report_says_how_fast_the_machine_ran_python(report):
     assert report["machine"]["python_loop_ms"] > 0 and report["machine"]["loop_additions"] > 0
 
 
+def test_the_report_says_where_the_runs_time_went(report):
+    parts = report["wall_seconds"]
+    assert {"stack start", "closed loop", "open loop", "webhook", "incident list", "stack stop"} <= set(parts)
+    assert sum(parts.values()) == pytest.approx(report["total_seconds"], abs=1.0)
+
+
 def test_every_closed_loop_phase_stored_alerts_without_errors(report):
     for name, per_request in (("noop", 1), ("single", 1), ("batch100", 100), ("alertmanager10", 10)):
         phase = report[name]
