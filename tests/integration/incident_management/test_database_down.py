@@ -34,3 +34,13 @@ async def test_each_alert_of_a_group_is_refused_as_unavailable(without_database)
     items = [incident_pb2.GroupedAlert(request=alert("db-down")) for _ in range(2)]
     reply = await without_database.grpc.IngestAlertGroup(incident_pb2.IngestAlertGroupRequest(items=items))
     assert [o.error.code for o in reply.outcomes] == [grpc.StatusCode.UNAVAILABLE.value[0]] * 2
+
+
+async def test_a_key_lookup_is_refused_as_unavailable(without_database):
+    """A replica's lookup of a routing key runs on the driver's own connection: the same answer."""
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await without_database.grpc.GetIntegration(
+            incident_pb2.GetIntegrationRequest(integration_key="k" * 32), timeout=20
+        )
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert refused.value.details().startswith("database unavailable")
