@@ -33,7 +33,8 @@ class OutboxRelay:
         poll: float,
         channel: str = "",
     ) -> None:
-        """`driver`: the relay's own connection (a pass holds it from claim to commit)."""
+        """`driver`: the driver's connections, one of them sized for the relay (a pass holds it from the
+        claim to the commit)."""
         self._driver, self._redis, self._stream, self._poll = driver, redis, stream, poll
         self._channel = channel
         self._wake = asyncio.Event()
