@@ -156,7 +156,7 @@ async def ingest_alerts(
         run, lock = [], []
         results.append(await _apply_source_action(session, alert, now=now))
     last, opened = await _trigger(
-        session, run, now=now, window_seconds=window_seconds, lock=lock, owners=owners or {}
+        session, run, now=now, window_seconds=window_seconds, lock=lock, owners=owners
     )
     return Ingested(results + last, None if results else opened)
 

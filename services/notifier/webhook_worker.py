@@ -72,7 +72,7 @@ class EndpointSlots:
             del self._busy[endpoint]
 
 
-def request_headers(delivery: "Delivery", signing: list[str], body: bytes, t: int) -> dict[str, str]:
+def request_headers(delivery: "Claimed", signing: list[str], body: bytes, t: int) -> dict[str, str]:
     """Content type, signature (one v1 per valid secret), event id and type."""
     return {
         "Content-Type": "application/json",
@@ -80,14 +80,15 @@ def request_headers(delivery: "Delivery", signing: list[str], body: bytes, t: in
         SIGNATURE_HEADER: signature_header(signing, body, t),
         "X-OnCall-Event-Id": str(delivery.event_id),
         "X-OnCall-Event-Type": delivery.event_type,
-        "X-OnCall-Delivery-Id": str(delivery.id),
+        "X-OnCall-Claimed-Id": str(delivery.id),
     }
 
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
     """A delivery leased to this replica, with what sending it needs from its subscription (the columns the
-    claim query returns); `body` is the event as JSON text, sent as is."""
+    claim query returns): handed over by the stream consumer, or claimed by the query. `body` is the event
+    as JSON text, sent as is."""
 
     id: uuid.UUID
     event_id: uuid.UUID
@@ -100,9 +101,6 @@ class Claimed:
     secret: str
     previous_secret: str | None
     previous_secret_expires_at: datetime | None
-
-
-Delivery = Claimed  # handed over by the stream consumer, or claimed by the query
 
 
 class WebhookWorker:
@@ -159,12 +157,12 @@ class WebhookWorker:
         self._slots.release(endpoint)
         self._slot_freed()
 
-    def start(self, delivery: Delivery) -> None:
+    def start(self, delivery: Claimed) -> None:
         """Send a committed, leased delivery whose slot was reserved."""
         self._reserved -= 1
         self._launch(delivery)
 
-    def _launch(self, delivery: Delivery) -> None:
+    def _launch(self, delivery: Claimed) -> None:
         task = asyncio.create_task(self._attempt(delivery), name=f"webhook-{delivery.id}")
         self._inflight.add(task)
         task.add_done_callback(self._done)
@@ -217,7 +215,7 @@ class WebhookWorker:
         self._inflight.discard(task)
         self._slot_freed()
 
-    async def _attempt(self, delivery: Delivery) -> None:
+    async def _attempt(self, delivery: Claimed) -> None:
         try:
             try:
                 outcome = await self.post(delivery)
@@ -230,7 +228,7 @@ class WebhookWorker:
         except Exception:
             log.exception("webhook attempt failed", extra={"fields": {"delivery_id": str(delivery.id)}})
 
-    async def post(self, delivery: Delivery) -> Outcome:
+    async def post(self, delivery: Claimed) -> Outcome:
         """One signed POST of the event (a claimed row: the delivery with its subscription's URL and
         secrets); never raises for the endpoint's failures."""
         body = delivery.body.encode()
@@ -258,12 +256,12 @@ class WebhookWorker:
             code, error = None, f"{type(failure).__name__}: {failure}"[:500]
         return Outcome(code, round((time.perf_counter() - started) * 1000, 1), error)
 
-    async def record(self, claimed: Delivery, outcome: Outcome) -> None:
+    async def record(self, claimed: Claimed, outcome: Outcome) -> None:
         """Log the attempt; mark delivered, schedule the retry, or dead-letter once the window is over.
         Attempts that finish while another is being recorded share the next transaction."""
         await self._records.submit((claimed, outcome))
 
-    async def _record_group(self, attempts: list[tuple[Delivery, Outcome]]) -> list[None | Exception]:
+    async def _record_group(self, attempts: list[tuple[Claimed, Outcome]]) -> list[None | Exception]:
         """Successes in one statement without a transaction (the common case: nothing to compute from the
         row); failures, whose retry is scheduled from the row's attempts and window, with the rows locked."""
         now = utcnow()
@@ -279,7 +277,7 @@ class WebhookWorker:
             await self._record_locked(failed, now)
         return [None] * len(attempts)
 
-    async def _record_delivered(self, delivered: list[tuple[Delivery, Outcome]], now: datetime) -> None:
+    async def _record_delivered(self, delivered: list[tuple[Claimed, Outcome]], now: datetime) -> None:
         answers = [(claimed.id, outcome.status_code, outcome.latency_ms) for claimed, outcome in delivered]
         async with self._driver.connection() as connection:
             results = await repo.record_delivered(connection, answers=answers, now=now)
@@ -287,9 +285,9 @@ class WebhookWorker:
             if claimed.id in results:  # else deleted with its subscription meanwhile
                 _log_attempt(claimed, outcome, results[claimed.id])
 
-    async def _record_locked(self, attempts: list[tuple[Delivery, Outcome]], now: datetime) -> None:
+    async def _record_locked(self, attempts: list[tuple[Claimed, Outcome]], now: datetime) -> None:
         updates: list[dict] = []
-        recorded: list[tuple[Delivery, Outcome, str]] = []
+        recorded: list[tuple[Claimed, Outcome, str]] = []
         async with self._sessions.begin() as session:
             states = await repo.lock_delivery_states(session, delivery_ids=[c.id for c, _ in attempts])
             for claimed, outcome in attempts:
@@ -314,7 +312,7 @@ class WebhookWorker:
             _log_attempt(claimed, outcome, result)
 
 
-def _log_attempt(claimed: Delivery, outcome: Outcome, result: str) -> None:
+def _log_attempt(claimed: Claimed, outcome: Outcome, result: str) -> None:
     fields = {
         "delivery_id": str(claimed.id),
         "subscription_id": str(claimed.subscription_id),
