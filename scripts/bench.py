@@ -29,7 +29,7 @@ import asyncpg
 import httpx
 import uvloop
 
-from scripts.benchkit import listing, openloop, probe, procstat, volume, webhook, wrk
+from scripts.benchkit import listing, openloop, probe, procstat, targets, volume, webhook, wrk
 from scripts.benchkit.report import print_report
 from scripts.devstack import processes, runner
 from scripts.devstack.ports import free_port_values
@@ -267,6 +267,7 @@ def main() -> int:
         laps("stack stop")
     report["total_seconds"] = round(time.monotonic() - started, 1)
     report["wall_seconds"] = laps.seconds
+    report["targets"] = targets.as_json(targets.check(report))
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = args.out or OUT_DIR / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2))

@@ -27,6 +27,8 @@ def print_report(report: dict) -> None:
     _per_process("RSS after the run (MB):", report["rss_mb"], "8.1f")
     if "volume" in report:
         _volume(report["volume"])
+    if "targets" in report:
+        _targets(report["targets"])
     if "wall_seconds" in report:
         parts = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report["wall_seconds"].items())
         print(f"\nwall time: {report['total_seconds']:.1f} s ({parts})")
@@ -106,3 +108,10 @@ def _volume(volume: dict) -> None:
     for name in sorted(rounds[0]["rss_mb"]):
         print(f"  {name:<22}" + "".join(f"{r['rss_mb'][name]:>8.1f}" for r in rounds))
     print("  stored per round: " + ", ".join(str(r["stored"]) for r in rounds))
+
+
+def _targets(verdicts: list[dict]) -> None:
+    print("\nissue 6's targets (absolute figures, written for a machine with a ~9,000 req/s no-op ceiling):")
+    for verdict in verdicts:
+        said = {True: "met", False: "MISSED", None: "n/a"}[verdict["met"]]
+        print(f"  {said:<8}{verdict['target']:<78}{verdict['measured']}")

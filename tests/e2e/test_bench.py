@@ -105,6 +105,15 @@ def test_the_dashboard_page_is_timed_by_the_server_and_the_client(report):
         assert figures["server_p50"] <= figures["total_p50"]
 
 
+def test_the_report_gives_a_verdict_on_each_of_the_issues_targets(report):
+    verdicts = {v["target"]: v for v in report["targets"]}
+    assert len(verdicts) == 8 and all(v["measured"] for v in verdicts.values())
+    measured_here = [v["met"] for v in report["targets"][:4]]  # throughput, ratio, batches, 500/s
+    assert all(met in (True, False) for met in measured_here)
+    # this short run offers 20 new incidents/s, seeds 2,000 incidents and sends no 100,000-alert rounds
+    assert [v["met"] for v in report["targets"][4:]] == [None, None, None, None]
+
+
 def test_memory_is_reported_for_every_process(report):
     assert set(report["rss_mb"]) >= SERVICES
     assert all(mb > 0 for mb in report["rss_mb"].values())

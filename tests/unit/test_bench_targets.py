@@ -1,0 +1,107 @@
+"""The benchmark's verdicts on issue 6's targets, from a report's figures."""
+
+import copy
+
+import pytest
+
+from scripts.benchkit import targets
+
+
+def _report() -> dict:
+    """A run that meets every target it measures (a `make bench-memory` run: two rounds of 100,000)."""
+    services = {"alert-ingestion-1": 101.0, "incident-management": 113.0, "notifier": 114.0, "oncall": 110.0}
+    return {
+        "noop": {"requests_per_s": 8_000.0},
+        "single": {"alerts_per_s": 1_100.0},
+        "ratio_single_to_noop": 0.1375,
+        "batch100": {"alerts_per_s": 12_000.0},
+        "open_loop_500": {"sent": 4000, "ok": 4000, "latency_ms": {"p99": 20.0}},
+        "webhook": {
+            "rate": 100.0,
+            "sent": 800,
+            "incidents": 800,
+            "delivered": 800,
+            "bad_signatures": 0,
+            "latency_ms": {"p99": 60.0},
+        },
+        "incident_list": {
+            "incidents_seeded": 100_000,
+            "latency_ms": {"newest 50": {"p99": 300.0}, "analytics: last 30 days": {"p99": 150.0}},
+            "dashboard_ms": {"newest 50": {"server_p99": 50.0}},
+        },
+        "rss_mb": services | {"postgres": 730.0},
+        "volume": {
+            "alerts_per_round": 100_000,
+            "rounds": [
+                {"rss_mb": services | {"postgres": 700.0}},
+                {"rss_mb": services | {"postgres": 760.0}},
+            ],
+        },
+    }
+
+
+def _met(report: dict) -> list[bool | None]:
+    return [verdict.met for verdict in targets.check(report)]
+
+
+def test_a_run_that_meets_every_target_says_so():
+    verdicts = targets.check(_report())
+    assert len(verdicts) == 8 and all(v.met is True for v in verdicts), verdicts
+    # PostgreSQL's shared buffers (730 MB) are not a service's memory, nor is its growth
+    assert verdicts[-1].measured == "largest 114.0 MB; at most +0.0 MB between the rounds"
+
+
+@pytest.mark.parametrize(
+    ("change", "index"),
+    [
+        (lambda r: r["single"].update(alerts_per_s=999.0), 0),
+        (lambda r: r.update(ratio_single_to_noop=0.109), 1),
+        (lambda r: r["batch100"].update(alerts_per_s=9_999.0), 2),
+        (lambda r: r["open_loop_500"]["latency_ms"].update(p99=25.1), 3),
+        (lambda r: r["webhook"]["latency_ms"].update(p99=100.1), 4),
+        (lambda r: r["incident_list"]["latency_ms"]["analytics: last 30 days"].update(p99=200.0), 5),
+        (lambda r: r["incident_list"]["dashboard_ms"]["newest 50"].update(server_p99=100.0), 6),
+        (lambda r: r["volume"]["rounds"][-1]["rss_mb"].update(oncall=150.0), 7),
+        (lambda r: r["volume"]["rounds"][-1]["rss_mb"].update(notifier=119.0), 7),  # grew 5 MB in a round
+    ],
+)
+def test_each_target_is_missed_past_its_figure(change, index):
+    report = copy.deepcopy(_report())
+    change(report)
+    met = _met(report)
+    assert met[index] is False
+    assert met[:index] + met[index + 1 :] == [True] * 7
+
+
+def test_refused_alerts_at_500_per_second_miss_the_target_whatever_the_latency():
+    report = _report()
+    report["open_loop_500"]["ok"] = 3990
+    [verdict] = [v for v in targets.check(report) if "500 alerts/s" in v.target]
+    assert verdict.met is False and verdict.measured == "p99 20.0 ms, 10 of 4000 refused"
+
+
+def test_an_undelivered_or_badly_signed_webhook_misses_the_target():
+    for field, value in (("delivered", 799), ("bad_signatures", 1)):
+        report = _report()
+        report["webhook"][field] = value
+        assert _met(report)[4] is False, field
+
+
+def test_what_a_run_did_not_measure_is_neither_met_nor_missed():
+    report = _report()
+    del report["ratio_single_to_noop"]  # a running stack without the no-op endpoint
+    report["webhook"]["rate"] = 20.0  # another rate than the target's
+    report["incident_list"]["incidents_seeded"] = 2_000  # a smaller history
+    del report["volume"]  # `make bench`, not `make bench-memory`
+    assert _met(report) == [True, None, True, True, None, None, None, None]
+    report["webhook"] = {"skipped": "the notifier refused a webhook to 127.0.0.1"}
+    del report["incident_list"]
+    report["rss_mb"] = {}  # a stack on another machine
+    verdicts = targets.check(report)
+    assert [v.met for v in verdicts] == [True, None, True, True, None, None, None, None]
+    assert [v.measured for v in verdicts[4:]] == [
+        "skipped",
+        "not run",
+        "not run",
+        "not measured (another machine's stack)",
+    ]
