@@ -13,7 +13,7 @@ from services.incident_management import repository as repo
 from services.incident_management.domain import Ingested
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.oncall_client import OnCallClient
-from shared.db import undone_on_error
+from shared.db import DriverWork, Writes, undone_on_error
 from shared.errors import NotFound, Unavailable
 from shared.timeutil import utcnow
 
@@ -39,14 +39,16 @@ class InlinePaging:
         return self._timeout > 0 and time.monotonic() >= self._paused_until
 
     async def page(
-        self, session: AsyncSession, ingested: Ingested, *, now: datetime
+        self, session: AsyncSession | DriverWork, ingested: Ingested, *, now: datetime
     ) -> list[datetime | None] | None:
         """Each new incident's next escalation deadline once paged, or None when they are left for after
-        the commit (paused, no on-call answer in time, or an error)."""
+        the commit (paused, no on-call answer in time, or an error). In a transaction on the driver
+        (`DriverWork`), the incidents are those the ingest opened (every alert a trigger)."""
         ids = [r.incident_id for r in ingested.results if r.result == "created" and r.incident_id]
         if not ids or not self.enabled:
             return None
-        if ingested.opened is None:  # a source's action came too: read them back as they now are
+        if ingested.opened is None:  # a source's action came too (in a session): read them back
+            assert isinstance(session, AsyncSession)
             found = await repo.get_incidents_for_paging(session, incident_ids=ids)
         else:  # as the ingest left them: built from its rows, not read back
             found = [(repo.adopt_incident(session, o.row), o.policy_id) for o in ingested.opened]
@@ -61,7 +63,7 @@ class InlinePaging:
             )
             return None
 
-    async def _page_all(self, session: AsyncSession, found, *, now: datetime) -> list[datetime | None]:
+    async def _page_all(self, session: Writes, found, *, now: datetime) -> list[datetime | None]:
         # No statement runs in here (page_new only asks on-call), so timing out cancels gRPC calls only,
         # and a failure is undone in memory, with no savepoint.
         async with asyncio.timeout(self._timeout), asyncio.TaskGroup() as group:

@@ -56,9 +56,16 @@ async def resolve_key(session: AsyncSession, key: str) -> KeyOwner:
 async def lookup_key(connection: asyncpg.Connection, key: str) -> KeyOwner:
     """`resolve_key` on the driver's connection, outside any transaction (the objects belong to no
     session): for the ingestion replicas' lookups of keys they have not cached."""
-    hashes = _hashes({key})
-    found = await repo.find_integrations_by_key_hashes(connection, key_hashes=list(hashes.values()))
-    return _only(_owners(hashes, found), key)
+    return _only(await lookup_keys(connection, {key}), key)
+
+
+async def lookup_keys(connection: asyncpg.Connection, keys: set[str]) -> dict[str, KeyOwner | DomainError]:
+    """`resolve_keys` on the driver's connection, outside any transaction."""
+    if not keys:
+        return {}
+    hashes = _hashes(keys)
+    found = await repo.find_integrations_by_key_hashes(connection, key_hashes=list(set(hashes.values())))
+    return _owners(hashes, found)
 
 
 async def resolve_keys(session: AsyncSession, keys: set[str]) -> dict[str, KeyOwner | DomainError]:

@@ -27,7 +27,7 @@ from services.incident_management.schemas import (
     ReassignBody,
     SnoozeBody,
 )
-from shared.db import DriverPool
+from shared.db import DriverPool, DriverWork
 from shared.errors import DomainError, InvalidInput, NotFound, Unavailable
 from shared.group_commit import GroupCommit
 from shared.models import Incident
@@ -96,12 +96,10 @@ class Learnt:
         return owned
 
 
-async def _with_owners(
-    session: AsyncSession, items: list[tuple[AlertInput, str]], learnt: Learnt
+def _with_owners(
+    items: Batch, owners: dict[str, catalog.KeyOwner | DomainError]
 ) -> list[AlertInput | Exception]:
     """Each alert with its key's service and integration, or the key's error (401/403) in its place."""
-    owners = await catalog.resolve_keys(session, {key for _, key in items if key})
-    learnt.owners(owners)
     prepared: list[AlertInput | Exception] = []
     for alert, key in items:
         owner = owners.get(key) if key else None
@@ -112,6 +110,10 @@ async def _with_owners(
         else:
             prepared.append(alert)
     return prepared
+
+
+def _owners_of(alerts: Iterable[AlertInput]) -> dict[uuid.UUID, str]:
+    return {alert.integration_id: alert.service for alert in alerts if alert.integration_id}
 
 
 def _created(results: list[IngestResult]) -> list[uuid.UUID]:
@@ -199,7 +201,8 @@ class IncidentCommands:
         self, items: list[tuple[AlertInput, str]]
     ) -> tuple[list[IngestResult | Exception], asyncio.Future]:
         """Alerts that only join or repeat, by one statement (`_store_joining`); else one transaction for
-        alerts that may carry different keys, where a bad key fails only its own alerts.
+        alerts that may carry different keys, where a bad key fails only its own alerts: on the driver's
+        connection when every alert is a trigger, else in a session.
         If the transaction itself fails, each alert is retried alone, so one bad alert sinks no others.
         Returns the outcomes once committed, and the paging of the new incidents, which runs on its own:
         the next group's transaction does not wait for it."""
@@ -208,30 +211,9 @@ class IncidentCommands:
             self.stored_by["joining"] += 1
             return joined, _done()  # type: ignore[return-value]
         self.stored_by["transaction"] += 1
-        # Triggers whose keys' owners are known skip the key lookup: the ingest statement checks them.
-        owned = self._learnt.owned(items) if all(a.action == "trigger" for a, _ in items) else None
-        if owned is not None and owned[1]:
-            self.stored_by["owners known"] += 1
+        transaction = self._triggers if all(a.action == "trigger" for a, _ in items) else self._in_session
         try:
-            async with self.sessions.begin() as session:
-                if owned is None:
-                    prepared = await _with_owners(session, items, self._learnt)
-                else:
-                    prepared = list(owned[0])
-                ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
-                now = utcnow()
-                ingested = await domain.ingest_alerts(
-                    session,
-                    [a for _, a in ready],
-                    now=now,
-                    window_seconds=self.window_seconds,
-                    take_locks=True,
-                    owners=owned[1] if owned is not None else None,
-                )
-                deadlines = await self._inline.page(session, ingested, now=now)
-                for (i, _), result in zip(ready, ingested.results, strict=True):
-                    prepared[i] = result
-            self._learnt.stored(a for _, a in ready)
+            prepared, deadlines = await transaction(items)
         except domain.OwnersChanged:  # nothing was stored: look the keys up this time
             self._owners_changed(items)
             return await self._store(items)
@@ -244,8 +226,67 @@ class IncidentCommands:
         if deadlines is not None:  # paged in the transaction: only the wake-ups are left
             self._wake_after_paging(deadlines)
             return prepared, _done()  # type: ignore[return-value]
-        stored = [(prepared[i], a.service) for i, a in ready]
-        return prepared, self._in_background(self._after_ingest(stored))  # type: ignore[arg-type]
+        stored = [r for r in prepared if isinstance(r, IngestResult)]
+        return prepared, self._in_background(self._after_ingest(stored))
+
+    async def _triggers(self, items: Batch) -> tuple[list[IngestResult | Exception], list | None]:
+        """Triggers in a transaction on the driver's connection: their keys' owners known or looked up
+        first (and checked again by the ingest statement), the new incidents paged before the commit, what
+        paging changed written with their events in one statement."""
+        owned = self._learnt.owned(items)
+        if owned is not None and owned[1]:
+            self.stored_by["owners known"] += 1
+        async with self.driver.connection() as connection:
+            if owned is None:
+                found = await catalog.lookup_keys(connection, {key for _, key in items if key})
+                self._learnt.owners(found)
+                prepared = _with_owners(items, found)
+            else:
+                prepared = list(owned[0])
+            ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
+            if not ready:
+                return prepared, None
+            alerts, work, now = [a for _, a in ready], DriverWork(), utcnow()
+            async with connection.transaction():
+                ingested = await domain.ingest_triggers(
+                    connection,
+                    work,
+                    alerts,
+                    now=now,
+                    window_seconds=self.window_seconds,
+                    owners=_owners_of(alerts),
+                )
+                deadlines = await self._inline.page(work, ingested, now=now)
+                await work.write(connection)
+        return self._stored(prepared, ready, ingested), deadlines
+
+    async def _in_session(self, items: Batch) -> tuple[list[IngestResult | Exception], list | None]:
+        """Alerts with a source's acknowledge or resolve among them, in a session's transaction (the keys
+        looked up in it)."""
+        async with self.sessions.begin() as session:
+            found = await catalog.resolve_keys(session, {key for _, key in items if key})
+            self._learnt.owners(found)
+            prepared = _with_owners(items, found)
+            ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
+            now = utcnow()
+            ingested = await domain.ingest_alerts(
+                session, [a for _, a in ready], now=now, window_seconds=self.window_seconds, take_locks=True
+            )
+            deadlines = await self._inline.page(session, ingested, now=now)
+        return self._stored(prepared, ready, ingested), deadlines
+
+    def _stored(
+        self,
+        prepared: list[AlertInput | Exception],
+        ready: list[tuple[int, AlertInput]],
+        ingested: domain.Ingested,
+    ) -> list[IngestResult | Exception]:
+        """Committed: each stored alert's outcome in its place (refused ones keep their errors)."""
+        outcomes: list[IngestResult | Exception] = list(prepared)  # type: ignore[arg-type]
+        for (i, _), result in zip(ready, ingested.results, strict=True):
+            outcomes[i] = result
+        self._learnt.stored(a for _, a in ready)
+        return outcomes
 
     async def _store_joining(self, items: Batch) -> list[IngestResult] | None:
         """Triggers with known keys, if they all join an open incident or repeat a firing alert: stored
@@ -322,14 +363,14 @@ class IncidentCommands:
         """One pass of the heartbeat check; returns how many heartbeats were found missed."""
         async with self.sessions.begin() as session:
             outcomes = await heartbeats.open_missed(session, now=utcnow(), window_seconds=self.window_seconds)
-        await self._after_ingest(outcomes)
+        await self._after_ingest([result for result, _ in outcomes])
         return len(outcomes)
 
-    async def _after_ingest(self, outcomes: list[tuple[IngestResult, str]]) -> None:
+    async def _after_ingest(self, results: list[IngestResult]) -> None:
         """After commit: publish events, and page for each new incident (its policy or on-call)."""
-        if any(r.result not in ("correlated", "duplicate", "ignored") for r, _ in outcomes):
+        if any(r.result not in ("correlated", "duplicate", "ignored") for r in results):
             self.relay.wake()  # only these wrote events; the relay's poll is the safety net
-        created = _created([r for r, _ in outcomes])
+        created = _created(results)
         if not created:
             return
         # Each in its own transaction, at once: a group's new incidents do not wait on one another.

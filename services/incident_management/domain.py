@@ -6,9 +6,10 @@ exception, `ingest_joining`, writes no event and is one statement.
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 from sqlalchemy import Row
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.incident_management import repository as repo
 from services.incident_management.schemas import AlertInput, IncidentFilter, IncidentRead, IngestResult
 from shared import events
+from shared.db import DriverWork, Writes
 from shared.errors import Conflict, NotFound
 from shared.logging import trace_id_var
 from shared.models import Incident
@@ -112,7 +114,7 @@ def next_level(level: int, cycle: int, level_count: int, repeat: int) -> tuple[i
 
 
 def emit(
-    session: AsyncSession,
+    session: Writes,
     incident: Incident | dict,
     event_type: str,
     now: datetime,
@@ -132,16 +134,11 @@ async def ingest_alerts(
     now: datetime,
     window_seconds: int,
     take_locks: bool = False,
-    owners: dict[uuid.UUID, str] | None = None,
 ) -> Ingested:
     """Apply, in order, what the sources say about alerts: trigger them, or acknowledge / resolve their
     open copy. Each run of triggering alerts is one statement. The caller holds the locks (`lock_alerts`),
     or, with `take_locks`, they are taken here, all of them before any alert is applied: in the statement
-    of the first run when the alerts start with a trigger (one round trip fewer), else on their own.
-    `owners`: the service each alert's integration was found to belong to by an earlier lookup, for
-    triggers only (one run), checked again in its statement; OwnersChanged when one no longer holds."""
-    if owners and any(alert.action != "trigger" for alert in alerts):
-        raise ValueError("owners are checked for triggering alerts only")
+    of the first run when the alerts start with a trigger (one round trip fewer), else on their own."""
     lock = _lock_order(alerts) if take_locks else []
     if lock and alerts[0].action != "trigger":
         await repo.lock_keys(session, keys=lock)
@@ -155,10 +152,33 @@ async def ingest_alerts(
         results += (await _trigger(session, run, now=now, window_seconds=window_seconds, lock=lock))[0]
         run, lock = [], []
         results.append(await _apply_source_action(session, alert, now=now))
-    last, opened = await _trigger(
-        session, run, now=now, window_seconds=window_seconds, lock=lock, owners=owners
-    )
+    last, opened = await _trigger(session, run, now=now, window_seconds=window_seconds, lock=lock)
     return Ingested(results + last, None if results else opened)
+
+
+async def ingest_triggers(
+    connection: asyncpg.Connection,
+    writes: DriverWork,
+    alerts: list[AlertInput],
+    *,
+    now: datetime,
+    window_seconds: int,
+    owners: dict[uuid.UUID, str],
+) -> Ingested:
+    """`ingest_alerts` for triggering alerts only, with their locks, in a transaction on the driver's
+    connection: one statement stores them, and the events of the incidents they open are queued in
+    `writes`. `owners`: the service each alert's integration was found to belong to, checked again in
+    that statement; OwnersChanged, with nothing stored, when one no longer holds."""
+    rows = await repo.ingest_on_driver(
+        connection,
+        may_open=True,
+        **_run(alerts, now, window_seconds),
+        lock=_lock_order(alerts),
+        owners=owners,
+    )
+    if owners and not rows:
+        raise OwnersChanged
+    return Ingested(*_triggered(writes, rows, now=now))
 
 
 async def ingest_joining(
@@ -176,11 +196,10 @@ async def ingest_joining(
     then stores them in a transaction (`ingest_alerts`); OwnersChanged when an owner no longer holds."""
     if not alerts or any(alert.action != "trigger" for alert in alerts):
         return None
-    rows = await repo.ingest_joining(
+    rows = await repo.ingest_on_driver(
         connection,
-        batch=[_triggering(alert) for alert in alerts],
-        now=now,
-        since=correlation_cutoff(now, window_seconds),
+        may_open=False,
+        **_run(alerts, now, window_seconds),
         lock=_lock_order(alerts),
         owners=owners,
     )
@@ -227,53 +246,54 @@ def _triggering(alert: AlertInput) -> dict:
     }
 
 
+def _run(alerts: list[AlertInput], now: datetime, window_seconds: int) -> dict:
+    """What the ingest statement is given of a run of triggering alerts, besides its locks and owners."""
+    return {
+        "batch": [_triggering(alert) for alert in alerts],
+        "now": now,
+        "since": correlation_cutoff(now, window_seconds),
+    }
+
+
 async def _trigger(
-    session: AsyncSession,
-    alerts: list[AlertInput],
-    *,
-    now: datetime,
-    window_seconds: int,
-    lock: list[str],
-    owners: dict[uuid.UUID, str] | None = None,
+    session: AsyncSession, alerts: list[AlertInput], *, now: datetime, window_seconds: int, lock: list[str]
 ) -> tuple[list[IngestResult], list[Opened]]:
     """New alerts: a fingerprint still firing on an open incident is a duplicate (counted); otherwise the
     alert joins the newest open incident of its (service, severity) created within the correlation
     window, or opens an incident, whose `incident.triggered` event is written here. `lock`: advisory
-    locks the same statement takes first; `owners`: checked in it (OwnersChanged). Returns the outcomes
-    and the incidents opened."""
+    locks the same statement takes first. Returns the outcomes and the incidents opened."""
     if not alerts:
         return [], []
-    rows = await repo.ingest_triggered(
-        session,
-        batch=[_triggering(alert) for alert in alerts],
-        now=now,
-        since=correlation_cutoff(now, window_seconds),
-        lock=lock,
-        owners=owners or {},
-    )
-    if owners and not rows:
-        raise OwnersChanged
+    rows = await repo.ingest_triggered(session, **_run(alerts, now, window_seconds), lock=lock, owners={})
+    return _triggered(session, rows, now=now)
+
+
+def _triggered(
+    writes: Writes, rows: Sequence[Mapping[str, Any]], *, now: datetime
+) -> tuple[list[IngestResult], list[Opened]]:
+    """The ingest statement's rows as outcomes, and the incidents opened, each with its event."""
     for row in rows:
-        if row.outcome == "created":
-            emit(session, row.incident, events.INCIDENT_TRIGGERED, now)
-    return [IngestResult(row.alert_ref, row.incident_ref, row.outcome) for row in rows], _opened(rows)
+        if row["outcome"] == "created":
+            emit(writes, row["incident"], events.INCIDENT_TRIGGERED, now)
+    results = [IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"]) for row in rows]
+    return results, _opened(rows)
 
 
-def _opened(rows: Sequence[Row]) -> list[Opened]:
+def _opened(rows: Sequence[Mapping[str, Any]]) -> list[Opened]:
     """The run's new incidents as it leaves them: the row as inserted, plus the alerts of the run that
     joined it and the duplicates counted on it (what the function's last update adds)."""
-    created = {row.incident_ref: row for row in rows if row.outcome == "created"}
+    created = {row["incident_ref"]: row for row in rows if row["outcome"] == "created"}
     if not created:
         return []
-    counted = Counter((row.incident_ref, row.outcome) for row in rows if row.incident_ref in created)
+    counted = Counter((row["incident_ref"], row["outcome"]) for row in rows if row["incident_ref"] in created)
     return [
         Opened(
-            row.incident
+            row["incident"]
             | {
-                "alert_count": row.incident["alert_count"] + counted[incident_id, "correlated"],
-                "duplicate_count": row.incident["duplicate_count"] + counted[incident_id, "duplicate"],
+                "alert_count": row["incident"]["alert_count"] + counted[incident_id, "correlated"],
+                "duplicate_count": row["incident"]["duplicate_count"] + counted[incident_id, "duplicate"],
             },
-            row.policy_id,
+            row["policy_id"],
         )
         for incident_id, row in created.items()
     ]
@@ -398,7 +418,7 @@ async def assign(
 
 
 def assign_locked(
-    session: AsyncSession, incident: Incident, answer: OnCallAnswer, *, actor: str, now: datetime
+    session: Writes, incident: Incident, answer: OnCallAnswer, *, actor: str, now: datetime
 ) -> Incident:
     """`assign` for an incident the caller has locked already."""
     incident.assignment_pending = False

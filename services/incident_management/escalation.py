@@ -16,6 +16,7 @@ from services.incident_management import repository as repo
 from services.incident_management.domain import EscalationStep
 from services.incident_management.oncall_client import OnCallClient
 from shared import events
+from shared.db import Writes
 from shared.errors import InvalidInput, NotFound
 from shared.models import Incident
 
@@ -31,7 +32,7 @@ class EscalationSettings:
     poll_seconds: float
 
 
-def _timeline(session: AsyncSession, incident: Incident, now: datetime, kind: str, message: str) -> None:
+def _timeline(session: Writes, incident: Incident, now: datetime, kind: str, message: str) -> None:
     repo.add_timeline(
         session, incident_id=incident.id, at=now, actor="escalation", kind=kind, message=message
     )
@@ -48,7 +49,7 @@ def _notified(step: EscalationStep) -> list[dict]:
 
 
 def _assign_level(
-    session: AsyncSession,
+    session: Writes,
     incident: Incident,
     step: EscalationStep,
     *,
@@ -81,7 +82,7 @@ def _assign_level(
     domain.emit(session, incident, event_type, now, extra | {"escalation_targets": _notified(step)})
 
 
-def _nobody(session: AsyncSession, incident: Incident, step: EscalationStep, now: datetime) -> None:
+def _nobody(session: Writes, incident: Incident, step: EscalationStep, now: datetime) -> None:
     """Every level resolves to nobody: unassigned, and an event the team is told through."""
     incident.assigned_to = incident.assignee_name = incident.assignee_email = None
     incident.next_escalation_at, incident.updated_at, incident.assignment_pending = None, now, False
@@ -91,7 +92,7 @@ def _nobody(session: AsyncSession, incident: Incident, step: EscalationStep, now
 
 
 async def page_level(
-    session: AsyncSession,
+    session: Writes,
     oncall: OnCallClient,
     incident: Incident,
     *,
@@ -133,7 +134,7 @@ async def page_level(
         level, cycle = following
 
 
-def _exhausted(session: AsyncSession, incident: Incident, step: EscalationStep, now: datetime) -> None:
+def _exhausted(session: Writes, incident: Incident, step: EscalationStep, now: datetime) -> None:
     incident.next_escalation_at = None
     who = incident.assignee_name or "nobody"
     _timeline(
@@ -255,7 +256,7 @@ async def start(
 
 
 async def page_new(
-    session: AsyncSession,
+    session: Writes,
     oncall: OnCallClient,
     incident: Incident,
     policy_id: uuid.UUID | None,

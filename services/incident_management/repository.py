@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from services.incident_management.schemas import IncidentFilter
-from shared.db import insert_at_commit
+from shared.db import Writes, insert_at_commit
 from shared.models import (
     Alert,
     Heartbeat,
@@ -24,14 +24,15 @@ from shared.models import (
     TimelineEntry,
 )
 
+
 # The keys come as one array, whatever their number: one prepared statement (a select list per count was
 # a new statement for every group size, which crowded the driver's prepared-statement cache). The function
 # scan yields the array in order, so the locks are taken in the order given.
-_TAKE_LOCKS = (
-    "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS held"
-    " FROM unnest(CAST(:keys AS text[])) AS k"
-)
-_LOCK_KEYS = text(_TAKE_LOCKS)
+def _take_locks(keys: str) -> str:
+    return f"SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS held FROM unnest({keys}) AS k"
+
+
+_LOCK_KEYS = text(_take_locks("CAST(:keys AS text[])"))
 
 
 async def lock_keys(session: AsyncSession, *, keys: list[str]) -> None:
@@ -71,28 +72,57 @@ def _owners_holding(integration_ids: str, services: str) -> str:
     )
 
 
-# The locks of `keys` (the statement `lock_keys` runs), then the function: the lateral call depends on the
-# lock count, so it runs once every lock is held, and its own queries (a volatile function's take a
-# snapshot each) see what the transactions that held them committed. An empty array takes no lock.
-# The owners the caller relies on instead of looking its keys up are checked in the same statement (none:
-# nothing to check). A new incident comes with its service's escalation policy, which paging needs (a
-# scalar subquery in the select list: the function's rows keep their order).
-_OWNER_IDS, _OWNER_SERVICES = "CAST(:owner_ids AS uuid[])", "CAST(:owner_services AS text[])"
-_INGEST_TRIGGERED = text(
-    "SELECT r.alert_ref, r.incident_ref, r.outcome, r.incident,"
-    "       CASE WHEN r.outcome = 'created' THEN (SELECT s.escalation_policy_id FROM services s"
-    "                                              WHERE s.name = r.incident->>'service') END AS policy_id"
-    f" FROM ({_TAKE_LOCKS}) AS locks, {_owners_holding(_OWNER_IDS, _OWNER_SERVICES)},"
-    "      LATERAL ingest_triggered_alerts("
-    f"          CASE WHEN locks.held >= 0 AND owners.valid = cardinality({_OWNER_IDS})"
-    "               THEN CAST(:batch AS jsonb) END, :now, :since) AS r"
-).columns(
+# The ingest statement, in a session's named parameters or the driver's numbered ones (same order).
+_IN_SESSION = {
+    "keys": "CAST(:keys AS text[])",
+    "owner_ids": "CAST(:owner_ids AS uuid[])",
+    "owner_services": "CAST(:owner_services AS text[])",
+    "batch": "CAST(:batch AS jsonb)",
+    "now": ":now",
+    "since": ":since",
+}
+_ON_DRIVER = dict(
+    zip(_IN_SESSION, ("$1::text[]", "$2::uuid[]", "$3::text[]", "$4::jsonb", "$5", "$6"), strict=True)
+)
+# A new incident comes with its service's escalation policy, which paging needs (a scalar subquery in the
+# select list: the function's rows keep their order).
+_OPENED = (
+    "r.alert_ref, r.incident_ref, r.outcome, r.incident,"
+    " CASE WHEN r.outcome = 'created' THEN (SELECT s.escalation_policy_id FROM services s"
+    "                                        WHERE s.name = r.incident->>'service') END AS policy_id"
+)
+
+
+def _ingest(p: dict[str, str], *, columns: str, may_open: bool) -> str:
+    """The locks of the keys (the statement `lock_keys` runs), then the function: the lateral call depends
+    on the lock count, so it runs once every lock is held, and its own queries (a volatile function's take
+    a snapshot each) see what the transactions that held them committed. An empty array takes no lock.
+    The owners the caller relies on are checked in the same statement (none: nothing to check)."""
+    return (
+        f"SELECT {columns} FROM ({_take_locks(p['keys'])}) AS locks,"
+        f" {_owners_holding(p['owner_ids'], p['owner_services'])},"
+        " LATERAL ingest_triggered_alerts("
+        f"    CASE WHEN locks.held >= 0 AND owners.valid = cardinality({p['owner_ids']})"
+        f"         THEN {p['batch']} END,"
+        f"    {p['now']}, {p['since']}{'' if may_open else ', false'}) AS r"
+    )
+
+
+_INGEST_TRIGGERED = text(_ingest(_IN_SESSION, columns=_OPENED, may_open=True)).columns(
     column("alert_ref", Uuid),
     column("incident_ref", Uuid),
     column("outcome"),
     column("incident", JSONB),
     column("policy_id", Uuid),
 )
+_INGEST_TRIGGERED_ON_DRIVER = _ingest(_ON_DRIVER, columns=_OPENED, may_open=True)
+# Asked to store the run only if every alert joins an open incident or repeats a firing alert.
+_INGEST_JOINING = _ingest(_ON_DRIVER, columns=_OPENED, may_open=False)
+
+
+def _run_values(batch: list[dict], now: datetime, since: datetime, lock: list[str], owners: dict) -> list:
+    """The statement's parameters, in the order of `_IN_SESSION`."""
+    return [lock, list(owners), list(owners.values()), orjson.dumps(batch, default=str).decode(), now, since]
 
 
 async def ingest_triggered(
@@ -103,60 +133,34 @@ async def ingest_triggered(
     since: datetime,
     lock: list[str],
     owners: dict[uuid.UUID, str],
-):
+) -> Sequence[Mapping[str, Any]]:
     """Deduplicate, correlate and store a run of triggering alerts in one round trip (migration 0010
     holds the function), first taking the advisory locks of `lock` (in the order given; may be empty).
     Rows of (alert_ref, incident_ref, outcome, incident, policy_id), in the batch's order; `incident` is
     the new incident's row as inserted (to_jsonb) for `created`, with its service's policy, else None.
     No row at all, with nothing written, when an owner in `owners` (integration id: service name) no
     longer holds."""
-    values = {
-        "batch": orjson.dumps(batch, default=str).decode(),
-        "now": now,
-        "since": since,
-        "keys": lock,
-        "owner_ids": list(owners),
-        "owner_services": list(owners.values()),
-    }
-    return (await session.execute(_INGEST_TRIGGERED, values)).all()
+    values = dict(zip(_IN_SESSION, _run_values(batch, now, since, lock, owners), strict=True))
+    return (await session.execute(_INGEST_TRIGGERED, values)).mappings().all()
 
 
-# The same function asked to store the run only if every alert joins an open incident or repeats a firing
-# alert, as one autocommit statement on the driver's connection (asyncpg's numbered parameters), with the
-# same check of the owners.
-_INGEST_JOINING = (
-    "SELECT r.alert_ref, r.incident_ref, r.outcome"
-    " FROM (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS held"
-    "         FROM unnest($1::text[]) AS k) AS locks,"
-    f"      {_owners_holding('$2::uuid[]', '$3::text[]')},"
-    "      LATERAL ingest_triggered_alerts("
-    "          CASE WHEN locks.held >= 0 AND owners.valid = cardinality($2::uuid[]) THEN $4::jsonb END,"
-    "          $5, $6, false) AS r"
-)
-
-
-async def ingest_joining(
+async def ingest_on_driver(
     connection: asyncpg.Connection,
     *,
+    may_open: bool,
     batch: list[dict],
     now: datetime,
     since: datetime,
     lock: list[str],
     owners: dict[uuid.UUID, str],
-) -> list[asyncpg.Record]:
-    """Store a run of triggering alerts in one autocommit statement if none of them opens an incident and
-    every integration in `owners` still belongs, unrevoked, to the service named: rows of (alert_ref,
-    incident_ref, outcome) in the batch's order. Nothing is written otherwise: no row when an owner no
-    longer holds; rows ending with `would_open` when an alert would open an incident."""
-    return await connection.fetch(
-        _INGEST_JOINING,
-        lock,
-        list(owners),
-        list(owners.values()),
-        orjson.dumps(batch, default=str).decode(),
-        now,
-        since,
-    )
+) -> list[dict[str, Any]]:
+    """`ingest_triggered` on the driver's connection: in its transaction, or with `may_open` false as one
+    autocommit statement that stores the run only if none of its alerts opens an incident. Nothing is
+    written otherwise: no row when an owner no longer holds; rows ending with `would_open` when an alert
+    would open an incident."""
+    statement = _INGEST_TRIGGERED_ON_DRIVER if may_open else _INGEST_JOINING
+    rows = await connection.fetch(statement, *_run_values(batch, now, since, lock, owners))
+    return [dict(row) | {"incident": row["incident"] and orjson.loads(row["incident"])} for row in rows]
 
 
 async def resolve_alert(session: AsyncSession, *, alert_id: uuid.UUID, now: datetime) -> None:
@@ -175,13 +179,13 @@ async def count_firing_alerts(session: AsyncSession, *, incident_id: uuid.UUID) 
 
 
 def add_timeline(
-    session: AsyncSession, *, incident_id: uuid.UUID, at: datetime, actor: str, kind: str, message: str
+    session: Writes, *, incident_id: uuid.UUID, at: datetime, actor: str, kind: str, message: str
 ) -> None:
     row = {"incident_id": incident_id, "at": at, "actor": actor, "kind": kind, "message": message}
     insert_at_commit(session, TimelineEntry.__table__, row)
 
 
-def create_outbox_event(session: AsyncSession, *, event: dict) -> None:
+def create_outbox_event(session: Writes, *, event: dict) -> None:
     row = {"event_id": uuid.UUID(event["id"]), "type": event["type"], "payload": event}
     insert_at_commit(session, OutboxEvent.__table__, row)
 
@@ -386,10 +390,10 @@ _INCIDENTS_FOR_PAGING = (
 )
 
 
-def adopt_incident(session: AsyncSession, row: dict) -> Incident:
+def adopt_incident(writes: Writes, row: dict) -> Incident:
     """The ORM object of an incident this transaction inserted, from its row as JSON (`to_jsonb`), without
     reading it back: nobody else sees it before the commit, so it needs no lock either. Changes to it are
-    flushed as an UPDATE of the changed columns, as for a loaded object."""
+    written as an UPDATE of the changed columns, as for a loaded object."""
     values = {}
     for name, col in Incident.__table__.columns.items():
         value = row.get(name)
@@ -400,7 +404,7 @@ def adopt_incident(session: AsyncSession, row: dict) -> Incident:
         values[name] = value
     incident = Incident(**values)
     make_transient_to_detached(incident)  # as if loaded: no history, so no INSERT
-    session.add(incident)
+    writes.add(incident)
     return incident
 
 

@@ -159,22 +159,35 @@ async def test_a_renamed_service_opens_its_incidents_under_its_new_name(incident
     assert await incidents.scalar("SELECT count(*) FROM incidents WHERE service = :s", s=name) == 1
 
 
+class FirstConnectionRefused:
+    """The driver's connections, the first of which cannot be made (nothing listens at its address): what
+    a connection cut or a database restarting does to one statement."""
+
+    def __init__(self, working: DriverPool, dead: DriverPool) -> None:
+        self._pools = [dead, working]
+
+    def connection(self):
+        return (self._pools.pop(0) if len(self._pools) > 1 else self._pools[0]).connection()
+
+
 async def test_when_the_one_statement_fails_the_transaction_stores_the_alerts(incidents):
     commands = incidents.runtime.commands
     unreachable = incidents.settings.model_copy(
         update={"database_url": f"postgresql+asyncpg://postgres@{dead_target()}/oncall"}
     )
-    working, commands.driver = commands.driver, DriverPool(unreachable, size=1)
+    service = f"join-{uuid.uuid4().hex[:8]}"
+    first = await incidents.grpc.IngestAlert(alert(service))
+    dead = DriverPool(unreachable, size=1)
+    working, commands.driver = commands.driver, FirstConnectionRefused(commands.driver, dead)
     try:
-        service = f"join-{uuid.uuid4().hex[:8]}"
-        first = await incidents.grpc.IngestAlert(alert(service))
         before = commands.stored_by.copy()
         second = await incidents.grpc.IngestAlert(alert(service))
     finally:
-        await commands.driver.close()
         commands.driver = working
+        await dead.close()
     assert second.result == "correlated" and second.incident_id == first.incident_id
     assert commands.stored_by - before == {"transaction": 1}
+    assert await incidents.scalar("SELECT count(*) FROM alerts WHERE service = :s", s=service) == 2
 
 
 async def test_two_replicas_joining_while_the_incident_is_resolved_lose_and_double_nothing(
