@@ -105,6 +105,37 @@ async def test_paging_in_the_transaction_sees_the_alerts_that_joined_the_new_inc
     assert await count_events(stack, reply.results[0].incident_id, "incident.reassigned") == 0
 
 
+async def test_one_call_opening_several_incidents_pages_each_in_the_one_transaction(
+    start_incident_stack, oncall
+):
+    """Each new incident's paging changes different columns (a policy's level and deadline, or nobody
+    to page); one statement writes them all before the commit, each to its own row."""
+    alice, bob = await oncall.user("Alice"), await oncall.user("Bob")
+    stack = await start_incident_stack(oncall_grpc_target=oncall.grpc_target)
+    first = await policy(oncall, [[user(alice)]], delay=5)
+    second = await policy(oncall, [[user(bob)], [user(alice)]], delay=7)
+    services = [
+        await service_with_policy(stack, first["id"]),
+        await service_with_policy(stack, second["id"]),
+        await service_with_policy(stack, None),  # no policy, no team on call: nobody
+    ]
+    reply = await stack.grpc.IngestAlerts(
+        incident_pb2.IngestAlertsRequest(alerts=[alert(service).alert for service in services])
+    )
+    assert [r.result for r in reply.results] == ["created"] * 3
+    bodies = [await detail(stack, r.incident_id) for r in reply.results]
+    assert [b["assignee"]["id"] if b["assignee"] else None for b in bodies] == [alice["id"], bob["id"], None]
+    assert [b["next_escalation_at"] is not None for b in bodies] == [True, True, False]
+    assert [kinds(b)[:2] for b in bodies] == [["triggered", "assigned"]] * 2 + [["triggered", "unassigned"]]
+    pending = "SELECT count(*) FROM incidents WHERE assignment_pending AND id = ANY(CAST(:ids AS uuid[]))"
+    assert await stack.scalar(pending, ids=[r.incident_id for r in reply.results]) == 0
+    for r, paged in zip(reply.results, (1, 1, 0), strict=True):
+        assert await count_events(stack, r.incident_id, "incident.reassigned") == paged
+    assert set.union(*[await writers(stack, r.incident_id) for r in reply.results]) == await writers(
+        stack, reply.results[0].incident_id
+    )  # one transaction wrote them all
+
+
 async def test_slow_oncall_is_left_out_of_the_transaction_and_pages_once_after_commit(
     start_incident_stack, oncall
 ):
