@@ -1,4 +1,5 @@
-"""Async engine and session factory."""
+"""Async engine and session factory; the driver's own connections (DriverPool) and the writes of a
+transaction on them (DriverWork)."""
 
 import asyncio
 import contextlib

@@ -133,8 +133,8 @@ class IncidentCommands:
     relay: OutboxRelay
     window_seconds: int
     escalator: Escalator
-    # The driver's own connections, for single statements outside a transaction: alerts that only join or
-    # repeat are stored with one statement on them, routing keys are looked up on them
+    # The driver's own connections: alerts that only join or repeat are stored with one statement on them,
+    # groups of triggers in a transaction on them, routing keys are looked up on them
     driver: DriverPool
     ingest_lanes: int = 2
     inline_paging_seconds: float = 0.5
