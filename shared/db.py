@@ -58,17 +58,42 @@ _UNREACHABLE = (
 )
 
 
+# What a connection the database ended (a restart, an administrator, an idle timeout) raises on its next
+# use when the pool handed it out before its end was read, the driver's errors about its own state included.
+_CUT = (
+    ConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+)
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error, the driver's error it wraps, their causes: a short chain."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return
+        yield seen
+        seen = getattr(seen, "orig", None) or seen.__cause__
+
+
 def database_unavailable(error: BaseException) -> Unavailable | None:
     """Unavailable (503, gRPC UNAVAILABLE: retry later) when `error` says the database could not be
     reached or dropped the connection; None for any other error."""
-    seen: BaseException | None = error
-    for _ in range(8):  # the error, the driver's error it wraps, their causes: a short chain
-        if seen is None:
-            break
+    for seen in _chain(error):
         if isinstance(seen, _UNREACHABLE) or getattr(seen, "connection_invalidated", False):
             return Unavailable(f"database unavailable ({type(seen).__name__}); retry later")
-        seen = getattr(seen, "orig", None) or seen.__cause__
     return None
+
+
+def connection_cut(error: BaseException) -> bool:
+    """`error` says the connection broke under the work (the database ended it, or the driver lost track
+    of it), not that the work itself was refused: the same work may succeed on a new connection."""
+    return any(
+        isinstance(seen, _CUT) or getattr(seen, "connection_invalidated", False) for seen in _chain(error)
+    )
 
 
 def _json_text(value: object) -> str:
@@ -110,7 +135,13 @@ class DriverPool:
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         async with (await self._pool()).acquire() as connection:
-            yield connection
+            try:
+                yield connection
+            except _CUT:
+                # Ended under us, or left in a state the driver cannot go on from: the pool opens a new
+                # one rather than hand this one out again.
+                connection.terminate()
+                raise
 
     async def close(self) -> None:
         if self._opening is not None and self._opening.done() and not _failed(self._opening):

@@ -27,7 +27,7 @@ from services.incident_management.schemas import (
     ReassignBody,
     SnoozeBody,
 )
-from shared.db import DriverPool, DriverWork
+from shared.db import DriverPool, DriverWork, connection_cut
 from shared.errors import DomainError, InvalidInput, NotFound, Unavailable
 from shared.group_commit import GroupCommit
 from shared.models import Incident
@@ -94,22 +94,6 @@ class Learnt:
         if owned is None or any((a.service, a.severity) not in self._pairs for a in owned[0]):
             return None
         return owned
-
-
-def _with_owners(
-    items: Batch, owners: dict[str, catalog.KeyOwner | DomainError]
-) -> list[AlertInput | Exception]:
-    """Each alert with its key's service and integration, or the key's error (401/403) in its place."""
-    prepared: list[AlertInput | Exception] = []
-    for alert, key in items:
-        owner = owners.get(key) if key else None
-        if isinstance(owner, DomainError):
-            prepared.append(owner)
-        elif owner is not None:
-            prepared.append(replace(alert, service=owner.service.name, integration_id=owner.integration.id))
-        else:
-            prepared.append(alert)
-    return prepared
 
 
 def _owners_of(alerts: Iterable[AlertInput]) -> dict[uuid.UUID, str]:
@@ -198,12 +182,15 @@ class IncidentCommands:
         return [(outcomes[end - len(batch) : end], paged) for batch, end in zip(batches, ends, strict=True)]
 
     async def _store(
-        self, items: list[tuple[AlertInput, str]]
+        self, items: list[tuple[AlertInput, str]], *, retry_cut: bool = True
     ) -> tuple[list[IngestResult | Exception], asyncio.Future]:
         """Alerts that only join or repeat, by one statement (`_store_joining`); else one transaction for
         alerts that may carry different keys, where a bad key fails only its own alerts: on the driver's
         connection when every alert is a trigger, else in a session.
-        If the transaction itself fails, each alert is retried alone, so one bad alert sinks no others.
+        If the transaction's connection was cut (a database restart), the group is stored once more on a
+        new one: alerts a commit had stored before the cut then count as their own duplicates, nothing is
+        lost or opened twice. If the transaction itself fails, each alert is retried alone, so one bad
+        alert sinks no others.
         Returns the outcomes once committed, and the paging of the new incidents, which runs on its own:
         the next group's transaction does not wait for it."""
         joined = await self._store_joining(items)
@@ -216,8 +203,10 @@ class IncidentCommands:
             prepared, deadlines = await transaction(items)
         except domain.OwnersChanged:  # nothing was stored: look the keys up this time
             self._owners_changed(items)
-            return await self._store(items)
-        except Exception:
+            return await self._store(items, retry_cut=retry_cut)
+        except Exception as error:
+            if retry_cut and connection_cut(error):
+                return await self._store(items, retry_cut=False)
             if len(items) == 1:
                 raise
             alone = [await self._store_alone(item) for item in items]
@@ -239,8 +228,7 @@ class IncidentCommands:
         async with self.driver.connection() as connection:
             if owned is None:
                 found = await catalog.lookup_keys(connection, {key for _, key in items if key})
-                self._learnt.owners(found)
-                prepared = _with_owners(items, found)
+                prepared = self._with_owners(items, found)
             else:
                 prepared = list(owned[0])
             ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
@@ -265,8 +253,7 @@ class IncidentCommands:
         looked up in it)."""
         async with self.sessions.begin() as session:
             found = await catalog.resolve_keys(session, {key for _, key in items if key})
-            self._learnt.owners(found)
-            prepared = _with_owners(items, found)
+            prepared = self._with_owners(items, found)
             ready = [(i, a) for i, a in enumerate(prepared) if isinstance(a, AlertInput)]
             now = utcnow()
             ingested = await domain.ingest_alerts(
@@ -274,6 +261,25 @@ class IncidentCommands:
             )
             deadlines = await self._inline.page(session, ingested, now=now)
         return self._stored(prepared, ready, ingested), deadlines
+
+    def _with_owners(
+        self, items: Batch, owners: dict[str, catalog.KeyOwner | DomainError]
+    ) -> list[AlertInput | Exception]:
+        """Each alert with its key's service and integration, or the key's error (401/403) in its place;
+        the owners found are learnt."""
+        self._learnt.owners(owners)
+        prepared: list[AlertInput | Exception] = []
+        for alert, key in items:
+            owner = owners.get(key) if key else None
+            if isinstance(owner, DomainError):
+                prepared.append(owner)
+            elif owner is not None:
+                prepared.append(
+                    replace(alert, service=owner.service.name, integration_id=owner.integration.id)
+                )
+            else:
+                prepared.append(alert)
+        return prepared
 
     def _stored(
         self,
@@ -316,7 +322,7 @@ class IncidentCommands:
         self, item: tuple[AlertInput, str]
     ) -> tuple[IngestResult | Exception, asyncio.Future | None]:
         try:
-            [outcome], paged = await self._store([item])
+            [outcome], paged = await self._store([item], retry_cut=False)
             return outcome, paged
         except Exception as error:
             return error, None
@@ -363,7 +369,7 @@ class IncidentCommands:
         """One pass of the heartbeat check; returns how many heartbeats were found missed."""
         async with self.sessions.begin() as session:
             outcomes = await heartbeats.open_missed(session, now=utcnow(), window_seconds=self.window_seconds)
-        await self._after_ingest([result for result, _ in outcomes])
+        await self._after_ingest(outcomes)
         return len(outcomes)
 
     async def _after_ingest(self, results: list[IngestResult]) -> None:

@@ -62,15 +62,14 @@ async def record_ping(
 
 async def open_missed(
     session: AsyncSession, *, now: datetime, window_seconds: int, batch: int = 100
-) -> list[tuple[IngestResult, str]]:
+) -> list[IngestResult]:
     """Trigger a 'missed' alert for each overdue heartbeat, once: the claim and the mark share a transaction.
-    Returns each outcome with its service."""
+    Returns each alert's outcome."""
     claimed = await repo.claim_missed_heartbeats(session, now=now, limit=batch)
     alerts = [missed_alert(heartbeat, integration, service) for heartbeat, integration, service in claimed]
     await domain.lock_alerts(session, alerts)
     outcomes = []
-    for (heartbeat, _, service), alert in zip(claimed, alerts, strict=True):
-        result = await domain.ingest_alert(session, alert, now=now, window_seconds=window_seconds)
+    for (heartbeat, _, _), alert in zip(claimed, alerts, strict=True):
+        outcomes.append(await domain.ingest_alert(session, alert, now=now, window_seconds=window_seconds))
         heartbeat.missed_alert_fingerprint = alert.fingerprint
-        outcomes.append((result, service.name))
     return outcomes
