@@ -58,15 +58,9 @@ _UNREACHABLE = (
 )
 
 
-# What a connection the database ended (a restart, an administrator, an idle timeout) raises on its next
-# use when the pool handed it out before its end was read, the driver's errors about its own state included.
-_CUT = (
-    ConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.AdminShutdownError,
-)
+# What the driver raises about a connection it lost track of: one the database ended (a restart, an
+# administrator, an idle timeout) while it sat in the pool, used before its end was read.
+_LOST = (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -91,9 +85,7 @@ def database_unavailable(error: BaseException) -> Unavailable | None:
 def connection_cut(error: BaseException) -> bool:
     """`error` says the connection broke under the work (the database ended it, or the driver lost track
     of it), not that the work itself was refused: the same work may succeed on a new connection."""
-    return any(
-        isinstance(seen, _CUT) or getattr(seen, "connection_invalidated", False) for seen in _chain(error)
-    )
+    return database_unavailable(error) is not None or any(isinstance(seen, _LOST) for seen in _chain(error))
 
 
 def _json_text(value: object) -> str:
@@ -134,13 +126,15 @@ class DriverPool:
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        async with (await self._pool()).acquire() as connection:
+        pool = await self._pool()
+        async with pool.acquire() as connection:
             try:
                 yield connection
-            except _CUT:
-                # Ended under us, or left in a state the driver cannot go on from: the pool opens a new
-                # one rather than hand this one out again.
-                connection.terminate()
+            except (*_UNREACHABLE, *_LOST):
+                # Ended under us, or left in a state the driver cannot go on from: most likely the database
+                # restarted and ended them all, so every connection is replaced at its next use (this one
+                # as it goes back to the pool) rather than handed out again.
+                await pool.expire_connections()
                 raise
 
     async def close(self) -> None:

@@ -56,8 +56,10 @@ async def test_deliveries_beyond_the_free_slots_are_written_due_and_claimed(
 ):
     stream = unique_stream()
     incidents = await start_incident_stack(events_stream=stream)
-    notifier = await start_notifier(events_stream=stream, webhook_per_endpoint_concurrency=1)
-    slow = await start_receiver(delay=0.3)
+    notifier = await start_notifier(
+        events_stream=stream, webhook_per_endpoint_concurrency=1, webhook_timeout_seconds=3.0
+    )
+    slow = await start_receiver(delay=1.0)  # long enough for a loaded machine's three alerts
     webhook = await notifier.subscribe(slow, event_types=["incident.triggered"])
     incident_ids = await trigger(incidents, 3)  # the 2nd and 3rd arrive while the 1st is in flight
     await eventually(lambda: delivered(notifier, webhook["id"], 3), within=10)
