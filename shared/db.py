@@ -169,11 +169,11 @@ class DriverWork:
         """The adopted objects' changed columns, then the queued rows, as one statement of CTEs."""
         parts, values = [], []
         for table, columns, row in _updates(self._adopted):
-            values.append(orjson.dumps(row, default=str).decode())
+            values.append(_json_param(row))
             parts.append(_update_cte(len(parts), table, columns, f"${len(values)}::jsonb"))
         for table, rows in self.info.pop(_QUEUED, {}).items():
             if rows:
-                values.append(_json_rows(rows))
+                values.append(_json_param(rows))
                 parts.append(_insert_cte(len(parts), table, _columns(table, rows), f"${len(values)}::jsonb"))
         if parts:
             await connection.execute(f"WITH {', '.join(parts)} SELECT", *values)
@@ -203,7 +203,7 @@ def _insert_queued(session: Session) -> None:
     batches = [(table, rows) for table, rows in queued.items() if rows]
     shape = _shape(batches)
     if shape is not None:  # several tables: one statement, one round trip
-        params = {f"rows_{n}": _json_rows(rows) for n, (_, rows) in enumerate(batches)}
+        params = {f"rows_{n}": _json_param(rows) for n, (_, rows) in enumerate(batches)}
         session.execute(_insert_all(shape), params)
         return
     for table, rows in batches:  # a single row as a plain execute: executemany costs more for one
@@ -247,9 +247,9 @@ def _columns(table: Table, rows: list[dict]) -> tuple[str, ...]:
     return columns
 
 
-def _json_rows(rows: list[dict]) -> str:
+def _json_param(value: object) -> str:
     # default=str: ids read from the database are the driver's own UUID type, which orjson leaves out
-    return orjson.dumps(rows, default=str).decode()
+    return orjson.dumps(value, default=str).decode()
 
 
 def _typed(table: Table, columns: Iterable[str]) -> str:
