@@ -335,6 +335,32 @@ class Incident(Base):
     snoozed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class IncidentQuarterSums(Base):
+    """Response metrics of resolved incidents added up per quarter hour of their creation, as analytics
+    counts them. Kept by triggers on `incidents` (migration 0015), which append a row per change (a
+    resolution adds an incident's figures, a later change takes them away and adds the new ones);
+    `fold_incident_quarter_sums()` replaces a quarter's appended rows by one `folded` row."""
+
+    __tablename__ = "incident_quarter_sums"
+    __table_args__ = (
+        Index("ix_incident_quarter_sums_quarter", "quarter"),
+        Index("ix_incident_quarter_sums_appended", "quarter", postgresql_where=text("NOT folded")),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    quarter: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    incidents: Mapped[int] = mapped_column(Integer, server_default="0")
+    open: Mapped[int] = mapped_column(Integer, server_default="0")
+    acknowledged: Mapped[int] = mapped_column(Integer, server_default="0")
+    resolved: Mapped[int] = mapped_column(Integer, server_default="0")
+    escalated: Mapped[int] = mapped_column(Integer, server_default="0")
+    alerts: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    ack_seconds: Mapped[float] = mapped_column(Float, server_default="0")
+    acks_timed: Mapped[int] = mapped_column(Integer, server_default="0")
+    resolve_seconds: Mapped[float] = mapped_column(Float, server_default="0")
+    resolves_timed: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
 class Alert(Base):
     __tablename__ = "alerts"
     __table_args__ = (

@@ -4,16 +4,31 @@ analytics API names them.
 The times are the ones stored when an incident moves: `mtta_seconds` at its first acknowledgement,
 `mttr_seconds` at its resolution, both from its creation; an incident counts in the window it was created
 in. One aggregate over the window's incidents gives each group's counts and sums; the totals are
-summed from the groups (a mean from the summed sums and counts), so the window is read once. Groups with
-no incident are left out. Means only, as PagerDuty gives: exact percentiles sort every value, which tripled
+summed from the groups (a mean from the summed sums and counts), so the window is read once. Without a
+service or severity filter, totals and calendar buckets take resolved incidents from sums kept per
+quarter hour (`incident_quarter_sums`), so their cost does not grow with the history. Groups with no
+incident are left out. Means only, as PagerDuty gives: exact percentiles sort every value, which tripled
 the time on 100,000 incidents (`docs/performance.md`).
 """
 
+import asyncio
+import logging
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Row, Select, func, literal_column, or_, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Subquery,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.incident_management.schemas import (
     MAX_ANALYTICS_DAYS,
@@ -23,9 +38,10 @@ from services.incident_management.schemas import (
     MetricsGroup,
 )
 from shared.errors import InvalidInput
-from shared.models import Incident
+from shared.models import Incident, IncidentQuarterSums
 from shared.timeutil import rfc3339
 
+log = logging.getLogger(__name__)
 DEFAULT_WINDOW = timedelta(days=30)
 
 
@@ -61,6 +77,8 @@ class _Sums:
         }
 
 
+# What each incident adds; migration 0015's COUNTED says the same in SQL for `incident_quarter_sums`, and a
+# test compares the two on the same incidents.
 _SUMS = [
     func.count().label("incidents"),
     func.count().filter(Incident.status != "resolved").label("open"),
@@ -97,46 +115,91 @@ def _conditions(query: AnalyticsQuery, since: datetime, until: datetime) -> list
 
 
 def _statement(query: AnalyticsQuery, since: datetime, until: datetime) -> Select:
-    conditions = _conditions(query, since, until)
     match query.group_by:
-        case None:
-            return select(*_SUMS).where(*conditions)
         case "service" | "severity" as column:
             key = Incident.__table__.c[column]
+            conditions = _conditions(query, since, until)
             return select(key.label("key"), *_SUMS).where(*conditions).group_by(key).order_by(key)
+        case None if _filtered(query):
+            return select(*_SUMS).where(*_conditions(query, since, until))
+        case None:
+            quarters = _quarters(query, since, until)
+            return select(*(func.coalesce(func.sum(quarters.c[name]), 0).label(name) for name in _NAMES))
         case unit:
-            return _calendar_statement(unit, query.time_zone, conditions)
+            return _calendar_statement(unit, query.time_zone, _quarters(query, since, until))
 
 
-def _calendar_statement(unit: str, time_zone: str, conditions: list[ColumnElement]) -> Select:
+def _filtered(query: AnalyticsQuery) -> bool:
+    return bool(query.service or query.severity)
+
+
+def _quarters(query: AnalyticsQuery, since: datetime, until: datetime) -> Subquery:
+    """The window's sums per quarter hour (`at`, its start). With no filter, resolved incidents' sums come
+    from `incident_quarter_sums` for the window's whole quarters (migration 0015: kept as incidents change),
+    and `incidents` is read only for what those leave out: incidents not resolved (the partial index of
+    open ones) and the partial quarters at the window's ends (the index on creation time)."""
+    quarter = func.date_bin(_QUARTER_HOUR, Incident.created_at, _ORIGIN)
+    conditions = _conditions(query, since, until)
+    if _filtered(query):
+        return select(quarter.label("at"), *_SUMS).where(*conditions).group_by(quarter).subquery()
+    first, end = _whole_quarters(since, until)
+    kept = IncidentQuarterSums.__table__.c
+    rolled = (
+        select(kept.quarter.label("at"), *(func.sum(kept[name]).label(name) for name in _NAMES))
+        .where(kept.quarter >= first, kept.quarter < end)
+        .group_by(kept.quarter)
+    )
+    left_out = or_(Incident.status != "resolved", Incident.created_at < first, Incident.created_at >= end)
+    live = select(quarter.label("at"), *_SUMS).where(*conditions, left_out).group_by(quarter)
+    return union_all(rolled, live).subquery()
+
+
+def _whole_quarters(since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    """[first, end): the quarter hours (UTC, from :00) wholly inside [since, until); first >= end when
+    there is none, and then every incident of the window is read from `incidents`."""
+    end = _quarter_start(until)
+    first = _quarter_start(since)
+    return (first if first == since else first + _QUARTER), end
+
+
+def _quarter_start(at: datetime) -> datetime:
+    at = at.astimezone(UTC)
+    return at - timedelta(minutes=at.minute % 15, seconds=at.second, microseconds=at.microsecond)
+
+
+def _calendar_statement(unit: str, time_zone: str, quarters: Subquery) -> Select:
     """Buckets that start at the team's midnight (a day in Paris, not in UTC). Converting each incident's
     time to the zone cost more than the rest of the query, so incidents are first added up per quarter
     hour (plain arithmetic) and only those sums are put into local buckets: every zone's UTC offset, DST
     included, is a whole number of quarter hours."""
-    quarter = func.date_bin(_QUARTER_HOUR, Incident.created_at, _ORIGIN)
-    quarters = select(quarter.label("at"), *_SUMS).where(*conditions).group_by(quarter).subquery()
     key = func.date_trunc(unit, quarters.c.at, time_zone)
-    sums = [func.sum(quarters.c[f.name]).label(f.name) for f in fields(_Sums)]
-    return select(key.label("key"), *sums).group_by(key).order_by(key)
+    sums = [func.sum(quarters.c[name]).label(name) for name in _NAMES]
+    # A quarter whose resolved incidents were all taken away again (deleted, or reopened) adds nothing.
+    return (
+        select(key.label("key"), *sums).group_by(key).having(func.sum(quarters.c.incidents) > 0).order_by(key)
+    )
 
 
+_NAMES = [f.name for f in fields(_Sums)]
+_QUARTER = timedelta(minutes=15)
 _QUARTER_HOUR = literal_column("interval '15 minutes'")
 _ORIGIN = literal_column("timestamptz '2000-01-01 00:00:00+00'")
-_CALENDAR_UNITS = ("day", "week", "month")
 
-# PostgreSQL cannot estimate how few quarter hours a window's incidents fall into (it plans for one per
-# incident), and with its default 4 MB of work_mem it sorted 100,000 of them on disk to add them up rather
-# than hash them; given room for the hash table it hashes in memory, 10-20 % faster (docs/performance.md).
-# For this transaction only.
-_ROOM_TO_HASH = text("SET LOCAL work_mem = '16MB'")
+# For this transaction only. PostgreSQL cannot estimate how few quarter hours a window's incidents fall
+# into (it plans for one per incident), and with its default 4 MB of work_mem it sorted 100,000 of them on
+# disk to add them up rather than hash them; given room for the hash table it hashes in memory, 10-20 %
+# faster (docs/performance.md). And a plan made for these bounds: a generic plan of a statement prepared
+# earlier on the connection cannot know how few incidents lie outside the window's whole quarters.
+_SETTINGS = text(
+    "SELECT set_config('work_mem', '16MB', true), set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
 
 
 async def incident_analytics(
     session: AsyncSession, query: AnalyticsQuery, *, now: datetime
 ) -> IncidentAnalytics:
     since, until = window(query, now=now)
-    if query.group_by in _CALENDAR_UNITS:
-        await session.execute(_ROOM_TO_HASH)
+    await session.execute(_SETTINGS)
     rows = (await session.execute(_statement(query, since, until))).all()
     totals, groups = _Sums(), []
     for row in rows:
@@ -167,3 +230,26 @@ def _mean(total: float, count: int) -> float | None:
 
 def _key_text(key: object) -> str:
     return rfc3339(key) if isinstance(key, datetime) else str(key)
+
+
+_FOLD = text("SELECT fold_incident_quarter_sums()")
+
+
+async def fold_quarter_sums(session: AsyncSession) -> int:
+    """Replace the rows the triggers appended to `incident_quarter_sums` by one row per quarter hour; the
+    number of rows folded. Safe beside another process folding (each appended row is folded once)."""
+    folded = await session.scalar(_FOLD)
+    await session.commit()
+    return folded
+
+
+async def run_folding(sessions: async_sessionmaker[AsyncSession], *, interval: float) -> None:
+    """Forever: every `interval` seconds, fold what was appended. Until then analytics add the appended
+    rows up themselves: folding keeps that read short, it changes no figure."""
+    while True:
+        try:
+            async with sessions() as session:
+                await fold_quarter_sums(session)
+        except Exception:
+            log.exception("folding the analytics sums failed")
+        await asyncio.sleep(interval)

@@ -29,6 +29,9 @@ class IncidentSettings(BaseServiceSettings):
     heartbeat_check_seconds: float = Field(
         default=5.0, gt=0, description="how often overdue heartbeats are looked for"
     )
+    analytics_fold_seconds: float = Field(
+        default=10.0, gt=0, description="how often the analytics sums appended as incidents change are folded"
+    )
     # A level without its own delay waits this long before the next one (ESCALATION_TIMEOUT_SECONDS).
     escalation_timeout_seconds: float = Field(default=120.0, gt=0)
     # An acknowledged incident not resolved within this time is re-opened and escalates again; 0: never.

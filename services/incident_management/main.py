@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.incident_management import analytics_api, api, catalog_api
+from services.incident_management import analytics, analytics_api, api, catalog_api
 from services.incident_management.assignment import run_retry_worker
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.config import IncidentSettings
@@ -45,7 +45,8 @@ class Runtime:
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     def start_workers(self) -> None:
-        """Outbox relay, assignment retries and the escalation worker run beside the servers."""
+        """Outbox relay, assignment retries, heartbeats, escalation and the analytics sums' folding run
+        beside the servers."""
         self.tasks = [
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
             asyncio.create_task(
@@ -62,6 +63,10 @@ class Runtime:
                 name="heartbeat-monitor",
             ),
             asyncio.create_task(self.commands.escalator.run(), name="escalation"),
+            asyncio.create_task(
+                analytics.run_folding(self.commands.sessions, interval=self.settings.analytics_fold_seconds),
+                name="analytics-folding",
+            ),
         ]
 
     async def close(self) -> None:
