@@ -183,7 +183,9 @@ def _calendar_statement(unit: str, time_zone: str, quarters: Subquery) -> Select
 _NAMES = [f.name for f in fields(_Sums)]
 _QUARTER = timedelta(minutes=15)
 _QUARTER_HOUR = literal_column("interval '15 minutes'")
-_ORIGIN = literal_column("timestamptz '2000-01-01 00:00:00+00'")
+# Every incident is after it: PostgreSQL 16.2's date_bin() puts a time before its origin that falls exactly
+# on a bin's start into the bin before (fixed in 16.3), and migration 0015 bins with the same origin.
+_ORIGIN = literal_column("timestamptz '0001-01-01 00:00:00+00'")
 
 # For this transaction only. PostgreSQL cannot estimate how few quarter hours a window's incidents fall
 # into (it plans for one per incident), and with its default 4 MB of work_mem it sorted 100,000 of them on
