@@ -18,16 +18,9 @@ from shared.telemetry import configure_tracing
 log = logging.getLogger(__name__)
 
 
-# Longer than Traefik keeps an idle connection to a service (60 s, config/traefik/traefik.yml.j2), so that
-# Traefik, not the service, closes it. With uvicorn's default (5 s) Traefik could send a request on a
-# connection the service was closing at that instant, and answer 502: the known cause of a proxy's
-# occasional 502 on reused connections, and what a benchmark run met once in 800 alerts.
-KEEP_ALIVE_SECONDS = 75
-
-
 def uvicorn_config(app: FastAPI, *, host: str, port: int) -> uvicorn.Config:
-    """How every service (and every test server) runs uvicorn: no access log, the lifespan on, idle
-    connections kept longer than the gateway keeps them, and responses of known length sent in one write."""
+    """How every service (and every test server) runs uvicorn: no access log, the lifespan on, and
+    responses of known length sent in one write."""
     return uvicorn.Config(
         app,
         host=host,
@@ -36,7 +29,6 @@ def uvicorn_config(app: FastAPI, *, host: str, port: int) -> uvicorn.Config:
         access_log=False,
         loop="uvloop",
         lifespan="on",
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         http=OneWriteHttpToolsProtocol,
     )
 

@@ -6,7 +6,6 @@ import yaml
 
 from scripts.devstack import traefik
 from scripts.devstack.settings import StackSettings
-from shared.serve import KEEP_ALIVE_SECONDS
 
 
 def test_native_config_lists_every_replica_and_routes_each_api(tmp_path: Path):
@@ -47,14 +46,3 @@ def test_committed_compose_copies_match_the_templates():
     compose_dir = traefik.COMPOSE_DIR
     assert (compose_dir / "traefik.yml").read_text() == rendered["traefik.yml"], "run make render-compose"
     assert (compose_dir / "dynamic" / "routes.yml").read_text() == rendered["dynamic.yml"]
-
-
-def test_traefik_closes_idle_connections_to_the_services_before_they_do(tmp_path: Path):
-    """Else a request can be sent on a connection its service is closing at that instant (Traefik: 502)."""
-    for config in (
-        traefik.native_config(StackSettings(_env_file=None, var_dir=tmp_path)),
-        traefik.compose_config(),
-    ):
-        static = yaml.safe_load(traefik.render(config)["traefik.yml"])
-        idle = static["serversTransport"]["forwardingTimeouts"]["idleConnTimeout"]
-        assert idle.endswith("s") and 0 < int(idle[:-1]) < KEEP_ALIVE_SECONDS
