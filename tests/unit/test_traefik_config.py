@@ -6,6 +6,7 @@ import yaml
 
 from scripts.devstack import traefik
 from scripts.devstack.settings import StackSettings
+from shared.http import MAX_BODY_BYTES
 
 
 def test_native_config_lists_every_replica_and_routes_each_api(tmp_path: Path):
@@ -46,3 +47,22 @@ def test_committed_compose_copies_match_the_templates():
     compose_dir = traefik.COMPOSE_DIR
     assert (compose_dir / "traefik.yml").read_text() == rendered["traefik.yml"], "run make render-compose"
     assert (compose_dir / "dynamic" / "routes.yml").read_text() == rendered["dynamic.yml"]
+
+
+def test_the_gateway_resends_alerts_of_any_size_the_replicas_accept(tmp_path: Path):
+    """An alert POST is re-sent on 502 (a connection that failed before any response), so Traefik keeps its
+    body: at most what a replica accepts (a larger one gets the replica's 413, not a re-send)."""
+    for config in (
+        traefik.native_config(StackSettings(_env_file=None, var_dir=tmp_path)),
+        traefik.compose_config(),
+    ):
+        dynamic = yaml.safe_load(traefik.render(config)["dynamic.yml"])["http"]
+        retry = dynamic["middlewares"]["ingestion-retry"]["retry"]
+        assert retry["retryNonIdempotentMethod"] is True and retry["status"] == ["502"]
+        assert retry["maxRequestBodyBytes"] == MAX_BODY_BYTES
+        assert "ingestion-retry" in dynamic["routers"]["ingestion"]["middlewares"]
+        assert all(
+            "ingestion-retry" not in r.get("middlewares", [])
+            for n, r in dynamic["routers"].items()
+            if n != "ingestion"
+        )
