@@ -126,19 +126,21 @@ SELECT {QUARTER.format(row="incidents")}, true, {_TOTALS}
 
 
 def upgrade() -> None:
-    integer = {"nullable": False, "server_default": "0"}
+    zero = {"nullable": False, "server_default": "0"}
     op.create_table(
         "incident_quarter_sums",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("quarter", sa.DateTime(timezone=True), nullable=False),
         sa.Column("folded", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        *(sa.Column(name, sa.Integer(), **integer) for name in ("incidents", "open", "acknowledged")),
-        *(sa.Column(name, sa.Integer(), **integer) for name in ("resolved", "escalated")),
-        sa.Column("alerts", sa.BigInteger(), **integer),
-        sa.Column("ack_seconds", sa.Float(), **integer),
-        sa.Column("acks_timed", sa.Integer(), **integer),
-        sa.Column("resolve_seconds", sa.Float(), **integer),
-        sa.Column("resolves_timed", sa.Integer(), **integer),
+        *(
+            sa.Column(n, sa.Integer(), **zero)
+            for n in ("incidents", "open", "acknowledged", "resolved", "escalated")
+        ),
+        sa.Column("alerts", sa.BigInteger(), **zero),
+        sa.Column("ack_seconds", sa.Float(), **zero),
+        sa.Column("acks_timed", sa.Integer(), **zero),
+        sa.Column("resolve_seconds", sa.Float(), **zero),
+        sa.Column("resolves_timed", sa.Integer(), **zero),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_incident_quarter_sums_quarter", "incident_quarter_sums", ["quarter"])
