@@ -4,6 +4,7 @@ incidents themselves give. Each test works in a window of its own, decades back,
 incidents fall into it."""
 
 import asyncio
+import itertools
 import random
 import uuid
 from dataclasses import dataclass
@@ -112,10 +113,13 @@ def days(incidents: list[Seeded], zone: str) -> list[dict]:
     return [{"key": rfc3339(day)} | metrics(by_day[day]) for day in sorted(by_day)]
 
 
+_WEEKS = itertools.count(uuid.uuid4().int % 1000)  # a different week for each test of the session
+
+
 @pytest.fixture
 def base() -> datetime:
     """The start of a quarter hour decades back, a different one in each test."""
-    return datetime(1980, 1, 1, tzinfo=UTC) + timedelta(days=7 * (uuid.uuid4().int % 2000))
+    return datetime(1980, 1, 1, tzinfo=UTC) + timedelta(days=7 * next(_WEEKS))
 
 
 async def check(stack, params: dict, inside: list[Seeded], zone: str) -> None:
