@@ -1,6 +1,8 @@
 """Small asyncio helpers."""
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 
 
 async def wait_event(event: asyncio.Event, seconds: float) -> bool:
@@ -15,3 +17,16 @@ async def wait_event(event: asyncio.Event, seconds: float) -> bool:
             return True
     except TimeoutError:
         return False
+
+
+async def run_every(
+    seconds: float, work: Callable[[], Awaitable[object]], *, log: logging.Logger, failed: str
+) -> None:
+    """Forever: run `work`, then sleep `seconds`. A failed turn is logged (`failed`, with its traceback, on
+    the caller's logger) and the next one comes as usual: a worker outlives a database or Redis outage."""
+    while True:
+        try:
+            await work()
+        except Exception:
+            log.exception(failed)
+        await asyncio.sleep(seconds)

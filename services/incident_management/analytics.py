@@ -11,7 +11,6 @@ incident are left out. Means only, as PagerDuty gives: exact percentiles sort ev
 the time on 100,000 incidents (`docs/performance.md`).
 """
 
-import asyncio
 import logging
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -37,6 +36,7 @@ from services.incident_management.schemas import (
     IncidentMetrics,
     MetricsGroup,
 )
+from shared.aio import run_every
 from shared.errors import InvalidInput
 from shared.models import Incident, IncidentQuarterSums
 from shared.timeutil import rfc3339
@@ -248,10 +248,9 @@ async def fold_quarter_sums(session: AsyncSession) -> int:
 async def run_folding(sessions: async_sessionmaker[AsyncSession], *, interval: float) -> None:
     """Forever: every `interval` seconds, fold what was appended. Until then analytics add the appended
     rows up themselves: folding keeps that read short, it changes no figure."""
-    while True:
-        try:
-            async with sessions() as session:
-                await fold_quarter_sums(session)
-        except Exception:
-            log.exception("folding the analytics sums failed")
-        await asyncio.sleep(interval)
+
+    async def fold() -> None:
+        async with sessions() as session:
+            await fold_quarter_sums(session)
+
+    await run_every(interval, fold, log=log, failed="folding the analytics sums failed")

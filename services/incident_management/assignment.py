@@ -13,6 +13,7 @@ from services.incident_management import repository as repo
 from services.incident_management.domain import Ingested
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.oncall_client import OnCallClient
+from shared.aio import run_every
 from shared.db import DriverWork, Writes, undone_on_error
 from shared.errors import NotFound, Unavailable
 from shared.timeutil import utcnow
@@ -127,9 +128,9 @@ async def run_retry_worker(
     interval: float,
 ) -> None:
     """Forever: settle deferred assignments every `interval` seconds."""
-    while True:
-        try:
-            await retry_pending(sessions, oncall, settings)
-        except Exception:
-            log.exception("assignment retry pass failed")
-        await asyncio.sleep(interval)
+    await run_every(
+        interval,
+        lambda: retry_pending(sessions, oncall, settings),
+        log=log,
+        failed="assignment retry pass failed",
+    )

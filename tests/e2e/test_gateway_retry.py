@@ -85,9 +85,8 @@ async def test_an_alert_whose_connection_fails_before_a_response_is_resent(gatew
     reply = await client.post("/api/v1/alerts", json=alert)
     assert reply.status_code == 202, reply.text
     sent = [body for path, body in backend.posts if path == "/api/v1/alerts"]
-    assert (
-        len(sent) == 2 and sent[0] == sent[1]
-    )  # the same alert, again: its fingerprint makes it a duplicate
+    # The same alert, sent again: its fingerprint makes it a duplicate of the first.
+    assert len(sent) == 2 and sent[0] == sent[1]
 
 
 async def test_other_routes_are_not_resent(gateway):
