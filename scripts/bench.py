@@ -149,13 +149,16 @@ def cpu_ms_per(settings: StackSettings | None, before: dict[int, float], count: 
 
 def webhook_phase(target: Target, *, rate: float, seconds: float) -> dict:
     """Alert -> signed webhook latency, with the CPU each process spent per new incident while sending,
-    and how many cores the stack kept busy meanwhile."""
+    and how many cores the stack kept busy meanwhile, and this process (the sender and the receiver,
+    which share the machine with the stack)."""
     before: dict[int, float] = {}
     started: list[float] = []
+    own: list[float] = []
 
     def ready() -> None:
         before.update(cpu_snapshot(target.settings))
         started.append(time.monotonic())
+        own.append(time.process_time())
 
     try:
         result = uvloop.run(webhook.measure(target.gateway, rate=rate, seconds=seconds, ready=ready))
@@ -168,6 +171,7 @@ def webhook_phase(target: Target, *, rate: float, seconds: float) -> dict:
     # generator and the receiver share too).
     busy = sum(cpu.values()) * result["incidents"] / 1000 / elapsed
     result["stack_cores_busy"] = round(busy, 2) if cpu else None
+    result["generator_cores_busy"] = round((time.process_time() - own[0]) / elapsed, 2)
     return result
 
 

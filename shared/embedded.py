@@ -5,6 +5,7 @@ root the server runs as `nobody`, and only the data folder we own is handed to t
 outside it is touched (unlike `pgserver.get_server()`, which loosens permissions on every parent).
 """
 
+import contextlib
 import hashlib
 import os
 import pwd
@@ -241,19 +242,22 @@ def stop_redis(data_dir: Path) -> None:
 
 def stop_pid(pid: int, timeout: float = 10.0) -> None:
     """SIGTERM a process, then SIGKILL it if it outlives the timeout."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
+    stop_pids([pid], timeout=timeout)
+
+
+def stop_pids(pids: list[int], timeout: float = 10.0) -> None:
+    """SIGTERM every process at once (they shut down side by side), then SIGKILL those that outlive the
+    timeout."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            return
+    while any(pid_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    for pid in pids:
+        if pid_alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _wait_for(check, what: str, timeout: float = 15.0) -> None:

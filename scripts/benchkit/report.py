@@ -23,6 +23,9 @@ def print_report(report: dict) -> None:
             f"  {'all of them':<22}{sum(hook_cpu.values()):8.3f}: about {busy} of the machine's"
             f" {report['machine']['cores']} cores busy while sending and delivering"
         )
+    generator = report["webhook"].get("generator_cores_busy")
+    if generator is not None:
+        print(f"  {'the benchmark itself':<30}about {generator} cores (sending, receiving, verifying)")
     _per_process("CPU ms per alert (single alerts):", report["single"]["cpu_ms_per_alert"], "8.3f")
     _per_process("RSS after the run (MB):", report["rss_mb"], "8.1f")
     if "volume" in report:

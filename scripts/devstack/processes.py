@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.embedded import pid_alive, stop_pid
+from shared.embedded import pid_alive, stop_pids
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,16 @@ def start(spec: ProcessSpec, *, run_dir: Path, log_dir: Path, cwd: Path) -> int:
 
 def stop(name: str, *, run_dir: Path, timeout: float = 15.0) -> bool:
     """SIGTERM the recorded process (SIGKILL after `timeout`); True if one was running."""
-    pid = running_pid(run_dir, name)
-    (run_dir / f"{name}.pid").unlink(missing_ok=True)
-    if pid is None:
-        return False
-    stop_pid(pid, timeout=timeout)
-    return True
+    return bool(stop_all([name], run_dir=run_dir, timeout=timeout))
+
+
+def stop_all(names: list[str], *, run_dir: Path, timeout: float = 15.0) -> list[str]:
+    """SIGTERM the recorded processes together (SIGKILL after `timeout`); returns those that were running."""
+    pids = {name: running_pid(run_dir, name) for name in names}
+    for name in names:
+        (run_dir / f"{name}.pid").unlink(missing_ok=True)
+    stop_pids([pid for pid in pids.values() if pid is not None], timeout=timeout)
+    return [name for name, pid in pids.items() if pid is not None]
 
 
 def healthy(url: str) -> bool:

@@ -181,8 +181,13 @@ def up(settings: StackSettings) -> list[ProcessSpec]:
     migrate.upgrade(backends.database_url)
     traefik.write_native(settings)
     specs = service_specs(settings, backends)
+    dirs = {"run_dir": settings.run_dir, "log_dir": settings.log_dir}
+    # All at once: none needs another to start (each waits or answers 503 until its peers are up), and the
+    # interpreters' start-up shares the cores instead of taking turns.
     for spec in specs:
-        start(settings, spec)
+        processes.start(spec, cwd=ROOT, **dirs)
+    for spec in specs:
+        processes.wait_healthy(spec, timeout=settings.startup_timeout_seconds, **dirs)
     admin = f"http://127.0.0.1:{settings.gateway_admin_port}"
     for spec in specs:  # Traefik started last: wait until it has loaded its routes and sees each one UP
         if spec.gateway_service:
@@ -213,12 +218,13 @@ def spec_named(settings: StackSettings, name: str) -> ProcessSpec:
 
 def down(settings: StackSettings) -> list[str]:
     """Stop every recorded process, last started first, then the embedded servers. Returns what stopped."""
-    stopped = []
     names = [spec.name for spec in service_specs(settings, backends_of(settings))]
     recorded = sorted(p.stem for p in settings.run_dir.glob("*.pid")) if settings.run_dir.exists() else []
-    for name in [*reversed(names), *(n for n in recorded if n not in names)]:
-        if processes.stop(name, run_dir=settings.run_dir):
-            stopped.append(name)
+    # The gateway first, so that nothing new comes in; then the services together.
+    first = [name for name in names if name == "traefik"]
+    stopped = processes.stop_all(first, run_dir=settings.run_dir)
+    rest = [*reversed(names), *(n for n in recorded if n not in names)]
+    stopped += processes.stop_all([n for n in rest if n not in first], run_dir=settings.run_dir)
     if embedded.redis_pid(settings.var_dir / "redis") is not None:
         embedded.stop_redis(settings.var_dir / "redis")
         stopped.append("redis")
