@@ -9,6 +9,11 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 _enabled = False
 
+# FastAPI's own OpenTelemetry support (0.165+), off: spans come from opentelemetry-instrumentation-fastapi
+# when OTLP_ENDPOINT is set (`instrument_app`), and with it on every request would ask the global
+# providers (an environment lookup each) whether it has work, for nothing, or trace a second time.
+FASTAPI_NATIVE_TELEMETRY_OFF = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
 
 def configure_tracing(service_name: str, otlp_endpoint: str) -> None:
     """Trace only when OTLP_ENDPOINT is set (e.g. Jaeger's 4317): spans nobody exports cost CPU on every

@@ -13,8 +13,10 @@ class IngestionSettings(BaseServiceSettings):
     http_port: int = 8001
     incident_grpc_target: str = "127.0.0.1:50052"
     incident_timeout_seconds: float = Field(default=5.0, gt=0)
+    # One call in flight: alerts arriving meanwhile go together in the next, so a storm costs fewer, larger
+    # calls (docs/performance.md, item 41); incident-management still stores two groups at once.
     incident_call_lanes: int = Field(
-        default=2,
+        default=1,
         ge=1,
         le=64,
         description="calls storing single alerts in flight at once; alerts arriving meanwhile share the next",

@@ -13,7 +13,7 @@ from shared.health import grpc_check
 from shared.http import health_router, install_common
 from shared.logging import configure_logging
 from shared.serve import run, serve
-from shared.telemetry import configure_tracing, instrument_app
+from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, configure_tracing, instrument_app
 
 
 class ReplicaAndLoadShedding:
@@ -46,7 +46,7 @@ class ReplicaAndLoadShedding:
 
 def create_app(settings: IngestionSettings) -> FastAPI:
     channel = create_channel(settings.incident_grpc_target)
-    app = FastAPI(title="alert-ingestion", version="1")
+    app = FastAPI(title="alert-ingestion", version="1", telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)
     client = IncidentClient(
         channel, timeout=settings.incident_timeout_seconds, group_lanes=settings.incident_call_lanes
     )

@@ -27,7 +27,7 @@ from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
 from shared.redis import create_redis
 from shared.serve import run, serve_runtime
-from shared.telemetry import instrument_app
+from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = incident_pb2.DESCRIPTOR.services_by_name["IncidentService"].full_name
@@ -132,7 +132,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         runtime.start_workers()
         yield
 
-    app = FastAPI(title="incident-management", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="incident-management", version="1", telemetry=FASTAPI_NATIVE_TELEMETRY_OFF, lifespan=lifespan
+    )
     app.state.commands = runtime.commands
     app.state.sessions = runtime.commands.sessions
     install_common(app)

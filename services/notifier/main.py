@@ -23,7 +23,7 @@ from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
 from shared.redis import create_redis
 from shared.serve import run, serve_runtime
-from shared.telemetry import instrument_app
+from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app
 
 
 @dataclass
@@ -106,7 +106,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         yield
         await runtime.stop_workers()
 
-    app = FastAPI(title="notifier", version="1", lifespan=lifespan)
+    app = FastAPI(title="notifier", version="1", telemetry=FASTAPI_NATIVE_TELEMETRY_OFF, lifespan=lifespan)
     app.state.commands = runtime.commands
     install_common(app)
     app.include_router(api.router)

@@ -17,7 +17,7 @@ from shared.grpc import create_server, mark_serving
 from shared.health import database_check
 from shared.http import health_router, install_common
 from shared.serve import run, serve_runtime
-from shared.telemetry import instrument_app
+from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app
 
 SERVICE_NAME = oncall_pb2.DESCRIPTOR.services_by_name["OnCallService"].full_name
 
@@ -42,7 +42,7 @@ def build_runtime(settings: OnCallSettings) -> Runtime:
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(title="oncall", version="1")
+    app = FastAPI(title="oncall", version="1", telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)
     app.state.commands = runtime.commands
     install_common(app)
     app.include_router(api.router)

@@ -22,7 +22,7 @@ from shared.grpc import create_channel
 from shared.health import grpc_check
 from shared.http import describe_validation_errors, health_router, install_common
 from shared.serve import run, serve_runtime
-from shared.telemetry import instrument_app
+from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,14 @@ def install_pages_errors(app: FastAPI) -> None:
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(title="web-ui", version="1", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="web-ui",
+        version="1",
+        telemetry=FASTAPI_NATIVE_TELEMETRY_OFF,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.settings = runtime.settings
     app.state.incidents = runtime.incidents
     app.state.oncall = runtime.oncall
