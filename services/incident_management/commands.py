@@ -27,6 +27,7 @@ from services.incident_management.schemas import (
     ReassignBody,
     SnoozeBody,
 )
+from shared import fingerprints
 from shared.db import DriverPool, DriverWork, connection_cut
 from shared.errors import DomainError, InvalidInput, NotFound, Unavailable
 from shared.group_commit import GroupCommit
@@ -84,7 +85,7 @@ class Learnt:
                     return None
                 integration_id, service = found
                 owners[integration_id] = service
-                alert = replace(alert, service=service, integration_id=integration_id)
+                alert = owned_by(alert, integration_id, service)
             alerts.append(alert)
         return alerts, owners
 
@@ -94,6 +95,14 @@ class Learnt:
         if owned is None or any((a.service, a.severity) not in self._pairs for a in owned[0]):
             return None
         return owned
+
+
+def owned_by(alert: AlertInput, integration_id: uuid.UUID, service: str) -> AlertInput:
+    """The alert as its key's owner makes it: that integration's, of that service, and fingerprinted
+    from that service when its sender gave no fingerprint (as a replica fingerprints alerts without a
+    key, `shared.fingerprints`)."""
+    found = alert.fingerprint or fingerprints.of_alert(service, alert.severity, alert.labels, alert.summary)
+    return replace(alert, service=service, integration_id=integration_id, fingerprint=found)
 
 
 def _owners_of(alerts: Iterable[AlertInput]) -> dict[uuid.UUID, str]:
@@ -274,9 +283,7 @@ class IncidentCommands:
             if isinstance(owner, DomainError):
                 prepared.append(owner)
             elif owner is not None:
-                prepared.append(
-                    replace(alert, service=owner.service.name, integration_id=owner.integration.id)
-                )
+                prepared.append(owned_by(alert, owner.integration.id, owner.service.name))
             else:
                 prepared.append(alert)
         return prepared
@@ -289,8 +296,8 @@ class IncidentCommands:
     ) -> list[IngestResult | Exception]:
         """Committed: each stored alert's outcome in its place (refused ones keep their errors)."""
         outcomes: list[IngestResult | Exception] = list(prepared)  # type: ignore[arg-type]
-        for (i, _), result in zip(ready, ingested.results, strict=True):
-            outcomes[i] = result
+        for (i, alert), result in zip(ready, ingested.results, strict=True):
+            outcomes[i] = replace(result, fingerprint=alert.fingerprint)
         self._learnt.stored(a for _, a in ready)
         return outcomes
 
@@ -316,7 +323,8 @@ class IncidentCommands:
             return None
         if results is None:
             self.stored_by["declined"] += 1
-        return results
+            return None
+        return [replace(r, fingerprint=a.fingerprint) for r, a in zip(results, alerts, strict=True)]
 
     async def _store_alone(
         self, item: tuple[AlertInput, str]

@@ -34,8 +34,9 @@ def _alert_from_proto(alert: incident_pb2.Alert, *, keyed: bool) -> AlertInput:
     action = ACTIONS.get(alert.action)
     if action is None:
         raise InvalidInput(f"unknown action {alert.action!r}", field="action")
-    if not alert.fingerprint or not (alert.service or keyed):
-        raise InvalidInput("alert needs a service (or an integration key) and a fingerprint", field="alert")
+    if not keyed and not (alert.service and alert.fingerprint):
+        # With a key, its owner decides the service, and the fingerprint is derived from it if not given
+        raise InvalidInput("alert needs a service and a fingerprint (or an integration key)", field="alert")
     if action == "trigger" and not alert.summary:
         raise InvalidInput("a triggering alert needs a summary", field="summary")
     if alert.severity not in SEVERITIES:
@@ -57,12 +58,13 @@ def _alert_from_proto(alert: incident_pb2.Alert, *, keyed: bool) -> AlertInput:
     )
 
 
-def _result_to_proto(result: IngestResult, fingerprint: str) -> incident_pb2.IngestAlertResponse:
+def _result_to_proto(result: IngestResult, given: str) -> incident_pb2.IngestAlertResponse:
+    """`given`: the fingerprint the alert came with, answered when storing it did not derive one."""
     return incident_pb2.IngestAlertResponse(
         alert_id=str(result.alert_id or ""),
         incident_id=str(result.incident_id or ""),
         result=result.result,
-        fingerprint=fingerprint,
+        fingerprint=result.fingerprint or given,
     )
 
 

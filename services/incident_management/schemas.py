@@ -50,6 +50,7 @@ class IngestResult:
     alert_id: uuid.UUID | None
     incident_id: uuid.UUID | None
     result: IngestOutcome
+    fingerprint: str = ""  # the alert's, as stored (derived from its key's service when not given)
 
 
 class _Read(BaseModel):

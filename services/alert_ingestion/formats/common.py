@@ -1,11 +1,11 @@
 """What every format parser shares: the outcome type, string maps, timestamps, derived fingerprints."""
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
 
+from shared import fingerprints
 from shared.gen.oncall.v1 import incident_pb2
 from shared.timeutil import rfc3339
 
@@ -48,5 +48,4 @@ def timestamp(value: object) -> str:
     return rfc3339(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)) or ""
 
 
-def derived_fingerprint(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+derived_fingerprint = fingerprints.derived

@@ -8,6 +8,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from shared import fingerprints
 from shared.gen.oncall.v1 import incident_pb2
 
 pytestmark = pytest.mark.integration
@@ -78,6 +79,41 @@ async def test_alert_with_key_takes_the_keys_service(incidents, ingestion):
         json={"service": "ignored", "severity": "high", "summary": "disk full"},
     )
     assert (by_query.json()["result"], by_query.json()["incident_id"]) == ("duplicate", incident["id"])
+
+
+async def test_a_keyed_alert_is_fingerprinted_from_its_keys_service_as_a_keyless_one_naming_it(
+    incidents, ingestion, start_ingestion
+):
+    """The replica sends a keyed alert without looking the key up; incident-management derives the
+    fingerprint from the key's service by the rule a replica applies to alerts that name their service."""
+    integration = await make_integration(incidents, "api")
+    labels = {"alertname": "DiskFull", "instance": "db-1"}
+    headers = {"Authorization": f"Bearer {integration['key']}"}
+    alert = {"severity": "high", "summary": "disk 91% full", "labels": labels}
+    first = await ingestion.post("/api/v1/alerts", json=alert, headers=headers)
+    assert first.status_code == 202, first.text
+    expected = fingerprints.of_alert(integration["service"], "high", labels, "disk 91% full")
+    assert (first.json()["result"], first.json()["fingerprint"]) == ("created", expected)
+    # the summary changed, the labels did not: the same alert, through the batch route too
+    batch = await ingestion.post(
+        "/api/v1/alerts/batch", json={"alerts": [alert | {"summary": "disk 93% full"}]}, headers=headers
+    )
+    assert batch.status_code == 202, batch.text
+    [again] = batch.json()["results"]
+    assert (again["result"], again["fingerprint"], again["incident_id"]) == (
+        "duplicate",
+        expected,
+        first.json()["incident_id"],
+    )
+    keyless = await start_ingestion(incidents.grpc_target, require_integration_key=False)
+    named = await keyless.post("/api/v1/alerts", json=alert | {"service": integration["service"]})
+    assert (named.json()["result"], named.json()["fingerprint"]) == ("duplicate", expected)
+    stored = await incidents.scalar(
+        "SELECT count(*) FROM alerts WHERE service = :s AND fingerprint = :f",
+        s=integration["service"],
+        f=expected,
+    )
+    assert stored == 1
 
 
 async def test_missing_unknown_and_revoked_keys_are_refused(incidents, ingestion):

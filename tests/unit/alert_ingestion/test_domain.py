@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from services.alert_ingestion.domain import fingerprint, to_proto
 from services.alert_ingestion.schemas import AlertIn
+from shared.errors import InvalidInput
 
 
 def make(**fields) -> AlertIn:
@@ -54,3 +55,17 @@ def test_bad_fields_are_named(fields, bad_field):
     with pytest.raises(ValidationError) as error:
         make(**fields)
     assert bad_field in {str(part) for e in error.value.errors() for part in e["loc"]}
+
+
+def test_a_keyed_alert_leaves_service_and_a_missing_fingerprint_to_the_keys_owner():
+    keyed = to_proto(make(service="named-by-sender"), keyed=True)
+    assert (keyed.service, keyed.fingerprint) == ("", "")
+    assert to_proto(make(fingerprint="abc"), keyed=True).fingerprint == "abc"
+    assert to_proto(make()).fingerprint == fingerprint(make())  # without a key, derived here
+
+
+def test_without_a_key_the_service_is_required():
+    alert = AlertIn.model_validate({"severity": "critical", "summary": "down"})
+    with pytest.raises(InvalidInput) as refused:
+        to_proto(alert)
+    assert refused.value.field == "service"
