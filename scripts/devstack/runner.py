@@ -217,14 +217,14 @@ def spec_named(settings: StackSettings, name: str) -> ProcessSpec:
 
 
 def down(settings: StackSettings) -> list[str]:
-    """Stop every recorded process, last started first, then the embedded servers. Returns what stopped."""
+    """Stop every recorded process, the gateway first and then the others together, then the embedded
+    servers. Returns what stopped."""
     names = [spec.name for spec in service_specs(settings, backends_of(settings))]
     recorded = sorted(p.stem for p in settings.run_dir.glob("*.pid")) if settings.run_dir.exists() else []
     # The gateway first, so that nothing new comes in; then the services together.
-    first = [name for name in names if name == "traefik"]
-    stopped = processes.stop_all(first, run_dir=settings.run_dir)
+    stopped = processes.stop_all(["traefik"], run_dir=settings.run_dir)
     rest = [*reversed(names), *(n for n in recorded if n not in names)]
-    stopped += processes.stop_all([n for n in rest if n not in first], run_dir=settings.run_dir)
+    stopped += processes.stop_all([n for n in rest if n != "traefik"], run_dir=settings.run_dir)
     if embedded.redis_pid(settings.var_dir / "redis") is not None:
         embedded.stop_redis(settings.var_dir / "redis")
         stopped.append("redis")
