@@ -18,7 +18,7 @@ Outcome = incident_pb2.IngestAlertResponse | DomainError
 
 
 class IncidentClient:
-    def __init__(self, channel: grpc.aio.Channel, *, timeout: float, group_lanes: int = 2) -> None:
+    def __init__(self, channel: grpc.aio.Channel, *, timeout: float, group_lanes: int = 1) -> None:
         """`group_lanes`: IngestAlertGroup calls in flight at once; alerts arriving meanwhile wait for the
         next call and go together (alone, an alert is sent at once)."""
         self._stub = incident_pb2_grpc.IncidentServiceStub(channel)

@@ -58,13 +58,12 @@ def _alert_from_proto(alert: incident_pb2.Alert, *, keyed: bool) -> AlertInput:
     )
 
 
-def _result_to_proto(result: IngestResult, given: str) -> incident_pb2.IngestAlertResponse:
-    """`given`: the fingerprint the alert came with, answered when storing it did not derive one."""
+def _result_to_proto(result: IngestResult) -> incident_pb2.IngestAlertResponse:
     return incident_pb2.IngestAlertResponse(
         alert_id=str(result.alert_id or ""),
         incident_id=str(result.incident_id or ""),
         result=result.result,
-        fingerprint=result.fingerprint or given,
+        fingerprint=result.fingerprint,
     )
 
 
@@ -133,15 +132,13 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
     async def IngestAlert(self, request, context: grpc.aio.ServicerContext):
         alert = _alert_from_proto(request.alert, keyed=bool(request.integration_key))
         result = await self.commands.ingest(alert, integration_key=request.integration_key)
-        return _result_to_proto(result, alert.fingerprint)
+        return _result_to_proto(result)
 
     async def IngestAlerts(self, request, context: grpc.aio.ServicerContext):
         keyed = bool(request.integration_key)
         alerts = [_alert_from_proto(a, keyed=keyed) for a in request.alerts]  # validate all before storing
         results = await self.commands.ingest_many(alerts, integration_key=request.integration_key)
-        return incident_pb2.IngestAlertsResponse(
-            results=[_result_to_proto(r, a.fingerprint) for r, a in zip(results, alerts, strict=True)]
-        )
+        return incident_pb2.IngestAlertsResponse(results=[_result_to_proto(r) for r in results])
 
     async def IngestAlertGroup(self, request, context: grpc.aio.ServicerContext):
         outcomes = await asyncio.gather(*(self._grouped(item) for item in request.items))
