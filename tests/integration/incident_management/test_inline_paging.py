@@ -174,7 +174,11 @@ async def test_oncall_answers_are_reused_for_a_short_time_and_asked_again_after(
     server = grpc.aio.server()
     oncall_pb2_grpc.add_OnCallServiceServicer_to_server(counting, server)
     async with running_grpc(server) as target:
-        stack = await start_incident_stack(oncall_grpc_target=target, oncall_cache_seconds=1.0)
+        # Paging in the transaction may take its time (a first call on a loaded machine took over the
+        # default 0.5 s once): a timed-out attempt is paged again after commit, which asks on-call again.
+        stack = await start_incident_stack(
+            oncall_grpc_target=target, oncall_cache_seconds=1.0, inline_paging_timeout_seconds=10
+        )
         pol = await policy(oncall, [[user(alice)]], delay=5)
         service = await service_with_policy(stack, pol["id"])
         # Two new incidents at once (a storm over one service): one question to on-call, both paged.
