@@ -1,10 +1,12 @@
 """Benchmark of the ingestion hot path through Traefik: `make bench` (or `python -m scripts.bench`).
 
 Starts its own native stack under var/bench-stack, from empty data each time, creates services with
-routing keys, then measures in one run: a no-op endpoint behind the same Traefik, single
-alerts and batches at saturation (wrk), open-loop latency at fixed fractions of saturation, alert ->
-signed webhook latency, CPU per alert per process, memory, and the incident list on a seeded history of
-100,000 incidents. Prints a table and writes JSON under var/bench/.
+routing keys, then measures in one run: a no-op endpoint behind the same Traefik, the issue's minimal
+prototype of the hop (benchkit/prototype.py), single alerts and batches at saturation (wrk), open-loop
+latency at fixed fractions of saturation, alert -> signed webhook latency, CPU per alert per process,
+memory, and the incident list on a seeded history of 100,000 incidents; on a machine slower than the
+issue's (by the prototype), open loop and webhook again at the issue's rates scaled to it
+(benchkit/targets.py). Prints a table and writes JSON under var/bench/.
 
 Or it measures a stack that is already running, and starts and stops nothing: `--running` for the native
 stack of this environment's settings (VAR_DIR, ports, .env: the one `make up` started), with every figure;
@@ -29,7 +31,7 @@ import asyncpg
 import httpx
 import uvloop
 
-from scripts.benchkit import listing, openloop, probe, procstat, targets, volume, webhook, wrk
+from scripts.benchkit import listing, openloop, probe, procstat, prototype, targets, volume, webhook, wrk
 from scripts.benchkit.report import print_report
 from scripts.devstack import processes, runner
 from scripts.devstack.ports import free_port_values
@@ -85,10 +87,11 @@ def process_groups(settings: StackSettings | None) -> dict[str, list[int]]:
     if settings is None:
         return {}
     groups = {}
-    for spec in runner.service_specs(settings, runner.backends_of(settings)):
-        pid = processes.running_pid(settings.run_dir, spec.name)
+    names = [spec.name for spec in runner.service_specs(settings, runner.backends_of(settings))]
+    for name in [*names, *prototype.NAMES]:  # the prototype's only while its phase runs
+        pid = processes.running_pid(settings.run_dir, name)
         if pid:
-            groups[spec.name] = [pid]
+            groups[name] = [pid]
     postmaster = embedded.postgres_pid(settings.var_dir / "pg")
     if postmaster:
         groups["postgres"] = [postmaster, *procstat.children(postmaster)]
@@ -197,7 +200,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=int, default=8, help="length of each phase (default 8)")
+    parser.add_argument("--seconds", type=int, default=6, help="length of each phase (default 6)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--services", type=int, default=50)
     parser.add_argument(
@@ -261,7 +264,7 @@ def main() -> int:
         try:
             runner.down(settings)  # whatever an interrupted run left behind
             shutil.rmtree(settings.var_dir, ignore_errors=True)  # each run starts from empty tables
-            runner.up(settings)
+            runner.up(settings, extra=prototype.prepare(settings))
             laps("stack start")
             report = {"machine": machine, "stack": "own"} | run_phases(
                 Target(settings.gateway_url, settings), args, own=True, laps=laps
@@ -272,6 +275,7 @@ def main() -> int:
     report["total_seconds"] = round(time.monotonic() - started, 1)
     report["wall_seconds"] = laps.seconds
     report["targets"] = targets.as_json(targets.check(report))
+    report["targets_scaled"] = targets.as_json(targets.check_scaled(report))
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = args.out or OUT_DIR / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2))
@@ -297,6 +301,9 @@ def _noop_enabled(gateway: str, key: str) -> bool:
         httpx.post(f"{gateway}/api/v1/alerts/_noop", json=body, headers=headers, timeout=10).status_code
         != 404
     )
+
+
+PROTOTYPE_SKIPPED = "the minimal prototype runs beside the benchmark's own stack only (it adds a table)"
 
 
 class Laps:
@@ -329,6 +336,11 @@ def run_phases(target: Target, args, *, own: bool, laps: Laps) -> dict:
 
     report: dict = {"connections": args.connections, "phase_seconds": args.seconds}
     report["noop"] = phase("noop", api_file) if own or _noop_enabled(gateway, api_keys[0]) else None
+    if own:
+        with prototype.serving(settings):
+            report["prototype"] = phase("prototype", api_file)
+    else:
+        report["prototype_skipped"] = PROTOTYPE_SKIPPED
     report["single"] = phase("single", api_file)
     report["batch100"] = phase("batch", api_file, batch=100)
     report["alertmanager10"] = phase("alertmanager", am_file, batch=10)
@@ -338,30 +350,31 @@ def run_phases(target: Target, args, *, own: bool, laps: Laps) -> dict:
         report["ratio_single_to_noop"] = round(
             report["single"]["requests_per_s"] / report["noop"]["requests_per_s"], 3
         )
+    if "prototype" in report:
+        report["ratio_single_to_prototype"] = round(
+            report["single"]["alerts_per_s"] / report["prototype"]["alerts_per_s"], 3
+        )
     laps("closed loop")
     saturation = report["single"]["alerts_per_s"]
-    report["open_loop"] = []
-    for fraction in (0.25, 0.5, 0.75):
-        result = uvloop.run(openloop.run(gateway, api_keys, rate=saturation * fraction, seconds=args.seconds))
-        report["open_loop"].append(
-            {
-                "fraction": fraction,
-                "rate": round(result.offered_rate),
-                "ok": result.ok,
-                "sent": result.sent,
-                "statuses": result.statuses,
-                "latency_ms": result.latency_ms,
-            }
-        )
-    fixed = uvloop.run(openloop.run(gateway, api_keys, rate=500, seconds=args.seconds))
-    report["open_loop_500"] = {
-        "ok": fixed.ok,
-        "sent": fixed.sent,
-        "statuses": fixed.statuses,
-        "latency_ms": fixed.latency_ms,
-    }
+    report["scale"] = targets.machine_scale(report.get("prototype"))
+    slower = report["scale"] is not None and report["scale"] < 1  # than the machine of the issue's figures
+    open_rate, hook_rate = targets.scaled_rates(report["scale"]) if slower else (None, None)
+
+    def open_loop(rate: float) -> dict:
+        result = uvloop.run(openloop.run(gateway, api_keys, rate=rate, seconds=args.seconds))
+        row = {"rate": round(result.offered_rate, 1), "ok": result.ok, "sent": result.sent}
+        return row | {"statuses": result.statuses, "latency_ms": result.latency_ms}
+
+    report["open_loop"] = [
+        {"fraction": fraction, **open_loop(saturation * fraction)} for fraction in (0.25, 0.5, 0.75)
+    ]
+    report["open_loop_500"] = open_loop(500)
+    if slower:
+        report["open_loop_scaled"] = open_loop(open_rate)
     laps("open loop")
     report["webhook"] = webhook_phase(target, rate=args.webhook_rate, seconds=args.seconds)
+    if slower:
+        report["webhook_scaled"] = webhook_phase(target, rate=hook_rate, seconds=args.seconds)
     report["rss_mb"] = rss_of(settings)
     laps("webhook")
     incidents = args.incidents if args.incidents is not None else (100_000 if own else 0)

@@ -1,5 +1,5 @@
 -- wrk script for scripts/bench.py: realistic alert traffic through the gateway.
--- BENCH_MODE: noop | single | batch | alertmanager; BENCH_KEYS: file with one routing key per line;
+-- BENCH_MODE: noop | prototype | single | batch | alertmanager; BENCH_KEYS: file with one routing key per line;
 -- BENCH_BATCH: alerts per request for batch modes. About 30 % of alerts repeat a fingerprint (duplicates),
 -- the rest are new alerts that correlate, or open incidents once the correlation window has passed.
 local keys = {}
@@ -51,6 +51,8 @@ request = function()
                    ["Authorization"] = "Bearer " .. keys[math.random(1, #keys)]}
   if mode == "noop" then
     return wrk.format("POST", "/api/v1/alerts/_noop", headers, alert())
+  elseif mode == "prototype" then
+    return wrk.format("POST", "/bench-prototype/alerts", headers, alert())
   elseif mode == "batch" then
     return wrk.format("POST", "/api/v1/alerts/batch", headers, '{"alerts":[' .. many(alert) .. ']}')
   elseif mode == "alertmanager" then

@@ -4,6 +4,7 @@ import os
 import secrets
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,12 +176,13 @@ def backends_of(settings: StackSettings) -> Backends:
     )
 
 
-def up(settings: StackSettings) -> list[ProcessSpec]:
-    """Start whatever is not running yet and wait until all of it is healthy. Safe to run twice."""
+def up(settings: StackSettings, extra: Sequence[ProcessSpec] = ()) -> list[ProcessSpec]:
+    """Start whatever is not running yet and wait until all of it is healthy. Safe to run twice. `extra`
+    processes (the benchmark's) start with the services; `down` stops them too."""
     backends = start_backends(settings)
     migrate.upgrade(backends.database_url)
     traefik.write_native(settings)
-    specs = service_specs(settings, backends)
+    specs = [*service_specs(settings, backends), *extra]
     dirs = {"run_dir": settings.run_dir, "log_dir": settings.log_dir}
     # All at once: none needs another to start (each waits or answers 503 until its peers are up), and the
     # interpreters' start-up shares the cores instead of taking turns.

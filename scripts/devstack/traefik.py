@@ -80,8 +80,8 @@ def write_native(settings: StackSettings) -> Path:
     """Write var/traefik/traefik.yml and dynamic/routes.yml, the latter atomically (Traefik watches it)."""
     files = render(native_config(settings))
     home = settings.var_dir / "traefik"
-    _write_atomic(home / "traefik.yml", files["traefik.yml"])
-    _write_atomic(home / "dynamic" / "routes.yml", files["dynamic.yml"])
+    write_atomic(home / "traefik.yml", files["traefik.yml"])
+    write_atomic(home / "dynamic" / "routes.yml", files["dynamic.yml"])
     return home / "traefik.yml"
 
 
@@ -90,12 +90,12 @@ def write_compose() -> list[Path]:
     written = []
     for name, text in render(compose_config()).items():
         path = COMPOSE_DIR / ("dynamic/routes.yml" if name == "dynamic.yml" else name)
-        _write_atomic(path, text)
+        write_atomic(path, text)
         written.append(path)
     return written
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from scripts.benchkit import listing
+from scripts.benchkit import listing, prototype, targets
 from scripts.devstack import runner
 from scripts.devstack.settings import ROOT
 from tests.conftest import fresh_database
@@ -58,7 +58,8 @@ def test_the_report_says_where_the_runs_time_went(report):
 
 
 def test_every_closed_loop_phase_stored_alerts_without_errors(report):
-    for name, per_request in (("noop", 1), ("single", 1), ("batch100", 100), ("alertmanager10", 10)):
+    phases = (("noop", 1), ("prototype", 1), ("single", 1), ("batch100", 100), ("alertmanager10", 10))
+    for name, per_request in phases:
         phase = report[name]
         assert phase["errors"] == 0 and phase["requests_per_s"] > 0, (name, phase)
         assert phase["alerts_per_s"] == pytest.approx(phase["requests_per_s"] * per_request, rel=0.01)
@@ -72,8 +73,34 @@ def test_every_closed_loop_phase_stored_alerts_without_errors(report):
     assert report["ratio_single_to_noop"] == pytest.approx(ratio, abs=0.001)
 
 
+def test_the_minimal_prototype_ran_in_its_own_processes_for_its_phase_only(report):
+    cpu = report["prototype"]["cpu_ms_per_alert"]
+    assert cpu["prototype-store"] > 0 and cpu["prototype-replica-1"] > 0 and cpu["prototype-replica-2"] > 0
+    assert cpu["incident-management"] < cpu["prototype-store"]  # the platform's services were not asked
+    for later in ("single", "batch100", "alertmanager10"):
+        assert not set(report[later]["cpu_ms_per_alert"]) & set(prototype.NAMES), later
+    assert not (ROOT / "var" / "bench-stack" / "traefik" / "dynamic" / "bench-prototype.yml").exists()
+    ratio = report["single"]["alerts_per_s"] / report["prototype"]["alerts_per_s"]
+    assert report["ratio_single_to_prototype"] == pytest.approx(ratio, abs=0.001)
+
+
+def test_a_slower_machine_is_measured_again_at_the_issues_figures_scaled_by_the_prototype(report):
+    assert report["scale"] == targets.machine_scale(report["prototype"])
+    if report["scale"] >= 1:  # as fast as the issue's machine: nothing to scale
+        assert report["targets_scaled"] == [] and "webhook_scaled" not in report
+        return
+    open_rate, hook_rate = targets.scaled_rates(report["scale"])
+    assert report["open_loop_scaled"]["rate"] == pytest.approx(open_rate, abs=0.1)
+    assert report["webhook_scaled"]["rate"] == pytest.approx(hook_rate, abs=0.1)
+    hook = report["webhook_scaled"]
+    assert hook["incidents"] > 0 and hook["delivered"] == hook["incidents"] and hook["bad_signatures"] == 0
+    assert len(report["targets_scaled"]) == 4
+    assert all(verdict["met"] in (True, False) for verdict in report["targets_scaled"])
+
+
 def test_open_loop_phases_offer_their_rate_and_count_every_answer(report):
     rows = [*report["open_loop"], report["open_loop_500"]]
+    rows += [report["open_loop_scaled"]] if "open_loop_scaled" in report else []
     assert [row["fraction"] for row in report["open_loop"]] == [0.25, 0.5, 0.75]
     for row in rows:
         assert row["sent"] > 0 and sum(row["statuses"].values()) == row["sent"]
@@ -152,6 +179,8 @@ def test_a_running_native_stack_is_measured_with_every_figure_it_allows(running,
     assert report["stack"] == running.gateway
     assert report["noop"] is None and "BENCH_NOOP_ENDPOINT=true" in report["noop_skipped"]
     assert "ratio_single_to_noop" not in report
+    assert "prototype" not in report and "own stack only" in report["prototype_skipped"]
+    assert report["targets_scaled"] == []
     assert "WEBHOOK_ALLOW_INTERNAL_TARGETS=true" in report["webhook"]["skipped"]
     assert "skipped" in printed and "nothing started or stopped" in printed
     for name in ("single", "batch100", "alertmanager10"):

@@ -105,3 +105,70 @@ def test_what_a_run_did_not_measure_is_neither_met_nor_missed():
         "not run",
         "not measured (another machine's stack)",
     ]
+
+
+# --- the same targets on a slower machine, scaled by the minimal prototype measured in the same run ------
+
+
+def _slower_run() -> dict:
+    """A run on a machine where the prototype did 440 alerts/s: 40 % of the issue's 1,100."""
+    report = _report()
+    report["prototype"] = {"alerts_per_s": 440.0}
+    report["scale"] = targets.machine_scale(report["prototype"])
+    report["single"]["alerts_per_s"] = 410.0
+    report["batch100"]["alerts_per_s"] = 4_100.0
+    report["open_loop_500"] = {"rate": 500.0, "sent": 4000, "ok": 3900, "latency_ms": {"p99": 4_000.0}}
+    report["open_loop_scaled"] = {"rate": 200.0, "sent": 1600, "ok": 1600, "latency_ms": {"p99": 60.0}}
+    report["webhook_scaled"] = report["webhook"] | {"rate": 40.0, "latency_ms": {"p99": 240.0}}
+    return report
+
+
+def test_the_scale_is_the_prototypes_throughput_against_the_issues_and_never_above_one():
+    assert targets.machine_scale({"alerts_per_s": 440.0}) == 0.4
+    assert targets.machine_scale({"alerts_per_s": 1_650.0}) == 1.0
+    assert targets.machine_scale(None) is None
+    assert targets.scaled_rates(0.4) == (200.0, 40.0)
+
+
+def test_on_a_slower_machine_rates_scale_down_and_latency_bounds_up():
+    verdicts = targets.check_scaled(_slower_run())
+    assert [v.target for v in verdicts] == [
+        "single alerts >= 400/s",
+        "batches of 100 >= 4,000 alerts/s",
+        "p99 <= 62.5 ms at 200 alerts/s",
+        "alert -> signed webhook p99 <= 250 ms at 40 alerts/s",
+    ]
+    assert all(v.met is True for v in verdicts), verdicts
+    # while the issue's absolute figures are missed on the same run
+    assert [v.met for v in targets.check(_slower_run())][:5] == [False, True, False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("change", "index"),
+    [
+        (lambda r: r["single"].update(alerts_per_s=399.0), 0),
+        (lambda r: r["batch100"].update(alerts_per_s=3_999.0), 1),
+        (lambda r: r["open_loop_scaled"]["latency_ms"].update(p99=62.6), 2),
+        (lambda r: r["open_loop_scaled"].update(ok=1599), 2),
+        (lambda r: r["webhook_scaled"]["latency_ms"].update(p99=250.1), 3),
+        (lambda r: r["webhook_scaled"].update(delivered=799), 3),
+    ],
+)
+def test_each_scaled_target_is_missed_past_its_figure(change, index):
+    report = _slower_run()
+    change(report)
+    met = [v.met for v in targets.check_scaled(report)]
+    assert met[index] is False and met[:index] + met[index + 1 :] == [True] * 3
+
+
+def test_no_scaled_verdicts_without_a_prototype_or_on_a_machine_as_fast_as_the_issues():
+    assert targets.check_scaled(_report()) == []  # no prototype in the run (a running stack)
+    report = _slower_run() | {"scale": 1.0}
+    assert targets.check_scaled(report) == []
+
+
+def test_a_scaled_phase_at_another_rate_is_neither_met_nor_missed():
+    report = _slower_run()
+    report["webhook_scaled"]["rate"] = 20.0  # --webhook-rate aside, say a phase was not run at the scale
+    del report["open_loop_scaled"]  # the 500/s row stands in: another rate
+    assert [v.met for v in targets.check_scaled(report)] == [True, True, None, None]
