@@ -27,11 +27,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 import httpx
 import uvloop
 
-from scripts.benchkit import listing, openloop, probe, procstat, prototype, targets, volume, webhook, wrk
+from scripts.benchkit import (
+    keys,
+    listing,
+    openloop,
+    probe,
+    procstat,
+    prototype,
+    targets,
+    volume,
+    webhook,
+    wrk,
+)
 from scripts.benchkit.report import print_report
 from scripts.devstack import processes, runner
 from scripts.devstack.ports import free_port_values
@@ -62,15 +74,13 @@ def bench_settings() -> StackSettings:
 
 def make_keys(gateway: str, count: int) -> tuple[list[str], list[str]]:
     """`count` services, each with an `api` and an `alertmanager` integration; returns both key lists."""
-    api, am = [], []
-    stamp = int(time.time())
-    with httpx.Client(base_url=gateway, timeout=10) as client:
-        for i in range(count):
-            service = client.post("/api/v1/services", json={"name": f"bench-{stamp}-{i}"}).raise_for_status()
-            url = f"/api/v1/services/{service.json()['id']}/integrations"
-            for kind, keys in (("api", api), ("alertmanager", am)):
-                reply = client.post(url, json={"name": kind, "type": kind}).raise_for_status()
-                keys.append(reply.json()["key"])
+
+    async def create() -> list[list[str]]:
+        async with aiohttp.ClientSession(gateway, timeout=aiohttp.ClientTimeout(total=30)) as client:
+            stamp = int(time.time())
+            return await keys.create(client, count, prefix=f"bench-{stamp}", kinds=("api", "alertmanager"))
+
+    api, am = uvloop.run(create())
     return api, am
 
 

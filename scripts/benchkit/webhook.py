@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from scripts.benchkit import keys
 from scripts.benchkit.openloop import percentile
 from shared.webhook_signature import verify
 
@@ -60,25 +61,10 @@ async def running(receiver: Receiver):
         await task
 
 
-async def _post(client: aiohttp.ClientSession, path: str, body: dict) -> dict:
-    async with client.post(path, json=body) as reply:
-        reply.raise_for_status()
-        return await reply.json()
-
-
-async def fresh_keys(client: aiohttp.ClientSession, count: int, *, at_once: int = 8) -> list[str]:
-    """Keys of `count` new services, `at_once` created side by side: every (service, severity) pair used
-    below opens a new incident."""
-    stamp = uuid.uuid4().hex[:6]
-    slots = asyncio.Semaphore(at_once)
-
-    async def one(i: int) -> str:
-        async with slots:
-            service = await _post(client, "/api/v1/services", {"name": f"wh-{stamp}-{i}"})
-            path = f"/api/v1/services/{service['id']}/integrations"
-            return (await _post(client, path, {"name": "api", "type": "api"}))["key"]
-
-    return list(await asyncio.gather(*(one(i) for i in range(count))))
+async def fresh_keys(client: aiohttp.ClientSession, count: int) -> list[str]:
+    """Keys of `count` new services: every (service, severity) pair used below opens a new incident."""
+    [api] = await keys.create(client, count, prefix=f"wh-{uuid.uuid4().hex[:6]}")
+    return api
 
 
 async def measure(
