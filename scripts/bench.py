@@ -33,7 +33,7 @@ import httpx
 import uvloop
 
 from scripts.benchkit import (
-    keys,
+    integrations,
     listing,
     openloop,
     probe,
@@ -78,7 +78,8 @@ def make_keys(gateway: str, count: int) -> tuple[list[str], list[str]]:
     async def create() -> list[list[str]]:
         async with aiohttp.ClientSession(gateway, timeout=aiohttp.ClientTimeout(total=30)) as client:
             stamp = int(time.time())
-            return await keys.create(client, count, prefix=f"bench-{stamp}", kinds=("api", "alertmanager"))
+            kinds = ("api", "alertmanager")
+            return await integrations.create_keys(client, count, prefix=f"bench-{stamp}", kinds=kinds)
 
     api, am = uvloop.run(create())
     return api, am

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from scripts.benchkit import keys
+from scripts.benchkit import integrations
 from scripts.benchkit.openloop import percentile
 from shared.webhook_signature import verify
 
@@ -61,12 +61,6 @@ async def running(receiver: Receiver):
         await task
 
 
-async def fresh_keys(client: aiohttp.ClientSession, count: int) -> list[str]:
-    """Keys of `count` new services: every (service, severity) pair used below opens a new incident."""
-    [api] = await keys.create(client, count, prefix=f"wh-{uuid.uuid4().hex[:6]}")
-    return api
-
-
 async def measure(
     gateway: str, *, rate: float, seconds: float, ready: Callable[[], None] = lambda: None
 ) -> dict:
@@ -80,7 +74,8 @@ async def measure(
         running(receiver) as url,
         aiohttp.ClientSession(gateway, timeout=timeout, connector=aiohttp.TCPConnector(limit=256)) as client,
     ):
-        keys = await fresh_keys(client, (total + 3) // 4)
+        # new services, so that every (service, severity) pair used below opens a new incident
+        [keys] = await integrations.create_keys(client, (total + 3) // 4, prefix=f"wh-{uuid.uuid4().hex[:6]}")
         subscription = {"url": url, "event_types": ["incident.triggered"], "allow_internal": True}
         async with client.post("/api/v1/webhooks", json=subscription) as reply:
             if reply.status == 422:

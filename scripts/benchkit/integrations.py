@@ -11,7 +11,7 @@ async def _post(client: aiohttp.ClientSession, path: str, body: dict) -> dict:
         return await reply.json()
 
 
-async def create(
+async def create_keys(
     client: aiohttp.ClientSession, count: int, *, prefix: str, kinds: tuple[str, ...] = ("api",)
 ) -> list[list[str]]:
     """`count` new services named `prefix`-i, each with one integration of each of `kinds`, 8 services side
