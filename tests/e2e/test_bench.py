@@ -82,8 +82,13 @@ def test_the_minimal_prototype_ran_in_its_own_processes_for_its_phase_only(repor
     assert report["prototype"]["alerts_per_s"] == pytest.approx(
         (before["alerts_per_s"] + after["alerts_per_s"]) / 2, abs=0.1
     )
-    idle = report["single"]["cpu_ms_per_alert"]
-    assert all(idle[name] < 0.05 for name in prototype.NAMES), idle
+    # it idled meanwhile: a small fraction of the CPU it spent in one of its halves (requests still in
+    # flight as its first half ended may finish in the single alerts' time)
+    single = report["single"]
+    for name in prototype.NAMES:
+        idle_ms = single["cpu_ms_per_alert"][name] * single["alerts_per_s"]
+        busy_ms = before["cpu_ms_per_alert"][name] * before["alerts_per_s"]
+        assert idle_ms < busy_ms / 5, (name, idle_ms, busy_ms)
     for later in ("batch100", "alertmanager10"):  # stopped by then
         assert not set(report[later]["cpu_ms_per_alert"]) & set(prototype.NAMES), later
     assert not (ROOT / "var" / "bench-stack" / "traefik" / "dynamic" / "bench-prototype.yml").exists()
