@@ -18,6 +18,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from services.alert_ingestion.schemas import AlertIn
 from shared.serve import run, serve, settle_heap
+from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF
 
 PATH = "/bench-prototype/alerts"
 _METHOD = "/bench.Prototype/Ingest"
@@ -61,7 +62,7 @@ async def serve_store(port: int) -> None:
 
 
 def replica_app(store_port: int) -> FastAPI:
-    app = FastAPI()
+    app = FastAPI(telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)  # off in the services too (shared/telemetry.py)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{store_port}")
     call = channel.unary_unary(_METHOD)
 
