@@ -6,9 +6,8 @@ and nothing else: no routing key, correlation, deduplication, timeline, outbox o
 its absolute targets for a machine where this did ~1,100 alerts/s; what it does here says what they are
 worth on this machine (scripts/benchkit/targets.py). It is made as lean as the platform is (uvloop,
 httptools, the services' uvicorn settings, FastAPI's native telemetry off, no pool reset), so it is a bar,
-not a straw man. Its processes
-are in prototype_server.py; `prepare(settings)` gives them to the benchmark stack's start, routed by its
-Traefik, and `serving(settings)` stops them after their phase.
+not a straw man. Its processes are in prototype_server.py; `prepare(settings)` gives them to the benchmark
+stack's start, routed by its Traefik, and `serving(settings)` stops them after their phase.
 """
 
 import contextlib
