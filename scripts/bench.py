@@ -120,7 +120,7 @@ _MIX = """
 
 def driver_url(settings: StackSettings) -> str:
     """The stack's database URL as asyncpg takes it."""
-    return runner.backends_of(settings).database_url.replace("postgresql+asyncpg://", "postgresql://")
+    return runner.backends_of(settings).driver_url
 
 
 def stored_counts(settings: StackSettings | None) -> dict[str, int] | None:

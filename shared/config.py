@@ -7,6 +7,11 @@ DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:55432/oncall"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:56379/0"
 
 
+def libpq_url(database_url: str) -> str:
+    """A database URL without SQLAlchemy's driver suffix, as asyncpg and libpq tools take it."""
+    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
 class BaseServiceSettings(BaseSettings):
     """Values every service needs; `services/<name>/config.py` subclasses it."""
 
@@ -25,4 +30,4 @@ class BaseServiceSettings(BaseSettings):
     @property
     def asyncpg_dsn(self) -> str:
         """The database URL without SQLAlchemy's driver suffix, for tools that speak libpq URLs."""
-        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        return libpq_url(self.database_url)

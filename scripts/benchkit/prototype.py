@@ -54,7 +54,7 @@ def prepare(settings: StackSettings) -> list[processes.ProcessSpec]:
     """Its processes, for `runner.up` to start with the stack's (their interpreters start side by side),
     and its route written for Traefik to load when it starts."""
     backends = runner.backends_of(settings)
-    env = {"DATABASE_URL": backends.database_url.replace("+asyncpg", ""), "REDIS_URL": backends.redis_url}
+    env = {"DATABASE_URL": backends.driver_url, "REDIS_URL": backends.redis_url}
     store_port, ports = free_port(), [free_port() for _ in REPLICAS]
     store = processes.python_module(prototype_server.__name__, "store", str(store_port))
     specs = [processes.ProcessSpec(STORE, store, f"tcp://127.0.0.1:{store_port}", env)]

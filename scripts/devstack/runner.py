@@ -12,12 +12,18 @@ from scripts.devstack import processes, traefik
 from scripts.devstack.processes import ProcessSpec, python_module
 from scripts.devstack.settings import ROOT, StackSettings
 from shared import embedded, migrate
+from shared.config import libpq_url
 
 
 @dataclass(frozen=True)
 class Backends:
     database_url: str
     redis_url: str
+
+    @property
+    def driver_url(self) -> str:
+        """`database_url` as asyncpg takes it."""
+        return libpq_url(self.database_url)
 
 
 # Go's soft heap limit: garbage collected and handed back sooner as the heap nears it, so a burst of
