@@ -2,6 +2,7 @@
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -27,6 +28,7 @@ from services.oncall_service.schemas import (
     UserPatch,
 )
 from services.oncall_service.throttle import LoginThrottle
+from shared.errors import InvalidInput
 from shared.models import (
     EscalationPolicy,
     Rotation,
@@ -39,6 +41,8 @@ from shared.models import (
 from shared.timeutil import utcnow
 
 TeamWithServices = tuple[Team, list[str]]
+# A bound on one GetCurrentOnCallForServices call (incident-management sends a transaction's new incidents).
+MAX_SERVICES_PER_LOOKUP = 1000
 
 
 def _aware(at: datetime) -> datetime:
@@ -129,6 +133,19 @@ class OnCallCommands:
             return await roster.current_on_call(
                 session, team=team or None, service=service or None, at=_aware(at or utcnow())
             )
+
+    async def current_for_services(
+        self, services: Sequence[str], *, at: datetime | None
+    ) -> list[CurrentOnCall | None]:
+        """Who is on call at `at` for each service's owning team, in order; None for one no team owns."""
+        if not 1 <= len(services) <= MAX_SERVICES_PER_LOOKUP:
+            raise InvalidInput(
+                f"give 1 to {MAX_SERVICES_PER_LOOKUP} services, not {len(services)}", field="services"
+            )
+        if not all(services):
+            raise InvalidInput("a service name is empty", field="services")
+        async with self._reader() as session:
+            return await roster.current_for_services(session, services, at=_aware(at or utcnow()))
 
     async def current_for_every_team(self, *, at: datetime | None) -> list[CurrentOnCall]:
         """Who is on call at `at` (now when None) for each team, teams in name order."""

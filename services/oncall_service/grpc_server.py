@@ -76,6 +76,18 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
         at = _instant(request.at)
         return answer_to_proto(await self.commands.current(team=request.team, service=request.service, at=at))
 
+    async def GetCurrentOnCallForServices(self, request, context: grpc.aio.ServicerContext):
+        services = list(request.services)
+        answers = await self.commands.current_for_services(services, at=_instant(request.at))
+        return oncall_pb2.GetCurrentOnCallForServicesResponse(
+            services=[
+                oncall_pb2.ServiceOnCall(service=service, owned=False)
+                if answer is None
+                else oncall_pb2.ServiceOnCall(service=service, owned=True, on_call=answer_to_proto(answer))
+                for service, answer in zip(services, answers, strict=True)
+            ]
+        )
+
     async def ResolveEscalation(self, request, context: grpc.aio.ServicerContext):
         answer = await self.commands.resolve_escalation(
             _policy_id(request.policy_id), request.level, _instant(request.at)

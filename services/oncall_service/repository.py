@@ -1,7 +1,7 @@
 """On-call queries on an AsyncSession. Never commits: the edge owns the transaction."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select
@@ -73,6 +73,13 @@ async def get_team_by_name(session: AsyncSession, *, name: str) -> Team | None:
 async def get_team_by_service(session: AsyncSession, *, service: str) -> Team | None:
     stmt = select(Team).join(ServiceOwnership, ServiceOwnership.team_id == Team.id)
     return (await session.execute(stmt.where(ServiceOwnership.service == service))).scalar_one_or_none()
+
+
+async def teams_by_service(session: AsyncSession, *, services: Collection[str]) -> dict[str, Team]:
+    """The owning team of each of `services` that has one."""
+    stmt = select(ServiceOwnership.service, Team).join(Team, ServiceOwnership.team_id == Team.id)
+    rows = await session.execute(stmt.where(ServiceOwnership.service.in_(list(services))))
+    return {service: team for service, team in rows.tuples()}
 
 
 async def list_teams(session: AsyncSession) -> Sequence[Team]:

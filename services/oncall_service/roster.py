@@ -1,6 +1,7 @@
 """Use cases for users, teams, rotations and the on-call lookup; each runs in the caller's transaction."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -223,10 +224,26 @@ async def current_on_call(
     session: AsyncSession, *, team: str | None, service: str | None, at: datetime
 ) -> CurrentOnCall:
     """Who is on call for a team, or a service's owning team, at `at`."""
+    return await _current_for_team(session, await _team_for(session, team=team, service=service), at=at)
+
+
+async def current_for_services(
+    session: AsyncSession, services: Sequence[str], *, at: datetime
+) -> list[CurrentOnCall | None]:
+    """`current_on_call` for each service's owning team, in order (None: no team owns it): the owners in
+    one query, each team worked out once."""
+    owners = await repo.teams_by_service(session, services=set(services))
+    by_team: dict[uuid.UUID, CurrentOnCall] = {}
+    for team in owners.values():
+        if team.id not in by_team:
+            by_team[team.id] = await _current_for_team(session, team, at=at)
+    return [by_team[owners[s].id] if s in owners else None for s in services]
+
+
+async def _current_for_team(session: AsyncSession, found: Team, *, at: datetime) -> CurrentOnCall:
     # The team's schedules come first (oldest first), then its rotations.
     # Several rotations: the oldest (created_at, then id) with someone on call wins, so a
     # newer rotation only covers the gaps of older ones.
-    found = await _team_for(session, team=team, service=service)
     for schedule in await repo.list_schedules(session, team_id=found.id):
         span, user = await schedules.on_call(session, schedule, at=at)
         if user is not None:

@@ -5,6 +5,7 @@ On-call's answers are reused for a short time.
 its alert and its timeline entries (triggered, then assigned) have the same one."""
 
 import asyncio
+import contextlib
 
 import grpc
 import pytest
@@ -29,9 +30,15 @@ class SlowOnCall(oncall_pb2_grpc.OnCallServiceServicer):
 
     def __init__(self, upstream: oncall_pb2_grpc.OnCallServiceStub, delay: float) -> None:
         self._upstream, self.delay, self.calls = upstream, delay, 0
+        self.asked: list[list[str]] = []  # the services of each call, one list per call
 
     async def GetCurrentOnCall(self, request, context):
+        self.asked.append([request.service])
         return await self._late(self._upstream.GetCurrentOnCall, request, context)
+
+    async def GetCurrentOnCallForServices(self, request, context):
+        self.asked.append(list(request.services))
+        return await self._late(self._upstream.GetCurrentOnCallForServices, request, context)
 
     async def ResolveEscalation(self, request, context):
         return await self._late(self._upstream.ResolveEscalation, request, context)
@@ -43,6 +50,24 @@ class SlowOnCall(oncall_pb2_grpc.OnCallServiceServicer):
             return await call(request)
         except grpc.aio.AioRpcError as error:
             await context.abort(error.code(), error.details() or "")
+
+
+class OlderOnCall(SlowOnCall):
+    """An on-call from before GetCurrentOnCallForServices (a rolling upgrade): UNIMPLEMENTED, as gRPC
+    answers for a method a server does not have."""
+
+    async def GetCurrentOnCallForServices(self, request, context):
+        self.unimplemented = getattr(self, "unimplemented", 0) + 1
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not found!")
+
+
+@contextlib.asynccontextmanager
+async def serving(servicer: oncall_pb2_grpc.OnCallServiceServicer):
+    """`servicer` as an on-call gRPC server on a free port; yields its target."""
+    server = grpc.aio.server()
+    oncall_pb2_grpc.add_OnCallServiceServicer_to_server(servicer, server)
+    async with running_grpc(server) as target:
+        yield target
 
 
 async def writers(stack, incident_id: str) -> set[str]:
@@ -141,9 +166,7 @@ async def test_slow_oncall_is_left_out_of_the_transaction_and_pages_once_after_c
 ):
     alice = await oncall.user("Alice")
     slow = SlowOnCall(oncall.grpc, delay=0.4)
-    server = grpc.aio.server()
-    oncall_pb2_grpc.add_OnCallServiceServicer_to_server(slow, server)
-    async with running_grpc(server) as slow_target:
+    async with serving(slow) as slow_target:
         stack = await start_incident_stack(
             oncall_grpc_target=slow_target,
             inline_paging_timeout_seconds=0.1,
@@ -171,9 +194,7 @@ async def test_slow_oncall_is_left_out_of_the_transaction_and_pages_once_after_c
 async def test_oncall_answers_are_reused_for_a_short_time_and_asked_again_after(start_incident_stack, oncall):
     alice = await oncall.user("Alice")
     counting = SlowOnCall(oncall.grpc, delay=0.05)
-    server = grpc.aio.server()
-    oncall_pb2_grpc.add_OnCallServiceServicer_to_server(counting, server)
-    async with running_grpc(server) as target:
+    async with serving(counting) as target:
         # Paging in the transaction may take its time (a first call on a loaded machine took over the
         # default 0.5 s once): a timed-out attempt is paged again after commit, which asks on-call again.
         stack = await start_incident_stack(
@@ -191,3 +212,57 @@ async def test_oncall_answers_are_reused_for_a_short_time_and_asked_again_after(
         assert counting.calls == 2  # the answer expired: asked again
     for created in (*storm, later):
         assert (await detail(stack, created.incident_id))["assignee"]["id"] == alice["id"]
+
+
+async def storm_services(stack, oncall) -> tuple[list[str], dict]:
+    """Three services with no policy: one whose team has Alice on call, one whose team has nobody on call,
+    one no team owns."""
+    alice = await oncall.user("Alice")
+    staffed, quiet, orphan = [await service_with_policy(stack, None) for _ in range(3)]
+    team = await oncall.team(staffed)
+    await oncall.rotation(team["id"], [alice["id"]], start_date="2020-01-06")
+    await oncall.rotation((await oncall.team(quiet))["id"], [])
+    return [staffed, quiet, orphan], alice
+
+
+async def assignees(stack, reply) -> list[str | None]:
+    bodies = [await detail(stack, r.incident_id) for r in reply.results]
+    return [b["assignee"]["id"] if b["assignee"] else None for b in bodies]
+
+
+async def test_new_incidents_of_several_services_ask_oncall_once(start_incident_stack, oncall):
+    """An alert storm across services: the new incidents of one transaction are paged by one call to
+    on-call for all their services, each answered as asked alone, and paged in that transaction."""
+    counting = SlowOnCall(oncall.grpc, delay=0)
+    async with serving(counting) as target:
+        stack = await start_incident_stack(oncall_grpc_target=target, inline_paging_timeout_seconds=10)
+        services, alice = await storm_services(stack, oncall)
+        reply = await stack.grpc.IngestAlerts(
+            incident_pb2.IngestAlertsRequest(alerts=[alert(service).alert for service in services])
+        )
+    assert [r.result for r in reply.results] == ["created"] * 3
+    assert [sorted(services)] == [sorted(asked) for asked in counting.asked]
+    assert await assignees(stack, reply) == [alice["id"], None, None]
+    bodies = [await detail(stack, r.incident_id) for r in reply.results]
+    assert [kinds(b)[:2] for b in bodies] == [["triggered", "assigned"]] + [["triggered", "unassigned"]] * 2
+    assert len(set.union(*[await writers(stack, r.incident_id) for r in reply.results])) == 1
+
+
+async def test_an_oncall_without_the_call_for_several_services_is_asked_one_at_a_time(
+    start_incident_stack, oncall
+):
+    older = OlderOnCall(oncall.grpc, delay=0)
+    async with serving(older) as target:
+        stack = await start_incident_stack(
+            oncall_grpc_target=target, inline_paging_timeout_seconds=10, oncall_cache_seconds=0
+        )
+        services, alice = await storm_services(stack, oncall)
+        reply = await stack.grpc.IngestAlerts(
+            incident_pb2.IngestAlertsRequest(alerts=[alert(service).alert for service in services])
+        )
+        later = await stack.grpc.IngestAlert(alert(services[0], severity="warning"))
+    assert await assignees(stack, reply) == [alice["id"], None, None] and later.result == "created"
+    assert (await detail(stack, later.incident_id))["assignee"]["id"] == alice["id"]
+    # Told once that the call does not exist, the client asked each service alone, and went on so.
+    assert older.unimplemented == 1
+    assert sorted(older.asked) == sorted([[service] for service in services] + [[services[0]]])

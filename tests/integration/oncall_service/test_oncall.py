@@ -1,5 +1,7 @@
 """Who is on call, over REST and real gRPC, and through incident-management's own client."""
 
+import asyncio
+
 import grpc
 import pytest
 
@@ -133,6 +135,44 @@ async def test_grpc_errors_carry_status_codes(oncall, request_fields, code):
     assert error.value.code() == code and error.value.details()
 
 
+async def test_grpc_lookup_for_several_services_answers_each_in_the_order_asked(oncall, paris_team):
+    quiet_service, orphan = unique("quiet"), unique("orphan")
+    quiet = await oncall.team(quiet_service)
+    await oncall.rotation(quiet["id"], [])
+    asked = [orphan, paris_team["service"], quiet_service, paris_team["service"]]
+    reply = await oncall.grpc.GetCurrentOnCallForServices(
+        oncall_pb2.GetCurrentOnCallForServicesRequest(services=asked, at=WEEK_12)
+    )
+    assert [(e.service, e.owned) for e in reply.services] == list(
+        zip(asked, [False, True, True, True], strict=True)
+    )
+    assert not reply.services[0].HasField("on_call")
+    one_by_one = await oncall.grpc.GetCurrentOnCall(
+        oncall_pb2.GetCurrentOnCallRequest(service=paris_team["service"], at=WEEK_12)
+    )
+    assert reply.services[1].on_call == one_by_one == reply.services[3].on_call
+    assert one_by_one.user.id == paris_team["users"][0]["id"]
+    nobody = reply.services[2].on_call
+    assert nobody.team == quiet["name"] and not nobody.HasField("user")
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "mentions"),
+    [
+        ({"services": []}, "services"),
+        ({"services": [f"s{i}" for i in range(1001)]}, "1001"),
+        ({"services": ["a", ""]}, "empty"),
+        ({"services": ["a"], "at": "yesterday"}, "RFC 3339"),
+    ],
+)
+async def test_grpc_lookup_for_several_services_refuses_bad_requests(oncall, request_fields, mentions):
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await oncall.grpc.GetCurrentOnCallForServices(
+            oncall_pb2.GetCurrentOnCallForServicesRequest(**request_fields)
+        )
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT and mentions in error.value.details()
+
+
 async def test_incident_management_client_gets_answers_from_the_real_server(oncall):
     service, empty_service = unique("svc"), unique("quiet")
     team = await oncall.team(service)
@@ -150,5 +190,10 @@ async def test_incident_management_client_gets_answers_from_the_real_server(onca
         assert nobody.user_id is None and nobody.reason == f"nobody is on call for team {quiet['name']!r}"
         orphan = await client.who_is_on_call(service=unique("orphan"))
         assert orphan.user_id is None and orphan.reason.startswith("no team owns service")
+        # Asked at once (one call for all of them), each gets the answer it got alone.
+        services = [service, empty_service, unique("orphan"), service]
+        together = await asyncio.gather(*(client.who_is_on_call(service=s) for s in services))
+        assert [a.user_id for a in together] == [answer.user_id, None, None, answer.user_id]
+        assert [a.reason for a in together[:2]] == [answer.reason, nobody.reason]
     finally:
         await channel.close()

@@ -40,6 +40,30 @@ class GetCurrentOnCallResponse(_message.Message):
     rotation: str
     def __init__(self, team: _Optional[str] = ..., user: _Optional[_Union[OnCallUser, _Mapping]] = ..., shift_start: _Optional[str] = ..., shift_end: _Optional[str] = ..., rotation: _Optional[str] = ...) -> None: ...
 
+class GetCurrentOnCallForServicesRequest(_message.Message):
+    __slots__ = ("services", "at")
+    SERVICES_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    services: _containers.RepeatedScalarFieldContainer[str]
+    at: str
+    def __init__(self, services: _Optional[_Iterable[str]] = ..., at: _Optional[str] = ...) -> None: ...
+
+class ServiceOnCall(_message.Message):
+    __slots__ = ("service", "owned", "on_call")
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    OWNED_FIELD_NUMBER: _ClassVar[int]
+    ON_CALL_FIELD_NUMBER: _ClassVar[int]
+    service: str
+    owned: bool
+    on_call: GetCurrentOnCallResponse
+    def __init__(self, service: _Optional[str] = ..., owned: bool = ..., on_call: _Optional[_Union[GetCurrentOnCallResponse, _Mapping]] = ...) -> None: ...
+
+class GetCurrentOnCallForServicesResponse(_message.Message):
+    __slots__ = ("services",)
+    SERVICES_FIELD_NUMBER: _ClassVar[int]
+    services: _containers.RepeatedCompositeFieldContainer[ServiceOnCall]
+    def __init__(self, services: _Optional[_Iterable[_Union[ServiceOnCall, _Mapping]]] = ...) -> None: ...
+
 class ListCurrentOnCallRequest(_message.Message):
     __slots__ = ("at",)
     AT_FIELD_NUMBER: _ClassVar[int]

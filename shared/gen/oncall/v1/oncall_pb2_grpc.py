@@ -40,6 +40,11 @@ class OnCallServiceStub(object):
                 request_serializer=oncall_dot_v1_dot_oncall__pb2.GetCurrentOnCallRequest.SerializeToString,
                 response_deserializer=oncall_dot_v1_dot_oncall__pb2.GetCurrentOnCallResponse.FromString,
                 _registered_method=True)
+        self.GetCurrentOnCallForServices = channel.unary_unary(
+                '/oncall.v1.OnCallService/GetCurrentOnCallForServices',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.GetCurrentOnCallForServicesRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.GetCurrentOnCallForServicesResponse.FromString,
+                _registered_method=True)
         self.ResolveEscalation = channel.unary_unary(
                 '/oncall.v1.OnCallService/ResolveEscalation',
                 request_serializer=oncall_dot_v1_dot_oncall__pb2.ResolveEscalationRequest.SerializeToString,
@@ -73,6 +78,16 @@ class OnCallServiceServicer(object):
 
     def GetCurrentOnCall(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCurrentOnCallForServices(self, request, context):
+        """Who is on call for several services' owning teams, answered in the order asked: one call for the
+        new incidents of many services at once (an alert storm across services). A service no team owns is
+        answered with `owned` false, where GetCurrentOnCall says NOT_FOUND. INVALID_ARGUMENT for no service,
+        more than 1,000, an empty name, or a bad `at`.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -122,6 +137,11 @@ def add_OnCallServiceServicer_to_server(servicer, server):
                     servicer.GetCurrentOnCall,
                     request_deserializer=oncall_dot_v1_dot_oncall__pb2.GetCurrentOnCallRequest.FromString,
                     response_serializer=oncall_dot_v1_dot_oncall__pb2.GetCurrentOnCallResponse.SerializeToString,
+            ),
+            'GetCurrentOnCallForServices': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCurrentOnCallForServices,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.GetCurrentOnCallForServicesRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.GetCurrentOnCallForServicesResponse.SerializeToString,
             ),
             'ResolveEscalation': grpc.unary_unary_rpc_method_handler(
                     servicer.ResolveEscalation,
@@ -177,6 +197,33 @@ class OnCallService(object):
             '/oncall.v1.OnCallService/GetCurrentOnCall',
             oncall_dot_v1_dot_oncall__pb2.GetCurrentOnCallRequest.SerializeToString,
             oncall_dot_v1_dot_oncall__pb2.GetCurrentOnCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCurrentOnCallForServices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/GetCurrentOnCallForServices',
+            oncall_dot_v1_dot_oncall__pb2.GetCurrentOnCallForServicesRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.GetCurrentOnCallForServicesResponse.FromString,
             options,
             channel_credentials,
             insecure,
