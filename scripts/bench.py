@@ -307,6 +307,8 @@ def main() -> int:
         finally:
             runner.down(settings)
         laps("stack stop")
+        if laps.seconds["stack stop"] > SLOW_STOP_SECONDS:
+            report["slow_stop"] = slow_stop(settings.log_dir)
     report["total_seconds"] = round(time.monotonic() - started, 1)
     report["wall_seconds"] = laps.seconds
     report["targets"] = targets.as_json(targets.check(report))
@@ -339,6 +341,22 @@ def _noop_enabled(gateway: str, key: str) -> bool:
 
 
 PROTOTYPE_SKIPPED = "the minimal prototype runs beside the benchmark's own stack only (it adds a table)"
+
+
+# Stopping the stack takes ~2 s; a service that waited for a worker ignoring its cancel takes over 10.
+SLOW_STOP_SECONDS = 5.0
+STUCK_WORKER = "worker did not stop when cancelled"
+
+
+def slow_stop(log_dir: Path) -> dict:
+    """Why stopping the stack was slow, as far as the services' logs say (they stay until the next run)."""
+    said = [
+        f"{path.stem}: {line.strip()}"
+        for path in sorted(log_dir.glob("*.log"))
+        for line in path.read_text(errors="replace").splitlines()
+        if STUCK_WORKER in line
+    ]
+    return {"log_dir": str(log_dir), "stuck_workers": said}
 
 
 class Laps:

@@ -30,3 +30,15 @@ async def run_every(
         except Exception:
             log.exception(failed)
         await asyncio.sleep(seconds)
+
+
+async def stop_tasks(tasks: list[asyncio.Task], *, grace: float, log: logging.Logger) -> None:
+    """Cancel `tasks` and wait for them, at most `grace` seconds: a task that ignored its cancel must not
+    hold a shutdown. Each such task is logged by name, on the caller's logger."""
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    _, stuck = await asyncio.wait(tasks, timeout=grace)
+    for task in stuck:
+        log.error("worker did not stop when cancelled", extra={"fields": {"task": task.get_name()}})

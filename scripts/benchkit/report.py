@@ -39,9 +39,19 @@ def print_report(report: dict) -> None:
         _volume(report["volume"])
     if "targets" in report:
         _targets(report["targets"], report.get("targets_scaled", []), report.get("scale"))
+    print_wall_time(report)
+
+
+def print_wall_time(report: dict) -> None:
+    """Where the run's time went, and what the services' logs say of a slow stop."""
     if "wall_seconds" in report:
         parts = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report["wall_seconds"].items())
         print(f"\nwall time: {report['total_seconds']:.1f} s ({parts})")
+    if "slow_stop" in report:
+        stuck = report["slow_stop"]["stuck_workers"]
+        print(f"stopping the stack was slow; the services' logs are in {report['slow_stop']['log_dir']}")
+        for line in stuck or ["(no service logged a worker that ignored its cancel)"]:
+            print(f"  {line}")
 
 
 def _closed_loop(report: dict) -> None:

@@ -20,6 +20,7 @@ from services.incident_management.grpc_server import IncidentServicer
 from services.incident_management.heartbeat_monitor import run_heartbeat_monitor
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
+from shared.aio import stop_tasks
 from shared.db import DriverPool, create_engine, create_session_factory
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import create_channel, create_server, mark_serving
@@ -72,12 +73,7 @@ class Runtime:
     async def close(self) -> None:
         """Cancel the workers and wait for them (at most 10 s: a worker that ignored its cancel must not
         hold the shutdown), then close the connections."""
-        for task in self.tasks:
-            task.cancel()
-        if self.tasks:
-            _, stuck = await asyncio.wait(self.tasks, timeout=10)
-            for task in stuck:
-                log.error("worker did not stop when cancelled", extra={"fields": {"task": task.get_name()}})
+        await stop_tasks(self.tasks, grace=10, log=log)
         self.tasks = []
         await self.oncall_channel.close()
         await self.redis.aclose()

@@ -1,6 +1,7 @@
 """notifier: wiring of settings, database, Redis, on-call client, webhook API and the three workers."""
 
 import asyncio
+import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from services.notifier.email_worker import EmailWorker, Sender, smtp_sender
 from services.notifier.oncall_client import OnCallClient
 from services.notifier.stream_consumer import StreamConsumer
 from services.notifier.webhook_worker import USER_AGENT, WebhookWorker
+from shared.aio import stop_tasks
 from shared.db import DriverPool, create_engine, create_session_factory
 from shared.grpc import create_channel
 from shared.health import database_check, grpc_check, redis_check
@@ -24,6 +26,8 @@ from shared.http import health_router, install_common
 from shared.redis import create_redis
 from shared.serve import run, serve_runtime
 from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,11 +53,9 @@ class Runtime:
         ]
 
     async def stop_workers(self) -> None:
-        """Cancel the workers (in-flight attempts included) and wait for them to end."""
-        for task in self.tasks:
-            task.cancel()
-        if self.tasks:
-            await asyncio.wait(self.tasks, timeout=10)
+        """Cancel the workers (in-flight attempts included) and wait for them to end (at most 10 s: one that
+        ignored its cancel is logged and left behind)."""
+        await stop_tasks(self.tasks, grace=10, log=log)
         self.tasks = []
 
     async def close(self) -> None:
