@@ -196,9 +196,13 @@ async def test_oncall_answers_are_reused_for_a_short_time_and_asked_again_after(
     counting = SlowOnCall(oncall.grpc, delay=0.05)
     async with serving(counting) as target:
         # Paging in the transaction may take its time (a first call on a loaded machine took over the
-        # default 0.5 s once): a timed-out attempt is paged again after commit, which asks on-call again.
+        # default 0.5 s once, and over the fixtures' 0.5 s for on-call's answer another time): a timed-out
+        # attempt is paged again after commit, which asks on-call again.
         stack = await start_incident_stack(
-            oncall_grpc_target=target, oncall_cache_seconds=1.0, inline_paging_timeout_seconds=10
+            oncall_grpc_target=target,
+            oncall_cache_seconds=1.0,
+            inline_paging_timeout_seconds=10,
+            oncall_timeout_seconds=5,
         )
         pol = await policy(oncall, [[user(alice)]], delay=5)
         service = await service_with_policy(stack, pol["id"])
@@ -235,7 +239,9 @@ async def test_new_incidents_of_several_services_ask_oncall_once(start_incident_
     on-call for all their services, each answered as asked alone, and paged in that transaction."""
     counting = SlowOnCall(oncall.grpc, delay=0)
     async with serving(counting) as target:
-        stack = await start_incident_stack(oncall_grpc_target=target, inline_paging_timeout_seconds=10)
+        stack = await start_incident_stack(  # time for a first call on a loaded machine (as above)
+            oncall_grpc_target=target, inline_paging_timeout_seconds=10, oncall_timeout_seconds=5
+        )
         services, alice = await storm_services(stack, oncall)
         reply = await stack.grpc.IngestAlerts(
             incident_pb2.IngestAlertsRequest(alerts=[alert(service).alert for service in services])
@@ -254,7 +260,10 @@ async def test_an_oncall_without_the_call_for_several_services_is_asked_one_at_a
     older = OlderOnCall(oncall.grpc, delay=0)
     async with serving(older) as target:
         stack = await start_incident_stack(
-            oncall_grpc_target=target, inline_paging_timeout_seconds=10, oncall_cache_seconds=0
+            oncall_grpc_target=target,
+            inline_paging_timeout_seconds=10,
+            oncall_timeout_seconds=5,
+            oncall_cache_seconds=0,
         )
         services, alice = await storm_services(stack, oncall)
         reply = await stack.grpc.IngestAlerts(
