@@ -152,7 +152,8 @@ class OnCallCommands:
         when = _aware(at or utcnow())
         async with self._reader() as session:
             teams = sorted(await repo.list_teams(session), key=lambda t: t.name)
-            return [await roster.current_on_call(session, team=t.name, service=None, at=when) for t in teams]
+            answers = await roster.current_for_teams(session, teams, at=when)
+            return [answers[team.id] for team in teams]
 
     async def authenticate(self, *, email: str, password: str) -> User:
         """The user these credentials log in, else Unauthenticated, PermissionDenied or TooManyRequests."""

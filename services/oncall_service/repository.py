@@ -1,7 +1,7 @@
 """On-call queries on an AsyncSession. Never commits: the edge owns the transaction."""
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select
@@ -138,6 +138,21 @@ async def list_rotations(session: AsyncSession, *, team_id: uuid.UUID | None = N
     return (await session.execute(stmt)).scalars().all()
 
 
+async def rotations_of_teams(
+    session: AsyncSession, *, team_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Rotation]]:
+    """Each team's rotations in `list_rotations`' order, in one query (and one for their members)."""
+    stmt = select(Rotation).where(Rotation.team_id.in_(list(team_ids)))
+    return _by_team((await session.execute(stmt.order_by(Rotation.created_at, Rotation.id))).scalars())
+
+
+def _by_team(rows: Iterable[Rotation | Schedule]) -> dict:
+    found: dict[uuid.UUID | None, list] = {}
+    for row in rows:
+        found.setdefault(row.team_id, []).append(row)
+    return found
+
+
 def create_rotation(
     session: AsyncSession, *, values: dict, member_ids: list[uuid.UUID], now: datetime
 ) -> Rotation:
@@ -186,6 +201,15 @@ async def list_schedules(session: AsyncSession, *, team_id: uuid.UUID | None = N
     if team_id is not None:
         stmt = stmt.where(Schedule.team_id == team_id)
     return (await session.execute(stmt)).scalars().all()
+
+
+async def schedules_of_teams(
+    session: AsyncSession, *, team_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Schedule]]:
+    """Each team's schedules in `list_schedules`' order, in one query (and one each for their layers and
+    overrides)."""
+    stmt = select(Schedule).where(Schedule.team_id.in_(list(team_ids)))
+    return _by_team((await session.execute(stmt.order_by(Schedule.created_at, Schedule.id))).scalars())
 
 
 async def list_schedules_of_user(session: AsyncSession, *, user_id: uuid.UUID) -> Sequence[Schedule]:

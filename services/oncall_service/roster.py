@@ -224,34 +224,50 @@ async def current_on_call(
     session: AsyncSession, *, team: str | None, service: str | None, at: datetime
 ) -> CurrentOnCall:
     """Who is on call for a team, or a service's owning team, at `at`."""
-    return await _current_for_team(session, await _team_for(session, team=team, service=service), at=at)
+    found = await _team_for(session, team=team, service=service)
+    return (await current_for_teams(session, [found], at=at))[found.id]
 
 
 async def current_for_services(
     session: AsyncSession, services: Sequence[str], *, at: datetime
 ) -> list[CurrentOnCall | None]:
-    """`current_on_call` for each service's owning team, in order (None: no team owns it): the owners in
-    one query, each team worked out once."""
+    """`current_on_call` for each service's owning team, in order (None: no team owns it), in as many
+    queries as for one service: an alert storm across many teams' services is answered at once."""
     owners = await repo.teams_by_service(session, services=set(services))
-    by_team: dict[uuid.UUID, CurrentOnCall] = {}
-    for team in owners.values():
-        if team.id not in by_team:
-            by_team[team.id] = await _current_for_team(session, team, at=at)
-    return [by_team[owners[s].id] if s in owners else None for s in services]
+    answers = await current_for_teams(session, list({t.id: t for t in owners.values()}.values()), at=at)
+    return [answers[owners[s].id] if s in owners else None for s in services]
 
 
-async def _current_for_team(session: AsyncSession, found: Team, *, at: datetime) -> CurrentOnCall:
-    # The team's schedules come first (oldest first), then its rotations.
-    # Several rotations: the oldest (created_at, then id) with someone on call wins, so a
-    # newer rotation only covers the gaps of older ones.
-    for schedule in await repo.list_schedules(session, team_id=found.id):
-        span, user = await schedules.on_call(session, schedule, at=at)
-        if user is not None:
-            return CurrentOnCall(found.name, user, schedule.name, domain.Shift(0, span.start, span.end))
-    rotations = await repo.list_rotations(session, team_id=found.id)
+async def current_for_teams(
+    session: AsyncSession, teams: Sequence[Team], *, at: datetime
+) -> dict[uuid.UUID, CurrentOnCall]:
+    """Who is on call for each team at `at`. A team's schedules come first (oldest first), then its
+    rotations, read only for the teams no schedule answered; each read for all the teams at once."""
+    answers: dict[uuid.UUID, CurrentOnCall] = {}
+    if not teams:
+        return answers
+    schedules_of = await repo.schedules_of_teams(session, team_ids=[team.id for team in teams])
+    for team in teams:
+        for schedule in schedules_of.get(team.id, []):
+            span, user = await schedules.on_call(session, schedule, at=at)
+            if user is not None:
+                answers[team.id] = CurrentOnCall(
+                    team.name, user, schedule.name, domain.Shift(0, span.start, span.end)
+                )
+                break
+    rest = [team for team in teams if team.id not in answers]
+    if rest:
+        rotations_of = await repo.rotations_of_teams(session, team_ids=[team.id for team in rest])
+        answers |= {team.id: _from_rotations(team, rotations_of.get(team.id, []), at) for team in rest}
+    return answers
+
+
+def _from_rotations(team: Team, rotations: list[Rotation], at: datetime) -> CurrentOnCall:
+    """Several rotations: the oldest (created_at, then id) with someone on call wins, so a newer rotation
+    only covers the gaps of older ones."""
     picked = domain.first_staffed([_plan(r) for r in rotations], at)
     if picked is None:
-        return CurrentOnCall(team=found.name, user=None, rotation=None, shift=None)
+        return CurrentOnCall(team=team.name, user=None, rotation=None, shift=None)
     index, shift = picked
     rotation = rotations[index]
-    return CurrentOnCall(found.name, rotation.members[shift.member].user, rotation.name, shift)
+    return CurrentOnCall(team.name, rotation.members[shift.member].user, rotation.name, shift)

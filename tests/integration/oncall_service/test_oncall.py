@@ -4,11 +4,13 @@ import asyncio
 
 import grpc
 import pytest
+from sqlalchemy import event
 
 from services.incident_management.oncall_client import OnCallClient
 from shared.gen.oncall.v1 import oncall_pb2
 from shared.grpc import create_channel
 from tests.integration.oncall_fixtures import unique
+from tests.integration.oncall_service.test_schedules import make_schedule, weekly
 
 pytestmark = pytest.mark.integration
 
@@ -154,6 +156,43 @@ async def test_grpc_lookup_for_several_services_answers_each_in_the_order_asked(
     assert one_by_one.user.id == paris_team["users"][0]["id"]
     nobody = reply.services[2].on_call
     assert nobody.team == quiet["name"] and not nobody.HasField("user")
+
+
+async def test_grpc_lookup_for_many_teams_services_reads_the_teams_together(oncall):
+    """Services of teams on a schedule, on rotations, and with nobody on call: each answered as
+    GetCurrentOnCall answers it, and four rotation teams read in as many statements as one."""
+    alice, bob = await oncall.user("Alice"), await oncall.user("Bob")
+    services = [unique("svc") for _ in range(6)]
+    scheduled = await oncall.team(services[0])
+    await make_schedule(oncall, [weekly([bob["id"]])], team_id=scheduled["id"])
+    for service in services[1:5]:
+        team = await oncall.team(service)
+        await oncall.rotation(team["id"], [alice["id"]], start_date="2020-01-06")
+    await oncall.rotation((await oncall.team(services[5]))["id"], [])
+    reply = await oncall.grpc.GetCurrentOnCallForServices(
+        oncall_pb2.GetCurrentOnCallForServicesRequest(services=services, at=WEEK_12)
+    )
+    alone = [
+        await oncall.grpc.GetCurrentOnCall(oncall_pb2.GetCurrentOnCallRequest(service=s, at=WEEK_12))
+        for s in services
+    ]
+    assert [entry.on_call for entry in reply.services] == alone
+    assert [a.user.id or None for a in alone] == [bob["id"]] + [alice["id"]] * 4 + [None]
+
+    statements: list[str] = []
+    engine = oncall.runtime.engine.sync_engine
+    count = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for asked in (services[1:2], services[1:5]):
+            await oncall.grpc.GetCurrentOnCallForServices(
+                oncall_pb2.GetCurrentOnCallForServicesRequest(services=asked, at=WEEK_12)
+            )
+            statements.append("--")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    one, four = "\n".join(statements).split("--")[:2]
+    assert one.count("SELECT") == four.count("SELECT") > 0
 
 
 @pytest.mark.parametrize(
