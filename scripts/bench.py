@@ -49,6 +49,7 @@ from scripts.devstack import processes, runner
 from scripts.devstack.ports import free_port_values
 from scripts.devstack.settings import ROOT, StackSettings
 from shared import embedded
+from shared.aio import STUCK_WORKER
 from shared.serve import settle_heap
 
 OUT_DIR = ROOT / "var" / "bench"
@@ -345,7 +346,6 @@ PROTOTYPE_SKIPPED = "the minimal prototype runs beside the benchmark's own stack
 
 # Stopping the stack takes ~2 s; a service that waited for a worker ignoring its cancel takes over 10.
 SLOW_STOP_SECONDS = 5.0
-STUCK_WORKER = "worker did not stop when cancelled"
 
 
 def slow_stop(log_dir: Path) -> dict:

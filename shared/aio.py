@@ -32,6 +32,10 @@ async def run_every(
         await asyncio.sleep(seconds)
 
 
+# What `stop_tasks` logs for a task that ignored its cancel (the benchmark looks for it after a slow stop).
+STUCK_WORKER = "worker did not stop when cancelled"
+
+
 async def stop_tasks(tasks: list[asyncio.Task], *, grace: float, log: logging.Logger) -> None:
     """Cancel `tasks` and wait for them, at most `grace` seconds: a task that ignored its cancel must not
     hold a shutdown. Each such task is logged by name, on the caller's logger."""
@@ -41,4 +45,4 @@ async def stop_tasks(tasks: list[asyncio.Task], *, grace: float, log: logging.Lo
         return
     _, stuck = await asyncio.wait(tasks, timeout=grace)
     for task in stuck:
-        log.error("worker did not stop when cancelled", extra={"fields": {"task": task.get_name()}})
+        log.error(STUCK_WORKER, extra={"fields": {"task": task.get_name()}})

@@ -70,11 +70,6 @@ async def get_team_by_name(session: AsyncSession, *, name: str) -> Team | None:
     return (await session.execute(select(Team).where(Team.name == name))).scalar_one_or_none()
 
 
-async def get_team_by_service(session: AsyncSession, *, service: str) -> Team | None:
-    stmt = select(Team).join(ServiceOwnership, ServiceOwnership.team_id == Team.id)
-    return (await session.execute(stmt.where(ServiceOwnership.service == service))).scalar_one_or_none()
-
-
 async def teams_by_service(session: AsyncSession, *, services: Collection[str]) -> dict[str, Team]:
     """The owning team of each of `services` that has one."""
     stmt = select(ServiceOwnership.service, Team).join(Team, ServiceOwnership.team_id == Team.id)

@@ -203,7 +203,7 @@ async def _team_for(session: AsyncSession, *, team: str | None, service: str | N
             raise NotFound(f"no team named {team!r}", field="team")
         return found
     if service is not None and team is None:
-        found = await repo.get_team_by_service(session, service=service)
+        found = (await repo.teams_by_service(session, services=[service])).get(service)
         if found is None:
             raise NotFound(f"no team owns service {service!r}", field="service")
         return found

@@ -2,8 +2,9 @@
 
 import json
 
-from scripts.bench import STUCK_WORKER, slow_stop
+from scripts.bench import slow_stop
 from scripts.benchkit.report import print_wall_time
+from shared.aio import STUCK_WORKER
 
 
 def test_slow_stop_names_the_workers_the_services_logged_as_stuck(tmp_path):

@@ -3,7 +3,7 @@
 import asyncio
 import logging
 
-from shared.aio import stop_tasks
+from shared.aio import STUCK_WORKER, stop_tasks
 
 log = logging.getLogger("tests.stop_tasks")
 
@@ -36,7 +36,7 @@ async def test_a_worker_ignoring_its_cancel_is_logged_by_name_and_does_not_hold_
     await asyncio.wait_for(stop_tasks([stuck, other], grace=0.2, log=log), timeout=5)
     assert other.cancelled() and not stuck.done()
     assert [(r.levelno, r.getMessage(), r.fields) for r in caplog.records] == [
-        (logging.ERROR, "worker did not stop when cancelled", {"task": "stubborn-worker"})
+        (logging.ERROR, STUCK_WORKER, {"task": "stubborn-worker"})
     ]
     release.set()
     await stuck
