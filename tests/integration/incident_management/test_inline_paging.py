@@ -70,6 +70,23 @@ async def serving(servicer: oncall_pb2_grpc.OnCallServiceServicer):
         yield target
 
 
+async def stack_asking(start_incident_stack, target: str, **overrides):
+    """incident-management asking the on-call at `target`, with time for a first call on a loaded machine
+    (one took over the default 0.5 s of inline paging once, and over the fixtures' 0.5 s for on-call's
+    answer another time): a timed-out attempt is paged again after commit, which asks on-call again and
+    spoils what a test counts."""
+    settings = {"inline_paging_timeout_seconds": 10, "oncall_timeout_seconds": 5}
+    return await start_incident_stack(oncall_grpc_target=target, **(settings | overrides))
+
+
+async def details(stack, reply) -> list[dict]:
+    return [await detail(stack, r.incident_id) for r in reply.results]
+
+
+def assignees(bodies: list[dict]) -> list[str | None]:
+    return [b["assignee"]["id"] if b["assignee"] else None for b in bodies]
+
+
 async def writers(stack, incident_id: str) -> set[str]:
     """The transactions (xmin) that wrote the incident's alert and its timeline entries."""
     return set(
@@ -148,8 +165,8 @@ async def test_one_call_opening_several_incidents_pages_each_in_the_one_transact
         incident_pb2.IngestAlertsRequest(alerts=[alert(service).alert for service in services])
     )
     assert [r.result for r in reply.results] == ["created"] * 3
-    bodies = [await detail(stack, r.incident_id) for r in reply.results]
-    assert [b["assignee"]["id"] if b["assignee"] else None for b in bodies] == [alice["id"], bob["id"], None]
+    bodies = await details(stack, reply)
+    assert assignees(bodies) == [alice["id"], bob["id"], None]
     assert [b["next_escalation_at"] is not None for b in bodies] == [True, True, False]
     assert [kinds(b)[:2] for b in bodies] == [["triggered", "assigned"]] * 2 + [["triggered", "unassigned"]]
     pending = "SELECT count(*) FROM incidents WHERE assignment_pending AND id = ANY(CAST(:ids AS uuid[]))"
@@ -195,15 +212,7 @@ async def test_oncall_answers_are_reused_for_a_short_time_and_asked_again_after(
     alice = await oncall.user("Alice")
     counting = SlowOnCall(oncall.grpc, delay=0.05)
     async with serving(counting) as target:
-        # Paging in the transaction may take its time (a first call on a loaded machine took over the
-        # default 0.5 s once, and over the fixtures' 0.5 s for on-call's answer another time): a timed-out
-        # attempt is paged again after commit, which asks on-call again.
-        stack = await start_incident_stack(
-            oncall_grpc_target=target,
-            oncall_cache_seconds=1.0,
-            inline_paging_timeout_seconds=10,
-            oncall_timeout_seconds=5,
-        )
+        stack = await stack_asking(start_incident_stack, target, oncall_cache_seconds=1.0)
         pol = await policy(oncall, [[user(alice)]], delay=5)
         service = await service_with_policy(stack, pol["id"])
         # Two new incidents at once (a storm over one service): one question to on-call, both paged.
@@ -229,27 +238,20 @@ async def storm_services(stack, oncall) -> tuple[list[str], dict]:
     return [staffed, quiet, orphan], alice
 
 
-async def assignees(stack, reply) -> list[str | None]:
-    bodies = [await detail(stack, r.incident_id) for r in reply.results]
-    return [b["assignee"]["id"] if b["assignee"] else None for b in bodies]
-
-
 async def test_new_incidents_of_several_services_ask_oncall_once(start_incident_stack, oncall):
     """An alert storm across services: the new incidents of one transaction are paged by one call to
     on-call for all their services, each answered as asked alone, and paged in that transaction."""
     counting = SlowOnCall(oncall.grpc, delay=0)
     async with serving(counting) as target:
-        stack = await start_incident_stack(  # time for a first call on a loaded machine (as above)
-            oncall_grpc_target=target, inline_paging_timeout_seconds=10, oncall_timeout_seconds=5
-        )
+        stack = await stack_asking(start_incident_stack, target)
         services, alice = await storm_services(stack, oncall)
         reply = await stack.grpc.IngestAlerts(
             incident_pb2.IngestAlertsRequest(alerts=[alert(service).alert for service in services])
         )
     assert [r.result for r in reply.results] == ["created"] * 3
     assert [sorted(services)] == [sorted(asked) for asked in counting.asked]
-    assert await assignees(stack, reply) == [alice["id"], None, None]
-    bodies = [await detail(stack, r.incident_id) for r in reply.results]
+    bodies = await details(stack, reply)
+    assert assignees(bodies) == [alice["id"], None, None]
     assert [kinds(b)[:2] for b in bodies] == [["triggered", "assigned"]] + [["triggered", "unassigned"]] * 2
     assert len(set.union(*[await writers(stack, r.incident_id) for r in reply.results])) == 1
 
@@ -259,18 +261,13 @@ async def test_an_oncall_without_the_call_for_several_services_is_asked_one_at_a
 ):
     older = OlderOnCall(oncall.grpc, delay=0)
     async with serving(older) as target:
-        stack = await start_incident_stack(
-            oncall_grpc_target=target,
-            inline_paging_timeout_seconds=10,
-            oncall_timeout_seconds=5,
-            oncall_cache_seconds=0,
-        )
+        stack = await stack_asking(start_incident_stack, target, oncall_cache_seconds=0)
         services, alice = await storm_services(stack, oncall)
         reply = await stack.grpc.IngestAlerts(
             incident_pb2.IngestAlertsRequest(alerts=[alert(service).alert for service in services])
         )
         later = await stack.grpc.IngestAlert(alert(services[0], severity="warning"))
-    assert await assignees(stack, reply) == [alice["id"], None, None] and later.result == "created"
+    assert assignees(await details(stack, reply)) == [alice["id"], None, None] and later.result == "created"
     assert (await detail(stack, later.incident_id))["assignee"]["id"] == alice["id"]
     # Told once that the call does not exist, the client asked each service alone, and went on so.
     assert older.unimplemented == 1
