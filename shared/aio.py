@@ -2,7 +2,12 @@
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TypeVar
+
+from cachetools import TTLCache
+
+T = TypeVar("T")
 
 
 async def wait_event(event: asyncio.Event, seconds: float) -> bool:
@@ -46,3 +51,26 @@ async def stop_tasks(tasks: list[asyncio.Task], *, grace: float, log: logging.Lo
     _, stuck = await asyncio.wait(tasks, timeout=grace)
     for task in stuck:
         log.error(STUCK_WORKER, extra={"fields": {"task": task.get_name()}})
+
+
+class RecentAnswers:
+    """A peer's answers (on-call's), kept `ttl` seconds (0: not kept): like GoAlert's engine cycle, a change
+    there (a roster, a handoff, a person's notification rules) takes effect here within that time, and an
+    alert storm asks once per service or person. Lookups of one key while it is being asked share that call;
+    failures are not kept."""
+
+    def __init__(self, ttl: float, *, size: int = 4096) -> None:
+        self._cache: TTLCache | None = TTLCache(maxsize=size, ttl=ttl) if ttl > 0 else None
+
+    async def get(self, key: Hashable, ask: Callable[[], Awaitable[T]]) -> T:
+        if self._cache is None:
+            return await ask()
+        pending = self._cache.get(key)
+        if pending is None:
+            pending = self._cache[key] = asyncio.ensure_future(ask())
+        try:
+            return await asyncio.shield(pending)  # one caller giving up does not cancel the others' call
+        except Exception:
+            if self._cache.get(key) is pending:
+                del self._cache[key]
+            raise

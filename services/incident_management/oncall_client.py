@@ -4,46 +4,21 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime
-from typing import TypeVar
 
 import grpc
 from aiodataloader import DataLoader
-from cachetools import TTLCache
 
 from services.incident_management.domain import EscalationStep, OnCallAnswer
+from shared.aio import RecentAnswers
 from shared.errors import InvalidInput, NotFound, Unavailable
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
 from shared.grpc import call_metadata
 from shared.timeutil import rfc3339
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 # What one GetCurrentOnCallForServices call asks at most (on-call's own bound is 1,000).
 MAX_SERVICES_PER_CALL = 500
-
-
-class RecentAnswers:
-    """On-call's answers, kept `ttl` seconds (0: not kept): like GoAlert's engine cycle, a roster change or
-    a handoff reaches paging within that time, and an alert storm over a service asks on-call once.
-    Lookups of one key while it is being asked share that call; failures are not kept."""
-
-    def __init__(self, ttl: float, *, size: int = 4096) -> None:
-        self._cache: TTLCache | None = TTLCache(maxsize=size, ttl=ttl) if ttl > 0 else None
-
-    async def get(self, key: Hashable, ask: Callable[[], Awaitable[T]]) -> T:
-        if self._cache is None:
-            return await ask()
-        pending = self._cache.get(key)
-        if pending is None:
-            pending = self._cache[key] = asyncio.ensure_future(ask())
-        try:
-            return await asyncio.shield(pending)  # one caller giving up does not cancel the others' call
-        except Exception:
-            if self._cache.get(key) is pending:
-                del self._cache[key]
-            raise
 
 
 class OnCallClient:

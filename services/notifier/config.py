@@ -18,6 +18,9 @@ class NotifierSettings(BaseServiceSettings):
     http_port: int = 8004
     oncall_grpc_target: str = "127.0.0.1:50053"
     oncall_timeout_seconds: float = Field(default=2.0, gt=0)
+    oncall_cache_seconds: float = Field(
+        default=2.0, ge=0, description="reuse a person's notification rules this long; 0: ask every time"
+    )
     # Link in emails: <PUBLIC_BASE_URL>/incidents/<id>
     public_base_url: str = "http://127.0.0.1:8000"
 
@@ -57,6 +60,9 @@ class NotifierSettings(BaseServiceSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_from: str = "OnCall <oncall@localhost>"
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    smtp_connections: int = Field(
+        default=4, ge=1, le=64, description="connections a pass of emails opens at most; several emails each"
+    )
     email_retry_seconds: float = Field(default=86400.0, gt=0)
     email_rules_wait_seconds: float = Field(
         default=300.0, ge=0, description="then send without the user's rules if on-call still cannot answer"

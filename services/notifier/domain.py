@@ -68,7 +68,7 @@ def next_attempt(
 
 
 def schedule_retry(row: Any, *, now: datetime, base: float, cap: float) -> None:
-    """After a failed attempt of a webhook delivery or an email: the next try, or dead past the window."""
+    """After a failed attempt of a webhook delivery: the next try, or dead past the window."""
     retry_at = next_attempt(now, attempt=row.attempts, retry_until=row.retry_until, base=base, cap=cap)
     if retry_at is None:
         row.status = "dead"

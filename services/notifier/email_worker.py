@@ -1,60 +1,42 @@
 """Sends pending incident emails over SMTP, after checking the recipient's notification rules in on-call.
 
-Rows are claimed with SKIP LOCKED and leased like webhook deliveries, so replicas never send the same
-row at once; a failure (SMTP or on-call down) is retried with backoff until EMAIL_RETRY_SECONDS.
+A pass leases a batch of due rows in one statement (SKIP LOCKED: replicas never take the same row; a row is
+out of everyone's due set until its attempt must be over), asks on-call for each recipient's rules (kept
+`ONCALL_CACHE_SECONDS`, so a storm's emails to one person ask once), sends the batch over a few SMTP
+connections (`smtp.SmtpMailer`) and records every outcome in one more statement. A failure (SMTP or on-call
+down) is retried with backoff until EMAIL_RETRY_SECONDS; if this replica dies mid-pass, the lease runs out
+and another one sends them (at least once).
 """
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
-from email.message import EmailMessage
+from datetime import timedelta
+from email.message import Message
 
-import aiosmtplib
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import orjson
 
 from services.notifier import domain, emails
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
 from services.notifier.oncall_client import NotificationRules, OnCallClient
+from services.notifier.repository import EmailResult, LeasedEmail
+from services.notifier.smtp import SmtpMailer
 from shared.aio import wait_event
+from shared.db import DriverPool
 from shared.errors import Unavailable
-from shared.models import EmailNotification
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-Sender = Callable[[EmailMessage], Awaitable[object]]
 BATCH = 20
-
-
-def smtp_sender(settings: NotifierSettings) -> Sender:
-    """Send one message with aiosmtplib using the SMTP_* settings."""
-
-    async def send(message: EmailMessage) -> object:
-        return await aiosmtplib.send(
-            message,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username or None,
-            password=settings.smtp_password.get_secret_value() or None,
-            use_tls=settings.smtp_tls == "tls",
-            start_tls=settings.smtp_tls == "starttls",
-            timeout=settings.smtp_timeout_seconds,
-        )
-
-    return send
+Rules = NotificationRules | None  # None: no rules to follow (an unknown person, or on-call down too long)
+LEASE_MARGIN_SECONDS = 30.0
 
 
 class EmailWorker:
     def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        oncall: OnCallClient,
-        settings: NotifierSettings,
-        *,
-        send: Sender,
+        self, driver: DriverPool, oncall: OnCallClient, settings: NotifierSettings, *, mailer: SmtpMailer
     ) -> None:
-        self._sessions, self._oncall, self._settings, self._send = sessions, oncall, settings, send
+        self._driver, self._oncall, self._settings, self._mailer = driver, oncall, settings, mailer
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -74,36 +56,62 @@ class EmailWorker:
             await wait_event(self._wake, self._settings.delivery_poll_seconds)
 
     async def send_due(self) -> int:
-        """Claim a batch of due emails and handle them concurrently; returns how many."""
+        """Lease a batch of due emails, send them, record the outcomes; returns how many were leased."""
         now = utcnow()
-        lease = self._settings.smtp_timeout_seconds + self._settings.oncall_timeout_seconds + 30
-        async with self._sessions.begin() as session:
-            claimed = await repo.claim_due_emails(
-                session, now=now, limit=BATCH, until=now + timedelta(seconds=lease)
-            )
-        await asyncio.gather(*(self.process(email) for email in claimed))
-        return len(claimed)
+        budget = self._settings.oncall_timeout_seconds + self._mailer.budget_seconds + LEASE_MARGIN_SECONDS
+        until = now + timedelta(seconds=budget)
+        async with self._driver.connection() as connection:
+            leased = await repo.lease_due_emails(connection, now=now, limit=BATCH, until=until)
+        if not leased:
+            return 0
+        results = await self._attempt(leased)
+        async with self._driver.connection() as connection:
+            recorded = await repo.record_emails(connection, results=results, leased_until=until, now=utcnow())
+        for row in recorded:
+            fields = {"email_id": str(row["id"]), "event_id": str(row["event_id"]), "result": row["status"]}
+            log.info("email", extra={"fields": fields})
+        return len(leased)
 
-    async def process(self, email: EmailNotification) -> None:
-        """Skip it if the user's rules say so, else send it; record the result either way."""
+    async def _attempt(self, leased: list[LeasedEmail]) -> list[EmailResult]:
+        """Each email skipped by its recipient's rules, failed, or sent: one result each, in order."""
+        rules = await asyncio.gather(*map(self._rules, leased), return_exceptions=True)
+        outcomes = [self._prepare(email, r) for email, r in zip(leased, rules, strict=True)]
+        to_send = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, Message)]
+        errors = await self._mailer.send_all([message for _, message in to_send])
+        for (i, _), error in zip(to_send, errors, strict=True):
+            email = leased[i]
+            outcomes[i] = EmailResult(email.id, "sent") if error is None else self._failed(email, error)
+        return [o for o in outcomes if isinstance(o, EmailResult)]
+
+    def _prepare(self, email: LeasedEmail, rules: Rules | BaseException) -> EmailResult | Message:
+        """The message to send, or the email's result when there is none to send."""
+        if isinstance(rules, Unavailable):
+            return self._failed(email, rules)
+        if isinstance(rules, Exception):
+            return self._bug(email, rules, "the recipient's rules could not be read")
+        if isinstance(rules, BaseException):  # cancelled: the worker is stopping
+            raise rules
+        if rules is not None and not domain.wants_email(
+            enabled=rules.email_enabled, event_types=rules.event_types, event_type=email.event_type
+        ):
+            return EmailResult(email.id, "skipped", error="the user's notification rules")
         try:
-            rules = await self._rules(email)
-            if rules is not None and not domain.wants_email(
-                enabled=rules.email_enabled, event_types=rules.event_types, event_type=email.event_type
-            ):
-                await self._record(email.id, status="skipped", error="the user's notification rules")
-                return
-            await self._send(self._compose(email))
-        except (Unavailable, aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            await self._record(email.id, status="failed", error=f"{type(error).__name__}: {error}"[:500])
-            return
-        except Exception as error:  # a bug, not an outage: log it, and still let the retry window end it
-            log.exception("email could not be built or sent", extra={"fields": {"email_id": str(email.id)}})
-            await self._record(email.id, status="failed", error=f"{type(error).__name__}"[:500])
-            return
-        await self._record(email.id, status="sent", error=None)
+            return emails.compose(
+                orjson.loads(email.body),
+                to=email.recipient,
+                to_name=email.recipient_name,
+                sender=self._settings.smtp_from,
+                base_url=self._settings.public_base_url,
+            )
+        except Exception as error:
+            return self._bug(email, error, "email could not be built")
 
-    async def _rules(self, email: EmailNotification) -> NotificationRules | None:
+    def _bug(self, email: LeasedEmail, error: Exception, message: str) -> EmailResult:
+        """Not an outage: logged with its traceback, and still retried until the retry window ends it."""
+        log.error(message, exc_info=error, extra={"fields": {"email_id": str(email.id)}})
+        return self._failed(email, error, detail=False)
+
+    async def _rules(self, email: LeasedEmail) -> Rules:
         """The recipient's rules; None (send) for unknown people, or when on-call stays down too long."""
         try:
             return await self._oncall.notification_rules(email=email.recipient)
@@ -117,37 +125,15 @@ class EmailWorker:
             )
             return None
 
-    def _compose(self, email: EmailNotification) -> EmailMessage:
-        return emails.compose(
-            email.payload,
-            to=email.recipient,
-            to_name=email.recipient_name,
-            sender=self._settings.smtp_from,
-            base_url=self._settings.public_base_url,
+    def _failed(self, email: LeasedEmail, error: BaseException, *, detail: bool = True) -> EmailResult:
+        """A failed attempt: retried with backoff, or dead once the retry window is over."""
+        s = self._settings
+        retry_at = domain.next_attempt(
+            utcnow(),
+            attempt=email.attempts + 1,
+            retry_until=email.retry_until,
+            base=s.webhook_backoff_base_seconds,
+            cap=s.webhook_backoff_max_seconds,
         )
-
-    async def _record(self, email_id, *, status: str, error: str | None) -> None:
-        now = utcnow()
-        async with self._sessions.begin() as session:
-            row = await repo.get_email_for_update(session, email_id=email_id)
-            if row is None or row.status != "pending":
-                return
-            row.attempts += 1
-            row.last_error = error
-            if status == "failed":
-                _schedule_retry(row, now=now, settings=self._settings)
-            else:
-                row.status = status
-                row.sent_at = now if status == "sent" else None
-        log.info(
-            "email",
-            extra={
-                "fields": {"email_id": str(email_id), "event_id": str(row.event_id), "result": row.status}
-            },
-        )
-
-
-def _schedule_retry(row: EmailNotification, *, now: datetime, settings: NotifierSettings) -> None:
-    domain.schedule_retry(
-        row, now=now, base=settings.webhook_backoff_base_seconds, cap=settings.webhook_backoff_max_seconds
-    )
+        text = f"{type(error).__name__}: {error}" if detail else type(error).__name__
+        return EmailResult(email.id, "dead" if retry_at is None else "pending", text[:500], retry_at)

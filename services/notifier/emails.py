@@ -1,7 +1,17 @@
-"""Incident emails: plain text and HTML from templates/, with a link to the incident."""
+"""Incident emails: plain text and HTML from templates/, with a link to the incident.
 
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+Built with `email.mime` (the compat32 policy) rather than `EmailMessage`: the modern policy parses and
+refolds every header as it builds and again as it flattens, ~2.6 ms of CPU per message here against ~0.8 ms,
+which an alert storm's hundreds of emails pay. Bodies are UTF-8 in quoted-printable, non-ASCII headers
+RFC 2047 encoded words.
+"""
+
+from email import charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +23,8 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_UTF8 = charset.Charset("utf-8")
+_UTF8.body_encoding = charset.QP
 _VERBS = {
     "incident.triggered": "Triggered",
     "incident.acknowledged": "Acknowledged",
@@ -28,9 +40,7 @@ def headline(event_type: str) -> str:
     return _VERBS.get(event_type) or event_type.removeprefix("incident.").replace("_", " ").capitalize()
 
 
-def compose(
-    event: dict[str, Any], *, to: str, to_name: str | None, sender: str, base_url: str
-) -> EmailMessage:
+def compose(event: dict[str, Any], *, to: str, to_name: str | None, sender: str, base_url: str) -> Message:
     """A multipart/alternative message about one incident event for one recipient."""
     data = event["data"]
     values = {
@@ -40,15 +50,21 @@ def compose(
         "name": to_name or to,
         "link": f"{base_url.rstrip('/')}/incidents/{data.get('id', '')}",
     }
-    message = EmailMessage()
-    message["Subject"] = (
+    message = MIMEMultipart("alternative")
+    message["Subject"] = _text_header(
         f"[{str(data.get('severity', '')).upper()}] {values['headline']}: {data.get('title', '')}"
         f" ({data.get('service', '')})"
     )
-    message["From"] = sender
-    message["To"] = formataddr((to_name or "", to))
+    message["From"] = formataddr(parseaddr(sender), charset="utf-8")
+    message["To"] = formataddr((to_name or "", to), charset="utf-8")
     message["Message-ID"] = make_msgid(domain="oncall.local")
     message["X-OnCall-Event-Id"] = str(event["id"])
-    message.set_content(_env.get_template("incident_email.txt.j2").render(values))
-    message.add_alternative(_env.get_template("incident_email.html.j2").render(values), subtype="html")
+    message.attach(MIMEText(_env.get_template("incident_email.txt.j2").render(values), "plain", _UTF8))
+    message.attach(MIMEText(_env.get_template("incident_email.html.j2").render(values), "html", _UTF8))
     return message
+
+
+def _text_header(value: str) -> str | Header:
+    """As is when ASCII, else RFC 2047 encoded words (a header never carries raw 8-bit text)."""
+    value = " ".join(value.split())  # no line breaks from a title into the header
+    return value if value.isascii() else Header(value, "utf-8")

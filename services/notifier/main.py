@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.notifier import api
 from services.notifier.commands import NotifierCommands
 from services.notifier.config import NotifierSettings
-from services.notifier.email_worker import EmailWorker, Sender, smtp_sender
+from services.notifier.email_worker import EmailWorker
 from services.notifier.oncall_client import OnCallClient
+from services.notifier.smtp import SmtpMailer
 from services.notifier.stream_consumer import StreamConsumer
 from services.notifier.webhook_worker import USER_AGENT, WebhookWorker
 from shared.aio import stop_tasks
@@ -67,7 +68,7 @@ class Runtime:
         await self.engine.dispose()
 
 
-def build_runtime(settings: NotifierSettings, *, send: Sender | None = None) -> Runtime:
+def build_runtime(settings: NotifierSettings) -> Runtime:
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
     redis = create_redis(settings.redis_url)
@@ -79,16 +80,14 @@ def build_runtime(settings: NotifierSettings, *, send: Sender | None = None) -> 
         headers={"User-Agent": USER_AGENT},
     )
     channel = create_channel(settings.oncall_grpc_target)
-    # The driver's own connections, for the hot statements: the stream consumer's, the claim, and the two
-    # lanes recording delivered attempts
-    driver = DriverPool(settings, size=4)
+    # The driver's own connections, for the hot statements: the stream consumer's, the claim, the two
+    # lanes recording delivered attempts, and the email worker's lease and record
+    driver = DriverPool(settings, size=5)
     webhooks = WebhookWorker(sessions, driver, http, settings)
-    emails = EmailWorker(
-        sessions,
-        OnCallClient(channel, timeout=settings.oncall_timeout_seconds),
-        settings,
-        send=send or smtp_sender(settings),
+    oncall = OnCallClient(
+        channel, timeout=settings.oncall_timeout_seconds, cache_seconds=settings.oncall_cache_seconds
     )
+    emails = EmailWorker(driver, oncall, settings, mailer=SmtpMailer(settings))
 
     def wake(deliveries: bool, mail: bool) -> None:
         if deliveries:

@@ -1,9 +1,11 @@
-"""Asks the on-call service for a user's notification rules."""
+"""Asks the on-call service for a user's notification rules, kept `ONCALL_CACHE_SECONDS` (a storm's emails
+to one person ask once)."""
 
 from dataclasses import dataclass
 
 import grpc
 
+from shared.aio import RecentAnswers
 from shared.errors import Unavailable
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
 from shared.grpc import call_metadata
@@ -16,12 +18,16 @@ class NotificationRules:
 
 
 class OnCallClient:
-    def __init__(self, channel: grpc.aio.Channel, *, timeout: float) -> None:
+    def __init__(self, channel: grpc.aio.Channel, *, timeout: float, cache_seconds: float = 0.0) -> None:
         self._stub = oncall_pb2_grpc.OnCallServiceStub(channel)
         self._timeout = timeout
+        self._answers = RecentAnswers(cache_seconds)
 
     async def notification_rules(self, *, email: str) -> NotificationRules | None:
         """The rules of the user with this email; None when no user has it; Unavailable if on-call is down."""
+        return await self._answers.get(email.lower(), lambda: self._ask(email))
+
+    async def _ask(self, email: str) -> NotificationRules | None:
         try:
             reply = await self._stub.GetNotificationRules(
                 oncall_pb2.GetNotificationRulesRequest(email=email),

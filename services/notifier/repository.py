@@ -13,7 +13,7 @@ from sqlalchemy import ARRAY, DateTime, Row, Uuid, any_, bindparam, delete, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import insert_at_commit
-from shared.models import EmailNotification, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from shared.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 
 def create_subscription(
@@ -313,23 +313,76 @@ async def list_attempts(
     return grouped
 
 
-async def claim_due_emails(
-    session: AsyncSession, *, now: datetime, limit: int, until: datetime
-) -> Sequence[EmailNotification]:
-    """Due pending emails, leased until `until` so no other replica sends them meanwhile."""
-    stmt = (
-        select(EmailNotification)
-        .where(EmailNotification.status == "pending", EmailNotification.next_attempt_at <= now)
-        .order_by(EmailNotification.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = (await session.execute(stmt)).scalars().all()
-    for row in rows:
-        row.next_attempt_at = until
-    return rows
+@dataclass(frozen=True, slots=True)
+class LeasedEmail:
+    """A pending email as leased for one attempt: what composing, sending and recording it need."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    recipient: str
+    recipient_name: str | None
+    body: str  # the event's JSON text
+    attempts: int
+    retry_until: datetime
+    created_at: datetime
 
 
-async def get_email_for_update(session: AsyncSession, *, email_id: uuid.UUID) -> EmailNotification | None:
-    stmt = select(EmailNotification).where(EmailNotification.id == email_id).with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+# Oldest due first; rows another replica is leasing are skipped, not waited for.
+_LEASE_EMAILS = """
+    UPDATE email_notifications e SET next_attempt_at = $3
+      FROM (SELECT id FROM email_notifications
+             WHERE status = 'pending' AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $2
+             FOR UPDATE SKIP LOCKED) due
+     WHERE e.id = due.id
+    RETURNING e.id, e.event_id, e.event_type, e.recipient, e.recipient_name, e.payload::text AS body,
+              e.attempts, e.retry_until, e.created_at
+"""
+
+
+async def lease_due_emails(
+    connection: asyncpg.Connection, *, now: datetime, limit: int, until: datetime
+) -> list[LeasedEmail]:
+    """Due pending emails, oldest first, leased until `until` (their next attempt moved there) so that no
+    other replica sends them meanwhile. One statement: atomic without a transaction."""
+    return [LeasedEmail(**row) for row in await connection.fetch(_LEASE_EMAILS, now, limit, until)]
+
+
+# Applied only to rows still pending and still leased by this attempt (`next_attempt_at` = its lease): a
+# row whose lease ran out meanwhile belongs to whoever leased it next.
+_RECORD_EMAILS = """
+    UPDATE email_notifications e
+       SET status = r.status, attempts = e.attempts + 1, last_error = r.error,
+           next_attempt_at = coalesce(r.next_attempt_at, e.next_attempt_at), sent_at = r.sent_at
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
+           AS r(id, status, error, next_attempt_at, sent_at)
+     WHERE e.id = r.id AND e.status = 'pending' AND e.next_attempt_at = $6
+    RETURNING e.id, e.event_id, e.status
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class EmailResult:
+    """One attempt's outcome: `sent`, `skipped`, or a failure as `pending` (retried at `next_attempt_at`)
+    or `dead` (the retry window is over), with its error."""
+
+    id: uuid.UUID
+    status: str
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+async def record_emails(
+    connection: asyncpg.Connection, *, results: list[EmailResult], leased_until: datetime, now: datetime
+) -> list[asyncpg.Record]:
+    """Record a pass's attempts in one statement (each one more attempt); returns (id, event id, status)
+    of the rows it changed."""
+    columns = [
+        [r.id for r in results],
+        [r.status for r in results],
+        [r.error for r in results],
+        [r.next_attempt_at for r in results],
+        [now if r.status == "sent" else None for r in results],
+    ]
+    return await connection.fetch(_RECORD_EMAILS, *columns, leased_until)

@@ -105,13 +105,19 @@ async def test_user_notification_rules_decide_which_events_are_mailed(
     stream = unique_stream()
     incidents = await start_incident_stack(events_stream=stream, oncall_grpc_target=oncall.grpc_target)
     notifier = await start_notifier(
-        events_stream=stream, oncall_grpc_target=oncall.grpc_target, smtp_port=smtp.port
+        events_stream=stream,
+        oncall_grpc_target=oncall.grpc_target,
+        smtp_port=smtp.port,
+        oncall_cache_seconds=0.5,
     )
     incident_id = await run_lifecycle(incidents, service)
     await eventually(lambda: len(smtp.to(picky["email"])) == 1)
 
     off = await oncall.http.patch(f"/api/v1/users/{picky['id']}", json={"email_notifications": False})
     assert off.status_code == 200 and off.json()["email_notifications"] is False
+    await asyncio.sleep(
+        0.6
+    )  # the rules the notifier read are kept ONCALL_CACHE_SECONDS: a change counts after
     second = await run_lifecycle(incidents, service)
     statuses = await eventually(lambda: _email_statuses(notifier, [incident_id, second]))
     assert statuses == {"sent": 1, "skipped": 9}

@@ -1,11 +1,15 @@
 """Notifier rules: matching, retry schedule, recipients, rules, secrets, SSRF classification, emails."""
 
+import email
+import email.policy
 import ipaddress
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 
 import pytest
+from aiosmtplib.email import flatten_message
 
 from services.notifier import domain, emails, url_guard
 from services.notifier.stream_consumer import parse_entry
@@ -125,9 +129,33 @@ def test_email_has_text_and_html_with_the_incident_link():
             "status": "open",
         },
     }
-    message = emails.compose(event, to="a@example.com", to_name="Alice", sender="x@y", base_url="http://gw/")
+    message = received(
+        emails.compose(event, to="a@example.com", to_name="Alice", sender="x@y", base_url="http://gw/")
+    )
     assert message["Subject"] == "[CRITICAL] Escalated: <disk> full (db)"
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "http://gw/incidents/abc" in text and 'href="http://gw/incidents/abc"' in html
     assert "&lt;disk&gt; full" in html  # escaped
+
+
+def test_email_headers_carry_any_text_as_encoded_words_on_one_logical_line():
+    event = {
+        "id": str(uuid.uuid4()),
+        "type": "incident.triggered",
+        "data": {"id": "abc", "title": "Zürich DB\nis down", "service": "db", "severity": "high"},
+    }
+    sent = emails.compose(
+        event, to="z@example.com", to_name="Zoë", sender="OnCall <o@x>", base_url="http://gw"
+    )
+    wire = flatten_message(sent)
+    assert wire.isascii()  # RFC 2047 words and quoted-printable bodies: no raw 8-bit on the wire
+    message = received(sent)
+    assert message["Subject"] == "[HIGH] Triggered: Zürich DB is down (db)"
+    assert str(message["To"]) == "Zoë <z@example.com>" and str(message["From"]) == "OnCall <o@x>"
+    assert "Hello Zoë" in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def received(message) -> EmailMessage:
+    """The message as a mail client reads it off the wire (what aiosmtplib sends)."""
+    return email.message_from_bytes(flatten_message(message), policy=email.policy.default)

@@ -1,10 +1,10 @@
-"""RecentAnswers: on-call's answers reused for a while, one call per key in flight, failures not kept."""
+"""RecentAnswers: a peer's answers reused for a while, one call per key in flight, failures not kept."""
 
 import asyncio
 
 import pytest
 
-from services.incident_management.oncall_client import RecentAnswers
+from shared.aio import RecentAnswers
 
 
 class Asker:

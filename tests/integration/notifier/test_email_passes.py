@@ -1,0 +1,205 @@
+"""A storm's emails: several over one SMTP connection, one on-call question per person, every outcome
+recorded. Real aiosmtpd servers (one closing connections after a few messages, one refusing a recipient),
+a real on-call behind a counting gRPC proxy, the real incident outbox and notifier."""
+
+import asyncio
+import uuid
+
+import grpc
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+
+from scripts.devstack.ports import free_port
+from services.incident_management import repository as incident_repo
+from shared.events import make_event
+from shared.gen.oncall.v1 import oncall_pb2_grpc
+from tests.integration.notifier.conftest import MailBox, alert, eventually, unique_stream
+from tests.integration.servers import running_grpc
+
+pytestmark = pytest.mark.integration
+
+
+class Postmaster(MailBox):
+    """A mail server that notes each connection's messages, and can close a connection after `per_connection`
+    messages (421 to the next MAIL, as servers with such a limit do) and refuse some recipients (550)."""
+
+    def __init__(self, *, per_connection: int = 0, refused: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.per_connection, self.refused = per_connection, refused
+        self.taken_by: dict[tuple, int] = {}  # connection (the client's address and port) -> messages taken
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
+        if self.per_connection and self.taken_by.get(session.peer, 0) >= self.per_connection:
+            asyncio.get_running_loop().call_soon(server.transport.close)
+            return "421 4.7.0 too many messages on this connection, closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address in self.refused:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.taken_by[session.peer] = self.taken_by.get(session.peer, 0) + 1
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def serve_mail():
+    """Factory: a `Postmaster` on a free port; every one stops after the test."""
+    controllers: list[Controller] = []
+
+    def start(**options) -> Postmaster:
+        box = Postmaster(**options)
+        controller = Controller(box, hostname="127.0.0.1", port=free_port())
+        controller.start()
+        controllers.append(controller)
+        box.port = controller.port  # type: ignore[attr-defined]
+        return box
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+class CountingOnCall(oncall_pb2_grpc.OnCallServiceServicer):
+    """A real gRPC on-call answering through the real one, counting the notification-rules questions."""
+
+    def __init__(self, upstream: oncall_pb2_grpc.OnCallServiceStub) -> None:
+        self._upstream, self.asked = upstream, []
+
+    async def GetNotificationRules(self, request, context):
+        self.asked.append(request.email)
+        try:
+            return await self._upstream.GetNotificationRules(request)
+        except grpc.aio.AioRpcError as error:
+            await context.abort(error.code(), error.details() or "")
+
+
+@pytest.fixture
+async def counting_oncall(oncall):
+    async with grpc.aio.insecure_channel(oncall.grpc_target) as channel:
+        proxy = CountingOnCall(oncall_pb2_grpc.OnCallServiceStub(channel))
+        server = grpc.aio.server()
+        oncall_pb2_grpc.add_OnCallServiceServicer_to_server(proxy, server)
+        async with running_grpc(server) as target:
+            proxy.target = target  # type: ignore[attr-defined]
+            yield proxy
+
+
+async def escalations_in_stream(incidents, people: list[dict], count: int) -> list[str]:
+    """`count` escalation events of one incident, each to `people`, written to the outbox in one transaction
+    and relayed to the stream before this returns (a notifier started afterwards reads them all at once);
+    returns their ids."""
+    incident_id = (await incidents.grpc.IngestAlert(alert(f"svc-{uuid.uuid4().hex[:8]}"))).incident_id
+    detail = (await incidents.http.get(f"/api/v1/incidents/{incident_id}")).json()
+    data = {k: v for k, v in detail.items() if k not in ("alerts", "timeline")}
+    targets = [{"name": p["name"], "email": p["email"]} for p in people]
+    events = [make_event("incident.escalated", data | {"escalation_targets": targets}) for _ in range(count)]
+    async with incidents.runtime.commands.sessions.begin() as session:
+        for event in events:
+            incident_repo.create_outbox_event(session, event=event)
+    incidents.runtime.relay.wake()
+    ids = [event["id"] for event in events]
+    await eventually(lambda: _published(incidents, ids))
+    return ids
+
+
+async def _published(incidents, event_ids: list[str]) -> bool:
+    sql = "SELECT count(*) FROM outbox_events WHERE event_id::text = ANY(:ids) AND published_at IS NOT NULL"
+    async with incidents.runtime.engine.connect() as connection:
+        return (await connection.execute(text(sql), {"ids": event_ids})).scalar_one() == len(event_ids)
+
+
+async def emails_of(notifier, event_ids: list[str]) -> list[dict]:
+    sql = (
+        "SELECT recipient, status, attempts, last_error FROM email_notifications"
+        " WHERE event_id::text = ANY(:ids) ORDER BY recipient"
+    )
+    async with notifier.runtime.engine.connect() as connection:
+        return [dict(row._mapping) for row in await connection.execute(text(sql), {"ids": event_ids})]
+
+
+def settled(rows: list[dict], count: int) -> list[dict] | None:
+    return rows if len(rows) == count and all(r["status"] != "pending" for r in rows) else None
+
+
+async def test_a_storm_of_emails_to_one_person_takes_few_connections_and_one_rules_question(
+    start_incident_stack, start_notifier, oncall, counting_oncall, serve_mail
+):
+    person = await oncall.user("Storm Watcher")
+    stream, box = unique_stream(), serve_mail()
+    incidents = await start_incident_stack(events_stream=stream)
+    event_ids = await escalations_in_stream(incidents, [person], 30)
+
+    notifier = await start_notifier(
+        events_stream=stream,
+        smtp_port=box.port,
+        oncall_grpc_target=counting_oncall.target,
+        oncall_cache_seconds=60,
+        smtp_connections=1,
+    )
+    rows = await eventually(lambda: _settled_emails(notifier, event_ids, 30))
+
+    assert [r["status"] for r in rows] == ["sent"] * 30 and {r["attempts"] for r in rows} == {1}
+    assert len(box.to(person["email"])) == 30
+    # All 30 rows were written at once: a pass of 20 over one connection, then one of 10 over another.
+    assert sorted(box.taken_by.values()) == [10, 20]
+    assert counting_oncall.asked == [person["email"]]
+
+
+async def _settled_emails(notifier, event_ids: list[str], count: int) -> list[dict] | None:
+    return settled(await emails_of(notifier, event_ids), count)
+
+
+async def test_a_connection_the_server_closes_after_a_few_messages_is_opened_again(
+    start_incident_stack, start_notifier, oncall, serve_mail
+):
+    stream, box = unique_stream(), serve_mail(per_connection=3)
+    incidents = await start_incident_stack(events_stream=stream)
+    people = [{"name": f"P{i}", "email": f"p{i}-{uuid.uuid4().hex[:6]}@example.com"} for i in range(10)]
+    event_ids = await escalations_in_stream(incidents, people, 1)
+
+    notifier = await start_notifier(
+        events_stream=stream, smtp_port=box.port, oncall_grpc_target=oncall.grpc_target, smtp_connections=1
+    )
+    rows = await eventually(lambda: _settled_emails(notifier, event_ids, 10))
+
+    # The message each 421 turned away went again over the next connection, in the same attempt.
+    assert [r["status"] for r in rows] == ["sent"] * 10 and {r["attempts"] for r in rows} == {1}
+    assert sorted(box.taken_by.values()) == [1, 3, 3, 3]
+    assert sorted(m["X-Envelope-To"] for m in box.messages) == sorted(p["email"] for p in people)
+
+
+async def test_a_refused_recipient_fails_alone_and_is_retried_while_the_others_are_sent(
+    start_incident_stack, start_notifier, oncall, serve_mail
+):
+    people = [{"name": f"P{i}", "email": f"p{i}-{uuid.uuid4().hex[:6]}@example.com"} for i in range(5)]
+    refused = people[2]["email"]
+    stream, box = unique_stream(), serve_mail(refused=frozenset({refused}))
+    incidents = await start_incident_stack(events_stream=stream)
+    event_ids = await escalations_in_stream(incidents, people, 1)
+
+    notifier = await start_notifier(
+        events_stream=stream,
+        smtp_port=box.port,
+        oncall_grpc_target=oncall.grpc_target,  # knows none of them: no rules, so every email is sent
+        smtp_connections=1,
+        email_retry_seconds=1.0,
+    )
+    rows = {r["recipient"]: r for r in await eventually(lambda: _settled_emails(notifier, event_ids, 5))}
+
+    assert {e: r["status"] for e, r in rows.items()} == {p["email"]: "sent" for p in people} | {
+        refused: "dead"
+    }
+    assert rows[refused]["attempts"] >= 2  # retried with backoff until its retry window closed
+    assert "SMTPRecipientsRefused" in rows[refused]["last_error"] and "550" in rows[refused]["last_error"]
+    assert sorted(m["X-Envelope-To"] for m in box.messages) == sorted(
+        p["email"] for p in people if p["email"] != refused
+    )
+    # The first pass's four good messages went over its one connection, the refusal notwithstanding.
+    assert max(box.taken_by.values()) == 4
