@@ -1,17 +1,20 @@
 """Benchmark of the ingestion hot path through Traefik: `make bench` (or `python -m scripts.bench`).
 
-Starts its own native stack under var/bench-stack, from empty data each time, creates services with
-routing keys, then measures in one run: a no-op endpoint behind the same Traefik, the issue's minimal
-prototype of the hop (benchkit/prototype.py), single alerts and batches at saturation (wrk), open-loop
-latency at fixed fractions of saturation, alert -> signed webhook latency, CPU per alert per process,
-memory, and the incident list on a seeded history of 100,000 incidents; on a machine slower than the
-issue's (by the prototype), open loop and webhook again at the issue's rates scaled to it
+Starts its own native stack under var/bench-stack, from empty data each time, creates services with routing
+keys, owned by teams with a rotation of two people each (benchkit/owners.py: every new incident is assigned
+and emailed to the person on call, as in a real deployment; `--unowned` leaves them to no team, as the
+benchmark did until its fifteenth session), then measures in one run: a no-op endpoint behind the same
+Traefik, the issue's minimal prototype of the hop (benchkit/prototype.py), single alerts and batches at
+saturation (wrk), open-loop latency at fixed fractions of saturation, alert -> signed webhook latency, CPU
+per alert per process, memory, and the incident list on a seeded history of 100,000 incidents; on a machine
+slower than the issue's (by the prototype), open loop and webhook again at the issue's rates scaled to it
 (benchkit/targets.py). Prints a table and writes JSON under var/bench/.
 
 Or it measures a stack that is already running, and starts and stops nothing: `--running` for the native
 stack of this environment's settings (VAR_DIR, ports, .env: the one `make up` started), with every figure;
 `--gateway URL` for any other (docker compose, say), with the figures seen through its gateway only. The
-services, keys, incidents and subscription the run creates stay there: point it at a test deployment.
+services, keys, teams, people, incidents and subscription the run creates stay there (and its emails go to
+addresses under example.com): point it at a test deployment.
 A phase the stack does not allow is skipped and says why: the no-op ceiling needs the replicas started
 with BENCH_NOOP_ENDPOINT=true, the webhook phase a notifier with WEBHOOK_ALLOW_INTERNAL_TARGETS=true (its
 receiver listens on 127.0.0.1).
@@ -36,6 +39,7 @@ from scripts.benchkit import (
     integrations,
     listing,
     openloop,
+    owners,
     probe,
     procstat,
     prototype,
@@ -73,14 +77,18 @@ def bench_settings() -> StackSettings:
     )
 
 
-def make_keys(gateway: str, count: int) -> tuple[list[str], list[str]]:
-    """`count` services, each with an `api` and an `alertmanager` integration; returns both key lists."""
+def make_keys(gateway: str, count: int, *, owned: bool) -> tuple[list[str], list[str]]:
+    """`count` services, each with an `api` and an `alertmanager` integration, and with `owned` teams owning
+    them (benchkit/owners.py: every new incident paged by email); returns both key lists."""
 
     async def create() -> list[list[str]]:
         async with aiohttp.ClientSession(gateway, timeout=aiohttp.ClientTimeout(total=30)) as client:
-            stamp = int(time.time())
+            prefix = f"bench-{int(time.time())}"
             kinds = ("api", "alertmanager")
-            return await integrations.create_keys(client, count, prefix=f"bench-{stamp}", kinds=kinds)
+            keys = await integrations.create_keys(client, count, prefix=prefix, kinds=kinds)
+            if owned:
+                await owners.own(client, [f"{prefix}-{i}" for i in range(count)], prefix=prefix)
+            return keys
 
     api, am = uvloop.run(create())
     return api, am
@@ -115,7 +123,8 @@ def process_groups(settings: StackSettings | None) -> dict[str, list[int]]:
 
 _MIX = """
     SELECT (SELECT count(*) FROM incidents) AS incidents, (SELECT count(*) FROM alerts) AS alerts,
-           (SELECT coalesce(sum(duplicate_count), 0) FROM alerts) AS duplicates
+           (SELECT coalesce(sum(duplicate_count), 0) FROM alerts) AS duplicates,
+           (SELECT count(*) FROM email_notifications WHERE status = 'sent') AS emails
 """
 
 
@@ -147,6 +156,7 @@ def mix_of(before: dict[str, int] | None, after: dict[str, int] | None) -> dict[
         "created": created,
         "correlated": after["alerts"] - before["alerts"] - created,
         "duplicate": after["duplicates"] - before["duplicates"],
+        "emails": after["emails"] - before["emails"],  # sent by the phase's end
     }
 
 
@@ -239,6 +249,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=6, help="length of each phase (default 6)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--services", type=int, default=50)
+    parser.add_argument(
+        "--unowned",
+        action="store_true",
+        help="leave the services to no team, so no one is paged (as the benchmark did until the fifteenth "
+        "session); by default teams own them and each new incident is emailed to the person on call",
+    )
     parser.add_argument(
         "--webhook-rate",
         type=float,
@@ -374,7 +390,7 @@ class Laps:
 
 def run_phases(target: Target, args, *, own: bool, laps: Laps) -> dict:
     gateway, settings = target.gateway, target.settings
-    api_keys, am_keys = make_keys(gateway, args.services)
+    api_keys, am_keys = make_keys(gateway, args.services, owned=not args.unowned)
     laps("services and keys")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     api_file, am_file = OUT_DIR / "keys-api.txt", OUT_DIR / "keys-am.txt"
@@ -388,7 +404,7 @@ def run_phases(target: Target, args, *, own: bool, laps: Laps) -> dict:
         return measured(settings, run, batch)
 
     n = args.connections  # wrk's, in every phase
-    report: dict = {"connections": n, "phase_seconds": args.seconds}
+    report: dict = {"connections": n, "phase_seconds": args.seconds, "services_owned": not args.unowned}
     report["noop"] = phase("noop", api_file) if own or _noop_enabled(gateway, api_keys[0]) else None
     if own:
         # Half before the single alerts and half after: the machine's speed drifts within a run, and the

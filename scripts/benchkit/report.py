@@ -66,12 +66,15 @@ def _closed_loop(report: dict) -> None:
             f"{name:<16}{row['alerts_per_s']:>10.0f}{row['requests_per_s']:>9.0f}{row['errors']:>8}"
             f"{lat.get('p50', 0):>8.1f}{lat.get('p90', 0):>8.1f}{lat.get('p99', 0):>8.1f}"
         )
+    if report.get("services_owned") is False:
+        print("\nthe services are owned by no team (--unowned): no one is paged, no email is sent")
     if report["single"]["mix"] is not None:
-        print("\nwhat the alerts did (new incident / joined an open one / duplicate):")
+        print("\nwhat the alerts did (new incident / joined an open one / duplicate; emails sent by then):")
         for name in ("single", "batch100", "alertmanager10"):
             mix = report[name]["mix"]
             counts = (
                 f"{mix['created']:>8} created{mix['correlated']:>8} correlated{mix['duplicate']:>8} duplicate"
+                f"{mix.get('emails', 0):>8} emails"
             )
             print(f"  {name:<16}{counts}")
     if "ratio_single_to_noop" in report:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from shared.serve import run
+
 
 class StoreMail:
     """aiosmtpd handler writing each message (with its envelope recipients) to `directory`."""
@@ -55,7 +57,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=1025)
     args = parser.parse_args()
-    asyncio.run(serve(args.dir, args.host, args.port))
+    run(lambda: serve(args.dir, args.host, args.port))  # on uvloop, as the services are
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ARRAY, ColumnElement, String, Uuid, any_, delete, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+from sqlalchemy.types import TypeEngine
 
 from shared.models import (
     EscalationLevel,
@@ -70,10 +72,17 @@ async def get_team_by_name(session: AsyncSession, *, name: str) -> Team | None:
     return (await session.execute(select(Team).where(Team.name == name))).scalar_one_or_none()
 
 
+def _among(column: ColumnElement, values: Collection, kind: TypeEngine) -> ColumnElement[bool]:
+    """`column = ANY($1)`, the values in one array parameter: the statement's text is the same whatever
+    their number, where an IN list's text changes with its length (each length a statement of its own to
+    parse and plan on every pooled connection: an alert storm asks about any number of services at once)."""
+    return column == any_(literal(list(values), ARRAY(kind)))
+
+
 async def teams_by_service(session: AsyncSession, *, services: Collection[str]) -> dict[str, Team]:
     """The owning team of each of `services` that has one."""
     stmt = select(ServiceOwnership.service, Team).join(Team, ServiceOwnership.team_id == Team.id)
-    rows = await session.execute(stmt.where(ServiceOwnership.service.in_(list(services))))
+    rows = await session.execute(stmt.where(_among(ServiceOwnership.service, services, String())))
     return {service: team for service, team in rows.tuples()}
 
 
@@ -136,9 +145,15 @@ async def list_rotations(session: AsyncSession, *, team_id: uuid.UUID | None = N
 async def rotations_of_teams(
     session: AsyncSession, *, team_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[Rotation]]:
-    """Each team's rotations in `list_rotations`' order, in one query (and one for their members)."""
-    stmt = select(Rotation).where(Rotation.team_id.in_(list(team_ids)))
-    return _by_team((await session.execute(stmt.order_by(Rotation.created_at, Rotation.id))).scalars())
+    """Each team's rotations in `list_rotations`' order, with their members and users, in one query."""
+    stmt = (
+        select(Rotation)
+        .where(_among(Rotation.team_id, team_ids, Uuid()))
+        .options(joinedload(Rotation.members))
+    )
+    return _by_team(
+        (await session.execute(stmt.order_by(Rotation.created_at, Rotation.id))).unique().scalars()
+    )
 
 
 def _by_team(rows: Iterable[Rotation | Schedule]) -> dict:
@@ -203,7 +218,7 @@ async def schedules_of_teams(
 ) -> dict[uuid.UUID, list[Schedule]]:
     """Each team's schedules in `list_schedules`' order, in one query (and one each for their layers and
     overrides)."""
-    stmt = select(Schedule).where(Schedule.team_id.in_(list(team_ids)))
+    stmt = select(Schedule).where(_among(Schedule.team_id, team_ids, Uuid()))
     return _by_team((await session.execute(stmt.order_by(Schedule.created_at, Schedule.id))).scalars())
 
 

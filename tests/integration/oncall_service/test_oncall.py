@@ -160,7 +160,8 @@ async def test_grpc_lookup_for_several_services_answers_each_in_the_order_asked(
 
 async def test_grpc_lookup_for_many_teams_services_reads_the_teams_together(oncall):
     """Services of teams on a schedule, on rotations, and with nobody on call: each answered as
-    GetCurrentOnCall answers it, and four rotation teams read in as many statements as one."""
+    GetCurrentOnCall answers it, and four rotation teams read with the very statements of one (the same
+    texts: prepared once per connection, whatever the number of services a storm asks about)."""
     alice, bob = await oncall.user("Alice"), await oncall.user("Bob")
     services = [unique("svc") for _ in range(6)]
     scheduled = await oncall.team(services[0])
@@ -192,7 +193,7 @@ async def test_grpc_lookup_for_many_teams_services_reads_the_teams_together(onca
     finally:
         event.remove(engine, "before_cursor_execute", count)
     one, four = "\n".join(statements).split("--")[:2]
-    assert one.count("SELECT") == four.count("SELECT") > 0
+    assert one.count("SELECT") > 0 and one.strip() == four.strip()
 
 
 @pytest.mark.parametrize(
