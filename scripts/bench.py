@@ -453,6 +453,8 @@ def run_phases(target: Target, args, *, own: bool, laps: Laps) -> dict:
         report["webhook_scaled"] = webhook_phase(target, rate=hook_rate, seconds=args.seconds)
     report["rss_mb"] = rss_of(settings)
     laps("webhook")
+    counts = stored_counts(settings)  # by now the closed and open loops' new incidents have been paged
+    report["emails_sent"] = counts["emails"] if counts else None
     incidents = args.incidents if args.incidents is not None else (100_000 if own else 0)
     if incidents and settings is not None:
         report["incident_list"] = listing.run(driver_url(settings), gateway, count=incidents)

@@ -77,6 +77,8 @@ def _closed_loop(report: dict) -> None:
                 f"{mix.get('emails', 0):>8} emails"
             )
             print(f"  {name:<16}{counts}")
+    if report.get("emails_sent") is not None:
+        print(f"  emails sent to the people on call by the end of the open loop: {report['emails_sent']}")
     if "ratio_single_to_noop" in report:
         print(f"\nsingle-alert throughput / no-op ceiling: {report['ratio_single_to_noop']:.1%}")
     if "ratio_single_to_prototype" in report:

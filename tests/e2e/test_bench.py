@@ -66,9 +66,12 @@ def test_every_closed_loop_phase_stored_alerts_without_errors(report):
         assert phase["latency_ms"]["p50"] <= phase["latency_ms"]["p99"]
     for name in ("single", "batch100", "alertmanager10"):  # what they did is read back from the database
         mix = report[name]["mix"]
-        assert sum(mix.values()) > 0 and set(mix) == {"created", "correlated", "duplicate"}
+        assert sum(mix.values()) > 0 and set(mix) == {"created", "correlated", "duplicate", "emails"}
         assert report[name]["cpu_ms_per_alert"]["incident-management"] > 0
     assert report["single"]["mix"]["created"] > 0  # the first alert of each (service, severity)
+    # Teams own the services: each new incident was assigned and emailed to the person on call.
+    assert report["services_owned"] is True
+    assert report["emails_sent"] >= report["single"]["mix"]["created"]
     ratio = report["single"]["requests_per_s"] / report["noop"]["requests_per_s"]
     assert report["ratio_single_to_noop"] == pytest.approx(ratio, abs=0.001)
 
