@@ -70,6 +70,8 @@ class EmailWorker:
         for row in recorded:
             fields = {"email_id": str(row["id"]), "event_id": str(row["event_id"]), "result": row["status"]}
             log.info("email", extra={"fields": fields})
+        if missed := len(results) - len(recorded):  # deleted meanwhile, or its lease ran out: another pass's
+            log.warning("email outcomes not recorded", extra={"fields": {"count": missed}})
         return len(leased)
 
     async def _attempt(self, leased: list[LeasedEmail]) -> list[EmailResult]:
