@@ -9,6 +9,7 @@ import grpc
 import httpx
 import uvicorn
 
+from shared.gen.oncall.v1 import oncall_pb2_grpc
 from shared.grpc import create_channel
 from shared.serve import uvicorn_config
 
@@ -52,6 +53,16 @@ async def running_grpc(server):
         yield f"127.0.0.1:{port}"
     finally:
         await server.stop(grace=1)
+
+
+@contextlib.asynccontextmanager
+async def serving_oncall(servicer):
+    """`servicer` (an OnCallServiceServicer: a slow, counting or older on-call in front of the real one) as
+    an on-call gRPC server on a free port; yields its target."""
+    server = grpc.aio.server()
+    oncall_pb2_grpc.add_OnCallServiceServicer_to_server(servicer, server)
+    async with running_grpc(server) as target:
+        yield target
 
 
 @dataclass

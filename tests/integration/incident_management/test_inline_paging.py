@@ -5,7 +5,6 @@ On-call's answers are reused for a short time.
 its alert and its timeline entries (triggered, then assigned) have the same one."""
 
 import asyncio
-import contextlib
 
 import grpc
 import pytest
@@ -20,7 +19,7 @@ from tests.integration.incident_management.test_escalation import (
     service_with_policy,
     user,
 )
-from tests.integration.servers import running_grpc
+from tests.integration.servers import serving_oncall
 
 pytestmark = pytest.mark.integration
 
@@ -59,15 +58,6 @@ class OlderOnCall(SlowOnCall):
     async def GetCurrentOnCallForServices(self, request, context):
         self.unimplemented = getattr(self, "unimplemented", 0) + 1
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not found!")
-
-
-@contextlib.asynccontextmanager
-async def serving(servicer: oncall_pb2_grpc.OnCallServiceServicer):
-    """`servicer` as an on-call gRPC server on a free port; yields its target."""
-    server = grpc.aio.server()
-    oncall_pb2_grpc.add_OnCallServiceServicer_to_server(servicer, server)
-    async with running_grpc(server) as target:
-        yield target
 
 
 async def stack_asking(start_incident_stack, target: str, **overrides):
@@ -183,7 +173,7 @@ async def test_slow_oncall_is_left_out_of_the_transaction_and_pages_once_after_c
 ):
     alice = await oncall.user("Alice")
     slow = SlowOnCall(oncall.grpc, delay=0.4)
-    async with serving(slow) as slow_target:
+    async with serving_oncall(slow) as slow_target:
         stack = await start_incident_stack(
             oncall_grpc_target=slow_target,
             inline_paging_timeout_seconds=0.1,
@@ -211,7 +201,7 @@ async def test_slow_oncall_is_left_out_of_the_transaction_and_pages_once_after_c
 async def test_oncall_answers_are_reused_for_a_short_time_and_asked_again_after(start_incident_stack, oncall):
     alice = await oncall.user("Alice")
     counting = SlowOnCall(oncall.grpc, delay=0.05)
-    async with serving(counting) as target:
+    async with serving_oncall(counting) as target:
         stack = await stack_asking(start_incident_stack, target, oncall_cache_seconds=1.0)
         pol = await policy(oncall, [[user(alice)]], delay=5)
         service = await service_with_policy(stack, pol["id"])
@@ -242,7 +232,7 @@ async def test_new_incidents_of_several_services_ask_oncall_once(start_incident_
     """An alert storm across services: the new incidents of one transaction are paged by one call to
     on-call for all their services, each answered as asked alone, and paged in that transaction."""
     counting = SlowOnCall(oncall.grpc, delay=0)
-    async with serving(counting) as target:
+    async with serving_oncall(counting) as target:
         stack = await stack_asking(start_incident_stack, target)
         services, alice = await storm_services(stack, oncall)
         reply = await stack.grpc.IngestAlerts(
@@ -260,7 +250,7 @@ async def test_an_oncall_without_the_call_for_several_services_is_asked_one_at_a
     start_incident_stack, oncall
 ):
     older = OlderOnCall(oncall.grpc, delay=0)
-    async with serving(older) as target:
+    async with serving_oncall(older) as target:
         stack = await stack_asking(start_incident_stack, target, oncall_cache_seconds=0)
         services, alice = await storm_services(stack, oncall)
         reply = await stack.grpc.IngestAlerts(

@@ -49,15 +49,27 @@ class MailBox:
 
 
 @pytest.fixture
-def smtp():
-    box = MailBox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port  # type: ignore[attr-defined]
-    try:
-        yield box
-    finally:
+def serve_mail():
+    """Factory: an SMTP server (aiosmtpd) on a free port with `box` (a `MailBox` by default) handling its
+    mail; returns the box, its `port` set. Every one stops after the test."""
+    controllers: list[Controller] = []
+
+    def start(box: MailBox | None = None) -> MailBox:
+        box = box or MailBox()
+        controller = Controller(box, hostname="127.0.0.1", port=free_port())
+        controller.start()
+        controllers.append(controller)
+        box.port = controller.port  # type: ignore[attr-defined]
+        return box
+
+    yield start
+    for controller in controllers:
         controller.stop()
+
+
+@pytest.fixture
+def smtp(serve_mail) -> MailBox:
+    return serve_mail()
 
 
 # --- HTTP receivers --------------------------------------------------------------------------------

@@ -7,15 +7,13 @@ import uuid
 
 import grpc
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
-from scripts.devstack.ports import free_port
 from services.incident_management import repository as incident_repo
 from shared.events import make_event
 from shared.gen.oncall.v1 import oncall_pb2_grpc
 from tests.integration.notifier.conftest import MailBox, alert, eventually, unique_stream
-from tests.integration.servers import running_grpc
+from tests.integration.servers import serving_oncall
 
 pytestmark = pytest.mark.integration
 
@@ -48,24 +46,6 @@ class Postmaster(MailBox):
         return await super().handle_DATA(server, session, envelope)
 
 
-@pytest.fixture
-def serve_mail():
-    """Factory: a `Postmaster` on a free port; every one stops after the test."""
-    controllers: list[Controller] = []
-
-    def start(**options) -> Postmaster:
-        box = Postmaster(**options)
-        controller = Controller(box, hostname="127.0.0.1", port=free_port())
-        controller.start()
-        controllers.append(controller)
-        box.port = controller.port  # type: ignore[attr-defined]
-        return box
-
-    yield start
-    for controller in controllers:
-        controller.stop()
-
-
 class CountingOnCall(oncall_pb2_grpc.OnCallServiceServicer):
     """A real gRPC on-call answering through the real one, counting the notification-rules questions."""
 
@@ -84,9 +64,7 @@ class CountingOnCall(oncall_pb2_grpc.OnCallServiceServicer):
 async def counting_oncall(oncall):
     async with grpc.aio.insecure_channel(oncall.grpc_target) as channel:
         proxy = CountingOnCall(oncall_pb2_grpc.OnCallServiceStub(channel))
-        server = grpc.aio.server()
-        oncall_pb2_grpc.add_OnCallServiceServicer_to_server(proxy, server)
-        async with running_grpc(server) as target:
+        async with serving_oncall(proxy) as target:
             proxy.target = target  # type: ignore[attr-defined]
             yield proxy
 
@@ -115,16 +93,14 @@ async def _published(incidents, event_ids: list[str]) -> bool:
         return (await connection.execute(text(sql), {"ids": event_ids})).scalar_one() == len(event_ids)
 
 
-async def emails_of(notifier, event_ids: list[str]) -> list[dict]:
+async def settled_emails(notifier, event_ids: list[str], count: int) -> list[dict] | None:
+    """The emails of these events, once there are `count` and none is pending any more."""
     sql = (
         "SELECT recipient, status, attempts, last_error FROM email_notifications"
         " WHERE event_id::text = ANY(:ids) ORDER BY recipient"
     )
     async with notifier.runtime.engine.connect() as connection:
-        return [dict(row._mapping) for row in await connection.execute(text(sql), {"ids": event_ids})]
-
-
-def settled(rows: list[dict], count: int) -> list[dict] | None:
+        rows = [dict(row._mapping) for row in await connection.execute(text(sql), {"ids": event_ids})]
     return rows if len(rows) == count and all(r["status"] != "pending" for r in rows) else None
 
 
@@ -132,7 +108,7 @@ async def test_a_storm_of_emails_to_one_person_takes_few_connections_and_one_rul
     start_incident_stack, start_notifier, oncall, counting_oncall, serve_mail
 ):
     person = await oncall.user("Storm Watcher")
-    stream, box = unique_stream(), serve_mail()
+    stream, box = unique_stream(), serve_mail(Postmaster())
     incidents = await start_incident_stack(events_stream=stream)
     event_ids = await escalations_in_stream(incidents, [person], 30)
 
@@ -143,7 +119,7 @@ async def test_a_storm_of_emails_to_one_person_takes_few_connections_and_one_rul
         oncall_cache_seconds=60,
         smtp_connections=1,
     )
-    rows = await eventually(lambda: _settled_emails(notifier, event_ids, 30))
+    rows = await eventually(lambda: settled_emails(notifier, event_ids, 30))
 
     assert [r["status"] for r in rows] == ["sent"] * 30 and {r["attempts"] for r in rows} == {1}
     assert len(box.to(person["email"])) == 30
@@ -152,14 +128,10 @@ async def test_a_storm_of_emails_to_one_person_takes_few_connections_and_one_rul
     assert counting_oncall.asked == [person["email"]]
 
 
-async def _settled_emails(notifier, event_ids: list[str], count: int) -> list[dict] | None:
-    return settled(await emails_of(notifier, event_ids), count)
-
-
 async def test_a_connection_the_server_closes_after_a_few_messages_is_opened_again(
     start_incident_stack, start_notifier, oncall, serve_mail
 ):
-    stream, box = unique_stream(), serve_mail(per_connection=3)
+    stream, box = unique_stream(), serve_mail(Postmaster(per_connection=3))
     incidents = await start_incident_stack(events_stream=stream)
     people = [{"name": f"P{i}", "email": f"p{i}-{uuid.uuid4().hex[:6]}@example.com"} for i in range(10)]
     event_ids = await escalations_in_stream(incidents, people, 1)
@@ -167,7 +139,7 @@ async def test_a_connection_the_server_closes_after_a_few_messages_is_opened_aga
     notifier = await start_notifier(
         events_stream=stream, smtp_port=box.port, oncall_grpc_target=oncall.grpc_target, smtp_connections=1
     )
-    rows = await eventually(lambda: _settled_emails(notifier, event_ids, 10))
+    rows = await eventually(lambda: settled_emails(notifier, event_ids, 10))
 
     # The message each 421 turned away went again over the next connection, in the same attempt.
     assert [r["status"] for r in rows] == ["sent"] * 10 and {r["attempts"] for r in rows} == {1}
@@ -180,7 +152,7 @@ async def test_a_refused_recipient_fails_alone_and_is_retried_while_the_others_a
 ):
     people = [{"name": f"P{i}", "email": f"p{i}-{uuid.uuid4().hex[:6]}@example.com"} for i in range(5)]
     refused = people[2]["email"]
-    stream, box = unique_stream(), serve_mail(refused=frozenset({refused}))
+    stream, box = unique_stream(), serve_mail(Postmaster(refused=frozenset({refused})))
     incidents = await start_incident_stack(events_stream=stream)
     event_ids = await escalations_in_stream(incidents, people, 1)
 
@@ -191,7 +163,7 @@ async def test_a_refused_recipient_fails_alone_and_is_retried_while_the_others_a
         smtp_connections=1,
         email_retry_seconds=1.0,
     )
-    rows = {r["recipient"]: r for r in await eventually(lambda: _settled_emails(notifier, event_ids, 5))}
+    rows = {r["recipient"]: r for r in await eventually(lambda: settled_emails(notifier, event_ids, 5))}
 
     assert {e: r["status"] for e, r in rows.items()} == {p["email"]: "sent" for p in people} | {
         refused: "dead"
