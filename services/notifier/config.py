@@ -63,6 +63,11 @@ class NotifierSettings(BaseServiceSettings):
     smtp_connections: int = Field(
         default=4, ge=1, le=64, description="connections a pass of emails opens at most; several emails each"
     )
+    smtp_connection_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="a connection is kept this long after a pass for the next one (0: QUIT after each pass)",
+    )
     email_retry_seconds: float = Field(default=86400.0, gt=0)
     email_rules_wait_seconds: float = Field(
         default=300.0, ge=0, description="then send without the user's rules if on-call still cannot answer"

@@ -42,6 +42,10 @@ class EmailWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    async def aclose(self) -> None:
+        """After `run` has stopped: QUIT the SMTP connections kept for a next pass."""
+        await self._mailer.aclose()
+
     async def run(self) -> None:
         """Forever: send due emails; sleep until woken or the poll interval."""
         while True:

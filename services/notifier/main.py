@@ -61,6 +61,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.stop_workers()
+        await self.emails.aclose()
         await self.http.close()
         await self.oncall_channel.close()
         await self.redis.aclose()

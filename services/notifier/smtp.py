@@ -1,16 +1,23 @@
-"""Sends a pass's emails over a few SMTP connections, several messages over each.
+"""Sends a pass's emails over a few SMTP connections, several messages over each, and keeps them a moment.
 
 A connection costs a TCP handshake, the greeting, EHLO, and with TLS and a login their round trips, at both
 ends: in an alert storm (hundreds of incidents, each emailed to the person on call) one connection per
 message cost more than the messages. A server's refusal of one message (a bad recipient) fails that message
 only. A connection the server closes after taking some messages (some servers limit the messages per
-connection) is opened again for the next one; one that cannot be opened, or closes before taking any, or a
-timeout, fails the rest of its share: those are retried with the usual backoff rather than waited on here.
+connection, others close idle ones) is opened again for the next one; one that cannot be opened, or closes
+before taking any, or a timeout, fails the rest of its share: those are retried with the usual backoff
+rather than waited on here.
+
+A storm's emails come in many small passes (each as its incidents are paged), so the connections a pass
+ends well with are kept `SMTP_CONNECTION_CACHE_SECONDS` (2) for the next pass, as Postfix's SMTP client
+does (`smtp_connection_cache_time_limit`, 2 s by default), then closed with QUIT: measured here, a
+connection costs client and server ~1.5 ms of CPU together, a message ~2.3 ms.
 """
 
 import asyncio
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import Message
 
 import aiosmtplib
@@ -20,11 +27,24 @@ from services.notifier.config import NotifierSettings
 # What fails one email's attempt (recorded, and retried with backoff); anything else is a bug.
 SEND_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
 Results = list[Exception | None]
+QUIT_GRACE_SECONDS = 2.0
+
+
+@dataclass
+class _Line:
+    """One SMTP connection, the messages it has taken, and since when it waits for a pass (loop time)."""
+
+    client: aiosmtplib.SMTP
+    taken: int = 0
+    idle_since: float = 0.0
 
 
 class SmtpMailer:
     def __init__(self, settings: NotifierSettings) -> None:
         self._settings = settings
+        self._idle: list[_Line] = []  # kept after a pass, the most recently used last
+        self._expiry: asyncio.TimerHandle | None = None
+        self._hanging_up: set[asyncio.Task] = set()
 
     @property
     def budget_seconds(self) -> float:
@@ -38,34 +58,49 @@ class SmtpMailer:
         lanes = max(1, min(self._settings.smtp_connections, len(messages)))
         results: Results = [None] * len(messages)
         shares = [range(len(messages))[lane::lanes] for lane in range(lanes)]
-        await asyncio.gather(*(self._share(messages, share, results) for share in shares))
+        await asyncio.gather(*(self._share(messages, share, results, self._take()) for share in shares))
         return results
 
-    async def _share(self, messages: Sequence[Message], share: range, results: Results) -> None:
-        """Send the messages at `share`'s positions in order over one connection, as described above."""
+    async def aclose(self) -> None:
+        """QUIT the connections kept for a next pass (the worker is stopping)."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        idle, self._idle = self._idle, []
+        for line in idle:
+            self._hang_up_later(line)
+        if self._hanging_up:  # a server that does not answer QUIT is not waited for long
+            _, late = await asyncio.wait(self._hanging_up, timeout=QUIT_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+
+    async def _share(
+        self, messages: Sequence[Message], share: range, results: Results, line: _Line | None
+    ) -> None:
+        """Send the messages at `share`'s positions in order over one connection (`line`, kept from an
+        earlier pass, or a new one), as described above."""
         pending = deque(share)
-        client: aiosmtplib.SMTP | None = None
-        taken, broken = 0, False  # messages the current connection took; whether the share ended in a failure
+        broken = False  # whether the share ended in a failure
         try:
             async with asyncio.timeout(self.budget_seconds):
                 while pending:
-                    if client is None or not client.is_connected:
-                        client, taken = self._client(), 0
-                        if error := await _connected(client):
+                    if line is None or not line.client.is_connected:
+                        line = _Line(self._client())
+                        if error := await _connected(line.client):
                             broken = True
                             _fail(pending, results, error)
                             return
                     try:
-                        await client.send_message(messages[pending[0]])
-                        taken += 1
+                        await line.client.send_message(messages[pending[0]])
+                        line.taken += 1
                     except SEND_ERRORS as error:
                         if _closing(error):
-                            client.close()
-                        if isinstance(error, TimeoutError) or not (client.is_connected or taken):
+                            line.client.close()
+                        if isinstance(error, TimeoutError) or not (line.client.is_connected or line.taken):
                             broken = True
                             _fail(pending, results, error)
                             return
-                        if not client.is_connected:  # closed after taking some: this one again, anew
+                        if not line.client.is_connected:  # closed after taking some: this one again, anew
                             continue
                         results[pending[0]] = error  # the server refused this one: on to the next
                     pending.popleft()
@@ -76,7 +111,45 @@ class SmtpMailer:
             broken = True
             raise
         finally:
-            await _hang_up(client, polite=not broken)
+            if line is not None:
+                self._done_with(line, broken=broken)
+
+    def _take(self) -> _Line | None:
+        """The most recently used connection still kept, if any (None: the share opens one)."""
+        return self._idle.pop() if self._idle else None
+
+    def _done_with(self, line: _Line, *, broken: bool) -> None:
+        """Keep a connection a share ended well with, up to `SMTP_CONNECTIONS` of them; close the others
+        (QUIT after a share that ended well, otherwise just close)."""
+        keep = self._settings.smtp_connection_cache_seconds
+        if broken or not line.client.is_connected:
+            line.client.close()
+        elif keep > 0 and len(self._idle) < self._settings.smtp_connections:
+            line.idle_since = asyncio.get_running_loop().time()
+            self._idle.append(line)
+            self._arm()
+        else:
+            self._hang_up_later(line)
+
+    def _arm(self) -> None:
+        """Expire kept connections when the oldest has waited `SMTP_CONNECTION_CACHE_SECONDS`."""
+        if self._expiry is None and self._idle:
+            at = self._idle[0].idle_since + self._settings.smtp_connection_cache_seconds
+            self._expiry = asyncio.get_running_loop().call_at(at, self._expire)
+
+    def _expire(self) -> None:
+        self._expiry = None
+        limit = asyncio.get_running_loop().time() - self._settings.smtp_connection_cache_seconds
+        stale = [line for line in self._idle if line.idle_since <= limit]
+        self._idle = [line for line in self._idle if line.idle_since > limit]
+        for line in stale:
+            self._hang_up_later(line)
+        self._arm()
+
+    def _hang_up_later(self, line: _Line) -> None:
+        task = asyncio.get_running_loop().create_task(_quit(line.client))
+        self._hanging_up.add(task)
+        task.add_done_callback(self._hanging_up.discard)
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self._settings
@@ -111,14 +184,12 @@ def _fail(pending: deque[int], results: Results, error: Exception) -> None:
         results[pending.popleft()] = error
 
 
-async def _hang_up(client: aiosmtplib.SMTP | None, *, polite: bool) -> None:
-    """QUIT after a share that ended well; otherwise (a timeout, a broken connection) just close."""
-    if client is None or not client.is_connected:
-        return
-    if polite:
-        try:
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    """QUIT a connection that is done with; closed whatever the server answers (or if cancelled)."""
+    try:
+        if client.is_connected:
             await client.quit()
-            return
-        except SEND_ERRORS:
-            pass
-    client.close()
+    except SEND_ERRORS:
+        pass
+    finally:
+        client.close()

@@ -1,6 +1,6 @@
-"""A storm's emails: several over one SMTP connection, one on-call question per person, every outcome
-recorded. Real aiosmtpd servers (one closing connections after a few messages, one refusing a recipient),
-a real on-call behind a counting gRPC proxy, the real incident outbox and notifier."""
+"""A storm's emails: several over one SMTP connection, kept between passes, one on-call question per
+person, every outcome recorded. Real aiosmtpd servers (one closing connections after a few messages, one
+refusing a recipient), a real on-call behind a counting gRPC proxy, the real incident outbox and notifier."""
 
 import asyncio
 import uuid
@@ -26,6 +26,8 @@ class Postmaster(MailBox):
         super().__init__()
         self.per_connection, self.refused = per_connection, refused
         self.taken_by: dict[tuple, int] = {}  # connection (the client's address and port) -> messages taken
+        self.servers: dict[tuple, object] = {}  # connection -> its aiosmtpd protocol
+        self.quits: list[tuple] = []  # connections the client ended with QUIT
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
         if self.per_connection and self.taken_by.get(session.peer, 0) >= self.per_connection:
@@ -43,7 +45,17 @@ class Postmaster(MailBox):
 
     async def handle_DATA(self, server, session, envelope) -> str:
         self.taken_by[session.peer] = self.taken_by.get(session.peer, 0) + 1
+        self.servers[session.peer] = server
         return await super().handle_DATA(server, session, envelope)
+
+    async def handle_QUIT(self, server, session, envelope) -> str:
+        self.quits.append(session.peer)
+        return "221 Bye"
+
+    def hang_up_all(self) -> None:
+        """Close every connection from this side, as a server does with idle ones."""
+        for server in self.servers.values():
+            server.loop.call_soon_threadsafe(server.transport.close)
 
 
 class CountingOnCall(oncall_pb2_grpc.OnCallServiceServicer):
@@ -87,6 +99,22 @@ async def escalations_in_stream(incidents, people: list[dict], count: int) -> li
     return ids
 
 
+def strangers(count: int) -> list[dict]:
+    """People the on-call service does not know (so no rules: each email is sent), at unique addresses."""
+    return [{"name": f"P{i}", "email": f"p{i}-{uuid.uuid4().hex[:6]}@example.com"} for i in range(count)]
+
+
+async def notifier_on_one_connection(start_notifier, stream: str, box, oncall, **overrides):
+    """A notifier reading `stream`, mailing to `box` over at most one SMTP connection at a time."""
+    return await start_notifier(
+        events_stream=stream,
+        smtp_port=box.port,
+        oncall_grpc_target=oncall.grpc_target,
+        smtp_connections=1,
+        **overrides,
+    )
+
+
 async def _published(incidents, event_ids: list[str]) -> bool:
     sql = "SELECT count(*) FROM outbox_events WHERE event_id::text = ANY(:ids) AND published_at IS NOT NULL"
     async with incidents.runtime.engine.connect() as connection:
@@ -104,8 +132,9 @@ async def settled_emails(notifier, event_ids: list[str], count: int) -> list[dic
     return rows if len(rows) == count and all(r["status"] != "pending" for r in rows) else None
 
 
+@pytest.mark.parametrize(("cache_seconds", "taken_by"), [(2.0, [30]), (0.0, [10, 20])])
 async def test_a_storm_of_emails_to_one_person_takes_few_connections_and_one_rules_question(
-    start_incident_stack, start_notifier, oncall, counting_oncall, serve_mail
+    start_incident_stack, start_notifier, oncall, counting_oncall, serve_mail, cache_seconds, taken_by
 ):
     person = await oncall.user("Storm Watcher")
     stream, box = unique_stream(), serve_mail(Postmaster())
@@ -118,14 +147,53 @@ async def test_a_storm_of_emails_to_one_person_takes_few_connections_and_one_rul
         oncall_grpc_target=counting_oncall.target,
         oncall_cache_seconds=60,
         smtp_connections=1,
+        smtp_connection_cache_seconds=cache_seconds,
     )
     rows = await eventually(lambda: settled_emails(notifier, event_ids, 30))
 
     assert [r["status"] for r in rows] == ["sent"] * 30 and {r["attempts"] for r in rows} == {1}
     assert len(box.to(person["email"])) == 30
-    # All 30 rows were written at once: a pass of 20 over one connection, then one of 10 over another.
-    assert sorted(box.taken_by.values()) == [10, 20]
+    # All 30 rows were written at once: a pass of 20, then one of 10, over the connection the first pass
+    # left open; or, with no connection kept, over one connection each.
+    assert sorted(box.taken_by.values()) == taken_by
     assert counting_oncall.asked == [person["email"]]
+
+
+async def test_a_kept_connection_is_ended_with_quit_once_it_has_waited_the_cache_time(
+    start_incident_stack, start_notifier, oncall, serve_mail
+):
+    stream, box = unique_stream(), serve_mail(Postmaster())
+    incidents = await start_incident_stack(events_stream=stream)
+    people = strangers(3)
+    event_ids = await escalations_in_stream(incidents, people, 1)
+
+    notifier = await notifier_on_one_connection(
+        start_notifier, stream, box, oncall, smtp_connection_cache_seconds=0.5
+    )
+    await eventually(lambda: settled_emails(notifier, event_ids, 3))
+
+    [connection] = box.taken_by
+    await eventually(lambda: box.quits == [connection])
+
+
+async def test_a_kept_connection_the_server_closed_meanwhile_is_opened_again_for_the_next_pass(
+    start_incident_stack, start_notifier, oncall, serve_mail
+):
+    stream, box = unique_stream(), serve_mail(Postmaster())
+    incidents = await start_incident_stack(events_stream=stream)
+    people = strangers(2)
+    first = await escalations_in_stream(incidents, people, 1)
+    notifier = await notifier_on_one_connection(
+        start_notifier, stream, box, oncall, smtp_connection_cache_seconds=60
+    )
+    await eventually(lambda: settled_emails(notifier, first, 2))
+
+    box.hang_up_all()  # the kept connection: closed by the server while it waited
+    second = await escalations_in_stream(incidents, people, 1)
+    rows = await eventually(lambda: settled_emails(notifier, second, 2))
+
+    assert [r["status"] for r in rows] == ["sent"] * 2 and {r["attempts"] for r in rows} == {1}
+    assert sorted(box.taken_by.values()) == [2, 2]  # one connection each pass, the second a new one
 
 
 async def test_a_connection_the_server_closes_after_a_few_messages_is_opened_again(
@@ -133,12 +201,10 @@ async def test_a_connection_the_server_closes_after_a_few_messages_is_opened_aga
 ):
     stream, box = unique_stream(), serve_mail(Postmaster(per_connection=3))
     incidents = await start_incident_stack(events_stream=stream)
-    people = [{"name": f"P{i}", "email": f"p{i}-{uuid.uuid4().hex[:6]}@example.com"} for i in range(10)]
+    people = strangers(10)
     event_ids = await escalations_in_stream(incidents, people, 1)
 
-    notifier = await start_notifier(
-        events_stream=stream, smtp_port=box.port, oncall_grpc_target=oncall.grpc_target, smtp_connections=1
-    )
+    notifier = await notifier_on_one_connection(start_notifier, stream, box, oncall)
     rows = await eventually(lambda: settled_emails(notifier, event_ids, 10))
 
     # The message each 421 turned away went again over the next connection, in the same attempt.
@@ -150,19 +216,13 @@ async def test_a_connection_the_server_closes_after_a_few_messages_is_opened_aga
 async def test_a_refused_recipient_fails_alone_and_is_retried_while_the_others_are_sent(
     start_incident_stack, start_notifier, oncall, serve_mail
 ):
-    people = [{"name": f"P{i}", "email": f"p{i}-{uuid.uuid4().hex[:6]}@example.com"} for i in range(5)]
+    people = strangers(5)
     refused = people[2]["email"]
     stream, box = unique_stream(), serve_mail(Postmaster(refused=frozenset({refused})))
     incidents = await start_incident_stack(events_stream=stream)
     event_ids = await escalations_in_stream(incidents, people, 1)
 
-    notifier = await start_notifier(
-        events_stream=stream,
-        smtp_port=box.port,
-        oncall_grpc_target=oncall.grpc_target,  # knows none of them: no rules, so every email is sent
-        smtp_connections=1,
-        email_retry_seconds=1.0,
-    )
+    notifier = await notifier_on_one_connection(start_notifier, stream, box, oncall, email_retry_seconds=1.0)
     rows = {r["recipient"]: r for r in await eventually(lambda: settled_emails(notifier, event_ids, 5))}
 
     assert {e: r["status"] for e, r in rows.items()} == {p["email"]: "sent" for p in people} | {
