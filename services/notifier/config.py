@@ -59,6 +59,9 @@ class NotifierSettings(BaseServiceSettings):
     smtp_username: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_from: str = "OnCall <oncall@localhost>"
+    smtp_helo_name: str = Field(
+        default="", description="the name given in EHLO (Postfix's smtp_helo_name); empty: this host's FQDN"
+    )
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     smtp_connections: int = Field(
         default=4, ge=1, le=64, description="connections a pass of emails opens at most; several emails each"

@@ -28,8 +28,10 @@ class Postmaster(MailBox):
         self.taken_by: dict[tuple, int] = {}  # connection (the client's address and port) -> messages taken
         self.servers: dict[tuple, object] = {}  # connection -> its aiosmtpd protocol
         self.quits: list[tuple] = []  # connections the client ended with QUIT
+        self.helo_names: set[str] = set()  # the names clients gave in EHLO
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
+        self.helo_names.add(session.host_name)
         if self.per_connection and self.taken_by.get(session.peer, 0) >= self.per_connection:
             asyncio.get_running_loop().call_soon(server.transport.close)
             return "421 4.7.0 too many messages on this connection, closing"
@@ -148,6 +150,7 @@ async def test_a_storm_of_emails_to_one_person_takes_few_connections_and_one_rul
         oncall_cache_seconds=60,
         smtp_connections=1,
         smtp_connection_cache_seconds=cache_seconds,
+        smtp_helo_name="notifier.oncall.test",
     )
     rows = await eventually(lambda: settled_emails(notifier, event_ids, 30))
 
@@ -157,6 +160,7 @@ async def test_a_storm_of_emails_to_one_person_takes_few_connections_and_one_rul
     # left open; or, with no connection kept, over one connection each.
     assert sorted(box.taken_by.values()) == taken_by
     assert counting_oncall.asked == [person["email"]]
+    assert box.helo_names == {"notifier.oncall.test"}
 
 
 async def test_a_kept_connection_is_ended_with_quit_once_it_has_waited_the_cache_time(
