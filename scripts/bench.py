@@ -5,10 +5,12 @@ keys, owned by teams with a rotation of two people each (benchkit/owners.py: eve
 and emailed to the person on call, as in a real deployment; `--unowned` leaves them to no team, as the
 benchmark did until its fifteenth session), then measures in one run: a no-op endpoint behind the same
 Traefik, the issue's minimal prototype of the hop (benchkit/prototype.py), single alerts and batches at
-saturation (wrk), open-loop latency at fixed fractions of saturation, alert -> signed webhook latency, CPU
-per alert per process, memory, and the incident list on a seeded history of 100,000 incidents; on a machine
-slower than the issue's (by the prototype), open loop and webhook again at the issue's rates scaled to it
-(benchkit/targets.py). Prints a table and writes JSON under var/bench/.
+saturation (wrk; single alerts twice: the storm's start, which opens its incidents and pages them, then
+the storm going on, its incidents open already), open-loop latency at fixed fractions of saturation,
+alert -> signed webhook latency, CPU per alert per process, memory, and the incident list on a seeded
+history of 100,000 incidents; on a machine slower than the issue's (by the prototype), open loop and
+webhook again at the issue's rates scaled to it (benchkit/targets.py). Prints a table and writes JSON
+under var/bench/.
 
 Or it measures a stack that is already running, and starts and stops nothing: `--running` for the native
 stack of this environment's settings (VAR_DIR, ports, .env: the one `make up` started), with every figure;
@@ -413,11 +415,13 @@ def run_phases(target: Target, args, *, own: bool, laps: Laps) -> dict:
         with prototype.serving(settings):
             before = phase("prototype", api_file, seconds=half)
             report["single"] = phase("single", api_file)
+            report["single_steady"] = phase("single", api_file)
             after = phase("prototype", api_file, seconds=half)
         report["prototype"] = merged([before, after])
     else:
         report["prototype_skipped"] = PROTOTYPE_SKIPPED
         report["single"] = phase("single", api_file)
+        report["single_steady"] = phase("single", api_file)
     report["batch100"] = phase("batch", api_file, batch=100)
     report["alertmanager10"] = phase("alertmanager", am_file, batch=10)
     if report["noop"] is None:
@@ -427,9 +431,10 @@ def run_phases(target: Target, args, *, own: bool, laps: Laps) -> dict:
             report["single"]["requests_per_s"] / report["noop"]["requests_per_s"], 3
         )
     if "prototype" in report:
-        report["ratio_single_to_prototype"] = round(
-            report["single"]["alerts_per_s"] / report["prototype"]["alerts_per_s"], 3
-        )
+        for name in ("single", "single_steady"):
+            report[f"ratio_{name}_to_prototype"] = round(
+                report[name]["alerts_per_s"] / report["prototype"]["alerts_per_s"], 3
+            )
     laps("closed loop")
     saturation = report["single"]["alerts_per_s"]
     report["scale"] = targets.machine_scale(report.get("prototype"))

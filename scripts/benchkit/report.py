@@ -56,8 +56,10 @@ def print_wall_time(report: dict) -> None:
 
 def _closed_loop(report: dict) -> None:
     print(f"\n{'phase':<16}{'alerts/s':>10}{'req/s':>9}{'errors':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}")
-    for name in ("noop", "prototype", "single", "batch100", "alertmanager10"):
+    for name in ("noop", "prototype", "single", "single_steady", "batch100", "alertmanager10"):
         row = report.get(name)
+        if row is None and name == "single_steady":  # a report from before the phase existed
+            continue
         if row is None:
             print(f"{name:<16}skipped: {report[f'{name}_skipped']}")
             continue
@@ -70,7 +72,9 @@ def _closed_loop(report: dict) -> None:
         print("\nthe services are owned by no team (--unowned): no one is paged, no email is sent")
     if report["single"]["mix"] is not None:
         print("\nwhat the alerts did (new incident / joined an open one / duplicate; emails sent by then):")
-        for name in ("single", "batch100", "alertmanager10"):
+        for name in ("single", "single_steady", "batch100", "alertmanager10"):
+            if name not in report:
+                continue
             mix = report[name]["mix"]
             counts = (
                 f"{mix['created']:>8} created{mix['correlated']:>8} correlated{mix['duplicate']:>8} duplicate"
@@ -88,6 +92,11 @@ def _closed_loop(report: dict) -> None:
             "single-alert throughput / the minimal prototype's (Traefik -> replicas -> gRPC -> one INSERT and"
             f" XADD): {report['ratio_single_to_prototype']:.1%}"
             + (f" (the prototype {halves}, before and after the single alerts)" if halves else "")
+        )
+    if "ratio_single_steady_to_prototype" in report:
+        print(
+            "  the same once the storm's incidents are open (single_steady: no new incident to page; for"
+            f" information, the targets are on `single`): {report['ratio_single_steady_to_prototype']:.1%}"
         )
 
 
