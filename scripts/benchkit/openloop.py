@@ -10,6 +10,10 @@ from dataclasses import dataclass
 import aiohttp
 
 SEVERITIES = ("critical", "high", "warning", "info")
+ALERTS = "/api/v1/alerts"
+NOOP = (
+    "/api/v1/alerts/_noop"  # the replicas' no-op endpoint (BENCH_NOOP_ENDPOINT=true): parses, stores nothing
+)
 
 
 @dataclass
@@ -41,7 +45,7 @@ def alert_body(counter: int) -> dict:
 
 
 async def run(
-    base_url: str, keys: list[str], *, rate: float, seconds: float, path: str = "/api/v1/alerts"
+    base_url: str, keys: list[str], *, rate: float, seconds: float, path: str = ALERTS
 ) -> OpenLoopResult:
     """Send `rate` alerts/s for `seconds` on schedule. The client is aiohttp: it costs ~0.2 ms of CPU per
     request here against httpx's ~1.5 ms, and the generator shares the machine's two cores with the stack,

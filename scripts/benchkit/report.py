@@ -34,6 +34,9 @@ def print_report(report: dict) -> None:
     if "prototype" in report:
         prototype = {name: ms for name, ms in report["prototype"]["cpu_ms_per_alert"].items() if ms >= 0.05}
         _per_process("CPU ms per alert (the minimal prototype; processes above 0.05):", prototype, "8.3f")
+    if report.get("noop") is not None:
+        noop = {name: ms for name, ms in report["noop"]["cpu_ms_per_alert"].items() if ms >= 0.05}
+        _per_process("CPU ms per request (the no-op endpoint; processes above 0.05):", noop, "8.3f")
     _per_process("RSS after the run (MB):", report["rss_mb"], "8.1f")
     if "volume" in report:
         _volume(report["volume"])
@@ -106,12 +109,15 @@ def _open_loop(report: dict) -> None:
     rows.append(("500/s", report["open_loop_500"]))
     if "open_loop_scaled" in report:
         rows.append(("500/s scaled", report["open_loop_scaled"]))
+    rows += [(f"no-op {row['fraction']:.0%}", row) for row in report.get("open_loop_noop", [])]
     for label, row in rows:
         lat = row["latency_ms"]
         print(
             f"{label:<16}{row.get('rate', 500):>10.0f}{row['ok']:>8}{row['sent']:>8}"
             f"{lat['p50']:>8.1f}{lat['p90']:>8.1f}{lat['p99']:>8.1f}"
         )
+    if "open_loop_noop" in report:
+        print("  (no-op: the same offered rates on the no-op endpoint, half as long: the bare hop's latency)")
 
 
 def _webhook(hook: dict) -> None:

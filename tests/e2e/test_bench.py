@@ -128,6 +128,12 @@ def test_open_loop_phases_offer_their_rate_and_count_every_answer(report):
     for row in rows:
         assert row["sent"] > 0 and sum(row["statuses"].values()) == row["sent"]
         assert row["ok"] == sum(n for code, n in row["statuses"].items() if code.startswith("2"))
+    # the no-op endpoint at the very same offered rates: the bare hop's latency beside the platform's
+    noop = report["open_loop_noop"]
+    assert [row["fraction"] for row in noop] == [0.25, 0.5, 0.75]
+    for platform, bare in zip(report["open_loop"], noop, strict=True):
+        assert bare["rate"] == pytest.approx(platform["rate"], rel=0.05)
+        assert bare["sent"] > 0 and bare["ok"] == bare["sent"] == bare["statuses"].get("202", 0)
 
 
 def test_webhooks_arrive_signed_for_every_new_incident(report):
