@@ -407,20 +407,23 @@ def run_phases(target: Target, args, *, own: bool, laps: Laps) -> dict:
     n = args.connections  # wrk's, in every phase
     report: dict = {"connections": n, "phase_seconds": args.seconds, "services_owned": not args.unowned}
     report["noop"] = phase("noop", api_file) if own or _noop_enabled(gateway, api_keys[0]) else None
+    half = max(1, args.seconds // 2)  # the storm going on, the prototype's halves, no-op open loops
+
+    def single_alerts() -> None:
+        report["single"] = phase("single", api_file)
+        report["single_steady"] = phase("single", api_file, seconds=half)
+
     if own:
         # Half before the single alerts and half after: the machine's speed drifts within a run, and the
         # scaled targets rest on the ratio of the two (the prototype idles meanwhile, its CPU there ~0).
-        half = max(1, args.seconds // 2)
         with prototype.serving(settings):
             before = phase("prototype", api_file, seconds=half)
-            report["single"] = phase("single", api_file)
-            report["single_steady"] = phase("single", api_file, seconds=half)
+            single_alerts()
             after = phase("prototype", api_file, seconds=half)
         report["prototype"] = merged([before, after])
     else:
         report["prototype_skipped"] = PROTOTYPE_SKIPPED
-        report["single"] = phase("single", api_file)
-        report["single_steady"] = phase("single", api_file, seconds=max(1, args.seconds // 2))
+        single_alerts()
     report["batch100"] = phase("batch", api_file, batch=100)
     report["alertmanager10"] = phase("alertmanager", am_file, batch=10)
     if report["noop"] is None:
@@ -452,8 +455,7 @@ def run_phases(target: Target, args, *, own: bool, laps: Laps) -> dict:
         report["open_loop_scaled"] = open_loop(open_rate)
     if report["noop"] is not None:  # the bare hop's latency at the same offered loads, half as long
         report["open_loop_noop"] = [
-            {"fraction": f, **open_loop(saturation * f, path=openloop.NOOP, seconds=max(1, args.seconds / 2))}
-            for f in fractions
+            {"fraction": f, **open_loop(saturation * f, path=openloop.NOOP, seconds=half)} for f in fractions
         ]
     laps("open loop")
     report["webhook"] = webhook_phase(target, rate=args.webhook_rate, seconds=args.seconds)

@@ -11,9 +11,8 @@ import aiohttp
 
 SEVERITIES = ("critical", "high", "warning", "info")
 ALERTS = "/api/v1/alerts"
-NOOP = (
-    "/api/v1/alerts/_noop"  # the replicas' no-op endpoint (BENCH_NOOP_ENDPOINT=true): parses, stores nothing
-)
+# The replicas' no-op endpoint (BENCH_NOOP_ENDPOINT=true): the same parsing and validation, nothing stored.
+NOOP = "/api/v1/alerts/_noop"
 
 
 @dataclass
