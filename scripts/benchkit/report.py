@@ -61,8 +61,6 @@ def _closed_loop(report: dict) -> None:
     print(f"\n{'phase':<16}{'alerts/s':>10}{'req/s':>9}{'errors':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}")
     for name in ("noop", "prototype", "single", "single_steady", "batch100", "alertmanager10"):
         row = report.get(name)
-        if row is None and name == "single_steady":  # a report from before the phase existed
-            continue
         if row is None:
             print(f"{name:<16}skipped: {report[f'{name}_skipped']}")
             continue
@@ -76,8 +74,6 @@ def _closed_loop(report: dict) -> None:
     if report["single"]["mix"] is not None:
         print("\nwhat the alerts did (new incident / joined an open one / duplicate; emails sent by then):")
         for name in ("single", "single_steady", "batch100", "alertmanager10"):
-            if name not in report:
-                continue
             mix = report[name]["mix"]
             counts = (
                 f"{mix['created']:>8} created{mix['correlated']:>8} correlated{mix['duplicate']:>8} duplicate"
