@@ -92,7 +92,7 @@ async def writers(stack, incident_id: str) -> set[str]:
 
 async def test_new_incident_is_stored_and_paged_in_one_transaction(start_incident_stack, oncall):
     alice = await oncall.user("Alice")
-    stack = await start_incident_stack(oncall_grpc_target=oncall.grpc_target)
+    stack = await stack_asking(start_incident_stack, oncall.grpc_target)
     pol = await policy(oncall, [[user(alice)]], delay=5)
     created = await stack.grpc.IngestAlert(alert(await service_with_policy(stack, pol["id"])))
     body = await detail(stack, created.incident_id)
@@ -110,7 +110,7 @@ async def test_paging_in_the_transaction_sees_the_alerts_that_joined_the_new_inc
     and the paging event and the stored row agree on the counts; a source's resolve in the same call makes
     paging read the incidents back, and one it resolved is not paged."""
     alice = await oncall.user("Alice")
-    stack = await start_incident_stack(oncall_grpc_target=oncall.grpc_target)
+    stack = await stack_asking(start_incident_stack, oncall.grpc_target)
     pol = await policy(oncall, [[user(alice)]], delay=5)
     service = await service_with_policy(stack, pol["id"])
     same = [alert(service, fingerprint="disk"), alert(service), alert(service, fingerprint="disk")]
@@ -143,7 +143,7 @@ async def test_one_call_opening_several_incidents_pages_each_in_the_one_transact
     """Each new incident's paging changes different columns (a policy's level and deadline, or nobody
     to page); one statement writes them all before the commit, each to its own row."""
     alice, bob = await oncall.user("Alice"), await oncall.user("Bob")
-    stack = await start_incident_stack(oncall_grpc_target=oncall.grpc_target)
+    stack = await stack_asking(start_incident_stack, oncall.grpc_target)
     first = await policy(oncall, [[user(alice)]], delay=5)
     second = await policy(oncall, [[user(bob)], [user(alice)]], delay=7)
     services = [
