@@ -191,6 +191,12 @@ def insert_at_commit(session: Writes, table: Table, row: dict) -> None:
     session.info.setdefault(_QUEUED, {}).setdefault(table, []).append(row)
 
 
+def queued(session: Writes, table: Table) -> list[dict]:
+    """The rows queued for `table` in this transaction, in order: the list itself, which the caller may
+    change (outside an `undone_on_error` block: it undoes by cutting the list back to its length)."""
+    return session.info.setdefault(_QUEUED, {}).setdefault(table, [])
+
+
 @event.listens_for(Session, "before_commit")
 def _insert_queued(session: Session) -> None:
     if session.in_nested_transaction():

@@ -22,12 +22,14 @@ log = logging.getLogger(__name__)
 
 
 class InlinePaging:
-    """Pages the new incidents of an ingest transaction before it commits: the incident, its assignee and
-    their events become visible together, in one commit and one outbox pass, instead of a second
-    transaction after the answer. On-call is given `timeout` seconds; if it fails or is slow, what paging
-    changed is undone (in memory: it runs no statement, so it needs no savepoint), the incidents stay
-    `assignment_pending` and are paged after commit as before, and inline paging pauses for `pause`
-    seconds (a circuit breaker: a slow on-call must not hold the ingest transactions and their locks)."""
+    """Pages the new incidents of an ingest transaction before it commits: the incident and its assignee
+    become visible together, in one commit and one outbox pass, instead of a second transaction after the
+    answer, and each is announced by one event, its `incident.triggered` naming the assignee (as
+    PagerDuty's does), not followed by an `incident.reassigned`. On-call is given `timeout` seconds; if
+    it fails or is slow, what paging changed is undone (in memory: it runs no statement, so it needs no
+    savepoint), the incidents stay `assignment_pending` and are paged after commit as before, and inline
+    paging pauses for `pause` seconds (a circuit breaker: a slow on-call must not hold the ingest
+    transactions and their locks)."""
 
     def __init__(
         self, oncall: OnCallClient, settings: EscalationSettings, *, timeout: float, pause: float = 5.0
@@ -55,7 +57,7 @@ class InlinePaging:
             found = [(repo.adopt_incident(session, o.row), o.policy_id) for o in ingested.opened]
         try:
             with undone_on_error(session, [incident for incident, _ in found]):
-                return await self._page_all(session, found, now=now)
+                deadlines = await self._page_all(session, found, now=now)
         except Exception as error:  # TimeoutError, Unavailable, or any other: after commit it is retried
             self._paused_until = time.monotonic() + self._pause
             log.warning(
@@ -63,6 +65,8 @@ class InlinePaging:
                 extra={"fields": {"error": repr(error), "pause_seconds": self._pause}},
             )
             return None
+        domain.announce_paged_with_trigger(session)
+        return deadlines
 
     async def _page_all(self, session: Writes, found, *, now: datetime) -> list[datetime | None]:
         # No statement runs in here (page_new only asks on-call), so timing out cancels gRPC calls only,

@@ -127,6 +127,31 @@ def emit(
     )
 
 
+def announce_paged_with_trigger(writes: Writes) -> None:
+    """New incidents paged in the transaction that opened them are announced once, as PagerDuty does: an
+    `incident.reassigned` queued after the incident's `incident.triggered`, with no other event of the
+    incident between, is folded into it. The `incident.triggered` event keeps its id and time and takes
+    the later event's data: the incident as paged (assignee, and the escalation level and its targets),
+    so its subscribers and the people paged hear of it once. Run when the paging can no longer be undone."""
+    rows = repo.queued_outbox_rows(writes)
+    latest: dict[Any, dict] = {}  # incident id → its latest event queued here
+    kept = []
+    for row in rows:
+        event = row["payload"]
+        incident_id = event["data"].get("id")
+        before = latest.get(incident_id)
+        if (
+            event["type"] == events.INCIDENT_REASSIGNED
+            and before is not None
+            and before["payload"]["type"] == events.INCIDENT_TRIGGERED
+        ):
+            before["payload"] = before["payload"] | {"data": event["data"]}
+            continue
+        latest[incident_id] = row
+        kept.append(row)
+    rows[:] = kept
+
+
 async def ingest_alerts(
     session: AsyncSession,
     alerts: list[AlertInput],

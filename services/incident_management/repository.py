@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from services.incident_management.schemas import IncidentFilter
-from shared.db import Writes, insert_at_commit
+from shared.db import Writes, insert_at_commit, queued
 from shared.models import (
     Alert,
     Heartbeat,
@@ -188,6 +188,11 @@ def add_timeline(
 def create_outbox_event(session: Writes, *, event: dict) -> None:
     row = {"event_id": uuid.UUID(event["id"]), "type": event["type"], "payload": event}
     insert_at_commit(session, OutboxEvent.__table__, row)
+
+
+def queued_outbox_rows(session: Writes) -> list[dict]:
+    """The outbox rows this transaction has queued so far (`create_outbox_event`), as a list to change."""
+    return queued(session, OutboxEvent.__table__)
 
 
 async def get_incident(

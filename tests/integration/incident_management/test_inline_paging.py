@@ -1,5 +1,6 @@
-"""A new incident is paged in the transaction that stores it; when on-call is slow, after the commit, once.
-On-call's answers are reused for a short time.
+"""A new incident is paged in the transaction that stores it, and announced once: its `incident.triggered`
+event names whom it was assigned to; when on-call is slow, it is paged after the commit, once, with an
+`incident.reassigned` event of its own. On-call's answers are reused for a short time.
 
 `xmin` is the PostgreSQL transaction that wrote a row: when an incident is paged in its ingest transaction,
 its alert and its timeline entries (triggered, then assigned) have the same one."""
@@ -90,7 +91,17 @@ async def writers(stack, incident_id: str) -> set[str]:
     )
 
 
-async def test_new_incident_is_stored_and_paged_in_one_transaction(start_incident_stack, oncall):
+async def triggered_data(stack, incident_id: str) -> dict:
+    """The data of the incident's one `incident.triggered` event."""
+    assert await count_events(stack, incident_id, "incident.triggered") == 1
+    return await stack.scalar(
+        "SELECT payload->'data' FROM outbox_events WHERE type = 'incident.triggered' "
+        "AND payload->'data'->>'id' = :id",
+        id=incident_id,
+    )
+
+
+async def test_new_incident_is_stored_paged_and_announced_in_one_transaction(start_incident_stack, oncall):
     alice = await oncall.user("Alice")
     stack = await stack_asking(start_incident_stack, oncall.grpc_target)
     pol = await policy(oncall, [[user(alice)]], delay=5)
@@ -98,8 +109,12 @@ async def test_new_incident_is_stored_and_paged_in_one_transaction(start_inciden
     body = await detail(stack, created.incident_id)
     assert body["assignee"]["id"] == alice["id"] and body["next_escalation_at"] is not None
     assert kinds(body)[:2] == ["triggered", "assigned"]
-    assert await count_events(stack, created.incident_id, "incident.triggered") == 1
-    assert await count_events(stack, created.incident_id, "incident.reassigned") == 1
+    # One event, as PagerDuty's incident.triggered: the incident as paged, with the level's targets.
+    event = await triggered_data(stack, created.incident_id)
+    assert event["assignee"]["id"] == alice["id"] and event["status"] == "open"
+    assert [t["id"] for t in event["escalation_targets"]] == [alice["id"]]
+    assert event["escalation"]["level"] == 1
+    assert await count_events(stack, created.incident_id, "incident.reassigned") == 0
     assert len(await writers(stack, created.incident_id)) == 1
 
 
@@ -119,12 +134,9 @@ async def test_paging_in_the_transaction_sees_the_alerts_that_joined_the_new_inc
     incident_id = reply.results[0].incident_id
     body = await detail(stack, incident_id)
     assert body["assignee"]["id"] == alice["id"] and (body["alert_count"], body["duplicate_count"]) == (2, 1)
-    event = await stack.scalar(
-        "SELECT payload->'data' FROM outbox_events WHERE type = 'incident.reassigned' "
-        "AND payload->'data'->>'id' = :id",
-        id=incident_id,
-    )
+    event = await triggered_data(stack, incident_id)
     assert (event["alert_count"], event["duplicate_count"]) == (2, 1)
+    assert event["assignee"]["id"] == alice["id"]
     assert len(await writers(stack, incident_id)) == 1
 
     other = await service_with_policy(stack, pol["id"])
@@ -134,7 +146,9 @@ async def test_paging_in_the_transaction_sees_the_alerts_that_joined_the_new_inc
     assert [r.result for r in reply.results] == ["created", "resolved"]
     body = await detail(stack, reply.results[0].incident_id)
     assert body["status"] == "resolved" and body["assignee"] is None
-    assert await count_events(stack, reply.results[0].incident_id, "incident.reassigned") == 0
+    assert (await triggered_data(stack, body["id"]))["status"] == "open"  # as triggered, then resolved
+    assert await count_events(stack, body["id"], "incident.resolved") == 1
+    assert await count_events(stack, body["id"], "incident.reassigned") == 0
 
 
 async def test_one_call_opening_several_incidents_pages_each_in_the_one_transaction(
@@ -161,8 +175,10 @@ async def test_one_call_opening_several_incidents_pages_each_in_the_one_transact
     assert [kinds(b)[:2] for b in bodies] == [["triggered", "assigned"]] * 2 + [["triggered", "unassigned"]]
     pending = "SELECT count(*) FROM incidents WHERE assignment_pending AND id = ANY(CAST(:ids AS uuid[]))"
     assert await stack.scalar(pending, ids=[r.incident_id for r in reply.results]) == 0
-    for r, paged in zip(reply.results, (1, 1, 0), strict=True):
-        assert await count_events(stack, r.incident_id, "incident.reassigned") == paged
+    announced = [(await triggered_data(stack, r.incident_id))["assignee"] for r in reply.results]
+    assert [a and a["id"] for a in announced] == [alice["id"], bob["id"], None]
+    for r in reply.results:
+        assert await count_events(stack, r.incident_id, "incident.reassigned") == 0
     assert set.union(*[await writers(stack, r.incident_id) for r in reply.results]) == await writers(
         stack, reply.results[0].incident_id
     )  # one transaction wrote them all
@@ -189,9 +205,11 @@ async def test_slow_oncall_is_left_out_of_the_transaction_and_pages_once_after_c
     for created in (first, second):
         body = await detail(stack, created.incident_id)
         assert body["assignee"]["id"] == alice["id"]
-        # The timed-out attempt left nothing behind: one assignment, one event, written after the commit.
+        # The timed-out attempt left nothing behind: one assignment, one event, written after the commit;
+        # the incident was announced unassigned before it.
         assert kinds(body).count("assigned") == 1
         assert await count_events(stack, created.incident_id, "incident.reassigned") == 1
+        assert (await triggered_data(stack, created.incident_id))["assignee"] is None
         assert len(await writers(stack, created.incident_id)) == 2
     # The first alert asked on-call twice (in the transaction, then after it); the breaker then sent the
     # second straight to paging after commit: one call.
