@@ -45,8 +45,18 @@ def native_config(settings: StackSettings) -> GatewayConfig:
         web_ui_url=f"http://127.0.0.1:{settings.web_ui_http_port}",
         rate_limit_average=settings.rate_limit_average,
         rate_limit_burst=settings.rate_limit_burst,
-        log_level=settings.log_level,
+        log_level=traefik_log_level(settings.log_level),
     )
+
+
+# Python's level names that Traefik spells differently (it knows TRACE, DEBUG, INFO, WARN, ERROR, FATAL,
+# PANIC, and falls back to ERROR, with a complaint in its log, for any other).
+_TRAEFIK_LEVELS = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+
+
+def traefik_log_level(level: str) -> str:
+    """The stack's LOG_LEVEL (Python's names) as Traefik's `log.level`."""
+    return _TRAEFIK_LEVELS.get(level.upper(), level.upper())
 
 
 def compose_config(replicas: int = 2) -> GatewayConfig:

@@ -66,3 +66,11 @@ def test_the_gateway_resends_alerts_of_any_size_the_replicas_accept(tmp_path: Pa
             for n, r in dynamic["routers"].items()
             if n != "ingestion"
         )
+
+
+def test_python_level_names_become_traefiks(tmp_path: Path):
+    """Traefik knows WARN, not WARNING (the benchmark's level): it fell back to ERROR and said so."""
+    for level, expected in (("WARNING", "WARN"), ("info", "INFO"), ("CRITICAL", "FATAL"), ("DEBUG", "DEBUG")):
+        settings = StackSettings(_env_file=None, var_dir=tmp_path, log_level=level)
+        static = yaml.safe_load(traefik.render(traefik.native_config(settings))["traefik.yml"])
+        assert static["log"]["level"] == expected
