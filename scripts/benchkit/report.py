@@ -125,6 +125,7 @@ def _webhook(hook: dict) -> None:
         f"p90 {hook['latency_ms']['p90']} ms, p99 {hook['latency_ms']['p99']} ms "
         f"({hook['delivered']}/{hook['incidents']} delivered, {hook['bad_signatures']} bad signatures; "
         f"of {hook['sent']} alerts sent the gateway answered {hook['statuses']})"
+        + (" (0: no answer within the client's 10 s)" if 0 in hook["statuses"] else "")
     )
 
 
