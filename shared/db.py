@@ -188,7 +188,7 @@ def insert_at_commit(session: Writes, table: Table, row: dict) -> None:
     executemany INSERT. Cheaper than ORM objects for rows nobody reads back in the same transaction (the
     ORM fetched every generated id with RETURNING); a table's rows keep the order they were queued in.
     Rows queued inside a savepoint that rolls back are dropped with it."""
-    session.info.setdefault(_QUEUED, {}).setdefault(table, []).append(row)
+    queued(session, table).append(row)
 
 
 def queued(session: Writes, table: Table) -> list[dict]:
