@@ -32,7 +32,10 @@ class GroupCommit(Generic[Item, Result]):
         """Store `item` with whatever else is waiting; returns its outcome or raises its error."""
         future = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        if len(self._tasks) < self._lanes:
+        # Lanes still running: a lane that found nothing more to do is done at once, but leaves `_tasks`
+        # only when its done callback runs, later in the loop; counted, it would leave this item waiting
+        # for the next submission, which never comes after the last alert of a burst.
+        if sum(not task.done() for task in self._tasks) < self._lanes:
             task = asyncio.create_task(self._lane())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -62,3 +62,22 @@ async def test_weighted_items_are_taken_whole_up_to_the_groups_weight_and_a_heav
     assert await asyncio.gather(first, *others) == [1, 2, 3, 8, 1, 2, 3]
     # In arrival order, never split: 2+3 fill a group, 8 is over the limit and goes alone, then 1+2, 3.
     assert groups == [["a"], ["bb", "ccc"], ["dddddddd"], ["e", "ff"], ["ggg"]]
+
+
+async def test_an_item_arriving_as_the_last_lane_ends_gets_a_lane():
+    """The lane finds nothing more to do and ends; an item submitted in that same turn of the event loop,
+    before the ended lane's task is reaped, must still be run. It used to wait for the next submission,
+    which never comes after the last alert of a burst: its caller hung (a replica's, until the client
+    gave up)."""
+    late: asyncio.Future | None = None
+
+    async def run(items: list[str]) -> list[str]:
+        nonlocal late
+        if late is None:  # submitted now, it first runs right after this lane has ended
+            late = asyncio.ensure_future(group.submit("late"))
+        return items
+
+    group = GroupCommit(run, lanes=1, max_group=10)
+    assert await group.submit("first") == "first"
+    assert late is not None
+    assert await asyncio.wait_for(late, timeout=2) == "late"
