@@ -123,7 +123,8 @@ async def test_paging_in_the_transaction_sees_the_alerts_that_joined_the_new_inc
 ):
     """One call opens an incident and adds to it: it is paged from the ingest's own rows, not read back,
     and the paging event and the stored row agree on the counts; a source's resolve in the same call makes
-    paging read the incidents back, and one it resolved is not paged."""
+    paging read the incidents back: one it resolved is not paged, one it did not is paged and announced by
+    one event."""
     alice = await oncall.user("Alice")
     stack = await stack_asking(start_incident_stack, oncall.grpc_target)
     pol = await policy(oncall, [[user(alice)]], delay=5)
@@ -149,6 +150,17 @@ async def test_paging_in_the_transaction_sees_the_alerts_that_joined_the_new_inc
     assert (await triggered_data(stack, body["id"]))["status"] == "open"  # as triggered, then resolved
     assert await count_events(stack, body["id"], "incident.resolved") == 1
     assert await count_events(stack, body["id"], "incident.reassigned") == 0
+
+    # A source's resolve for another alert in the call (an Alertmanager batch's resolved alerts): the
+    # transaction is a session's, and the incident it opens is paged and announced once all the same.
+    third = await service_with_policy(stack, pol["id"])
+    opened, gone = alert(third, fingerprint="cpu").alert, alert(third, fingerprint="never-fired").alert
+    gone.action = "resolve"
+    reply = await stack.grpc.IngestAlerts(incident_pb2.IngestAlertsRequest(alerts=[opened, gone]))
+    assert [r.result for r in reply.results] == ["created", "ignored"]
+    event = await triggered_data(stack, reply.results[0].incident_id)
+    assert event["assignee"]["id"] == alice["id"]
+    assert await count_events(stack, reply.results[0].incident_id, "incident.reassigned") == 0
 
 
 async def test_one_call_opening_several_incidents_pages_each_in_the_one_transaction(
