@@ -118,6 +118,14 @@ async def test_new_incident_is_stored_paged_and_announced_in_one_transaction(sta
     assert len(await writers(stack, created.incident_id)) == 1
 
 
+async def opened_and_resolved(stack, service: str, resolved: str):
+    """One call: an alert that opens an incident (fingerprint `cpu`), then a source's resolve of the alert
+    with fingerprint `resolved`; the call's reply."""
+    opened, resolve = alert(service, fingerprint="cpu").alert, alert(service, fingerprint=resolved).alert
+    resolve.action = "resolve"
+    return await stack.grpc.IngestAlerts(incident_pb2.IngestAlertsRequest(alerts=[opened, resolve]))
+
+
 async def test_paging_in_the_transaction_sees_the_alerts_that_joined_the_new_incident_in_it(
     start_incident_stack, oncall
 ):
@@ -140,10 +148,7 @@ async def test_paging_in_the_transaction_sees_the_alerts_that_joined_the_new_inc
     assert event["assignee"]["id"] == alice["id"]
     assert len(await writers(stack, incident_id)) == 1
 
-    other = await service_with_policy(stack, pol["id"])
-    opened, resolved = alert(other, fingerprint="cpu").alert, alert(other, fingerprint="cpu").alert
-    resolved.action = "resolve"
-    reply = await stack.grpc.IngestAlerts(incident_pb2.IngestAlertsRequest(alerts=[opened, resolved]))
+    reply = await opened_and_resolved(stack, await service_with_policy(stack, pol["id"]), "cpu")
     assert [r.result for r in reply.results] == ["created", "resolved"]
     body = await detail(stack, reply.results[0].incident_id)
     assert body["status"] == "resolved" and body["assignee"] is None
@@ -153,10 +158,7 @@ async def test_paging_in_the_transaction_sees_the_alerts_that_joined_the_new_inc
 
     # A source's resolve for another alert in the call (an Alertmanager batch's resolved alerts): the
     # transaction is a session's, and the incident it opens is paged and announced once all the same.
-    third = await service_with_policy(stack, pol["id"])
-    opened, gone = alert(third, fingerprint="cpu").alert, alert(third, fingerprint="never-fired").alert
-    gone.action = "resolve"
-    reply = await stack.grpc.IngestAlerts(incident_pb2.IngestAlertsRequest(alerts=[opened, gone]))
+    reply = await opened_and_resolved(stack, await service_with_policy(stack, pol["id"]), "never-fired")
     assert [r.result for r in reply.results] == ["created", "ignored"]
     event = await triggered_data(stack, reply.results[0].incident_id)
     assert event["assignee"]["id"] == alice["id"]
