@@ -19,7 +19,7 @@ from scripts.benchkit.prototype_server import PATH
 from scripts.devstack import processes, runner
 from scripts.devstack.ports import free_port
 from scripts.devstack.settings import StackSettings
-from scripts.devstack.traefik import write_atomic
+from scripts.devstack.traefik import INGESTION_MIDDLEWARES, write_atomic
 
 STORE, REPLICAS = "prototype-store", ("prototype-replica-1", "prototype-replica-2")
 NAMES = (STORE, *REPLICAS)
@@ -35,7 +35,7 @@ def routes(replica_urls: list[str]) -> dict:
                     "entryPoints": ["web"],
                     "rule": f"PathPrefix(`{PATH}`)",
                     "service": "bench-prototype",
-                    "middlewares": ["ingestion-rate-limit", "ingestion-retry"],
+                    "middlewares": list(INGESTION_MIDDLEWARES),
                 }
             },
             "services": {

@@ -7,6 +7,7 @@ from pathlib import Path
 import jinja2
 
 from scripts.devstack.settings import ROOT, StackSettings
+from shared.http import MAX_BODY_BYTES
 
 TEMPLATES = ROOT / "config" / "traefik"
 COMPOSE_DIR = TEMPLATES / "compose"
@@ -59,6 +60,11 @@ def traefik_log_level(level: str) -> str:
     return _TRAEFIK_LEVELS.get(level.upper(), level.upper())
 
 
+# The alert routes' middlewares, in order (config/traefik/dynamic.yml.j2 defines them): the rate limit
+# refuses first, at the least cost; the body is read whole; the retry re-sends it.
+INGESTION_MIDDLEWARES = ("ingestion-rate-limit", "ingestion-body", "ingestion-retry")
+
+
 def compose_config(replicas: int = 2) -> GatewayConfig:
     """docker-compose.yml's containers by name; alert-ingestion-1..N each listen on 8001."""
     defaults = StackSettings(_env_file=None)
@@ -79,7 +85,10 @@ def compose_config(replicas: int = 2) -> GatewayConfig:
 
 def render(config: GatewayConfig) -> dict[str, str]:
     """The static and dynamic files' text, by file name."""
-    values = asdict(config)
+    values = asdict(config) | {
+        "ingestion_middlewares": INGESTION_MIDDLEWARES,
+        "max_body_bytes": MAX_BODY_BYTES,
+    }
     return {
         "traefik.yml": _env.get_template("traefik.yml.j2").render(values),
         "dynamic.yml": _env.get_template("dynamic.yml.j2").render(values),

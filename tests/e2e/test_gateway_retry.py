@@ -14,6 +14,7 @@ import pytest
 from scripts.devstack import runner, traefik
 from scripts.devstack.ports import free_port_values
 from scripts.devstack.settings import StackSettings
+from shared.http import MAX_BODY_BYTES
 
 pytestmark = pytest.mark.e2e
 
@@ -87,6 +88,18 @@ async def test_an_alert_whose_connection_fails_before_a_response_is_resent(gatew
     sent = [body for path, body in backend.posts if path == "/api/v1/alerts"]
     # The same alert, sent again: its fingerprint makes it a duplicate of the first.
     assert len(sent) == 2 and sent[0] == sent[1]
+
+
+async def test_a_large_alert_is_resent_whole_and_a_larger_one_refused_at_the_gateway(gateway):
+    client, backend = gateway
+    large = {"service": "checkout", "summary": "x" * 200_000, "fingerprint": "fp-large"}
+    reply = await client.post("/api/v1/alerts", json=large)
+    assert reply.status_code == 202, reply.text
+    sent = [body for path, body in backend.posts if path == "/api/v1/alerts"]
+    assert len(sent) == 2 and sent[0] == sent[1] and len(sent[0]) > 200_000
+    too_large = await client.post("/api/v1/alerts/batch", content=b"x" * (MAX_BODY_BYTES + 1))
+    assert too_large.status_code == 413
+    assert all(path != "/api/v1/alerts/batch" for path, _ in backend.posts)  # nothing reached a replica
 
 
 async def test_other_routes_are_not_resent(gateway):

@@ -51,18 +51,24 @@ def test_committed_compose_copies_match_the_templates():
 
 def test_the_gateway_resends_alerts_of_any_size_the_replicas_accept(tmp_path: Path):
     """An alert POST is re-sent on 502 (a connection that failed before any response), so Traefik keeps its
-    body: at most what a replica accepts (a larger one gets the replica's 413, not a re-send)."""
+    body: the buffering middleware reads it whole, up to what a replica accepts (a larger one gets 413 at
+    the gateway), and the retry re-sends that without a cap of its own (one costs its size per request)."""
     for config in (
         traefik.native_config(StackSettings(_env_file=None, var_dir=tmp_path)),
         traefik.compose_config(),
     ):
         dynamic = yaml.safe_load(traefik.render(config)["dynamic.yml"])["http"]
-        retry = dynamic["middlewares"]["ingestion-retry"]["retry"]
+        middlewares = dynamic["middlewares"]
+        retry = middlewares["ingestion-retry"]["retry"]
         assert retry["retryNonIdempotentMethod"] is True and retry["status"] == ["502"]
-        assert retry["maxRequestBodyBytes"] == MAX_BODY_BYTES
-        assert "ingestion-retry" in dynamic["routers"]["ingestion"]["middlewares"]
+        assert retry["maxRequestBodyBytes"] == -1
+        body = middlewares["ingestion-body"]["buffering"]
+        assert body["maxRequestBodyBytes"] == body["memRequestBodyBytes"] == MAX_BODY_BYTES
+        chain = dynamic["routers"]["ingestion"]["middlewares"]
+        assert chain == list(traefik.INGESTION_MIDDLEWARES)
+        assert chain.index("ingestion-body") < chain.index("ingestion-retry")
         assert all(
-            "ingestion-retry" not in r.get("middlewares", [])
+            not {"ingestion-retry", "ingestion-body"} & set(r.get("middlewares", []))
             for n, r in dynamic["routers"].items()
             if n != "ingestion"
         )
