@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up full-demo down status render-compose bench bench-memory
+.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up full-demo down status render-compose bench bench-median bench-memory
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ render-compose: $(STAMP) ## regenerate config/traefik/compose/ from the Traefik 
 
 bench: $(STAMP) ## benchmark ingestion through Traefik (needs wrk: apt-get install -y wrk); JSON in var/bench/
 	$(PY) -m scripts.bench
+
+bench-median: $(STAMP) ## the benchmark three times, with the targets' verdicts on the median of the runs (~6 min)
+	$(PY) -m scripts.bench --repeat 3
 
 bench-memory: $(STAMP) ## the benchmark, then two rounds of 100,000 alerts with RSS after each (~4 min)
 	$(PY) -m scripts.bench --volume 100000

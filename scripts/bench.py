@@ -45,6 +45,7 @@ from scripts.benchkit import (
     probe,
     procstat,
     prototype,
+    runs,
     targets,
     volume,
     webhook,
@@ -290,6 +291,13 @@ def main() -> int:
     parser.add_argument(
         "--out", type=Path, help="write the JSON report here (default: var/bench/bench-<time>.json)"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run it this many times (each on a fresh stack) and end with the targets' verdicts on the"
+        " median of the runs, as the issue's figures are (make bench-median: 3)",
+    )
     args = parser.parse_args()
     if not wrk.available():
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
@@ -299,6 +307,26 @@ def main() -> int:
     # The load generators share the machine with the stack and time every answer: like the services, they
     # run on uvloop and keep the garbage collector's pauses out of the latencies they measure.
     settle_heap()
+    if args.repeat < 1:
+        parser.error("--repeat takes 1 or more")
+    if args.repeat > 1 and args.out:
+        parser.error("--out names one report: leave it out with --repeat")
+    reports, names = [], []
+    for run in range(1, args.repeat + 1):
+        if args.repeat > 1:
+            print(f"\nrun {run} of {args.repeat}", flush=True)
+        report, out = run_once(args)
+        if report is None:
+            return 2
+        reports.append(report)
+        names.append(out.stem)
+    if args.repeat > 1:
+        runs.print_summary(reports, names)
+    return 0
+
+
+def run_once(args) -> tuple[dict | None, Path | None]:
+    """One run, on a fresh stack of its own or on the one running: its report, printed and written."""
     machine = {  # before the stack
         "python_loop_ms": probe.python_loop_ms(),
         "loop_additions": probe.LOOP,
@@ -311,7 +339,7 @@ def main() -> int:
         )
         if not _answers(target.gateway):
             print(f"no stack answers at {target.gateway} (start one with `make up`)", file=sys.stderr)
-            return 2
+            return None, None
         report = {"machine": machine, "stack": target.gateway} | run_phases(
             target, args, own=False, laps=laps
         )
@@ -339,7 +367,7 @@ def main() -> int:
     out.write_text(json.dumps(report, indent=2))
     print_report(report)
     print(f"\nwritten to {out}")
-    return 0
+    return report, out
 
 
 def _answers(gateway: str) -> bool:

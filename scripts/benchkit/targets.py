@@ -66,6 +66,17 @@ def check_scaled(report: dict) -> list[Verdict]:
     ]
 
 
+# What check_scaled's verdicts check, in its order, without a run's own figures (benchkit/runs.py), and
+# where the same targets are in check's verdicts (a run as fast as the issue's machine has only those).
+SCALED_FROM_CHECK = (0, 2, 3, 4)
+SCALED_TARGETS = (
+    f"single alerts >= {SINGLE_ALERTS_PER_S:,}/s x scale",
+    f"batches of 100 >= {BATCH_ALERTS_PER_S:,} alerts/s x scale",
+    f"p99 <= {P99_AT_500_MS:.0f} ms / scale at 500 alerts/s x scale",
+    f"alert -> signed webhook p99 <= {WEBHOOK_P99_MS:.0f} ms / scale at {WEBHOOK_RATE} alerts/s x scale",
+)
+
+
 def scaled_rates(scale: float) -> tuple[float, float]:
     """The offered loads of the scaled open-loop and webhook phases: 500 alerts/s and 100/s at `scale`."""
     return round(500 * scale, 1), round(WEBHOOK_RATE * scale, 1)

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from scripts.benchkit import listing, prototype, targets
+from scripts.benchkit import listing, prototype, runs, targets
 from scripts.devstack import runner
 from scripts.devstack.settings import ROOT
 from tests.conftest import fresh_database
@@ -171,6 +171,17 @@ def test_the_report_gives_a_verdict_on_each_of_the_issues_targets(report):
     assert all(met in (True, False) for met in measured_here)
     # this short run offers 20 new incidents/s, seeds 2,000 incidents and sends no 100,000-alert rounds
     assert [v["met"] for v in report["targets"][4:]] == [None, None, None, None]
+
+
+def test_runs_are_summarized_from_their_reports(report, capsys):
+    """What `--repeat` ends with: each run's figures, their medians, the verdicts on the median."""
+    runs.print_summary([report, report, report], ["a", "b", "c"])
+    printed = capsys.readouterr().out
+    median = next(line.split() for line in printed.splitlines() if line.strip().startswith("median"))
+    assert len(median) == 1 + len(runs.FIGURES) and "-" not in median  # every figure found in a real report
+    assert float(median[2].replace(",", "")) == report["single"]["alerts_per_s"]
+    verdicts = runs.summarize([report, report, report])
+    assert [v.verdict for v in verdicts] == [t["met"] for t in report["targets"]]
 
 
 def test_memory_is_reported_for_every_process(report):
