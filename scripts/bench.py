@@ -304,13 +304,13 @@ def main() -> int:
         return 2
     if args.gateway and args.incidents:
         parser.error("--incidents needs the stack's database: use --running for a native stack")
-    # The load generators share the machine with the stack and time every answer: like the services, they
-    # run on uvloop and keep the garbage collector's pauses out of the latencies they measure.
-    settle_heap()
     if args.repeat < 1:
         parser.error("--repeat takes 1 or more")
     if args.repeat > 1 and args.out:
         parser.error("--out names one report: leave it out with --repeat")
+    # The load generators share the machine with the stack and time every answer: like the services, they
+    # run on uvloop and keep the garbage collector's pauses out of the latencies they measure.
+    settle_heap()
     reports, names = [], []
     for run in range(1, args.repeat + 1):
         if args.repeat > 1:

@@ -42,15 +42,20 @@ class Summary:
         return f"{'met' if self.verdict else 'MISSED'} on the median ({self.met} of {self.measured} runs)"
 
 
-def summarize(
-    reports: list[dict], key: str = "targets", labels: tuple[str, ...] | None = None
-) -> list[Summary]:
-    """Each target's verdict over the runs (`key`: "targets", or "targets_scaled" with `labels`, the
-    scaled targets' names, which each run words with its own scale's figures)."""
-    rows = [_scaled(report) if key == "targets_scaled" else report.get(key, []) for report in reports]
-    count = max((len(row) for row in rows), default=0)
+def summarize(reports: list[dict]) -> list[Summary]:
+    """Each of the issue's targets, as written, over the runs."""
+    return _over([report.get("targets", []) for report in reports])
+
+
+def summarize_scaled(reports: list[dict]) -> list[Summary]:
+    """Each target at its run's machine scale, over the runs (each run words them with its own figures,
+    so they are named by targets.SCALED_TARGETS)."""
+    return _over([_scaled(report) for report in reports], targets.SCALED_TARGETS)
+
+
+def _over(rows: list[list[dict]], labels: tuple[str, ...] | None = None) -> list[Summary]:
     summaries = []
-    for i in range(count):
+    for i in range(max((len(row) for row in rows), default=0)):
         verdicts = [row[i] for row in rows if i < len(row)]
         judged = [v["met"] for v in verdicts if v["met"] is not None]
         met = sum(judged)
@@ -84,7 +89,7 @@ def print_summary(reports: list[dict], names: list[str]) -> None:
     print("\nissue 6's targets on the median of the runs (absolute figures):")
     for summary in summarize(reports):
         print(f"  {summary.target:<78}{summary.said}")
-    scaled = summarize(reports, "targets_scaled", targets.SCALED_TARGETS)
+    scaled = summarize_scaled(reports)
     if any(s.measured for s in scaled):
         print("at each run's machine scale (a run as fast as the issue's machine: its absolute verdicts):")
         for summary in scaled:

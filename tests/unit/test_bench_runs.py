@@ -41,13 +41,13 @@ def test_scaled_targets_are_judged_each_on_its_runs_own_scale():
     # 900/s meets 1,000 x 0.85 = 850; 800/s misses 1,000 x 0.88 = 880
     reports = [_run(900, scale=0.85), _run(800, scale=0.88), _run(950, scale=0.9)]
     assert [len(r["targets_scaled"]) for r in reports] == [len(targets.SCALED_TARGETS)] * 3
-    single = runs.summarize(reports, "targets_scaled", targets.SCALED_TARGETS)[0]
+    single = runs.summarize_scaled(reports)[0]
     assert (single.target, single.met, single.verdict) == (targets.SCALED_TARGETS[0], 2, True)
     # a run on a machine as fast as the has its absolute verdicts there; a running stack none
-    fast = runs.summarize([_run(990, scale=1.0)], "targets_scaled", targets.SCALED_TARGETS)
+    fast = runs.summarize_scaled([_run(990, scale=1.0)])
     assert [s.verdict for s in fast] == [False, True, True, True]
     assert [s.target for s in fast] == list(targets.SCALED_TARGETS)
-    assert runs.summarize([_run(1_010)], "targets_scaled", targets.SCALED_TARGETS) == []
+    assert runs.summarize_scaled([_run(1_010)]) == []
 
 
 def test_the_summary_of_written_runs_prints_each_run_and_the_medians(tmp_path, capsys):
