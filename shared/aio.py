@@ -57,7 +57,7 @@ class RecentAnswers:
     """A peer's answers (on-call's), kept `ttl` seconds (0: not kept): like GoAlert's engine cycle, a change
     there (a roster, a handoff, a person's notification rules) takes effect here within that time, and an
     alert storm asks once per service or person. Lookups of one key while it is being asked share that call;
-    failures are not kept."""
+    a failure is not kept, also when every caller had given up on it."""
 
     def __init__(self, ttl: float, *, size: int = 4096) -> None:
         self._cache: TTLCache | None = TTLCache(maxsize=size, ttl=ttl) if ttl > 0 else None
@@ -68,9 +68,10 @@ class RecentAnswers:
         pending = self._cache.get(key)
         if pending is None:
             pending = self._cache[key] = asyncio.ensure_future(ask())
-        try:
-            return await asyncio.shield(pending)  # one caller giving up does not cancel the others' call
-        except Exception:
-            if self._cache.get(key) is pending:
-                del self._cache[key]
-            raise
+            pending.add_done_callback(lambda done: self._forget_failed(key, done))
+        return await asyncio.shield(pending)  # one caller giving up does not cancel the others' call
+
+    def _forget_failed(self, key: Hashable, done: asyncio.Future) -> None:
+        # Also when every caller had given up: the failure is retrieved (no "never retrieved" report)
+        if (done.cancelled() or done.exception() is not None) and self._cache.get(key) is done:
+            del self._cache[key]

@@ -33,6 +33,17 @@ async def test_a_failure_is_not_kept():
     assert await answers.get("svc", ask) == 2
 
 
+async def test_a_failure_is_not_kept_when_every_caller_had_given_up():
+    """Inline paging's timeout cancels its waiters; the shared call goes on and fails with no one left to
+    see it: it is dropped (and its exception retrieved) all the same."""
+    answers, ask = RecentAnswers(60), Asker(fail=1)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.001):
+            await answers.get("svc", ask)
+    await asyncio.sleep(0.05)  # the call fails meanwhile
+    assert await answers.get("svc", ask) == 2 and ask.calls == 2
+
+
 async def test_one_caller_giving_up_does_not_cancel_the_shared_call():
     answers, ask = RecentAnswers(60), Asker()
     impatient = asyncio.create_task(answers.get("svc", ask))

@@ -30,16 +30,24 @@ def lease_of(notifier) -> timedelta:
     )
 
 
+@pytest.fixture
+def start_incidents(start_incident_stack, oncall):
+    """incident-management with on-call up: a trigger is answered once its incident is paged, in
+    milliseconds, so these tests' alerts arrive as close together as they send them (with on-call down,
+    each would wait out its deadline first)."""
+    return lambda stream: start_incident_stack(events_stream=stream, oncall_grpc_target=oncall.grpc_target)
+
+
 async def delivered(notifier, webhook_id: str, count: int):
     rows = await notifier.deliveries(webhook_id)
     return rows if len(rows) == count and all(r["status"] == "delivered" for r in rows) else None
 
 
 async def test_a_new_delivery_is_written_leased_and_sent_without_a_claim(
-    start_incident_stack, start_notifier, start_receiver
+    start_incidents, start_notifier, start_receiver
 ):
     stream = unique_stream()
-    incidents = await start_incident_stack(events_stream=stream)
+    incidents = await start_incidents(stream)
     notifier = await start_notifier(events_stream=stream, delivery_poll_seconds=30)  # no polling to help
     receiver = await start_receiver()
     webhook = await notifier.subscribe(receiver, event_types=["incident.triggered"])
@@ -52,10 +60,10 @@ async def test_a_new_delivery_is_written_leased_and_sent_without_a_claim(
 
 
 async def test_deliveries_beyond_the_free_slots_are_written_due_and_claimed(
-    start_incident_stack, start_notifier, start_receiver
+    start_incidents, start_notifier, start_receiver
 ):
     stream = unique_stream()
-    incidents = await start_incident_stack(events_stream=stream)
+    incidents = await start_incidents(stream)
     notifier = await start_notifier(
         events_stream=stream, webhook_per_endpoint_concurrency=1, webhook_timeout_seconds=3.0
     )
@@ -97,10 +105,10 @@ async def test_an_event_read_twice_is_sent_once_and_its_slot_given_back(
 
 
 async def test_a_handed_over_delivery_is_sent_by_another_replica_when_its_own_dies(
-    start_incident_stack, start_notifier, start_receiver
+    start_incidents, start_notifier, start_receiver
 ):
     stream = unique_stream()
-    incidents = await start_incident_stack(events_stream=stream)
+    incidents = await start_incidents(stream)
     first = await start_notifier(events_stream=stream)
     stuck = await start_receiver(delay=30)  # the first attempt never gets an answer
     webhook = await first.subscribe(stuck, event_types=["incident.triggered"])
