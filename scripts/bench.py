@@ -40,6 +40,7 @@ import uvloop
 from scripts.benchkit import (
     integrations,
     listing,
+    logs,
     openloop,
     owners,
     probe,
@@ -333,6 +334,8 @@ def run_once(args) -> tuple[dict | None, Path | None]:
         "cores": os.cpu_count(),
     }
     started, laps = time.monotonic(), Laps()
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out = args.out or OUT_DIR / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     if args.running or args.gateway:
         target = (
             Target(args.gateway) if args.gateway else Target(StackSettings().gateway_url, StackSettings())
@@ -350,20 +353,21 @@ def run_once(args) -> tuple[dict | None, Path | None]:
             shutil.rmtree(settings.var_dir, ignore_errors=True)  # each run starts from empty tables
             runner.up(settings, extra=prototype.prepare(settings))
             laps("stack start")
+            measured_from = logs.now()
             report = {"machine": machine, "stack": "own"} | run_phases(
                 Target(settings.gateway_url, settings), args, own=True, laps=laps
             )
+            measured_until = logs.now()
         finally:
             runner.down(settings)
         laps("stack stop")
         if laps.seconds["stack stop"] > SLOW_STOP_SECONDS:
             report["slow_stop"] = slow_stop(settings.log_dir)
+        report["logged"] = _logged(settings.log_dir, measured_from, measured_until, out)
     report["total_seconds"] = round(time.monotonic() - started, 1)
     report["wall_seconds"] = laps.seconds
     report["targets"] = targets.as_json(targets.check(report))
     report["targets_scaled"] = targets.as_json(targets.check_scaled(report))
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    out = args.out or OUT_DIR / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2))
     print_report(report)
     print(f"\nwritten to {out}")
@@ -387,6 +391,12 @@ def _noop_enabled(gateway: str, key: str) -> bool:
 
 
 PROTOTYPE_SKIPPED = "the minimal prototype runs beside the benchmark's own stack only (it adds a table)"
+
+
+def _logged(log_dir: Path, since, until, out: Path) -> dict:
+    """The warnings and errors the stack logged while measured; its logs kept beside the report if any."""
+    by_process = logs.said(log_dir, since=since, until=until)
+    return {"by_process": by_process, "kept": str(logs.keep(log_dir, out)) if by_process else None}
 
 
 # Stopping the stack takes ~2 s; a service that waited for a worker ignoring its cancel takes over 10.

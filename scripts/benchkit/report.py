@@ -45,8 +45,29 @@ def print_report(report: dict) -> None:
     print_wall_time(report)
 
 
+SHOWN = 3  # distinct messages printed per process, the most frequent first
+
+
+def _logged(report: dict) -> None:
+    """What the stack logged while measured (`scripts/benchkit/logs.py`): a run's outliers explained."""
+    if report.get("logged") is None:
+        return
+    by_process, kept = report["logged"]["by_process"], report["logged"]["kept"]
+    if not by_process:
+        print("\nwhile measured, the services logged no warning or error")
+        return
+    print(f"\nwhile measured, the services logged (their logs are kept in {kept}):")
+    for process, counts in by_process.items():
+        levels = ("error", "warning", "unparsed")
+        print(f"  {process:<24} " + ", ".join(f"{counts[lv]} {lv}" for lv in levels if lv in counts))
+        for message, count in list(counts["messages"].items())[:SHOWN]:
+            print(f"    {count:>6} x {message[:120]}")
+
+
 def print_wall_time(report: dict) -> None:
-    """Where the run's time went, and what the services' logs say of a slow stop."""
+    """What the services logged while measured, where the run's time went, and what the services' logs
+    say of a slow stop."""
+    _logged(report)
     if "wall_seconds" in report:
         parts = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report["wall_seconds"].items())
         print(f"\nwall time: {report['total_seconds']:.1f} s ({parts})")

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -55,6 +56,16 @@ def test_the_report_says_where_the_runs_time_went(report):
     parts = report["wall_seconds"]
     assert {"stack start", "closed loop", "open loop", "webhook", "incident list", "stack stop"} <= set(parts)
     assert sum(parts.values()) == pytest.approx(report["total_seconds"], abs=1.0)
+
+
+def test_the_report_says_what_the_stack_logged_while_measured(report):
+    logged = report["logged"]
+    for counts in logged["by_process"].values():
+        assert sum(v for k, v in counts.items() if k != "messages") == sum(counts["messages"].values()) > 0
+    if logged["by_process"]:  # the logs of a run that logged something are kept beside its report
+        assert {f"{p}.log" for p in logged["by_process"]} <= {p.name for p in Path(logged["kept"]).iterdir()}
+    else:
+        assert logged["kept"] is None
 
 
 def test_every_closed_loop_phase_stored_alerts_without_errors(report):

@@ -1,0 +1,71 @@
+"""What the benchmark's own stack logged while it was measured: each process's warnings and errors, counted
+by message, so that a run with an outlier (a stall, a failed call, a retry) says what the services saw.
+The stack logs at WARNING (scripts/bench.py), one JSON object per line: the services' own (`ts`, `level`,
+`msg`, shared/logging.py) and Traefik's (`time`, `level`, `message`); any other line (a traceback a process
+printed before its logging was set up, say) has no time and is counted as it is."""
+
+import json
+import shutil
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+# Levels as the services (Python's names) and Traefik (zerolog's) write them, from warnings up.
+LEVELS = {
+    "warning": "warning",
+    "warn": "warning",
+    "error": "error",
+    "critical": "error",
+    "fatal": "error",
+    "panic": "error",
+}
+
+
+def said(log_dir: Path, *, since: datetime, until: datetime) -> dict[str, dict]:
+    """Per process that logged a warning or worse from `since` to `until` (Traefik's times are to the
+    second): {"warning": n, "error": n, "messages": {message: count}}, the most frequent messages first."""
+    found: dict[str, dict] = {}
+    for path in sorted(log_dir.glob("*.log")):
+        levels, messages = Counter(), Counter()
+        for line in path.read_text(errors="replace").splitlines():
+            entry = _entry(line)
+            if entry is None:
+                continue
+            level, message, at = entry
+            if at is not None and not since <= at <= until:
+                continue
+            levels[level] += 1
+            messages[message] += 1
+        if levels:
+            found[path.stem] = dict(levels) | {"messages": dict(messages.most_common())}
+    return found
+
+
+def _entry(line: str) -> tuple[str, str, datetime | None] | None:
+    """(level, message, time) of a line at warning or above; None for a quieter one or a blank line."""
+    if not line.strip():
+        return None
+    try:
+        record = json.loads(line)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        return "unparsed", line.strip()[:300], None
+    level = LEVELS.get(str(record.get("level", "")).lower())
+    if level is None:
+        return None
+    stamp = record.get("ts") or record.get("time")
+    at = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
+    return level, str(record.get("msg") or record.get("message") or line.strip()[:300]), at
+
+
+def keep(log_dir: Path, beside: Path) -> Path:
+    """Copy the stack's logs next to the run's JSON (`bench-….json` → `bench-…-logs/`): the next run starts
+    from an empty stack directory."""
+    kept = beside.with_name(f"{beside.stem}-logs")
+    shutil.copytree(log_dir, kept, dirs_exist_ok=True)
+    return kept
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
