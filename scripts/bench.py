@@ -395,7 +395,8 @@ PROTOTYPE_SKIPPED = "the minimal prototype runs beside the benchmark's own stack
 
 def _logged(log_dir: Path, since, until, out: Path) -> dict:
     """The warnings and errors the stack logged while measured; its logs kept beside the report if any."""
-    by_process = logs.said(log_dir, since=since, until=until)
+    # The prototype runs for its phase only: Traefik's health checks of it fail once it is stopped.
+    by_process = logs.said(log_dir, since=since, until=until, unwatched=frozenset({prototype.SERVICE}))
     return {"by_process": by_process, "kept": str(logs.keep(log_dir, out)) if by_process else None}
 
 

@@ -21,14 +21,17 @@ LEVELS = {
 }
 
 
-def said(log_dir: Path, *, since: datetime, until: datetime) -> dict[str, dict]:
+def said(
+    log_dir: Path, *, since: datetime, until: datetime, unwatched: frozenset[str] = frozenset()
+) -> dict[str, dict]:
     """Per process that logged a warning or worse from `since` to `until` (Traefik's times are to the
-    second): {"warning": n, "error": n, "messages": {message: count}}, the most frequent messages first."""
+    second): {"warning": n, "error": n, "messages": {message: count}}, the most frequent messages first.
+    Traefik's lines about a service in `unwatched` (one the benchmark stops on purpose) are left out."""
     found: dict[str, dict] = {}
     for path in sorted(log_dir.glob("*.log")):
         levels, messages = Counter(), Counter()
         for line in path.read_text(errors="replace").splitlines():
-            entry = _entry(line)
+            entry = _entry(line, unwatched)
             if entry is None:
                 continue
             level, message, at = entry
@@ -41,8 +44,9 @@ def said(log_dir: Path, *, since: datetime, until: datetime) -> dict[str, dict]:
     return found
 
 
-def _entry(line: str) -> tuple[str, str, datetime | None] | None:
-    """(level, message, time) of a line at warning or above; None for a quieter one or a blank line."""
+def _entry(line: str, unwatched: frozenset[str]) -> tuple[str, str, datetime | None] | None:
+    """(level, message, time) of a line at warning or above; None for a quieter one, a blank line, or one
+    about an unwatched service (Traefik's `serviceName` is `<service>@<provider>`)."""
     if not line.strip():
         return None
     try:
@@ -52,11 +56,14 @@ def _entry(line: str) -> tuple[str, str, datetime | None] | None:
     if not isinstance(record, dict):
         return "unparsed", line.strip()[:300], None
     level = LEVELS.get(str(record.get("level", "")).lower())
-    if level is None:
+    if level is None or str(record.get("serviceName", "")).partition("@")[0] in unwatched:
         return None
     stamp = record.get("ts") or record.get("time")
     at = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
-    return level, str(record.get("msg") or record.get("message") or line.strip()[:300]), at
+    message = str(record.get("msg") or record.get("message") or line.strip()[:300])
+    if record.get("serviceName"):  # Traefik's, about one of its services: which one
+        message = f"{message} ({record['serviceName']})"
+    return level, message, at
 
 
 def keep(log_dir: Path, beside: Path) -> Path:

@@ -23,6 +23,7 @@ from scripts.devstack.traefik import INGESTION_MIDDLEWARES, write_atomic
 
 STORE, REPLICAS = "prototype-store", ("prototype-replica-1", "prototype-replica-2")
 NAMES = (STORE, *REPLICAS)
+SERVICE = "bench-prototype"  # its Traefik router and service
 _ROUTES = "bench-prototype.yml"
 
 
@@ -31,15 +32,15 @@ def routes(replica_urls: list[str]) -> dict:
     return {
         "http": {
             "routers": {
-                "bench-prototype": {
+                SERVICE: {
                     "entryPoints": ["web"],
                     "rule": f"PathPrefix(`{PATH}`)",
-                    "service": "bench-prototype",
+                    "service": SERVICE,
                     "middlewares": list(INGESTION_MIDDLEWARES),
                 }
             },
             "services": {
-                "bench-prototype": {
+                SERVICE: {
                     "loadBalancer": {
                         "servers": [{"url": url} for url in replica_urls],
                         "healthCheck": {"path": "/health", "interval": "1s", "timeout": "1s"},
@@ -61,7 +62,7 @@ def prepare(settings: StackSettings) -> list[processes.ProcessSpec]:
     for name, port in zip(REPLICAS, ports, strict=True):
         argv = processes.python_module(prototype_server.__name__, "replica", str(port), str(store_port))
         health = f"http://127.0.0.1:{port}/health"
-        specs.append(processes.ProcessSpec(name, argv, health, gateway_service="bench-prototype"))
+        specs.append(processes.ProcessSpec(name, argv, health, gateway_service=SERVICE))
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     # JSON is YAML too, which Traefik's file provider reads
     write_atomic(settings.var_dir / "traefik" / "dynamic" / _ROUTES, json.dumps(routes(urls)))

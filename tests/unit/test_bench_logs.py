@@ -49,6 +49,17 @@ def test_warnings_and_errors_in_the_window_are_counted_by_message(tmp_path):
     }
 
 
+def test_traefik_lines_about_an_unwatched_service_are_left_out(tmp_path):
+    def checked(service: str) -> str:
+        line = json.loads(traefik_line("2026-12-02T17:00:30Z", "warn", "Health check failed."))
+        return json.dumps(line | {"serviceName": f"{service}@file"})
+
+    write(tmp_path / "traefik.log", checked("bench-prototype"), checked("alert-ingestion"))
+    found = logs.said(tmp_path, since=SINCE, until=UNTIL, unwatched=frozenset({"bench-prototype"}))
+    messages = {"Health check failed. (alert-ingestion@file)": 1}
+    assert found == {"traefik": {"warning": 1, "messages": messages}}
+
+
 def test_a_line_that_is_not_json_is_counted_as_it_is(tmp_path):
     write(tmp_path / "oncall.log", "Traceback (most recent call last):", "", "   ")
     found = logs.said(tmp_path, since=SINCE, until=UNTIL)
