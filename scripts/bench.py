@@ -406,12 +406,7 @@ SLOW_STOP_SECONDS = 5.0
 
 def slow_stop(log_dir: Path) -> dict:
     """Why stopping the stack was slow, as far as the services' logs say (they stay until the next run)."""
-    said = [
-        f"{path.stem}: {line.strip()}"
-        for path in sorted(log_dir.glob("*.log"))
-        for line in path.read_text(errors="replace").splitlines()
-        if STUCK_WORKER in line
-    ]
+    said = [f"{process}: {line.strip()}" for process, line in logs.lines(log_dir) if STUCK_WORKER in line]
     return {"log_dir": str(log_dir), "stuck_workers": said}
 
 

@@ -7,6 +7,7 @@ printed before its logging was set up, say) has no time and is counted as it is.
 import json
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,21 +28,25 @@ def said(
     """Per process that logged a warning or worse from `since` to `until` (Traefik's times are to the
     second): {"warning": n, "error": n, "messages": {message: count}}, the most frequent messages first.
     Traefik's lines about a service in `unwatched` (one the benchmark stops on purpose) are left out."""
-    found: dict[str, dict] = {}
+    levels: dict[str, Counter] = {}
+    messages: dict[str, Counter] = {}
+    for process, line in lines(log_dir):
+        entry = _entry(line, unwatched)
+        if entry is None:
+            continue
+        level, message, at = entry
+        if at is not None and not since <= at <= until:
+            continue
+        levels.setdefault(process, Counter())[level] += 1
+        messages.setdefault(process, Counter())[message] += 1
+    return {p: dict(levels[p]) | {"messages": dict(messages[p].most_common())} for p in levels}
+
+
+def lines(log_dir: Path) -> Iterator[tuple[str, str]]:
+    """(process, line) for every line of the stack's logs, process by process in name order."""
     for path in sorted(log_dir.glob("*.log")):
-        levels, messages = Counter(), Counter()
         for line in path.read_text(errors="replace").splitlines():
-            entry = _entry(line, unwatched)
-            if entry is None:
-                continue
-            level, message, at = entry
-            if at is not None and not since <= at <= until:
-                continue
-            levels[level] += 1
-            messages[message] += 1
-        if levels:
-            found[path.stem] = dict(levels) | {"messages": dict(messages.most_common())}
-    return found
+            yield path.stem, line
 
 
 def _entry(line: str, unwatched: frozenset[str]) -> tuple[str, str, datetime | None] | None:
