@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction, configure_mappers
 
+from shared.audit import AuditedSession
 from shared.config import BaseServiceSettings
 from shared.errors import Unavailable
 
@@ -96,7 +97,7 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     """Sessions whose objects stay readable after commit. The ORM's mappers are configured here, at
     start-up, rather than by the first request that touches a model (~50 ms of the first alert's time)."""
     configure_mappers()
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=AuditedSession)
 
 
 def create_autocommit_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

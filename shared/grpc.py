@@ -10,6 +10,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
 
+from shared import audit
 from shared.errors import RETRY_AFTER_KEY, DomainError, TooManyRequests
 from shared.logging import TRACE_HEADER, new_trace_id, trace_id_var
 from shared.telemetry import tracing_enabled
@@ -77,9 +78,11 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             return handler
         metadata = dict(details.invocation_metadata or ())
         inner = handler.unary_unary
+        action = details.method.rsplit("/", 1)[-1]
 
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             new_trace_id(metadata.get(TRACE_HEADER))
+            audit.acting_from_metadata(metadata, action=action)
             try:
                 return await inner(request, context)
             except TooManyRequests as error:

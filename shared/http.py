@@ -90,6 +90,8 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
         headers = {"Retry-After": "5"} if error.http_status == 503 else None
         if isinstance(error, TooManyRequests):
             headers = {"Retry-After": str(math.ceil(error.retry_after))}
+        if error.http_status == 401:
+            headers = {"WWW-Authenticate": 'Bearer realm="oncall"'}
         return JSONResponse(body, status_code=error.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

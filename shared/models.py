@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SEVERITIES = ("critical", "high", "warning", "info")
+ROLES = ("viewer", "responder", "admin")
 INCIDENT_STATUSES = ("open", "acknowledged", "resolved")
 
 
@@ -45,6 +46,7 @@ def _created_at() -> Mapped[datetime]:
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="ck_users_role"),)
     id: Mapped[uuid.UUID] = _uuid_pk()
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -58,6 +60,47 @@ class User(Base):
     login_disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # Sessions issued before this are refused: a new password or a disable logs the person out everywhere.
     credentials_changed_at: Mapped[datetime] = _created_at()
+    # What the person may do (shared.auth.Role): viewer reads, responder also acts on incidents, admin
+    # also configures.
+    role: Mapped[str] = mapped_column(String(16), default="responder", server_default="responder")
+
+
+class ApiToken(Base):
+    """A credential for automation: only its SHA-256 is kept; `prefix` lets people recognise it."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="ck_api_tokens_role"),)
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    prefix: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = _created_at()
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuditEntry(Base):
+    """One change made through the API or the dashboard, or a login; a trigger refuses UPDATE and DELETE."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_target", "target_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_type: Mapped[str] = mapped_column(String(16))  # user, token or anonymous (a failed login)
+    actor_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    actor: Mapped[str] = mapped_column(String(400))
+    client_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    action: Mapped[str] = mapped_column(String(100))
+    target_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    target_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
 
 
 class Team(Base):

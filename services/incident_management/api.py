@@ -3,11 +3,10 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.schemas import (
-    ActorBody,
     AlertRead,
     IncidentDetail,
     IncidentFilter,
@@ -18,8 +17,10 @@ from services.incident_management.schemas import (
     SnoozeBody,
     TimelineRead,
 )
+from shared.access import CurrentIdentity, guard
+from shared.auth import Role
 
-router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], dependencies=[guard(write=Role.responder)])
 
 
 async def commands(request: Request) -> IncidentCommands:
@@ -54,50 +55,44 @@ async def get_incident(cmd: Commands, incident_id: uuid.UUID) -> IncidentDetail:
 
 
 @router.patch("/{incident_id}", response_model=IncidentRead)
-async def patch_incident(cmd: Commands, incident_id: uuid.UUID, patch: IncidentPatch) -> IncidentRead:
-    return IncidentRead.model_validate(await cmd.update(incident_id, patch))
+async def patch_incident(
+    cmd: Commands, who: CurrentIdentity, incident_id: uuid.UUID, patch: IncidentPatch
+) -> IncidentRead:
+    return IncidentRead.model_validate(await cmd.update(incident_id, patch, actor=who.actor))
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentRead)
-async def acknowledge(
-    cmd: Commands, incident_id: uuid.UUID, body: Annotated[ActorBody | None, Body()] = None
-) -> IncidentRead:
-    actor = (body or ActorBody()).actor
-    return IncidentRead.model_validate(await cmd.acknowledge(incident_id, actor=actor))
+async def acknowledge(cmd: Commands, who: CurrentIdentity, incident_id: uuid.UUID) -> IncidentRead:
+    return IncidentRead.model_validate(await cmd.acknowledge(incident_id, actor=who.actor))
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentRead)
-async def resolve(
-    cmd: Commands, incident_id: uuid.UUID, body: Annotated[ActorBody | None, Body()] = None
-) -> IncidentRead:
-    actor = (body or ActorBody()).actor
-    return IncidentRead.model_validate(await cmd.resolve(incident_id, actor=actor))
+async def resolve(cmd: Commands, who: CurrentIdentity, incident_id: uuid.UUID) -> IncidentRead:
+    return IncidentRead.model_validate(await cmd.resolve(incident_id, actor=who.actor))
 
 
 @router.post("/{incident_id}/unacknowledge", response_model=IncidentRead)
-async def unacknowledge(
-    cmd: Commands, incident_id: uuid.UUID, body: Annotated[ActorBody | None, Body()] = None
-) -> IncidentRead:
+async def unacknowledge(cmd: Commands, who: CurrentIdentity, incident_id: uuid.UUID) -> IncidentRead:
     """acknowledged → open; escalation restarts from the first level."""
-    actor = (body or ActorBody()).actor
-    return IncidentRead.model_validate(await cmd.unacknowledge(incident_id, actor=actor))
+    return IncidentRead.model_validate(await cmd.unacknowledge(incident_id, actor=who.actor))
 
 
 @router.post("/{incident_id}/escalate", response_model=IncidentRead)
-async def escalate(
-    cmd: Commands, incident_id: uuid.UUID, body: Annotated[ActorBody | None, Body()] = None
-) -> IncidentRead:
+async def escalate(cmd: Commands, who: CurrentIdentity, incident_id: uuid.UUID) -> IncidentRead:
     """Page the next level now (the escalation worker does it within moments)."""
-    actor = (body or ActorBody()).actor
-    return IncidentRead.model_validate(await cmd.escalate(incident_id, actor=actor))
+    return IncidentRead.model_validate(await cmd.escalate(incident_id, actor=who.actor))
 
 
 @router.post("/{incident_id}/reassign", response_model=IncidentRead)
-async def reassign(cmd: Commands, incident_id: uuid.UUID, body: ReassignBody) -> IncidentRead:
-    return IncidentRead.model_validate(await cmd.reassign(incident_id, body))
+async def reassign(
+    cmd: Commands, who: CurrentIdentity, incident_id: uuid.UUID, body: ReassignBody
+) -> IncidentRead:
+    return IncidentRead.model_validate(await cmd.reassign(incident_id, body, actor=who.actor))
 
 
 @router.post("/{incident_id}/snooze", response_model=IncidentRead)
-async def snooze(cmd: Commands, incident_id: uuid.UUID, body: SnoozeBody) -> IncidentRead:
+async def snooze(
+    cmd: Commands, who: CurrentIdentity, incident_id: uuid.UUID, body: SnoozeBody
+) -> IncidentRead:
     """No escalation until `until`; then it restarts (an acknowledged incident re-opens)."""
-    return IncidentRead.model_validate(await cmd.snooze(incident_id, body))
+    return IncidentRead.model_validate(await cmd.snooze(incident_id, body, actor=who.actor))

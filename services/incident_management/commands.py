@@ -427,19 +427,19 @@ class IncidentCommands:
         self._committed()
         return incident
 
-    async def reassign(self, incident_id: uuid.UUID, body: ReassignBody) -> Incident:
+    async def reassign(self, incident_id: uuid.UUID, body: ReassignBody, *, actor: str) -> Incident:
         """To a user at once, or to a policy (checked with on-call when it can be asked)."""
         if body.escalation_policy_id is not None:
             await self._check_policy(body.escalation_policy_id)
         async with self.sessions.begin() as session:
             if body.escalation_policy_id is not None:
                 incident = await escalation_actions.reassign_to_policy(
-                    session, incident_id, body.escalation_policy_id, actor=body.actor, now=utcnow()
+                    session, incident_id, body.escalation_policy_id, actor=actor, now=utcnow()
                 )
             else:
                 answer = OnCallAnswer(user_id=body.user_id, reason="manual")
                 incident = await escalation_actions.reassign_to_user(
-                    session, incident_id, answer, actor=body.actor, now=utcnow(), settings=self.escalation
+                    session, incident_id, answer, actor=actor, now=utcnow(), settings=self.escalation
                 )
         self._committed()
         return incident
@@ -452,10 +452,10 @@ class IncidentCommands:
         except Unavailable:
             pass  # the worker reports a missing policy on the timeline when it pages
 
-    async def snooze(self, incident_id: uuid.UUID, body: SnoozeBody) -> Incident:
+    async def snooze(self, incident_id: uuid.UUID, body: SnoozeBody, *, actor: str) -> Incident:
         async with self.sessions.begin() as session:
             incident = await escalation_actions.snooze(
-                session, incident_id, body.until, actor=body.actor, now=utcnow()
+                session, incident_id, body.until, actor=actor, now=utcnow()
             )
         self._committed()
         return incident
@@ -466,10 +466,15 @@ class IncidentCommands:
         self._committed()
         return incident
 
-    async def update(self, incident_id: uuid.UUID, patch: IncidentPatch) -> Incident:
+    async def update(self, incident_id: uuid.UUID, patch: IncidentPatch, *, actor: str) -> Incident:
         async with self.sessions.begin() as session:
             incident = await domain.update(
-                session, incident_id, patch, now=utcnow(), ack_timeout=self.escalation.ack_timeout_seconds
+                session,
+                incident_id,
+                patch,
+                actor=actor,
+                now=utcnow(),
+                ack_timeout=self.escalation.ack_timeout_seconds,
             )
         self._committed()
         return incident

@@ -2,10 +2,10 @@
 
 from pydantic import Field
 
-from shared.config import BaseServiceSettings
+from shared.config import AuthSettings, BaseServiceSettings
 
 
-class IncidentSettings(BaseServiceSettings):
+class IncidentSettings(BaseServiceSettings, AuthSettings):
     service_name: str = "incident-management"
     http_host: str = "127.0.0.1"
     http_port: int = 8002

@@ -497,28 +497,32 @@ async def defer_assignment(
 
 
 async def update(
-    session: AsyncSession, incident_id: uuid.UUID, patch, *, now: datetime, ack_timeout: float = 0.0
+    session: AsyncSession,
+    incident_id: uuid.UUID,
+    patch,
+    *,
+    actor: str,
+    now: datetime,
+    ack_timeout: float = 0.0,
 ) -> Incident:
     """Apply a PATCH: note first, then assignee, then status (so a note can explain the change)."""
     incident = await get_for_update(session, incident_id)
     if patch.note:
-        incident = await add_note(session, incident_id, note=patch.note, actor=patch.actor, now=now)
+        incident = await add_note(session, incident_id, note=patch.note, actor=actor, now=now)
     if patch.assigned_to is not None:
         incident = await assign(
             session,
             incident_id,
             OnCallAnswer(user_id=patch.assigned_to, reason="manual"),
-            actor=patch.actor,
+            actor=actor,
             now=now,
         )
     if patch.status is not None:
         if patch.status == "acknowledged":
-            return await acknowledge(
-                session, incident_id, actor=patch.actor, now=now, ack_timeout=ack_timeout
-            )
+            return await acknowledge(session, incident_id, actor=actor, now=now, ack_timeout=ack_timeout)
         if patch.status != "resolved":
             raise Conflict(f"cannot move incident from {incident.status} to {patch.status}", field="status")
-        incident = await resolve(session, incident_id, actor=patch.actor, now=now)
+        incident = await resolve(session, incident_id, actor=actor, now=now)
     return incident
 
 

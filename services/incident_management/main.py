@@ -26,6 +26,7 @@ from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import create_channel, create_server, mark_serving
 from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
+from shared.identities import database_authenticator
 from shared.redis import create_redis
 from shared.serve import run, serve_runtime
 from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app
@@ -133,6 +134,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.commands = runtime.commands
     app.state.sessions = runtime.commands.sessions
+    app.state.authenticator = database_authenticator(runtime.settings, runtime.engine)
     install_common(app)
     app.include_router(api.router)
     app.include_router(catalog_api.router)

@@ -147,11 +147,6 @@ class IncidentFilter(BaseModel):
     offset: int = Field(default=0, ge=0)
 
 
-class ActorBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    actor: str = Field(default="api", min_length=1, max_length=200)
-
-
 class IncidentPatch(BaseModel):
     """Partial update: move the status, change the assignee, add a note (any combination)."""
 
@@ -159,7 +154,6 @@ class IncidentPatch(BaseModel):
     status: Status | None = None
     assigned_to: uuid.UUID | None = None
     note: str | None = Field(default=None, min_length=1, max_length=10_000)
-    actor: str = Field(default="api", min_length=1, max_length=200)
 
 
 # --- services and integrations -------------------------------------------------------------------
@@ -230,7 +224,6 @@ class ReassignBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: uuid.UUID | None = None
     escalation_policy_id: uuid.UUID | None = None
-    actor: str = Field(default="api", min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _one_target(self) -> "ReassignBody":
@@ -242,7 +235,6 @@ class ReassignBody(BaseModel):
 class SnoozeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     until: AwareDatetime
-    actor: str = Field(default="api", min_length=1, max_length=200)
 
 
 # --- analytics -------------------------------------------------------------------------------------

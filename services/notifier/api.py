@@ -17,9 +17,11 @@ from services.notifier.schemas import (
     WebhookPatch,
     WebhookRead,
 )
+from shared.access import guard
+from shared.auth import Role
 from shared.timeutil import rfc3339
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[guard(write=Role.admin)])
 
 
 async def commands(request: Request) -> NotifierCommands:

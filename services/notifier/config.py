@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
-from shared.config import BaseServiceSettings
+from shared.config import AuthSettings, BaseServiceSettings
 
 # Ports of the platform's own processes (native stack and compose): never webhook targets by default.
 PLATFORM_PORTS = [80, 1025, 5432, 6379, 8000, 8001, 8002, 8003, 8004, 8005, 8025, 8080]
@@ -12,7 +12,7 @@ PLATFORM_PORTS += [50052, 50053, 55432, 56379]  # gRPC and the embedded servers
 _PLACEHOLDERS = {"change-me", "changeme", "password", "secret"}
 
 
-class NotifierSettings(BaseServiceSettings):
+class NotifierSettings(BaseServiceSettings, AuthSettings):
     service_name: str = "notifier"
     http_host: str = "127.0.0.1"
     http_port: int = 8004

@@ -24,6 +24,7 @@ from shared.db import DriverPool, create_engine, create_session_factory
 from shared.grpc import create_channel
 from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
+from shared.identities import database_authenticator
 from shared.redis import create_redis
 from shared.serve import run, serve_runtime
 from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app
@@ -110,6 +111,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app = FastAPI(title="notifier", version="1", telemetry=FASTAPI_NATIVE_TELEMETRY_OFF, lifespan=lifespan)
     app.state.commands = runtime.commands
+    app.state.authenticator = database_authenticator(runtime.settings, runtime.engine)
     install_common(app)
     app.include_router(api.router)
     checks = {

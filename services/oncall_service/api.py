@@ -21,10 +21,12 @@ from services.oncall_service.schemas import (
     UserPatch,
     UserRead,
 )
+from shared.access import guard
+from shared.auth import Role
 from shared.models import Rotation, Team
 from shared.timeutil import rfc3339
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[guard(write=Role.admin)])
 
 
 async def commands(request: Request) -> OnCallCommands:

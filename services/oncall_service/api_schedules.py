@@ -27,10 +27,14 @@ from services.oncall_service.schemas import (
     ShiftsRead,
     TargetBody,
 )
+from shared.access import guard
+from shared.auth import Role
 from shared.models import EscalationPolicy, Schedule, ScheduleLayer, ScheduleOverride, User
 from shared.timeutil import utcnow
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[guard(write=Role.admin)])
+# Responders take and give back shifts (overrides) themselves; the rest of a schedule is configuration.
+overrides_router = APIRouter(prefix="/api/v1", dependencies=[guard(write=Role.responder)])
 
 # --- schedules -----------------------------------------------------------------------------------
 
@@ -134,14 +138,16 @@ async def list_overrides(cmd: Commands, schedule_id: uuid.UUID) -> list[Override
     return [override_read(o) for o in (await cmd.get_schedule(schedule_id)).overrides]
 
 
-@router.post(
+@overrides_router.post(
     "/schedules/{schedule_id}/overrides", response_model=OverrideRead, status_code=201, tags=["schedules"]
 )
 async def create_override(cmd: Commands, schedule_id: uuid.UUID, body: OverrideCreate) -> OverrideRead:
     return override_read(await cmd.add_override(schedule_id, body))
 
 
-@router.delete("/schedules/{schedule_id}/overrides/{override_id}", status_code=204, tags=["schedules"])
+@overrides_router.delete(
+    "/schedules/{schedule_id}/overrides/{override_id}", status_code=204, tags=["schedules"]
+)
 async def delete_override(cmd: Commands, schedule_id: uuid.UUID, override_id: uuid.UUID) -> Response:
     await cmd.delete_override(schedule_id, override_id)
     return Response(status_code=204)

@@ -3,13 +3,14 @@
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.oncall_service import logins, policies, roster, schedules
+from services.oncall_service import credentials, logins, policies, roster, schedules
 from services.oncall_service import repository as repo
+from services.oncall_service.access_schemas import ApiTokenCreate, AuditFilter
 from services.oncall_service.schemas import (
     CurrentOnCall,
     EscalationAnswer,
@@ -28,8 +29,12 @@ from services.oncall_service.schemas import (
     UserPatch,
 )
 from services.oncall_service.throttle import LoginThrottle
-from shared.errors import InvalidInput
+from shared import audit
+from shared.auth import API_AUDIENCE, Identity, Role, issue_jwt
+from shared.errors import DomainError, InvalidInput
 from shared.models import (
+    ApiToken,
+    AuditEntry,
     EscalationPolicy,
     Rotation,
     Schedule,
@@ -41,6 +46,14 @@ from shared.models import (
 from shared.timeutil import utcnow
 
 TeamWithServices = tuple[Team, list[str]]
+
+
+@dataclass(frozen=True)
+class AccessTokens:
+    key: str
+    ttl_seconds: float
+
+
 # A bound on one GetCurrentOnCallForServices call (incident-management sends a transaction's new incidents).
 MAX_SERVICES_PER_LOOKUP = 1000
 
@@ -57,6 +70,8 @@ class OnCallCommands:
     # The lookups incident-management makes for every new incident and escalation step; without one, they
     # use `sessions`. A roster edit landing between their statements is seen by the later ones only.
     readers: async_sessionmaker[AsyncSession] | None = None
+    # Signs the access tokens of POST /api/v1/auth/token.
+    access: AccessTokens = field(default_factory=lambda: AccessTokens("", 0))
 
     def _reader(self) -> AsyncSession:
         return (self.readers or self.sessions)()
@@ -155,12 +170,65 @@ class OnCallCommands:
             answers = await roster.current_for_teams(session, teams, at=when)
             return [answers[team.id] for team in teams]
 
-    async def authenticate(self, *, email: str, password: str) -> User:
-        """The user these credentials log in, else Unauthenticated, PermissionDenied or TooManyRequests."""
-        async with self.sessions() as session:
-            return await logins.authenticate(
-                session, self.throttle, email=email, password=password, now=time.time()
+    async def log_in(self, *, email: str, password: str, client_ip: str | None, via: str) -> User:
+        """The user these credentials log in, else Unauthenticated, PermissionDenied or TooManyRequests;
+        the audit log gets the login or the failure either way."""
+        try:
+            async with self.sessions() as session:
+                user = await logins.authenticate(
+                    session, self.throttle, email=email, password=password, now=time.time()
+                )
+        except DomainError as refused:
+            failed = audit.entry(
+                identity=None,
+                client_ip=client_ip,
+                action="login_failed",
+                actor=logins.normalise_email(email),
+                after={"via": via, "reason": refused.message},
             )
+            await self._append_audit(failed)
+            raise
+        who = Identity("user", user.id, user.name, Role(user.role), user.email)
+        row = audit.entry(
+            identity=who, client_ip=client_ip, action="login", target_type="users", target_id=user.id
+        )
+        await self._append_audit(row | {"after": {"via": via}})
+        return user
+
+    async def issue_access_token(
+        self, *, email: str, password: str, client_ip: str | None
+    ) -> tuple[str, int]:
+        """An API access token (JWT) for these credentials and its life in seconds."""
+        user = await self.log_in(email=email, password=password, client_ip=client_ip, via="api")
+        ttl = int(self.access.ttl_seconds)
+        token = issue_jwt(
+            self.access.key, user_id=user.id, audience=API_AUDIENCE, now=int(time.time()), ttl_seconds=ttl
+        )
+        return token, ttl
+
+    async def _append_audit(self, row: dict) -> None:
+        async with self.sessions.begin() as session:
+            await audit.append(session, row)
+
+    async def create_api_token(self, body: ApiTokenCreate, *, creator: Identity) -> tuple[ApiToken, str]:
+        async with self.sessions.begin() as session:
+            return await credentials.create_api_token(session, body, creator=creator, now=utcnow())
+
+    async def list_api_tokens(self) -> list[ApiToken]:
+        async with self.sessions() as session:
+            return await credentials.list_api_tokens(session)
+
+    async def revoke_api_token(self, token_id: uuid.UUID) -> ApiToken:
+        async with self.sessions.begin() as session:
+            return await credentials.revoke_api_token(session, token_id, now=utcnow())
+
+    async def list_audit(self, query: AuditFilter) -> tuple[list[AuditEntry], int]:
+        async with self.sessions() as session:
+            return await credentials.list_audit(session, query)
+
+    async def ensure_first_admin(self, *, email: str, password: str) -> User | None:
+        async with self.sessions.begin() as session:
+            return await credentials.ensure_first_admin(session, email=email, password=password, now=utcnow())
 
     async def create_schedule(self, body: ScheduleCreate) -> Schedule:
         async with self.sessions.begin() as session:

@@ -108,7 +108,12 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
         return oncall_pb2.ListCurrentOnCallResponse(teams=[answer_to_proto(a) for a in answers])
 
     async def AuthenticateUser(self, request, context: grpc.aio.ServicerContext):
-        user = await self.commands.authenticate(email=request.email, password=request.password)
+        user = await self.commands.log_in(
+            email=request.email,
+            password=request.password,
+            client_ip=request.client_ip or None,
+            via="dashboard",
+        )
         return oncall_pb2.AuthenticateUserResponse(user=user_to_proto(user))
 
     async def GetUser(self, request, context: grpc.aio.ServicerContext):
@@ -117,4 +122,5 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
             user=user_to_proto(user),
             login_disabled=user.login_disabled,
             credentials_changed_at=rfc3339(user.credentials_changed_at) or "",
+            role=user.role,
         )

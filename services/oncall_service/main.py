@@ -1,13 +1,15 @@
 """oncall: wiring of settings, database, REST and gRPC."""
 
+import logging
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import grpc
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.oncall_service import api, api_schedules
-from services.oncall_service.commands import OnCallCommands
+from services.oncall_service import api, api_access, api_schedules
+from services.oncall_service.commands import AccessTokens, OnCallCommands
 from services.oncall_service.config import OnCallSettings
 from services.oncall_service.grpc_server import OnCallServicer
 from services.oncall_service.throttle import LoginThrottle
@@ -16,9 +18,11 @@ from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
 from shared.grpc import create_server, mark_serving
 from shared.health import database_check
 from shared.http import health_router, install_common
+from shared.identities import database_authenticator
 from shared.serve import run, serve_runtime
 from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app
 
+log = logging.getLogger(__name__)
 SERVICE_NAME = oncall_pb2.DESCRIPTOR.services_by_name["OnCallService"].full_name
 
 
@@ -37,16 +41,40 @@ def build_runtime(settings: OnCallSettings) -> Runtime:
     throttle = LoginThrottle(
         max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
     )
-    commands = OnCallCommands(create_session_factory(engine), throttle, create_autocommit_factory(engine))
+    access = AccessTokens(settings.auth_jwt_secret.get_secret_value(), settings.auth_token_minutes * 60)
+    commands = OnCallCommands(
+        create_session_factory(engine), throttle, create_autocommit_factory(engine), access
+    )
     return Runtime(settings, engine, commands)
 
 
+async def ensure_first_admin(runtime: Runtime) -> None:
+    """ADMIN_EMAIL / ADMIN_PASSWORD become the first admin when there is none yet."""
+    settings = runtime.settings
+    if not settings.admin_email or settings.admin_password is None:
+        return
+    made = await runtime.commands.ensure_first_admin(
+        email=settings.admin_email, password=settings.admin_password.get_secret_value()
+    )
+    if made is not None:
+        log.warning("first admin created", extra={"fields": {"email": made.email}})
+
+
 def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(title="oncall", version="1", telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        await ensure_first_admin(runtime)
+        yield
+
+    app = FastAPI(title="oncall", version="1", telemetry=FASTAPI_NATIVE_TELEMETRY_OFF, lifespan=lifespan)
     app.state.commands = runtime.commands
+    app.state.authenticator = database_authenticator(runtime.settings, runtime.engine)
     install_common(app)
     app.include_router(api.router)
     app.include_router(api_schedules.router)
+    app.include_router(api_schedules.overrides_router)
+    app.include_router(api_access.login_router)
+    app.include_router(api_access.admin_router)
     app.include_router(health_router({"database": database_check(runtime.engine)}, ready=["database"]))
     instrument_app(app)
     return app

@@ -19,10 +19,11 @@ from pydantic import (
 )
 
 from services.oncall_service.domain import Shift
+from shared.auth import Role
 from shared.models import User
 from shared.timeutil import rfc3339
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s]+@([^@\s]+\.[^@\s]+|localhost)$")
 _HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _EVENT_TYPE = r"^incident\.[a-z_]{1,50}$"
 
@@ -80,6 +81,7 @@ class UserCreate(_Body):
     time_zone: TimeZone = "UTC"
     email_notifications: bool = True
     notify_event_types: EventTypes = Field(default_factory=list)
+    role: Role = Role.responder
 
 
 class UserPatch(_Body):
@@ -88,6 +90,7 @@ class UserPatch(_Body):
     time_zone: TimeZone | None = None
     email_notifications: bool | None = None
     notify_event_types: EventTypes | None = None
+    role: Role | None = None
 
 
 class UserRead(_Read):
@@ -97,6 +100,7 @@ class UserRead(_Read):
     time_zone: str
     email_notifications: bool
     notify_event_types: list[str]
+    role: Role
     created_at: datetime
 
 

@@ -15,6 +15,8 @@ from services.web_ui.incident_client import IncidentClient
 from services.web_ui.oncall_client import OnCallClient
 from services.web_ui.session import CheckedForm, CurrentViewer, Viewer, end_session, read_form, start_session
 from services.web_ui.views import render
+from shared.access import client_ip
+from shared.auth import Role
 from shared.errors import Conflict, PermissionDenied, TooManyRequests, Unauthenticated
 from shared.gen.oncall.v1 import incident_pb2
 from shared.models import INCIDENT_STATUSES, SEVERITIES
@@ -59,7 +61,9 @@ async def login(request: Request) -> Response:
     form = await read_form(request)
     email, target = form.get("email", ""), safe_next(form.get("next"))
     try:
-        user = await _oncall(request).authenticate(email=email, password=form.get("password", ""))
+        user = await _oncall(request).authenticate(
+            email=email, password=form.get("password", ""), client_ip=client_ip(request)
+        )
     except Unauthenticated:
         return render("login.html", 401, next=target, email=email, error=LOGIN_FAILED)
     except PermissionDenied:
@@ -148,11 +152,13 @@ async def incident_action(
     incident_id: uuid.UUID,
     action: Literal["acknowledge", "resolve"],
 ) -> Response:
-    """Acknowledge or resolve as the logged-in person (their email names them on the incident), then back
-    to the incident (post/redirect/get); a refusal (already resolved...) is shown on the incident's page."""
+    """Acknowledge or resolve as the logged-in person (a responder or admin), then back to the incident
+    (post/redirect/get); a refusal (already resolved...) is shown on the incident's page."""
+    if not who.may(Role.responder):
+        raise PermissionDenied(f"needs the responder role (you are a {who.role})")
     client = _incidents(request)
     try:
-        await client.act(str(incident_id), action, actor=who.email)
+        await client.act(str(incident_id), action, actor=who.identity, client_ip=who.client_ip)
     except Conflict as refused:
         reply = await client.get_incident(str(incident_id))
         return _incident_page(reply, who, 409, f"Could not {action}: {refused.message}")

@@ -3,6 +3,8 @@
 import grpc
 
 from services.web_ui.rpc import call
+from shared.audit import identity_metadata
+from shared.auth import Identity
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 
 
@@ -25,11 +27,13 @@ class IncidentClient:
         request = incident_pb2.GetIncidentRequest(id=incident_id)
         return await call(self._stub.GetIncident, request, deadline=self._timeout)
 
-    async def act(self, incident_id: str, action: str, *, actor: str) -> None:
-        """`acknowledge` or `resolve` the incident in the name of `actor`; Conflict when it cannot be."""
+    async def act(self, incident_id: str, action: str, *, actor: Identity, client_ip: str | None) -> None:
+        """`acknowledge` or `resolve` the incident in the name of `actor` (the timeline's and the audit
+        log's); Conflict when it cannot be."""
+        acting = identity_metadata(actor, client_ip)
         if action == "acknowledge":
-            ack = incident_pb2.AcknowledgeIncidentRequest(id=incident_id, actor=actor)
-            await call(self._stub.AcknowledgeIncident, ack, deadline=self._timeout)
+            ack = incident_pb2.AcknowledgeIncidentRequest(id=incident_id, actor=actor.actor)
+            await call(self._stub.AcknowledgeIncident, ack, deadline=self._timeout, metadata=acting)
         else:
-            resolve = incident_pb2.ResolveIncidentRequest(id=incident_id, actor=actor)
-            await call(self._stub.ResolveIncident, resolve, deadline=self._timeout)
+            resolve = incident_pb2.ResolveIncidentRequest(id=incident_id, actor=actor.actor)
+            await call(self._stub.ResolveIncident, resolve, deadline=self._timeout, metadata=acting)

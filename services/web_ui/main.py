@@ -17,6 +17,7 @@ from services.web_ui.oncall_client import OnCallClient
 from services.web_ui.server_timing import ServerTimingMiddleware
 from services.web_ui.session import LoginRequired, login_redirect
 from services.web_ui.views import STATIC, render
+from shared.access import Authenticator
 from shared.errors import DomainError
 from shared.grpc import create_channel
 from shared.health import grpc_check
@@ -94,6 +95,14 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.settings = runtime.settings
     app.state.incidents = runtime.incidents
     app.state.oncall = runtime.oncall
+    settings = runtime.settings
+    # The dashboard's forms carry their CSRF token in a field (services.web_ui.session checks it).
+    app.state.authenticator = Authenticator(
+        settings.auth_jwt_secret.get_secret_value(),
+        runtime.oncall,
+        cache_seconds=settings.auth_cache_seconds,
+        csrf_header=False,
+    )
     install_common(app)
     install_pages_errors(app)
     app.add_middleware(ServerTimingMiddleware)

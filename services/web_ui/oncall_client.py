@@ -1,5 +1,5 @@
 """What the pages ask the on-call service over gRPC: logging a user in, whether a session's user may
-still use it, and who is on call now."""
+still use it (the dashboard's shared.access.Directory), and who is on call now."""
 
 import uuid
 from dataclasses import dataclass
@@ -8,6 +8,7 @@ from datetime import datetime
 import grpc
 
 from services.web_ui.rpc import call
+from shared.auth import Role, TokenRecord, UserRecord
 from shared.errors import NotFound
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
 from shared.timeutil import parse_rfc3339
@@ -18,15 +19,6 @@ class LoginUser:
     id: uuid.UUID
     name: str
     email: str
-
-
-@dataclass(frozen=True)
-class UserLogin:
-    """A user as a session check needs them."""
-
-    user: LoginUser
-    login_disabled: bool
-    credentials_changed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -47,20 +39,32 @@ class OnCallClient:
         self._stub = oncall_pb2_grpc.OnCallServiceStub(channel)
         self._timeout = timeout
 
-    async def authenticate(self, *, email: str, password: str) -> LoginUser:
+    async def authenticate(self, *, email: str, password: str, client_ip: str | None) -> LoginUser:
         """The user, else Unauthenticated, PermissionDenied (login disabled) or TooManyRequests."""
-        request = oncall_pb2.AuthenticateUserRequest(email=email, password=password)
+        request = oncall_pb2.AuthenticateUserRequest(
+            email=email, password=password, client_ip=client_ip or ""
+        )
         return _user((await call(self._stub.AuthenticateUser, request, deadline=self._timeout)).user)
 
-    async def get_user(self, user_id: uuid.UUID) -> UserLogin | None:
-        """The user and their login's state; None when the user is gone."""
+    async def user(self, user_id: uuid.UUID) -> UserRecord | None:
+        """The user as the session check needs them (shared.access.Directory); None when they are gone."""
         request = oncall_pb2.GetUserRequest(user_id=str(user_id))
         try:
             reply = await call(self._stub.GetUser, request, deadline=self._timeout)
         except NotFound:
             return None
         changed = parse_rfc3339(reply.credentials_changed_at)
-        return UserLogin(_user(reply.user), reply.login_disabled, changed)
+        user = reply.user
+        return UserRecord(
+            uuid.UUID(user.id), user.name, user.email, Role(reply.role), reply.login_disabled, changed
+        )
+
+    async def token(self, token_hash: str) -> TokenRecord | None:
+        """The dashboard takes sessions only, never API tokens."""
+        return None
+
+    async def touch_token(self, token_id: uuid.UUID, at: datetime) -> None:
+        return None
 
     async def on_call_now(self) -> list[OnCallEntry]:
         """Who is on call now, one entry per team (teams in name order)."""

@@ -12,8 +12,14 @@ from shared.grpc import call_metadata
 Reply = TypeVar("Reply")
 
 
-async def call(method: Callable[..., Awaitable[Reply]], request: object, *, deadline: float) -> Reply:
+async def call(
+    method: Callable[..., Awaitable[Reply]],
+    request: object,
+    *,
+    deadline: float,
+    metadata: tuple[tuple[str, str], ...] = (),
+) -> Reply:
     try:
-        return await method(request, timeout=deadline, metadata=call_metadata())
+        return await method(request, timeout=deadline, metadata=call_metadata() + metadata)
     except grpc.aio.AioRpcError as error:
         raise from_grpc(error) from error

@@ -1,5 +1,5 @@
-"""Who is asking: the session cookie checked on every protected route (a FastAPI dependency), the CSRF
-check of POST forms, and setting or clearing the cookie."""
+"""Who is asking: the session cookie checked on every protected page (shared.access does the check), the
+CSRF check of POST forms, and setting or clearing the cookie."""
 
 import time
 import uuid
@@ -10,18 +10,21 @@ from urllib.parse import parse_qsl, quote
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
-from services.web_ui.auth import (
-    COOKIE_NAME,
-    HOME,
-    SessionClaims,
+from services.web_ui.auth import HOME
+from services.web_ui.config import WebUISettings
+from services.web_ui.oncall_client import LoginUser
+from shared import audit
+from shared.access import Authenticator, client_ip
+from shared.auth import (
+    SESSION_AUDIENCE,
+    SESSION_COOKIE,
+    Claims,
+    Identity,
+    Role,
     csrf_matches,
     csrf_token,
-    issue_token,
-    read_token,
-    session_counts,
+    issue_jwt,
 )
-from services.web_ui.config import WebUISettings
-from services.web_ui.oncall_client import LoginUser, OnCallClient
 from shared.errors import PermissionDenied
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -31,11 +34,30 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 class Viewer:
     """The logged-in person of a request."""
 
-    user_id: uuid.UUID
-    name: str
-    email: str
-    claims: SessionClaims
+    identity: Identity
+    claims: Claims
     csrf: str
+    client_ip: str | None
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        return self.identity.id
+
+    @property
+    def name(self) -> str:
+        return self.identity.name
+
+    @property
+    def email(self) -> str | None:
+        return self.identity.email
+
+    @property
+    def role(self) -> Role:
+        return self.identity.role
+
+    def may(self, role: str) -> bool:
+        """Whether this person's role allows what `role` may do (templates show only what they may do)."""
+        return self.identity.role.allows(Role(role))
 
 
 class LoginRequired(Exception):
@@ -52,18 +74,13 @@ def login_redirect(error: LoginRequired) -> RedirectResponse:
 
 async def viewer(request: Request) -> Viewer:
     """The person whose valid session cookie came with the request, else LoginRequired."""
-    settings: WebUISettings = request.app.state.settings
-    secret = settings.web_ui_jwt_secret.get_secret_value()
-    token = request.cookies.get(COOKIE_NAME)
-    claims = read_token(secret, token, now=int(time.time())) if token else None
-    if claims is not None:
-        oncall: OnCallClient = request.app.state.oncall
-        found = await oncall.get_user(claims.user_id)
-        if found is not None and session_counts(
-            claims, login_disabled=found.login_disabled, credentials_changed_at=found.credentials_changed_at
-        ):
-            user = found.user
-            return Viewer(user.id, user.name, user.email, claims, csrf_token(secret, claims))
+    authenticator: Authenticator = request.app.state.authenticator
+    found = await authenticator.session(request.cookies.get(SESSION_COOKIE))
+    if found is not None:
+        who, claims = found
+        route = request.scope.get("route")
+        audit.acting(who, client_ip(request), action=getattr(route, "name", request.url.path))
+        return Viewer(who, claims, csrf_token(authenticator.key, claims), client_ip(request))
     back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     raise LoginRequired(back if request.method == "GET" else HOME)
 
@@ -81,8 +98,8 @@ async def read_form(request: Request) -> dict[str, str]:
 async def checked_form(request: Request, who: CurrentViewer) -> dict[str, str]:
     """The form of a POST from a logged-in person whose `csrf` field is their session's, else 403."""
     form = await read_form(request)
-    settings: WebUISettings = request.app.state.settings
-    if not csrf_matches(settings.web_ui_jwt_secret.get_secret_value(), who.claims, form.get("csrf")):
+    authenticator: Authenticator = request.app.state.authenticator
+    if not csrf_matches(authenticator.key, who.claims, form.get("csrf")):
         raise PermissionDenied("csrf: the form's token is missing or not this session's; reload the page")
     return form
 
@@ -91,20 +108,20 @@ CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
 
 
 def start_session(response: Response, settings: WebUISettings, user: LoginUser) -> None:
-    """Give the browser a fresh session token for `user`."""
-    secret = settings.web_ui_jwt_secret.get_secret_value()
-    token = issue_token(
-        secret,
+    """Give the browser a fresh session token for `user`; sent to the API too (path /), where its writes
+    need the X-CSRF-Token header."""
+    token = issue_jwt(
+        settings.auth_jwt_secret.get_secret_value(),
         user_id=user.id,
-        name=user.name,
+        audience=SESSION_AUDIENCE,
         now=int(time.time()),
         ttl_seconds=settings.session_seconds,
     )
     response.set_cookie(
-        COOKIE_NAME,
+        SESSION_COOKIE,
         token,
         max_age=settings.session_seconds,
-        path="/ui",
+        path="/",
         httponly=True,
         samesite="lax",
         secure=settings.web_ui_cookie_secure,
@@ -113,5 +130,5 @@ def start_session(response: Response, settings: WebUISettings, user: LoginUser) 
 
 def end_session(response: Response, settings: WebUISettings) -> None:
     response.delete_cookie(
-        COOKIE_NAME, path="/ui", httponly=True, samesite="lax", secure=settings.web_ui_cookie_secure
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.web_ui_cookie_secure
     )

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16oncall/v1/oncall.proto\x12\toncall.v1\"D\n\x17GetCurrentOnCallRequest\x12\x0c\n\x04team\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\n\n\x02\x61t\x18\x03 \x01(\t\"5\n\nOnCallUser\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\"\x87\x01\n\x18GetCurrentOnCallResponse\x12\x0c\n\x04team\x18\x01 \x01(\t\x12#\n\x04user\x18\x02 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x13\n\x0bshift_start\x18\x03 \x01(\t\x12\x11\n\tshift_end\x18\x04 \x01(\t\x12\x10\n\x08rotation\x18\x05 \x01(\t\"B\n\"GetCurrentOnCallForServicesRequest\x12\x10\n\x08services\x18\x01 \x03(\t\x12\n\n\x02\x61t\x18\x02 \x01(\t\"e\n\rServiceOnCall\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\r\n\x05owned\x18\x02 \x01(\x08\x12\x34\n\x07on_call\x18\x03 \x01(\x0b\x32#.oncall.v1.GetCurrentOnCallResponse\"Q\n#GetCurrentOnCallForServicesResponse\x12*\n\x08services\x18\x01 \x03(\x0b\x32\x18.oncall.v1.ServiceOnCall\"&\n\x18ListCurrentOnCallRequest\x12\n\n\x02\x61t\x18\x01 \x01(\t\"O\n\x19ListCurrentOnCallResponse\x12\x32\n\x05teams\x18\x01 \x03(\x0b\x32#.oncall.v1.GetCurrentOnCallResponse\":\n\x17\x41uthenticateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"?\n\x18\x41uthenticateUserResponse\x12#\n\x04user\x18\x01 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\"!\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"n\n\x0fGetUserResponse\x12#\n\x04user\x18\x01 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x16\n\x0elogin_disabled\x18\x02 \x01(\x08\x12\x1e\n\x16\x63redentials_changed_at\x18\x03 \x01(\t\"H\n\x18ResolveEscalationRequest\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\n\n\x02\x61t\x18\x03 \x01(\t\"\xcb\x01\n\x19ResolveEscalationResponse\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\x12\x13\n\x0bpolicy_name\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\x05\x12\x13\n\x0blevel_count\x18\x04 \x01(\x05\x12\x0e\n\x06repeat\x18\x05 \x01(\x05\x12\x15\n\rdelay_minutes\x18\x06 \x01(\x01\x12$\n\x05users\x18\x07 \x03(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x15\n\rempty_targets\x18\x08 \x03(\t\"=\n\x1bGetNotificationRulesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"j\n\x1cGetNotificationRulesResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x15\n\remail_enabled\x18\x03 \x01(\x08\x12\x13\n\x0b\x65vent_types\x18\x04 \x03(\t2\xb2\x05\n\rOnCallService\x12[\n\x10GetCurrentOnCall\x12\".oncall.v1.GetCurrentOnCallRequest\x1a#.oncall.v1.GetCurrentOnCallResponse\x12|\n\x1bGetCurrentOnCallForServices\x12-.oncall.v1.GetCurrentOnCallForServicesRequest\x1a..oncall.v1.GetCurrentOnCallForServicesResponse\x12^\n\x11ResolveEscalation\x12#.oncall.v1.ResolveEscalationRequest\x1a$.oncall.v1.ResolveEscalationResponse\x12g\n\x14GetNotificationRules\x12&.oncall.v1.GetNotificationRulesRequest\x1a\'.oncall.v1.GetNotificationRulesResponse\x12^\n\x11ListCurrentOnCall\x12#.oncall.v1.ListCurrentOnCallRequest\x1a$.oncall.v1.ListCurrentOnCallResponse\x12[\n\x10\x41uthenticateUser\x12\".oncall.v1.AuthenticateUserRequest\x1a#.oncall.v1.AuthenticateUserResponse\x12@\n\x07GetUser\x12\x19.oncall.v1.GetUserRequest\x1a\x1a.oncall.v1.GetUserResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16oncall/v1/oncall.proto\x12\toncall.v1\"D\n\x17GetCurrentOnCallRequest\x12\x0c\n\x04team\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\n\n\x02\x61t\x18\x03 \x01(\t\"5\n\nOnCallUser\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\"\x87\x01\n\x18GetCurrentOnCallResponse\x12\x0c\n\x04team\x18\x01 \x01(\t\x12#\n\x04user\x18\x02 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x13\n\x0bshift_start\x18\x03 \x01(\t\x12\x11\n\tshift_end\x18\x04 \x01(\t\x12\x10\n\x08rotation\x18\x05 \x01(\t\"B\n\"GetCurrentOnCallForServicesRequest\x12\x10\n\x08services\x18\x01 \x03(\t\x12\n\n\x02\x61t\x18\x02 \x01(\t\"e\n\rServiceOnCall\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\r\n\x05owned\x18\x02 \x01(\x08\x12\x34\n\x07on_call\x18\x03 \x01(\x0b\x32#.oncall.v1.GetCurrentOnCallResponse\"Q\n#GetCurrentOnCallForServicesResponse\x12*\n\x08services\x18\x01 \x03(\x0b\x32\x18.oncall.v1.ServiceOnCall\"&\n\x18ListCurrentOnCallRequest\x12\n\n\x02\x61t\x18\x01 \x01(\t\"O\n\x19ListCurrentOnCallResponse\x12\x32\n\x05teams\x18\x01 \x03(\x0b\x32#.oncall.v1.GetCurrentOnCallResponse\"M\n\x17\x41uthenticateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\tclient_ip\x18\x03 \x01(\t\"?\n\x18\x41uthenticateUserResponse\x12#\n\x04user\x18\x01 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\"!\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"|\n\x0fGetUserResponse\x12#\n\x04user\x18\x01 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x16\n\x0elogin_disabled\x18\x02 \x01(\x08\x12\x1e\n\x16\x63redentials_changed_at\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\"H\n\x18ResolveEscalationRequest\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\n\n\x02\x61t\x18\x03 \x01(\t\"\xcb\x01\n\x19ResolveEscalationResponse\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\x12\x13\n\x0bpolicy_name\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\x05\x12\x13\n\x0blevel_count\x18\x04 \x01(\x05\x12\x0e\n\x06repeat\x18\x05 \x01(\x05\x12\x15\n\rdelay_minutes\x18\x06 \x01(\x01\x12$\n\x05users\x18\x07 \x03(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x15\n\rempty_targets\x18\x08 \x03(\t\"=\n\x1bGetNotificationRulesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"j\n\x1cGetNotificationRulesResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x15\n\remail_enabled\x18\x03 \x01(\x08\x12\x13\n\x0b\x65vent_types\x18\x04 \x03(\t2\xb2\x05\n\rOnCallService\x12[\n\x10GetCurrentOnCall\x12\".oncall.v1.GetCurrentOnCallRequest\x1a#.oncall.v1.GetCurrentOnCallResponse\x12|\n\x1bGetCurrentOnCallForServices\x12-.oncall.v1.GetCurrentOnCallForServicesRequest\x1a..oncall.v1.GetCurrentOnCallForServicesResponse\x12^\n\x11ResolveEscalation\x12#.oncall.v1.ResolveEscalationRequest\x1a$.oncall.v1.ResolveEscalationResponse\x12g\n\x14GetNotificationRules\x12&.oncall.v1.GetNotificationRulesRequest\x1a\'.oncall.v1.GetNotificationRulesResponse\x12^\n\x11ListCurrentOnCall\x12#.oncall.v1.ListCurrentOnCallRequest\x1a$.oncall.v1.ListCurrentOnCallResponse\x12[\n\x10\x41uthenticateUser\x12\".oncall.v1.AuthenticateUserRequest\x1a#.oncall.v1.AuthenticateUserResponse\x12@\n\x07GetUser\x12\x19.oncall.v1.GetUserRequest\x1a\x1a.oncall.v1.GetUserResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,21 +48,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTCURRENTONCALLRESPONSE']._serialized_start=594
   _globals['_LISTCURRENTONCALLRESPONSE']._serialized_end=673
   _globals['_AUTHENTICATEUSERREQUEST']._serialized_start=675
-  _globals['_AUTHENTICATEUSERREQUEST']._serialized_end=733
-  _globals['_AUTHENTICATEUSERRESPONSE']._serialized_start=735
-  _globals['_AUTHENTICATEUSERRESPONSE']._serialized_end=798
-  _globals['_GETUSERREQUEST']._serialized_start=800
-  _globals['_GETUSERREQUEST']._serialized_end=833
-  _globals['_GETUSERRESPONSE']._serialized_start=835
-  _globals['_GETUSERRESPONSE']._serialized_end=945
-  _globals['_RESOLVEESCALATIONREQUEST']._serialized_start=947
-  _globals['_RESOLVEESCALATIONREQUEST']._serialized_end=1019
-  _globals['_RESOLVEESCALATIONRESPONSE']._serialized_start=1022
-  _globals['_RESOLVEESCALATIONRESPONSE']._serialized_end=1225
-  _globals['_GETNOTIFICATIONRULESREQUEST']._serialized_start=1227
-  _globals['_GETNOTIFICATIONRULESREQUEST']._serialized_end=1288
-  _globals['_GETNOTIFICATIONRULESRESPONSE']._serialized_start=1290
-  _globals['_GETNOTIFICATIONRULESRESPONSE']._serialized_end=1396
-  _globals['_ONCALLSERVICE']._serialized_start=1399
-  _globals['_ONCALLSERVICE']._serialized_end=2089
+  _globals['_AUTHENTICATEUSERREQUEST']._serialized_end=752
+  _globals['_AUTHENTICATEUSERRESPONSE']._serialized_start=754
+  _globals['_AUTHENTICATEUSERRESPONSE']._serialized_end=817
+  _globals['_GETUSERREQUEST']._serialized_start=819
+  _globals['_GETUSERREQUEST']._serialized_end=852
+  _globals['_GETUSERRESPONSE']._serialized_start=854
+  _globals['_GETUSERRESPONSE']._serialized_end=978
+  _globals['_RESOLVEESCALATIONREQUEST']._serialized_start=980
+  _globals['_RESOLVEESCALATIONREQUEST']._serialized_end=1052
+  _globals['_RESOLVEESCALATIONRESPONSE']._serialized_start=1055
+  _globals['_RESOLVEESCALATIONRESPONSE']._serialized_end=1258
+  _globals['_GETNOTIFICATIONRULESREQUEST']._serialized_start=1260
+  _globals['_GETNOTIFICATIONRULESREQUEST']._serialized_end=1321
+  _globals['_GETNOTIFICATIONRULESRESPONSE']._serialized_start=1323
+  _globals['_GETNOTIFICATIONRULESRESPONSE']._serialized_end=1429
+  _globals['_ONCALLSERVICE']._serialized_start=1432
+  _globals['_ONCALLSERVICE']._serialized_end=2122
 # @@protoc_insertion_point(module_scope)

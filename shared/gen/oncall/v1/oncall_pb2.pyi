@@ -77,12 +77,14 @@ class ListCurrentOnCallResponse(_message.Message):
     def __init__(self, teams: _Optional[_Iterable[_Union[GetCurrentOnCallResponse, _Mapping]]] = ...) -> None: ...
 
 class AuthenticateUserRequest(_message.Message):
-    __slots__ = ("email", "password")
+    __slots__ = ("email", "password", "client_ip")
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_IP_FIELD_NUMBER: _ClassVar[int]
     email: str
     password: str
-    def __init__(self, email: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+    client_ip: str
+    def __init__(self, email: _Optional[str] = ..., password: _Optional[str] = ..., client_ip: _Optional[str] = ...) -> None: ...
 
 class AuthenticateUserResponse(_message.Message):
     __slots__ = ("user",)
@@ -97,14 +99,16 @@ class GetUserRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ...) -> None: ...
 
 class GetUserResponse(_message.Message):
-    __slots__ = ("user", "login_disabled", "credentials_changed_at")
+    __slots__ = ("user", "login_disabled", "credentials_changed_at", "role")
     USER_FIELD_NUMBER: _ClassVar[int]
     LOGIN_DISABLED_FIELD_NUMBER: _ClassVar[int]
     CREDENTIALS_CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
     user: OnCallUser
     login_disabled: bool
     credentials_changed_at: str
-    def __init__(self, user: _Optional[_Union[OnCallUser, _Mapping]] = ..., login_disabled: bool = ..., credentials_changed_at: _Optional[str] = ...) -> None: ...
+    role: str
+    def __init__(self, user: _Optional[_Union[OnCallUser, _Mapping]] = ..., login_disabled: bool = ..., credentials_changed_at: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
 
 class ResolveEscalationRequest(_message.Message):
     __slots__ = ("policy_id", "level", "at")
