@@ -20,6 +20,7 @@ import httpx
 from scripts.devstack import runner
 from scripts.devstack.processes import StartupFailed
 from scripts.devstack.settings import StackSettings
+from scripts.stack import first_admin_notice
 from services.oncall_service import logins
 from services.oncall_service import repository as oncall_repo
 from shared.config import BaseServiceSettings
@@ -164,6 +165,9 @@ def run(settings: StackSettings) -> str:
     runner.up(settings)
     with httpx.Client(base_url=settings.gateway_url, timeout=15) as client:
         api = Api(client)
+        email, password = runner.admin_login(settings)
+        token = api.call("POST", "/api/v1/auth/token", json={"email": email, "password": password})
+        client.headers["Authorization"] = f"Bearer {token['access_token']}"
         _, policy = seed_people(api)
         keys = seed_service(api, policy, settings.var_dir / "demo" / "keys.json")
         fired = fire_alerts(api, keys)
@@ -187,8 +191,11 @@ def run(settings: StackSettings) -> str:
 
 def main() -> int:
     settings = StackSettings()
+    new_admin = not settings.admin_email and not settings.admin_password_file.exists()
     try:
         print(run(settings))
+        if new_admin:
+            print(first_admin_notice(settings))
     except StartupFailed as failure:
         print(f"stack failed to start: {failure}\nlogs: {settings.log_dir}", file=sys.stderr)
         return 1

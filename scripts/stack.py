@@ -9,6 +9,7 @@ from scripts.devstack.settings import StackSettings
 
 
 def _up(settings: StackSettings) -> int:
+    new_admin = not settings.admin_email and not settings.admin_password_file.exists()
     try:
         runner.up(settings)
     except StartupFailed as failure:
@@ -21,10 +22,22 @@ def _up(settings: StackSettings) -> int:
     incidents            {gateway}/api/v1/incidents
     users/teams/on-call  {gateway}/api/v1/users  /teams  /rotations  /oncall/current?team=
     webhooks             {gateway}/api/v1/webhooks
-  dashboard              {gateway}/ui/  (login: python -m services.oncall_service.accounts --help)
+  dashboard              {gateway}/ui/  (log in as an admin or a user given a password)
   mail sent (SMTP sink)  {settings.mail_dir}
   Traefik dashboard      http://127.0.0.1:{settings.gateway_admin_port}/dashboard/""")
+    if new_admin:
+        print(first_admin_notice(settings))
     return 0
+
+
+def first_admin_notice(settings: StackSettings) -> str:
+    """The generated admin's login, said once: when its password was just made."""
+    return f"""
+  first admin            {runner.DEFAULT_ADMIN}  password: {settings.admin_password_file.read_text().strip()}
+                         (shown once; kept in {settings.admin_password_file}, readable by you only)
+  an access token        curl -s {settings.gateway_url}/api/v1/auth/token \\
+                           -H 'content-type: application/json' \\
+                           -d '{{"email":"{runner.DEFAULT_ADMIN}","password":"…"}}'"""
 
 
 def _status(settings: StackSettings) -> int:

@@ -2,6 +2,8 @@
 
 import contextlib
 import os
+import secrets
+import time
 import uuid
 from pathlib import Path
 
@@ -11,6 +13,24 @@ from scripts.devstack.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_VAR = ROOT / "var" / "test"
+# One key for every service a test starts (they read it from the environment, as deployed services do).
+os.environ.setdefault("AUTH_JWT_SECRET", secrets.token_hex(32))
+# The admin every test database is cloned with: its access token authenticates the tests' API calls.
+TEST_ADMIN_ID = uuid.UUID("00000000-0000-4000-8000-00000000ad01")
+
+
+def bearer_headers(user_id: uuid.UUID = TEST_ADMIN_ID, *, ttl_seconds: int = 3600) -> dict[str, str]:
+    """An Authorization header with an access token of `user_id`, signed with the tests' key."""
+    from shared.auth import API_AUDIENCE, issue_jwt
+
+    token = issue_jwt(
+        os.environ["AUTH_JWT_SECRET"],
+        user_id=user_id,
+        audience=API_AUDIENCE,
+        now=int(time.time()),
+        ttl_seconds=ttl_seconds,
+    )
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +99,25 @@ def fresh_database(postgres_server_url: str):
 
 @pytest.fixture(scope="session")
 def template_database_url(postgres_server_url):
-    """A migrated database that only serves as the template each test's database is cloned from."""
+    """A migrated database that only serves as the template each test's database is cloned from, with
+    the tests' admin in it."""
+    import asyncio
+
+    import asyncpg
+
+    async def add_admin(url: str) -> None:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            await connection.execute(
+                "INSERT INTO users (id, name, email, time_zone, role)"
+                " VALUES ($1, 'Test Admin', 'admin@tests.local', 'UTC', 'admin')",
+                TEST_ADMIN_ID,
+            )
+        finally:
+            await connection.close()
+
     with fresh_database(postgres_server_url) as url:
+        asyncio.run(add_admin(url))
         yield url
 
 

@@ -29,6 +29,7 @@ class Backends:
 # Go's soft heap limit: garbage collected and handed back sooner as the heap nears it, so a burst of
 # connections does not leave Traefik's RSS high (its live heap is ~20 MB; ~80 MB of RSS is its binary).
 TRAEFIK_MEMORY_LIMIT = "64MiB"
+DEFAULT_ADMIN = "admin@localhost"
 
 
 def traefik_binary() -> str:
@@ -48,6 +49,7 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
         "REDIS_URL": backends.redis_url,
         "LOG_LEVEL": settings.log_level,
         "HTTP_HOST": "127.0.0.1",
+        "AUTH_JWT_SECRET": auth_secret(settings),
         **settings.service_env,
     }
     specs = [
@@ -55,7 +57,7 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
             "oncall",
             "services.oncall_service.main",
             settings.oncall_http_port,
-            {**common, "GRPC_PORT": str(settings.oncall_grpc_port)},
+            {**common, "GRPC_PORT": str(settings.oncall_grpc_port), **first_admin(settings)},
             gateway_service="oncall",
         ),
         _service(
@@ -129,19 +131,16 @@ def web_ui_spec(settings: StackSettings, common: dict[str, str]) -> ProcessSpec:
         **common,
         "INCIDENT_GRPC_TARGET": f"127.0.0.1:{settings.incident_grpc_port}",
         "ONCALL_GRPC_TARGET": f"127.0.0.1:{settings.oncall_grpc_port}",
-        "WEB_UI_JWT_SECRET": web_ui_secret(settings),
     }
     return _service(
         "web-ui", "services.web_ui.main", settings.web_ui_http_port, env, gateway_service="web-ui"
     )
 
 
-def web_ui_secret(settings: StackSettings) -> str:
-    """WEB_UI_JWT_SECRET, else the key generated the first time under VAR_DIR (readable by its owner
-    only), so sessions survive restarts and no key is ever in the repository."""
-    if settings.web_ui_jwt_secret:
-        return settings.web_ui_jwt_secret
-    path = settings.web_ui_secret_file
+def generated_secret(settings: StackSettings, name: str) -> str:
+    """The secret kept in VAR_DIR/secrets/<name>, generated the first time (readable by its owner only),
+    so it survives restarts and is never in the repository."""
+    path = settings.secrets_dir / name
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -150,6 +149,25 @@ def web_ui_secret(settings: StackSettings) -> str:
     with os.fdopen(fd, "w") as file:
         file.write(secrets.token_hex(32) + "\n")
     return path.read_text().strip()
+
+
+def auth_secret(settings: StackSettings) -> str:
+    """AUTH_JWT_SECRET, else the key generated under VAR_DIR: the same for every service."""
+    return settings.auth_jwt_secret or generated_secret(settings, "auth-jwt-secret")
+
+
+def admin_login(settings: StackSettings) -> tuple[str, str]:
+    """The first admin's email and password: ADMIN_EMAIL/ADMIN_PASSWORD, else admin@localhost with the
+    password generated under VAR_DIR/secrets/admin-password."""
+    if settings.admin_email and settings.admin_password:
+        return settings.admin_email, settings.admin_password
+    return DEFAULT_ADMIN, generated_secret(settings, "admin-password")
+
+
+def first_admin(settings: StackSettings) -> dict[str, str]:
+    """On-call's ADMIN_EMAIL/ADMIN_PASSWORD: it makes that admin at start when none exists."""
+    email, password = admin_login(settings)
+    return {"ADMIN_EMAIL": email, "ADMIN_PASSWORD": password}
 
 
 def _service(

@@ -29,9 +29,11 @@ class StackSettings(BaseSettings):
     redis_port: int = 56379
     database_url: str | None = Field(default=None, description="use this PostgreSQL instead of embedded")
     redis_url: str | None = Field(default=None, description="use this Redis instead of embedded")
-    web_ui_jwt_secret: str | None = Field(
-        default=None, description="the dashboard's token key; unset: one generated once under VAR_DIR"
+    auth_jwt_secret: str | None = Field(
+        default=None, description="the key of access tokens and sessions; unset: generated once under VAR_DIR"
     )
+    admin_email: str | None = Field(default=None, description="the first admin (with ADMIN_PASSWORD)")
+    admin_password: str | None = Field(default=None, description="unset: generated under VAR_DIR/secrets")
     rate_limit_average: int = Field(default=5000, ge=1, description="alerts/s per client IP at the gateway")
     rate_limit_burst: int = Field(default=10000, ge=1)
     log_level: str = "INFO"
@@ -50,9 +52,13 @@ class StackSettings(BaseSettings):
         return self.var_dir / "mail"
 
     @property
-    def web_ui_secret_file(self) -> Path:
-        """The dashboard's generated token key when WEB_UI_JWT_SECRET is unset (mode 0600)."""
-        return self.var_dir / "secrets" / "web-ui-jwt-secret"
+    def secrets_dir(self) -> Path:
+        """Generated keys and the first admin's password, each readable by its owner only."""
+        return self.var_dir / "secrets"
+
+    @property
+    def admin_password_file(self) -> Path:
+        return self.secrets_dir / "admin-password"
 
     @property
     def run_dir(self) -> Path:

@@ -12,6 +12,7 @@ import uvicorn
 from shared.gen.oncall.v1 import oncall_pb2_grpc
 from shared.grpc import create_channel
 from shared.serve import uvicorn_config
+from tests.conftest import bearer_headers
 
 _DEAD = []
 
@@ -82,5 +83,7 @@ async def serve_runtime(stack: contextlib.AsyncExitStack, runtime, create_app, c
     target = await stack.enter_async_context(running_grpc(await create_grpc_server(runtime)))
     channel = create_channel(target)
     stack.push_async_callback(channel.close)
-    http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
+    http = await stack.enter_async_context(
+        httpx.AsyncClient(base_url=base, timeout=10, headers=bearer_headers())
+    )
     return Served(base, http, target, channel)

@@ -9,6 +9,8 @@ is made by `make up` or ADMIN_EMAIL/ADMIN_PASSWORD. API tokens keep only a SHA-2
 log refuses UPDATE and DELETE in the database itself, so no code path (and no API) can rewrite history.
 """
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -18,6 +20,7 @@ down_revision = "0015"
 branch_labels = None
 depends_on = None
 
+SQL = Path(__file__).resolve().parents[1] / "sql"
 ROLES = "('viewer', 'responder', 'admin')"
 
 
@@ -56,20 +59,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
     op.create_index("ix_audit_log_target", "audit_log", ["target_id", "at"])
+    op.execute((SQL / "audit_log_append_only.sql").read_text())
     op.execute(
-        """
-        CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP;
-        END $$;
-        CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
-            FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
-        """
+        "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"
     )
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER audit_log_append_only ON audit_log; DROP FUNCTION audit_log_append_only()")
+    op.execute("DROP TRIGGER audit_log_append_only ON audit_log")
+    op.execute("DROP FUNCTION audit_log_append_only()")
     op.drop_table("audit_log")
     op.drop_table("api_tokens")
     op.drop_constraint("ck_users_role", "users")

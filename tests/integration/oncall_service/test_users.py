@@ -48,7 +48,7 @@ async def test_duplicate_email_is_a_conflict_naming_the_field(oncall):
         ({"name": "X", "email": "a@b.c", "time_zone": "Mars/Olympus"}, "time_zone"),
         ({"name": "", "email": "a@b.c"}, "name"),
         ({"email": "a@b.c"}, "name"),
-        ({"name": "X", "email": "a@b.c", "role": "admin"}, "role"),
+        ({"name": "X", "email": "a@b.c", "role": "superuser"}, "role"),
     ],
 )
 async def test_invalid_user_bodies_are_422_naming_the_field(oncall, body, field):

@@ -3,7 +3,6 @@ PostgreSQL); the people who log in are on-call users with a password."""
 
 import contextlib
 import re
-import secrets
 from dataclasses import dataclass
 
 import httpx
@@ -71,7 +70,6 @@ async def web(incidents: IncidentStack, oncall: OnCallStack) -> WebUI:  # noqa: 
         _env_file=None,
         incident_grpc_target=incidents.grpc_target,
         oncall_grpc_target=oncall.grpc_target,
-        web_ui_jwt_secret=secrets.token_hex(32),
         page_size=2,
     )
     runtime = build_runtime(settings)
