@@ -96,6 +96,8 @@ def read_jwt(key: str, token: str, *, audience: str, now: int) -> Claims | None:
             issuer=ISSUER,
             options={"verify_exp": False},
         )
+        if claims.get("aud") != audience or claims.get("iss") != ISSUER:  # the library lets absent ones by
+            return None
         issued, expires, jti = claims.get("iat"), claims.get("exp"), claims.get("jti")
         if not (isinstance(issued, int) and isinstance(expires, int) and isinstance(jti, str) and jti):
             return None
