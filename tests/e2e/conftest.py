@@ -64,6 +64,8 @@ def stack_settings(name: str, database_url: str, redis_url: str, **overrides) ->
         "service_env": {
             "ASSIGNMENT_RETRY_SECONDS": "0.5",
             "ONCALL_TIMEOUT_SECONDS": "0.5",
+            # One access token serves a whole test session.
+            "AUTH_TOKEN_MINUTES": "240",
             "EVENTS_STREAM": f"{name}-{os.getpid()}:events",
             "EVENTS_CHANNEL": f"{name}-{os.getpid()}:events:live",
         },
@@ -87,9 +89,25 @@ def stack(e2e_database_url, redis_url):
         yield running
 
 
+def admin_token(settings: StackSettings) -> str:
+    """An access token of the stack's first admin (made at start from VAR_DIR/secrets/admin-password)."""
+    email, password = runner.admin_login(settings)
+    reply = httpx.post(
+        f"{settings.gateway_url}/api/v1/auth/token", json={"email": email, "password": password}, timeout=30
+    )
+    assert reply.status_code == 200, reply.text
+    return reply.json()["access_token"]
+
+
+@pytest.fixture(scope="session")
+def admin_headers(stack) -> dict[str, str]:
+    return {"Authorization": f"Bearer {admin_token(stack.settings)}"}
+
+
 @pytest.fixture
-async def gateway(stack):
-    async with httpx.AsyncClient(base_url=stack.gateway, timeout=10) as client:
+async def gateway(stack, admin_headers):
+    """The gateway, called as the stack's admin."""
+    async with httpx.AsyncClient(base_url=stack.gateway, timeout=10, headers=admin_headers) as client:
         yield client
 
 

@@ -9,7 +9,8 @@ import uuid
 import pytest
 from jose import jwt
 
-from services.web_ui.auth import COOKIE_NAME, issue_token
+from shared.auth import SESSION_AUDIENCE, issue_jwt
+from shared.auth import SESSION_COOKIE as COOKIE_NAME
 from tests.integration.web_ui.conftest import MAX_FAILURES, PASSWORD, csrf_of, login
 
 pytestmark = pytest.mark.integration
@@ -27,9 +28,12 @@ async def test_good_password_sets_an_httponly_lax_cookie_and_goes_to_next(web, b
     assert reply.status_code == 303 and reply.headers["location"] == "/ui/oncall"
     cookie = reply.headers["set-cookie"]
     assert f"{COOKIE_NAME}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
-    assert "Path=/ui" in cookie and "Max-Age=43200" in cookie and "Secure" not in cookie
+    assert "Path=/;" in cookie and "Max-Age=43200" in cookie and "Secure" not in cookie
     claims = jwt.get_unverified_claims(browser.cookies[COOKIE_NAME])
-    assert set(claims) == {"sub", "name", "iat", "exp"} and claims["exp"] - claims["iat"] == 43200
+    assert (
+        set(claims) == {"iss", "aud", "sub", "iat", "exp", "jti"} and claims["exp"] - claims["iat"] == 43200
+    )
+    assert claims["aud"] == SESSION_AUDIENCE
     page = await browser.get("/ui/")
     assert page.status_code == 200 and "Alice Martin" in page.text
 
@@ -100,16 +104,21 @@ async def test_pages_without_a_session_redirect_to_login_with_next(web, browser,
 
 async def test_tampered_expired_and_unsigned_tokens_redirect_to_login(web, browser):
     user = await web.account()
-    secret = web.settings.web_ui_jwt_secret.get_secret_value()
+    secret = web.settings.auth_jwt_secret.get_secret_value()
     now = int(time.time())
-    good = issue_token(secret, user_id=user.id, name=user.name, now=now, ttl_seconds=600)
+
+    def session(key: str = secret, at: int = now, audience: str = SESSION_AUDIENCE) -> str:
+        return issue_jwt(key, user_id=user.id, audience=audience, now=at, ttl_seconds=600)
+
+    good = session()
     header, payload, signature = good.split(".")
-    claims = {"sub": str(user.id), "name": user.name, "iat": now, "exp": now + 600}
+    claims = jwt.get_unverified_claims(good)
     tokens = {
-        "tampered": f"{header}.{_b64(claims | {'name': 'Mallory'})}.{signature}",
-        "expired": issue_token(secret, user_id=user.id, name=user.name, now=now - 700, ttl_seconds=600),
+        "tampered": f"{header}.{_b64(claims | {'sub': str(uuid.uuid4())})}.{signature}",
+        "expired": session(at=now - 700),
         "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}.",
-        "other secret": issue_token("z" * 40, user_id=user.id, name=user.name, now=now, ttl_seconds=600),
+        "other secret": session(key="z" * 40),
+        "an API access token": session(audience="oncall-api"),
     }
     for what, token in tokens.items():
         browser.cookies.set(COOKIE_NAME, token)
