@@ -80,3 +80,20 @@ def test_python_level_names_become_traefiks(tmp_path: Path):
         settings = StackSettings(_env_file=None, var_dir=tmp_path, log_level=level)
         static = yaml.safe_load(traefik.render(traefik.native_config(settings))["traefik.yml"])
         assert static["log"]["level"] == expected
+
+
+def _rendered(config: traefik.GatewayConfig) -> tuple[dict, dict]:
+    files = traefik.render(config)
+    return yaml.safe_load(files["traefik.yml"]), yaml.safe_load(files["dynamic.yml"])
+
+
+def _both_configs(tmp_path: Path) -> list[traefik.GatewayConfig]:
+    return [traefik.native_config(StackSettings(_env_file=None, var_dir=tmp_path)), traefik.compose_config()]
+
+
+def test_auth_token_and_audit_apis_are_routed_to_oncall(tmp_path: Path):
+    for config in _both_configs(tmp_path):
+        _, dynamic = _rendered(config)
+        rule = dynamic["http"]["routers"]["oncall"]["rule"]
+        for prefix in ("/api/v1/auth", "/api/v1/tokens", "/api/v1/audit"):
+            assert f"PathPrefix(`{prefix}`)" in rule
