@@ -91,6 +91,20 @@ def _both_configs(tmp_path: Path) -> list[traefik.GatewayConfig]:
     return [traefik.native_config(StackSettings(_env_file=None, var_dir=tmp_path)), traefik.compose_config()]
 
 
+def test_every_route_that_can_answer_a_page_sends_the_security_headers(tmp_path: Path):
+    for config in _both_configs(tmp_path):
+        _, dynamic = _rendered(config)
+        routers = dynamic["http"]["routers"]
+        for name, router in routers.items():
+            if name != "ingestion":  # JSON to machines
+                assert router["middlewares"][0] == "security-headers", name
+        headers = dynamic["http"]["middlewares"]["security-headers"]["headers"]
+        csp = headers["contentSecurityPolicy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert headers["contentTypeNosniff"] is True and headers["frameDeny"] is True
+        assert headers["referrerPolicy"] == "same-origin"
+
+
 def test_auth_token_and_audit_apis_are_routed_to_oncall(tmp_path: Path):
     for config in _both_configs(tmp_path):
         _, dynamic = _rendered(config)
