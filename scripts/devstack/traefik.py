@@ -29,6 +29,8 @@ class GatewayConfig:
     web_ui_url: str
     rate_limit_average: int
     rate_limit_burst: int
+    login_rate_limit_average: int
+    login_rate_limit_burst: int
     log_level: str = "INFO"
 
 
@@ -46,6 +48,8 @@ def native_config(settings: StackSettings) -> GatewayConfig:
         web_ui_url=f"http://127.0.0.1:{settings.web_ui_http_port}",
         rate_limit_average=settings.rate_limit_average,
         rate_limit_burst=settings.rate_limit_burst,
+        login_rate_limit_average=settings.login_rate_limit_average,
+        login_rate_limit_burst=settings.login_rate_limit_burst,
         log_level=traefik_log_level(settings.log_level),
     )
 
@@ -80,6 +84,8 @@ def compose_config(replicas: int = 2) -> GatewayConfig:
         web_ui_url="http://web-ui:8005",
         rate_limit_average=defaults.rate_limit_average,
         rate_limit_burst=defaults.rate_limit_burst,
+        login_rate_limit_average=defaults.login_rate_limit_average,
+        login_rate_limit_burst=defaults.login_rate_limit_burst,
     )
 
 
