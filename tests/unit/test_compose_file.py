@@ -35,3 +35,11 @@ def test_gateway_lists_each_ingestion_replica_of_the_compose_file():
     for name in replicas:
         env = COMPOSE["services"][name]["environment"]
         assert (env["HTTP_PORT"], env["REPLICA_ID"]) == ("8001", name)
+
+
+def test_traefiks_api_is_not_insecure_and_is_routed_on_the_admin_entry_point_only():
+    static = yaml.safe_load((ROOT / "config/traefik/compose/traefik.yml").read_text())
+    assert static["api"]["insecure"] is False
+    routes = yaml.safe_load((ROOT / "config/traefik/compose/dynamic/routes.yml").read_text())
+    api = [r for r in routes["http"]["routers"].values() if r["service"] == "api@internal"]
+    assert [r["entryPoints"] for r in api] == [["traefik"]]

@@ -96,7 +96,7 @@ def test_every_route_that_can_answer_a_page_sends_the_security_headers(tmp_path:
         _, dynamic = _rendered(config)
         routers = dynamic["http"]["routers"]
         for name, router in routers.items():
-            if name != "ingestion":  # JSON to machines
+            if name not in ("ingestion", "gateway-api"):  # JSON to machines; Traefik's own dashboard
                 assert router["middlewares"][0] == "security-headers", name
         headers = dynamic["http"]["middlewares"]["security-headers"]["headers"]
         csp = headers["contentSecurityPolicy"]
@@ -130,3 +130,18 @@ def test_auth_token_and_audit_apis_are_routed_to_oncall(tmp_path: Path):
         rule = dynamic["http"]["routers"]["oncall"]["rule"]
         for prefix in ("/api/v1/auth", "/api/v1/tokens", "/api/v1/audit"):
             assert f"PathPrefix(`{prefix}`)" in rule
+
+
+def test_traefiks_api_is_routed_on_the_admin_entry_point_not_by_insecure(tmp_path: Path):
+    for config in _both_configs(tmp_path):
+        static, dynamic = _rendered(config)
+        assert static["api"]["insecure"] is False and static["ping"]["entryPoint"] == "traefik"
+        routers = dynamic["http"]["routers"]
+        assert routers["gateway-api"] == {
+            "entryPoints": ["traefik"],
+            "rule": "PathPrefix(`/api`) || PathPrefix(`/dashboard`)",
+            "service": "api@internal",
+        }
+        assert all("traefik" not in r["entryPoints"] for n, r in routers.items() if n != "gateway-api")
+    native_static, _ = _rendered(_both_configs(tmp_path)[0])
+    assert native_static["entryPoints"]["traefik"]["address"].startswith("127.0.0.1:")
