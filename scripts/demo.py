@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from scripts.devstack import runner
+from scripts.devstack import runner, tls
 from scripts.devstack.processes import StartupFailed
 from scripts.devstack.settings import StackSettings
 from services.oncall_service import logins
@@ -162,7 +162,8 @@ async def ensure_login(database_url: str) -> str | None:
 def run(settings: StackSettings) -> str:
     """Start the stack (what runs already is kept), seed, fire; returns what to print."""
     runner.up(settings)
-    with httpx.Client(base_url=settings.gateway_url, timeout=15) as client:
+    context = tls.client_context(settings)
+    with httpx.Client(base_url=settings.gateway_url, verify=context, timeout=15) as client:
         api = Api(client)
         _, policy = seed_people(api)
         keys = seed_service(api, policy, settings.var_dir / "demo" / "keys.json")

@@ -103,6 +103,7 @@ def test_every_route_that_can_answer_a_page_sends_the_security_headers(tmp_path:
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert headers["contentTypeNosniff"] is True and headers["frameDeny"] is True
         assert headers["referrerPolicy"] == "same-origin"
+        assert headers["stsSeconds"] == 31_536_000  # sent by Traefik over HTTPS only
 
 
 def test_password_posts_are_rate_limited_per_client_ip_before_the_routes_around_them(tmp_path: Path):
@@ -145,3 +146,41 @@ def test_traefiks_api_is_routed_on_the_admin_entry_point_not_by_insecure(tmp_pat
         assert all("traefik" not in r["entryPoints"] for n, r in routers.items() if n != "gateway-api")
     native_static, _ = _rendered(_both_configs(tmp_path)[0])
     assert native_static["entryPoints"]["traefik"]["address"].startswith("127.0.0.1:")
+
+
+def test_without_tls_the_gateway_serves_http_only(tmp_path: Path):
+    for config in _both_configs(tmp_path):
+        static, dynamic = _rendered(config)
+        assert set(static["entryPoints"]) == {"web", "traefik"} and "http" not in static["entryPoints"]["web"]
+        assert "tls" not in dynamic
+        assert {
+            tuple(r["entryPoints"]) for n, r in dynamic["http"]["routers"].items() if n != "gateway-api"
+        } == {("web",)}
+
+
+def test_with_tls_every_route_is_https_and_plain_http_redirects_to_it(tmp_path: Path):
+    cert, key = tmp_path / "gw.crt", tmp_path / "gw.key"
+    settings = StackSettings(
+        _env_file=None, var_dir=tmp_path, gateway_tls_cert=cert, gateway_tls_key=key, gateway_tls_port=9443
+    )
+    static, dynamic = _rendered(traefik.native_config(settings))
+    web, websecure = static["entryPoints"]["web"], static["entryPoints"]["websecure"]
+    assert websecure["address"] == "127.0.0.1:9443" and websecure["http"]["tls"] == {}
+    assert web["http"]["redirections"]["entryPoint"] == {
+        "to": "websecure",
+        "scheme": "https",
+        "permanent": True,
+    }
+    routers = dynamic["http"]["routers"]
+    assert {tuple(r["entryPoints"]) for n, r in routers.items() if n != "gateway-api"} == {("websecure",)}
+    pair = {"certFile": str(cert.resolve()), "keyFile": str(key.resolve())}
+    assert dynamic["tls"]["certificates"] == [pair]
+    assert dynamic["tls"]["stores"]["default"]["defaultCertificate"] == pair  # clients sending no SNI
+
+
+def test_self_signed_tls_serves_the_pair_under_var_secrets(tmp_path: Path):
+    settings = StackSettings(_env_file=None, var_dir=tmp_path, gateway_tls="self-signed")
+    _, dynamic = _rendered(traefik.native_config(settings))
+    secrets = tmp_path.resolve() / "secrets"
+    pair = {"certFile": str(secrets / "gateway-tls.crt"), "keyFile": str(secrets / "gateway-tls.key")}
+    assert dynamic["tls"]["certificates"] == [pair]
