@@ -8,13 +8,16 @@ Traefik, the issue's minimal prototype of the hop (benchkit/prototype.py), singl
 saturation (wrk; single alerts twice: the storm's start, which opens its incidents and pages them, then
 the storm going on, its incidents open already), open-loop latency at fixed fractions of saturation (and
 the no-op's at the same offered rates), alert -> signed webhook latency, CPU per alert per process,
-memory, and the incident list on a seeded history of 100,000 incidents; on a machine slower than the
-issue's (by the prototype), open loop and webhook again at the issue's rates scaled to it
-(benchkit/targets.py). Prints a table and writes JSON under var/bench/.
+memory, the cost of the credential check (benchkit/credentials.py) and the incident list on a seeded
+history of 100,000 incidents; on a machine slower than the issue's (by the prototype), open loop and
+webhook again at the issue's rates scaled to it (benchkit/targets.py). Prints a table and writes JSON under
+var/bench/. It calls the API as the stack's first admin, with an access token; alerts carry the
+integrations' keys.
 
 Or it measures a stack that is already running, and starts and stops nothing: `--running` for the native
 stack of this environment's settings (VAR_DIR, ports, .env: the one `make up` started), with every figure;
-`--gateway URL` for any other (docker compose, say), with the figures seen through its gateway only. The
+`--gateway URL` for any other (docker compose, say), with the figures seen through its gateway only (its
+admin given as ADMIN_EMAIL and ADMIN_PASSWORD). The
 services, keys, teams, people, incidents and subscription the run creates stay there (and its emails go to
 addresses under example.com): point it at a test deployment.
 A phase the stack does not allow is skipped and says why: the no-op ceiling needs the replicas started
@@ -38,6 +41,7 @@ import httpx
 import uvloop
 
 from scripts.benchkit import (
+    credentials,
     integrations,
     listing,
     logs,
@@ -79,16 +83,21 @@ def bench_settings() -> StackSettings:
             "CORRELATION_WINDOW_SECONDS": "300",
             "BENCH_NOOP_ENDPOINT": "true",
             "WEBHOOK_ALLOW_INTERNAL_TARGETS": "true",  # the receiver is on 127.0.0.1
+            "AUTH_TOKEN_MINUTES": "60",  # one access token serves the whole run
         },
     )
 
 
-def make_keys(gateway: str, count: int, *, owned: bool) -> tuple[list[str], list[str]]:
+def make_keys(
+    gateway: str, count: int, *, owned: bool, headers: dict[str, str]
+) -> tuple[list[str], list[str]]:
     """`count` services, each with an `api` and an `alertmanager` integration, and with `owned` teams owning
-    them (benchkit/owners.py: every new incident paged by email); returns both key lists."""
+    them (benchkit/owners.py: every new incident paged by email), made with the admin's `headers`; returns
+    both key lists."""
 
     async def create() -> list[list[str]]:
-        async with aiohttp.ClientSession(gateway, timeout=aiohttp.ClientTimeout(total=30)) as client:
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(gateway, timeout=timeout, headers=headers) as client:
             prefix = f"bench-{int(time.time())}"
             kinds = ("api", "alertmanager")
             keys = await integrations.create_keys(client, count, prefix=prefix, kinds=kinds)
@@ -178,7 +187,7 @@ def cpu_ms_per(settings: StackSettings | None, before: dict[int, float], count: 
     }
 
 
-def webhook_phase(target: Target, *, rate: float, seconds: float) -> dict:
+def webhook_phase(target: Target, headers: dict[str, str], *, rate: float, seconds: float) -> dict:
     """Alert -> signed webhook latency, with the CPU each process spent per new incident while sending,
     and how many cores the stack kept busy meanwhile, and this process (the sender and the receiver,
     which share the machine with the stack)."""
@@ -192,7 +201,9 @@ def webhook_phase(target: Target, *, rate: float, seconds: float) -> dict:
         own.append(time.process_time())
 
     try:
-        result = uvloop.run(webhook.measure(target.gateway, rate=rate, seconds=seconds, ready=ready))
+        result = uvloop.run(
+            webhook.measure(target.gateway, headers, rate=rate, seconds=seconds, ready=ready)
+        )
     except webhook.Refused as refused:
         return {"skipped": str(refused)}
     elapsed = time.monotonic() - started[0]
@@ -375,8 +386,9 @@ def run_once(args) -> tuple[dict | None, Path | None]:
 
 
 def _answers(gateway: str) -> bool:
+    """Whether the gateway hands the API on (401: it asks for credentials, which come next)."""
     try:
-        return httpx.get(f"{gateway}/api/v1/services", timeout=5).status_code == 200
+        return httpx.get(f"{gateway}/api/v1/services", timeout=5).status_code in (200, 401)
     except httpx.HTTPError:
         return False
 
@@ -391,6 +403,7 @@ def _noop_enabled(gateway: str, key: str) -> bool:
 
 
 PROTOTYPE_SKIPPED = "the minimal prototype runs beside the benchmark's own stack only (it adds a table)"
+CHECK_SKIPPED = "the credential check is timed on the stack's database: use --running for a native stack"
 
 
 def _logged(log_dir: Path, since, until, out: Path) -> dict:
@@ -425,7 +438,9 @@ class Laps:
 
 def run_phases(target: Target, args, *, own: bool, laps: Laps) -> dict:
     gateway, settings = target.gateway, target.settings
-    api_keys, am_keys = make_keys(gateway, args.services, owned=not args.unowned)
+    # The admin's access token on every call but alert ingestion, which takes the integrations' keys.
+    headers = credentials.admin_headers(gateway, settings or StackSettings())
+    api_keys, am_keys = make_keys(gateway, args.services, owned=not args.unowned, headers=headers)
     laps("services and keys")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     api_file, am_file = OUT_DIR / "keys-api.txt", OUT_DIR / "keys-am.txt"
@@ -492,16 +507,21 @@ def run_phases(target: Target, args, *, own: bool, laps: Laps) -> dict:
             {"fraction": f, **open_loop(saturation * f, path=openloop.NOOP, seconds=half)} for f in fractions
         ]
     laps("open loop")
-    report["webhook"] = webhook_phase(target, rate=args.webhook_rate, seconds=args.seconds)
+    report["webhook"] = webhook_phase(target, headers, rate=args.webhook_rate, seconds=args.seconds)
     if slower:
-        report["webhook_scaled"] = webhook_phase(target, rate=hook_rate, seconds=args.seconds)
+        report["webhook_scaled"] = webhook_phase(target, headers, rate=hook_rate, seconds=args.seconds)
     report["rss_mb"] = rss_of(settings)
     laps("webhook")
+    if settings is None:
+        report["credential_check"] = {"skipped": CHECK_SKIPPED}
+    else:
+        report["credential_check"] = credentials.measure(settings, gateway, headers)
+        laps("credential check")
     counts = stored_counts(settings)  # by now the closed and open loops' new incidents have been paged
     report["emails_sent"] = counts["emails"] if counts else None
     incidents = args.incidents if args.incidents is not None else (100_000 if own else 0)
     if incidents and settings is not None:
-        report["incident_list"] = listing.run(driver_url(settings), gateway, count=incidents)
+        report["incident_list"] = listing.run(driver_url(settings), gateway, headers, count=incidents)
         laps("incident list")
     if args.volume:
         report["volume"] = {"alerts_per_round": args.volume, "rounds": []}

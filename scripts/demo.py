@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from scripts.devstack import runner
+from scripts.devstack import runner, tls
 from scripts.devstack.processes import StartupFailed
 from scripts.devstack.settings import StackSettings
 from scripts.stack import first_admin_notice
@@ -163,7 +163,8 @@ async def ensure_login(database_url: str) -> str | None:
 def run(settings: StackSettings) -> str:
     """Start the stack (what runs already is kept), seed, fire; returns what to print."""
     runner.up(settings)
-    with httpx.Client(base_url=settings.gateway_url, timeout=15) as client:
+    context = tls.client_context(settings)
+    with httpx.Client(base_url=settings.gateway_url, verify=context, timeout=15) as client:
         api = Api(client)
         email, password = runner.admin_login(settings)
         token = api.call("POST", "/api/v1/auth/token", json={"email": email, "password": password})

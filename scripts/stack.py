@@ -16,8 +16,14 @@ def _up(settings: StackSettings) -> int:
         print(f"stack failed to start: {failure}\nlogs: {settings.log_dir}", file=sys.stderr)
         return 1
     gateway = settings.gateway_url
+    files = settings.gateway_tls_files
+    https = (
+        f"\n    certificate          {files[0]} (http://127.0.0.1:{settings.gateway_port} redirects)"
+        if files
+        else ""
+    )
     print(f"""OnCall Platform is up (logs in {settings.log_dir}, `make down` stops it):
-  gateway (Traefik)      {gateway}
+  gateway (Traefik)      {gateway}{https}
     alerts               POST {gateway}/api/v1/alerts
     incidents            {gateway}/api/v1/incidents
     users/teams/on-call  {gateway}/api/v1/users  /teams  /rotations  /oncall/current?team=

@@ -68,7 +68,8 @@ PAGES = {
     "page 100 (offset 5,000)": {"offset": 5000},
 }
 BENCH_ACCOUNT = "bench@example.com"
-# The bench's dashboard login: an on-call user (in no rotation, so never paged) with a fresh password.
+# The bench's dashboard login: an on-call user (in no rotation, so never paged; a responder, the table's
+# default role, which may read) with a fresh password.
 _ACCOUNT = """
 INSERT INTO users (id, email, name, time_zone, email_notifications, password_hash)
 VALUES ($1, $2, 'Bench', 'UTC', false, $3)
@@ -101,10 +102,11 @@ async def seed(database_url: str, count: int) -> float:
     return time.perf_counter() - started
 
 
-async def measure(gateway: str, *, rounds: int = 20) -> dict[str, dict[str, float]]:
-    """p50/p99 ms of each query (sequential requests through Traefik: the server's time plus one hop)."""
+async def measure(gateway: str, headers: dict[str, str], *, rounds: int = 20) -> dict[str, dict[str, float]]:
+    """p50/p99 ms of each query (sequential requests through Traefik: the server's time plus one hop), with
+    `headers`' credentials."""
     figures = {}
-    async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=gateway, timeout=30, headers=headers) as client:
         for name, (path, params) in QUERIES.items():
             params = _params(params)
             (await client.get(path, params=params)).raise_for_status()  # warm
@@ -154,12 +156,12 @@ async def measure_dashboard(gateway: str, password: str, *, rounds: int = 20) ->
     return figures
 
 
-def run(database_url: str, gateway: str, *, count: int) -> dict:
+def run(database_url: str, gateway: str, headers: dict[str, str], *, count: int) -> dict:
     seconds = asyncio.run(seed(database_url, count))
     password = asyncio.run(dashboard_account(database_url))
     return {
         "incidents_seeded": count,
         "seed_seconds": round(seconds, 1),
-        "latency_ms": asyncio.run(measure(gateway)),
+        "latency_ms": asyncio.run(measure(gateway, headers)),
         "dashboard_ms": asyncio.run(measure_dashboard(gateway, password)),
     }

@@ -15,6 +15,8 @@ def print_report(report: dict) -> None:
     for hook in (report["webhook"], report.get("webhook_scaled")):
         if hook is not None:
             _webhook(hook)
+    if "credential_check" in report:
+        _credential_check(report["credential_check"])
     if "incident_list" in report:
         _listing(report["incident_list"])
     hook_cpu = report["webhook"].get("cpu_ms_per_incident", {})
@@ -147,6 +149,29 @@ def _webhook(hook: dict) -> None:
         f"({hook['delivered']}/{hook['incidents']} delivered, {hook['bad_signatures']} bad signatures; "
         f"of {hook['sent']} alerts sent the gateway answered {hook['statuses']})"
         + (" (0: no answer within the client's 10 s)" if 0 in hook["statuses"] else "")
+    )
+
+
+def _credential_check(check: dict) -> None:
+    if "skipped" in check:
+        print(f"\ncredential check: skipped: {check['skipped']}")
+        return
+    rounds = check["rounds"]
+    print(
+        "\ncredential check (incident-management's Authenticator.identify in this process, on the stack's"
+        f" database; {rounds['warm']:,} requests with the cache warm, {rounds['cold']:,} each looked up):"
+    )
+    for kind, label in (("access_token", "access token"), ("api_token", "API token")):
+        warm, cold = check[kind]["warm_ms"], check[kind]["cold_ms"]
+        print(
+            f"  {label:<14}warm p50 {warm['p50']:.3f} p99 {warm['p99']:.3f} ms   "
+            f"cold p50 {cold['p50']:.3f} p99 {cold['p99']:.3f} ms"
+        )
+    request = check["request_ms"]
+    print(
+        f"  GET /api/v1/incidents through the gateway with the access token ({rounds['request']} in a row): "
+        f"p50 {request['p50']:.1f} ms, p99 {request['p99']:.1f} ms; the warm check is "
+        f"{check['check_share_of_request_p50']:.1%} of its p50"
     )
 
 

@@ -73,17 +73,24 @@ async def post_alert(client: aiohttp.ClientSession, body: dict, headers: dict) -
 
 
 async def measure(
-    gateway: str, *, rate: float, seconds: float, ready: Callable[[], None] = lambda: None
+    gateway: str,
+    headers: dict[str, str],
+    *,
+    rate: float,
+    seconds: float,
+    ready: Callable[[], None] = lambda: None,
 ) -> dict:
     """p50/p99 ms from an alert's scheduled send to its incident's signed webhook arriving. The sender is
-    aiohttp (light on CPU: the generator shares the machine with the stack, see openloop.py). `ready` is
-    called once the services and the subscription exist, right before the first alert."""
+    aiohttp (light on CPU: the generator shares the machine with the stack, see openloop.py). The services
+    and the subscription are made with the admin's `headers`, each alert carries its integration's key.
+    `ready` is called once the services and the subscription exist, right before the first alert."""
     receiver = Receiver()
     total = int(rate * seconds)
     timeout = aiohttp.ClientTimeout(total=10)
+    connector = aiohttp.TCPConnector(limit=256)
     async with (
         running(receiver) as url,
-        aiohttp.ClientSession(gateway, timeout=timeout, connector=aiohttp.TCPConnector(limit=256)) as client,
+        aiohttp.ClientSession(gateway, timeout=timeout, connector=connector, headers=headers) as client,
     ):
         # new services, so that every (service, severity) pair used below opens a new incident
         [keys] = await integrations.create_keys(client, (total + 3) // 4, prefix=f"wh-{uuid.uuid4().hex[:6]}")

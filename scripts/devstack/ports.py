@@ -8,6 +8,7 @@ from pathlib import Path
 PORT_FIELDS = (
     "gateway_port",
     "gateway_admin_port",
+    "gateway_tls_port",
     "incident_http_port",
     "incident_grpc_port",
     "oncall_http_port",

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.devstack import processes, traefik
+from scripts.devstack import processes, tls, traefik
 from scripts.devstack.processes import ProcessSpec, python_module
 from scripts.devstack.settings import ROOT, StackSettings
 from shared import embedded, migrate
@@ -131,6 +131,8 @@ def web_ui_spec(settings: StackSettings, common: dict[str, str]) -> ProcessSpec:
         **common,
         "INCIDENT_GRPC_TARGET": f"127.0.0.1:{settings.incident_grpc_port}",
         "ONCALL_GRPC_TARGET": f"127.0.0.1:{settings.oncall_grpc_port}",
+        # Behind HTTPS the browser sends the session cookie over TLS only; without, it keeps its setting.
+        **({"WEB_UI_COOKIE_SECURE": "true"} if settings.tls_enabled else {}),
     }
     return _service(
         "web-ui", "services.web_ui.main", settings.web_ui_http_port, env, gateway_service="web-ui"
@@ -205,6 +207,7 @@ def up(settings: StackSettings, extra: Sequence[ProcessSpec] = ()) -> list[Proce
     processes (the benchmark's) start with the services; `down` stops them too."""
     backends = start_backends(settings)
     migrate.upgrade(backends.database_url)
+    tls.gateway_certificate(settings)
     traefik.write_native(settings)
     specs = [*service_specs(settings, backends), *extra]
     dirs = {"run_dir": settings.run_dir, "log_dir": settings.log_dir}

@@ -1,8 +1,9 @@
 """Settings of the native stack, from environment variables (and .env), like every service's settings."""
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,6 +17,15 @@ class StackSettings(BaseSettings):
     var_dir: Path = ROOT / "var"
     gateway_port: int = 8000
     gateway_admin_port: int = 8080
+    gateway_tls_port: int = Field(default=8443, description="HTTPS, when TLS is on; GATEWAY_PORT redirects")
+    gateway_tls: Literal["off", "self-signed"] = Field(
+        default="off", description="self-signed: HTTPS with a certificate made for 127.0.0.1 and localhost"
+    )
+    gateway_tls_cert: Path | None = Field(default=None, description="HTTPS with this PEM certificate (chain)")
+    gateway_tls_key: Path | None = Field(default=None, description="GATEWAY_TLS_CERT's private key (PEM)")
+    # A year, as HSTS preload lists ask; browsers then use HTTPS for every port of the host name, so a trial
+    # on localhost may want less.
+    gateway_hsts_seconds: int = Field(default=31_536_000, ge=0)
     ingestion_replicas: int = Field(default=2, ge=1, le=32)
     ingestion_base_port: int = 8101
     incident_http_port: int = 8002
@@ -36,11 +46,40 @@ class StackSettings(BaseSettings):
     admin_password: str | None = Field(default=None, description="unset: generated under VAR_DIR/secrets")
     rate_limit_average: int = Field(default=5000, ge=1, description="alerts/s per client IP at the gateway")
     rate_limit_burst: int = Field(default=10000, ge=1)
+    # Password guessing at the gateway, before any hash work: on-call also refuses an email after
+    # LOGIN_MAX_FAILURES, but that does not stop one client trying many emails.
+    login_rate_limit_average: int = Field(
+        default=10, ge=1, description="POSTs a minute per client IP to /ui/login and /api/v1/auth/token"
+    )
+    login_rate_limit_burst: int = Field(default=20, ge=1)
     log_level: str = "INFO"
     startup_timeout_seconds: float = 60.0
     service_env: dict[str, str] = Field(
         default_factory=dict, description="extra environment for every service, e.g. ASSIGNMENT_RETRY_SECONDS"
     )
+
+    @model_validator(mode="after")
+    def _one_certificate(self) -> "StackSettings":
+        if (self.gateway_tls_cert is None) != (self.gateway_tls_key is None):
+            raise ValueError("GATEWAY_TLS_CERT and GATEWAY_TLS_KEY go together")
+        if self.gateway_tls_cert is not None and self.gateway_tls == "self-signed":
+            raise ValueError("GATEWAY_TLS=self-signed or GATEWAY_TLS_CERT/GATEWAY_TLS_KEY, not both")
+        return self
+
+    @property
+    def tls_enabled(self) -> bool:
+        return self.gateway_tls == "self-signed" or self.gateway_tls_cert is not None
+
+    @property
+    def gateway_tls_files(self) -> tuple[Path, Path] | None:
+        """The certificate and key the gateway serves (absolute): the given ones, or the self-signed pair
+        under VAR_DIR/secrets; None without TLS."""
+        if self.gateway_tls_cert is not None and self.gateway_tls_key is not None:
+            return self.gateway_tls_cert.resolve(), self.gateway_tls_key.resolve()
+        if self.gateway_tls == "self-signed":
+            secrets = self.var_dir.resolve() / "secrets"
+            return secrets / "gateway-tls.crt", secrets / "gateway-tls.key"
+        return None
 
     @property
     def log_dir(self) -> Path:
@@ -66,6 +105,8 @@ class StackSettings(BaseSettings):
 
     @property
     def gateway_url(self) -> str:
+        if self.tls_enabled:
+            return f"https://127.0.0.1:{self.gateway_tls_port}"
         return f"http://127.0.0.1:{self.gateway_port}"
 
     def ingestion_ports(self) -> list[int]:

@@ -29,11 +29,19 @@ class GatewayConfig:
     web_ui_url: str
     rate_limit_average: int
     rate_limit_burst: int
+    login_rate_limit_average: int
+    login_rate_limit_burst: int
+    hsts_seconds: int
+    # HTTPS on tls_port with this certificate and key, and GATEWAY_PORT redirecting to it; None: HTTP only.
+    tls_port: int | None = None
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
     log_level: str = "INFO"
 
 
 def native_config(settings: StackSettings) -> GatewayConfig:
     """Everything on 127.0.0.1: one ingestion port per replica."""
+    tls_files = settings.gateway_tls_files
     return GatewayConfig(
         listen_host="127.0.0.1",
         gateway_port=settings.gateway_port,
@@ -46,6 +54,12 @@ def native_config(settings: StackSettings) -> GatewayConfig:
         web_ui_url=f"http://127.0.0.1:{settings.web_ui_http_port}",
         rate_limit_average=settings.rate_limit_average,
         rate_limit_burst=settings.rate_limit_burst,
+        login_rate_limit_average=settings.login_rate_limit_average,
+        login_rate_limit_burst=settings.login_rate_limit_burst,
+        hsts_seconds=settings.gateway_hsts_seconds,
+        tls_port=settings.gateway_tls_port if tls_files else None,
+        tls_cert_file=str(tls_files[0]) if tls_files else None,
+        tls_key_file=str(tls_files[1]) if tls_files else None,
         log_level=traefik_log_level(settings.log_level),
     )
 
@@ -80,12 +94,19 @@ def compose_config(replicas: int = 2) -> GatewayConfig:
         web_ui_url="http://web-ui:8005",
         rate_limit_average=defaults.rate_limit_average,
         rate_limit_burst=defaults.rate_limit_burst,
+        login_rate_limit_average=defaults.login_rate_limit_average,
+        login_rate_limit_burst=defaults.login_rate_limit_burst,
+        hsts_seconds=defaults.gateway_hsts_seconds,
     )
 
 
 def render(config: GatewayConfig) -> dict[str, str]:
     """The static and dynamic files' text, by file name."""
+    tls = config.tls_cert_file is not None
     values = asdict(config) | {
+        "tls": tls,
+        # With TLS every route is on the HTTPS entry point; `web` then only redirects to it.
+        "entry_point": "websecure" if tls else "web",
         "ingestion_middlewares": INGESTION_MIDDLEWARES,
         "max_body_bytes": MAX_BODY_BYTES,
     }

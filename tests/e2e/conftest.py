@@ -60,6 +60,8 @@ def stack_settings(name: str, database_url: str, redis_url: str, **overrides) ->
         "redis_url": redis_url,
         "rate_limit_average": 100_000,
         "rate_limit_burst": 100_000,
+        "login_rate_limit_average": 100_000,
+        "login_rate_limit_burst": 100_000,
         "log_level": "WARNING",
         "service_env": {
             "ASSIGNMENT_RETRY_SECONDS": "0.5",
@@ -120,6 +122,11 @@ class DashboardLogin:
 
 @pytest.fixture
 async def dashboard_login(stack, gateway) -> DashboardLogin:
+    """A new on-call user with a dashboard password, on the session's stack."""
+    return await make_dashboard_login(gateway, stack.database_url)
+
+
+async def make_dashboard_login(gateway: httpx.AsyncClient, database_url: str) -> DashboardLogin:
     """A new on-call user (made through the gateway's API) given a dashboard password with the accounts
     CLI, the password on standard input as documented."""
     login = DashboardLogin(
@@ -134,7 +141,7 @@ async def dashboard_login(stack, gateway) -> DashboardLogin:
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": stack.database_url},
+        env={**os.environ, "DATABASE_URL": database_url},
         timeout=60,
     )
     assert done.returncode == 0 and "set the password of" in done.stdout, done.stderr

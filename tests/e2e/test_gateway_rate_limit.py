@@ -1,5 +1,6 @@
-"""The gateway's rate limit on ingestion: past it, Traefik answers 429 with Retry-After and nothing is
-stored; within it, every alert is; other routes are not limited."""
+"""The gateway's rate limits. On ingestion: past it, Traefik answers 429 with Retry-After and nothing is
+stored; within it, every alert is; other routes are not limited. On password POSTs (the dashboard's login
+form, the API's token route): per client IP, so one client past it does not lock out another."""
 
 import asyncio
 import uuid
@@ -15,10 +16,16 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def limited(postgres_server_url, redis_url):
-    """A stack whose gateway takes 5 alerts/s per client (burst 5)."""
+    """A stack whose gateway takes 5 alerts/s per client (burst 5) and 3 password POSTs (then 1/min)."""
     with fresh_database(postgres_server_url) as database_url:
         settings = stack_settings(
-            "ratelimit", database_url, redis_url, rate_limit_average=5, rate_limit_burst=5
+            "ratelimit",
+            database_url,
+            redis_url,
+            rate_limit_average=5,
+            rate_limit_burst=5,
+            login_rate_limit_average=1,
+            login_rate_limit_burst=3,
         )
         with running_stack(settings, database_url) as stack:
             yield stack
@@ -51,3 +58,34 @@ async def test_alerts_past_the_limit_get_429_with_retry_after_and_are_not_stored
 
         await asyncio.sleep(int(limited_replies[0].headers["retry-after"]))
         assert (await send(99)).status_code == 202
+
+
+def from_address(stack, address: str) -> httpx.AsyncClient:
+    """A client of the gateway connecting from `address` (any of 127.0.0.0/8 reaches 127.0.0.1)."""
+    transport = httpx.AsyncHTTPTransport(local_address=address)
+    return httpx.AsyncClient(base_url=stack.gateway, transport=transport, timeout=10)
+
+
+async def test_login_posts_past_the_limit_get_429_for_that_client_ip_only(limited):
+    def guess(client: httpx.AsyncClient):
+        # A new email each time: on-call's own refusal after failures counts per email.
+        form = {"email": f"guess-{uuid.uuid4().hex[:8]}@example.com", "password": "not a password at all"}
+        return client.post("/ui/login", data=form)
+
+    async with from_address(limited, "127.0.0.2") as guesser, from_address(limited, "127.0.0.3") as other:
+        codes = [(await guess(guesser)).status_code for _ in range(5)]
+        assert codes == [401, 401, 401, 429, 429]  # the burst of 3, then refused at the gateway
+        refused = await guess(guesser)
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert "login" not in refused.text.lower()  # Traefik's answer: the dashboard never saw it
+        assert (await other.get("/ui/login")).status_code == 200  # the form itself is not limited
+        assert (await guess(other)).status_code == 401  # another client IP has its own allowance
+
+
+async def test_token_posts_past_the_limit_get_429_from_the_gateway(limited):
+    async with from_address(limited, "127.0.0.4") as client:
+        replies = [
+            await client.post("/api/v1/auth/token", json={"email": f"t{i}@example.com", "password": "x" * 12})
+            for i in range(4)
+        ]
+    assert [r.status_code == 429 for r in replies] == [False, False, False, True]

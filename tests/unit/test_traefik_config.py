@@ -80,3 +80,107 @@ def test_python_level_names_become_traefiks(tmp_path: Path):
         settings = StackSettings(_env_file=None, var_dir=tmp_path, log_level=level)
         static = yaml.safe_load(traefik.render(traefik.native_config(settings))["traefik.yml"])
         assert static["log"]["level"] == expected
+
+
+def _rendered(config: traefik.GatewayConfig) -> tuple[dict, dict]:
+    files = traefik.render(config)
+    return yaml.safe_load(files["traefik.yml"]), yaml.safe_load(files["dynamic.yml"])
+
+
+def _both_configs(tmp_path: Path) -> list[traefik.GatewayConfig]:
+    return [traefik.native_config(StackSettings(_env_file=None, var_dir=tmp_path)), traefik.compose_config()]
+
+
+def test_every_route_that_can_answer_a_page_sends_the_security_headers(tmp_path: Path):
+    for config in _both_configs(tmp_path):
+        _, dynamic = _rendered(config)
+        routers = dynamic["http"]["routers"]
+        for name, router in routers.items():
+            if name not in ("ingestion", "gateway-api"):  # JSON to machines; Traefik's own dashboard
+                assert router["middlewares"][0] == "security-headers", name
+        headers = dynamic["http"]["middlewares"]["security-headers"]["headers"]
+        csp = headers["contentSecurityPolicy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert headers["contentTypeNosniff"] is True and headers["frameDeny"] is True
+        assert headers["referrerPolicy"] == "same-origin"
+        assert headers["stsSeconds"] == 31_536_000  # sent by Traefik over HTTPS only
+
+
+def test_password_posts_are_rate_limited_per_client_ip_before_the_routes_around_them(tmp_path: Path):
+    settings = StackSettings(
+        _env_file=None, var_dir=tmp_path, login_rate_limit_average=7, login_rate_limit_burst=3
+    )
+    _, dynamic = _rendered(traefik.native_config(settings))
+    routers = dynamic["http"]["routers"]
+    login, token = routers["web-ui-login"], routers["oncall-token"]
+    assert login["rule"] == "Path(`/ui/login`) && Method(`POST`)" and login["service"] == "web-ui"
+    assert token["rule"] == "Path(`/api/v1/auth/token`)" and token["service"] == "oncall"
+    for router in (login, token):
+        assert "login-rate-limit" in router["middlewares"]
+        # Traefik's default priority is the rule's length: these must beat the longer prefix rules.
+        assert router["priority"] > max(len(r["rule"]) for r in routers.values())
+    limit = dynamic["http"]["middlewares"]["login-rate-limit"]["rateLimit"]
+    assert (limit["average"], limit["burst"], limit["period"]) == (7, 3, "1m")
+    assert "ipStrategy" in limit["sourceCriterion"]
+    assert StackSettings(_env_file=None).login_rate_limit_average == 10
+
+
+def test_auth_token_and_audit_apis_are_routed_to_oncall(tmp_path: Path):
+    for config in _both_configs(tmp_path):
+        _, dynamic = _rendered(config)
+        rule = dynamic["http"]["routers"]["oncall"]["rule"]
+        for prefix in ("/api/v1/auth", "/api/v1/tokens", "/api/v1/audit"):
+            assert f"PathPrefix(`{prefix}`)" in rule
+
+
+def test_traefiks_api_is_routed_on_the_admin_entry_point_not_by_insecure(tmp_path: Path):
+    for config in _both_configs(tmp_path):
+        static, dynamic = _rendered(config)
+        assert static["api"]["insecure"] is False and static["ping"]["entryPoint"] == "traefik"
+        routers = dynamic["http"]["routers"]
+        assert routers["gateway-api"] == {
+            "entryPoints": ["traefik"],
+            "rule": "PathPrefix(`/api`) || PathPrefix(`/dashboard`)",
+            "service": "api@internal",
+        }
+        assert all("traefik" not in r["entryPoints"] for n, r in routers.items() if n != "gateway-api")
+    native_static, _ = _rendered(_both_configs(tmp_path)[0])
+    assert native_static["entryPoints"]["traefik"]["address"].startswith("127.0.0.1:")
+
+
+def test_without_tls_the_gateway_serves_http_only(tmp_path: Path):
+    for config in _both_configs(tmp_path):
+        static, dynamic = _rendered(config)
+        assert set(static["entryPoints"]) == {"web", "traefik"} and "http" not in static["entryPoints"]["web"]
+        assert "tls" not in dynamic
+        assert {
+            tuple(r["entryPoints"]) for n, r in dynamic["http"]["routers"].items() if n != "gateway-api"
+        } == {("web",)}
+
+
+def test_with_tls_every_route_is_https_and_plain_http_redirects_to_it(tmp_path: Path):
+    cert, key = tmp_path / "gw.crt", tmp_path / "gw.key"
+    settings = StackSettings(
+        _env_file=None, var_dir=tmp_path, gateway_tls_cert=cert, gateway_tls_key=key, gateway_tls_port=9443
+    )
+    static, dynamic = _rendered(traefik.native_config(settings))
+    web, websecure = static["entryPoints"]["web"], static["entryPoints"]["websecure"]
+    assert websecure["address"] == "127.0.0.1:9443" and websecure["http"]["tls"] == {}
+    assert web["http"]["redirections"]["entryPoint"] == {
+        "to": "websecure",
+        "scheme": "https",
+        "permanent": True,
+    }
+    routers = dynamic["http"]["routers"]
+    assert {tuple(r["entryPoints"]) for n, r in routers.items() if n != "gateway-api"} == {("websecure",)}
+    pair = {"certFile": str(cert.resolve()), "keyFile": str(key.resolve())}
+    assert dynamic["tls"]["certificates"] == [pair]
+    assert dynamic["tls"]["stores"]["default"]["defaultCertificate"] == pair  # clients sending no SNI
+
+
+def test_self_signed_tls_serves_the_pair_under_var_secrets(tmp_path: Path):
+    settings = StackSettings(_env_file=None, var_dir=tmp_path, gateway_tls="self-signed")
+    _, dynamic = _rendered(traefik.native_config(settings))
+    secrets = tmp_path.resolve() / "secrets"
+    pair = {"certFile": str(secrets / "gateway-tls.crt"), "keyFile": str(secrets / "gateway-tls.key")}
+    assert dynamic["tls"]["certificates"] == [pair]
