@@ -54,7 +54,15 @@ def test_the_report_says_how_fast_the_machine_ran_python(report):
 
 def test_the_report_says_where_the_runs_time_went(report):
     parts = report["wall_seconds"]
-    assert {"stack start", "closed loop", "open loop", "webhook", "incident list", "stack stop"} <= set(parts)
+    assert {
+        "stack start",
+        "closed loop",
+        "open loop",
+        "webhook",
+        "credential check",
+        "incident list",
+        "stack stop",
+    } <= set(parts)
     assert sum(parts.values()) == pytest.approx(report["total_seconds"], abs=1.0)
 
 
@@ -175,13 +183,25 @@ def test_the_dashboard_page_is_timed_by_the_server_and_the_client(report):
         assert figures["server_p50"] <= figures["total_p50"]
 
 
+def test_the_credential_check_is_timed_warm_and_cold_beside_the_request_it_guards(report):
+    check = report["credential_check"]
+    for kind in ("access_token", "api_token"):
+        warm, cold = check[kind]["warm_ms"], check[kind]["cold_ms"]
+        assert 0 < warm["p50"] <= warm["p99"] and 0 < cold["p50"] <= cold["p99"], (kind, check)
+        assert warm["p50"] < cold["p50"]  # the cached user or token against a database lookup
+    assert 0 < check["request_ms"]["p50"] <= check["request_ms"]["p99"]
+    share = check["access_token"]["warm_ms"]["p50"] / check["request_ms"]["p50"]
+    assert check["check_share_of_request_p50"] == pytest.approx(share, abs=1e-4)
+
+
 def test_the_report_gives_a_verdict_on_each_of_the_issues_targets(report):
     verdicts = {v["target"]: v for v in report["targets"]}
-    assert len(verdicts) == 8 and all(v["measured"] for v in verdicts.values())
-    measured_here = [v["met"] for v in report["targets"][:4]]  # throughput, ratio, batches, 500/s
+    assert len(verdicts) == 9 and all(v["measured"] for v in verdicts.values())
+    # throughput, ratio, batches, 500/s, and the credential check
+    measured_here = [v["met"] for v in [*report["targets"][:4], report["targets"][8]]]
     assert all(met in (True, False) for met in measured_here)
     # this short run offers 20 new incidents/s, seeds 2,000 incidents and sends no 100,000-alert rounds
-    assert [v["met"] for v in report["targets"][4:]] == [None, None, None, None]
+    assert [v["met"] for v in report["targets"][4:8]] == [None, None, None, None]
 
 
 def test_runs_are_summarized_from_their_reports(report, capsys):
@@ -241,6 +261,7 @@ def test_a_running_native_stack_is_measured_with_every_figure_it_allows(running,
     assert report["single"]["cpu_ms_per_alert"]["incident-management"] > 0
     assert set(report["rss_mb"]) >= SERVICES
     assert "incident_list" not in report  # no made-up history seeded into a running stack by default
+    assert report["credential_check"]["access_token"]["warm_ms"]["p50"] > 0  # on the stack's database
     # and it is still running, with what the run stored
     assert all(healthy for _, _, healthy in runner.status(running.settings))
 
@@ -251,3 +272,4 @@ def test_a_stack_known_only_by_its_gateway_is_measured_through_it(running, tmp_p
     assert report["single"]["mix"] is None and report["single"]["cpu_ms_per_alert"] == {}
     assert report["rss_mb"] == {}
     assert "not measured (the stack's processes are not on this machine)" in printed
+    assert "--running" in report["credential_check"]["skipped"]

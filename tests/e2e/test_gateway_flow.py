@@ -73,12 +73,18 @@ async def test_alert_becomes_incident_assigned_to_oncall_and_walks_its_lifecycle
     assert incident["alert_count"] == 2
     assert len(incident["alerts"]) == 2
 
-    acked = await gateway.post(f"/api/v1/incidents/{incident_id}/acknowledge", json={"actor": "alice"})
+    acked = await gateway.post(
+        f"/api/v1/incidents/{incident_id}/acknowledge",
+    )
     assert acked.status_code == 200 and acked.json()["status"] == "acknowledged"
     assert acked.json()["mtta_seconds"] >= 0
-    resolved = await gateway.post(f"/api/v1/incidents/{incident_id}/resolve", json={"actor": "alice"})
+    resolved = await gateway.post(
+        f"/api/v1/incidents/{incident_id}/resolve",
+    )
     assert resolved.json()["status"] == "resolved" and resolved.json()["mttr_seconds"] >= 0
-    twice = await gateway.post(f"/api/v1/incidents/{incident_id}/acknowledge", json={"actor": "alice"})
+    twice = await gateway.post(
+        f"/api/v1/incidents/{incident_id}/acknowledge",
+    )
     assert twice.status_code == 409
 
     listed = await gateway.get("/api/v1/incidents", params={"service": service})

@@ -1,4 +1,4 @@
-"""The benchmark's verdicts on issue 6's targets, from a report's figures."""
+"""The benchmark's verdicts on issue 6's targets and the credential check's, from a report's figures."""
 
 import copy
 
@@ -37,6 +37,11 @@ def _report() -> dict:
                 {"rss_mb": services | {"postgres": 760.0}},
             ],
         },
+        "credential_check": {
+            "access_token": {"warm_ms": {"p50": 0.061, "p99": 0.190}, "cold_ms": {"p50": 0.9, "p99": 2.1}},
+            "api_token": {"warm_ms": {"p50": 0.012, "p99": 0.030}, "cold_ms": {"p50": 0.8, "p99": 1.9}},
+            "request_ms": {"p50": 6.1, "p99": 9.0},
+        },
     }
 
 
@@ -46,9 +51,10 @@ def _met(report: dict) -> list[bool | None]:
 
 def test_a_run_that_meets_every_target_says_so():
     verdicts = targets.check(_report())
-    assert len(verdicts) == 8 and all(v.met is True for v in verdicts), verdicts
+    assert len(verdicts) == 9 and all(v.met is True for v in verdicts), verdicts
     # PostgreSQL's shared buffers (730 MB) are not a service's memory, nor is its growth
-    assert verdicts[-1].measured == "largest 114.0 MB; at most +0.0 MB between the rounds"
+    assert verdicts[7].measured == "largest 114.0 MB; at most +0.0 MB between the rounds"
+    assert verdicts[8].measured == "p50 0.061 ms (access token), 0.012 ms (API token)"
 
 
 @pytest.mark.parametrize(
@@ -63,6 +69,8 @@ def test_a_run_that_meets_every_target_says_so():
         (lambda r: r["incident_list"]["dashboard_ms"]["newest 50"].update(server_p99=100.0), 6),
         (lambda r: r["volume"]["rounds"][-1]["rss_mb"].update(oncall=150.0), 7),
         (lambda r: r["volume"]["rounds"][-1]["rss_mb"].update(notifier=119.0), 7),  # grew 5 MB in a round
+        (lambda r: r["credential_check"]["access_token"]["warm_ms"].update(p50=1.0), 8),
+        (lambda r: r["credential_check"]["api_token"]["warm_ms"].update(p50=1.2), 8),
     ],
 )
 def test_each_target_is_missed_past_its_figure(change, index):
@@ -70,7 +78,7 @@ def test_each_target_is_missed_past_its_figure(change, index):
     change(report)
     met = _met(report)
     assert met[index] is False
-    assert met[:index] + met[index + 1 :] == [True] * 7
+    assert met[:index] + met[index + 1 :] == [True] * 8
 
 
 def test_refused_alerts_at_500_per_second_miss_the_target_whatever_the_latency():
@@ -93,18 +101,22 @@ def test_what_a_run_did_not_measure_is_neither_met_nor_missed():
     report["webhook"]["rate"] = 20.0  # another rate than the target's
     report["incident_list"]["incidents_seeded"] = 2_000  # a smaller history
     del report["volume"]  # `make bench`, not `make bench-memory`
-    assert _met(report) == [True, None, True, True, None, None, None, None]
+    assert _met(report) == [True, None, True, True, None, None, None, None, True]
     report["webhook"] = {"skipped": "the notifier refused a webhook to 127.0.0.1"}
     del report["incident_list"]
     report["rss_mb"] = {}  # a stack on another machine
+    report["credential_check"] = {"skipped": "the credential check is timed on the stack's database"}
     verdicts = targets.check(report)
-    assert [v.met for v in verdicts] == [True, None, True, True, None, None, None, None]
+    assert [v.met for v in verdicts] == [True, None, True, True, None, None, None, None, None]
     assert [v.measured for v in verdicts[4:]] == [
         "skipped",
         "not run",
         "not run",
         "not measured (another machine's stack)",
+        "not measured",
     ]
+    del report["credential_check"]  # a report written before the check was measured
+    assert targets.check(report)[-1].met is None
 
 
 # --- the same targets on a slower machine, scaled by the minimal prototype measured in the same run ------

@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from sqlalchemy import text
 
 from tests.integration.incident_fixtures import alert
 from tests.integration.web_ui.conftest import csrf_of, login
@@ -66,14 +67,28 @@ async def test_acknowledge_then_resolve_as_the_logged_in_person(incidents, signe
     acked = await signed_in.post(f"/ui/incidents/{incident_id}/acknowledge", data={"csrf": token})
     assert acked.status_code == 303 and acked.headers["location"] == f"/ui/incidents/{incident_id}"
     body = (await incidents.http.get(f"/api/v1/incidents/{incident_id}")).json()
-    assert body["status"] == "acknowledged" and body["acknowledged_by"] == "alice@example.com"
+    assert body["status"] == "acknowledged" and body["acknowledged_by"] == "Alice Martin"
     resolved = await signed_in.post(f"/ui/incidents/{incident_id}/resolve", data={"csrf": token})
     assert resolved.status_code == 303
     body = (await incidents.http.get(f"/api/v1/incidents/{incident_id}")).json()
-    assert body["status"] == "resolved" and body["resolved_by"] == "alice@example.com"
-    assert any(t["actor"] == "alice@example.com" for t in body["timeline"])
+    assert body["status"] == "resolved" and body["resolved_by"] == "Alice Martin"
+    assert any(t["actor"] == "Alice Martin" for t in body["timeline"])
     shown = await signed_in.get(f"/ui/incidents/{incident_id}")
-    assert "resolved" in shown.text and "alice@example.com" in shown.text
+    assert "resolved" in shown.text and "Alice Martin" in shown.text
+    audit = (await incidents.http.get("/api/v1/audit")).status_code  # on-call's route, not here
+    assert audit == 404
+    async with incidents.runtime.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text("SELECT action, actor, client_ip FROM audit_log WHERE target_id = :id ORDER BY id"),
+                {"id": incident_id},
+            )
+        ).all()
+    assert [(r.action, r.actor) for r in rows] == [
+        ("AcknowledgeIncident", "Alice Martin"),
+        ("ResolveIncident", "Alice Martin"),
+    ]
+    assert all(r.client_ip == "127.0.0.1" for r in rows)
 
 
 @pytest.mark.parametrize("csrf", [None, "", "0" * 64, "not-hex"])
@@ -143,3 +158,18 @@ def _listed(html: str, ids: list[str]) -> list[str]:
     return sorted(
         (i for i in ids if f"/ui/incidents/{i}" in html), key=lambda i: html.index(f"/ui/incidents/{i}")
     )
+
+
+async def test_a_viewer_sees_incidents_without_actions_and_cannot_act(web, browser, incidents):
+    user = await web.account(email="vera@example.com", name="Vera Viewer")
+    async with web.oncall.runtime.commands.sessions.begin() as session:
+        await session.execute(text("UPDATE users SET role = 'viewer' WHERE id = :id"), {"id": user.id})
+    assert (await login(browser, email="vera@example.com")).status_code == 303
+    incident_id = await _incident(incidents, unique_service())
+    page = await browser.get(f"/ui/incidents/{incident_id}")
+    assert page.status_code == 200 and "Vera Viewer (viewer)" in page.text
+    assert 'action="/ui/incidents/' not in page.text
+    forged = await browser.post(f"/ui/incidents/{incident_id}/acknowledge", data={"csrf": csrf_of(page)})
+    assert forged.status_code == 403 and "responder" in forged.text
+    body = (await incidents.http.get(f"/api/v1/incidents/{incident_id}")).json()
+    assert body["status"] == "open"
