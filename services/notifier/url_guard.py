@@ -9,12 +9,59 @@ from shared.errors import InvalidInput
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+# Never webhook targets: the entries of IANA's IPv4 and IPv6 Special-Purpose Address Registries
+# (iana.org/assignments/iana-ipv4-special-registry, iana-ipv6-special-registry), the globally reachable
+# ones too (none is a webhook receiver), plus multicast and the deprecated IPv4-compatible, IPv4-translated
+# and site-local ranges. A prefix embedding an IPv4 address (mapped, compatible, translated, NAT64, 6to4,
+# Teredo) is refused whole: the embedded address may be internal, and some hosts route to it.
+SPECIAL_PURPOSE = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8",  # "this network"
+        "10.0.0.0/8",  # private
+        "100.64.0.0/10",  # shared address space (carrier-grade NAT)
+        "127.0.0.0/8",  # loopback
+        "169.254.0.0/16",  # link-local, cloud metadata (169.254.169.254) included
+        "172.16.0.0/12",  # private
+        "192.0.0.0/24",  # IETF protocol assignments
+        "192.0.2.0/24",  # documentation (TEST-NET-1)
+        "192.31.196.0/24",  # AS112-v4
+        "192.52.193.0/24",  # AMT
+        "192.88.99.0/24",  # deprecated 6to4 relay anycast
+        "192.168.0.0/16",  # private
+        "192.175.48.0/24",  # direct delegation AS112
+        "198.18.0.0/15",  # benchmarking
+        "198.51.100.0/24",  # documentation (TEST-NET-2)
+        "203.0.113.0/24",  # documentation (TEST-NET-3)
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved
+        "255.255.255.255/32",  # limited broadcast
+        "::/128",  # unspecified
+        "::1/128",  # loopback
+        "::/96",  # IPv4-compatible (deprecated), e.g. ::127.0.0.1
+        "::ffff:0:0/96",  # IPv4-mapped
+        "::ffff:0:0:0/96",  # IPv4-translated (SIIT, RFC 2765)
+        "64:ff9b::/96",  # NAT64 well-known prefix
+        "64:ff9b:1::/48",  # NAT64 local-use
+        "100::/64",  # discard-only
+        "2001::/23",  # IETF protocol assignments
+        "2001::/32",  # Teredo
+        "2001:db8::/32",  # documentation
+        "2002::/16",  # 6to4
+        "2620:4f:8000::/48",  # direct delegation AS112
+        "3fff::/20",  # documentation
+        "5f00::/16",  # segment routing (SRv6) SIDs
+        "fc00::/7",  # unique local
+        "fe80::/10",  # link-local
+        "fec0::/10",  # site-local (deprecated)
+        "ff00::/8",  # multicast
+    )
+)
+
 
 def is_internal(address: IpAddress) -> bool:
-    """Loopback, private, link-local (cloud metadata), shared, reserved, multicast or unspecified."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return not address.is_global or address.is_multicast
+    """In a special-purpose range of the table, or not global by Python's own copy of the registries."""
+    return any(address in network for network in SPECIAL_PURPOSE) or not address.is_global
 
 
 def refusal(port: int, addresses: list[IpAddress], *, platform_ports: list[int]) -> str | None:
