@@ -64,14 +64,27 @@ def is_internal(address: IpAddress) -> bool:
     return any(address in network for network in SPECIAL_PURPOSE) or not address.is_global
 
 
-def refusal(port: int, addresses: list[IpAddress], *, platform_ports: list[int]) -> str | None:
-    """Why a target may not be called, or None when it may."""
-    internal = [str(a) for a in addresses if is_internal(a)]
-    if internal and port in platform_ports:
-        return f"{internal[0]}:{port} is one of the platform's own services"
-    if internal:
-        return f"{internal[0]} is an internal address"
-    return None
+def literal(host: str) -> IpAddress | None:
+    """The address a host written as an IP literal is; None for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def refusal(host: str, port: int, addresses: list[IpAddress], *, platform_ports: list[int]) -> str | None:
+    """Why a target may not be called, or None when it may.
+
+    Names the host as given, never an address a name resolved to: the refusal would otherwise tell
+    whoever subscribes what the platform's network answers for any name.
+    """
+    if not any(is_internal(address) for address in addresses):
+        return None
+    named = literal(host) is None
+    endpoint = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if port in platform_ports:
+        return f"{endpoint} {'resolves to' if named else 'is'} one of the platform's own services"
+    return f"{host} {'resolves to' if named else 'is'} an internal address"
 
 
 def host_and_port(url: str) -> tuple[str, int]:
@@ -83,12 +96,10 @@ def host_and_port(url: str) -> tuple[str, int]:
 
 async def resolve(host: str, port: int) -> list[IpAddress]:
     """Every address the host resolves to (an IP literal resolves to itself)."""
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
+    if (address := literal(host)) is not None:
+        return [address]
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    return [ipaddress.ip_address(info[4][0]) for info in infos]
 
 
 async def check_target(url: str, *, allow_internal: bool, platform_ports: list[int]) -> str:
@@ -101,7 +112,7 @@ async def check_target(url: str, *, allow_internal: bool, platform_ports: list[i
         addresses = await resolve(host, port)
     except OSError as error:
         raise InvalidInput(f"cannot resolve {host}: {error}", field="url") from error
-    reason = refusal(port, addresses, platform_ports=platform_ports)
+    reason = refusal(host, port, addresses, platform_ports=platform_ports)
     if reason and not allow_internal:
         raise InvalidInput(
             f"refused: {reason} (set allow_internal and WEBHOOK_ALLOW_INTERNAL_TARGETS to permit it)",

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notifier import domain, url_guard
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
+from services.notifier.webhook_http import failure_text
 from shared.aio import wait_event
 from shared.db import DriverPool
 from shared.errors import InvalidInput
@@ -253,7 +254,7 @@ class WebhookWorker:
         except TimeoutError:
             code, error = None, f"no answer within {self._settings.webhook_timeout_seconds:g}s"
         except aiohttp.ClientError as failure:
-            code, error = None, f"{type(failure).__name__}: {failure}"[:500]
+            code, error = None, failure_text(failure)
         return Outcome(code, round((time.perf_counter() - started) * 1000, 1), error)
 
     async def record(self, claimed: Claimed, outcome: Outcome) -> None:

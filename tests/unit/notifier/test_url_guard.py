@@ -68,14 +68,14 @@ PUBLIC = ["93.184.216.34", "8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "2a00:1
 @pytest.mark.parametrize(("address", "kind"), SPECIAL)
 def test_special_purpose_addresses_are_refused(address, kind):
     assert url_guard.is_internal(ipaddress.ip_address(address)), kind
-    reason = url_guard.refusal(443, [ipaddress.ip_address(address)], platform_ports=PLATFORM_PORTS)
-    assert reason is not None and "internal" in reason
+    reason = url_guard.refusal(address, 443, [ipaddress.ip_address(address)], platform_ports=PLATFORM_PORTS)
+    assert reason == f"{address} is an internal address"
 
 
 @pytest.mark.parametrize("address", PUBLIC)
 def test_public_addresses_are_allowed(address):
     assert not url_guard.is_internal(ipaddress.ip_address(address))
-    assert url_guard.refusal(443, [ipaddress.ip_address(address)], platform_ports=[443]) is None
+    assert url_guard.refusal(address, 443, [ipaddress.ip_address(address)], platform_ports=[443]) is None
 
 
 def test_every_range_of_the_table_is_exercised():
@@ -84,9 +84,27 @@ def test_every_range_of_the_table_is_exercised():
     assert not untested
 
 
-def test_platform_ports_are_named():
-    reason = url_guard.refusal(8002, [ipaddress.ip_address("127.0.0.1")], platform_ports=PLATFORM_PORTS)
-    assert reason is not None and "platform" in reason
+def test_a_name_is_refused_when_any_of_its_addresses_is_internal_without_naming_them():
+    addresses = [ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("10.20.30.40")]
+    reason = url_guard.refusal("hooks.example.com", 443, addresses, platform_ports=PLATFORM_PORTS)
+    assert reason == "hooks.example.com resolves to an internal address"
+    assert "10.20.30.40" not in reason and "93.184.216.34" not in reason
+
+
+def test_platform_ports_are_named_without_the_address():
+    loopback = [ipaddress.ip_address("127.0.0.1")]
+    by_name = url_guard.refusal("localhost", 8002, loopback, platform_ports=PLATFORM_PORTS)
+    assert by_name == "localhost:8002 resolves to one of the platform's own services"
+    by_literal = url_guard.refusal("::1", 8002, [ipaddress.ip_address("::1")], platform_ports=PLATFORM_PORTS)
+    assert by_literal == "[::1]:8002 is one of the platform's own services"
+
+
+async def test_subscribing_to_an_internal_literal_is_invalid_input_unless_allowed():
+    url = "http://[::127.0.0.1]:9000/hook"
+    with pytest.raises(InvalidInput) as refused:
+        await url_guard.check_target(url, allow_internal=False, platform_ports=PLATFORM_PORTS)
+    assert refused.value.message.startswith("refused: ::127.0.0.1 is an internal address")
+    assert await url_guard.check_target(url, allow_internal=True, platform_ports=[]) == "::127.0.0.1:9000"
 
 
 def test_only_http_urls_with_a_host():
