@@ -1,13 +1,22 @@
-"""SSRF guard: webhook URLs must not reach the platform's own or other internal services."""
+"""SSRF guard: webhook URLs must not reach the platform's own or other internal services.
+
+A delivery resolves its host once, in `GuardedResolver`, and connects to the addresses checked there: a
+second lookup between the check and the connection would let a DNS answer that changes in between
+(rebinding) send the signed POST to an internal address.
+"""
 
 import asyncio
 import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
 from shared.errors import InvalidInput
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+HINT = "set allow_internal and WEBHOOK_ALLOW_INTERNAL_TARGETS to permit it"
 
 # Never webhook targets: the entries of IANA's IPv4 and IPv6 Special-Purpose Address Registries
 # (iana.org/assignments/iana-ipv4-special-registry, iana-ipv6-special-registry), the globally reachable
@@ -59,6 +68,10 @@ SPECIAL_PURPOSE = tuple(
 )
 
 
+class Refused(OSError):
+    """A target the guard refuses; an OSError, so aiohttp reports it as the connection's failure."""
+
+
 def is_internal(address: IpAddress) -> bool:
     """In a special-purpose range of the table, or not global by Python's own copy of the registries."""
     return any(address in network for network in SPECIAL_PURPOSE) or not address.is_global
@@ -87,6 +100,13 @@ def refusal(host: str, port: int, addresses: list[IpAddress], *, platform_ports:
     return f"{host} {'resolves to' if named else 'is'} an internal address"
 
 
+def check_addresses(host: str, port: int, addresses: list[IpAddress], *, platform_ports: list[int]) -> None:
+    """Raise Refused when any of the addresses is internal."""
+    reason = refusal(host, port, addresses, platform_ports=platform_ports)
+    if reason:
+        raise Refused(f"refused: {reason} ({HINT})")
+
+
 def host_and_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -106,16 +126,50 @@ async def check_target(url: str, *, allow_internal: bool, platform_ports: list[i
     """The URL's `host:port` when it may be called; InvalidInput (naming why) otherwise.
 
     `allow_internal` is the subscription's flag already combined with WEBHOOK_ALLOW_INTERNAL_TARGETS.
+    This checks a URL when it is subscribed; deliveries are checked again, at connection, by
+    `GuardedResolver` and `check_literal`.
     """
     host, port = host_and_port(url)
     try:
         addresses = await resolve(host, port)
     except OSError as error:
         raise InvalidInput(f"cannot resolve {host}: {error}", field="url") from error
-    reason = refusal(host, port, addresses, platform_ports=platform_ports)
-    if reason and not allow_internal:
-        raise InvalidInput(
-            f"refused: {reason} (set allow_internal and WEBHOOK_ALLOW_INTERNAL_TARGETS to permit it)",
-            field="url",
-        )
+    if not allow_internal:
+        try:
+            check_addresses(host, port, addresses, platform_ports=platform_ports)
+        except Refused as refused:
+            raise InvalidInput(str(refused), field="url") from refused
     return f"{host}:{port}"
+
+
+def check_literal(url: str, *, platform_ports: list[int]) -> None:
+    """Raise Refused when the URL's host is an internal IP literal: aiohttp dials a literal without asking
+    its resolver, so `GuardedResolver` never sees it."""
+    host, port = host_and_port(url)
+    if (address := literal(host)) is not None:
+        check_addresses(host, port, [address], platform_ports=platform_ports)
+
+
+class GuardedResolver(AbstractResolver):
+    """aiohttp's resolver, handing the connector only addresses the guard passed.
+
+    The connection goes to exactly what was checked, while TLS (SNI, certificate verification) and the
+    Host header still use the name. aiohttp caches the answer per host and port (10 s by default): the
+    cache holds checked answers only.
+    """
+
+    def __init__(self, *, platform_ports: list[int]) -> None:
+        self._resolver = ThreadedResolver()
+        self._platform_ports = platform_ports
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """Every address of the host, or Refused when any of them is internal."""
+        results = await self._resolver.resolve(host, port, family)
+        addresses = [ipaddress.ip_address(result["host"]) for result in results]
+        check_addresses(host, port, addresses, platform_ports=self._platform_ports)
+        return results
+
+    async def close(self) -> None:
+        await self._resolver.close()

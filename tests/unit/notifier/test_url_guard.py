@@ -99,6 +99,24 @@ def test_platform_ports_are_named_without_the_address():
     assert by_literal == "[::1]:8002 is one of the platform's own services"
 
 
+def test_a_refused_name_raises_with_the_hint_and_no_address():
+    with pytest.raises(url_guard.Refused) as refused:
+        url_guard.check_addresses(
+            "rebind.example", 80, [ipaddress.ip_address("127.0.0.1")], platform_ports=PLATFORM_PORTS
+        )
+    assert str(refused.value).startswith("refused: rebind.example resolves to an internal address (set ")
+    assert "127.0.0.1" not in str(refused.value)
+
+
+def test_internal_ip_literals_are_refused_before_connecting_and_names_left_to_the_resolver():
+    with pytest.raises(url_guard.Refused):
+        url_guard.check_literal("http://[::ffff:169.254.169.254]/latest", platform_ports=PLATFORM_PORTS)
+    with pytest.raises(url_guard.Refused):
+        url_guard.check_literal("http://100.64.0.1/hook", platform_ports=PLATFORM_PORTS)
+    url_guard.check_literal("https://93.184.216.34/hook", platform_ports=PLATFORM_PORTS)
+    url_guard.check_literal("https://hooks.example.com/hook", platform_ports=PLATFORM_PORTS)
+
+
 async def test_subscribing_to_an_internal_literal_is_invalid_input_unless_allowed():
     url = "http://[::127.0.0.1]:9000/hook"
     with pytest.raises(InvalidInput) as refused:

@@ -1,4 +1,4 @@
-"""What a failed webhook connection is recorded as."""
+"""What a failed webhook connection is recorded as, and which client a subscription gets."""
 
 import errno
 import socket
@@ -6,7 +6,8 @@ import socket
 from aiohttp import ClientConnectorDNSError, ClientConnectorError
 from aiohttp.client_reqrep import ConnectionKey
 
-from services.notifier.webhook_http import failure_text
+from services.notifier import url_guard
+from services.notifier.webhook_http import WebhookClients, failure_text
 
 KEY = ConnectionKey("hooks.example.com", 443, True, True, None, None, None)
 
@@ -24,7 +25,19 @@ def test_a_failure_on_every_address_names_none_of_them():
     assert "10.1.2.3" not in text and text.startswith("cannot connect to hooks.example.com:443: ")
 
 
+def test_a_guard_refusal_is_recorded_as_the_guard_worded_it():
+    refused = url_guard.Refused("refused: hooks.example.com resolves to an internal address")
+    assert failure_text(ClientConnectorDNSError(KEY, refused)) == str(refused)
+
+
 def test_an_unknown_name_keeps_the_resolver_reason():
     unknown = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
     text = failure_text(ClientConnectorDNSError(KEY, unknown))
     assert text == "cannot connect to hooks.example.com:443: Name or service not known"
+
+
+def test_without_the_setting_every_subscription_gets_the_guarded_client():
+    guarded, trusted = object(), object()
+    assert WebhookClients(guarded, None).for_target(allow_internal=True) is guarded
+    assert WebhookClients(guarded, trusted).for_target(allow_internal=True) is trusted
+    assert WebhookClients(guarded, trusted).for_target(allow_internal=False) is guarded
