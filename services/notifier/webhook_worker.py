@@ -24,15 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notifier import domain, url_guard
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
+from services.notifier.webhook_http import USER_AGENT, WebhookClients, failure_text
 from shared.aio import wait_event
 from shared.db import DriverPool
-from shared.errors import InvalidInput
 from shared.group_commit import GroupCommit
 from shared.timeutil import utcnow
 from shared.webhook_signature import SIGNATURE_HEADER, signature_header
 
 log = logging.getLogger(__name__)
-USER_AGENT = "OnCall-Webhooks/1"
 REPLY_READ_LIMIT = 64 * 1024
 
 
@@ -108,14 +107,14 @@ class WebhookWorker:
         self,
         sessions: async_sessionmaker[AsyncSession],
         driver: DriverPool,
-        client: aiohttp.ClientSession,
+        clients: WebhookClients,
         settings: NotifierSettings,
     ) -> None:
         """`driver`: the driver's connections, for the statements that need no transaction around them (the
         claim, the record of successful attempts): each is atomic on its own. `sessions`: for failed
         attempts, recorded with their rows locked."""
         self._sessions, self._driver = sessions, driver
-        self._client, self._settings = client, settings
+        self._clients, self._settings = clients, settings
         self._slots = EndpointSlots(settings.webhook_per_endpoint_concurrency)
         self._inflight: set[asyncio.Task] = set()
         self._reserved = 0  # slots the stream consumer holds for rows it is writing
@@ -235,25 +234,25 @@ class WebhookWorker:
         signing = domain.signing_secrets(delivery, utcnow())
         headers = request_headers(delivery, signing, body, int(time.time()))
         allow = delivery.allow_internal and self._settings.webhook_allow_internal_targets
+        client = self._clients.for_target(allow_internal=allow)
         started = time.perf_counter()
         try:
-            await url_guard.check_target(
-                delivery.url, allow_internal=allow, platform_ports=self._settings.webhook_platform_ports
-            )
+            if not allow:  # a name is checked by the guarded client's resolver, as it connects
+                url_guard.check_literal(delivery.url, platform_ports=self._settings.webhook_platform_ports)
             async with (
                 asyncio.timeout(self._settings.webhook_timeout_seconds),
                 # No redirects: one could point anywhere, internal services included.
-                self._client.post(delivery.url, data=body, headers=headers, allow_redirects=False) as reply,
+                client.post(delivery.url, data=body, headers=headers, allow_redirects=False) as reply,
             ):
                 await reply.content.read(REPLY_READ_LIMIT)  # a short answer read: the connection is reused
             code = reply.status
             error = None if 200 <= code < 300 else f"HTTP {code}"
-        except InvalidInput as refused:
-            code, error = None, refused.message
+        except url_guard.Refused as refused:
+            code, error = None, str(refused)
         except TimeoutError:
             code, error = None, f"no answer within {self._settings.webhook_timeout_seconds:g}s"
         except aiohttp.ClientError as failure:
-            code, error = None, f"{type(failure).__name__}: {failure}"[:500]
+            code, error = None, failure_text(failure)
         return Outcome(code, round((time.perf_counter() - started) * 1000, 1), error)
 
     async def record(self, claimed: Claimed, outcome: Outcome) -> None:

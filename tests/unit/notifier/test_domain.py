@@ -1,19 +1,16 @@
-"""Notifier rules: matching, retry schedule, recipients, rules, secrets, SSRF classification, emails."""
+"""Notifier rules: matching, retry schedule, recipients, rules, secrets, emails."""
 
 import email
 import email.policy
-import ipaddress
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
-import pytest
 from aiosmtplib.email import flatten_message
 
-from services.notifier import domain, emails, url_guard
+from services.notifier import domain, emails
 from services.notifier.stream_consumer import parse_entry
-from shared.errors import InvalidInput
 from shared.models import WebhookSubscription
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -83,29 +80,6 @@ def test_previous_secret_signs_only_during_its_grace_period():
     assert domain.signing_secrets(sub, NOW) == ["new", "old"]
     assert domain.signing_secrets(sub, NOW + timedelta(hours=2)) == ["new"]
     assert domain.new_secret() != domain.new_secret()
-
-
-@pytest.mark.parametrize(
-    "address",
-    ["127.0.0.1", "10.0.0.5", "172.17.0.2", "192.168.1.1", "169.254.169.254", "::1", "fd00::1", "0.0.0.0"],
-)
-def test_internal_addresses_are_refused(address):
-    reason = url_guard.refusal(443, [ipaddress.ip_address(address)], platform_ports=[8002])
-    assert reason is not None and "internal" in reason
-
-
-def test_platform_ports_are_named_and_public_addresses_pass():
-    reason = url_guard.refusal(8002, [ipaddress.ip_address("127.0.0.1")], platform_ports=[8002])
-    assert reason is not None and "platform" in reason
-    assert url_guard.refusal(443, [ipaddress.ip_address("93.184.216.34")], platform_ports=[8002]) is None
-    mapped = ipaddress.ip_address("::ffff:127.0.0.1")
-    assert url_guard.refusal(443, [mapped], platform_ports=[]) is not None
-
-
-def test_only_http_urls_with_a_host():
-    assert url_guard.host_and_port("https://hooks.example.com/x") == ("hooks.example.com", 443)
-    with pytest.raises(InvalidInput):
-        url_guard.host_and_port("file:///etc/passwd")
 
 
 def test_malformed_stream_entries_are_recognised():
