@@ -201,9 +201,7 @@ def webhook_phase(target: Target, headers: dict[str, str], *, rate: float, secon
         own.append(time.process_time())
 
     try:
-        result = uvloop.run(
-            webhook.measure(target.gateway, headers, rate=rate, seconds=seconds, ready=ready)
-        )
+        result = uvloop.run(webhook.measure(target.gateway, headers, rate=rate, seconds=seconds, ready=ready))
     except webhook.Refused as refused:
         return {"skipped": str(refused)}
     elapsed = time.monotonic() - started[0]

@@ -22,7 +22,10 @@ async def own(client: aiohttp.ClientSession, services: list[str], *, prefix: str
     """Teams `prefix`-t<i> owning `services`, `PER_TEAM` each, 4 teams side by side; returns the number of
     people who can be paged."""
     slots = asyncio.Semaphore(4)
-    monday = datetime.date.today() - datetime.timedelta(days=datetime.date.today().weekday())
+    # The rotation began the Monday before last: on a Monday before its 09:00 handoff, one begun that day
+    # would have no one on call yet.
+    today = datetime.datetime.now(datetime.UTC).date()
+    monday = today - datetime.timedelta(days=today.weekday() + 7)
 
     async def team(i: int, owned: list[str]) -> int:
         async with slots:
