@@ -14,6 +14,7 @@ from services.incident_management.main import build_runtime, create_app, create_
 from shared.gen.oncall.v1 import incident_pb2_grpc
 from shared.grpc import create_channel
 from shared.timeutil import parse_rfc3339, utcnow
+from tests.conftest import bearer_headers
 from tests.integration.incident_fixtures import IncidentStack, alert, settings_for
 from tests.integration.oncall_fixtures import unique
 from tests.integration.servers import running_grpc, running_uvicorn
@@ -185,7 +186,7 @@ async def replica(database_url, redis_url, oncall_target, **overrides):
         async with (
             running_uvicorn(create_app(runtime)) as base,
             running_grpc(await create_grpc_server(runtime)) as target,
-            httpx.AsyncClient(base_url=base, timeout=10) as http,
+            httpx.AsyncClient(base_url=base, timeout=10, headers=bearer_headers()) as http,
         ):
             channel = create_channel(target)
             try:

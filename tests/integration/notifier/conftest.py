@@ -25,6 +25,7 @@ from services.notifier.main import build_runtime, create_app
 from shared.events import make_event
 from shared.timeutil import parse_rfc3339
 from shared.webhook_signature import SIGNATURE_HEADER, verify
+from tests.conftest import bearer_headers
 from tests.integration.incident_fixtures import alert, incidents, start_incident_stack  # noqa: F401
 from tests.integration.oncall_fixtures import oncall  # noqa: F401
 from tests.integration.servers import running_uvicorn
@@ -231,7 +232,8 @@ async def start_notifier(database_url, redis_url):
             runtime = build_runtime(settings)
             stack.push_async_callback(runtime.close)
             base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))
-            http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
+            client = httpx.AsyncClient(base_url=base, timeout=10, headers=bearer_headers())
+            http = await stack.enter_async_context(client)
             return Notifier(http, runtime, settings)
 
         yield start
