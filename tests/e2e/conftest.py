@@ -101,6 +101,14 @@ def admin_token(settings: StackSettings) -> str:
     return reply.json()["access_token"]
 
 
+async def sign_in_as_admin(client: httpx.AsyncClient, settings: StackSettings) -> None:
+    """Make `client` (any stack's gateway client, HTTPS included) call as that stack's first admin."""
+    email, password = runner.admin_login(settings)
+    reply = await client.post("/api/v1/auth/token", json={"email": email, "password": password})
+    assert reply.status_code == 200, reply.text
+    client.headers["Authorization"] = f"Bearer {reply.json()['access_token']}"
+
+
 @pytest.fixture(scope="session")
 def admin_headers(stack) -> dict[str, str]:
     return {"Authorization": f"Bearer {admin_token(stack.settings)}"}

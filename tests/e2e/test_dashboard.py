@@ -40,4 +40,4 @@ async def test_log_in_through_the_gateway_and_see_an_alerts_incident(stack, gate
         assert acked.status_code == 303
         assert (await browser.get("/ui/oncall")).status_code == 200
     incident = (await gateway.get(f"/api/v1/incidents/{incident_id}")).json()
-    assert incident["status"] == "acknowledged" and incident["acknowledged_by"] == email
+    assert incident["status"] == "acknowledged" and incident["acknowledged_by"] == dashboard_login.name

@@ -13,11 +13,11 @@ from scripts import demo
 pytestmark = pytest.mark.e2e
 
 
-def test_the_demo_seeds_once_and_its_login_works(stack):
+def test_the_demo_seeds_once_and_its_login_works(stack, admin_headers):
     first = demo.run(stack.settings)
     password = re.search(rf"{re.escape(demo.DEMO_LOGIN)} / (\S+)", first).group(1)
     assert f"{stack.gateway}/ui/" in first
-    with httpx.Client(base_url=stack.gateway, timeout=10) as client:
+    with httpx.Client(base_url=stack.gateway, timeout=10, headers=admin_headers) as client:
         incidents = client.get("/api/v1/incidents", params={"service": demo.SERVICE}).json()
         teams = [t for t in client.get("/api/v1/teams").json() if t["name"] == demo.TEAM]
         login = client.post("/ui/login", data={"email": demo.DEMO_LOGIN, "password": password})
@@ -35,7 +35,7 @@ def test_the_demo_seeds_once_and_its_login_works(stack):
 
     second = demo.run(stack.settings)
     assert password not in second and "has a password already" in second
-    with httpx.Client(base_url=stack.gateway, timeout=10) as client:
+    with httpx.Client(base_url=stack.gateway, timeout=10, headers=admin_headers) as client:
         again = client.get("/api/v1/incidents", params={"service": demo.SERVICE}).json()
         policies = [
             p for p in client.get("/api/v1/escalation-policies").json() if p["name"].startswith(demo.TEAM)

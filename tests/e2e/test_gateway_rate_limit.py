@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import fresh_database
-from tests.e2e.conftest import running_stack, stack_settings
+from tests.e2e.conftest import running_stack, sign_in_as_admin, stack_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +34,7 @@ def limited(postgres_server_url, redis_url):
 async def test_alerts_past_the_limit_get_429_with_retry_after_and_are_not_stored(limited):
     service = f"limited-{uuid.uuid4().hex[:8]}"
     async with httpx.AsyncClient(base_url=limited.gateway, timeout=10) as gateway:
+        await sign_in_as_admin(gateway, limited.settings)
         created = await gateway.post("/api/v1/services", json={"name": service})
         integration = await gateway.post(
             f"/api/v1/services/{created.json()['id']}/integrations", json={"name": "api", "type": "api"}

@@ -6,7 +6,7 @@ import pytest
 
 from scripts.devstack import tls
 from tests.conftest import fresh_database
-from tests.e2e.conftest import make_dashboard_login, running_stack, stack_settings
+from tests.e2e.conftest import make_dashboard_login, running_stack, sign_in_as_admin, stack_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -52,6 +52,7 @@ async def test_pages_over_https_carry_the_security_headers_and_hsts(https):
 
 
 async def test_a_login_over_https_gets_a_secure_session_cookie(secure, https):
+    await sign_in_as_admin(https, secure.settings)
     login = await make_dashboard_login(https, secure.database_url)
     reply = await https.post("/ui/login", data={"email": login.email, "password": login.password})
     assert reply.status_code == 303, reply.text
