@@ -129,19 +129,18 @@ def web_ui_spec(settings: StackSettings, common: dict[str, str]) -> ProcessSpec:
         **common,
         "INCIDENT_GRPC_TARGET": f"127.0.0.1:{settings.incident_grpc_port}",
         "ONCALL_GRPC_TARGET": f"127.0.0.1:{settings.oncall_grpc_port}",
-        "WEB_UI_JWT_SECRET": web_ui_secret(settings),
+        "WEB_UI_JWT_SECRET": generated_secret(settings.web_ui_secret_file, settings.web_ui_jwt_secret),
     }
     return _service(
         "web-ui", "services.web_ui.main", settings.web_ui_http_port, env, gateway_service="web-ui"
     )
 
 
-def web_ui_secret(settings: StackSettings) -> str:
-    """WEB_UI_JWT_SECRET, else the key generated the first time under VAR_DIR (readable by its owner
-    only), so sessions survive restarts and no key is ever in the repository."""
-    if settings.web_ui_jwt_secret:
-        return settings.web_ui_jwt_secret
-    path = settings.web_ui_secret_file
+def generated_secret(path: Path, configured: str | None) -> str:
+    """`configured` when set, else the secret generated at `path` the first time (readable by its owner
+    only), so that it survives restarts and no secret is ever in the repository."""
+    if configured:
+        return configured
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
