@@ -56,3 +56,5 @@ class BaseServiceSettings(DatabaseSettings):
     events_channel: str = "oncall:events:live"
     log_level: str = "INFO"
     otlp_endpoint: str = Field(default="", description="OTLP gRPC endpoint for traces; empty disables export")
+    # Every service serves or calls gRPC: the servers refuse calls without this shared credential.
+    internal_token: StrongSecret

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import secrets
 import uuid
 from pathlib import Path
 
@@ -11,6 +12,10 @@ from scripts.devstack.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_VAR = ROOT / "var" / "test"
+
+# One internal credential for the whole run, set before any settings are read: every service's settings,
+# every gRPC server and every channel of the tests (and the stacks they start) then share it.
+os.environ.setdefault("INTERNAL_TOKEN", secrets.token_hex(32))
 
 
 @pytest.fixture(scope="session")

@@ -48,6 +48,7 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
         "REDIS_URL": backends.redis_url,
         "LOG_LEVEL": settings.log_level,
         "HTTP_HOST": "127.0.0.1",
+        "INTERNAL_TOKEN": generated_secret(settings.internal_token_file, settings.internal_token),
         **settings.service_env,
     }
     specs = [

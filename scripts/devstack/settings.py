@@ -32,6 +32,9 @@ class StackSettings(BaseSettings):
     web_ui_jwt_secret: str | None = Field(
         default=None, description="the dashboard's token key; unset: one generated once under VAR_DIR"
     )
+    internal_token: str | None = Field(
+        default=None, description="the services' gRPC credential; unset: one generated once under VAR_DIR"
+    )
     rate_limit_average: int = Field(default=5000, ge=1, description="alerts/s per client IP at the gateway")
     rate_limit_burst: int = Field(default=10000, ge=1)
     log_level: str = "INFO"
@@ -53,6 +56,11 @@ class StackSettings(BaseSettings):
     def web_ui_secret_file(self) -> Path:
         """The dashboard's generated token key when WEB_UI_JWT_SECRET is unset (mode 0600)."""
         return self.var_dir / "secrets" / "web-ui-jwt-secret"
+
+    @property
+    def internal_token_file(self) -> Path:
+        """The services' generated gRPC credential when INTERNAL_TOKEN is unset (mode 0600)."""
+        return self.var_dir / "secrets" / "internal-token"
 
     @property
     def run_dir(self) -> Path:

@@ -80,7 +80,7 @@ def build_runtime(settings: NotifierSettings) -> Runtime:
         timeout=aiohttp.ClientTimeout(total=settings.webhook_timeout_seconds),
         headers={"User-Agent": USER_AGENT},
     )
-    channel = create_channel(settings.oncall_grpc_target)
+    channel = create_channel(settings.oncall_grpc_target, internal_token=settings.internal_token)
     # The driver's own connections, for the hot statements: the stream consumer's, the claim, the two
     # lanes recording delivered attempts, and the email worker's lease and record
     driver = DriverPool(settings, size=5)

@@ -35,3 +35,15 @@ def test_gateway_lists_each_ingestion_replica_of_the_compose_file():
     for name in replicas:
         env = COMPOSE["services"][name]["environment"]
         assert (env["HTTP_PORT"], env["REPLICA_ID"]) == ("8001", name)
+
+
+def test_every_service_gets_the_internal_token_from_the_env_file():
+    commands = {name: service.get("command", []) for name, service in COMPOSE["services"].items()}
+    services = [
+        name for name, command in commands.items() if command[2:3] and command[2].startswith("services.")
+    ]
+    assert len(services) == 6, services  # on-call, incident-management, notifier, web-ui, two replicas
+    for name in services:
+        assert COMPOSE["services"][name]["environment"]["INTERNAL_TOKEN"].startswith("${INTERNAL_TOKEN:?"), (
+            name
+        )
