@@ -151,7 +151,10 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 async def create_grpc_server(runtime: Runtime) -> grpc.aio.Server:
     server, health = create_server(runtime.settings.internal_token)
-    incident_pb2_grpc.add_IncidentServiceServicer_to_server(IncidentServicer(runtime.commands), server)
+    servicer = IncidentServicer(
+        runtime.commands, require_integration_key=runtime.settings.require_integration_key
+    )
+    incident_pb2_grpc.add_IncidentServiceServicer_to_server(servicer, server)
     await mark_serving(health, [SERVICE_NAME])
     return server
 

@@ -43,3 +43,9 @@ def test_tools_that_only_touch_the_database_need_no_token(monkeypatch):
     monkeypatch.delenv("INTERNAL_TOKEN", raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u@db:5432/x")
     assert DatabaseSettings(_env_file=None).asyncpg_dsn == "postgresql://u@db:5432/x"
+
+
+def test_incident_management_requires_integration_keys_unless_told_otherwise(monkeypatch):
+    assert IncidentSettings(_env_file=None).require_integration_key is True
+    monkeypatch.setenv("REQUIRE_INTEGRATION_KEY", "false")
+    assert IncidentSettings(_env_file=None).require_integration_key is False
