@@ -23,7 +23,7 @@ from scripts.devstack.settings import StackSettings
 from scripts.stack import first_admin_notice
 from services.oncall_service import logins
 from services.oncall_service import repository as oncall_repo
-from shared.config import BaseServiceSettings
+from shared.config import DatabaseSettings
 from shared.db import create_engine, create_session_factory
 from shared.timeutil import utcnow
 
@@ -147,7 +147,7 @@ def fire_alerts(api: Api, keys: dict[str, str]) -> list[dict]:
 
 async def ensure_login(database_url: str) -> str | None:
     """A dashboard password for the demo's on-call user: the new one when set now, None when they have one."""
-    engine = create_engine(BaseServiceSettings(database_url=database_url, db_pool_size=1))
+    engine = create_engine(DatabaseSettings(database_url=database_url, db_pool_size=1))
     try:
         async with create_session_factory(engine).begin() as session:
             user = await oncall_repo.get_user_by_email(session, email=DEMO_LOGIN)

@@ -16,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction, configure_mappers
 
 from shared.audit import AuditedSession
-from shared.config import BaseServiceSettings
+from shared.config import DatabaseSettings
 from shared.errors import Unavailable
 
 _QUEUED = "rows_inserted_at_commit"
 _SAVEPOINTS = "queued_rows_at_savepoints"
 
 
-def create_engine(settings: BaseServiceSettings) -> AsyncEngine:
+def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """An asyncpg-backed engine sized from settings."""
     return create_async_engine(
         settings.database_url,
@@ -114,7 +114,7 @@ class DriverPool:
     here). Opened at first use; a released connection is not reset (its statements leave no session state:
     no transaction, only transaction-scoped locks), which spares a round trip per use."""
 
-    def __init__(self, settings: BaseServiceSettings, *, size: int) -> None:
+    def __init__(self, settings: DatabaseSettings, *, size: int) -> None:
         self._dsn, self._size = settings.asyncpg_dsn, size
         self._opening: asyncio.Future[asyncpg.Pool] | None = None
 

@@ -1,5 +1,7 @@
-"""gRPC server factory (error mapping, trace ids, health service, OTel) and client channels."""
+"""gRPC server factory (internal credential, error mapping, trace ids, health service, OTel) and client
+channels carrying the credential."""
 
+import hmac
 import json
 import logging
 import math
@@ -9,6 +11,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
+from pydantic import SecretStr
 
 from shared import audit
 from shared.errors import RETRY_AFTER_KEY, DomainError, TooManyRequests
@@ -16,6 +19,12 @@ from shared.logging import TRACE_HEADER, new_trace_id, trace_id_var
 from shared.telemetry import tracing_enabled
 
 log = logging.getLogger(__name__)
+
+# The services' shared secret (INTERNAL_TOKEN) travels in this metadata key on every call between them.
+INTERNAL_TOKEN_KEY = "x-internal-token"
+REFUSED = "missing or wrong internal credential"
+# Open without the credential: health checks come from probes that hold no secret.
+_OPEN_PREFIX = "/grpc.health.v1.Health/"
 
 _CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
@@ -102,10 +111,58 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         )
 
 
-def create_server() -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
-    """A grpc.aio server with our interceptors and the standard health service registered."""
+class InternalTokenInterceptor(grpc.aio.ServerInterceptor):
+    """Refuse every call but health checks unless it carries the internal credential (UNAUTHENTICATED).
+    One scan of the call's metadata and one compare: too little to measure against a call's ~200-250 µs of
+    server CPU (20,000 echo calls, 16 in flight, five rounds)."""
+
+    def __init__(self, token: SecretStr) -> None:
+        self._token = token.get_secret_value().encode()
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        if self._carries_token(details) or details.method.startswith(_OPEN_PREFIX):
+            return await continuation(details)
+        handler = await continuation(details)
+        return handler if handler is None else _refusing(handler, details.method)
+
+    def _carries_token(self, details: grpc.HandlerCallDetails) -> bool:
+        for key, value in details.invocation_metadata or ():
+            if key == INTERNAL_TOKEN_KEY:
+                # Constant time: how long a wrong guess takes says nothing of the token.
+                return hmac.compare_digest(str(value).encode(), self._token)
+        return False
+
+
+def _refusing(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    """A handler of the same kind as `handler` that answers UNAUTHENTICATED (and logs who was refused)."""
+
+    async def refuse(_request: Any, context: grpc.aio.ServicerContext) -> None:
+        log.warning("refused %s from %s: %s", method, context.peer(), REFUSED)
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, REFUSED)
+
+    factory = {
+        (False, False): grpc.unary_unary_rpc_method_handler,
+        (False, True): grpc.unary_stream_rpc_method_handler,
+        (True, False): grpc.stream_unary_rpc_method_handler,
+        (True, True): grpc.stream_stream_rpc_method_handler,
+    }[(handler.request_streaming, handler.response_streaming)]
+    return factory(
+        refuse,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+def create_server(internal_token: SecretStr) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
+    """A grpc.aio server refusing calls without `internal_token`, with our other interceptors and the
+    standard health service registered."""
     traced = [aio_server_interceptor()] if tracing_enabled() else []
-    server = grpc.aio.server(interceptors=[*traced, ErrorInterceptor()])
+    interceptors = [*traced, InternalTokenInterceptor(internal_token), ErrorInterceptor()]
+    server = grpc.aio.server(interceptors=interceptors)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     return server, health_servicer
@@ -116,9 +173,29 @@ async def mark_serving(health_servicer: health.aio.HealthServicer, service_names
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
 
 
-def create_channel(target: str) -> grpc.aio.Channel:
-    """One long-lived channel per target; share it for every call."""
-    interceptors = aio_client_interceptors() if tracing_enabled() else None
+class _WithInternalToken(grpc.aio.UnaryUnaryClientInterceptor):
+    """Adds the internal credential to every call of a channel (all unary: the services make no other)."""
+
+    def __init__(self, token: SecretStr) -> None:
+        self._entry = (INTERNAL_TOKEN_KEY, token.get_secret_value())
+
+    async def intercept_unary_unary(
+        self, continuation: Callable[..., Any], details: grpc.aio.ClientCallDetails, request: Any
+    ) -> Any:
+        metadata = grpc.aio.Metadata(*(details.metadata or ()), self._entry)
+        return await continuation(details._replace(metadata=metadata), request)
+
+
+def create_channel(target: str, *, internal_token: SecretStr) -> grpc.aio.Channel:
+    """One long-lived channel per target, carrying `internal_token` on every call; share it for all.
+
+    The channel adds the credential itself (an interceptor), so no call site can forget it. That costs
+    ~15-35 µs of client CPU per call on ~120-170 µs for a bare one (grpc.aio on uvloop, 20,000 echo calls,
+    16 in flight, five rounds against passing the metadata at the call site): a few per cent of a
+    replica's ~0.7 ms per alert when a call carries one alert, less as grouped calls carry more.
+    """
+    traced = aio_client_interceptors() if tracing_enabled() else []
+    interceptors = [_WithInternalToken(internal_token), *traced]
     return grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS, interceptors=interceptors)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from shared.config import BaseServiceSettings
+from shared.config import DatabaseSettings
 
 
 def alembic_config(database_url: str) -> Config:
@@ -22,7 +22,7 @@ def upgrade(database_url: str) -> None:
 
 
 def main(argv: list[str]) -> None:
-    url = BaseServiceSettings().database_url
+    url = DatabaseSettings().database_url
     if argv[:1] == ["revision"]:
         command.revision(alembic_config(url), message=argv[-1], autogenerate=True)
     else:

@@ -33,6 +33,11 @@ def bearer_headers(user_id: uuid.UUID = TEST_ADMIN_ID, *, ttl_seconds: int = 360
     return {"Authorization": f"Bearer {token}"}
 
 
+# One internal credential for the whole run, set before any settings are read: every service's settings,
+# every gRPC server and every channel of the tests (and the stacks they start) then share it.
+os.environ.setdefault("INTERNAL_TOKEN", secrets.token_hex(32))
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url():
     """URL of a PostgreSQL server (no database chosen yet) for the whole session."""

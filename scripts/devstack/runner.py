@@ -50,6 +50,7 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
         "LOG_LEVEL": settings.log_level,
         "HTTP_HOST": "127.0.0.1",
         "AUTH_JWT_SECRET": auth_secret(settings),
+        "INTERNAL_TOKEN": internal_token(settings),
         **settings.service_env,
     }
     specs = [
@@ -164,6 +165,11 @@ def admin_login(settings: StackSettings) -> tuple[str, str]:
     if settings.admin_email and settings.admin_password:
         return settings.admin_email, settings.admin_password
     return DEFAULT_ADMIN, generated_secret(settings, "admin-password")
+
+
+def internal_token(settings: StackSettings) -> str:
+    """INTERNAL_TOKEN, else the services' gRPC credential generated under VAR_DIR."""
+    return settings.internal_token or generated_secret(settings, "internal-token")
 
 
 def first_admin(settings: StackSettings) -> dict[str, str]:

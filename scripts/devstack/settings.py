@@ -44,6 +44,9 @@ class StackSettings(BaseSettings):
     )
     admin_email: str | None = Field(default=None, description="the first admin (with ADMIN_PASSWORD)")
     admin_password: str | None = Field(default=None, description="unset: generated under VAR_DIR/secrets")
+    internal_token: str | None = Field(
+        default=None, description="the services' gRPC credential; unset: one generated once under VAR_DIR"
+    )
     rate_limit_average: int = Field(default=5000, ge=1, description="alerts/s per client IP at the gateway")
     rate_limit_burst: int = Field(default=10000, ge=1)
     # Password guessing at the gateway, before any hash work: on-call also refuses an email after

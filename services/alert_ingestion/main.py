@@ -45,7 +45,7 @@ class ReplicaAndLoadShedding:
 
 
 def create_app(settings: IngestionSettings) -> FastAPI:
-    channel = create_channel(settings.incident_grpc_target)
+    channel = create_channel(settings.incident_grpc_target, internal_token=settings.internal_token)
     app = FastAPI(title="alert-ingestion", version="1", telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)
     client = IncidentClient(
         channel, timeout=settings.incident_timeout_seconds, group_lanes=settings.incident_call_lanes

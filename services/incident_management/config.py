@@ -38,6 +38,10 @@ class IncidentSettings(BaseServiceSettings, AuthSettings):
     acknowledgement_timeout_seconds: float = Field(default=0.0, ge=0)
     # The escalation worker sleeps until the earliest deadline; this is its safety-net poll.
     escalation_poll_seconds: float = Field(default=2.0, gt=0)
+    require_integration_key: bool = Field(
+        default=True,
+        description="refuse IngestAlert calls without a routing key (false: keyless alerts name a service)",
+    )
     ingest_lanes: int = Field(
         default=2, ge=1, le=64, description="transactions storing single alerts at once (group commit)"
     )

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.schemas import AlertInput, IncidentFilter, IngestResult
-from shared.errors import DomainError, InvalidInput
+from shared.errors import DomainError, InvalidInput, Unauthenticated
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import unexpected
 from shared.http import invalid_input
@@ -126,16 +126,23 @@ def _incident_id(value: str) -> uuid.UUID:
 
 
 class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
-    def __init__(self, commands: IncidentCommands) -> None:
+    def __init__(self, commands: IncidentCommands, *, require_integration_key: bool) -> None:
         self.commands = commands
+        self.require_integration_key = require_integration_key
+
+    def _keyed(self, integration_key: str) -> bool:
+        """Whether alerts come with a key; without one, refused unless REQUIRE_INTEGRATION_KEY=false."""
+        if not integration_key and self.require_integration_key:
+            raise Unauthenticated("integration key required", field="integration_key")
+        return bool(integration_key)
 
     async def IngestAlert(self, request, context: grpc.aio.ServicerContext):
-        alert = _alert_from_proto(request.alert, keyed=bool(request.integration_key))
+        alert = _alert_from_proto(request.alert, keyed=self._keyed(request.integration_key))
         result = await self.commands.ingest(alert, integration_key=request.integration_key)
         return _result_to_proto(result)
 
     async def IngestAlerts(self, request, context: grpc.aio.ServicerContext):
-        keyed = bool(request.integration_key)
+        keyed = self._keyed(request.integration_key)
         alerts = [_alert_from_proto(a, keyed=keyed) for a in request.alerts]  # validate all before storing
         results = await self.commands.ingest_many(alerts, integration_key=request.integration_key)
         return incident_pb2.IngestAlertsResponse(results=[_result_to_proto(r) for r in results])
@@ -145,7 +152,8 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         return incident_pb2.IngestAlertGroupResponse(outcomes=outcomes)
 
     async def _grouped(self, item: incident_pb2.GroupedAlert) -> incident_pb2.IngestOutcome:
-        """One item, stored as IngestAlert stores it (in a task of its own: its own trace id)."""
+        """One item, stored (or refused, e.g. for want of a key) as IngestAlert stores it, in a task of its
+        own: its own trace id."""
         new_trace_id(item.trace_id or None)
         try:
             return incident_pb2.IngestOutcome(result=await self.IngestAlert(item.request, None))

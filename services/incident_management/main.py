@@ -95,7 +95,7 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
     redis = create_redis(settings.redis_url)
-    channel = create_channel(settings.oncall_grpc_target)
+    channel = create_channel(settings.oncall_grpc_target, internal_token=settings.internal_token)
     # The driver's own connections: one per ingest lane (its statement or its transaction of triggers, which
     # holds it while on-call is asked), one for the relay, one for the replicas' key lookups
     driver = DriverPool(settings, size=settings.ingest_lanes + 2)
@@ -152,8 +152,11 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 
 async def create_grpc_server(runtime: Runtime) -> grpc.aio.Server:
-    server, health = create_server()
-    incident_pb2_grpc.add_IncidentServiceServicer_to_server(IncidentServicer(runtime.commands), server)
+    server, health = create_server(runtime.settings.internal_token)
+    servicer = IncidentServicer(
+        runtime.commands, require_integration_key=runtime.settings.require_integration_key
+    )
+    incident_pb2_grpc.add_IncidentServiceServicer_to_server(servicer, server)
     await mark_serving(health, [SERVICE_NAME])
     return server
 

@@ -75,7 +75,7 @@ def build_runtime(settings: NotifierSettings) -> Runtime:
     sessions = create_session_factory(engine)
     redis = create_redis(settings.redis_url)
     webhook_clients = open_clients(settings)
-    channel = create_channel(settings.oncall_grpc_target)
+    channel = create_channel(settings.oncall_grpc_target, internal_token=settings.internal_token)
     # The driver's own connections, for the hot statements: the stream consumer's, the claim, the two
     # lanes recording delivered attempts, and the email worker's lease and record
     driver = DriverPool(settings, size=5)

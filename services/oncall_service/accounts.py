@@ -16,7 +16,7 @@ import getpass
 import sys
 
 from services.oncall_service import logins
-from shared.config import BaseServiceSettings
+from shared.config import DatabaseSettings
 from shared.db import create_engine, create_session_factory
 from shared.errors import DomainError
 from shared.timeutil import utcnow
@@ -33,7 +33,7 @@ def read_password(stdin=sys.stdin) -> str:
 
 
 async def _run(args: argparse.Namespace, database_url: str) -> str:
-    settings = BaseServiceSettings(database_url=database_url, db_pool_size=1)
+    settings = DatabaseSettings(database_url=database_url, db_pool_size=1)
     engine = create_engine(settings)
     try:
         async with create_session_factory(engine).begin() as session:
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         commands.add_parser(name, help=f"{name} a user's login").add_argument("--email", required=True)
     args = parser.parse_args(argv)
     try:
-        print(asyncio.run(_run(args, BaseServiceSettings().database_url)))
+        print(asyncio.run(_run(args, DatabaseSettings().database_url)))
     except DomainError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 2

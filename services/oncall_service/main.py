@@ -81,7 +81,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 
 async def create_grpc_server(runtime: Runtime) -> grpc.aio.Server:
-    server, health = create_server()
+    server, health = create_server(runtime.settings.internal_token)
     oncall_pb2_grpc.add_OnCallServiceServicer_to_server(OnCallServicer(runtime.commands), server)
     await mark_serving(health, [SERVICE_NAME])
     return server

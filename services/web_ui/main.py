@@ -42,8 +42,8 @@ class Runtime:
 
 
 def build_runtime(settings: WebUISettings) -> Runtime:
-    incident_channel = create_channel(settings.incident_grpc_target)
-    oncall_channel = create_channel(settings.oncall_grpc_target)
+    incident_channel = create_channel(settings.incident_grpc_target, internal_token=settings.internal_token)
+    oncall_channel = create_channel(settings.oncall_grpc_target, internal_token=settings.internal_token)
     timeout = settings.grpc_timeout_seconds
     return Runtime(
         settings,

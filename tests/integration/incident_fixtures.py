@@ -35,6 +35,7 @@ def settings_for(database_url: str, redis_url: str, **overrides) -> IncidentSett
         "assignment_retry_seconds": 0.2,
         "outbox_poll_seconds": 0.2,
         "oncall_timeout_seconds": 0.5,
+        "require_integration_key": False,  # `alert()` sends none; tests of the refusal set it back
     }
     return IncidentSettings(**(values | overrides))
 

@@ -8,13 +8,25 @@ from dataclasses import dataclass
 import grpc
 import httpx
 import uvicorn
+from pydantic import SecretStr
 
+from shared.config import BaseServiceSettings
 from shared.gen.oncall.v1 import oncall_pb2_grpc
 from shared.grpc import create_channel
 from shared.serve import uvicorn_config
 from tests.conftest import bearer_headers
 
 _DEAD = []
+
+
+def internal_token() -> SecretStr:
+    """The internal credential every server and settings object of the tests has (tests/conftest.py)."""
+    return BaseServiceSettings(_env_file=None).internal_token
+
+
+def channel_to(target: str) -> grpc.aio.Channel:
+    """A channel to a test's gRPC server, carrying the internal credential as the services' channels do."""
+    return create_channel(target, internal_token=internal_token())
 
 
 def dead_target() -> str:
@@ -81,7 +93,7 @@ async def serve_runtime(stack: contextlib.AsyncExitStack, runtime, create_app, c
     stack.push_async_callback(runtime.close)
     base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))
     target = await stack.enter_async_context(running_grpc(await create_grpc_server(runtime)))
-    channel = create_channel(target)
+    channel = create_channel(target, internal_token=runtime.settings.internal_token)
     stack.push_async_callback(channel.close)
     http = await stack.enter_async_context(
         httpx.AsyncClient(base_url=base, timeout=10, headers=bearer_headers())

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import event, func, select
 
 from services.incident_management.repository import adopt_incident
-from shared.config import BaseServiceSettings
+from shared.config import DatabaseSettings
 from shared.db import (
     DriverPool,
     DriverWork,
@@ -28,7 +28,7 @@ def _row(kind: str) -> dict:
 
 
 async def test_queued_rows_are_inserted_at_commit_in_order_without_rolled_back_savepoints(database_url):
-    engine = create_engine(BaseServiceSettings(database_url=database_url))
+    engine = create_engine(DatabaseSettings(database_url=database_url))
     sessions = create_session_factory(engine)
     try:
         async with sessions.begin() as session:
@@ -67,7 +67,7 @@ async def test_queued_rows_are_inserted_at_commit_in_order_without_rolled_back_s
 
 
 async def test_a_block_that_fails_leaves_its_objects_and_queued_rows_as_they_were(database_url):
-    engine = create_engine(BaseServiceSettings(database_url=database_url))
+    engine = create_engine(DatabaseSettings(database_url=database_url))
     sessions = create_session_factory(engine)
     name = f"undo-{uuid.uuid4().hex[:8]}"
     try:
@@ -108,7 +108,7 @@ async def test_a_block_that_fails_leaves_its_objects_and_queued_rows_as_they_wer
 
 
 async def test_rows_of_several_tables_go_in_one_statement_with_their_types_and_order(database_url):
-    engine = create_engine(BaseServiceSettings(database_url=database_url))
+    engine = create_engine(DatabaseSettings(database_url=database_url))
     sessions = create_session_factory(engine)
     statements: list[str] = []
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
@@ -176,7 +176,7 @@ async def _inserted_incident(connection, title: str) -> dict:
 
 
 async def test_driver_work_writes_changed_columns_and_queued_rows_in_one_statement(database_url):
-    driver = DriverPool(BaseServiceSettings(database_url=database_url), size=1)
+    driver = DriverPool(DatabaseSettings(database_url=database_url), size=1)
     user, at = uuid.uuid4(), datetime(2026, 12, 1, 9, 0, 0, 250000, tzinfo=UTC)
     try:
         async with driver.connection() as connection:
@@ -222,7 +222,7 @@ async def test_driver_work_writes_changed_columns_and_queued_rows_in_one_stateme
 
 
 async def test_driver_work_writes_nothing_a_failed_block_changed(database_url):
-    driver = DriverPool(BaseServiceSettings(database_url=database_url), size=1)
+    driver = DriverPool(DatabaseSettings(database_url=database_url), size=1)
     try:
         async with driver.connection() as connection, connection.transaction():
             work = DriverWork()

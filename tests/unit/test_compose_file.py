@@ -65,3 +65,15 @@ def test_grafana_needs_its_admin_password_from_env_and_has_no_anonymous_access()
     assert "GF_AUTH_ANONYMOUS_ORG_ROLE" not in env
     # Required from .env (`:?` fails compose when unset): no password of the repository's own.
     assert env["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+
+
+def test_every_service_gets_the_internal_token_from_the_env_file():
+    commands = {name: service.get("command", []) for name, service in COMPOSE["services"].items()}
+    services = [
+        name for name, command in commands.items() if command[2:3] and command[2].startswith("services.")
+    ]
+    assert len(services) == 6, services  # on-call, incident-management, notifier, web-ui, two replicas
+    for name in services:
+        assert COMPOSE["services"][name]["environment"]["INTERNAL_TOKEN"].startswith("${INTERNAL_TOKEN:?"), (
+            name
+        )

@@ -9,7 +9,7 @@ import grpc
 import pytest
 
 from shared.gen.oncall.v1 import incident_pb2_grpc
-from tests.integration.servers import running_grpc
+from tests.integration.servers import channel_to, running_grpc
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ class SlowIncidents(incident_pb2_grpc.IncidentServiceServicer):
 
 @contextlib.asynccontextmanager
 async def slow_incidents(upstream_target: str, delay: float):
-    channel = grpc.aio.insecure_channel(upstream_target)
+    channel = channel_to(upstream_target)
     server = grpc.aio.server()
     proxy = SlowIncidents(incident_pb2_grpc.IncidentServiceStub(channel), delay)
     incident_pb2_grpc.add_IncidentServiceServicer_to_server(proxy, server)

@@ -9,9 +9,8 @@ import pytest
 from services.alert_ingestion.incident_client import IncidentClient
 from shared.errors import PermissionDenied, Unavailable
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
-from shared.grpc import create_channel
 from shared.logging import trace_id_var
-from tests.integration.servers import running_grpc
+from tests.integration.servers import channel_to, running_grpc
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +52,7 @@ async def test_alerts_arriving_together_share_one_call_and_keep_their_own_answer
     server = grpc.aio.server()
     incident_pb2_grpc.add_IncidentServiceServicer_to_server(servicer, server)
     async with running_grpc(server) as target:
-        channel = create_channel(target)
+        channel = channel_to(target)
         client = IncidentClient(channel, timeout=5, group_lanes=1)
         first = asyncio.create_task(send(client, "first"))
         await asyncio.sleep(0.05)  # the first call is on its way: the next ones wait and go together
@@ -73,7 +72,7 @@ async def test_alerts_arriving_together_share_one_call_and_keep_their_own_answer
 async def test_a_failed_call_fails_every_alert_of_its_group_as_unavailable():
     server = grpc.aio.server()  # serves nothing: every call is UNIMPLEMENTED
     async with running_grpc(server) as target:
-        channel = create_channel(target)
+        channel = channel_to(target)
         client = IncidentClient(channel, timeout=5)
         answers = await asyncio.gather(*(send(client, f"x{i}") for i in range(3)))
         await channel.close()
@@ -85,7 +84,7 @@ async def test_an_answer_that_does_not_match_the_group_fails_it_rather_than_gues
     server = grpc.aio.server()
     incident_pb2_grpc.add_IncidentServiceServicer_to_server(servicer, server)
     async with running_grpc(server) as target:
-        channel = create_channel(target)
+        channel = channel_to(target)
         client = IncidentClient(channel, timeout=5, group_lanes=1)
         answers = await asyncio.gather(*(send(client, f"ok-{i}") for i in range(4)))
         await channel.close()

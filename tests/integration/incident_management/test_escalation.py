@@ -188,7 +188,7 @@ async def replica(database_url, redis_url, oncall_target, **overrides):
             running_grpc(await create_grpc_server(runtime)) as target,
             httpx.AsyncClient(base_url=base, timeout=10, headers=bearer_headers()) as http,
         ):
-            channel = create_channel(target)
+            channel = create_channel(target, internal_token=settings.internal_token)
             try:
                 yield IncidentStack(
                     http, incident_pb2_grpc.IncidentServiceStub(channel), runtime, settings, target

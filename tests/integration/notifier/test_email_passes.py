@@ -13,7 +13,7 @@ from services.incident_management import repository as incident_repo
 from shared.events import make_event
 from shared.gen.oncall.v1 import oncall_pb2_grpc
 from tests.integration.notifier.conftest import MailBox, alert, eventually, unique_stream
-from tests.integration.servers import serving_oncall
+from tests.integration.servers import channel_to, serving_oncall
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +76,7 @@ class CountingOnCall(oncall_pb2_grpc.OnCallServiceServicer):
 
 @pytest.fixture
 async def counting_oncall(oncall):
-    async with grpc.aio.insecure_channel(oncall.grpc_target) as channel:
+    async with channel_to(oncall.grpc_target) as channel:
         proxy = CountingOnCall(oncall_pb2_grpc.OnCallServiceStub(channel))
         async with serving_oncall(proxy) as target:
             proxy.target = target  # type: ignore[attr-defined]

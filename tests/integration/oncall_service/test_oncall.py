@@ -220,7 +220,7 @@ async def test_incident_management_client_gets_answers_from_the_real_server(onca
     dana = await oncall.user("Dana")
     await oncall.rotation(team["id"], [dana["id"]], start_date="2020-01-06")
     await oncall.rotation(quiet["id"], [])
-    channel = create_channel(oncall.grpc_target)
+    channel = create_channel(oncall.grpc_target, internal_token=oncall.runtime.settings.internal_token)
     try:
         client = OnCallClient(channel, timeout=2.0)
         answer = await client.who_is_on_call(service=service)
