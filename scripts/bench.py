@@ -2,8 +2,8 @@
 
 Starts its own native stack under var/bench-stack, from empty data each time, creates services with routing
 keys, owned by teams with a rotation of two people each (benchkit/owners.py: every new incident is assigned
-and emailed to the person on call, as in a real deployment; `--unowned` leaves them to no team, as the
-benchmark did until its fifteenth session), then measures in one run: a no-op endpoint behind the same
+and emailed to the person on call, as in a real deployment; `--unowned` leaves them to no team, which
+neither pages nor emails), then measures in one run: a no-op endpoint behind the same
 Traefik, the issue's minimal prototype of the hop (benchkit/prototype.py), single alerts and batches at
 saturation (wrk; single alerts twice: the storm's start, which opens its incidents and pages them, then
 the storm going on, its incidents open already), open-loop latency at fixed fractions of saturation (and
@@ -78,7 +78,7 @@ def bench_settings() -> StackSettings:
         # An alert storm over many services: each (service, severity) opens an incident when first seen,
         # then its alerts join it; the report gives the mix each phase produced. The window is the
         # platform's default, five minutes, longer than a run: only the storm's start opens incidents (with
-        # a minute's, until the sixteenth session, they opened again in whichever phase ran a minute later).
+        # a minute's, they would open again in whichever phase ran a minute later).
         service_env={
             "CORRELATION_WINDOW_SECONDS": "300",
             "BENCH_NOOP_ENDPOINT": "true",

@@ -14,7 +14,8 @@ class IngestionSettings(BaseServiceSettings):
     incident_grpc_target: str = "127.0.0.1:50052"
     incident_timeout_seconds: float = Field(default=5.0, gt=0)
     # One call in flight: alerts arriving meanwhile go together in the next, so a storm costs fewer, larger
-    # calls (docs/performance.md, item 41); incident-management still stores two groups at once.
+    # calls (docs/performance.md, "One grouped call in flight per replica"); incident-management still
+    # stores two groups at once.
     incident_call_lanes: int = Field(
         default=1,
         ge=1,
