@@ -44,6 +44,12 @@ def create_user(session: AsyncSession, *, fields: dict, now: datetime) -> User:
     return user
 
 
+async def lock_admins(session: AsyncSession) -> list[uuid.UUID]:
+    """The admins' ids, their rows locked: two demotions at once then see each other's."""
+    stmt = select(User.id).where(User.role == "admin").order_by(User.id).with_for_update()
+    return list(await session.scalars(stmt))
+
+
 async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> bool:
     """True when a row was deleted."""
     return (await session.execute(delete(User).where(User.id == user_id))).rowcount > 0

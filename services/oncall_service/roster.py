@@ -43,12 +43,20 @@ async def create_user(session: AsyncSession, body: UserCreate, *, now: datetime)
 
 async def update_user(session: AsyncSession, user_id: uuid.UUID, patch: UserPatch) -> User:
     user = await get_user(session, user_id)
+    if patch.role is not None and patch.role != "admin":
+        await _keep_an_admin(session, user, "demoted")
     if patch.email is not None:
         await _check_email_free(session, patch.email, user_id=user_id)
     for name, value in patch.model_dump(exclude_none=True).items():
         setattr(user, name, value)
     await session.flush()
     return user
+
+
+async def _keep_an_admin(session: AsyncSession, user: User, change: str) -> None:
+    """Refuse to leave the platform without an admin (no one could configure it or make another)."""
+    if user.role == "admin" and await repo.lock_admins(session) == [user.id]:
+        raise Conflict(f"user {user.id} is the last admin and cannot be {change}; make another admin first")
 
 
 async def get_notification_rules(
@@ -74,6 +82,9 @@ async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> None:
             f"user {user_id} is still a member of rotation(s) {names}; remove them first", field="id"
         )
     await _check_unreferenced(session, user_id)
+    user = await repo.get_user(session, user_id=user_id)
+    if user is not None:
+        await _keep_an_admin(session, user, "deleted")
     if not await repo.delete_user(session, user_id=user_id):
         raise NotFound(f"user {user_id} not found", field="id")
 

@@ -87,3 +87,15 @@ async def test_simultaneous_creates_with_one_email_give_one_user_and_conflicts_n
     assert sorted(r.status_code for r in replies) == [201] + [409] * 7
     listed = (await oncall.http.get("/api/v1/users")).json()
     assert [u["email"] for u in listed].count(email) == 1
+
+
+async def test_the_last_admin_can_be_neither_demoted_nor_deleted(oncall):
+    admins = [u for u in (await oncall.http.get("/api/v1/users")).json() if u["role"] == "admin"]
+    assert len(admins) == 1  # the tests' admin
+    only = admins[0]["id"]
+    demoted = await oncall.http.patch(f"/api/v1/users/{only}", json={"role": "viewer"})
+    assert demoted.status_code == 409 and "last admin" in demoted.json()["detail"]
+    assert (await oncall.http.delete(f"/api/v1/users/{only}")).status_code == 409
+    second = await oncall.user("Second Admin", role="admin")
+    demoted = await oncall.http.patch(f"/api/v1/users/{second['id']}", json={"role": "responder"})
+    assert demoted.status_code == 200 and demoted.json()["role"] == "responder"
