@@ -65,6 +65,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NO_CREDENTIALS = "credentials required: an access token, an API token or a dashboard session"
 # last_used_at is kept to the minute: one UPDATE per token and process per minute at most.
 TOUCH_EVERY = timedelta(minutes=1)
+_MISSING = object()  # a cached None means "no such user or token"
 
 
 class Directory(Protocol):
@@ -148,8 +149,10 @@ class Authenticator:
 
     @staticmethod
     async def _cached(cache: TTLCache, key, lookup: Callable[..., Awaitable]):
-        if key in cache:
-            return cache[key]
+        # One read: a `key in cache` test followed by `cache[key]` fails when the entry expires in between.
+        found = cache.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
         found = await lookup(key)
         cache[key] = found
         return found

@@ -155,3 +155,26 @@ def test_roles_are_ordered(held, needed, allowed):
 def test_only_a_bearer_header_carries_a_credential():
     assert bearer("Bearer abc") == "abc" and bearer("bearer  abc ") == "abc"
     assert bearer("Basic abc") is None and bearer("Bearer ") is None and bearer(None) is None
+
+
+def test_a_cached_lookup_that_expires_while_read_is_looked_up_again():
+    """The entry may expire between two reads of the cache (a membership test, then the read): the
+    check must not fail with KeyError, it looks the record up again."""
+    import asyncio
+    import itertools
+
+    from cachetools import TTLCache
+
+    from shared.access import Authenticator
+
+    ticks = itertools.count(0, 0.6)  # every look at the clock is 0.6 s later
+    cache = TTLCache(maxsize=10, ttl=1, timer=lambda: next(ticks))
+    cache["u"] = "old record"
+    calls = []
+
+    async def lookup(key):
+        calls.append(key)
+        return "new record"
+
+    found = asyncio.run(Authenticator._cached(cache, "u", lookup))
+    assert found in ("old record", "new record") and len(calls) == (found == "new record")
