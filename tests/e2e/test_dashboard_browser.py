@@ -61,7 +61,7 @@ async def test_an_on_call_user_acknowledges_an_alerts_incident_in_the_browser(
     await page.get_by_role("button", name="Log in").click()
 
     await expect(page).to_have_url(f"{stack.gateway}/ui/?service={service}")
-    await expect(page.locator("header .who")).to_have_text(dashboard_login.name)
+    await expect(page.locator("header .who")).to_have_text(f"{dashboard_login.name} (responder)")
     row = page.locator("table.incidents tbody tr", has_text=summary)
     await expect(row).to_have_count(1)
     await expect(row.locator("td").nth(2)).to_have_text("open")
@@ -71,6 +71,6 @@ async def test_an_on_call_user_acknowledges_an_alerts_incident_in_the_browser(
     await page.get_by_role("button", name="Acknowledge").click()
 
     await expect(page.locator("dl.facts dd.status-acknowledged")).to_have_text("acknowledged")
-    await expect(page.locator("dl.facts")).to_contain_text(f"by {dashboard_login.email}")
+    await expect(page.locator("dl.facts")).to_contain_text(f"by {dashboard_login.name}")
     await expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)
-    await expect(page.locator("ol.timeline")).to_contain_text(dashboard_login.email)
+    await expect(page.locator("ol.timeline")).to_contain_text(dashboard_login.name)
