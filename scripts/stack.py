@@ -57,7 +57,7 @@ def _status(settings: StackSettings) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stack", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status", "start", "stop", "render-compose"])
-    parser.add_argument("name", nargs="?", help="process name for start/stop, e.g. alert-ingestion-1")
+    parser.add_argument("name", nargs="?", help="for start/stop: postgres, redis, oncall, …")
     args = parser.parse_args(argv)
     settings = StackSettings()
     if args.command == "up":
@@ -74,10 +74,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.name:
         parser.error(f"{args.command} needs a process name")
-    if args.command == "start":
-        runner.start(settings, runner.spec_named(settings, args.name))
-    else:
-        runner.stop(settings, args.name)
+    return _start_or_stop(settings, args.command, args.name)
+
+
+def _start_or_stop(settings: StackSettings, command: str, name: str) -> int:
+    try:
+        if command == "start":
+            runner.start_named(settings, name)
+            print(f"started: {name}")
+        elif runner.stop(settings, name):
+            print(f"stopped: {name}")
+        else:
+            if name not in runner.BACKENDS:
+                runner.spec_named(settings, name)  # KeyError for a name the stack does not have
+            print(f"{name} was not running")
+    except runner.NotManaged as external:
+        print(external, file=sys.stderr)
+        return 2
+    except KeyError as unknown:
+        print(unknown.args[0], file=sys.stderr)
+        return 2
+    except StartupFailed as failure:
+        print(f"{name} failed to start: {failure}\nlogs: {settings.log_dir}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -230,6 +230,32 @@ def up(settings: StackSettings, extra: Sequence[ProcessSpec] = ()) -> list[Proce
     return specs
 
 
+BACKENDS = ("postgres", "redis")
+
+
+class NotManaged(RuntimeError):
+    """A start/stop of PostgreSQL or Redis when DATABASE_URL / REDIS_URL name an external server."""
+
+
+def _embedded_backend(settings: StackSettings, name: str) -> Path:
+    """The data folder of the embedded `name`; NotManaged when the stack uses an external server."""
+    external = settings.database_url if name == "postgres" else settings.redis_url
+    if external:
+        variable = "DATABASE_URL" if name == "postgres" else "REDIS_URL"
+        raise NotManaged(f"{name} is external ({variable} is set): the stack does not start or stop it")
+    return settings.var_dir / ("pg" if name == "postgres" else "redis")
+
+
+def start_named(settings: StackSettings, name: str) -> None:
+    """Start one process of the stack by name, the embedded PostgreSQL and Redis included."""
+    if name not in BACKENDS:
+        start(settings, spec_named(settings, name))
+    elif name == "postgres":
+        embedded.start_postgres(_embedded_backend(settings, name), settings.postgres_port, database="oncall")
+    else:
+        embedded.start_redis(_embedded_backend(settings, name), settings.redis_port)
+
+
 def start(settings: StackSettings, spec: ProcessSpec) -> None:
     dirs = {"run_dir": settings.run_dir, "log_dir": settings.log_dir}
     processes.start(spec, cwd=ROOT, **dirs)
@@ -240,15 +266,27 @@ def start(settings: StackSettings, spec: ProcessSpec) -> None:
 
 
 def stop(settings: StackSettings, name: str) -> bool:
-    """Stop one process of the stack (e.g. to restart it); True if it was running."""
-    return processes.stop(name, run_dir=settings.run_dir)
+    """Stop one process of the stack (e.g. to restart it), the embedded PostgreSQL and Redis included;
+    True if it was running."""
+    if name not in BACKENDS:
+        return processes.stop(name, run_dir=settings.run_dir)
+    data_dir = _embedded_backend(settings, name)
+    if name == "postgres":
+        running = embedded.postgres_pid(data_dir) is not None
+        embedded.stop_postgres(data_dir)
+    else:
+        running = embedded.redis_pid(data_dir) is not None
+        embedded.stop_redis(data_dir)
+    return running
 
 
 def spec_named(settings: StackSettings, name: str) -> ProcessSpec:
-    for spec in service_specs(settings, backends_of(settings)):
+    specs = service_specs(settings, backends_of(settings))
+    for spec in specs:
         if spec.name == name:
             return spec
-    raise KeyError(f"no process named {name!r}")
+    known = ", ".join([*BACKENDS, *(spec.name for spec in specs)])
+    raise KeyError(f"no process named {name!r}; the stack has {known}")
 
 
 def down(settings: StackSettings) -> list[str]:

@@ -33,7 +33,7 @@ class Stack:
         runner.stop(self.settings, name)
 
     def start(self, name: str) -> None:
-        runner.start(self.settings, runner.spec_named(self.settings, name))
+        runner.start_named(self.settings, name)
 
     async def scalar(self, sql: str, *args):
         connection = await asyncpg.connect(self.database_url.replace("postgresql+asyncpg", "postgresql"))
