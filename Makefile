@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up full-demo down status render-compose bench bench-median bench-memory
+.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up full-demo down status render-compose backup restore bench bench-median bench-memory
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -54,6 +54,13 @@ down: ## stop everything `make up` started
 
 status: $(STAMP) ## show each process of the native stack and its health
 	$(PY) -m scripts.stack status
+
+backup: $(STAMP) ## dump the database (consistent, while running) to var/backups/oncall-<UTC time>.dump
+	$(PY) -m scripts.backup dump
+
+restore: $(STAMP) ## restore FILE=var/backups/….dump into the stopped stack (`make down` first)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/oncall-….dump"; exit 2; }
+	$(PY) -m scripts.backup restore "$(FILE)"
 
 render-compose: $(STAMP) ## regenerate config/traefik/compose/ from the Traefik templates
 	$(PY) -m scripts.stack render-compose

@@ -5,8 +5,9 @@
   ./run.ps1 up        # virtualenv, embedded PostgreSQL/Redis, Traefik, all services
   ./run.ps1 full-demo # `up`, then a seeded demo and a few alerts; prints the dashboard URL and login
   ./run.ps1 test      # unit, integration and end-to-end tests
+  ./run.ps1 restore var/backups/oncall-20261207T031500Z.dump  # `make restore FILE=…`
 #>
-param([Parameter(Position = 0)][string]$Target = "help")
+param([Parameter(Position = 0)][string]$Target = "help", [Parameter(Position = 1)][string]$File = "")
 $ErrorActionPreference = "Stop"
 Set-Location $PSScriptRoot
 
@@ -45,6 +46,10 @@ $Targets = [ordered]@{
     "full-demo"        = { Install; Invoke-Checked $Py @("-m", "scripts.demo") }
     "down"             = { if (Test-Path $Py) { Invoke-Checked $Py @("-m", "scripts.stack", "down") } }
     "status"           = { Install; Invoke-Checked $Py @("-m", "scripts.stack", "status") }
+    "backup"           = { Install; Invoke-Checked $Py @("-m", "scripts.backup", "dump") }
+    "restore"          = { Install
+                           if (-not $File) { Write-Error "usage: ./run.ps1 restore var/backups/oncall-….dump" }
+                           Invoke-Checked $Py @("-m", "scripts.backup", "restore", $File) }
     "render-compose"   = { Install; Invoke-Checked $Py @("-m", "scripts.stack", "render-compose") }
     "bench"            = { Install; Invoke-Checked $Py @("-m", "scripts.bench") }
     "bench-memory"     = { Install; Invoke-Checked $Py @("-m", "scripts.bench", "--volume", "100000") }

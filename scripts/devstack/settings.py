@@ -103,6 +103,11 @@ class StackSettings(BaseSettings):
         return self.secrets_dir / "admin-password"
 
     @property
+    def backup_dir(self) -> Path:
+        """`make backup`'s dumps, readable by their owner only."""
+        return self.var_dir / "backups"
+
+    @property
     def run_dir(self) -> Path:
         return self.var_dir / "run"
 
