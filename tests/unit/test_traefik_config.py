@@ -50,9 +50,10 @@ def test_committed_compose_copies_match_the_templates():
 
 
 def test_the_gateway_resends_alerts_of_any_size_the_replicas_accept(tmp_path: Path):
-    """An alert POST is re-sent on 502 (a connection that failed before any response), so Traefik keeps its
-    body: the buffering middleware reads it whole, up to what a replica accepts (a larger one gets 413 at
-    the gateway), and the retry re-sends that without a cap of its own (one costs its size per request)."""
+    """An alert POST is re-sent on 502 (a connection that failed before any response) or 503, so Traefik
+    keeps its body: the buffering middleware reads it whole, up to what a replica accepts (a larger one
+    gets 413 at the gateway), and the retry re-sends that without a cap of its own (one costs its size
+    per request)."""
     for config in (
         traefik.native_config(StackSettings(_env_file=None, var_dir=tmp_path)),
         traefik.compose_config(),
@@ -60,7 +61,7 @@ def test_the_gateway_resends_alerts_of_any_size_the_replicas_accept(tmp_path: Pa
         dynamic = yaml.safe_load(traefik.render(config)["dynamic.yml"])["http"]
         middlewares = dynamic["middlewares"]
         retry = middlewares["ingestion-retry"]["retry"]
-        assert retry["retryNonIdempotentMethod"] is True and retry["status"] == ["502"]
+        assert retry["retryNonIdempotentMethod"] is True and retry["status"] == ["502-504"]
         assert retry["maxRequestBodyBytes"] == -1
         body = middlewares["ingestion-body"]["buffering"]
         assert body["maxRequestBodyBytes"] == body["memRequestBodyBytes"] == MAX_BODY_BYTES
@@ -72,6 +73,24 @@ def test_the_gateway_resends_alerts_of_any_size_the_replicas_accept(tmp_path: Pa
             for n, r in dynamic["routers"].items()
             if n != "ingestion"
         )
+
+
+def _seconds(duration: str) -> float:
+    return float(duration.removesuffix("ms")) / 1000 if duration.endswith("ms") else float(duration[:-1])
+
+
+def test_resends_wait_out_the_health_check_that_removes_a_dead_replica():
+    """Round robin can send every attempt to a killed replica until its failed health check takes it out
+    of the pool: the retry's shortest total backoff (Traefik's exponential backoff, growing to twice the
+    initial interval over the attempts, each wait randomized by ±50%) lasts longer than a check's
+    interval (a killed replica refuses the check's connection at once)."""
+    dynamic = yaml.safe_load(traefik.render(traefik.compose_config())["dynamic.yml"])["http"]
+    retry = dynamic["middlewares"]["ingestion-retry"]["retry"]
+    check = dynamic["services"]["alert-ingestion"]["loadBalancer"]["healthCheck"]
+    waits = retry["attempts"] - 1
+    growth = 2 ** (1 / waits)
+    shortest = sum(0.5 * _seconds(retry["initialInterval"]) * growth**k for k in range(waits))
+    assert shortest > _seconds(check["interval"])
 
 
 def test_python_level_names_become_traefiks(tmp_path: Path):
