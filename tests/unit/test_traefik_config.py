@@ -19,7 +19,7 @@ def test_native_config_lists_every_replica_and_routes_each_api(tmp_path: Path):
     assert [s["url"] for s in servers] == [f"http://127.0.0.1:{p}" for p in (9100, 9101, 9102)]
     assert http["services"]["alert-ingestion"]["loadBalancer"]["healthCheck"]["path"] == "/health/ready"
     assert "/v2/enqueue" in http["routers"]["ingestion"]["rule"]
-    assert http["routers"]["incidents"]["service"] == "incident-management"
+    assert http["routers"]["incidents"]["service"] == "incident-management-failover"
     assert "/api/v1/services" in http["routers"]["incidents"]["rule"]
     assert "/api/v1/oncall" in http["routers"]["oncall"]["rule"]
     assert "/api/v1/schedules" in http["routers"]["oncall"]["rule"]
@@ -72,6 +72,28 @@ def test_the_gateway_resends_alerts_of_any_size_the_replicas_accept(tmp_path: Pa
             for n, r in dynamic["routers"].items()
             if n != "ingestion"
         )
+
+
+def test_every_route_answers_the_gateways_own_errors_as_json(tmp_path: Path):
+    """Traefik's plain-text refusals become the JSON error body (shared/http.py serves the pages): each
+    router catches 502 and 504, falls back to the 503 page when its service has no instance up, and any
+    other path is the 404 page."""
+    dynamic = yaml.safe_load(traefik.render(traefik.compose_config())["dynamic.yml"])["http"]
+    routers = {n: r for n, r in dynamic["routers"].items() if n not in ("gateway-api", "not-found")}
+    middlewares, services = dynamic["middlewares"], dynamic["services"]
+    for name, router in routers.items():
+        caught = [middlewares[m]["errors"]["status"] for m in router["middlewares"] if m.endswith("-errors")]
+        assert len(caught) == 1 and {"502", "504"} <= set(caught[0]), name
+        assert services[router["service"]]["failover"]["fallback"] == "unavailable", name
+    assert middlewares["ingestion-errors"]["errors"]["status"] == ["413", "429", "502", "504"]
+    not_found = dynamic["routers"]["not-found"]
+    assert (not_found["rule"], not_found["priority"], not_found["service"]) == (
+        "PathPrefix(`/`)",
+        1,
+        "error-pages",
+    )
+    pages = services["error-pages"]["loadBalancer"]["servers"]
+    assert len(pages) == 6  # every service: the pages outlive the one that is down
 
 
 def _seconds(duration: str) -> float:
@@ -131,8 +153,8 @@ def test_password_posts_are_rate_limited_per_client_ip_before_the_routes_around_
     _, dynamic = _rendered(traefik.native_config(settings))
     routers = dynamic["http"]["routers"]
     login, token = routers["web-ui-login"], routers["oncall-token"]
-    assert login["rule"] == "Path(`/ui/login`) && Method(`POST`)" and login["service"] == "web-ui"
-    assert token["rule"] == "Path(`/api/v1/auth/token`)" and token["service"] == "oncall"
+    assert login["rule"] == "Path(`/ui/login`) && Method(`POST`)" and login["service"] == "web-ui-failover"
+    assert token["rule"] == "Path(`/api/v1/auth/token`)" and token["service"] == "oncall-failover"
     for router in (login, token):
         assert "login-rate-limit" in router["middlewares"]
         # Traefik's default priority is the rule's length: these must beat the longer prefix rules.
