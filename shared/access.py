@@ -60,7 +60,8 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/redoc"),
     }
 )
-PUBLIC_MOUNTS = frozenset({"/ui/static"})
+# The gateway's error answers (shared/http.py), served by every app.
+PUBLIC_MOUNTS = frozenset({"/ui/static", "/errors"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NO_CREDENTIALS = "credentials required: an access token, an API token or a dashboard session"
 # last_used_at is kept to the minute: one UPDATE per token and process per minute at most.

@@ -4,12 +4,14 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
+from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError, InvalidInput, TooManyRequests
@@ -118,7 +120,50 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
             )
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
+    app.mount("/errors", _gateway_errors)
     app.add_middleware(BodyLimitAndTraceMiddleware, max_body_bytes=max_body_bytes)
+
+
+# What the gateway's own refusals say (Traefik answers them in plain text). Its `errors` middleware and
+# its fallback for a service with no live instance (config/traefik/dynamic.yml.j2) fetch
+# /errors/{status}, or /errors/{status}/{the request's path}, from whichever service is up.
+_GATEWAY_DETAILS = {
+    404: "not found: no API at this path",
+    413: f"request body exceeds {MAX_BODY_BYTES // 1024} KiB",
+    429: "too many requests: retry after a second",
+    502: "the service did not answer; retry",
+    503: "the service is unavailable: no instance is up; retry after a second",
+    504: "the service did not answer in time; retry",
+}
+# Traefik's own Retry-After does not reach here (its errors middleware drops the caught answer's headers):
+# the ingestion rate limit refills every second, and a dead service's replacement is checked every second.
+_RETRY_AFTER = {429: "1", 503: "1"}
+_ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+async def _gateway_error(request: Request) -> JSONResponse:
+    status = request.path_params["status"]
+    if not 400 <= status <= 599:
+        status = 404
+    detail = _GATEWAY_DETAILS.get(status) or _phrase(status)
+    retry_after = _RETRY_AFTER.get(status)
+    headers = {"Retry-After": retry_after} if retry_after else None
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "error"
+
+
+_gateway_errors = Router(
+    [
+        Route("/{status:int}", _gateway_error, methods=_ANY_METHOD),
+        Route("/{status:int}/{path:path}", _gateway_error, methods=_ANY_METHOD),
+    ]
+)
 
 
 def _constraint_message(error: IntegrityError) -> str:

@@ -74,9 +74,12 @@ def traefik_log_level(level: str) -> str:
     return _TRAEFIK_LEVELS.get(level.upper(), level.upper())
 
 
-# The alert routes' middlewares, in order (config/traefik/dynamic.yml.j2 defines them): the rate limit
-# refuses first, at the least cost; the body is read whole; the retry re-sends it.
-INGESTION_MIDDLEWARES = ("ingestion-rate-limit", "ingestion-body", "ingestion-retry")
+# The alert routes' middlewares, in order (config/traefik/dynamic.yml.j2 defines them): the error pages
+# wrap everything the gateway itself refuses; the rate limit refuses first, at the least cost; the body is
+# read whole; the retry re-sends it.
+INGESTION_MIDDLEWARES = ("ingestion-errors", "ingestion-rate-limit", "ingestion-body", "ingestion-retry")
+# The services routers send requests to, each through a failover to the JSON 503 when none of it is up.
+ROUTED_SERVICES = ("alert-ingestion", "incident-management", "oncall", "notifier", "web-ui")
 
 
 def compose_config(replicas: int = 2) -> GatewayConfig:
@@ -109,6 +112,15 @@ def render(config: GatewayConfig) -> dict[str, str]:
         "entry_point": "websecure" if tls else "web",
         "ingestion_middlewares": INGESTION_MIDDLEWARES,
         "max_body_bytes": MAX_BODY_BYTES,
+        "routed_services": ROUTED_SERVICES,
+        # Every service serves them (shared/http.py): any one alive will do.
+        "error_page_urls": [
+            config.web_ui_url,
+            config.oncall_url,
+            config.notifier_url,
+            config.incident_url,
+            *config.ingestion_urls,
+        ],
     }
     return {
         "traefik.yml": _env.get_template("traefik.yml.j2").render(values),

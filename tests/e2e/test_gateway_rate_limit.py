@@ -51,6 +51,9 @@ async def test_alerts_past_the_limit_get_429_with_retry_after_and_are_not_stored
         assert 1 <= accepted <= 10 and codes.count(429) == 30 - accepted, codes
         limited_replies = [r for r in replies if r.status_code == 429]
         assert all(int(r.headers["retry-after"]) >= 1 for r in limited_replies)
+        # In the shape of every other error, not Traefik's plain text.
+        assert {r.headers["content-type"] for r in limited_replies} == {"application/json"}
+        assert {r.json()["detail"] for r in limited_replies} == {"too many requests: retry after a second"}
         stored = await limited.scalar("SELECT count(*) FROM alerts WHERE service = $1", service)
         assert stored == accepted
 

@@ -19,7 +19,7 @@ def test_native_config_lists_every_replica_and_routes_each_api(tmp_path: Path):
     assert [s["url"] for s in servers] == [f"http://127.0.0.1:{p}" for p in (9100, 9101, 9102)]
     assert http["services"]["alert-ingestion"]["loadBalancer"]["healthCheck"]["path"] == "/health/ready"
     assert "/v2/enqueue" in http["routers"]["ingestion"]["rule"]
-    assert http["routers"]["incidents"]["service"] == "incident-management"
+    assert http["routers"]["incidents"]["service"] == "incident-management-failover"
     assert "/api/v1/services" in http["routers"]["incidents"]["rule"]
     assert "/api/v1/oncall" in http["routers"]["oncall"]["rule"]
     assert "/api/v1/schedules" in http["routers"]["oncall"]["rule"]
@@ -74,6 +74,46 @@ def test_the_gateway_resends_alerts_of_any_size_the_replicas_accept(tmp_path: Pa
         )
 
 
+def test_every_route_answers_the_gateways_own_errors_as_json(tmp_path: Path):
+    """Traefik's plain-text refusals become the JSON error body (shared/http.py serves the pages): each
+    router catches 502 and 504, falls back to the 503 page when its service has no instance up, and any
+    other path is the 404 page."""
+    dynamic = yaml.safe_load(traefik.render(traefik.compose_config())["dynamic.yml"])["http"]
+    routers = {n: r for n, r in dynamic["routers"].items() if n not in ("gateway-api", "not-found")}
+    middlewares, services = dynamic["middlewares"], dynamic["services"]
+    for name, router in routers.items():
+        caught = [middlewares[m]["errors"]["status"] for m in router["middlewares"] if m.endswith("-errors")]
+        assert len(caught) == 1 and {"502", "504"} <= set(caught[0]), name
+        assert services[router["service"]]["failover"]["fallback"] == "unavailable", name
+    assert middlewares["ingestion-errors"]["errors"]["status"] == ["413", "429", "502", "504"]
+    not_found = dynamic["routers"]["not-found"]
+    assert (not_found["rule"], not_found["priority"], not_found["service"]) == (
+        "PathPrefix(`/`)",
+        1,
+        "error-pages",
+    )
+    pages = services["error-pages"]["loadBalancer"]["servers"]
+    assert len(pages) == 6  # every service: the pages outlive the one that is down
+
+
+def _seconds(duration: str) -> float:
+    return float(duration.removesuffix("ms")) / 1000 if duration.endswith("ms") else float(duration[:-1])
+
+
+def test_resends_wait_out_the_health_check_that_removes_a_dead_replica():
+    """Round robin can send every attempt to a killed replica until its failed health check takes it out
+    of the pool: the retry's shortest total backoff (Traefik's exponential backoff, growing to twice the
+    initial interval over the attempts, each wait randomized by ±50%) lasts longer than a check's
+    interval (a killed replica refuses the check's connection at once)."""
+    dynamic = yaml.safe_load(traefik.render(traefik.compose_config())["dynamic.yml"])["http"]
+    retry = dynamic["middlewares"]["ingestion-retry"]["retry"]
+    check = dynamic["services"]["alert-ingestion"]["loadBalancer"]["healthCheck"]
+    waits = retry["attempts"] - 1
+    growth = 2 ** (1 / waits)
+    shortest = sum(0.5 * _seconds(retry["initialInterval"]) * growth**k for k in range(waits))
+    assert shortest > _seconds(check["interval"])
+
+
 def test_python_level_names_become_traefiks(tmp_path: Path):
     """Traefik knows WARN, not WARNING (the benchmark's level): it fell back to ERROR and said so."""
     for level, expected in (("WARNING", "WARN"), ("info", "INFO"), ("CRITICAL", "FATAL"), ("DEBUG", "DEBUG")):
@@ -113,8 +153,8 @@ def test_password_posts_are_rate_limited_per_client_ip_before_the_routes_around_
     _, dynamic = _rendered(traefik.native_config(settings))
     routers = dynamic["http"]["routers"]
     login, token = routers["web-ui-login"], routers["oncall-token"]
-    assert login["rule"] == "Path(`/ui/login`) && Method(`POST`)" and login["service"] == "web-ui"
-    assert token["rule"] == "Path(`/api/v1/auth/token`)" and token["service"] == "oncall"
+    assert login["rule"] == "Path(`/ui/login`) && Method(`POST`)" and login["service"] == "web-ui-failover"
+    assert token["rule"] == "Path(`/api/v1/auth/token`)" and token["service"] == "oncall-failover"
     for router in (login, token):
         assert "login-rate-limit" in router["middlewares"]
         # Traefik's default priority is the rule's length: these must beat the longer prefix rules.
