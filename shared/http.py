@@ -183,23 +183,32 @@ async def _run_check(check: HealthCheck, limit: float) -> str:
 
 
 def health_router(
-    checks: dict[str, HealthCheck], *, ready: list[str] | None = None, timeout: float = 2.0
+    checks: dict[str, HealthCheck],
+    *,
+    ready: list[str] | None = None,
+    timeout: float = 2.0,
+    details: dict[str, Callable[[], object]] | None = None,
 ) -> APIRouter:
     """`/health` (every dependency, 503 naming those down), `/health/live`, and `/health/ready`
-    (only the dependencies without which this process cannot serve; all of them by default)."""
+    (only the dependencies without which this process cannot serve; all of them by default).
+    `details`: what the process knows of itself (e.g. its last retention pass), shown in `/health` under
+    `details` and deciding no status."""
     router = APIRouter(tags=["health"])
     ready_names = list(checks) if ready is None else ready
+    described = details or {}
 
-    async def report(names: list[str]) -> JSONResponse:
+    async def report(names: list[str], *, with_details: bool = False) -> JSONResponse:
         results = await asyncio.gather(*(_run_check(checks[n], timeout) for n in names))
         status = dict(zip(names, results, strict=True))
         down = [n for n, s in status.items() if s != "ok"]
         body = {"status": "down" if down else "ok", "checks": status} | ({"down": down} if down else {})
+        if with_details and described:
+            body["details"] = {name: say() for name, say in described.items()}
         return JSONResponse(body, status_code=503 if down else 200)
 
     @router.get("/health")
     async def health() -> JSONResponse:
-        return await report(list(checks))
+        return await report(list(checks), with_details=True)
 
     @router.get("/health/ready")
     async def readiness() -> JSONResponse:

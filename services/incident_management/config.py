@@ -3,9 +3,10 @@
 from pydantic import Field
 
 from shared.config import AuthSettings, BaseServiceSettings
+from shared.retention import RetentionSettings
 
 
-class IncidentSettings(BaseServiceSettings, AuthSettings):
+class IncidentSettings(BaseServiceSettings, AuthSettings, RetentionSettings):
     service_name: str = "incident-management"
     http_host: str = "127.0.0.1"
     http_port: int = 8002
@@ -44,4 +45,10 @@ class IncidentSettings(BaseServiceSettings, AuthSettings):
     )
     ingest_lanes: int = Field(
         default=2, ge=1, le=64, description="transactions storing single alerts at once (group commit)"
+    )
+    retention_days: float = Field(
+        default=90.0, gt=0, description="resolved incidents (their alerts, timeline) are kept this long"
+    )
+    outbox_retention_hours: float = Field(
+        default=24.0, gt=0, description="outbox events are kept this long after the relay published them"
     )

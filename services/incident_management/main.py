@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.incident_management import analytics, analytics_api, api, catalog_api
+from services.incident_management import analytics, analytics_api, api, catalog_api, retention
 from services.incident_management.assignment import run_retry_worker
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.config import IncidentSettings
@@ -28,6 +28,7 @@ from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
 from shared.identities import database_authenticator
 from shared.redis import create_redis
+from shared.retention import RetentionStatus
 from shared.serve import run, serve_runtime
 from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app
 
@@ -44,11 +45,12 @@ class Runtime:
     commands: IncidentCommands
     relay: OutboxRelay
     driver: DriverPool
+    retention: RetentionStatus = field(default_factory=RetentionStatus)
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     def start_workers(self) -> None:
-        """Outbox relay, assignment retries, heartbeats, escalation and the analytics sums' folding run
-        beside the servers."""
+        """Outbox relay, assignment retries, heartbeats, escalation, the analytics sums' folding and the
+        retention job run beside the servers."""
         self.tasks = [
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
             asyncio.create_task(
@@ -68,6 +70,17 @@ class Runtime:
             asyncio.create_task(
                 analytics.run_folding(self.commands.sessions, interval=self.settings.analytics_fold_seconds),
                 name="analytics-folding",
+            ),
+            asyncio.create_task(
+                retention.run_retention(
+                    self.engine,
+                    self.retention,
+                    retention_days=self.settings.retention_days,
+                    outbox_hours=self.settings.outbox_retention_hours,
+                    batch=self.settings.retention_batch,
+                    interval=self.settings.retention_interval_seconds,
+                ),
+                name="retention",
             ),
         ]
 
@@ -146,7 +159,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     }
     # Without Redis events wait in the outbox; without on-call incidents wait for assignment:
     # only the database decides whether this process can take alerts.
-    app.include_router(health_router(checks, ready=["database"]))
+    app.include_router(
+        health_router(checks, ready=["database"], details={"retention": runtime.retention.details})
+    )
     instrument_app(app)
     return app
 

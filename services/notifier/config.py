@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 
 from shared.config import AuthSettings, BaseServiceSettings
+from shared.retention import RetentionSettings
 
 # Ports of the platform's own processes (native stack and compose): never webhook targets by default.
 PLATFORM_PORTS = [80, 1025, 5432, 6379, 8000, 8001, 8002, 8003, 8004, 8005, 8025, 8080]
@@ -12,7 +13,7 @@ PLATFORM_PORTS += [50052, 50053, 55432, 56379]  # gRPC and the embedded servers
 _PLACEHOLDERS = {"change-me", "changeme", "password", "secret"}
 
 
-class NotifierSettings(BaseServiceSettings, AuthSettings):
+class NotifierSettings(BaseServiceSettings, AuthSettings, RetentionSettings):
     service_name: str = "notifier"
     http_host: str = "127.0.0.1"
     http_port: int = 8004
@@ -74,6 +75,16 @@ class NotifierSettings(BaseServiceSettings, AuthSettings):
     email_retry_seconds: float = Field(default=86400.0, gt=0)
     email_rules_wait_seconds: float = Field(
         default=300.0, ge=0, description="then send without the user's rules if on-call still cannot answer"
+    )
+
+    # Retention
+    delivery_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="delivered or dead webhook deliveries (their attempts) are kept this long",
+    )
+    email_retention_days: float = Field(
+        default=30.0, gt=0, description="sent, skipped or dead emails are kept this long"
     )
 
     @field_validator("smtp_password")

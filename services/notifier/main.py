@@ -1,4 +1,4 @@
-"""notifier: wiring of settings, database, Redis, on-call client, webhook API and the three workers."""
+"""notifier: wiring of settings, database, Redis, on-call client, webhook API and the four workers."""
 
 import asyncio
 import logging
@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.notifier import api
+from services.notifier import api, retention
 from services.notifier.commands import NotifierCommands
 from services.notifier.config import NotifierSettings
 from services.notifier.email_worker import EmailWorker
@@ -26,6 +26,7 @@ from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
 from shared.identities import database_authenticator
 from shared.redis import create_redis
+from shared.retention import RetentionStatus
 from shared.serve import run, serve_runtime
 from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app
 
@@ -44,14 +45,26 @@ class Runtime:
     consumer: StreamConsumer
     webhooks: WebhookWorker
     emails: EmailWorker
+    retention: RetentionStatus = field(default_factory=RetentionStatus)
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     def start_workers(self) -> None:
-        """Stream consumer, webhook deliveries and emails run beside the API."""
+        """Stream consumer, webhook deliveries, emails and the retention job run beside the API."""
         self.tasks = [
             asyncio.create_task(self.consumer.run(), name="stream-consumer"),
             asyncio.create_task(self.webhooks.run(), name="webhook-deliveries"),
             asyncio.create_task(self.emails.run(), name="emails"),
+            asyncio.create_task(
+                retention.run_retention(
+                    self.engine,
+                    self.retention,
+                    delivery_days=self.settings.delivery_retention_days,
+                    email_days=self.settings.email_retention_days,
+                    batch=self.settings.retention_batch,
+                    interval=self.settings.retention_interval_seconds,
+                ),
+                name="retention",
+            ),
         ]
 
     async def stop_workers(self) -> None:
@@ -116,7 +129,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         "oncall": grpc_check(runtime.oncall_channel),
     }
     # Without Redis no new events arrive, without on-call emails wait: the API needs only the database.
-    app.include_router(health_router(checks, ready=["database"]))
+    app.include_router(
+        health_router(checks, ready=["database"], details={"retention": runtime.retention.details})
+    )
     instrument_app(app)
     return app
 

@@ -36,6 +36,9 @@ def settings_for(database_url: str, redis_url: str, **overrides) -> IncidentSett
         "outbox_poll_seconds": 0.2,
         "oncall_timeout_seconds": 0.5,
         "require_integration_key": False,  # `alert()` sends none; tests of the refusal set it back
+        # Tests seed incidents and events decades back: the stack's own retention pass must leave them.
+        "retention_days": 36500.0,
+        "outbox_retention_hours": 36500.0 * 24,
     }
     return IncidentSettings(**(values | overrides))
 

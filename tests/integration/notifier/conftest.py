@@ -218,6 +218,9 @@ def notifier_settings(database_url: str, redis_url: str, **overrides) -> Notifie
         "delivery_poll_seconds": 0.1,
         "oncall_timeout_seconds": 0.5,
         "smtp_timeout_seconds": 2.0,
+        # Tests seed rows decades back: the notifier's own retention pass must leave them.
+        "delivery_retention_days": 36500.0,
+        "email_retention_days": 36500.0,
     }
     return NotifierSettings(_env_file=None, **(values | overrides))
 
