@@ -4,6 +4,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError, InvalidInput, TooManyRequests
 from shared.logging import TRACE_HEADER, new_trace_id
+from shared.text import UNSTORABLE, storable, unstorable_field
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +23,9 @@ HealthCheck = Callable[[], Awaitable[object]]
 MAX_BODY_BYTES = 256 * 1024
 
 
-class BodyLimitAndTraceMiddleware:
-    """Pure ASGI: reject bodies over the limit with 413 and give every request a trace id."""
+class EdgeMiddleware:
+    """Pure ASGI: give every request a trace id, reject bodies over the limit with 413, and a path or
+    query parameter holding text that cannot be stored (`shared.text`) with 422 naming it."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -37,6 +40,11 @@ class BodyLimitAndTraceMiddleware:
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             await _too_large(self.max_body_bytes)(scope, receive, send)
+            return
+        unstorable = _unstorable_parameter(scope)
+        if unstorable is not None:
+            body = {"detail": f"{unstorable}: {UNSTORABLE}", "field": unstorable}
+            await JSONResponse(body, status_code=422)(scope, receive, send)
             return
         received, answered = 0, False
 
@@ -59,6 +67,17 @@ class BodyLimitAndTraceMiddleware:
             await send(message)
 
         await self.app(scope, limited_receive, send_with_trace)
+
+
+def _unstorable_parameter(scope: Scope) -> str | None:
+    """`path`, or the name of the first query parameter, holding text that cannot be stored."""
+    if not storable(scope["path"]):
+        return "path"
+    query = scope.get("query_string", b"")
+    if b"%00" not in query:  # bad UTF-8 (a surrogate's too) is decoded as U+FFFD, which is storable
+        return None
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    return unstorable_field({k: [k, v] for k, v in pairs})
 
 
 def _too_large(limit: int) -> JSONResponse:
@@ -118,7 +137,7 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
             )
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
-    app.add_middleware(BodyLimitAndTraceMiddleware, max_body_bytes=max_body_bytes)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=max_body_bytes)
 
 
 def _constraint_message(error: IntegrityError) -> str:
