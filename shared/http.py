@@ -88,6 +88,9 @@ def describe_validation_errors(errors: list[dict]) -> str:
     """`field: message; ...` for a validation failure, naming each field (body fields without `body.`)."""
     parts = []
     for error in errors:
+        if error.get("type") == "json_invalid":  # its loc is (body, offset), its ctx says what is wrong
+            parts.append(f"body: not valid JSON: {error.get('ctx', {}).get('error', 'cannot be parsed')}")
+            continue
         loc = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
         parts.append(f"{loc}: {error.get('msg', 'invalid')}")
     return "; ".join(parts)
@@ -116,7 +119,8 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in error.errors()]
-        return JSONResponse({"detail": describe_validation_errors(errors), "errors": errors}, status_code=422)
+        detail = describe_validation_errors(list(error.errors()))
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, error: IntegrityError) -> JSONResponse:
