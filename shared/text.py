@@ -2,8 +2,9 @@
 
 PostgreSQL's `text` refuses NUL, and UTF-8 cannot encode a lone surrogate (JSON's `"\\ud800"` decodes
 to one): either reaching the database fails the whole transaction. So every edge refuses them with the
-field's name: request bodies through `InputModel`, query strings and paths in `shared.http`, alert
-formats through `unstorable_field`, gRPC alerts in incident-management.
+field's name: request bodies through `InputModel`, query strings and paths in `shared.http`, forms in
+the dashboard, alerts of every format in `services/alert_ingestion/limits.py`, gRPC alerts in
+incident-management.
 """
 
 import re

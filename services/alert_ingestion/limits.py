@@ -14,9 +14,14 @@ MAX_FINGERPRINT = 256
 
 def refusal(alert: incident_pb2.Alert) -> str | None:
     """Why a parsed alert cannot be stored (`field: reason`), or None when it can."""
-    texts = {"service": alert.service, "summary": alert.summary, "source": alert.source}
-    texts |= {"fingerprint": alert.fingerprint, "labels": dict(alert.labels)}
-    texts["annotations"] = dict(alert.annotations)
+    texts = {
+        "service": alert.service,
+        "summary": alert.summary,
+        "source": alert.source,
+        "fingerprint": alert.fingerprint,
+        "labels": dict(alert.labels),
+        "annotations": dict(alert.annotations),
+    }
     for field, value in texts.items():
         if not storable(value):
             return f"{field}: {UNSTORABLE}"
