@@ -5,6 +5,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError, InvalidInput, TooManyRequests
 from shared.logging import TRACE_HEADER, new_trace_id
+from shared.text import UNSTORABLE, storable, unstorable_field
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +25,9 @@ HealthCheck = Callable[[], Awaitable[object]]
 MAX_BODY_BYTES = 256 * 1024
 
 
-class BodyLimitAndTraceMiddleware:
-    """Pure ASGI: reject bodies over the limit with 413 and give every request a trace id."""
+class EdgeMiddleware:
+    """Pure ASGI: give every request a trace id, reject bodies over the limit with 413, and a path or
+    query parameter holding text that cannot be stored (`shared.text`) with 422 naming it."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -39,6 +42,11 @@ class BodyLimitAndTraceMiddleware:
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             await _too_large(self.max_body_bytes)(scope, receive, send)
+            return
+        unstorable = _unstorable_parameter(scope)
+        if unstorable is not None:
+            body = {"detail": f"{unstorable}: {UNSTORABLE}", "field": unstorable}
+            await JSONResponse(body, status_code=422)(scope, receive, send)
             return
         received, answered = 0, False
 
@@ -63,6 +71,17 @@ class BodyLimitAndTraceMiddleware:
         await self.app(scope, limited_receive, send_with_trace)
 
 
+def _unstorable_parameter(scope: Scope) -> str | None:
+    """`path`, or the name of the first query parameter, holding text that cannot be stored."""
+    if not storable(scope["path"]):
+        return "path"
+    query = scope.get("query_string", b"")
+    if b"%00" not in query:  # bad UTF-8 (a surrogate's too) is decoded as U+FFFD, which is storable
+        return None
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    return unstorable_field({k: [k, v] for k, v in pairs})
+
+
 def _too_large(limit: int) -> JSONResponse:
     return JSONResponse({"detail": f"request body exceeds {limit // 1024} KiB"}, status_code=413)
 
@@ -71,6 +90,9 @@ def describe_validation_errors(errors: list[dict]) -> str:
     """`field: message; ...` for a validation failure, naming each field (body fields without `body.`)."""
     parts = []
     for error in errors:
+        if error.get("type") == "json_invalid":  # its loc is (body, offset), its ctx says what is wrong
+            parts.append(f"body: not valid JSON: {error.get('ctx', {}).get('error', 'cannot be parsed')}")
+            continue
         loc = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
         parts.append(f"{loc}: {error.get('msg', 'invalid')}")
     return "; ".join(parts)
@@ -99,7 +121,8 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in error.errors()]
-        return JSONResponse({"detail": describe_validation_errors(errors), "errors": errors}, status_code=422)
+        detail = describe_validation_errors(list(error.errors()))
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, error: IntegrityError) -> JSONResponse:
@@ -121,7 +144,7 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
     app.mount("/errors", _gateway_errors)
-    app.add_middleware(BodyLimitAndTraceMiddleware, max_body_bytes=max_body_bytes)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=max_body_bytes)
 
 
 # What the gateway's own refusals say (Traefik answers them in plain text). Its `errors` middleware and

@@ -3,13 +3,23 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from services.alert_ingestion.domain import to_proto
+from services.alert_ingestion.formats.common import Parsed
 from services.alert_ingestion.incident_client import IncidentClient
 from services.alert_ingestion.keys import MISSING_KEY, key_from_request
-from services.alert_ingestion.schemas import AlertAccepted, AlertBatchIn, AlertIn, BatchAccepted
+from services.alert_ingestion.schemas import (
+    AlertAccepted,
+    AlertBatchIn,
+    AlertIn,
+    BatchAccepted,
+    FormatAccepted,
+)
 from shared.errors import InvalidInput, Unauthenticated
 from shared.gen.oncall.v1 import incident_pb2
+from shared.http import describe_validation_errors
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -47,15 +57,45 @@ async def post_alert(alert: AlertIn, client: Client, request: Request) -> AlertA
     return accepted(await client.ingest(to_proto(alert, keyed=bool(key)), key=key))
 
 
+async def store(parsed: Parsed, client: IncidentClient, *, key: str, limit: int) -> JSONResponse:
+    """Store what parsed (in one call, in order); 202 if all did, 422 naming each refused alert if not."""
+    if len(parsed.alerts) + len(parsed.errors) > limit:
+        raise InvalidInput(f"a payload holds at most {limit} alerts", field="alerts")
+    results = []
+    if parsed.alerts:
+        reply = await client.ingest_many(parsed.alerts, key=key)
+        results = [accepted(r) for r in reply.results]
+    body = FormatAccepted(results=results, errors=parsed.errors).model_dump(mode="json")
+    if parsed.errors:
+        described = "; ".join(f"{e['loc']}: {e['msg']}" for e in parsed.errors)
+        body["detail"] = f"{len(parsed.errors)} alert(s) refused ({described}); {len(results)} stored"
+        return JSONResponse(body, status_code=422)
+    return JSONResponse(body, status_code=202)
+
+
+def _parse_batch(batch: AlertBatchIn, *, keyed: bool) -> Parsed:
+    """Each alert of the batch, or an error naming it (`alerts.<i>`): one bad alert does not sink the rest."""
+    parsed = Parsed()
+    for index, item in enumerate(batch.alerts):
+        loc = f"alerts.{index}"
+        try:
+            parsed.add(loc, to_proto(AlertIn.model_validate(item), keyed=keyed))
+        except ValidationError as error:
+            parsed.reject(loc, describe_validation_errors(list(error.errors())))
+        except InvalidInput as error:
+            parsed.reject(loc, error.message)
+    return parsed
+
+
 @router.post("/batch", status_code=status.HTTP_202_ACCEPTED, response_model=BatchAccepted)
-async def post_batch(batch: AlertBatchIn, client: Client, request: Request) -> BatchAccepted:
-    """Accept up to MAX_BATCH_SIZE alerts; results are in the order sent."""
+async def post_batch(batch: AlertBatchIn, client: Client, request: Request) -> JSONResponse:
+    """Accept up to MAX_BATCH_SIZE alerts; results are in the order sent. Alerts that cannot be stored
+    are named in `errors` (422) while the others are stored."""
     limit = request.app.state.max_batch_size
     if len(batch.alerts) > limit:
         raise InvalidInput(f"a batch holds at most {limit} alerts, got {len(batch.alerts)}", field="alerts")
     key = _key(request)
-    reply = await client.ingest_many([to_proto(a, keyed=bool(key)) for a in batch.alerts], key=key)
-    return BatchAccepted(results=[accepted(r) for r in reply.results])
+    return await store(_parse_batch(batch, keyed=bool(key)), client, key=key, limit=limit)
 
 
 async def noop(alert: AlertIn) -> dict[str, str]:

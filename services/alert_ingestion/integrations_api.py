@@ -7,19 +7,14 @@ import orjson
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 
-from services.alert_ingestion.api import Client, accepted
+from services.alert_ingestion.api import Client, store
 from services.alert_ingestion.formats import alertmanager, pagerduty, webhook
-from services.alert_ingestion.formats.common import Parsed
-from services.alert_ingestion.keys import KeyCache, KeyInfo, key_from_request
+from services.alert_ingestion.keys import KeyCache, key_from_request
 from services.alert_ingestion.schemas import FormatAccepted, HeartbeatAccepted
 from shared.errors import DomainError, InvalidInput
 from shared.integrations import WebhookConfig
 
 router = APIRouter(tags=["integrations"])
-
-
-class BadBody(DomainError):
-    http_status = 400
 
 
 class UnsupportedMediaType(DomainError):
@@ -34,37 +29,21 @@ Keys = Annotated[KeyCache, Depends(key_cache)]
 
 
 async def read_json(request: Request) -> object:
-    """The body as JSON: 415 for a non-JSON content type, 400 for a body that does not parse."""
+    """The body as JSON: 415 for a non-JSON content type, 422 for a body that does not parse."""
     content_type = request.headers.get("content-type", "application/json").lower()
     if "json" not in content_type:
         raise UnsupportedMediaType(f"content type {content_type!r} is not JSON: send application/json")
     try:
         return orjson.loads(await request.body())
     except orjson.JSONDecodeError as error:
-        raise BadBody(f"body is not valid JSON: {error}", field="body") from error
-
-
-async def _store(parsed: Parsed, info: KeyInfo, client, limit: int) -> JSONResponse:
-    """Store what parsed (in one call, in order); 202 if all did, 422 naming each refused alert if not."""
-    if len(parsed.alerts) + len(parsed.errors) > limit:
-        raise InvalidInput(f"a payload holds at most {limit} alerts", field="alerts")
-    results = []
-    if parsed.alerts:
-        reply = await client.ingest_many(parsed.alerts, key=info.key)
-        results = [accepted(r) for r in reply.results]
-    body = FormatAccepted(results=results, errors=parsed.errors).model_dump(mode="json")
-    if parsed.errors:
-        described = "; ".join(f"{e['loc']}: {e['msg']}" for e in parsed.errors)
-        body["detail"] = f"{len(parsed.errors)} alert(s) refused ({described}); {len(results)} stored"
-        return JSONResponse(body, status_code=422)
-    return JSONResponse(body, status_code=202)
+        raise InvalidInput(f"body is not valid JSON: {error}", field="body") from error
 
 
 async def _labelled(request: Request, keys: KeyCache, client, source: str) -> JSONResponse:
     info = await keys.lookup(key_from_request(request))
     payload = await read_json(request)
     parsed = alertmanager.parse(payload, info.config, service=info.service, source=source)
-    return await _store(parsed, info, client, request.app.state.max_batch_size)
+    return await store(parsed, client, key=info.key, limit=request.app.state.max_batch_size)
 
 
 @router.post("/api/v1/integrations/alertmanager", status_code=202, response_model=FormatAccepted)
@@ -90,7 +69,7 @@ async def generic_webhook(request: Request, keys: Keys, client: Client) -> JSONR
             field="key",
         )
     parsed = webhook.parse(await read_json(request), info.config, service=info.service)
-    return await _store(parsed, info, client, request.app.state.max_batch_size)
+    return await store(parsed, client, key=info.key, limit=request.app.state.max_batch_size)
 
 
 @router.post("/api/v1/heartbeats/{key}", response_model=HeartbeatAccepted)

@@ -1,7 +1,7 @@
 """What senders POST: one alert, or a batch."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -10,13 +10,24 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     model_validator,
 )
 
+from services.alert_ingestion.limits import (
+    MAX_ENTRIES,
+    MAX_FINGERPRINT,
+    MAX_KEY,
+    MAX_SOURCE,
+    MAX_SUMMARY,
+    MAX_VALUE,
+)
+from shared.text import InputModel
+
 Severity = Literal["critical", "high", "warning", "info"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LabelKey = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-LabelValue = Annotated[str, StringConstraints(max_length=4096)]
+LabelKey = Annotated[str, StringConstraints(min_length=1, max_length=MAX_KEY)]
+LabelValue = Annotated[str, StringConstraints(max_length=MAX_VALUE)]
 
 
 def _lower(value: object) -> object:
@@ -24,23 +35,25 @@ def _lower(value: object) -> object:
 
 
 def _bounded(mapping: dict[str, str]) -> dict[str, str]:
-    if len(mapping) > 100:
-        raise ValueError("at most 100 entries")
+    if len(mapping) > MAX_ENTRIES:
+        raise ValueError(f"at most {MAX_ENTRIES} entries")
     return mapping
 
 
-class AlertIn(BaseModel):
+class AlertIn(InputModel):
     """One alert. `summary` may be sent as `message`; severity is case-insensitive."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     service: Name | None = Field(default=None, description="required without a key; a key decides it")
     severity: Annotated[Severity, Field(description="critical | high | warning | info")]
-    summary: str = Field(min_length=1, max_length=1024, validation_alias=AliasChoices("summary", "message"))
-    source: str = Field(default="", max_length=200)
+    summary: str = Field(
+        min_length=1, max_length=MAX_SUMMARY, validation_alias=AliasChoices("summary", "message")
+    )
+    source: str = Field(default="", max_length=MAX_SOURCE)
     labels: Annotated[dict[LabelKey, LabelValue], AfterValidator(_bounded)] = Field(default_factory=dict)
     annotations: Annotated[dict[LabelKey, LabelValue], AfterValidator(_bounded)] = Field(default_factory=dict)
-    fingerprint: str | None = Field(default=None, min_length=1, max_length=256)
+    fingerprint: str | None = Field(default=None, min_length=1, max_length=MAX_FINGERPRINT)
     timestamp: datetime | None = None
 
     @model_validator(mode="before")
@@ -51,8 +64,16 @@ class AlertIn(BaseModel):
         return data
 
 
-class AlertBatchIn(BaseModel):
-    alerts: list[AlertIn] = Field(min_length=1)
+class AlertBatchIn(InputModel):
+    """Each alert is checked on its own (`AlertIn`), so one that is refused does not sink the others."""
+
+    alerts: list[dict[str, Any]] = Field(
+        min_length=1, json_schema_extra={"items": AlertIn.model_json_schema()}
+    )
+
+    @classmethod
+    def _storable(cls, value: object, info: ValidationInfo) -> object:
+        return value  # AlertIn checks each alert, naming it
 
 
 class AlertAccepted(BaseModel):

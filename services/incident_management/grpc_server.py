@@ -16,6 +16,7 @@ from shared.grpc import unexpected
 from shared.http import invalid_input
 from shared.logging import new_trace_id
 from shared.models import SEVERITIES, Alert, Incident, TimelineEntry
+from shared.text import UNSTORABLE, unstorable_field
 from shared.timeutil import parse_rfc3339, rfc3339
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,11 @@ ACTIONS = {
 
 
 def _alert_from_proto(alert: incident_pb2.Alert, *, keyed: bool) -> AlertInput:
+    texts = {f.name: v for f, v in alert.ListFields() if f.name not in ("labels", "annotations")}
+    texts |= {"labels": dict(alert.labels), "annotations": dict(alert.annotations)}
+    unstorable = unstorable_field(texts)
+    if unstorable is not None:  # PostgreSQL would refuse it, failing the whole transaction
+        raise InvalidInput(f"{unstorable}: {UNSTORABLE}", field=unstorable)
     action = ACTIONS.get(alert.action)
     if action is None:
         raise InvalidInput(f"unknown action {alert.action!r}", field="action")

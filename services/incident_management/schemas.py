@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from shared.integrations import IntegrationType, parse_config
+from shared.text import InputModel, PatchModel
 from shared.timeutil import rfc3339
 
 Severity = Literal["critical", "high", "warning", "info"]
@@ -138,7 +139,7 @@ class IncidentPage(BaseModel):
     more: bool
 
 
-class IncidentFilter(BaseModel):
+class IncidentFilter(InputModel):
     status: Status | None = None
     severity: Severity | None = None
     service: str | None = Field(default=None, max_length=200)
@@ -147,7 +148,7 @@ class IncidentFilter(BaseModel):
     offset: int = Field(default=0, ge=0)
 
 
-class IncidentPatch(BaseModel):
+class IncidentPatch(PatchModel):
     """Partial update: move the status, change the assignee, add a note (any combination)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -161,7 +162,7 @@ class IncidentPatch(BaseModel):
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-class ServiceCreate(BaseModel):
+class ServiceCreate(InputModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
     description: str = Field(default="", max_length=10_000)
@@ -170,8 +171,9 @@ class ServiceCreate(BaseModel):
     auto_resolve: bool = True
 
 
-class ServicePatch(BaseModel):
+class ServicePatch(PatchModel):
     model_config = ConfigDict(extra="forbid")
+    nullable = frozenset({"team", "escalation_policy_id"})  # null takes the service off them
     name: Name | None = None
     description: str | None = Field(default=None, max_length=10_000)
     team: Name | None = None
@@ -189,7 +191,7 @@ class ServiceRead(_Read):
     created_at: datetime
 
 
-class IntegrationCreate(BaseModel):
+class IntegrationCreate(InputModel):
     """`config` is checked against the type's model (shared/integrations.py); errors name the field."""
 
     model_config = ConfigDict(extra="forbid")
@@ -218,7 +220,7 @@ class IntegrationCreated(IntegrationRead):
     key: str = Field(description="the routing key; shown only in this answer")
 
 
-class ReassignBody(BaseModel):
+class ReassignBody(InputModel):
     """To a user (escalation goes on unless they acknowledge) or to a policy (from its first level)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -232,7 +234,7 @@ class ReassignBody(BaseModel):
         return self
 
 
-class SnoozeBody(BaseModel):
+class SnoozeBody(InputModel):
     model_config = ConfigDict(extra="forbid")
     until: AwareDatetime
 
@@ -243,7 +245,7 @@ GroupBy = Literal["service", "severity", "day", "week", "month"]
 MAX_ANALYTICS_DAYS = 366
 
 
-class AnalyticsQuery(BaseModel):
+class AnalyticsQuery(InputModel):
     """Incidents created in [since, until) (default: the last 30 days), optionally of one service or
     severity, summed up and, with `group_by`, per service, severity or calendar bucket in `time_zone`."""
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_serializer, model_validator
 
+from shared.text import InputModel, PatchModel
 from shared.timeutil import rfc3339
 
 EventType = Annotated[str, Field(pattern=r"^incident\.[a-z_]{1,50}$")]
@@ -14,7 +15,7 @@ Url = Annotated[AnyHttpUrl, Field(description="http(s) URL the events are POSTed
 DeliveryStatus = Literal["pending", "delivered", "dead"]
 
 
-class _Body(BaseModel):
+class _Body(InputModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -36,7 +37,9 @@ class WebhookCreate(_Body):
     allow_internal: bool = Field(default=False, description="needs WEBHOOK_ALLOW_INTERNAL_TARGETS too")
 
 
-class WebhookPatch(_Body):
+class WebhookPatch(PatchModel):
+    model_config = ConfigDict(extra="forbid")
+
     url: Url | None = None
     description: str | None = Field(default=None, max_length=1000)
     event_types: list[EventType] | None = Field(default=None, max_length=20)
@@ -105,7 +108,7 @@ class DeliveryPage(BaseModel):
     limit: int
 
 
-class DeliveryFilter(BaseModel):
+class DeliveryFilter(InputModel):
     status: DeliveryStatus | None = None
     event_id: uuid.UUID | None = None
     limit: int = Field(default=50, ge=1, le=500)

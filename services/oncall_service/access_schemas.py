@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.oncall_service.schemas import _Body, _Read
 from shared.auth import Role
+from shared.text import InputModel
 
 
 class TokenRequest(_Body):
@@ -43,7 +44,7 @@ class ApiTokenCreated(ApiTokenRead):
     token: str = Field(description="the token itself: shown in this answer only")
 
 
-class AuditFilter(BaseModel):
+class AuditFilter(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     since: AwareDatetime | None = None

@@ -21,6 +21,7 @@ from pydantic import (
 from services.oncall_service.domain import Shift
 from shared.auth import Role
 from shared.models import User
+from shared.text import InputModel, PatchModel
 from shared.timeutil import rfc3339
 
 _EMAIL = re.compile(r"^[^@\s]+@([^@\s]+\.[^@\s]+|localhost)$")
@@ -71,7 +72,11 @@ class _Read(BaseModel):
         return value.strftime("%H:%M") if isinstance(value, time) else value
 
 
-class _Body(BaseModel):
+class _Body(InputModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Patch(PatchModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -84,7 +89,7 @@ class UserCreate(_Body):
     role: Role = Role.responder
 
 
-class UserPatch(_Body):
+class UserPatch(_Patch):
     name: Name | None = None
     email: Email | None = None
     time_zone: TimeZone | None = None
@@ -109,7 +114,7 @@ class TeamCreate(_Body):
     services: list[ServiceName] = Field(default_factory=list, max_length=500)
 
 
-class TeamPatch(_Body):
+class TeamPatch(_Patch):
     name: Name | None = None
     services: list[ServiceName] | None = Field(default=None, max_length=500)
 
@@ -131,7 +136,7 @@ class RotationCreate(_Body):
     member_ids: list[uuid.UUID] = Field(default_factory=list, max_length=200)
 
 
-class RotationPatch(_Body):
+class RotationPatch(_Patch):
     team_id: uuid.UUID | None = None
     name: Name | None = None
     time_zone: TimeZone | None = None
@@ -207,7 +212,7 @@ class LayerCreate(_Body):
     restrictions: list[RestrictionBody] = Field(default_factory=list, max_length=50)
 
 
-class LayerPatch(_Body):
+class LayerPatch(_Patch):
     name: Name | None = None
     shift_length: int | None = Field(default=None, ge=1, le=1000)
     shift_unit: ShiftUnit | None = None
@@ -225,7 +230,7 @@ class ScheduleCreate(_Body):
     layers: list[LayerCreate] = Field(default_factory=list, max_length=20)
 
 
-class SchedulePatch(_Body):
+class SchedulePatch(_Patch):
     name: Name | None = None
     time_zone: TimeZone | None = None
     description: str | None = Field(default=None, max_length=2000)
@@ -326,7 +331,7 @@ class PolicyCreate(_Body):
     levels: list[LevelBody] = Field(min_length=1, max_length=20)
 
 
-class PolicyPatch(_Body):
+class PolicyPatch(_Patch):
     name: Name | None = None
     description: str | None = Field(default=None, max_length=2000)
     repeat: int | None = Field(default=None, ge=0, le=20)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from services.web_ui.auth import HOME, safe_next
 from services.web_ui.incident_client import IncidentClient
@@ -20,6 +20,7 @@ from shared.auth import Role
 from shared.errors import Conflict, PermissionDenied, TooManyRequests, Unauthenticated
 from shared.gen.oncall.v1 import incident_pb2
 from shared.models import INCIDENT_STATUSES, SEVERITIES
+from shared.text import InputModel
 
 LOGIN_FAILED = "Wrong email or password."
 LOGIN_DISABLED = "This login is disabled; ask an administrator."
@@ -27,7 +28,7 @@ LOGIN_DISABLED = "This login is disabled; ask an administrator."
 router = APIRouter(prefix="/ui", tags=["dashboard"])
 
 
-class ListFilter(BaseModel):
+class ListFilter(InputModel):
     """The incident list's query; the form's empty choices mean no filter."""
 
     status: Literal["open", "acknowledged", "resolved"] | None = None

@@ -25,7 +25,8 @@ from shared.auth import (
     csrf_token,
     issue_jwt,
 )
-from shared.errors import PermissionDenied
+from shared.errors import InvalidInput, PermissionDenied
+from shared.text import UNSTORABLE, unstorable_field
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -89,10 +90,14 @@ CurrentViewer = Annotated[Viewer, Depends(viewer)]
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """A urlencoded form's fields (the last value of each)."""
+    """A urlencoded form's fields (the last value of each); 422 naming a field that cannot be stored."""
     if request.headers.get("content-type", "").split(";")[0].strip() != FORM_TYPE:
         return {}
-    return dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+    form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+    unstorable = unstorable_field({k: [k, v] for k, v in form.items()})
+    if unstorable is not None:
+        raise InvalidInput(f"{unstorable}: {UNSTORABLE}", field=unstorable)
+    return form
 
 
 async def checked_form(request: Request, who: CurrentViewer) -> dict[str, str]:

@@ -1,13 +1,8 @@
 """Prometheus Alertmanager's webhook (payload version 4) and Grafana's webhook contact point, which sends
 the same shape with extra fields (title, message, values, dashboardURL, panelURL, silenceURL, ...)."""
 
-from services.alert_ingestion.formats.common import (
-    MAX_SUMMARY,
-    Parsed,
-    derived_fingerprint,
-    string_map,
-    timestamp,
-)
+from services.alert_ingestion.formats.common import Parsed, derived_fingerprint, string_map, timestamp
+from services.alert_ingestion.limits import MAX_SUMMARY
 from shared.gen.oncall.v1 import incident_pb2
 from shared.integrations import LabelConfig, map_severity
 
@@ -26,7 +21,7 @@ def parse(payload: object, config: LabelConfig, *, service: str, source: str) ->
     for index, item in enumerate(payload["alerts"]):
         loc = f"alerts.{index}"
         try:
-            parsed.alerts.append(_alert(item, group_status, config, service=service, source=source))
+            parsed.add(loc, _alert(item, group_status, config, service=service, source=source))
         except ValueError as error:
             parsed.reject(loc, str(error))
     return parsed

@@ -5,12 +5,10 @@ from datetime import UTC, datetime
 
 import orjson
 
+from services.alert_ingestion.limits import MAX_KEY, MAX_VALUE, refusal
 from shared import fingerprints
 from shared.gen.oncall.v1 import incident_pb2
 from shared.timeutil import rfc3339
-
-MAX_SUMMARY = 1024
-MAX_VALUE = 4096
 
 
 @dataclass
@@ -19,6 +17,14 @@ class Parsed:
 
     alerts: list[incident_pb2.Alert] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
+
+    def add(self, loc: str, alert: incident_pb2.Alert) -> None:
+        """Keep the alert, or refuse it by `loc` when it breaks the limits every format shares."""
+        why = refusal(alert)
+        if why is None:
+            self.alerts.append(alert)
+        else:
+            self.reject(loc, why)
 
     def reject(self, loc: str, msg: str) -> None:
         self.errors.append({"loc": loc, "msg": msg})
@@ -30,7 +36,7 @@ def string_map(value: object, loc: str) -> dict[str, str]:
         return {}
     if not isinstance(value, dict):
         raise ValueError(f"{loc} must be an object")
-    return {str(k)[:200]: (v if isinstance(v, str) else _json(v))[:MAX_VALUE] for k, v in value.items()}
+    return {str(k)[:MAX_KEY]: (v if isinstance(v, str) else _json(v))[:MAX_VALUE] for k, v in value.items()}
 
 
 def _json(value: object) -> str:

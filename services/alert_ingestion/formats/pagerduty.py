@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from services.alert_ingestion.formats.common import MAX_SUMMARY, timestamp
+from services.alert_ingestion.formats.common import timestamp
+from services.alert_ingestion.limits import MAX_SOURCE, MAX_SUMMARY, MAX_VALUE, refusal
 from shared.gen.oncall.v1 import incident_pb2
 
 ACTIONS = ("trigger", "acknowledge", "resolve")
@@ -56,7 +57,12 @@ def parse(body: object, *, service: str = "") -> Event:
     if event.errors:
         return event
     event.dedup_key = dedup_key or uuid.uuid4().hex  # PagerDuty generates one for a trigger without it
-    event.alert = _alert(body, payload if action == "trigger" else {}, action, event.dedup_key, service)
+    alert = _alert(body, payload if action == "trigger" else {}, action, event.dedup_key, service)
+    why = refusal(alert)
+    if why is None:
+        event.alert = alert
+    else:
+        event.errors.append(why)
     return event
 
 
@@ -83,7 +89,7 @@ def _payload_errors(payload: object) -> list[str]:
 def _alert(body: dict, payload: dict, action: str, dedup_key: str, service: str) -> incident_pb2.Alert:
     labels = {k: str(payload[k])[:200] for k in ("component", "group", "class") if payload.get(k)}
     annotations = {
-        k: orjson.dumps(v).decode()[:4096]
+        k: orjson.dumps(v).decode()[:MAX_VALUE]
         for k, v in (
             ("custom_details", payload.get("custom_details")),
             ("links", body.get("links")),
@@ -91,13 +97,13 @@ def _alert(body: dict, payload: dict, action: str, dedup_key: str, service: str)
         )
         if v
     }
-    annotations.update({k: str(body[k])[:4096] for k in ("client", "client_url") if body.get(k)})
+    annotations.update({k: str(body[k])[:MAX_VALUE] for k in ("client", "client_url") if body.get(k)})
     return incident_pb2.Alert(
         service=service,
         # acknowledge/resolve carry no payload: severity and summary are not used for them
         severity=SEVERITIES.get(payload.get("severity", ""), "high"),
         summary=payload.get("summary", ""),
-        source=str(payload.get("source", "pagerduty-events-v2"))[:200],
+        source=str(payload.get("source", "pagerduty-events-v2"))[:MAX_SOURCE],
         labels=labels,
         annotations=annotations,
         fingerprint=dedup_key,

@@ -3,7 +3,8 @@ never heard of can page us."""
 
 import orjson
 
-from services.alert_ingestion.formats.common import MAX_SUMMARY, Parsed, derived_fingerprint
+from services.alert_ingestion.formats.common import Parsed, derived_fingerprint
+from services.alert_ingestion.limits import MAX_FINGERPRINT, MAX_KEY, MAX_SUMMARY, MAX_VALUE
 from shared.gen.oncall.v1 import incident_pb2
 from shared.integrations import WebhookConfig, map_severity
 
@@ -36,7 +37,7 @@ def parse(body: object, config: WebhookConfig, *, service: str) -> Parsed:
     for index, item in enumerate(items):
         loc = f"{index}" if isinstance(body, list) else "body"
         try:
-            parsed.alerts.append(_alert(item, config, service=service))
+            parsed.add(loc, _alert(item, config, service=service))
         except ValueError as error:
             parsed.reject(loc, str(error))
     return parsed
@@ -69,8 +70,8 @@ def _alert(item: object, config: WebhookConfig, *, service: str) -> incident_pb2
         severity=severity,
         summary=summary[:MAX_SUMMARY],
         source="webhook",
-        labels={"component": component[:200]} if component else {},
-        annotations={"payload": orjson.dumps(item).decode()[:4096]},
-        fingerprint=dedup[:256] or derived_fingerprint(service, severity, summary),
+        labels={"component": component[:MAX_KEY]} if component else {},
+        annotations={"payload": orjson.dumps(item).decode()[:MAX_VALUE]},
+        fingerprint=dedup[:MAX_FINGERPRINT] or derived_fingerprint(service, severity, summary),
         action=action,
     )

@@ -178,7 +178,7 @@ async def test_alertmanager_bad_alert_is_refused_and_the_others_are_stored(incid
     assert reply.json()["errors"][0]["loc"] == "alerts.1" and "labels" in reply.json()["errors"][0]["msg"]
     assert [r["result"] for r in reply.json()["results"]] == ["created"]
     not_json = await ingestion.post(url, content=b"{nope", headers={"content-type": "application/json"})
-    assert not_json.status_code == 400 and "not valid JSON" in not_json.json()["detail"]
+    assert not_json.status_code == 422 and "not valid JSON" in not_json.json()["detail"]
     form = await ingestion.post(
         url, content=b"a=b", headers={"content-type": "application/x-www-form-urlencoded"}
     )

@@ -154,3 +154,10 @@ async def test_health_routes(web, browser):
     assert (await browser.get("/health/ready")).status_code == 200
     health = (await browser.get("/health")).json()
     assert health["checks"] == {"incident-management": "ok", "oncall": "ok"}
+
+
+async def test_a_form_field_that_cannot_be_stored_is_422_naming_it(web, browser):
+    await web.account()
+    reply = await login(browser, email="alice\x00@example.com")
+    assert reply.status_code == 422 and "email" in reply.text and "cannot be stored" in reply.text
+    assert (await login(browser)).status_code == 303
