@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up full-demo down status render-compose backup restore bench bench-median bench-memory
+.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e test-faults up full-demo down status render-compose backup restore bench bench-median bench-memory
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ test-integration: $(STAMP) ## integration tests only
 
 test-e2e: $(STAMP) ## end-to-end tests through Traefik
 	$(PY) scripts/run_tests.py tests/e2e
+
+test-faults: $(STAMP) ## kill -9 of each service, Redis and PostgreSQL stopped, under re-sent alerts; a verdict each (~3 min)
+	$(PY) -m scripts.faults
 
 up: $(STAMP) ## start the native stack (PostgreSQL, Redis, Traefik, services) under ./var
 	$(PY) -m scripts.stack up

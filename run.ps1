@@ -42,6 +42,7 @@ $Targets = [ordered]@{
     "test-unit"        = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/unit") }
     "test-integration" = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/integration") }
     "test-e2e"         = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/e2e") }
+    "test-faults"      = { Install; Invoke-Checked $Py @("-m", "scripts.faults") }
     "up"               = { Install; Invoke-Checked $Py @("-m", "scripts.stack", "up") }
     "full-demo"        = { Install; Invoke-Checked $Py @("-m", "scripts.demo") }
     "down"             = { if (Test-Path $Py) { Invoke-Checked $Py @("-m", "scripts.stack", "down") } }
