@@ -6,8 +6,9 @@ causes the fault (kill -9 of a process and its restart, or a server stopped for 
 and streams `--after` seconds more. The sender re-sends as Alertmanager does: on a 5xx, a 429 or no answer,
 the same alert (same fingerprint) after a growing pause. Every alert opens an incident of its own
 (CORRELATION_WINDOW_SECONDS=0), whose `incident.triggered` event a webhook receiver on 127.0.0.1 counts by
-event id. Each fault prints one line; the run fails on an accepted alert not stored, one stored twice, or an
-incident whose event is not delivered within `--deliver-seconds` of the stream's end.
+event id. Each fault prints one line; the run fails on an accepted alert not stored, one stored twice, an
+incident whose event is not delivered within `--deliver-seconds` of the stream's end, or an alert never
+accepted (refused, or still failing after two minutes of re-sends).
 """
 
 import argparse
@@ -146,12 +147,17 @@ class Sender:
         """New alerts at `rate` a second until `until` is set, then wait for their re-sends; returns when
         the stream started and ended."""
         tasks, start = [], time.monotonic()
-        while not until.is_set():
-            tasks.append(asyncio.create_task(self.one(f"f{self.sent}")))
-            self.sent += 1
-            await asyncio.sleep(max(0.0, start + self.sent / rate - time.monotonic()))
-        end = time.monotonic()
-        await asyncio.gather(*tasks)
+        try:
+            while not until.is_set():
+                tasks.append(asyncio.create_task(self.one(f"f{self.sent}")))
+                self.sent += 1
+                await asyncio.sleep(max(0.0, start + self.sent / rate - time.monotonic()))
+            end = time.monotonic()
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:  # the fault failed: no sends after the client closes
+            for task in tasks:
+                task.cancel()
+            raise
         return start, end
 
     def longest_gap(self, start: float, end: float) -> float:
@@ -175,7 +181,7 @@ class Verdict:
 
     @property
     def passed(self) -> bool:
-        return self.lost == 0 and self.twice == 0 and self.delivered == self.expected
+        return self.lost == self.twice == self.unsent == 0 and self.delivered == self.expected
 
     def line(self) -> str:
         verdict = "ok" if self.passed else "FAIL"
@@ -193,7 +199,7 @@ class Phases:
     rate: float = 100.0
     before: float = 3.0
     after: float = 3.0
-    deliver_seconds: float = 60.0
+    deliver_seconds: float = 90.0
 
 
 async def run_fault(
@@ -209,9 +215,13 @@ async def run_fault(
     sender = Sender(client, await integration_key(client, service))
     until = asyncio.Event()
     streaming = asyncio.create_task(sender.stream(phases.rate, until))
-    await asyncio.sleep(phases.before)
-    await asyncio.to_thread(fault.act, settings)
-    await asyncio.sleep(phases.after)
+    try:
+        await asyncio.sleep(phases.before)
+        await asyncio.to_thread(fault.act, settings)
+        await asyncio.sleep(phases.after)
+    except BaseException:
+        streaming.cancel()
+        raise
     until.set()
     start, end = await streaming
     fingerprints, rows, incidents = await stored(database_url, service)
@@ -300,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--after", type=float, default=5.0, help="seconds of stream after each fault")
     parser.add_argument("--redis-seconds", type=float, default=20.0)
     parser.add_argument("--postgres-seconds", type=float, default=10.0)
-    parser.add_argument("--deliver-seconds", type=float, default=60.0, help="the wait for events after")
+    parser.add_argument("--deliver-seconds", type=float, default=90.0, help="the wait for events after")
     args = parser.parse_args(argv)
     phases = Phases(
         rate=args.rate, before=args.before, after=args.after, deliver_seconds=args.deliver_seconds
