@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e up full-demo down status render-compose backup restore bench bench-median bench-memory
+.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e test-fuzz up full-demo down status render-compose backup restore bench bench-median bench-memory
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ test-integration: $(STAMP) ## integration tests only
 
 test-e2e: $(STAMP) ## end-to-end tests through Traefik
 	$(PY) scripts/run_tests.py tests/e2e
+
+test-fuzz: $(STAMP) ## the fuzz tests with FUZZ_EXAMPLES (default 200) cases per operation (~15 min)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) scripts/run_tests.py --timeout 3600 tests/integration/test_fuzz_apis.py tests/integration/test_fuzz_dashboard.py
 
 up: $(STAMP) ## start the native stack (PostgreSQL, Redis, Traefik, services) under ./var
 	$(PY) -m scripts.stack up
