@@ -43,7 +43,7 @@ test-integration: $(STAMP) ## integration tests only
 test-e2e: $(STAMP) ## end-to-end tests through Traefik
 	$(PY) scripts/run_tests.py tests/e2e
 
-test-fuzz: $(STAMP) ## the fuzz tests with FUZZ_EXAMPLES (default 200) cases per operation (~15 min)
+test-fuzz: $(STAMP) ## the fuzz tests with FUZZ_EXAMPLES (default 200) cases per operation (~6 min)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) scripts/run_tests.py --timeout 3600 tests/integration/test_fuzz_apis.py tests/integration/test_fuzz_dashboard.py
 
 up: $(STAMP) ## start the native stack (PostgreSQL, Redis, Traefik, services) under ./var
