@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e test-faults up full-demo down status render-compose backup restore bench bench-median bench-memory
+.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e test-faults test-fuzz up full-demo down status render-compose backup restore bench bench-median bench-memory
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -45,6 +45,8 @@ test-e2e: $(STAMP) ## end-to-end tests through Traefik
 
 test-faults: $(STAMP) ## kill -9 of each service, Redis and PostgreSQL stopped, under re-sent alerts; a verdict each (~3 min)
 	$(PY) -m scripts.faults
+test-fuzz: $(STAMP) ## the fuzz tests with FUZZ_EXAMPLES (default 200) cases per operation (~6 min)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) scripts/run_tests.py --timeout 3600 tests/integration/test_fuzz_apis.py tests/integration/test_fuzz_dashboard.py
 
 up: $(STAMP) ## start the native stack (PostgreSQL, Redis, Traefik, services) under ./var
 	$(PY) -m scripts.stack up

@@ -43,6 +43,10 @@ $Targets = [ordered]@{
     "test-integration" = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/integration") }
     "test-e2e"         = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/e2e") }
     "test-faults"      = { Install; Invoke-Checked $Py @("-m", "scripts.faults") }
+    "test-fuzz"        = { Install
+                           if (-not $env:FUZZ_EXAMPLES) { $env:FUZZ_EXAMPLES = "200" }
+                           Invoke-Checked $Py @("scripts/run_tests.py", "--timeout", "3600",
+                               "tests/integration/test_fuzz_apis.py", "tests/integration/test_fuzz_dashboard.py") }
     "up"               = { Install; Invoke-Checked $Py @("-m", "scripts.stack", "up") }
     "full-demo"        = { Install; Invoke-Checked $Py @("-m", "scripts.demo") }
     "down"             = { if (Test-Path $Py) { Invoke-Checked $Py @("-m", "scripts.stack", "down") } }

@@ -5,12 +5,13 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
+from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 
 HealthCheck = Callable[[], Awaitable[object]]
 MAX_BODY_BYTES = 256 * 1024
+# A list's page offset: bounded, so an offset past PostgreSQL's bigint is a 422, not a failed query (500);
+# ten million is past any page a person or script reads.
+PageOffset = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
 class EdgeMiddleware:

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.http import PageOffset
 from shared.integrations import IntegrationType, parse_config
 from shared.text import InputModel, PatchModel
 from shared.timeutil import rfc3339
@@ -145,7 +146,7 @@ class IncidentFilter(InputModel):
     service: str | None = Field(default=None, max_length=200)
     since: datetime | None = None
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: PageOffset = 0
 
 
 class IncidentPatch(PatchModel):

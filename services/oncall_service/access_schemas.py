@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.oncall_service.schemas import _Body, _Read
 from shared.auth import Role
+from shared.http import PageOffset
 from shared.text import InputModel
 
 
@@ -53,7 +54,7 @@ class AuditFilter(InputModel):
     action: str | None = Field(default=None, max_length=100)
     target_id: str | None = Field(default=None, max_length=64)
     limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: PageOffset = 0
 
 
 class AuditRead(_Read):

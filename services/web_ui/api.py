@@ -19,6 +19,7 @@ from shared.access import client_ip
 from shared.auth import Role
 from shared.errors import Conflict, PermissionDenied, TooManyRequests, Unauthenticated
 from shared.gen.oncall.v1 import incident_pb2
+from shared.http import PageOffset
 from shared.models import INCIDENT_STATUSES, SEVERITIES
 from shared.text import InputModel
 
@@ -34,7 +35,7 @@ class ListFilter(InputModel):
     status: Literal["open", "acknowledged", "resolved"] | None = None
     severity: Literal["critical", "high", "warning", "info"] | None = None
     service: str | None = Field(default=None, max_length=200)
-    offset: int = Field(default=0, ge=0, le=10_000_000)
+    offset: PageOffset = 0
 
     @field_validator("status", "severity", "service", mode="before")
     @classmethod

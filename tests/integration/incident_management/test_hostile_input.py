@@ -52,6 +52,12 @@ async def test_unstorable_query_parameter_is_422_naming_it(incidents):
     assert fine.status_code == 200, fine.text
 
 
+async def test_incident_list_offset_past_a_bigint_is_422_not_a_failed_query(incidents):
+    reply = await incidents.http.get("/api/v1/incidents", params={"offset": 2**63})
+    assert refused(reply, "offset"), reply.text
+    assert (await incidents.http.get("/api/v1/incidents", params={"offset": 10_000_000})).status_code == 200
+
+
 async def test_explicit_null_is_422_naming_the_field_unless_it_clears_it(incidents):
     service = await make_service(incidents)
     url = f"/api/v1/services/{service['id']}"

@@ -105,6 +105,12 @@ async def test_unstorable_query_parameter_is_422_naming_it(oncall, things):
     assert path.status_code == 422 and path.json()["field"] == "path"
 
 
+async def test_audit_offset_past_a_bigint_is_422_not_a_failed_query(oncall):
+    reply = await oncall.http.get("/api/v1/audit", params={"offset": 2**63})
+    assert refused(reply, "offset"), reply.text
+    assert (await oncall.http.get("/api/v1/audit", params={"offset": 10_000_000})).status_code == 200
+
+
 async def test_explicit_null_on_a_field_that_cannot_be_null_is_422_naming_it(oncall, things):
     layer = things["schedule"]["layers"][0]
     cases = [
