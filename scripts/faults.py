@@ -25,18 +25,12 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import asyncpg
-import orjson
 import uvloop
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from scripts.benchkit import webhook
 from scripts.devstack import processes, runner
 from scripts.devstack.ports import free_port_values
 from scripts.devstack.settings import ROOT, StackSettings
-from shared.webhook_signature import verify
 
 # What a stack needs for the harness: every alert its own incident, webhooks allowed to 127.0.0.1.
 SERVICE_ENV = {"CORRELATION_WINDOW_SECONDS": "0", "WEBHOOK_ALLOW_INTERNAL_TARGETS": "true"}
@@ -86,31 +80,13 @@ def all_faults(*, redis_seconds: float, postgres_seconds: float) -> list[Fault]:
     ]
 
 
-class Receiver:
-    """POST / → 204 for a valid signature; counts each event id and notes the incident it is about."""
-
-    def __init__(self) -> None:
-        self.secret = ""
-        self.incident_of: dict[str, str] = {}  # event id -> incident id
-        self.bad_signatures = 0
-        self.app = Starlette(routes=[Route("/", self.receive, methods=["POST"])])
-
-    async def receive(self, request: Request) -> Response:
-        body = await request.body()
-        if not verify(request.headers.get("x-oncall-signature", ""), body, [self.secret]):
-            self.bad_signatures += 1
-            return Response(status_code=401)
-        event = orjson.loads(body)
-        self.incident_of[request.headers["x-oncall-event-id"]] = event["data"]["id"]
-        return Response(status_code=204)
-
-    def events_about(self, incidents: set[str]) -> dict[str, int]:
-        """Per incident among `incidents`, how many distinct events arrived for it."""
-        counts: dict[str, int] = {}
-        for incident in self.incident_of.values():
-            if incident in incidents:
-                counts[incident] = counts.get(incident, 0) + 1
-        return counts
+def events_about(receiver: webhook.Receiver, incidents: set[str]) -> dict[str, int]:
+    """Per incident among `incidents`, how many distinct events arrived for it."""
+    counts: dict[str, int] = {}
+    for incident in receiver.incident_of.values():
+        if incident in incidents:
+            counts[incident] = counts.get(incident, 0) + 1
+    return counts
 
 
 @dataclass
@@ -206,7 +182,7 @@ async def run_fault(
     settings: StackSettings,
     database_url: str,
     client: aiohttp.ClientSession,
-    receiver: Receiver,
+    receiver: webhook.Receiver,
     fault: Fault,
     phases: Phases,
 ) -> Verdict:
@@ -226,9 +202,9 @@ async def run_fault(
     start, end = await streaming
     fingerprints, rows, incidents = await stored(database_url, service)
     deadline = time.monotonic() + phases.deliver_seconds
-    while len(receiver.events_about(incidents)) < len(incidents) and time.monotonic() < deadline:  # noqa: ASYNC110
+    while len(events_about(receiver, incidents)) < len(incidents) and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.2)
-    events = receiver.events_about(incidents)
+    events = events_about(receiver, incidents)
     return Verdict(
         fault=fault.name,
         sent=sender.sent,
@@ -269,7 +245,7 @@ async def run_faults(
     settings: StackSettings, database_url: str, faults: list[Fault], phases: Phases
 ) -> list[Verdict]:
     """Each fault in turn on a running stack, called as its first admin, with one webhook subscription."""
-    receiver = Receiver()
+    receiver = webhook.Receiver()
     timeout = aiohttp.ClientTimeout(total=10)
     connector = aiohttp.TCPConnector(limit=512)
     async with (

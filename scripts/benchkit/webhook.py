@@ -27,11 +27,13 @@ class Refused(Exception):
 
 
 class Receiver:
-    """POST / → 204 for a valid signature (401 otherwise); records arrival of each triggered event."""
+    """POST / → 204 for a valid signature (401 otherwise); records when each incident's triggered event
+    arrived (the benchmark's latency) and the incident each event id is about (the fault suite's count)."""
 
     def __init__(self) -> None:
         self.secret = ""
         self.arrived: dict[str, float] = {}
+        self.incident_of: dict[str, str] = {}  # event id -> incident id
         self.bad_signatures = 0
         self.app = Starlette(routes=[Route("/", self.receive, methods=["POST"])])
 
@@ -41,6 +43,7 @@ class Receiver:
             self.bad_signatures += 1
             return Response(status_code=401)
         event = orjson.loads(body)
+        self.incident_of[request.headers["x-oncall-event-id"]] = event["data"]["id"]
         if event["type"] == "incident.triggered":
             self.arrived.setdefault(event["data"]["id"], time.perf_counter())
         return Response(status_code=204)

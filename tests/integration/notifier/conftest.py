@@ -289,3 +289,11 @@ async def eventually(check, *, within: float = 15.0, interval: float = 0.05):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {within}s (last value {value!r})")
         await asyncio.sleep(interval)
+
+
+@pytest.fixture
+async def pair(start_incident_stack, start_notifier):  # noqa: F811 (the imported fixture)
+    """incident-management and a notifier sharing a fresh stream (internal targets allowed by setting)."""
+    stream = unique_stream()
+    stack = await start_incident_stack(events_stream=stream)
+    return stack, await start_notifier(events_stream=stream)

@@ -18,15 +18,6 @@ from tests.integration.notifier.conftest import created_event_ids, eventually, t
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def pair(start_incident_stack, start_notifier):
-    """incident-management and a notifier sharing a fresh stream."""
-    stream = unique_stream()
-    incidents = await start_incident_stack(events_stream=stream)
-    notifier = await start_notifier(events_stream=stream)
-    return incidents, notifier
-
-
 async def test_receiver_answering_500_then_200_gets_the_event_after_retries(pair, start_receiver):
     incidents, notifier = pair
     flaky = await start_receiver(fail_first=2)

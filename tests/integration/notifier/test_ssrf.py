@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.integration.notifier.conftest import eventually, trigger, unique_stream
+from tests.integration.notifier.conftest import eventually, trigger
 
 pytestmark = pytest.mark.integration
 
@@ -53,15 +53,6 @@ async def rebinding(monkeypatch):
     monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
     monkeypatch.setattr(loop, "sock_connect", sock_connect)
     return state
-
-
-@pytest.fixture
-async def pair(start_incident_stack, start_notifier):
-    """incident-management and a notifier sharing a fresh stream (internal targets allowed by setting)."""
-    stream = unique_stream()
-    incidents = await start_incident_stack(events_stream=stream)
-    notifier = await start_notifier(events_stream=stream)
-    return incidents, notifier
 
 
 async def first_attempt(notifier, webhook_id: str) -> dict:
