@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.access import TOUCH_EVERY
+from shared.access import TOUCH_EVERY, Authenticator
 from shared.auth import Role, TokenRecord, UserRecord
 from shared.models import ApiToken, User
 
@@ -50,10 +50,8 @@ class DatabaseDirectory:
             )
 
 
-def database_authenticator(settings, engine: AsyncEngine):
+def database_authenticator(settings, engine: AsyncEngine) -> Authenticator:
     """The credential check of a service that has the database (settings: shared.config.AuthSettings)."""
-    from shared.access import Authenticator
-
     return Authenticator(
         settings.auth_jwt_secret.get_secret_value(),
         DatabaseDirectory(engine),

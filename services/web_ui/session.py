@@ -79,9 +79,10 @@ async def viewer(request: Request) -> Viewer:
     found = await authenticator.session(request.cookies.get(SESSION_COOKIE))
     if found is not None:
         who, claims = found
+        address = client_ip(request)
         route = request.scope.get("route")
-        audit.acting(who, client_ip(request), action=getattr(route, "name", request.url.path))
-        return Viewer(who, claims, csrf_token(authenticator.key, claims), client_ip(request))
+        audit.acting(who, address, action=getattr(route, "name", request.url.path))
+        return Viewer(who, claims, csrf_token(authenticator.key, claims), address)
     back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     raise LoginRequired(back if request.method == "GET" else HOME)
 
