@@ -49,12 +49,6 @@ class StackSettings(BaseSettings):
     )
     rate_limit_average: int = Field(default=5000, ge=1, description="alerts/s per client IP at the gateway")
     rate_limit_burst: int = Field(default=10000, ge=1)
-    # Password guessing at the gateway, before any hash work: on-call also refuses an email after
-    # LOGIN_MAX_FAILURES, but that does not stop one client trying many emails.
-    login_rate_limit_average: int = Field(
-        default=10, ge=1, description="POSTs a minute per client IP to /ui/login and /api/v1/auth/token"
-    )
-    login_rate_limit_burst: int = Field(default=20, ge=1)
     log_level: str = "INFO"
     startup_timeout_seconds: float = 60.0
     service_env: dict[str, str] = Field(

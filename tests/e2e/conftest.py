@@ -60,8 +60,6 @@ def stack_settings(name: str, database_url: str, redis_url: str, **overrides) ->
         "redis_url": redis_url,
         "rate_limit_average": 100_000,
         "rate_limit_burst": 100_000,
-        "login_rate_limit_average": 100_000,
-        "login_rate_limit_burst": 100_000,
         "log_level": "WARNING",
         "service_env": {
             "ASSIGNMENT_RETRY_SECONDS": "0.5",
