@@ -56,8 +56,6 @@ def create_app(settings: IngestionSettings) -> FastAPI:
     app.state.max_batch_size = settings.max_batch_size
     install_common(app)
     app.add_middleware(ReplicaAndLoadShedding, replica_id=settings.replica_id, limit=settings.max_in_flight)
-    if settings.bench_noop_endpoint:
-        app.add_api_route("/api/v1/alerts/_noop", api.noop, methods=["POST"], status_code=202)
     app.include_router(api.router)
     app.include_router(integrations_api.router)
     # Ready means this replica can answer (503 with a clear message when incident-management is down),
