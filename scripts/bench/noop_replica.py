@@ -6,14 +6,14 @@ product has no such route.
 `python -m scripts.bench.noop_replica`, with the replica's settings from the environment.
 """
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from services.alert_ingestion.config import IngestionSettings
-from services.alert_ingestion.main import create_app
+from services.alert_ingestion.main import create_app, main
 from services.alert_ingestion.schemas import AlertIn
-from shared.logging import configure_logging
-from shared.serve import run, serve
-from shared.telemetry import configure_tracing
+from shared.serve import run
 
 PATH = "/api/v1/alerts/_noop"
 
@@ -30,12 +30,5 @@ def create_noop_app(settings: IngestionSettings) -> FastAPI:
     return app
 
 
-async def main() -> None:
-    settings = IngestionSettings()
-    configure_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
-    await serve(create_noop_app(settings), host=settings.http_host, http_port=settings.http_port)
-
-
 if __name__ == "__main__":
-    run(main)
+    run(partial(main, create_noop_app))

@@ -1,5 +1,7 @@
 """alert-ingestion: a stateless FastAPI replica in front of incident-management's gRPC API."""
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -65,11 +67,12 @@ def create_app(settings: IngestionSettings) -> FastAPI:
     return app
 
 
-async def main() -> None:
+async def main(build_app: Callable[[IngestionSettings], FastAPI] = create_app) -> None:
+    """Serve the app `build_app` makes from the settings (the benchmark's replica adds a route to it)."""
     settings = IngestionSettings()
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otlp_endpoint)
-    await serve(create_app(settings), host=settings.http_host, http_port=settings.http_port)
+    await serve(build_app(settings), host=settings.http_host, http_port=settings.http_port)
 
 
 if __name__ == "__main__":
