@@ -84,7 +84,7 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
         specs.append(
             _service(
                 f"alert-ingestion-{index}",
-                "services.alert_ingestion.main",
+                settings.ingestion_module,
                 port,
                 env,
                 gateway_service="alert-ingestion",

@@ -28,6 +28,10 @@ class StackSettings(BaseSettings):
     gateway_hsts_seconds: int = Field(default=31_536_000, ge=0)
     ingestion_replicas: int = Field(default=2, ge=1, le=32)
     ingestion_base_port: int = 8101
+    ingestion_module: str = Field(
+        default="services.alert_ingestion.main",
+        description="what each ingestion replica runs (the benchmark's stack: scripts.bench.noop_replica)",
+    )
     incident_http_port: int = 8002
     incident_grpc_port: int = 50052
     oncall_http_port: int = 8003

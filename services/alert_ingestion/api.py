@@ -96,8 +96,3 @@ async def post_batch(batch: AlertBatchIn, client: Client, request: Request) -> J
         raise InvalidInput(f"a batch holds at most {limit} alerts, got {len(batch.alerts)}", field="alerts")
     key = _key(request)
     return await store(_parse_batch(batch, keyed=bool(key)), client, key=key, limit=limit)
-
-
-async def noop(alert: AlertIn) -> dict[str, str]:
-    """The same parsing and validation, nothing stored: the ceiling `make bench` compares against."""
-    return {"result": "noop"}

@@ -2,8 +2,8 @@
 
 import json
 
-from scripts.bench import slow_stop
-from scripts.benchkit.report import print_wall_time
+from scripts.bench.phases import slow_stop
+from scripts.bench.report import print_wall_time
 from shared.aio import STUCK_WORKER
 
 

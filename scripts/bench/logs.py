@@ -1,6 +1,6 @@
 """What the benchmark's own stack logged while it was measured: each process's warnings and errors, counted
 by message, so that a run with an outlier (a stall, a failed call, a retry) says what the services saw.
-The stack logs at WARNING (scripts/bench.py), one JSON object per line: the services' own (`ts`, `level`,
+The stack logs at WARNING (phases.py), one JSON object per line: the services' own (`ts`, `level`,
 `msg`, shared/logging.py) and Traefik's (`time`, `level`, `message`); any other line (a traceback a process
 printed before its logging was set up, say) has no time and is counted as it is."""
 

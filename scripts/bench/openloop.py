@@ -11,8 +11,6 @@ import aiohttp
 
 SEVERITIES = ("critical", "high", "warning", "info")
 ALERTS = "/api/v1/alerts"
-# The replicas' no-op endpoint (BENCH_NOOP_ENDPOINT=true): the same parsing and validation, nothing stored.
-NOOP = "/api/v1/alerts/_noop"
 
 
 @dataclass

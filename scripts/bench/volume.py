@@ -7,7 +7,7 @@ import random
 
 import httpx
 
-from scripts.benchkit.openloop import alert_body
+from scripts.bench.openloop import alert_body
 
 
 async def send(gateway: str, keys: list[str], *, total: int, batch: int = 100, concurrency: int = 8) -> int:

@@ -51,7 +51,7 @@ SHOWN = 3  # distinct messages printed per process, the most frequent first
 
 
 def _logged(report: dict) -> None:
-    """What the stack logged while measured (`scripts/benchkit/logs.py`): a run's outliers explained."""
+    """What the stack logged while measured (`scripts/bench/logs.py`): a run's outliers explained."""
     if report.get("logged") is None:
         return
     by_process, kept = report["logged"]["by_process"], report["logged"]["kept"]
@@ -213,7 +213,7 @@ def _targets(verdicts: list[dict], scaled: list[dict], scale: float | None) -> N
     if scaled:
         print(
             f"the same on this machine, whose prototype did {scale:.0%} of the issue's 1,100 alerts/s in this"
-            " run (rates times that, latency bounds divided by it; scripts/benchkit/targets.py):"
+            " run (rates times that, latency bounds divided by it; scripts/bench/targets.py):"
         )
         _verdicts(scaled)
 

@@ -1,9 +1,9 @@
-"""The processes of the minimal prototype (scripts/benchkit/prototype.py): its gRPC end, which stores
+"""The processes of the minimal prototype (scripts/bench/prototype.py): its gRPC end, which stores
 each alert with one `INSERT ... RETURNING` and publishes it with one `XADD`, and its HTTP replicas, which
 parse the platform's pydantic alert body and make one grpc.aio unary call. Kept apart from the benchmark's
 side so that they import no more than they use.
 
-`python -m scripts.benchkit.prototype_server store PORT` and `... replica PORT STORE_PORT` (DATABASE_URL
+`python -m scripts.bench.prototype_server store PORT` and `... replica PORT STORE_PORT` (DATABASE_URL
 and REDIS_URL from the environment).
 """
 

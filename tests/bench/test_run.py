@@ -1,4 +1,4 @@
-"""`make bench` still works end to end: a short run of scripts/bench.py (its own native stack, wrk as the
+"""`make bench` still works end to end: a short run of the benchmark (its own native stack, wrk as the
 load generator) gives a complete, consistent report. Figures are checked for sense, never for speed."""
 
 import json
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.benchkit import listing, prototype, runs, targets
+from scripts.bench import listing, prototype, runs, targets
 from scripts.devstack import runner
 from scripts.devstack.settings import ROOT
 from tests.conftest import fresh_database
@@ -29,7 +29,7 @@ SERVICES = {
 
 
 def run_bench(out, *args: str, env: dict[str, str] | None = None) -> str:
-    """scripts/bench.py with one-second phases, its report written to `out`; returns what it printed."""
+    """The benchmark with one-second phases, its report written to `out`; returns what it printed."""
     if shutil.which("wrk") is None:
         if os.environ.get("REQUIRE_WRK"):
             pytest.fail("wrk is required here (apt-get install -y wrk)")
@@ -249,7 +249,7 @@ def bench_against(stack, tmp_path, *extra: str) -> tuple[dict, str]:
 def test_a_running_native_stack_is_measured_with_every_figure_it_allows(running, tmp_path):
     report, printed = bench_against(running, tmp_path, "--running")
     assert report["stack"] == running.gateway
-    assert report["noop"] is None and "BENCH_NOOP_ENDPOINT=true" in report["noop_skipped"]
+    assert report["noop"] is None and "INGESTION_MODULE=scripts.bench.noop_replica" in report["noop_skipped"]
     assert "ratio_single_to_noop" not in report
     assert "prototype" not in report and "own stack only" in report["prototype_skipped"]
     assert report["targets_scaled"] == []

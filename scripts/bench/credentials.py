@@ -21,7 +21,7 @@ import httpx
 import uvloop
 from starlette.requests import Request
 
-from scripts.benchkit.openloop import percentile
+from scripts.bench.openloop import percentile
 from scripts.devstack import runner
 from scripts.devstack.settings import StackSettings
 from services.incident_management.config import IncidentSettings

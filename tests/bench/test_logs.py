@@ -3,8 +3,8 @@
 import json
 from datetime import UTC, datetime
 
-from scripts.benchkit import logs
-from scripts.benchkit.report import print_wall_time
+from scripts.bench import logs
+from scripts.bench.report import print_wall_time
 
 SINCE, UNTIL = datetime(2026, 12, 2, 17, 0, 0, tzinfo=UTC), datetime(2026, 12, 2, 17, 2, 0, tzinfo=UTC)
 

@@ -1,7 +1,7 @@
 """The benchmark's figures of the credential check: summed up in ms, printed with the request they guard."""
 
-from scripts.benchkit import credentials, report
-from tests.unit.test_bench_targets import _report
+from scripts.bench import credentials, report
+from tests.bench.test_targets import _report
 
 
 def test_durations_are_summed_up_as_p50_and_p99_to_the_microsecond():

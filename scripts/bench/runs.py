@@ -2,7 +2,7 @@
 machine's speed drifts by a quarter within minutes, so one run says little on its own.
 
 `python -m scripts.bench --repeat 3` (`make bench-median`) runs the benchmark three times, each on a fresh
-stack, and ends with this summary; `python -m scripts.benchkit.runs FILE...` gives it for runs already
+stack, and ends with this summary; `python -m scripts.bench.runs FILE...` gives it for runs already
 written under var/bench/. A target is met on the median when more than half of the runs that measured it
 met it: each verdict compares one figure with one bound, so that is the median figure's verdict (at the
 machine's scale, the median of each run's figure over its own bound, as each run has its own scale).
@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.benchkit import targets
+from scripts.bench import targets
 
 # The figures each run's line shows, by where they are in its report.
 FIGURES = (
@@ -106,7 +106,7 @@ def _cell(value: float | None) -> str:
 
 def main(paths: list[str]) -> int:
     if not paths:
-        print("usage: python -m scripts.benchkit.runs var/bench/bench-<time>.json ...", file=sys.stderr)
+        print("usage: python -m scripts.bench.runs var/bench/bench-<time>.json ...", file=sys.stderr)
         return 2
     reports = [json.loads(Path(path).read_text()) for path in paths]
     print_summary(reports, [Path(path).stem for path in paths])

@@ -1,4 +1,4 @@
--- wrk script for scripts/bench.py: realistic alert traffic through the gateway.
+-- wrk script for the benchmark (scripts/bench/): realistic alert traffic through the gateway.
 -- BENCH_MODE: noop | prototype | single | batch | alertmanager; BENCH_KEYS: file with one routing key per line;
 -- BENCH_BATCH: alerts per request for batch modes. About 30 % of alerts repeat a fingerprint (duplicates),
 -- the rest are new alerts that correlate, or open incidents once the correlation window has passed.
@@ -50,7 +50,7 @@ request = function()
   local headers = {["Content-Type"] = "application/json",
                    ["Authorization"] = "Bearer " .. keys[math.random(1, #keys)]}
   if mode == "noop" then
-    return wrk.format("POST", "/api/v1/alerts/_noop", headers, alert())
+    return wrk.format("POST", "/api/v1/alerts/_noop", headers, alert())  -- noop_replica.py's route
   elseif mode == "prototype" then
     return wrk.format("POST", "/bench-prototype/alerts", headers, alert())
   elseif mode == "batch" then

@@ -2,7 +2,7 @@
 skipped, a smaller history, another rate).
 
 `check` takes the figures as the issue writes them, absolute, for the issue's machine: its minimal
-prototype of the hop (scripts/benchkit/prototype.py) did ~1,100 alerts/s there, and a no-op endpoint behind
+prototype of the hop (scripts/bench/prototype.py) did ~1,100 alerts/s there, and a no-op endpoint behind
 Traefik ~9,000 requests/s. `check_scaled` takes the same targets on this machine: the benchmark measures
 the prototype in the same run, and its throughput against the issue's 1,100/s is this machine's speed
 `scale` for the hop. A rate target is multiplied by it (1,000 single alerts/s is 91 % of the prototype), a
@@ -13,7 +13,7 @@ history's latencies and memory are not scaled.
 
 Last, the credential check's target (every API route but ingestion needs credentials): its p50 under 1 ms
 on GET /api/v1/incidents, with an access token and with an API token, in the steady state where the
-process has the user and the token cached (benchkit/credentials.py)."""
+process has the user and the token cached (scripts/bench/credentials.py)."""
 
 from dataclasses import asdict, dataclass
 
@@ -72,7 +72,7 @@ def check_scaled(report: dict) -> list[Verdict]:
     ]
 
 
-# What check_scaled's verdicts check, in its order, without a run's own figures (benchkit/runs.py), and
+# What check_scaled's verdicts check, in its order, without a run's own figures (scripts/bench/runs.py), and
 # where the same targets are in check's verdicts (a run as fast as the issue's machine has only those).
 SCALED_FROM_CHECK = (0, 2, 3, 4)
 SCALED_TARGETS = (

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from scripts.benchkit import targets
+from scripts.bench import targets
 
 
 def _report() -> dict:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scripts.bench import merged
+from scripts.bench.measure import merged
 
 
 def _part(alerts_per_s: float, p99: float, store_ms: float, errors: int = 0) -> dict:

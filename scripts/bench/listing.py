@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 
-from scripts.benchkit.openloop import percentile
+from scripts.bench.openloop import percentile
 from services.oncall_service.passwords import hash_password
 
 _SEED = """

@@ -1,12 +1,13 @@
-"""The webhook phase counts an alert the gateway did not answer instead of ending the benchmark's run."""
+"""An alert the gateway did not answer is counted (status 0) instead of ending the benchmark's or the fault
+suite's run."""
 
 import asyncio
 
 import aiohttp
 from aiohttp import web
 
-from scripts.benchkit.webhook import post_alert
 from scripts.devstack.ports import free_port
+from scripts.webhook_receiver import post_alert
 
 
 async def serve(handler) -> tuple[web.AppRunner, str]:

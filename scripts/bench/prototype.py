@@ -4,7 +4,7 @@ Traefik (the same router middlewares as the alert routes) -> 2 HTTP replicas (Fa
 own pydantic alert body) -> one grpc.aio unary call -> asyncpg `INSERT ... RETURNING` and a Redis `XADD`,
 and nothing else: no routing key, correlation, deduplication, timeline, outbox or paging. The issue wrote
 its absolute targets for a machine where this did ~1,100 alerts/s; what it does here says what they are
-worth on this machine (scripts/benchkit/targets.py). It is made as lean as the platform is (uvloop,
+worth on this machine (scripts/bench/targets.py). It is made as lean as the platform is (uvloop,
 httptools, the services' uvicorn settings, FastAPI's native telemetry off, no pool reset), so it is a bar,
 not a straw man. Its processes are in prototype_server.py; `prepare(settings)` gives them to the benchmark
 stack's start, routed by its Traefik, and `serving(settings)` stops them after their phase.
@@ -14,8 +14,8 @@ import contextlib
 import json
 from collections.abc import Iterator
 
-from scripts.benchkit import prototype_server
-from scripts.benchkit.prototype_server import PATH
+from scripts.bench import prototype_server
+from scripts.bench.prototype_server import PATH
 from scripts.devstack import processes, runner
 from scripts.devstack.ports import free_port
 from scripts.devstack.settings import StackSettings

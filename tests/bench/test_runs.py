@@ -3,8 +3,8 @@ that measured it met it."""
 
 import json
 
-from scripts.benchkit import runs, targets
-from tests.unit.test_bench_targets import _report
+from scripts.bench import runs, targets
+from tests.bench.test_targets import _report
 
 
 def _run(single: float, *, scale: float | None = None) -> dict:
