@@ -32,10 +32,6 @@ class SlowOnCall(oncall_pb2_grpc.OnCallServiceServicer):
         self._upstream, self.delay, self.calls = upstream, delay, 0
         self.asked: list[list[str]] = []  # the services of each call, one list per call
 
-    async def GetCurrentOnCall(self, request, context):
-        self.asked.append([request.service])
-        return await self._late(self._upstream.GetCurrentOnCall, request, context)
-
     async def GetCurrentOnCallForServices(self, request, context):
         self.asked.append(list(request.services))
         return await self._late(self._upstream.GetCurrentOnCallForServices, request, context)
@@ -50,15 +46,6 @@ class SlowOnCall(oncall_pb2_grpc.OnCallServiceServicer):
             return await call(request)
         except grpc.aio.AioRpcError as error:
             await context.abort(error.code(), error.details() or "")
-
-
-class OlderOnCall(SlowOnCall):
-    """An on-call from before GetCurrentOnCallForServices (a rolling upgrade): UNIMPLEMENTED, as gRPC
-    answers for a method a server does not have."""
-
-    async def GetCurrentOnCallForServices(self, request, context):
-        self.unimplemented = getattr(self, "unimplemented", 0) + 1
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not found!")
 
 
 async def stack_asking(start_incident_stack, target: str, **overrides):
@@ -276,21 +263,3 @@ async def test_new_incidents_of_several_services_ask_oncall_once(start_incident_
     assert assignees(bodies) == [alice["id"], None, None]
     assert [kinds(b)[:2] for b in bodies] == [["triggered", "assigned"]] + [["triggered", "unassigned"]] * 2
     assert len(set.union(*[await writers(stack, r.incident_id) for r in reply.results])) == 1
-
-
-async def test_an_oncall_without_the_call_for_several_services_is_asked_one_at_a_time(
-    start_incident_stack, oncall
-):
-    older = OlderOnCall(oncall.grpc, delay=0)
-    async with serving_oncall(older) as target:
-        stack = await stack_asking(start_incident_stack, target, oncall_cache_seconds=0)
-        services, alice = await storm_services(stack, oncall)
-        reply = await stack.grpc.IngestAlerts(
-            incident_pb2.IngestAlertsRequest(alerts=[alert(service).alert for service in services])
-        )
-        later = await stack.grpc.IngestAlert(alert(services[0], severity="warning"))
-    assert assignees(await details(stack, reply)) == [alice["id"], None, None] and later.result == "created"
-    assert (await detail(stack, later.incident_id))["assignee"]["id"] == alice["id"]
-    # Told once that the call does not exist, the client asked each service alone, and went on so.
-    assert older.unimplemented == 1
-    assert sorted(older.asked) == sorted([[service] for service in services] + [[services[0]]])
