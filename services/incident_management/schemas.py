@@ -348,9 +348,13 @@ class TrendQuery(InputModel):
     holds it (and counts up to `until`)."""
 
     model_config = ConfigDict(extra="forbid")
-    period: Duration = Field(default=timedelta(days=7), description="how far back, e.g. 24h, 7d, 30d")
+    period: Duration = Field(
+        default="7d", validate_default=True, description="how far back, e.g. 24h, 7d, 30d"
+    )
     bucket: Duration = Field(
-        default=timedelta(hours=1), description=f"one bucket's length; at most {MAX_TREND_BUCKETS} buckets"
+        default="1h",
+        validate_default=True,
+        description=f"one bucket's length; at most {MAX_TREND_BUCKETS} buckets",
     )
     until: PeriodEnd | None = Field(default=None, description="the end of the period (default: now)")
 
@@ -383,7 +387,9 @@ class DistributionQuery(InputModel):
     """Incidents created in the `period` before `until`."""
 
     model_config = ConfigDict(extra="forbid")
-    period: Duration = Field(default=timedelta(days=30), description="how far back, e.g. 24h, 7d, 30d")
+    period: Duration = Field(
+        default="30d", validate_default=True, description="how far back, e.g. 24h, 7d, 30d"
+    )
     until: PeriodEnd | None = Field(default=None, description="the end of the period (default: now)")
 
 
