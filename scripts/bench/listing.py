@@ -1,7 +1,8 @@
-"""The incident list (GET /api/v1/incidents, what the dashboard lists), the response analytics
-(GET /api/v1/analytics/incidents) and the dashboard's own incident page (GET /ui/, logged in) on a large
-history: seed N incidents in PostgreSQL, then time the usual queries through the gateway. For the
-dashboard both the server's own time (its `Server-Timing: total`) and the time seen by the client.
+"""The incident list (GET /api/v1/incidents, what the dashboard lists), the analytics (response metrics,
+trends per bucket and severity, the MTTA/MTTR distribution) and the dashboard's own incident page
+(GET /ui/, logged in) on a large history: seed N incidents in PostgreSQL, then time the usual queries
+through the gateway. For the dashboard both the server's own time (its `Server-Timing: total`) and the
+time seen by the client.
 
 The history is seeded with SQL (generate_series) rather than through the API: only reading it is measured,
 and 100,000 incidents through paging would take longer than the whole bench. Its shape is an operator's
@@ -40,6 +41,7 @@ SELECT gen_random_uuid(), 'seeded incident ' || g, 'seed-svc-' || (g % 200),
 """
 
 LIST, ANALYTICS = "/api/v1/incidents", "/api/v1/analytics/incidents"
+TRENDS, DISTRIBUTION = "/api/v1/analytics/trends", "/api/v1/analytics/mttr-distribution"
 QUERIES = {
     "newest 50": (LIST, {}),
     "open": (LIST, {"status": "open"}),
@@ -57,6 +59,11 @@ QUERIES = {
         ANALYTICS,
         {"since": "-90", "service": "seed-svc-7", "group_by": "week"},
     ),
+    "analytics: trends, 7 days per hour": (TRENDS, {}),
+    "analytics: trends, 90 days per day": (TRENDS, {"period": "90d", "bucket": "1d"}),
+    "analytics: MTTA/MTTR distribution, last 30 days": (DISTRIBUTION, {}),
+    # every seeded incident: two sorts of ~100,000 times
+    "analytics: MTTA/MTTR distribution, 91 days": (DISTRIBUTION, {"period": "91d"}),
 }
 
 
