@@ -130,12 +130,11 @@ class HttpMetricsMiddleware:
 
 async def metrics(request: Request) -> Response:
     """The process's metrics in Prometheus's text format, for scraping the service's own port (the gateway
-    answers 404 for /metrics). An app may set `state.before_scrape` (a coroutine function) to refresh
-    what its collectors read."""
-    refresh = getattr(request.app.state, "before_scrape", None)
-    if refresh is not None:
-        await refresh()
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    answers 404 for /metrics). An app may set `state.extra_metrics`, a coroutine function answering more
+    of the text format (the exporter's readings of the database)."""
+    extra = getattr(request.app.state, "extra_metrics", None)
+    body = generate_latest(REGISTRY) + (await extra() if extra is not None else b"")
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def install_metrics(app: FastAPI) -> None:
