@@ -117,6 +117,19 @@ def database_families(readings: DatabaseReadings) -> Iterator[Metric]:
     for status, count in sorted(readings.webhook_deliveries.items()):
         deliveries.add_metric([status], count)
     yield deliveries
+    yield _by_service(
+        "service_incidents_24h", "Incidents opened in the last 24 hours", readings.service_incidents
+    )
+    yield _by_service(
+        "service_alerts_24h", "Alerts of incidents opened in the last 24 hours", readings.service_alerts
+    )
+
+
+def _by_service(name: str, documentation: str, counts: dict[str, int]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=["service"])
+    for service, count in sorted(counts.items()):
+        family.add_metric([service], count)
+    return family
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

@@ -36,6 +36,9 @@ class DatabaseReadings:
     escalations_due: int = 0
     escalation_lag_seconds: float = 0.0
     webhook_deliveries: dict[str, int] = field(default_factory=dict)
+    # Incidents opened in the last 24 hours and their alerts, by monitored service (the noisiest ones).
+    service_incidents: dict[str, int] = field(default_factory=dict)
+    service_alerts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,6 +77,14 @@ async def read_database(
     deliveries = dict.fromkeys(DELIVERY_STATUSES, 0)
     rows = await connection.execute(text("SELECT status, count(*) FROM webhook_deliveries GROUP BY 1"))
     deliveries.update(dict(rows.tuples().all()))
+    by_service = (
+        await connection.execute(
+            text(
+                "SELECT service, count(*), sum(alert_count) FROM incidents"
+                " WHERE created_at >= now() - interval '24 hours' GROUP BY 1"
+            )
+        )
+    ).all()
     return DatabaseReadings(
         opened,
         mtta,
@@ -85,6 +96,8 @@ async def read_database(
         escalations_due=due[0],
         escalation_lag_seconds=float(due[1]),
         webhook_deliveries=deliveries,
+        service_incidents={service: incidents for service, incidents, _ in by_service},
+        service_alerts={service: int(alerts) for service, _, alerts in by_service},
     )
 
 

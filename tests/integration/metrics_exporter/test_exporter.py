@@ -86,6 +86,8 @@ async def test_scrape_reports_incidents_durations_and_outbox_from_the_database(d
     assert value(found, "outbox_pending") == 1
     assert 29 <= value(found, "outbox_lag_seconds") < 120
     assert value(found, "webhook_deliveries", status="dead") == 0
+    assert value(found, "service_incidents_24h", service="checkout") == 3
+    assert value(found, "service_alerts_24h", service="checkout") == 3
 
 
 async def test_pending_entries_are_the_notifier_groups_unacknowledged_reads(database_url, exporter):
