@@ -39,6 +39,13 @@ class StackSettings(BaseSettings):
     notifier_http_port: int = 8004
     web_ui_http_port: int = 8005
     smtp_sink_port: int = 1025
+    metrics_exporter_port: int = 9090
+    # Not 9090, Prometheus's usual port: the exporter has it.
+    prometheus_port: int = 9092
+    prometheus: bool = Field(
+        default=True, description="start Prometheus when a `prometheus` binary is on PATH"
+    )
+    prometheus_scrape_interval: str = "15s"
     postgres_port: int = 55432
     redis_port: int = 56379
     database_url: str | None = Field(default=None, description="use this PostgreSQL instead of embedded")
