@@ -68,8 +68,8 @@ async def call(
 
 
 def peer_unavailable(peer: str, error: DomainError) -> Unavailable:
-    """A peer's refusal its caller cannot act on, as Unavailable: a worker retries it later rather than
-    giving up (a wrong internal credential, a peer's internal error)."""
+    """A peer's failure its caller cannot act on, as Unavailable naming the peer: a worker retries it later
+    rather than giving up (the peer down, a wrong internal credential, a peer's internal error)."""
     if isinstance(error, Unavailable):
-        return error
+        return Unavailable(f"{peer} unavailable ({error.message})")
     return Unavailable(f"{peer} unavailable ({type(error).__name__}: {error.message})")

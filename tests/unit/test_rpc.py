@@ -79,7 +79,10 @@ async def test_a_write_is_not_retried_and_failures_become_domain_errors():
 
 
 def test_a_refusal_a_worker_cannot_act_on_is_unavailable_to_it():
-    down = Unavailable("down")
-    assert peer_unavailable("on-call", down) is down
+    down = peer_unavailable("on-call", Unavailable("upstream unavailable: failed to connect"))
+    assert (
+        isinstance(down, Unavailable)
+        and down.message == "on-call unavailable (upstream unavailable: failed to connect)"
+    )
     refused = peer_unavailable("on-call", PermissionDenied("wrong internal credential"))
     assert isinstance(refused, Unavailable) and "wrong internal credential" in refused.message
