@@ -42,7 +42,8 @@ ESCALATIONS = Counter(
 )
 NOTIFICATIONS_SENT = Counter(
     "notifications_sent_total",
-    "Notification attempts by channel (webhook, email) and outcome (delivered, failed, dead)",
+    "Notification attempts by channel (webhook, email) and outcome (delivered; failed: retried later; dead:"
+    " given up; skipped: the recipient's rules)",
     ["channel", "outcome"],
 )
 WEBHOOK_DELIVERY = Histogram(
