@@ -28,8 +28,10 @@ check-proto: $(STAMP) ## fail when committed stubs differ from proto/
 fmt: $(STAMP) ## format the code
 	$(VENV)/bin/ruff format shared services scripts tests && $(VENV)/bin/ruff check --fix shared services scripts tests
 
-lint: $(STAMP) ## ruff check and format check
-	$(VENV)/bin/ruff check shared services scripts tests && $(VENV)/bin/ruff format --check shared services scripts tests
+lint: $(STAMP) ## ruff check, ruff format --check, mypy (strict on shared/ and services/)
+	$(VENV)/bin/ruff check shared services scripts tests
+	$(VENV)/bin/ruff format --check shared services scripts tests
+	$(VENV)/bin/mypy
 
 test: $(STAMP) ## unit, integration and end-to-end tests (embedded PostgreSQL, Redis, Traefik); the benchmark's: test-bench
 	$(PY) scripts/run_tests.py

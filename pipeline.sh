@@ -8,7 +8,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "install (pinned dependencies into .venv)"
 make install
-step "lint (ruff check, ruff format --check)"
+step "lint (ruff check, ruff format --check, mypy strict)"
 make lint
 step "generated gRPC stubs match proto/"
 make check-proto

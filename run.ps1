@@ -37,7 +37,8 @@ $Targets = [ordered]@{
     "proto"            = { Install; Invoke-Checked "bash" @("scripts/gen_proto.sh") }
     "check-proto"      = { Install; Invoke-Checked $Py @("-m", "pytest", "-q", "tests/unit/test_generated_stubs.py") }
     "lint"             = { Install; Invoke-Checked $Py @("-m", "ruff", "check", "shared", "services", "scripts", "tests")
-                           Invoke-Checked $Py @("-m", "ruff", "format", "--check", "shared", "services", "scripts", "tests") }
+                           Invoke-Checked $Py @("-m", "ruff", "format", "--check", "shared", "services", "scripts", "tests")
+                           Invoke-Checked $Py @("-m", "mypy") }
     "test"             = { Install; Invoke-Checked $Py @("scripts/run_tests.py") }
     "test-unit"        = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/unit") }
     "test-integration" = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/integration") }
