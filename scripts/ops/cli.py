@@ -2,7 +2,8 @@
 
 Stack commands act on the native stack, or on docker compose with `--mode compose` (chosen by itself
 when the stack was deployed with compose, and on Windows). API commands sign in as the stack's first
-admin (VAR_DIR/secrets/admin-password), or use ONCALL_API_TOKEN.
+admin (VAR_DIR/secrets/admin-password), or use ONCALL_API_TOKEN. Development commands pass further
+arguments on to their tool (`test -k name`).
 """
 
 import argparse
@@ -108,8 +109,7 @@ def _api_commands(sub: argparse._SubParsersAction, add: Callable) -> None:
 
 def _dev_commands(sub: argparse._SubParsersAction, add: Callable) -> None:
     for name, (text, _) in dev.COMMANDS.items():
-        dev_command = add(name, text, lambda a, s, name=name: dev.run(name, a.args))
-        dev_command.add_argument("args", nargs=argparse.REMAINDER, help="passed on to the tool")
+        add(name, text, lambda a, s, name=name: dev.run(name, a.extra))
     restore = add(
         "restore",
         "restore FILE into the stopped stack (`down` first)",
@@ -159,7 +159,11 @@ def command_names() -> list[str]:
 
 
 def main(argv: list[str] | None = None, settings: StackSettings | None = None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    if extra and args.command not in dev.COMMANDS:
+        top.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     settings = scaling.live_settings(settings or StackSettings())
     args.mode = compose.choose_mode(settings, args.mode)
     try:

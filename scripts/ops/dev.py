@@ -26,8 +26,12 @@ COMMANDS: dict[str, tuple[str, list[list[str]]]] = {
         [*_py("-m", "ruff", "format", *CODE), *_py("-m", "ruff", "check", "--fix", *CODE)],
     ),
     "lint": (
-        "ruff check and format check",
-        [*_py("-m", "ruff", "check", *CODE), *_py("-m", "ruff", "format", "--check", *CODE)],
+        "ruff check, ruff format --check, mypy (strict on shared/ and services/)",
+        [
+            *_py("-m", "ruff", "check", *CODE),
+            *_py("-m", "ruff", "format", "--check", *CODE),
+            *_py("-m", "mypy"),
+        ],
     ),
     "test": (
         "unit, integration and end-to-end tests (embedded PostgreSQL, Redis, Traefik)",
