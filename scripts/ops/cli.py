@@ -98,12 +98,12 @@ def _api_commands(sub: argparse._SubParsersAction, add: Callable) -> None:
     add(
         "demo",
         "seed a demo on-call setup and fire a few alerts; prints the dashboard login",
-        lambda a, s: demo.main(s),
+        lambda a, s: native_only(a, lambda: demo.main(s)),
     )
     add(
         "full-demo",
         "the platform in seven narrated steps, with evidence and a summary (<2 min)",
-        lambda a, s: full_demo.main(s),
+        lambda a, s: native_only(a, lambda: full_demo.main(s)),
     )
 
 
@@ -122,6 +122,14 @@ def _dev_commands(sub: argparse._SubParsersAction, add: Callable) -> None:
             "secret scan, bandit and dependency audit",
             lambda a, s: _python("-m", SECURITY_MODULE),
         )
+
+
+def native_only(args: argparse.Namespace, run: Callable[[], int]) -> int:
+    """The demos start and read the native stack (its processes, its mail sink): not compose's."""
+    if args.mode == "compose":
+        print(f"{args.command} runs on the native stack only (`--mode native`)", file=sys.stderr)
+        return 2
+    return run()
 
 
 def _python(*args: str) -> int:
