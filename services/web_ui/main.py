@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from services.web_ui import api, config_pages, oncall_pages
+from services.web_ui import analytics_pages, api, config_pages, oncall_pages
 from services.web_ui.config import WebUISettings
 from services.web_ui.console_client import ConsoleClient
 from services.web_ui.incident_client import IncidentClient
@@ -113,6 +113,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(api.router)
     app.include_router(oncall_pages.router)
     app.include_router(config_pages.router)
+    app.include_router(analytics_pages.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="static")
     checks = {
         "incident-management": grpc_check(runtime.incident_channel),
