@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 8, 10, 30
 MAX_X_LABELS = 10
+MAX_BAR = 64  # a bar's widest, so that a few columns do not fill the chart
+MIN_COUNT_TOP = 4  # a count axis shows at least 0-4, so its grid falls on whole numbers
 Column = tuple[str, dict[str, float | None]]
 
 
@@ -57,8 +59,9 @@ def _y(value: float, top: float) -> float:
 
 
 def stacked_bars(columns: list[Column], series: list[str], fmt: Callable[[float], str] = str) -> Chart:
-    """One bar per column, `series` stacked bottom up (class `bar-<series>`)."""
-    top = nice_max(max((sum(v or 0 for v in values.values()) for _, values in columns), default=0))
+    """One bar per column of counts, `series` stacked bottom up (class `bar-<series>`)."""
+    highest = max((sum(v or 0 for v in values.values()) for _, values in columns), default=0)
+    top = max(nice_max(highest), MIN_COUNT_TOP)
     chart, slot = _frame(columns, top, lambda v: fmt(round(v)))
     for i, (label, values) in enumerate(columns):
         base = 0.0
@@ -66,10 +69,9 @@ def stacked_bars(columns: list[Column], series: list[str], fmt: Callable[[float]
             value = values.get(name) or 0
             if value:
                 y0, y1 = _y(base, top), _y(base + value, top)
-                x = LEFT + i * slot + slot * 0.12
-                chart.bars.append(
-                    Shape(x, y1, f"bar-{name}", f"{label}: {value:g} {name}", slot * 0.76, y0 - y1)
-                )
+                width = min(slot * 0.76, MAX_BAR)
+                x = LEFT + (i + 0.5) * slot - width / 2
+                chart.bars.append(Shape(x, y1, f"bar-{name}", f"{label}: {value:g} {name}", width, y0 - y1))
             base += value
     return chart
 

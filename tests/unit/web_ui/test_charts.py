@@ -18,7 +18,7 @@ def test_stacked_bars_sit_on_each_other_and_scale_to_the_axis():
     assert (x.cls, y.cls, y_only.cls) == ("bar-x", "bar-y", "bar-y")
     assert y.y + y.h == pytest.approx(x.y)  # y stacked on x
     full = charts.HEIGHT - charts.TOP - charts.BOTTOM
-    assert x.h + y.h == pytest.approx(full)  # 5 of an axis topping at 5
+    assert x.h + y.h == pytest.approx(full)  # 5 of an axis topping at 5 (at least 4)
     assert y_only.h == pytest.approx(full / 5)
     assert chart.y_grid[-1][1] == "5"
 
@@ -32,3 +32,9 @@ def test_lines_skip_columns_without_a_value():
 def test_x_labels_are_thinned_to_ten():
     chart = charts.stacked_bars([(str(i), {"t": 1}) for i in range(30)], ["t"])
     assert [label for _, label in chart.x_labels] == [str(i) for i in range(0, 30, 3)]
+
+
+def test_a_small_count_axis_still_has_whole_number_gridlines():
+    chart = charts.stacked_bars([("a", {"t": 1})], ["t"])
+    assert [label for _, label in chart.y_grid] == ["0", "1", "2", "3", "4"]
+    assert chart.bars[0].w == charts.MAX_BAR
