@@ -104,3 +104,12 @@ async def test_every_console_page_renders_and_is_saved_as_a_screenshot(chromium,
         await expect(page.locator("h1")).to_be_visible()
         await page.screenshot(path=SCREENSHOTS / f"{name}-{scheme}.png", full_page=True)
         assert (SCREENSHOTS / f"{name}-{scheme}.png").stat().st_size > 0
+
+
+async def test_the_ical_link_of_my_shifts_opens_with_the_session(chromium, stack, admin_login):
+    page = await _logged_in(chromium, stack, admin_login, "light")
+    await page.goto(f"{stack.gateway}/ui/oncall")
+    href = await page.get_by_role("link", name="My shifts as an iCal feed").get_attribute("href")
+    feed = await page.request.get(f"{stack.gateway}{href}")
+    assert feed.status == 200 and feed.headers["content-type"].startswith("text/calendar")
+    assert (await feed.text()).startswith("BEGIN:VCALENDAR")
