@@ -4,15 +4,13 @@ page, copies the key shown once and sends an alert with it through the gateway; 
 is saved as a screenshot, light and dark, under var/screenshots/. Skipped where chromium is missing,
 unless REQUIRE_CHROMIUM is set (CI)."""
 
-import os
-import shutil
 import uuid
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from tests.conftest import ROOT
-from tests.e2e.test_dashboard_browser import CHROMIUM_ARGS
+from tests.e2e.chromium import system_chromium
 from tests.e2e.test_gateway_flow import alert
 
 pytestmark = pytest.mark.e2e
@@ -27,20 +25,8 @@ PAGES = {
 
 @pytest.fixture
 async def chromium():
-    """The system's chromium (Playwright's own browser downloads are never used)."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        if os.environ.get("REQUIRE_CHROMIUM"):
-            pytest.fail("chromium is required here (apt-get install -y chromium)")
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with system_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
