@@ -3,15 +3,16 @@
 import asyncio
 import logging
 import math
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -108,6 +109,25 @@ def invalid_input(error: ValidationError) -> InvalidInput:
     errors = list(error.errors())
     field = str(errors[0]["loc"][0]) if errors and errors[0].get("loc") else None
     return InvalidInput(describe_validation_errors(errors), field=field)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validated(model: type[Model], values: dict) -> Model:
+    """`values` checked by `model`, else InvalidInput naming the field (for gRPC handlers)."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise invalid_input(error) from error
+
+
+def parse_uuid(value: str, field: str) -> uuid.UUID:
+    """A request's id field, else InvalidInput naming it."""
+    try:
+        return uuid.UUID(value)
+    except ValueError as error:
+        raise InvalidInput(f"{field} {value!r} is not a UUID", field=field) from error
 
 
 def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:

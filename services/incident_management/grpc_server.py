@@ -8,6 +8,7 @@ import grpc
 import orjson
 from pydantic import ValidationError
 
+from services.incident_management import grpc_console
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.schemas import AlertInput, IncidentFilter, IngestResult
 from shared.errors import DomainError, InvalidInput, Unauthenticated
@@ -220,3 +221,27 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
     async def ResolveIncident(self, request, context: grpc.aio.ServicerContext):
         incident = await self.commands.resolve(_incident_id(request.id), actor=request.actor or "grpc")
         return incident_pb2.ResolveIncidentResponse(incident=incident_to_proto(incident))
+
+    async def ListServices(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.list_services(self.commands.sessions)
+
+    async def CreateService(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.create_service(self.commands.sessions, request)
+
+    async def DeleteService(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.delete_service(self.commands.sessions, request)
+
+    async def CreateIntegration(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.create_integration(self.commands.sessions, request)
+
+    async def RevokeIntegration(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.revoke_integration(self.commands.sessions, request)
+
+    async def GetIncidentAnalytics(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.report(self.commands.sessions, "incidents", request)
+
+    async def GetIncidentTrends(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.report(self.commands.sessions, "trends", request)
+
+    async def GetResponseDistribution(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.report(self.commands.sessions, "distribution", request)
