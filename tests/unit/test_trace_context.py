@@ -3,14 +3,18 @@ and their JSON text, and found in every log line."""
 
 import asyncio
 import logging
+import re
+from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 
 from shared import events
 from shared.logging import JsonFormatter
 from shared.telemetry import adopt, batch_spans, continued, current_traceparent, parse_traceparent
 
+DATASOURCES = Path(__file__).parents[2] / "config/grafana/provisioning/datasources/datasources.yml"
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
@@ -82,3 +86,15 @@ def test_a_batch_continues_each_message_trace_with_the_first_current():
         assert carried == [TRACEPARENT, other]  # tracing off: each message keeps its own context
         assert current_traceparent() == TRACEPARENT
     assert current_traceparent() == ""
+
+
+def test_grafana_finds_a_log_line_trace_id_to_link_to_jaeger():
+    provisioned = yaml.safe_load(DATASOURCES.read_text())
+    loki = next(source for source in provisioned["datasources"] if source["uid"] == "loki")
+    [field] = loki["jsonData"]["derivedFields"]
+    with continued(TRACEPARENT, "work"):
+        line = JsonFormatter("svc").format(
+            logging.LogRecord("t", logging.INFO, __file__, 1, "hi", None, None)
+        )
+    assert re.search(field["matcherRegex"], line).group(1) == "0af7651916cd43dd8448eb211c80319c"
+    assert field["datasourceUid"] == "jaeger"
