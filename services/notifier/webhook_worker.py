@@ -271,7 +271,7 @@ class WebhookWorker:
         share the next transaction."""
         return await self._records.submit((claimed, outcome))
 
-    async def _record_group(self, attempts: list[tuple[Claimed, Outcome]]) -> list[str | None]:
+    async def _record_group(self, attempts: list[tuple[Claimed, Outcome]]) -> list[str | None | Exception]:
         """Successes in one statement without a transaction (the common case: nothing to compute from the
         row); failures, whose retry is scheduled from the row's attempts and window, with the rows locked."""
         now = utcnow()
