@@ -78,6 +78,7 @@ class ServedSettings(Protocol):
     service_name: str
     log_level: str
     otlp_endpoint: str
+    trace_sample_ratio: float
     http_host: str
     http_port: int
 
