@@ -17,7 +17,6 @@ import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 from scripts import faults, webhook_receiver
-from scripts.devstack import runner
 from tests.conftest import fresh_database
 from tests.e2e.conftest import running_stack, stack_settings
 
@@ -89,22 +88,15 @@ def traced_stack(postgres_server_url, redis_url, collector):
             yield running
 
 
-async def send_alert_to_a_subscribed_webhook(settings) -> tuple[str, dict]:
+async def send_alert_to_a_subscribed_webhook(settings) -> str:
     """An alert through the gateway to a new service whose incidents a webhook subscribes to; the
-    answer's `x-trace-id` and the event the webhook received."""
+    answer's `x-trace-id`, once the webhook has received the incident."""
     receiver = webhook_receiver.Receiver()
     async with (
         webhook_receiver.running(receiver) as url,
         aiohttp.ClientSession(settings.gateway_url, timeout=aiohttp.ClientTimeout(total=10)) as client,
     ):
-        email, password = runner.admin_login(settings)
-        async with client.post("/api/v1/auth/token", json={"email": email, "password": password}) as reply:
-            reply.raise_for_status()
-            client.headers["Authorization"] = f"Bearer {(await reply.json())['access_token']}"
-        subscription = {"url": url, "event_types": ["incident.triggered"], "allow_internal": True}
-        async with client.post("/api/v1/webhooks", json=subscription) as reply:
-            reply.raise_for_status()
-            receiver.secret = (await reply.json())["secret"]
+        await faults.subscribe_as_admin(settings, client, receiver, url)
         key = await faults.integration_key(client, f"traced-{uuid.uuid4().hex[:8]}")
         alert = {"severity": "critical", "summary": "disk full", "fingerprint": "traced-1"}
         async with client.post(
@@ -116,7 +108,7 @@ async def send_alert_to_a_subscribed_webhook(settings) -> tuple[str, dict]:
         while incident_id not in receiver.incident_of.values() and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         assert incident_id in receiver.incident_of.values(), "the webhook never received the incident"
-    return trace_id, {"incident_id": incident_id}
+    return trace_id
 
 
 async def spans_of(collector: Collector, trace_id: str, wanted: set[str]) -> dict[str, list[Span]]:
@@ -146,7 +138,7 @@ def log_lines(settings, service: str) -> list[dict]:
 
 async def test_one_trace_runs_from_the_alert_post_to_the_webhook_delivery(traced_stack, collector):
     receiver, _ = collector
-    trace_id, _ = await send_alert_to_a_subscribed_webhook(traced_stack.settings)
+    trace_id = await send_alert_to_a_subscribed_webhook(traced_stack.settings)
     assert len(trace_id) == 32 and int(trace_id, 16)
 
     found = await spans_of(receiver, trace_id, {"alert-ingestion", "incident-management", "notifier"})
