@@ -77,12 +77,12 @@ class IngestAlertsResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[IngestAlertResponse, _Mapping]]] = ...) -> None: ...
 
 class GroupedAlert(_message.Message):
-    __slots__ = ("request", "trace_id")
+    __slots__ = ("request", "traceparent")
     REQUEST_FIELD_NUMBER: _ClassVar[int]
-    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
     request: IngestAlertRequest
-    trace_id: str
-    def __init__(self, request: _Optional[_Union[IngestAlertRequest, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+    traceparent: str
+    def __init__(self, request: _Optional[_Union[IngestAlertRequest, _Mapping]] = ..., traceparent: _Optional[str] = ...) -> None: ...
 
 class IngestAlertGroupRequest(_message.Message):
     __slots__ = ("items",)
