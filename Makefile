@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e test-faults test-fuzz test-bench up full-demo down status render-compose backup restore bench bench-median bench-memory
+.PHONY: help install proto check-proto fmt lint security test test-unit test-integration test-e2e test-faults test-fuzz test-bench up full-demo down status render-compose backup restore bench bench-median bench-memory
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ fmt: $(STAMP) ## format the code
 
 lint: $(STAMP) ## ruff check and format check
 	$(VENV)/bin/ruff check shared services scripts tests && $(VENV)/bin/ruff format --check shared services scripts tests
+
+security: $(STAMP) ## secret scan (against .secrets.baseline), bandit, dependency audit (skipped offline)
+	$(PY) -m scripts.security
 
 test: $(STAMP) ## unit, integration and end-to-end tests (embedded PostgreSQL, Redis, Traefik); the benchmark's: test-bench
 	$(PY) scripts/run_tests.py
