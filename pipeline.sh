@@ -8,7 +8,7 @@ PY=.venv/bin/python
 ALL_STAGES=(quality security config tests build deploy)
 SKIPPED=75  # a stage's exit code for "could not run here", with the reason printed
 
-quality() {  # ruff (and whatever else `make lint` runs), then the committed gRPC stubs against proto/
+quality() {  # `make lint` (ruff check, ruff format --check, mypy), then the stubs against proto/
   make lint && make check-proto
 }
 

@@ -3,9 +3,9 @@
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request
@@ -91,7 +91,7 @@ def _too_large(limit: int) -> JSONResponse:
     return JSONResponse({"detail": f"request body exceeds {limit // 1024} KiB"}, status_code=413)
 
 
-def describe_validation_errors(errors: list[dict]) -> str:
+def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> str:
     """`field: message; ...` for a validation failure, naming each field (body fields without `body.`)."""
     parts = []
     for error in errors:
@@ -230,7 +230,8 @@ def health_router(
         results = await asyncio.gather(*(_run_check(checks[n], timeout) for n in names))
         status = dict(zip(names, results, strict=True))
         down = [n for n, s in status.items() if s != "ok"]
-        body = {"status": "down" if down else "ok", "checks": status} | ({"down": down} if down else {})
+        body: dict[str, object] = {"status": "down" if down else "ok", "checks": status}
+        body |= {"down": down} if down else {}
         if with_details and described:
             body["details"] = {name: say() for name, say in described.items()}
         return JSONResponse(body, status_code=503 if down else 200)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.access import TOUCH_EVERY, Authenticator
 from shared.auth import Role, TokenRecord, UserRecord
+from shared.config import AuthSettings
 from shared.models import ApiToken, User
 
 _USER = select(
@@ -50,8 +51,8 @@ class DatabaseDirectory:
             )
 
 
-def database_authenticator(settings, engine: AsyncEngine) -> Authenticator:
-    """The credential check of a service that has the database (settings: shared.config.AuthSettings)."""
+def database_authenticator(settings: AuthSettings, engine: AsyncEngine) -> Authenticator:
+    """The credential check of a service that has the database."""
     return Authenticator(
         settings.auth_jwt_secret.get_secret_value(),
         DatabaseDirectory(engine),

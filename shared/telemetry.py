@@ -2,8 +2,10 @@
 integration keys."""
 
 import re
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.resources import Resource
@@ -15,7 +17,12 @@ _enabled = False
 # FastAPI's own OpenTelemetry support (0.165+), off: spans come from opentelemetry-instrumentation-fastapi
 # when OTLP_ENDPOINT is set (`instrument_app`), and with it on every request would ask the global
 # providers (an environment lookup each) whether it has work, for nothing, or trace a second time.
-FASTAPI_NATIVE_TELEMETRY_OFF = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+FASTAPI_NATIVE_TELEMETRY_OFF: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 def configure_tracing(service_name: str, otlp_endpoint: str) -> None:
@@ -64,7 +71,7 @@ def redact_url(url: str) -> str:
     return _QUERY_KEY.sub(r"\1\2=REDACTED", _PATH_KEY.sub(r"\1{key}", url))
 
 
-def redact_span_url(span: trace.Span, scope: dict) -> None:
+def redact_span_url(span: trace.Span, scope: dict[str, Any]) -> None:
     """The instrumentation's server_request_hook: rewrites the URL attributes it has just set on `span`
     (span processors see them too late to change, or too early: they are set again after start)."""
     attributes = getattr(span, "attributes", None)

@@ -26,7 +26,8 @@ router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 
 async def incident_client(request: Request) -> IncidentClient:
-    return request.app.state.incident_client
+    client: IncidentClient = request.app.state.incident_client
+    return client
 
 
 Client = Annotated[IncidentClient, Depends(incident_client)]

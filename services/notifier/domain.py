@@ -87,6 +87,15 @@ def recipients(data: dict[str, Any]) -> list[Recipient]:
     return list(seen.values())
 
 
+_OUTCOMES = {"delivered": "delivered", "sent": "delivered", "pending": "failed", "dead": "dead"}
+
+
+def notification_outcome(status: str) -> str:
+    """A delivery's or an email's status after an attempt, as `notifications_sent_total` names it: pending
+    again means the attempt failed and is retried later."""
+    return _OUTCOMES.get(status, status)
+
+
 def wants_email(*, enabled: bool, event_types: list[str], event_type: str) -> bool:
     """A user's rule: email on, and the type listed (an empty list means every type)."""
     return enabled and (not event_types or event_type in event_types)

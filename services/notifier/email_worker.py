@@ -24,6 +24,7 @@ from services.notifier.smtp import SmtpMailer
 from shared.aio import wait_event
 from shared.db import DriverPool
 from shared.errors import Unavailable
+from shared.metrics import NOTIFICATIONS_SENT
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class EmailWorker:
         for row in recorded:
             fields = {"email_id": str(row["id"]), "event_id": str(row["event_id"]), "result": row["status"]}
             log.info("email", extra={"fields": fields})
+            NOTIFICATIONS_SENT.labels("email", domain.notification_outcome(row["status"])).inc()
         if missed := len(results) - len(recorded):  # deleted meanwhile, or its lease ran out: another pass's
             log.warning("email outcomes not recorded", extra={"fields": {"count": missed}})
         return len(leased)

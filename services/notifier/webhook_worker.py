@@ -28,6 +28,7 @@ from services.notifier.webhook_http import USER_AGENT, WebhookClients, failure_t
 from shared.aio import wait_event
 from shared.db import DriverPool
 from shared.group_commit import GroupCommit
+from shared.metrics import NOTIFICATIONS_SENT, WEBHOOK_DELIVERY
 from shared.timeutil import utcnow
 from shared.webhook_signature import SIGNATURE_HEADER, signature_header
 
@@ -321,6 +322,8 @@ def _log_attempt(claimed: Claimed, outcome: Outcome, result: str) -> None:
         "result": result,
     }
     log.info("webhook attempt", extra={"fields": fields})
+    NOTIFICATIONS_SENT.labels("webhook", domain.notification_outcome(result)).inc()
+    WEBHOOK_DELIVERY.observe(outcome.latency_ms / 1000)
 
 
 @dataclass(slots=True)

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import grpc
 
@@ -11,6 +12,9 @@ from shared.errors import InvalidInput
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
 from shared.models import User
 from shared.timeutil import parse_rfc3339, rfc3339
+
+# The servicer's methods read nothing of their call's context.
+_Context = grpc.aio.ServicerContext[Any, Any]
 
 
 def _instant(value: str) -> datetime | None:
@@ -72,11 +76,15 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
     def __init__(self, commands: OnCallCommands) -> None:
         self.commands = commands
 
-    async def GetCurrentOnCall(self, request, context: grpc.aio.ServicerContext):
+    async def GetCurrentOnCall(
+        self, request: oncall_pb2.GetCurrentOnCallRequest, context: _Context
+    ) -> oncall_pb2.GetCurrentOnCallResponse:
         at = _instant(request.at)
         return answer_to_proto(await self.commands.current(team=request.team, service=request.service, at=at))
 
-    async def GetCurrentOnCallForServices(self, request, context: grpc.aio.ServicerContext):
+    async def GetCurrentOnCallForServices(
+        self, request: oncall_pb2.GetCurrentOnCallForServicesRequest, context: _Context
+    ) -> oncall_pb2.GetCurrentOnCallForServicesResponse:
         services = list(request.services)
         answers = await self.commands.current_for_services(services, at=_instant(request.at))
         return oncall_pb2.GetCurrentOnCallForServicesResponse(
@@ -88,13 +96,17 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
             ]
         )
 
-    async def ResolveEscalation(self, request, context: grpc.aio.ServicerContext):
+    async def ResolveEscalation(
+        self, request: oncall_pb2.ResolveEscalationRequest, context: _Context
+    ) -> oncall_pb2.ResolveEscalationResponse:
         answer = await self.commands.resolve_escalation(
             _policy_id(request.policy_id), request.level, _instant(request.at)
         )
         return escalation_to_proto(answer)
 
-    async def GetNotificationRules(self, request, context: grpc.aio.ServicerContext):
+    async def GetNotificationRules(
+        self, request: oncall_pb2.GetNotificationRulesRequest, context: _Context
+    ) -> oncall_pb2.GetNotificationRulesResponse:
         user = await self.commands.notification_rules(user_id=_user_id(request.user_id), email=request.email)
         return oncall_pb2.GetNotificationRulesResponse(
             user_id=str(user.id),
@@ -103,11 +115,15 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
             event_types=list(user.notify_event_types),
         )
 
-    async def ListCurrentOnCall(self, request, context: grpc.aio.ServicerContext):
+    async def ListCurrentOnCall(
+        self, request: oncall_pb2.ListCurrentOnCallRequest, context: _Context
+    ) -> oncall_pb2.ListCurrentOnCallResponse:
         answers = await self.commands.current_for_every_team(at=_instant(request.at))
         return oncall_pb2.ListCurrentOnCallResponse(teams=[answer_to_proto(a) for a in answers])
 
-    async def AuthenticateUser(self, request, context: grpc.aio.ServicerContext):
+    async def AuthenticateUser(
+        self, request: oncall_pb2.AuthenticateUserRequest, context: _Context
+    ) -> oncall_pb2.AuthenticateUserResponse:
         user = await self.commands.log_in(
             email=request.email,
             password=request.password,
@@ -116,7 +132,9 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
         )
         return oncall_pb2.AuthenticateUserResponse(user=user_to_proto(user))
 
-    async def GetUser(self, request, context: grpc.aio.ServicerContext):
+    async def GetUser(
+        self, request: oncall_pb2.GetUserRequest, context: _Context
+    ) -> oncall_pb2.GetUserResponse:
         user = await self.commands.get_user(_required_user_id(request.user_id))
         return oncall_pb2.GetUserResponse(
             user=user_to_proto(user),

@@ -3,7 +3,7 @@
 import math
 import time
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -44,11 +44,13 @@ class ListFilter(InputModel):
 
 
 def _incidents(request: Request) -> IncidentClient:
-    return request.app.state.incidents
+    incidents: IncidentClient = request.app.state.incidents
+    return incidents
 
 
 def _oncall(request: Request) -> OnCallClient:
-    return request.app.state.oncall
+    oncall: OnCallClient = request.app.state.oncall
+    return oncall
 
 
 @router.get("/login")
@@ -122,7 +124,7 @@ async def incident_list(
     return response
 
 
-def _page_url(query: dict, offset: int) -> str:
+def _page_url(query: dict[str, Any], offset: int) -> str:
     return "/ui/?" + urlencode({**query, "offset": max(offset, 0)})
 
 

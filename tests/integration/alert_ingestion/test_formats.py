@@ -259,6 +259,14 @@ async def test_webhook_endpoint_refuses_a_key_without_mapping(incidents, ingesti
     assert reply.status_code == 422 and "webhook" in reply.json()["detail"]
 
 
+@pytest.mark.parametrize("endpoint", ["alertmanager", "grafana"])
+async def test_label_endpoints_refuse_a_key_without_label_config(incidents, ingestion, endpoint):
+    integration = await make_integration(incidents, "api")
+    url = f"/api/v1/integrations/{endpoint}?key={integration['key']}"
+    reply = await ingestion.post(url, json=am_payload(am_alert("web-1")))
+    assert reply.status_code == 422 and "alertmanager" in reply.json()["detail"]
+
+
 async def test_invalid_integration_config_is_refused_naming_the_field(incidents):
     created = await incidents.http.post("/api/v1/services", json={"name": f"svc-{uuid.uuid4().hex[:8]}"})
     url = f"/api/v1/services/{created.json()['id']}/integrations"
