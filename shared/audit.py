@@ -53,6 +53,12 @@ def acting(identity: Identity, client_ip: str | None, *, action: str) -> None:
     _acting.set(Acting(identity, client_ip, action))
 
 
+def acting_identity() -> Identity | None:
+    """Who the current request or gRPC call acts for, when it named someone."""
+    who = _acting.get()
+    return who.identity if who else None
+
+
 def entry(
     *,
     identity: Identity | None,

@@ -1,5 +1,6 @@
 """Event types (`incident.<verb>`), their envelope and the cap on the events stream."""
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -20,13 +21,24 @@ STREAM_MAXLEN = 1_000_000
 
 
 def make_event(
-    event_type: str, data: dict[str, Any], *, trace_id: str = "", at: datetime | None = None
+    event_type: str, data: dict[str, Any], *, traceparent: str = "", at: datetime | None = None
 ) -> dict[str, Any]:
-    """The envelope every consumer reads: id, type, time, trace id and the incident as it now is."""
+    """The envelope every consumer reads: id, type, time, the W3C trace context of what caused it, and
+    the incident as it now is."""
     return {
         "id": str(uuid.uuid4()),
         "type": event_type,
         "time": rfc3339(at or utcnow()),
-        "trace_id": trace_id,
+        "traceparent": traceparent,
         "data": data,
     }
+
+
+# An envelope's traceparent in its JSON text (as stored, as sent): read without parsing the whole event.
+_TRACEPARENT_IN_JSON = re.compile(r'"traceparent": ?"([^"]*)"')
+
+
+def traceparent_in(body: str) -> str:
+    """The `traceparent` of an event given as JSON text; empty when it has none."""
+    found = _TRACEPARENT_IN_JSON.search(body)
+    return found.group(1) if found else ""

@@ -78,6 +78,7 @@ class ServedSettings(Protocol):
     service_name: str
     log_level: str
     otlp_endpoint: str
+    trace_sample_ratio: float
     http_host: str
     http_port: int
 
@@ -108,7 +109,7 @@ async def serve_runtime(
     """A service's `main`: logging and tracing from its settings, its runtime built, its app (and gRPC
     server, given `create_grpc_server`) served until SIGTERM, then the runtime closed."""
     configure_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    configure_tracing(settings.service_name, settings.otlp_endpoint, settings.trace_sample_ratio)
     runtime = build_runtime(settings)
     try:
         app = create_app(runtime)

@@ -71,7 +71,7 @@ async def main(build_app: Callable[[IngestionSettings], FastAPI] = create_app) -
     """Serve the app `build_app` makes from the settings (the benchmark's replica adds a route to it)."""
     settings = IngestionSettings()
     configure_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    configure_tracing(settings.service_name, settings.otlp_endpoint, settings.trace_sample_ratio)
     await serve(build_app(settings), host=settings.http_host, http_port=settings.http_port)
 
 

@@ -6,10 +6,12 @@ from typing import Any
 
 import grpc
 
+from services.oncall_service import grpc_console as console
 from services.oncall_service.commands import OnCallCommands
 from services.oncall_service.schemas import CurrentOnCall, EscalationAnswer
 from shared.errors import InvalidInput
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
+from shared.http import parse_uuid
 from shared.models import User
 from shared.timeutil import parse_rfc3339, rfc3339
 
@@ -142,3 +144,47 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
             credentials_changed_at=rfc3339(user.credentials_changed_at) or "",
             role=user.role,
         )
+
+    async def ListUsers(self, request, context: grpc.aio.ServicerContext):
+        users = await self.commands.list_users()
+        return oncall_pb2.ListUsersResponse(users=[console.user_with_role(u) for u in users])
+
+    async def SetUserRole(self, request, context: grpc.aio.ServicerContext):
+        return await console.set_role(self.commands, request)
+
+    async def ListSchedules(self, request, context: grpc.aio.ServicerContext):
+        schedules = await self.commands.list_schedules(None)
+        return oncall_pb2.ListSchedulesResponse(schedules=[console.schedule_to_proto(s) for s in schedules])
+
+    async def ListScheduleShifts(self, request, context: grpc.aio.ServicerContext):
+        return await console.shifts(self.commands, request)
+
+    async def CreateOverride(self, request, context: grpc.aio.ServicerContext):
+        return await console.create_override(self.commands, request)
+
+    async def DeleteOverride(self, request, context: grpc.aio.ServicerContext):
+        await self.commands.delete_override(
+            parse_uuid(request.schedule_id, "schedule_id"),
+            parse_uuid(request.override_id, "override_id"),
+        )
+        return oncall_pb2.DeleteOverrideResponse()
+
+    async def ListEscalationPolicies(self, request, context: grpc.aio.ServicerContext):
+        policies = await self.commands.list_policies()
+        return oncall_pb2.ListEscalationPoliciesResponse(
+            policies=[console.policy_to_proto(p) for p in policies]
+        )
+
+    async def ListApiTokens(self, request, context: grpc.aio.ServicerContext):
+        tokens = await self.commands.list_api_tokens()
+        return oncall_pb2.ListApiTokensResponse(tokens=[console.token_to_proto(t) for t in tokens])
+
+    async def CreateApiToken(self, request, context: grpc.aio.ServicerContext):
+        return await console.create_token(self.commands, request)
+
+    async def RevokeApiToken(self, request, context: grpc.aio.ServicerContext):
+        token = await self.commands.revoke_api_token(parse_uuid(request.token_id, "token_id"))
+        return oncall_pb2.RevokeApiTokenResponse(token=console.token_to_proto(token))
+
+    async def ListAudit(self, request, context: grpc.aio.ServicerContext):
+        return await console.list_audit(self.commands, request)

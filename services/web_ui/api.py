@@ -166,8 +166,3 @@ async def incident_action(
         reply = await client.get_incident(str(incident_id))
         return _incident_page(reply, who, 409, f"Could not {action}: {refused.message}")
     return RedirectResponse(f"/ui/incidents/{incident_id}", status_code=303)
-
-
-@router.get("/oncall")
-async def on_call(request: Request, who: CurrentViewer) -> Response:
-    return render("oncall.html", viewer=who, entries=await _oncall(request).on_call_now())

@@ -10,8 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from services.web_ui import api
+from services.web_ui import analytics_pages, api, config_pages, oncall_pages
 from services.web_ui.config import WebUISettings
+from services.web_ui.console_client import ConsoleClient
 from services.web_ui.incident_client import IncidentClient
 from services.web_ui.oncall_client import OnCallClient
 from services.web_ui.server_timing import ServerTimingMiddleware
@@ -106,7 +107,13 @@ def create_app(runtime: Runtime) -> FastAPI:
     install_common(app)
     install_pages_errors(app)
     app.add_middleware(ServerTimingMiddleware)
+    app.state.console = ConsoleClient(
+        runtime.incident_channel, runtime.oncall_channel, timeout=settings.grpc_timeout_seconds
+    )
     app.include_router(api.router)
+    app.include_router(oncall_pages.router)
+    app.include_router(config_pages.router)
+    app.include_router(analytics_pages.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="static")
     checks = {
         "incident-management": grpc_check(runtime.incident_channel),

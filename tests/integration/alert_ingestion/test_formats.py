@@ -315,7 +315,7 @@ async def test_a_grouped_call_answers_each_alert_on_its_own(incidents):
     def item(key: str, fingerprint: str, severity: str = "high") -> incident_pb2.GroupedAlert:
         alert = incident_pb2.Alert(severity=severity, summary="grouped", fingerprint=fingerprint)
         request = incident_pb2.IngestAlertRequest(alert=alert, integration_key=key)
-        return incident_pb2.GroupedAlert(request=request, trace_id=f"trace-{fingerprint}")
+        return incident_pb2.GroupedAlert(request=request, traceparent="")
 
     items = [
         item(good["key"], "g1"),
