@@ -9,8 +9,8 @@ OPS = $(PY) -m scripts.ops $(if $(MODE),--mode $(MODE))
 
 .DEFAULT_GOAL := help
 .PHONY: help install deploy up build down restart clean status health logs test-alert test-batch demo \
-	full-demo scale scale-down webhook-add webhooks analytics proto check-proto fmt lint test test-unit \
-	test-integration test-e2e test-bench test-faults test-fuzz backup restore render-compose bench \
+	full-demo scale scale-down webhook-add webhooks analytics proto check-proto fmt lint security test \
+	test-unit test-integration test-e2e test-bench test-faults test-fuzz backup restore render-compose bench \
 	bench-median bench-memory
 
 help: ## list targets
@@ -79,6 +79,8 @@ fmt: $(STAMP) ## format the code
 	$(OPS) fmt $(ARGS)
 lint: $(STAMP) ## ruff check, ruff format --check, mypy (strict on shared/ and services/)
 	$(OPS) lint $(ARGS)
+security: $(STAMP) ## secret scan (against .secrets.baseline), bandit, dependency audit (skipped offline)
+	$(OPS) security
 test: $(STAMP) ## unit, integration and end-to-end tests (embedded PostgreSQL, Redis, Traefik); the benchmark's: test-bench
 	$(OPS) test $(ARGS)
 test-unit: $(STAMP) ## unit tests only

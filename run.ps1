@@ -51,6 +51,7 @@ $Commands = [ordered]@{
     "check-proto"      = "fail when committed stubs differ from proto/"
     "fmt"              = "format the code"
     "lint"             = "ruff check, ruff format --check, mypy"
+    "security"         = "secret scan, bandit and dependency audit"
     "test"             = "unit, integration and end-to-end tests"
     "test-unit"        = "unit tests only"
     "test-integration" = "integration tests only"

@@ -56,7 +56,7 @@ def _hand_over(path: Path) -> None:
 
 
 def _pg(layout: "_PgLayout", name: str, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LC_ALL": "C", "HOME": "/tmp"}
+    env = {**os.environ, "LC_ALL": "C", "HOME": "/tmp"}  # nosec B108 - HOME for pg's tools, which write nothing there
     return subprocess.run(
         [str(layout.bin_dir / name), *args],
         check=True,
@@ -183,9 +183,8 @@ def start_postgres(data_dir: Path, port: int, database: str = "oncall", *, durab
 
 def _ensure_database(layout: _PgLayout, port: int, database: str) -> None:
     args = ["-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres", "-tAc"]
-    exists = _pg(
-        layout, "psql", *args, f"SELECT 1 FROM pg_database WHERE datname = '{database}'"
-    ).stdout.strip()
+    query = f"SELECT 1 FROM pg_database WHERE datname = '{database}'"  # nosec B608 - the stack's own name
+    exists = _pg(layout, "psql", *args, query).stdout.strip()
     if exists != "1":
         _pg(layout, "psql", *args, f'CREATE DATABASE "{database}"')
 

@@ -21,7 +21,7 @@ from shared.telemetry import TRACEPARENT, adopt, tracing_enabled
 log = logging.getLogger(__name__)
 
 # The services' shared secret (INTERNAL_TOKEN) travels in this metadata key on every call between them.
-INTERNAL_TOKEN_KEY = "x-internal-token"
+INTERNAL_TOKEN_KEY = "x-internal-token"  # nosec B105 - a metadata key's name, not the token
 REFUSED = "missing or wrong internal credential"
 # Open without the credential: health checks come from probes that hold no secret.
 _OPEN_PREFIX = "/grpc.health.v1.Health/"

@@ -91,7 +91,9 @@ def _context_of(traceparent: str | bytes | None) -> context.Context:
     """A context whose current span is the one `traceparent` names, or a new root (not sampled) without
     one: what makes logs and outgoing calls carry a trace id when there are no spans."""
     span_context = parse_traceparent(traceparent) or SpanContext(
-        getrandbits(128) or 1, getrandbits(64) or 1, is_remote=False
+        getrandbits(128) or 1,  # nosec B311 - trace and span ids, not secrets
+        getrandbits(64) or 1,  # nosec B311
+        is_remote=False,
     )
     return trace.set_span_in_context(NonRecordingSpan(span_context))
 

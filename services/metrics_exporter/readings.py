@@ -125,7 +125,7 @@ async def _durations(
     bounds = {f"a_{i}": b for i, b in enumerate(mtta_buckets)} | {
         f"r_{i}": b for i, b in enumerate(mttr_buckets)
     }
-    row = list((await connection.execute(text(f"SELECT {', '.join(columns)} FROM incidents"), bounds)).one())
+    row = list((await connection.execute(text(f"SELECT {', '.join(columns)} FROM incidents"), bounds)).one())  # nosec B608 - columns built here, bounds bound
     mtta, row = _histogram(mtta_buckets, row), row[len(mtta_buckets) + 2 :]
     mttr, row = _histogram(mttr_buckets, row), row[len(mttr_buckets) + 2 :]
     means = [_present(dict(zip(WINDOWS, row[i : i + len(WINDOWS)], strict=True))) for i in (0, len(WINDOWS))]

@@ -17,7 +17,7 @@ from services.notifier.schemas import DeliveryFilter, WebhookCreate, WebhookPatc
 from shared.errors import NotFound
 from shared.models import WebhookDelivery, WebhookSubscription
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # nosec B105 - a prefix of generated secrets, not one
 
 
 @dataclass(frozen=True, slots=True)
