@@ -46,9 +46,17 @@ def tracked_files(root: Path) -> list[str]:
 
 
 def _scan(root: Path) -> SecretsCollection:
+    """The tracked files' findings, each named by its path relative to root (detect-secrets would write
+    the absolute path into the baseline, which then matches on no other checkout)."""
     found = SecretsCollection(root=str(root))
     found.scan_files(*tracked_files(root))
+    for name, secret in found:
+        secret.filename = name
     return found
+
+
+def _keys(collection: SecretsCollection) -> set[tuple[str, str, str]]:
+    return {(name, secret.secret_hash, secret.type) for name, secret in collection}
 
 
 def scan_secrets(root: Path = ROOT) -> Outcome:
@@ -59,7 +67,8 @@ def scan_secrets(root: Path = ROOT) -> Outcome:
     known_data = baseline.load_from_file(str(path))
     with transient_settings(known_data):  # the baseline's plugins and filters, restored afterwards
         known = baseline.load(known_data, BASELINE)  # its name: the filter skips the file itself
-        new = _scan(root) - known
+        found, listed = _scan(root), _keys(known)
+    new = [(name, secret) for name, secret in found if (name, secret.secret_hash, secret.type) not in listed]
     findings = sorted(f"{name}:{secret.line_number}: {secret.type}" for name, secret in new)
     if findings:
         return Outcome("secrets", "fail", f"{len(findings)} potential secret(s) not in {BASELINE}", findings)
