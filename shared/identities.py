@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Update, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.access import TOUCH_EVERY, Authenticator
@@ -17,6 +17,12 @@ _USER = select(
 _TOKEN = select(
     ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at
 ).where(ApiToken.token_hash == bindparam("token_hash"))
+
+
+def token_touch(token_id: uuid.UUID, at: datetime) -> Update:
+    """last_used_at = at, unless a use within TOUCH_EVERY before `at` is recorded (by any replica)."""
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < at - TOUCH_EVERY)
+    return update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=at)
 
 
 class DatabaseDirectory:
@@ -43,12 +49,9 @@ class DatabaseDirectory:
         return TokenRecord(row.id, row.name, Role(row.role), row.expires_at, row.revoked_at, row.last_used_at)
 
     async def touch_token(self, token_id: uuid.UUID, at: datetime) -> None:
-        """last_used_at = at, unless another replica wrote it within the minute."""
-        stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < at - TOUCH_EVERY)
+        """Record a use (token_touch: at most once a minute)."""
         async with self._engine.connect() as connection:
-            await connection.execute(
-                update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=at)
-            )
+            await connection.execute(token_touch(token_id, at))
 
 
 def database_authenticator(settings: AuthSettings, engine: AsyncEngine) -> Authenticator:
