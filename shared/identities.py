@@ -1,4 +1,6 @@
-"""Users and API tokens as the credential check reads them from the database (shared.access.Directory)."""
+"""Users and API tokens as the credential check reads them from the database (shared.access.Directory):
+on-call's, which owns the tables, and incident-management's; other services ask on-call over gRPC
+(shared.oncall_directory)."""
 
 import uuid
 from datetime import datetime
@@ -6,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Update, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.access import TOUCH_EVERY, Authenticator
+from shared.access import TOUCH_EVERY, Authenticator, authenticator
 from shared.auth import Role, TokenRecord, UserRecord
 from shared.config import AuthSettings
 from shared.models import ApiToken, User
@@ -56,8 +58,4 @@ class DatabaseDirectory:
 
 def database_authenticator(settings: AuthSettings, engine: AsyncEngine) -> Authenticator:
     """The credential check of a service that has the database."""
-    return Authenticator(
-        settings.auth_jwt_secret.get_secret_value(),
-        DatabaseDirectory(engine),
-        cache_seconds=settings.auth_cache_seconds,
-    )
+    return authenticator(settings, DatabaseDirectory(engine))
