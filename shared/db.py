@@ -1,5 +1,5 @@
-"""Async engine and session factory; the driver's own connections (DriverPool) and the writes of a
-transaction on them (DriverWork)."""
+"""Async engine and session factory; the driver's own connections (DriverPool); rows a session inserts
+as it commits (insert_at_commit)."""
 
 import asyncio
 import contextlib
@@ -151,37 +151,18 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     """Instead of asyncpg's reset on release (RESET ALL, UNLISTEN, ...: a round trip)."""
 
 
-class DriverWork:
-    """What a transaction on the driver's own connection (`DriverPool`) writes as it ends, made in memory
-    meanwhile, as a session's would be: rows queued with `insert_at_commit`, and the changes made to ORM
-    objects `add`ed to it as loaded (detached: rows this transaction inserted, as they were inserted).
-    `write` sends all of it in one statement, which the caller runs before committing: a session flushed
-    the changes, then inserted the rows, each through SQLAlchemy (~0.25 ms of client CPU a statement,
-    here)."""
-
-    def __init__(self) -> None:
-        self.info: dict = {}
-        self._adopted: list[object] = []
-
-    def add(self, obj: object) -> None:
-        self._adopted.append(obj)
-
-    async def write(self, connection: asyncpg.Connection) -> None:
-        """The adopted objects' changed columns, then the queued rows, as one statement of CTEs."""
-        parts, values = [], []
-        for table, columns, row in _updates(self._adopted):
-            values.append(_json_param(row))
-            parts.append(_update_cte(len(parts), table, columns, f"${len(values)}::jsonb"))
-        for table, rows in self.info.pop(_QUEUED, {}).items():
-            if rows:
-                values.append(_json_param(rows))
-                parts.append(_insert_cte(len(parts), table, _columns(table, rows), f"${len(values)}::jsonb"))
-        if parts:
-            await connection.execute(f"WITH {', '.join(parts)} SELECT", *values)
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The driver's connection under the session, for statements written for the driver to run in the
+    session's transaction, which must have begun (a statement ran in it)."""
+    raw = await (await session.connection()).get_raw_connection()
+    connection = raw.driver_connection
+    if connection is None or not connection.is_in_transaction():
+        raise RuntimeError("the session's transaction has not begun: run a statement in it first")
+    return connection
 
 
-# Where a transaction's rows are queued and its objects changed: a session, or a DriverWork.
-Writes = AsyncSession | Session | DriverWork
+# Where a transaction's rows are queued and its objects changed.
+Writes = AsyncSession | Session
 
 
 def insert_at_commit(session: Writes, table: Table, row: dict) -> None:
@@ -247,13 +228,6 @@ def _uniform_columns(table: Table, rows: list[dict]) -> tuple[str, ...] | None:
     return columns
 
 
-def _columns(table: Table, rows: list[dict]) -> tuple[str, ...]:
-    columns = _uniform_columns(table, rows)
-    if columns is None:
-        raise ValueError(f"rows queued for {table.name} on the driver must all give the same columns")
-    return columns
-
-
 def _json_param(value: object) -> str:
     # default=str: ids read from the database are the driver's own UUID type, which orjson leaves out
     return orjson.dumps(value, default=str).decode()
@@ -273,43 +247,6 @@ def _insert_cte(n: int, table: Table, columns: tuple[str, ...], rows: str) -> st
         f" FROM ROWS FROM (jsonb_to_recordset({rows}) AS ({_typed(table, columns)}))"
         f" WITH ORDINALITY AS x({names}, ord) ORDER BY ord)"
     )
-
-
-@functools.cache
-def _update_cte(n: int, table: Table, columns: tuple[str, ...], row: str) -> str:
-    """A data-modifying CTE setting `columns` of the row whose primary key `row` (a JSON object, a
-    parameter) gives, with the values it gives: one row per CTE, found by key through its index (a join
-    with a set of rows costs PostgreSQL ~0.15 ms more per statement, here, and a young table's statistics
-    can make it hash-join the whole table). A transaction that changes several objects sends as many
-    CTEs in its one statement: one prepared statement per count, as a group of new incidents has."""
-    assigned = ", ".join(f'"{c}"' for c in columns)
-    matched = " AND ".join(
-        f"t.\"{k.name}\" = CAST({row}->>'{k.name}' AS {k.type.compile(dialect=postgresql.dialect())})"
-        for k in table.primary_key.columns
-    )
-    return (
-        f"q{n} AS (UPDATE {table.name} AS t SET ({assigned}) = (SELECT {assigned}"
-        f" FROM jsonb_to_record({row}) AS x({_typed(table, columns)})) WHERE {matched})"
-    )
-
-
-def _updates(adopted: list[object]) -> list[tuple[Table, tuple[str, ...], dict]]:
-    """The adopted objects' changes: each changed object's table, changed columns, and row (primary key
-    and new values)."""
-    changes = []
-    for obj in adopted:
-        state = inspect(obj)
-        mapper, table = state.mapper, state.mapper.local_table
-        changed = sorted(
-            key
-            for key in state.committed_state
-            if key in mapper.column_attrs and state.attrs[key].history.has_changes()
-        )
-        if changed:
-            values = {mapper.column_attrs[key].columns[0].name: state.dict[key] for key in changed}
-            keys = {k.name: state.dict[mapper.get_property_by_column(k).key] for k in table.primary_key}
-            changes.append((table, tuple(values), keys | values))
-    return changes
 
 
 @functools.cache

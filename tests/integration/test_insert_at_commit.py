@@ -1,18 +1,13 @@
 """shared.db.insert_at_commit on a real PostgreSQL: queued rows land at commit, in order, and go away with
-a rolled-back savepoint or transaction; shared.db.undone_on_error undoes a block's in-memory changes;
-shared.db.DriverWork writes a driver transaction's changes and queued rows in one statement."""
+a rolled-back savepoint or transaction; shared.db.undone_on_error undoes a block's in-memory changes."""
 
 import uuid
 from datetime import UTC, datetime
 
-import orjson
 from sqlalchemy import event, func, select
 
-from services.incident_management.repository import adopt_incident
 from shared.config import DatabaseSettings
 from shared.db import (
-    DriverPool,
-    DriverWork,
     create_engine,
     create_session_factory,
     insert_at_commit,
@@ -161,84 +156,3 @@ def _entry(incident_id: uuid.UUID, at: datetime, message: str) -> dict:
 
 
 WRITES = [("UPDATE", "incidents"), ("INSERT INTO", "timeline_entries"), ("INSERT INTO", "outbox_events")]
-
-
-async def _inserted_incident(connection, title: str) -> dict:
-    """An incident row as the ingest statement gives it (`to_jsonb`), inserted in the caller's transaction."""
-    row = await connection.fetchval(
-        "INSERT INTO incidents (id, title, service, severity, status, assignment_pending, alert_count,"
-        " duplicate_count, created_at, updated_at, escalation_level, escalation_cycle)"
-        " VALUES (gen_random_uuid(), $1, 'svc', 'critical', 'open', true, 1, 0, now(), now(), -1, 0)"
-        " RETURNING to_jsonb(incidents.*)::text",
-        title,
-    )
-    return orjson.loads(row)
-
-
-async def test_driver_work_writes_changed_columns_and_queued_rows_in_one_statement(database_url):
-    driver = DriverPool(DatabaseSettings(database_url=database_url), size=1)
-    user, at = uuid.uuid4(), datetime(2026, 12, 1, 9, 0, 0, 250000, tzinfo=UTC)
-    try:
-        async with driver.connection() as connection:
-            sent: list[str] = []
-            connection.add_query_logger(lambda record: sent.append(record.query))
-            async with connection.transaction():
-                rows = [
-                    await _inserted_incident(connection, title) for title in ("paged", "unassigned", "as is")
-                ]
-                work = DriverWork()
-                paged, unassigned, untouched = (adopt_incident(work, row) for row in rows)
-                # the database's own value after the row was adopted: a column nobody changed is not written
-                await connection.execute("UPDATE incidents SET title = 'retitled' WHERE id = $1", paged.id)
-                paged.assigned_to, paged.assignee_name, paged.updated_at = user, 'Ada "the" Lovelace', at
-                paged.assignment_pending = unassigned.assignment_pending = False
-                untouched.severity = "critical"  # set to the value it had: no change
-                for incident in (paged, unassigned):
-                    insert_at_commit(work, TimelineEntry.__table__, _entry(incident.id, at, incident.title))
-                insert_at_commit(work, TABLE, _row("assigned"))
-                await work.write(connection)
-            [written] = [query for query in sent if "jsonb_to_record" in query]
-            assert [written.count(f"{verb} {table}") for verb, table in WRITES] == [2, 1, 1]
-            stored = {
-                row["title"]: row
-                for row in await connection.fetch(
-                    "SELECT title, assigned_to, assignee_name, assignment_pending, updated_at FROM incidents"
-                )
-            }
-            entries = await connection.fetch("SELECT message, at FROM timeline_entries ORDER BY id")
-            kinds = await connection.fetch("SELECT type FROM outbox_events")
-        assert set(stored) == {"retitled", "unassigned", "as is"}
-        assert tuple(stored["retitled"].values())[1:] == (user, 'Ada "the" Lovelace', False, at)
-        assert (
-            stored["unassigned"]["assignment_pending"] is False
-            and stored["unassigned"]["assigned_to"] is None
-        )
-        assert stored["as is"]["assignment_pending"] is True
-        assert [(e["message"], e["at"]) for e in entries] == [("paged", at), ("unassigned", at)]
-        assert [k["type"] for k in kinds] == ["assigned"]
-        assert work.info == {}  # the queued rows went with the write
-    finally:
-        await driver.close()
-
-
-async def test_driver_work_writes_nothing_a_failed_block_changed(database_url):
-    driver = DriverPool(DatabaseSettings(database_url=database_url), size=1)
-    try:
-        async with driver.connection() as connection, connection.transaction():
-            work = DriverWork()
-            incident = adopt_incident(work, await _inserted_incident(connection, "kept"))
-            try:
-                with undone_on_error(work, [incident]):
-                    incident.assignment_pending, incident.assignee_name = False, "nobody answered"
-                    insert_at_commit(work, TABLE, _row("in the failed block"))
-                    raise TimeoutError("on-call did not answer")
-            except TimeoutError:
-                pass
-            await work.write(connection)
-            stored = await connection.fetchrow(
-                "SELECT assignment_pending, assignee_name FROM incidents WHERE id = $1", incident.id
-            )
-            assert tuple(stored.values()) == (True, None)
-            assert await connection.fetchval("SELECT count(*) FROM outbox_events") == 0
-    finally:
-        await driver.close()

@@ -1,19 +1,10 @@
--- ingest_triggered_alerts(batch, now_at, since, may_open): deduplicates, correlates and stores a run of
--- triggering alerts in one call. The caller holds the advisory locks of every alert's (service, severity)
--- and (service, fingerprint) and has checked each alert's routing key. In batch order, each alert is:
--- - a duplicate when its (service, fingerprint) still fires on an unresolved incident (an alert stored
---   earlier, or earlier in this run): nothing new is stored, the alert's and its incident's duplicate
---   counts go up by one;
--- - correlated when an open or acknowledged incident of its (service, severity) was created at or after
---   `since` (the newest such): the alert is stored on it, its alert count goes up, an `alert_added` entry
---   goes on its timeline;
--- - created otherwise: a new incident (open, `assignment_pending`) with a `triggered` entry; the row
---   returns it as inserted (`incident`), for its event and its paging. With may_open false the run stops
---   there instead, before writing anything, with a last row `would_open`.
--- A resolved incident takes nothing: an alert of a resolved incident's fingerprint or key opens a new one.
--- The plans keep using the indexes however young the statistics (enable_seqscan off, migration 0011).
-CREATE OR REPLACE FUNCTION ingest_triggered_alerts(batch jsonb, now_at timestamptz, since timestamptz,
-                                                   may_open boolean DEFAULT true)
+-- ingest_triggered_alerts(batch, now_at, since): a run of triggering alerts, for ingest_alerts(), which holds
+-- their locks (the rules are stated there). In batch order, each alert is a duplicate, correlated or
+-- created; its row says which, with the alert and incident it went to, and for `created` the new incident
+-- as inserted. Set-based: the run's firing fingerprints are looked up in one statement, its alerts and
+-- timeline entries inserted and its counters added once each after the loop. Index plans whatever the
+-- statistics (enable_seqscan off, migration 0011).
+CREATE OR REPLACE FUNCTION ingest_triggered_alerts(batch jsonb, now_at timestamptz, since timestamptz)
 RETURNS TABLE (alert_ref uuid, incident_ref uuid, outcome text, incident jsonb)
 LANGUAGE plpgsql SET enable_seqscan = off AS $fn$
 DECLARE
@@ -44,7 +35,7 @@ DECLARE
 BEGIN
     -- Every fingerprint's newest firing alert on an unresolved incident, looked up in one statement for
     -- the run (one index probe per distinct fingerprint) instead of one query per alert. Triggers do not
-    -- resolve anything and the caller holds the keys' locks, so what it finds holds for the whole run.
+    -- resolve anything and ingest_alerts() holds the keys' locks, so what it finds holds for the whole run.
     SELECT array_agg(length(k.service) || ':' || k.service || k.fingerprint), array_agg(f.id),
            array_agg(f.incident_id)
       INTO firing_keys, firing_alerts, firing_incidents
@@ -101,13 +92,6 @@ BEGIN
             tl_kinds := tl_kinds || 'alert_added'::text;
             tl_messages := tl_messages || a.joined_message;
             outcome := 'correlated';
-        ELSIF NOT may_open THEN
-            -- Asked to store only alerts that join or repeat: nothing is written yet, so stop here.
-            alert_ref := NULL;
-            incident_ref := NULL;
-            outcome := 'would_open';
-            RETURN NEXT;
-            RETURN;
         ELSE
             INSERT INTO incidents (id, title, service, severity, status, alert_count, duplicate_count,
                                    assignment_pending, created_at, updated_at)

@@ -321,10 +321,9 @@ async def test_incident_stored_but_not_paged_before_a_crash_is_paged_once_after_
     async with replica(database_url, redis_url, oncall.grpc_target) as first:
         service = await service_with_policy(first, pol["id"])
         stored = AlertInput(service=service, severity="critical", summary="db down", fingerprint="crash")
-        async with first.runtime.commands.sessions.begin() as session:  # the commit, and no paging after it
-            [result] = (
-                await domain.ingest_alerts(session, [stored], now=utcnow(), window_seconds=300)
-            ).results
+        async with first.runtime.commands.driver.connection() as connection, connection.transaction():
+            # the commit, and no paging after it
+            [result] = await domain.ingest(connection, [stored], now=utcnow(), window_seconds=300)
         assert result.result == "created"
     incident_id = str(result.incident_id)
     async with replica(database_url, redis_url, oncall.grpc_target, assignment_retry_seconds=0.2) as second:
