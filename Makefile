@@ -6,10 +6,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e test-faults test-fuzz up full-demo down status render-compose backup restore bench bench-median bench-memory
+.PHONY: help install proto check-proto fmt lint test test-unit test-integration test-e2e test-faults test-fuzz test-bench up full-demo down status render-compose backup restore bench bench-median bench-memory
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ fmt: $(STAMP) ## format the code
 lint: $(STAMP) ## ruff check and format check
 	$(VENV)/bin/ruff check shared services scripts tests && $(VENV)/bin/ruff format --check shared services scripts tests
 
-test: $(STAMP) ## unit, integration and end-to-end tests (embedded PostgreSQL, Redis, Traefik)
+test: $(STAMP) ## unit, integration and end-to-end tests (embedded PostgreSQL, Redis, Traefik); the benchmark's: test-bench
 	$(PY) scripts/run_tests.py
 
 test-unit: $(STAMP) ## unit tests only
@@ -42,6 +42,9 @@ test-integration: $(STAMP) ## integration tests only
 
 test-e2e: $(STAMP) ## end-to-end tests through Traefik
 	$(PY) scripts/run_tests.py tests/e2e
+
+test-bench: $(STAMP) ## the benchmark's tests: its unit tests and a short run on its own stack (needs wrk; ~3 min)
+	$(PY) scripts/run_tests.py tests/bench
 
 test-faults: $(STAMP) ## kill -9 of each service, Redis and PostgreSQL stopped, under re-sent alerts; a verdict each (~3 min)
 	$(PY) -m scripts.faults

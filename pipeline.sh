@@ -14,6 +14,8 @@ step "generated gRPC stubs match proto/"
 make check-proto
 step "tests (unit, integration, end-to-end)"
 make test
+step "the benchmark's tests (needs wrk: apt-get install -y wrk)"
+make test-bench
 if docker info >/dev/null 2>&1; then
   step "images"
   docker build -f Dockerfile.service -t oncall-platform/service:local .

@@ -42,6 +42,7 @@ $Targets = [ordered]@{
     "test-unit"        = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/unit") }
     "test-integration" = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/integration") }
     "test-e2e"         = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/e2e") }
+    "test-bench"       = { Install; Invoke-Checked $Py @("scripts/run_tests.py", "tests/bench") }
     "test-faults"      = { Install; Invoke-Checked $Py @("-m", "scripts.faults") }
     "test-fuzz"        = { Install
                            if (-not $env:FUZZ_EXAMPLES) { $env:FUZZ_EXAMPLES = "200" }
@@ -57,6 +58,7 @@ $Targets = [ordered]@{
                            Invoke-Checked $Py @("-m", "scripts.backup", "restore", $File) }
     "render-compose"   = { Install; Invoke-Checked $Py @("-m", "scripts.stack", "render-compose") }
     "bench"            = { Install; Invoke-Checked $Py @("-m", "scripts.bench") }
+    "bench-median"     = { Install; Invoke-Checked $Py @("-m", "scripts.bench", "--repeat", "3") }
     "bench-memory"     = { Install; Invoke-Checked $Py @("-m", "scripts.bench", "--volume", "100000") }
 }
 

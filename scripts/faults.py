@@ -27,7 +27,7 @@ import aiohttp
 import asyncpg
 import uvloop
 
-from scripts.benchkit import webhook
+from scripts import webhook_receiver
 from scripts.devstack import processes, runner
 from scripts.devstack.ports import free_port_values
 from scripts.devstack.settings import ROOT, StackSettings
@@ -80,7 +80,7 @@ def all_faults(*, redis_seconds: float, postgres_seconds: float) -> list[Fault]:
     ]
 
 
-def events_about(receiver: webhook.Receiver, incidents: set[str]) -> dict[str, int]:
+def events_about(receiver: webhook_receiver.Receiver, incidents: set[str]) -> dict[str, int]:
     """Per incident among `incidents`, how many distinct events arrived for it."""
     counts: dict[str, int] = {}
     for incident in receiver.incident_of.values():
@@ -107,7 +107,7 @@ class Sender:
         headers = {"Authorization": f"Bearer {self.key}"}
         deadline, pause = time.monotonic() + self.give_up_seconds, 0.5
         while time.monotonic() < deadline:
-            status, _ = await webhook.post_alert(self.client, body, headers)
+            status, _ = await webhook_receiver.post_alert(self.client, body, headers)
             if status == 202:
                 self.accepted.add(fingerprint)
                 self.accepted_at.append(time.monotonic())
@@ -182,7 +182,7 @@ async def run_fault(
     settings: StackSettings,
     database_url: str,
     client: aiohttp.ClientSession,
-    receiver: webhook.Receiver,
+    receiver: webhook_receiver.Receiver,
     fault: Fault,
     phases: Phases,
 ) -> Verdict:
@@ -245,11 +245,11 @@ async def run_faults(
     settings: StackSettings, database_url: str, faults: list[Fault], phases: Phases
 ) -> list[Verdict]:
     """Each fault in turn on a running stack, called as its first admin, with one webhook subscription."""
-    receiver = webhook.Receiver()
+    receiver = webhook_receiver.Receiver()
     timeout = aiohttp.ClientTimeout(total=10)
     connector = aiohttp.TCPConnector(limit=512)
     async with (
-        webhook.running(receiver) as url,
+        webhook_receiver.running(receiver) as url,
         aiohttp.ClientSession(settings.gateway_url, timeout=timeout, connector=connector) as client,
     ):
         email, password = runner.admin_login(settings)

@@ -1,9 +1,10 @@
-"""Native stack: `python -m scripts.stack up|down|status|start NAME|stop NAME|render-compose`."""
+"""Native stack: `python -m scripts.stack up|down|status|start NAME|stop NAME|render-compose` (the compose
+copies of the Traefik and Prometheus configurations)."""
 
 import argparse
 import sys
 
-from scripts.devstack import runner, traefik
+from scripts.devstack import prometheus, runner, traefik
 from scripts.devstack.processes import StartupFailed
 from scripts.devstack.settings import StackSettings
 
@@ -30,10 +31,21 @@ def _up(settings: StackSettings) -> int:
     webhooks             {gateway}/api/v1/webhooks
   dashboard              {gateway}/ui/  (log in as an admin or a user given a password)
   mail sent (SMTP sink)  {settings.mail_dir}
-  Traefik dashboard      http://127.0.0.1:{settings.gateway_admin_port}/dashboard/""")
+  Traefik dashboard      http://127.0.0.1:{settings.gateway_admin_port}/dashboard/
+  metrics                GET /metrics on each service's port; the exporter: :{settings.metrics_exporter_port}
+  {prometheus_line(settings)}""")
     if new_admin:
         print(first_admin_notice(settings))
     return 0
+
+
+def prometheus_line(settings: StackSettings) -> str:
+    """Where Prometheus is, or why it did not start."""
+    if not settings.prometheus:
+        return "Prometheus             off (PROMETHEUS=false)"
+    if prometheus.prometheus_binary() is None:
+        return "Prometheus             not started: no `prometheus` on PATH (apt-get install prometheus)"
+    return f"Prometheus             http://127.0.0.1:{settings.prometheus_port}/  (alert rules: /alerts)"
 
 
 def first_admin_notice(settings: StackSettings) -> str:
@@ -69,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "status":
         return _status(settings)
     if args.command == "render-compose":
-        for path in traefik.write_compose():
+        for path in [*traefik.write_compose(), *prometheus.write_compose()]:
             print(f"wrote {path}")
         return 0
     if not args.name:

@@ -36,7 +36,7 @@ from shared.auth import (
 )
 from shared.errors import PermissionDenied, Unauthenticated
 
-# (method, path template) answered without credentials: alert ingestion (integration keys), health,
+# (method, path template) answered without credentials: alert ingestion (integration keys), health, metrics,
 # getting credentials (the login form, access tokens) and the dashboard's static files.
 PUBLIC_ROUTES = frozenset(
     {
@@ -50,6 +50,8 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/health"),
         ("GET", "/health/ready"),
         ("GET", "/health/live"),
+        # Prometheus scrapes each instance's own port; the gateway answers 404 for /metrics.
+        ("GET", "/metrics"),
         ("GET", "/ui/login"),
         ("POST", "/ui/login"),
         ("POST", "/api/v1/auth/token"),

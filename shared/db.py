@@ -18,14 +18,15 @@ from sqlalchemy.orm import Session, SessionTransaction, configure_mappers
 from shared.audit import AuditedSession
 from shared.config import DatabaseSettings
 from shared.errors import Unavailable
+from shared.metrics import track_engine
 
 _QUEUED = "rows_inserted_at_commit"
 _SAVEPOINTS = "queued_rows_at_savepoints"
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
-    """An asyncpg-backed engine sized from settings."""
-    return create_async_engine(
+    """An asyncpg-backed engine sized from settings, its pool in db_pool_connections_in_use."""
+    engine = create_async_engine(
         settings.database_url,
         # A fixed pool: overflow connections are opened and closed per burst, and connecting costs far
         # more than waiting for a pooled connection (requests in flight are bounded upstream anyway).
@@ -44,6 +45,8 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         # statements a service runs, and every miss is a Parse round trip and planning in PostgreSQL).
         connect_args={"prepared_statement_cache_size": 500},
     )
+    track_engine(engine)
+    return engine
 
 
 # The database cannot be reached, or went away mid-statement (a restart, a failover, a network cut): a

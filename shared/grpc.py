@@ -1,8 +1,7 @@
 """gRPC server factory (internal credential, error mapping, trace ids, health service, OTel) and client
-channels carrying the credential."""
+channels carrying the credential; calls through them go through shared.rpc."""
 
 import hmac
-import json
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -15,7 +14,8 @@ from pydantic import SecretStr
 
 from shared import audit
 from shared.errors import RETRY_AFTER_KEY, DomainError, TooManyRequests
-from shared.logging import TRACE_HEADER, new_trace_id, trace_id_var
+from shared.grpc_metrics import ClientMetricsInterceptor, ServerMetricsInterceptor
+from shared.logging import TRACE_HEADER, new_trace_id
 from shared.telemetry import tracing_enabled
 
 log = logging.getLogger(__name__)
@@ -36,34 +36,15 @@ _CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1_000),
-    # A call that finds the peer unreachable (restarting, or a connection not re-established yet) is
-    # retried by gRPC itself for about 1.5 s. UNAVAILABLE means the server did not run the handler, and
-    # our handlers are idempotent anyway (ingestion deduplicates by fingerprint).
-    (
-        "grpc.service_config",
-        json.dumps(
-            {
-                "methodConfig": [
-                    {
-                        "name": [{}],
-                        "retryPolicy": {
-                            "maxAttempts": 5,
-                            "initialBackoff": "0.1s",
-                            "maxBackoff": "1s",
-                            "backoffMultiplier": 2,
-                            "retryableStatusCodes": ["UNAVAILABLE"],
-                        },
-                    }
-                ]
-            }
-        ),
-    ),
+    # No retry policy here: a call is retried, or not, by shared.rpc.call, which knows whether it is
+    # idempotent.
 ]
 
 
 def unexpected(error: Exception, what: str) -> tuple[grpc.StatusCode, str]:
     """The status and message answering an error no handler expected, logged once: UNAVAILABLE when the
-    database cannot be reached (the channels' retry policy and senders retry it), else INTERNAL."""
+    database cannot be reached (shared.rpc.call retries idempotent calls, and senders resend), else
+    INTERNAL."""
     from shared.db import database_unavailable  # only services with a database get here with one
 
     unavailable = database_unavailable(error)
@@ -161,7 +142,8 @@ def create_server(internal_token: SecretStr) -> tuple[grpc.aio.Server, health.ai
     """A grpc.aio server refusing calls without `internal_token`, with our other interceptors and the
     standard health service registered."""
     traced = [aio_server_interceptor()] if tracing_enabled() else []
-    interceptors = [*traced, InternalTokenInterceptor(internal_token), ErrorInterceptor()]
+    metered = [ServerMetricsInterceptor(), InternalTokenInterceptor(internal_token), ErrorInterceptor()]
+    interceptors = [*traced, *metered]
     server = grpc.aio.server(interceptors=interceptors)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -195,11 +177,5 @@ def create_channel(target: str, *, internal_token: SecretStr) -> grpc.aio.Channe
     replica's ~0.7 ms per alert when a call carries one alert, less as grouped calls carry more.
     """
     traced = aio_client_interceptors() if tracing_enabled() else []
-    interceptors = [_WithInternalToken(internal_token), *traced]
+    interceptors = [_WithInternalToken(internal_token), ClientMetricsInterceptor(), *traced]
     return grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS, interceptors=interceptors)
-
-
-def call_metadata() -> tuple[tuple[str, str], ...]:
-    """Metadata forwarding the current trace id to the callee."""
-    trace_id = trace_id_var.get()
-    return ((TRACE_HEADER, trace_id),) if trace_id else ()

@@ -1,4 +1,4 @@
-"""What every FastAPI app here shares: error mapping, body limit, trace ids and health routes."""
+"""What every FastAPI app here shares: error mapping, body limit, trace ids, metrics and health routes."""
 
 import asyncio
 import logging
@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError, InvalidInput, TooManyRequests
 from shared.logging import TRACE_HEADER, new_trace_id
+from shared.metrics import install_metrics
 from shared.text import UNSTORABLE, storable, unstorable_field
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> Non
 
     app.mount("/errors", _gateway_errors)
     app.add_middleware(EdgeMiddleware, max_body_bytes=max_body_bytes)
+    install_metrics(app)
 
 
 # What the gateway's own refusals say (Traefik answers them in plain text). Its `errors` middleware and

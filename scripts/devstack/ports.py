@@ -16,6 +16,8 @@ PORT_FIELDS = (
     "notifier_http_port",
     "web_ui_http_port",
     "smtp_sink_port",
+    "metrics_exporter_port",
+    "prometheus_port",
     "postgres_port",
     "redis_port",
 )

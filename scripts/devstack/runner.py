@@ -1,4 +1,5 @@
-"""Bring the native stack up and down: embedded PostgreSQL and Redis, migrations, services, Traefik."""
+"""Bring the native stack up and down: embedded PostgreSQL and Redis, migrations, services, Traefik and,
+when its binary is on the PATH, Prometheus."""
 
 import os
 import secrets
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.devstack import processes, tls, traefik
+from scripts.devstack import processes, prometheus, tls, traefik
 from scripts.devstack.processes import ProcessSpec, python_module
 from scripts.devstack.settings import ROOT, StackSettings
 from shared import embedded, migrate
@@ -84,12 +85,13 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
         specs.append(
             _service(
                 f"alert-ingestion-{index}",
-                "services.alert_ingestion.main",
+                settings.ingestion_module,
                 port,
                 env,
                 gateway_service="alert-ingestion",
             )
         )
+    specs.append(exporter_spec(settings, common))
     config = settings.var_dir.resolve() / "traefik" / "traefik.yml"
     specs.append(
         ProcessSpec(
@@ -99,7 +101,17 @@ def service_specs(settings: StackSettings, backends: Backends) -> list[ProcessSp
             env={"GOMEMLIMIT": TRAEFIK_MEMORY_LIMIT},
         )
     )
+    binary = prometheus.prometheus_binary()
+    if settings.prometheus and binary:
+        specs.append(prometheus.native_spec(settings, binary))
     return specs
+
+
+def exporter_spec(settings: StackSettings, common: dict[str, str]) -> ProcessSpec:
+    """The metrics exporter: the database's and the stream's values, for Prometheus, once."""
+    return _service(
+        "metrics-exporter", "services.metrics_exporter.main", settings.metrics_exporter_port, common
+    )
 
 
 def notifier_specs(settings: StackSettings, common: dict[str, str]) -> list[ProcessSpec]:
@@ -215,6 +227,7 @@ def up(settings: StackSettings, extra: Sequence[ProcessSpec] = ()) -> list[Proce
     migrate.upgrade(backends.database_url)
     tls.gateway_certificate(settings)
     traefik.write_native(settings)
+    prometheus.write_native(settings)
     specs = [*service_specs(settings, backends), *extra]
     dirs = {"run_dir": settings.run_dir, "log_dir": settings.log_dir}
     # All at once: none needs another to start (each waits or answers 503 until its peers are up), and the

@@ -28,6 +28,10 @@ class StackSettings(BaseSettings):
     gateway_hsts_seconds: int = Field(default=31_536_000, ge=0)
     ingestion_replicas: int = Field(default=2, ge=1, le=32)
     ingestion_base_port: int = 8101
+    ingestion_module: str = Field(
+        default="services.alert_ingestion.main",
+        description="what each ingestion replica runs (the benchmark's stack: scripts.bench.noop_replica)",
+    )
     incident_http_port: int = 8002
     incident_grpc_port: int = 50052
     oncall_http_port: int = 8003
@@ -35,6 +39,13 @@ class StackSettings(BaseSettings):
     notifier_http_port: int = 8004
     web_ui_http_port: int = 8005
     smtp_sink_port: int = 1025
+    metrics_exporter_port: int = 9090
+    # Not 9090, Prometheus's usual port: the exporter has it.
+    prometheus_port: int = 9092
+    prometheus: bool = Field(
+        default=True, description="start Prometheus when a `prometheus` binary is on PATH"
+    )
+    prometheus_scrape_interval: str = "15s"
     postgres_port: int = 55432
     redis_port: int = 56379
     database_url: str | None = Field(default=None, description="use this PostgreSQL instead of embedded")
@@ -49,12 +60,6 @@ class StackSettings(BaseSettings):
     )
     rate_limit_average: int = Field(default=5000, ge=1, description="alerts/s per client IP at the gateway")
     rate_limit_burst: int = Field(default=10000, ge=1)
-    # Password guessing at the gateway, before any hash work: on-call also refuses an email after
-    # LOGIN_MAX_FAILURES, but that does not stop one client trying many emails.
-    login_rate_limit_average: int = Field(
-        default=10, ge=1, description="POSTs a minute per client IP to /ui/login and /api/v1/auth/token"
-    )
-    login_rate_limit_burst: int = Field(default=20, ge=1)
     log_level: str = "INFO"
     startup_timeout_seconds: float = 60.0
     service_env: dict[str, str] = Field(

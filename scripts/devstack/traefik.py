@@ -29,8 +29,6 @@ class GatewayConfig:
     web_ui_url: str
     rate_limit_average: int
     rate_limit_burst: int
-    login_rate_limit_average: int
-    login_rate_limit_burst: int
     hsts_seconds: int
     # HTTPS on tls_port with this certificate and key, and GATEWAY_PORT redirecting to it; None: HTTP only.
     tls_port: int | None = None
@@ -54,8 +52,6 @@ def native_config(settings: StackSettings) -> GatewayConfig:
         web_ui_url=f"http://127.0.0.1:{settings.web_ui_http_port}",
         rate_limit_average=settings.rate_limit_average,
         rate_limit_burst=settings.rate_limit_burst,
-        login_rate_limit_average=settings.login_rate_limit_average,
-        login_rate_limit_burst=settings.login_rate_limit_burst,
         hsts_seconds=settings.gateway_hsts_seconds,
         tls_port=settings.gateway_tls_port if tls_files else None,
         tls_cert_file=str(tls_files[0]) if tls_files else None,
@@ -97,8 +93,6 @@ def compose_config(replicas: int = 2) -> GatewayConfig:
         web_ui_url="http://web-ui:8005",
         rate_limit_average=defaults.rate_limit_average,
         rate_limit_burst=defaults.rate_limit_burst,
-        login_rate_limit_average=defaults.login_rate_limit_average,
-        login_rate_limit_burst=defaults.login_rate_limit_burst,
         hsts_seconds=defaults.gateway_hsts_seconds,
     )
 

@@ -35,7 +35,3 @@ class IngestionSettings(BaseServiceSettings):
         ge=0,
         description="how long a key's parsing config is cached (the key is checked always)",
     )
-    bench_noop_endpoint: bool = Field(
-        default=False,
-        description="serve POST /api/v1/alerts/_noop (validates, stores nothing) for `make bench`",
-    )

@@ -2,11 +2,11 @@
 
 import grpc
 
-from shared.errors import DomainError, InvalidInput, Unavailable, from_grpc, from_status
+from shared.errors import DomainError, Unavailable, from_status
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.group_commit import GroupCommit
-from shared.grpc import call_metadata
 from shared.logging import trace_id_var
+from shared.rpc import call
 
 UNAVAILABLE_MESSAGE = (
     "incident-management is unavailable; the alert was not stored. Retry later: resending the same alert "
@@ -58,15 +58,9 @@ class IncidentClient:
         return await self._call(self._stub.RecordHeartbeat, request)
 
     async def _call(self, method, request):
+        """Every call here is safe to repeat (alerts are deduplicated by fingerprint), so retried while
+        incident-management is unavailable; then answered with what the sender should do."""
         try:
-            return await method(request, timeout=self._timeout, metadata=call_metadata())
-        except grpc.aio.AioRpcError as error:
-            raise _translate(error) from error
-
-
-def _translate(error: grpc.aio.AioRpcError) -> DomainError:
-    if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        return Unavailable(UNAVAILABLE_MESSAGE)
-    if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
-        return InvalidInput(error.details() or "invalid alert")
-    return from_grpc(error)
+            return await call(method, request, deadline=self._timeout, idempotent=True)
+        except Unavailable as error:
+            raise Unavailable(UNAVAILABLE_MESSAGE) from error

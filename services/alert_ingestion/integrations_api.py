@@ -7,7 +7,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 
-from services.alert_ingestion.api import Client, store
+from services.alert_ingestion.api import Client, received, store
 from services.alert_ingestion.formats import alertmanager, pagerduty, webhook
 from services.alert_ingestion.keys import KeyCache, key_from_request
 from services.alert_ingestion.schemas import FormatAccepted, HeartbeatAccepted
@@ -43,7 +43,7 @@ async def _labelled(request: Request, keys: KeyCache, client, source: str) -> JS
     info = await keys.lookup(key_from_request(request))
     payload = await read_json(request)
     parsed = alertmanager.parse(payload, info.config, service=info.service, source=source)
-    return await store(parsed, client, key=info.key, limit=request.app.state.max_batch_size)
+    return await store(parsed, client, key=info.key, limit=request.app.state.max_batch_size, source=source)
 
 
 @router.post("/api/v1/integrations/alertmanager", status_code=202, response_model=FormatAccepted)
@@ -69,7 +69,8 @@ async def generic_webhook(request: Request, keys: Keys, client: Client) -> JSONR
             field="key",
         )
     parsed = webhook.parse(await read_json(request), info.config, service=info.service)
-    return await store(parsed, client, key=info.key, limit=request.app.state.max_batch_size)
+    limit = request.app.state.max_batch_size
+    return await store(parsed, client, key=info.key, limit=limit, source="webhook")
 
 
 @router.post("/api/v1/heartbeats/{key}", response_model=HeartbeatAccepted)
@@ -96,6 +97,7 @@ async def pagerduty_enqueue(request: Request, keys: Keys, client: Client) -> JSO
         info = await keys.lookup(event.routing_key)
         event.alert.service = info.service
         await client.ingest(event.alert, key=info.key)
+        received("pagerduty", [event.alert])
     except DomainError as error:
         status_code = 400 if error.http_status in (415, 422) else error.http_status
         return _pd_error(status_code, [error.message], message=error.message)

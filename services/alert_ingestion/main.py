@@ -1,5 +1,7 @@
 """alert-ingestion: a stateless FastAPI replica in front of incident-management's gRPC API."""
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -56,8 +58,6 @@ def create_app(settings: IngestionSettings) -> FastAPI:
     app.state.max_batch_size = settings.max_batch_size
     install_common(app)
     app.add_middleware(ReplicaAndLoadShedding, replica_id=settings.replica_id, limit=settings.max_in_flight)
-    if settings.bench_noop_endpoint:
-        app.add_api_route("/api/v1/alerts/_noop", api.noop, methods=["POST"], status_code=202)
     app.include_router(api.router)
     app.include_router(integrations_api.router)
     # Ready means this replica can answer (503 with a clear message when incident-management is down),
@@ -67,11 +67,12 @@ def create_app(settings: IngestionSettings) -> FastAPI:
     return app
 
 
-async def main() -> None:
+async def main(build_app: Callable[[IngestionSettings], FastAPI] = create_app) -> None:
+    """Serve the app `build_app` makes from the settings (the benchmark's replica adds a route to it)."""
     settings = IngestionSettings()
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otlp_endpoint)
-    await serve(create_app(settings), host=settings.http_host, http_port=settings.http_port)
+    await serve(build_app(settings), host=settings.http_host, http_port=settings.http_port)
 
 
 if __name__ == "__main__":

@@ -187,12 +187,13 @@ _QUARTER_HOUR = literal_column("interval '15 minutes'")
 # on a bin's start into the bin before (fixed in 16.3), and migration 0015 bins with the same origin.
 _ORIGIN = literal_column("timestamptz '0001-01-01 00:00:00+00'")
 
-# For this transaction only. PostgreSQL cannot estimate how few quarter hours a window's incidents fall
-# into (it plans for one per incident), and with its default 4 MB of work_mem it sorted 100,000 of them on
-# disk to add them up rather than hash them; given room for the hash table it hashes in memory, 10-20 %
-# faster (docs/performance.md). And a plan made for these bounds: a generic plan of a statement prepared
-# earlier on the connection cannot know how few incidents lie outside the window's whole quarters.
-_SETTINGS = text(
+# For this transaction only, before each analytics query. PostgreSQL cannot estimate how few quarter hours
+# a window's incidents fall into (it plans for one per incident), and with its default 4 MB of work_mem it
+# sorted 100,000 of them on disk to add them up rather than hash them; given room for the hash table it
+# hashes in memory, 10-20 % faster (docs/performance.md). And a plan made for these bounds: a generic plan
+# of a statement prepared earlier on the connection cannot know how many incidents the window holds, nor
+# how few lie outside its whole quarters.
+QUERY_SETTINGS = text(
     "SELECT set_config('work_mem', '16MB', true), set_config('plan_cache_mode', 'force_custom_plan', true)"
 )
 
@@ -201,7 +202,7 @@ async def incident_analytics(
     session: AsyncSession, query: AnalyticsQuery, *, now: datetime
 ) -> IncidentAnalytics:
     since, until = window(query, now=now)
-    await session.execute(_SETTINGS)
+    await session.execute(QUERY_SETTINGS)
     rows = (await session.execute(_statement(query, since, until))).all()
     totals, groups = _Sums(), []
     for row in rows:

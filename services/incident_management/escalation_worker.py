@@ -18,6 +18,7 @@ from services.incident_management.outbox_relay import OutboxRelay
 from shared.aio import wait_event
 from shared.db import undone_on_error
 from shared.errors import DomainError, Unavailable
+from shared.metrics import ESCALATIONS
 from shared.models import Incident
 from shared.timeutil import utcnow
 
@@ -57,13 +58,15 @@ class Escalator:
                 incident = await repo.claim_due_escalation(session, now=now)
                 if incident is None:
                     break
-                await self._fire_one(session, incident, now)
+                outcome = await self._fire_one(session, incident, now)
+            ESCALATIONS.labels(outcome).inc()  # once committed
             fired += 1
         if fired:
             self.relay.wake()
         return fired
 
-    async def _fire_one(self, session: AsyncSession, incident: Incident, now: datetime) -> None:
+    async def _fire_one(self, session: AsyncSession, incident: Incident, now: datetime) -> str:
+        """Fire one claimed deadline; returns escalations_total's outcome: fired, postponed or stopped."""
         incident_id = incident.id
         try:
             with undone_on_error(session, [incident]):  # fire() runs no statement
@@ -74,6 +77,7 @@ class Escalator:
             )
             retry_at = now + timedelta(seconds=self.settings.retry_seconds)
             await repo.update_next_escalation(session, incident_id=incident_id, at=retry_at)
+            return "postponed"
         except DomainError as error:  # e.g. the policy changed under us: stop rather than retry forever
             await repo.update_next_escalation(session, incident_id=incident_id, at=None)
             repo.add_timeline(
@@ -84,6 +88,8 @@ class Escalator:
                 kind="escalation_stopped",
                 message=f"Escalation stopped: {error.message}",
             )
+            return "stopped"
+        return "fired"
 
     async def _seconds_to_next(self) -> float:
         async with self.sessions() as session:

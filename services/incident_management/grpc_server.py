@@ -15,6 +15,7 @@ from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import unexpected
 from shared.http import invalid_input
 from shared.logging import new_trace_id
+from shared.metrics import ALERTS_CORRELATED
 from shared.models import SEVERITIES, Alert, Incident, TimelineEntry
 from shared.text import UNSTORABLE, unstorable_field
 from shared.timeutil import parse_rfc3339, rfc3339
@@ -65,6 +66,8 @@ def _alert_from_proto(alert: incident_pb2.Alert, *, keyed: bool) -> AlertInput:
 
 
 def _result_to_proto(result: IngestResult) -> incident_pb2.IngestAlertResponse:
+    """The reply of one stored alert (every alert stored comes through here: counted by outcome)."""
+    ALERTS_CORRELATED.labels(result.result).inc()
     return incident_pb2.IngestAlertResponse(
         alert_id=str(result.alert_id or ""),
         incident_id=str(result.incident_id or ""),

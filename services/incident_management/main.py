@@ -148,6 +148,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.sessions = runtime.commands.sessions
     app.state.authenticator = database_authenticator(runtime.settings, runtime.engine)
     install_common(app)
+    app.include_router(analytics_api.alias)  # before the incidents' /{incident_id}
     app.include_router(api.router)
     app.include_router(catalog_api.router)
     app.include_router(analytics_api.router)

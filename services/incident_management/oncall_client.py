@@ -1,8 +1,6 @@
 """Asks the on-call service who should own an incident."""
 
 import asyncio
-import logging
-import time
 import uuid
 from datetime import datetime
 
@@ -11,12 +9,11 @@ from aiodataloader import DataLoader
 
 from services.incident_management.domain import EscalationStep, OnCallAnswer
 from shared.aio import RecentAnswers
-from shared.errors import InvalidInput, NotFound, Unavailable
+from shared.errors import DomainError, InvalidInput, NotFound, Unavailable
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
-from shared.grpc import call_metadata
+from shared.rpc import call, peer_unavailable
 from shared.timeutil import rfc3339
 
-log = logging.getLogger(__name__)
 # What one GetCurrentOnCallForServices call asks at most (on-call's own bound is 1,000).
 MAX_SERVICES_PER_CALL = 500
 
@@ -24,17 +21,13 @@ MAX_SERVICES_PER_CALL = 500
 class OnCallClient:
     """incident-management's questions to on-call. The services asked about at once (the new incidents of
     one ingest transaction, each paged by its own task) go in one GetCurrentOnCallForServices call, as a
-    DataLoader batches the loads of one event-loop tick; an on-call that predates that call (a rolling
-    upgrade) is asked one service at a time, and asked in one call again `ONE_BY_ONE_SECONDS` later."""
-
-    ONE_BY_ONE_SECONDS = 60.0
+    DataLoader batches the loads of one event-loop tick."""
 
     def __init__(self, channel: grpc.aio.Channel, *, timeout: float, cache_seconds: float = 0.0) -> None:
         self._stub = oncall_pb2_grpc.OnCallServiceStub(channel)
         self._timeout = timeout
         self._answers = RecentAnswers(cache_seconds)
         self._loader: DataLoader[str, OnCallAnswer] | None = None
-        self._one_by_one_until = 0.0
 
     async def who_is_on_call(self, *, service: str) -> OnCallAnswer:
         """The on-call user for the team owning `service`, or nobody with the reason; Unavailable if down."""
@@ -51,38 +44,13 @@ class OnCallClient:
         return self._loader
 
     async def _for_services(self, services: list[str]) -> list[OnCallAnswer | Exception]:
-        if time.monotonic() < self._one_by_one_until:
-            return await asyncio.gather(*map(self._who_is_on_call, services), return_exceptions=True)
-        try:
-            reply = await self._stub.GetCurrentOnCallForServices(
-                oncall_pb2.GetCurrentOnCallForServicesRequest(services=services),
-                timeout=self._timeout,
-                metadata=call_metadata(),
-            )
-        except grpc.aio.AioRpcError as error:
-            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
-                raise Unavailable(f"on-call service unavailable ({error.code().name})") from error
-            log.warning("on-call has no GetCurrentOnCallForServices: asking one service at a time")
-            self._one_by_one_until = time.monotonic() + self.ONE_BY_ONE_SECONDS
-            return await self._for_services(services)
+        request = oncall_pb2.GetCurrentOnCallForServicesRequest(services=services)
+        reply = await self._ask(self._stub.GetCurrentOnCallForServices, request)
         if [entry.service for entry in reply.services] != services:
             raise Unavailable(f"on-call answered for other services than the {len(services)} asked")
         return [
             _answer(entry.on_call) if entry.owned else _unowned(entry.service) for entry in reply.services
         ]
-
-    async def _who_is_on_call(self, service: str) -> OnCallAnswer:
-        try:
-            reply = await self._stub.GetCurrentOnCall(
-                oncall_pb2.GetCurrentOnCallRequest(service=service),
-                timeout=self._timeout,
-                metadata=call_metadata(),
-            )
-        except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                return _unowned(service)
-            raise Unavailable(f"on-call service unavailable ({error.code().name})") from error
-        return _answer(reply)
 
     async def resolve_escalation(self, *, policy_id: uuid.UUID, level: int, at: datetime) -> EscalationStep:
         """Who `level` of the policy pages at `at` (a recent answer for the same level counts: callers ask
@@ -92,20 +60,15 @@ class OnCallClient:
         )
 
     async def _resolve_escalation(self, policy_id: uuid.UUID, level: int, at: datetime) -> EscalationStep:
+        request = oncall_pb2.ResolveEscalationRequest(policy_id=str(policy_id), level=level, at=rfc3339(at))
         try:
-            reply = await self._stub.ResolveEscalation(
-                oncall_pb2.ResolveEscalationRequest(policy_id=str(policy_id), level=level, at=rfc3339(at)),
-                timeout=self._timeout,
-                metadata=call_metadata(),
-            )
-        except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                raise NotFound(
-                    f"escalation policy {policy_id} not found", field="escalation_policy_id"
-                ) from error
-            if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                raise InvalidInput(error.details() or "bad escalation request", field="level") from error
-            raise Unavailable(f"on-call service unavailable ({error.code().name})") from error
+            reply = await self._ask(self._stub.ResolveEscalation, request, keep=(NotFound, InvalidInput))
+        except NotFound as error:
+            raise NotFound(
+                f"escalation policy {policy_id} not found", field="escalation_policy_id"
+            ) from error
+        except InvalidInput as error:
+            raise InvalidInput(error.message or "bad escalation request", field="level") from error
         users = [
             OnCallAnswer(user_id=uuid.UUID(u.id), name=u.name, email=u.email, reason="escalation")
             for u in reply.users
@@ -118,6 +81,16 @@ class OnCallClient:
             repeat=reply.repeat,
             empty_targets=list(reply.empty_targets),
         )
+
+    async def _ask(self, method, request, *, keep: tuple[type[DomainError], ...] = ()):
+        """A read of on-call's: the errors in `keep` as they are, any other Unavailable (paging and
+        escalation retry it later)."""
+        try:
+            return await call(method, request, deadline=self._timeout, idempotent=True)
+        except keep:
+            raise
+        except DomainError as error:
+            raise peer_unavailable("on-call", error) from error
 
 
 def _unowned(service: str) -> OnCallAnswer:

@@ -7,13 +7,16 @@ the stream (consumed by the notifier) carries the delivery guarantee.
 import asyncio
 import logging
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.incident_management import repository as repo
+from shared import events
 from shared.aio import wait_event
 from shared.db import DriverPool
 from shared.events import STREAM_MAXLEN
+from shared.metrics import INCIDENTS
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -21,6 +24,15 @@ log = logging.getLogger(__name__)
 # While Redis is down, try again at most this often: waiting events flow within two seconds of its return.
 MAX_RETRY_SECONDS = 2.0
 RELAY_BATCH = 200
+
+
+def count_opened(rows: list) -> None:
+    """incidents_total by severity, from the relayed `incident.triggered` events: every path that opens an
+    incident (alerts, heartbeats, the API) writes one. Counted as relayed, so a relay whose commit fails
+    after the stream took the events counts them again with them (at least once, as they are delivered)."""
+    for row in rows:
+        if row["type"] == events.INCIDENT_TRIGGERED:
+            INCIDENTS.labels(orjson.loads(row["body"])["data"]["severity"]).inc()
 
 
 class OutboxRelay:
@@ -57,6 +69,7 @@ class OutboxRelay:
                 if self._channel:
                     pipe.publish(self._channel, body)
             await pipe.execute()  # fails → the transaction rolls back and the events stay unpublished
+            count_opened(rows)
             return len(rows)
 
     async def run(self) -> None:

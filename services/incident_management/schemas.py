@@ -1,17 +1,21 @@
 """Incident API shapes."""
 
+import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StringConstraints,
+    WithJsonSchema,
     computed_field,
     field_serializer,
     field_validator,
@@ -295,3 +299,122 @@ class IncidentAnalytics(BaseModel):
     time_zone: str
     totals: IncidentMetrics
     groups: list[MetricsGroup]
+
+
+# A length of time as the analytics API takes it: a whole number of minutes, hours, days or weeks.
+DURATION_UNITS = {
+    "w": timedelta(weeks=1),
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "m": timedelta(minutes=1),
+}
+_DURATION = re.compile(r"([1-9][0-9]{0,5})([mhdw])")
+MIN_DURATION, MAX_DURATION = timedelta(minutes=1), timedelta(days=MAX_ANALYTICS_DAYS)
+
+
+def parse_duration(value: object) -> timedelta:
+    """`15m`, `1h`, `7d`, `2w` → timedelta, between a minute and MAX_ANALYTICS_DAYS."""
+    matched = _DURATION.fullmatch(value) if isinstance(value, str) else None
+    if matched is None:
+        raise ValueError("a duration such as 15m, 1h, 7d or 2w (minutes, hours, days, weeks)")
+    length = int(matched[1]) * DURATION_UNITS[matched[2]]
+    if not MIN_DURATION <= length <= MAX_DURATION:
+        raise ValueError(f"from 1m to {MAX_ANALYTICS_DAYS}d")
+    return length
+
+
+def duration_text(length: timedelta) -> str:
+    """`length` in the largest of days, hours and minutes that divides it (`168h` and `1w` → `7d`)."""
+    unit = next(u for u in "dhm" if length % DURATION_UNITS[u] == timedelta(0))
+    return f"{length // DURATION_UNITS[unit]}{unit}"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(duration_text, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": "^[1-9][0-9]{0,5}[mhdw]$", "examples": ["1h", "7d"]}),
+]
+MAX_TREND_BUCKETS = 1000
+# The end of a period: one that the period's arithmetic and PostgreSQL can hold.
+PeriodEnd = Annotated[
+    AwareDatetime,
+    Field(ge=datetime(1970, 1, 1, tzinfo=UTC), le=datetime(9000, 1, 1, tzinfo=UTC)),
+]
+
+
+class TrendQuery(InputModel):
+    """Incidents counted per `bucket` over `period`, in whole buckets: the last one ends at `until` or
+    holds it (and counts up to `until`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    period: Duration = Field(
+        default="7d", validate_default=True, description="how far back, e.g. 24h, 7d, 30d"
+    )
+    bucket: Duration = Field(
+        default="1h",
+        validate_default=True,
+        description=f"one bucket's length; at most {MAX_TREND_BUCKETS} buckets",
+    )
+    until: PeriodEnd | None = Field(default=None, description="the end of the period (default: now)")
+
+
+class SeverityCounts(BaseModel):
+    total: int
+    critical: int
+    high: int
+    warning: int
+    info: int
+
+
+class TrendBucket(SeverityCounts):
+    """Buckets start at whole multiples of their length from 0001-01-01 UTC (a day at UTC midnight, a
+    week on Monday)."""
+
+    start: str = Field(description="the bucket's start (RFC 3339)")
+
+
+class IncidentTrends(BaseModel):
+    period: str
+    bucket: str
+    since: str = Field(description="the first bucket's start")
+    until: str
+    totals: SeverityCounts
+    buckets: list[TrendBucket] = Field(description="every bucket of the period, oldest first, with zeros")
+
+
+class DistributionQuery(InputModel):
+    """Incidents created in the `period` before `until`."""
+
+    model_config = ConfigDict(extra="forbid")
+    period: Duration = Field(
+        default="30d", validate_default=True, description="how far back, e.g. 24h, 7d, 30d"
+    )
+    until: PeriodEnd | None = Field(default=None, description="the end of the period (default: now)")
+
+
+class DurationBucket(BaseModel):
+    """The incidents whose time is at least `from_seconds` and less than `to_seconds`."""
+
+    from_seconds: float
+    to_seconds: float | None = Field(description="null: no upper bound")
+    count: int
+
+
+class TimeDistribution(BaseModel):
+    """One measure over the period's incidents that have it (MTTA: acknowledged, MTTR: resolved);
+    percentiles interpolate linearly between the two nearest values (PostgreSQL's `percentile_cont`)."""
+
+    count: int
+    p50_seconds: float | None
+    p90_seconds: float | None
+    p99_seconds: float | None
+    buckets: list[DurationBucket]
+
+
+class ResponseDistribution(BaseModel):
+    period: str
+    since: str
+    until: str
+    mtta: TimeDistribution
+    mttr: TimeDistribution

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import grpc
 
 from shared.aio import RecentAnswers
-from shared.errors import Unavailable
+from shared.errors import DomainError, NotFound
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
-from shared.grpc import call_metadata
+from shared.rpc import call, peer_unavailable
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +28,13 @@ class OnCallClient:
         return await self._answers.get(email.lower(), lambda: self._ask(email))
 
     async def _ask(self, email: str) -> NotificationRules | None:
+        request = oncall_pb2.GetNotificationRulesRequest(email=email)
         try:
-            reply = await self._stub.GetNotificationRules(
-                oncall_pb2.GetNotificationRulesRequest(email=email),
-                timeout=self._timeout,
-                metadata=call_metadata(),
+            reply = await call(
+                self._stub.GetNotificationRules, request, deadline=self._timeout, idempotent=True
             )
-        except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                return None
-            raise Unavailable(f"on-call service unavailable ({error.code().name})") from error
+        except NotFound:
+            return None
+        except DomainError as error:
+            raise peer_unavailable("on-call", error) from error
         return NotificationRules(email_enabled=reply.email_enabled, event_types=list(reply.event_types))

@@ -176,7 +176,12 @@ class OnCallCommands:
         try:
             async with self.sessions() as session:
                 user = await logins.authenticate(
-                    session, self.throttle, email=email, password=password, now=time.time()
+                    session,
+                    self.throttle,
+                    email=email,
+                    password=password,
+                    client_ip=client_ip,
+                    now=time.time(),
                 )
         except DomainError as refused:
             failed = audit.entry(

@@ -42,22 +42,29 @@ async def _check_password(session: AsyncSession, *, email: str, password: str) -
 
 
 async def authenticate(
-    session: AsyncSession, throttle: LoginThrottle, *, email: str, password: str, now: float
+    session: AsyncSession,
+    throttle: LoginThrottle,
+    *,
+    email: str,
+    password: str,
+    client_ip: str | None,
+    now: float,
 ) -> User:
     """The user, else Unauthenticated (one answer for every wrong pair), PermissionDenied (right password,
-    login disabled) or TooManyRequests while the email has had too many failures lately."""
+    login disabled) or TooManyRequests while the email, or the client's address, has had too many
+    failures lately."""
     key = normalise_email(email)
-    wait = throttle.retry_after(key, now=now)
+    wait, counted = throttle.retry_after(email=key, address=client_ip, now=now)
     if wait > 0:
         minutes = math.ceil(wait / 60)
         raise TooManyRequests(
-            f"too many failed logins for this email: try again in {minutes} min", retry_after=wait
+            f"too many failed logins {counted}: try again in {minutes} min", retry_after=wait
         )
     user = await _check_password(session, email=email, password=password)
     if user is None:
-        throttle.failed(key, now=now)
+        throttle.failed(email=key, address=client_ip, now=now)
         raise Unauthenticated(LOGIN_FAILED)
-    throttle.succeeded(key)
+    throttle.succeeded(email=key)
     if user.login_disabled:
         raise PermissionDenied("this user's login is disabled")
     return user

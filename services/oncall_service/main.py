@@ -39,7 +39,9 @@ class Runtime:
 def build_runtime(settings: OnCallSettings) -> Runtime:
     engine = create_engine(settings)
     throttle = LoginThrottle(
-        max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
+        max_failures=settings.login_max_failures,
+        max_address_failures=settings.login_max_address_failures,
+        window_seconds=settings.login_window_seconds,
     )
     access = AccessTokens(settings.auth_jwt_secret.get_secret_value(), settings.auth_token_minutes * 60)
     commands = OnCallCommands(

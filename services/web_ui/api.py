@@ -59,7 +59,8 @@ async def login_form(next: str = HOME) -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     """Good email and password: a session cookie and 303 to `next`; a wrong pair: one 401 whatever was
-    wrong; 403 for a disabled login; 429 after too many failures for the email (on-call decides)."""
+    wrong; 403 for a disabled login; 429 after too many failures for the email or the client's address
+    (on-call decides)."""
     form = await read_form(request)
     email, target = form.get("email", ""), safe_next(form.get("next"))
     try:
@@ -71,10 +72,8 @@ async def login(request: Request) -> Response:
     except PermissionDenied:
         return render("login.html", 403, next=target, email=email, error=LOGIN_DISABLED)
     except TooManyRequests as refused:
-        message = (
-            f"Too many failed logins for this email: try again in {math.ceil(refused.retry_after / 60)} min."
-        )
-        page = render("login.html", 429, next=target, email=email, error=message)
+        # On-call's words: whether the email or this client's address has failed too often, and how long.
+        page = render("login.html", 429, next=target, email=email, error=f"{refused.message.capitalize()}.")
         page.headers["Retry-After"] = str(math.ceil(refused.retry_after))
         return page
     response = RedirectResponse(target, status_code=303)

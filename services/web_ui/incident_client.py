@@ -2,10 +2,10 @@
 
 import grpc
 
-from services.web_ui.rpc import call
 from shared.audit import identity_metadata
 from shared.auth import Identity
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
+from shared.rpc import call
 
 
 class IncidentClient:
@@ -20,12 +20,12 @@ class IncidentClient:
         request = incident_pb2.ListIncidentsRequest(
             status=status, severity=severity, service=service, limit=limit, offset=offset
         )
-        return await call(self._stub.ListIncidents, request, deadline=self._timeout)
+        return await call(self._stub.ListIncidents, request, deadline=self._timeout, idempotent=True)
 
     async def get_incident(self, incident_id: str) -> incident_pb2.GetIncidentResponse:
         """The incident with its alerts and timeline; NotFound when there is none."""
         request = incident_pb2.GetIncidentRequest(id=incident_id)
-        return await call(self._stub.GetIncident, request, deadline=self._timeout)
+        return await call(self._stub.GetIncident, request, deadline=self._timeout, idempotent=True)
 
     async def act(self, incident_id: str, action: str, *, actor: Identity, client_ip: str | None) -> None:
         """`acknowledge` or `resolve` the incident in the name of `actor` (the timeline's and the audit

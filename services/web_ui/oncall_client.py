@@ -7,10 +7,10 @@ from datetime import datetime
 
 import grpc
 
-from services.web_ui.rpc import call
 from shared.auth import Role, TokenRecord, UserRecord
 from shared.errors import NotFound
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
+from shared.rpc import call
 from shared.timeutil import parse_rfc3339
 
 
@@ -50,7 +50,7 @@ class OnCallClient:
         """The user as the session check needs them (shared.access.Directory); None when they are gone."""
         request = oncall_pb2.GetUserRequest(user_id=str(user_id))
         try:
-            reply = await call(self._stub.GetUser, request, deadline=self._timeout)
+            reply = await call(self._stub.GetUser, request, deadline=self._timeout, idempotent=True)
         except NotFound:
             return None
         changed = parse_rfc3339(reply.credentials_changed_at)
@@ -69,7 +69,7 @@ class OnCallClient:
     async def on_call_now(self) -> list[OnCallEntry]:
         """Who is on call now, one entry per team (teams in name order)."""
         request = oncall_pb2.ListCurrentOnCallRequest()
-        reply = await call(self._stub.ListCurrentOnCall, request, deadline=self._timeout)
+        reply = await call(self._stub.ListCurrentOnCall, request, deadline=self._timeout, idempotent=True)
         return [
             OnCallEntry(
                 team=t.team,

@@ -60,9 +60,9 @@ def stack_settings(name: str, database_url: str, redis_url: str, **overrides) ->
         "redis_url": redis_url,
         "rate_limit_average": 100_000,
         "rate_limit_burst": 100_000,
-        "login_rate_limit_average": 100_000,
-        "login_rate_limit_burst": 100_000,
         "log_level": "WARNING",
+        # tests/e2e/test_metrics.py runs its own Prometheus, scraping every second.
+        "prometheus": False,
         "service_env": {
             "ASSIGNMENT_RETRY_SECONDS": "0.5",
             "ONCALL_TIMEOUT_SECONDS": "0.5",

@@ -1,6 +1,7 @@
-"""The gateway's rate limits. On ingestion: past it, Traefik answers 429 with Retry-After and nothing is
+"""Rate limits through the gateway. On ingestion, Traefik's: past it, 429 with Retry-After and nothing is
 stored; within it, every alert is; other routes are not limited. On password POSTs (the dashboard's login
-form, the API's token route): per client IP, so one client past it does not lock out another."""
+form, the API's token route), on-call's failures per client address, which it learns from the gateway's
+X-Forwarded-For: one client past it does not lock out another, and a forged header changes nothing."""
 
 import asyncio
 import uuid
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def limited(postgres_server_url, redis_url):
-    """A stack whose gateway takes 5 alerts/s per client (burst 5) and 3 password POSTs (then 1/min)."""
+    """A stack whose gateway takes 5 alerts/s per client (burst 5), whose on-call refuses a client address
+    after 3 failed logins."""
     with fresh_database(postgres_server_url) as database_url:
         settings = stack_settings(
             "ratelimit",
@@ -24,9 +26,8 @@ def limited(postgres_server_url, redis_url):
             redis_url,
             rate_limit_average=5,
             rate_limit_burst=5,
-            login_rate_limit_average=1,
-            login_rate_limit_burst=3,
         )
+        settings.service_env["LOGIN_MAX_ADDRESS_FAILURES"] = "3"
         with running_stack(settings, database_url) as stack:
             yield stack
 
@@ -70,26 +71,34 @@ def from_address(stack, address: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=stack.gateway, transport=transport, timeout=10)
 
 
-async def test_login_posts_past_the_limit_get_429_for_that_client_ip_only(limited):
+async def test_failed_logins_past_the_limit_get_429_for_that_client_address_only(limited):
     def guess(client: httpx.AsyncClient):
-        # A new email each time: on-call's own refusal after failures counts per email.
+        # A new email each time (on-call's count per email stays below its limit), and a forged
+        # X-Forwarded-For that the gateway must replace with the connection's address.
         form = {"email": f"guess-{uuid.uuid4().hex[:8]}@example.com", "password": "not a password at all"}
-        return client.post("/ui/login", data=form)
+        forged = {"X-Forwarded-For": f"198.51.100.{len(form['email']) % 200}"}
+        return client.post("/ui/login", data=form, headers=forged)
 
     async with from_address(limited, "127.0.0.2") as guesser, from_address(limited, "127.0.0.3") as other:
         codes = [(await guess(guesser)).status_code for _ in range(5)]
-        assert codes == [401, 401, 401, 429, 429]  # the burst of 3, then refused at the gateway
+        assert codes == [401, 401, 401, 429, 429]  # 3 failures, then refused before any hash work
         refused = await guess(guesser)
-        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
-        assert "login" not in refused.text.lower()  # Traefik's answer: the dashboard never saw it
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 60
+        # The dashboard's own page, with its form and on-call's reason.
+        assert (
+            "Too many failed logins from this address" in refused.text and 'name="password"' in refused.text
+        )
         assert (await other.get("/ui/login")).status_code == 200  # the form itself is not limited
-        assert (await guess(other)).status_code == 401  # another client IP has its own allowance
+        assert (await guess(other)).status_code == 401  # another client address has its own allowance
 
 
-async def test_token_posts_past_the_limit_get_429_from_the_gateway(limited):
+async def test_token_posts_past_the_limit_get_the_json_429(limited):
     async with from_address(limited, "127.0.0.4") as client:
         replies = [
             await client.post("/api/v1/auth/token", json={"email": f"t{i}@example.com", "password": "x" * 12})
             for i in range(4)
         ]
-    assert [r.status_code == 429 for r in replies] == [False, False, False, True]
+    assert [r.status_code for r in replies] == [401, 401, 401, 429]
+    refused = replies[-1]
+    assert refused.headers["content-type"] == "application/json" and int(refused.headers["retry-after"]) >= 60
+    assert refused.json()["detail"].startswith("too many failed logins from this address")

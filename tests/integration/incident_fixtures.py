@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -81,3 +82,29 @@ def alert(
             labels={"host": "db-1"},
         )
     )
+
+
+_INSERT = text(
+    """
+    INSERT INTO incidents (id, title, service, severity, status, alert_count, duplicate_count,
+                           assignment_pending, created_at, updated_at, acknowledged_at, resolved_at,
+                           mtta_seconds, mttr_seconds, escalation_level)
+    VALUES (:id, 'seeded', :service, :severity, :status, :alerts, 0, false, :at, :at, :acked_at, :resolved_at,
+            :ack, :resolve, :level)
+    """
+)
+
+
+async def seed_incident(
+    stack, service: str, at: datetime, *, ack=None, resolve=None, severity="critical", level=0
+) -> None:
+    """An incident created `at`, acknowledged `ack` and resolved `resolve` seconds later (None: not yet)."""
+    status = "resolved" if resolve is not None else "acknowledged" if ack is not None else "open"
+    values = {"id": uuid.uuid4(), "service": service, "severity": severity, "status": status, "at": at}
+    values |= {"alerts": 2, "ack": ack, "resolve": resolve, "level": level}
+    values |= {
+        name: None if s is None else at + timedelta(seconds=s)
+        for name, s in (("acked_at", ack), ("resolved_at", resolve))
+    }
+    async with stack.runtime.engine.begin() as connection:
+        await connection.execute(_INSERT, values)

@@ -10,6 +10,8 @@ from services.alert_ingestion import main as ingestion
 from services.alert_ingestion.config import IngestionSettings
 from services.incident_management import main as incidents
 from services.incident_management.config import IncidentSettings
+from services.metrics_exporter import main as exporter
+from services.metrics_exporter.config import ExporterSettings
 from services.notifier import main as notifier
 from services.notifier.config import NotifierSettings
 from services.oncall_service import main as oncall
@@ -29,6 +31,7 @@ SERVICES = {
     "oncall": (oncall, OnCallSettings),
     "notifier": (notifier, NotifierSettings),
     "web-ui": (web_ui, WebUISettings),
+    "metrics-exporter": (exporter, ExporterSettings),
 }
 
 

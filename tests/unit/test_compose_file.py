@@ -72,7 +72,8 @@ def test_every_service_gets_the_internal_token_from_the_env_file():
     services = [
         name for name, command in commands.items() if command[2:3] and command[2].startswith("services.")
     ]
-    assert len(services) == 6, services  # on-call, incident-management, notifier, web-ui, two replicas
+    # on-call, incident-management, notifier, web-ui, two replicas, the metrics exporter
+    assert len(services) == 7, services
     for name in services:
         assert COMPOSE["services"][name]["environment"]["INTERNAL_TOKEN"].startswith("${INTERNAL_TOKEN:?"), (
             name

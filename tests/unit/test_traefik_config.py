@@ -146,25 +146,6 @@ def test_every_route_that_can_answer_a_page_sends_the_security_headers(tmp_path:
         assert headers["stsSeconds"] == 31_536_000  # sent by Traefik over HTTPS only
 
 
-def test_password_posts_are_rate_limited_per_client_ip_before_the_routes_around_them(tmp_path: Path):
-    settings = StackSettings(
-        _env_file=None, var_dir=tmp_path, login_rate_limit_average=7, login_rate_limit_burst=3
-    )
-    _, dynamic = _rendered(traefik.native_config(settings))
-    routers = dynamic["http"]["routers"]
-    login, token = routers["web-ui-login"], routers["oncall-token"]
-    assert login["rule"] == "Path(`/ui/login`) && Method(`POST`)" and login["service"] == "web-ui-failover"
-    assert token["rule"] == "Path(`/api/v1/auth/token`)" and token["service"] == "oncall-failover"
-    for router in (login, token):
-        assert "login-rate-limit" in router["middlewares"]
-        # Traefik's default priority is the rule's length: these must beat the longer prefix rules.
-        assert router["priority"] > max(len(r["rule"]) for r in routers.values())
-    limit = dynamic["http"]["middlewares"]["login-rate-limit"]["rateLimit"]
-    assert (limit["average"], limit["burst"], limit["period"]) == (7, 3, "1m")
-    assert "ipStrategy" in limit["sourceCriterion"]
-    assert StackSettings(_env_file=None).login_rate_limit_average == 10
-
-
 def test_auth_token_and_audit_apis_are_routed_to_oncall(tmp_path: Path):
     for config in _both_configs(tmp_path):
         _, dynamic = _rendered(config)

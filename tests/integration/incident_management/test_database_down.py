@@ -1,5 +1,5 @@
 """incident-management whose database cannot be reached refuses for a while (503 / UNAVAILABLE, which
-senders and the channels' retry policy retry), rather than failing with an internal error."""
+senders and the clients' shared.rpc.call retry), rather than failing with an internal error."""
 
 import grpc
 import pytest

@@ -1,1 +1,0 @@
-"""Pieces of `scripts/bench.py`: load generators, process accounting, report."""
