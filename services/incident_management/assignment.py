@@ -1,38 +1,137 @@
-"""Assigning incidents to whoever is on call: right after creation, and a worker retrying deferred ones."""
+"""Assigning incidents to whoever is on call: in the transaction that opens them, and a worker paging
+those left pending."""
 
+import asyncio
 import logging
+import time
 import uuid
 from datetime import datetime
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
-from services.incident_management import domain, escalation
+from services.incident_management import escalation
 from services.incident_management import repository as repo
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.oncall_client import OnCallClient
+from shared import events as kinds
 from shared.aio import run_every
-from shared.errors import NotFound, Unavailable
+from shared.db import queued
+from shared.errors import DomainError, NotFound, Unavailable
+from shared.models import Incident, OutboxEvent, TimelineEntry
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 
-async def assign_new_incident(
-    sessions: async_sessionmaker[AsyncSession],
-    oncall: OnCallClient,
-    settings: EscalationSettings,
-    *,
-    incident_id: uuid.UUID,
-) -> datetime | None:
-    """Page the service's policy or its team's on-call; if on-call is down, defer (timeline says why).
-    Returns the incident's next escalation deadline, if it has one."""
-    try:
-        async with sessions.begin() as session:
-            return await escalation.start(session, oncall, incident_id, now=utcnow(), settings=settings)
-    except Unavailable as error:
-        async with sessions.begin() as session:
-            await domain.defer_assignment(session, incident_id, reason=error.message, now=utcnow())
-        return None
+class InlinePaging:
+    """Pages the new incidents of an ingest transaction before it commits, each announced by one event:
+    its `incident.triggered` names the assignee (as PagerDuty's does), with no `incident.reassigned`
+    after it. Paging them after the commit instead, each in a transaction of its own, cost single alerts
+    258 → 184/s (53.4 → 36.0 % of the prototype, same machine and hour): an extra transaction and
+    on-call round trip per new incident of the storm's start.
+
+    On-call is given `timeout` seconds for all of them (one call, `OnCallClient` batches the services).
+    Paging runs no statement until on-call has answered: the escalation rules change the incidents in
+    memory and queue their rows, written here in one statement. If on-call fails or is slow, nothing of
+    it is written; the incidents stay `assignment_pending` with an `assignment_deferred` entry saying why,
+    the retry worker pages them, and inline paging pauses for `pause` seconds (a slow on-call must not
+    hold every ingest transaction and its locks)."""
+
+    def __init__(
+        self, oncall: OnCallClient, settings: EscalationSettings, *, timeout: float, pause: float = 5.0
+    ) -> None:
+        self._oncall, self._settings, self._timeout, self._pause = oncall, settings, timeout, pause
+        self._paused_until, self._why = 0.0, ""
+
+    async def page(
+        self, connection: asyncpg.Connection, created: list[uuid.UUID], announced: list[dict], now: datetime
+    ) -> tuple[list[dict], datetime | None]:
+        """Page the incidents `created` in the connection's transaction; returns the events to write (the
+        `announced` ones, new incidents' as paged, then paging's own) and the earliest deadline set."""
+        found = await repo.get_new_incidents_for_paging(connection, incident_ids=created)
+        if not found:
+            return announced, None
+        queue = Session()  # never bound: it only collects the rows paging queues (`insert_at_commit`)
+        incidents = [incident for incident, _ in found]
+        try:
+            deadlines = await self._page_all(queue, found, now=now)
+        except Exception as error:  # TimeoutError, Unavailable, or any other: the retry worker pages them
+            self._pause_after(error)
+            await repo.write_paging(connection, incidents=[], timeline=self._deferred(incidents, now))
+            return announced, None
+        await repo.write_paging(
+            connection, incidents=incidents, timeline=queued(queue, TimelineEntry.__table__)
+        )
+        paging = [row["payload"] for row in queued(queue, OutboxEvent.__table__)]
+        return announce_once(announced, paging), min(filter(None, deadlines), default=None)
+
+    async def _page_all(
+        self, queue: Session, found: list[tuple[Incident, uuid.UUID | None]], *, now: datetime
+    ) -> list[datetime | None]:
+        if time.monotonic() < self._paused_until:
+            raise Unavailable(self._why)
+        async with asyncio.timeout(self._timeout), asyncio.TaskGroup() as group:
+            tasks = [
+                group.create_task(
+                    escalation.page_new(queue, self._oncall, i, policy, now=now, settings=self._settings)
+                )
+                for i, policy in found
+            ]
+        return [task.result() for task in tasks]
+
+    def _pause_after(self, error: Exception) -> None:
+        if isinstance(error, ExceptionGroup) and len(error.exceptions) == 1:
+            error = error.exceptions[0]
+        if time.monotonic() < self._paused_until:
+            return  # paused already: `_why` still says why
+        if isinstance(error, DomainError):
+            self._why = error.message
+        elif isinstance(error, TimeoutError):
+            self._why = f"on-call did not answer within {self._timeout:g} s"
+        else:
+            self._why = f"paging failed ({type(error).__name__})"
+            log.error("paging in the ingest transaction failed", exc_info=error)
+        self._paused_until = time.monotonic() + self._pause
+        log.warning(
+            "paging new incidents left to the retry worker",
+            extra={"fields": {"reason": self._why, "pause_seconds": self._pause}},
+        )
+
+    def _deferred(self, incidents: list[Incident], now: datetime) -> list[dict]:
+        message = f"Not assigned yet: {self._why}; will retry"
+        return [
+            {
+                "incident_id": i.id,
+                "at": now,
+                "actor": "system",
+                "kind": "assignment_deferred",
+                "message": message,
+            }
+            for i in incidents
+        ]
+
+
+def announce_once(announced: list[dict], paging: list[dict]) -> list[dict]:
+    """The events in order, an `incident.reassigned` of paging folded into the incident's
+    `incident.triggered` when no other event of it comes between: that event keeps its id and time and
+    takes the later one's data (the incident as paged, the escalation level and its targets)."""
+    result = list(announced)
+    latest = {event["data"]["id"]: n for n, event in enumerate(result)}
+    for event in paging:
+        incident_id = event["data"]["id"]
+        n = latest.get(incident_id)
+        if (
+            event["type"] == kinds.INCIDENT_REASSIGNED
+            and n is not None
+            and result[n]["type"] == kinds.INCIDENT_TRIGGERED
+        ):
+            result[n] = result[n] | {"data": event["data"]}
+            continue
+        latest[incident_id] = len(result)
+        result.append(event)
+    return result
 
 
 async def retry_pending(

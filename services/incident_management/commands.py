@@ -2,21 +2,20 @@
 
 Storing alerts: each replica's group commit sends one gRPC call; the alerts waiting here share the next of
 `ingest_lanes` transactions (`shared.group_commit`), on the driver's own connection: their routing keys
-looked up, then one call of the ingest SQL function for the alerts of valid keys, their events written to
-the outbox, commit; then the new incidents are paged, each in its own transaction.
+looked up, then one call of the ingest SQL function for the alerts of valid keys, the new incidents paged
+(`assignment.InlinePaging`), the events written to the outbox, commit.
 """
 
-import asyncio
-import contextlib
 import itertools
 import logging
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.incident_management import catalog, domain, escalation_actions, heartbeats
-from services.incident_management.assignment import assign_new_incident
+from services.incident_management.assignment import InlinePaging
 from services.incident_management.domain import OnCallAnswer
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.escalation_worker import Escalator
@@ -75,6 +74,7 @@ class IncidentCommands:
     escalator: Escalator
     driver: DriverPool  # the driver's own connections: the ingest transactions and key lookups
     ingest_lanes: int = 2
+    inline_paging_seconds: float = 0.5  # how long on-call may take to page new incidents in a transaction
 
     @property
     def escalation(self) -> EscalationSettings:
@@ -88,14 +88,14 @@ class IncidentCommands:
     def __post_init__(self) -> None:
         # Items are batches (a single alert is a batch of one), taken whole: a group's transaction holds
         # at most 256 alerts, or one larger batch alone.
-        self._group: GroupCommit[Batch, tuple[Outcomes, asyncio.Future]] = GroupCommit(
+        self._group: GroupCommit[Batch, Outcomes] = GroupCommit(
             self._store_group, lanes=self.ingest_lanes, max_group=256, weight=len
         )
-        self._paging: set[asyncio.Future] = set()
+        self._paging = InlinePaging(self.oncall, self.escalation, timeout=self.inline_paging_seconds)
 
     async def ingest(self, alert: AlertInput, *, integration_key: str = "") -> IngestResult:
         """Store the alert (committed before we answer, possibly with others that arrived meanwhile); a
-        new incident is paged before we answer too. With a routing key, the key must be valid and
+        new incident is paged in the same transaction. With a routing key, the key must be valid and
         decides the service."""
         [result] = await self._submit([(alert, integration_key)])
         if isinstance(result, Exception):
@@ -112,48 +112,44 @@ class IncidentCommands:
         return outcomes  # type: ignore[return-value]
 
     async def _submit(self, batch: Batch) -> Outcomes:
-        outcomes, paged = await self._group.submit(batch)
-        # Shared by the group: one caller giving up must not cancel it. The alerts are committed whatever
-        # paging after commit does: a failure is logged (`_paged`) and the retry worker pages them, so the
-        # caller is told they are stored, not an error that would make it send them again.
-        with contextlib.suppress(Exception):
-            await asyncio.shield(paged)
-        return outcomes
+        return await self._group.submit(batch)
 
-    async def _store_group(self, batches: list[Batch]) -> list[tuple[Outcomes, asyncio.Future]]:
+    async def _store_group(self, batches: list[Batch]) -> list[Outcomes]:
         """One transaction for the batches, each answered with its own slice of the outcomes."""
-        outcomes, paged = await self._store([item for batch in batches for item in batch])
+        outcomes = await self._store([item for batch in batches for item in batch])
         ends = list(itertools.accumulate(len(batch) for batch in batches))
-        return [(outcomes[end - len(batch) : end], paged) for batch, end in zip(batches, ends, strict=True)]
+        return [outcomes[end - len(batch) : end] for batch, end in zip(batches, ends, strict=True)]
 
-    async def _store(self, items: Batch) -> tuple[Outcomes, asyncio.Future]:
+    async def _store(self, items: Batch) -> Outcomes:
         """The group in one transaction. A bad key fails only its own alerts (checked before the ingest
         function, which then has nothing to refuse); should the transaction fail anyway (its connection
         cut by a database restart, say), each alert is stored alone, in a transaction of its own, so one
         alert sinks no others and a cut connection is retried on a new one (alerts a commit had stored
-        before the cut then count as their own duplicates: nothing is lost or opened twice).
-        Returns the outcomes once committed, and the paging of the new incidents, which runs on its own:
-        the next group's transaction does not wait for it."""
+        before the cut then count as their own duplicates: nothing is lost or opened twice)."""
         try:
-            outcomes = await self._transaction(items)
+            return await self._transaction(items)
         except Exception:
             if len(items) == 1:
                 raise
             log.warning("a group of alerts failed; storing each alone", exc_info=True)
-            outcomes = [await self._alone(item) for item in items]
-        stored = [outcome for outcome in outcomes if isinstance(outcome, IngestResult)]
-        return outcomes, self._in_background(self._after_ingest(stored))
+            return [await self._alone(item) for item in items]
 
     async def _transaction(self, items: Batch) -> Outcomes:
-        """Keys looked up, then the alerts of valid keys stored with their events, in one transaction."""
+        """Keys looked up, then the alerts of valid keys stored, their new incidents paged, and the events
+        written, in one transaction."""
         async with self.driver.connection() as connection, connection.transaction():
             owners = await catalog.lookup_keys(connection, {key for _, key in items if key})
             outcomes: Outcomes = with_owners(items, owners)  # type: ignore[assignment]
             ready = [(i, a) for i, a in enumerate(outcomes) if isinstance(a, AlertInput)]
             stored = await domain.ingest(
-                connection, [a for _, a in ready], now=utcnow(), window_seconds=self.window_seconds
+                connection,
+                [a for _, a in ready],
+                now=utcnow(),
+                window_seconds=self.window_seconds,
+                page=self._paging.page,
             )
-        for (i, alert), result in zip(ready, stored, strict=True):
+        self._after_ingest(stored.results, stored.earliest_deadline)
+        for (i, alert), result in zip(ready, stored.results, strict=True):
             outcomes[i] = replace(result, fingerprint=alert.fingerprint)
         return outcomes
 
@@ -163,19 +159,6 @@ class IncidentCommands:
             return outcome
         except Exception as error:
             return error
-
-    def _in_background(self, work) -> asyncio.Future:
-        """Run `work` to the end even if every caller waiting for it gives up; a failure is logged (new
-        incidents it did not page are still `assignment_pending`: the retry worker pages them)."""
-        task = asyncio.ensure_future(work)
-        self._paging.add(task)
-        task.add_done_callback(self._paged)
-        return task
-
-    def _paged(self, task: asyncio.Future) -> None:
-        self._paging.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("paging new incidents failed", exc_info=task.exception())
 
     async def integration(self, key: str) -> catalog.KeyOwner:
         """The key's owner (the replicas ask once per key they have not cached); 401 unknown, 403 revoked."""
@@ -194,30 +177,19 @@ class IncidentCommands:
     async def open_missed_heartbeats(self) -> int:
         """One pass of the heartbeat check; returns how many heartbeats were found missed."""
         async with self.sessions.begin() as session:
-            outcomes = await heartbeats.open_missed(session, now=utcnow(), window_seconds=self.window_seconds)
-        await self._after_ingest(outcomes)
-        return len(outcomes)
+            missed = await heartbeats.open_missed(
+                session, now=utcnow(), window_seconds=self.window_seconds, page=self._paging.page
+            )
+        self._after_ingest(missed.results, missed.earliest_deadline)
+        return len(missed.results)
 
-    async def _after_ingest(self, results: list[IngestResult]) -> None:
-        """After commit: publish events, and page for each new incident (its policy or on-call)."""
+    def _after_ingest(self, results: list[IngestResult], earliest_deadline: datetime | None) -> None:
+        """After commit: publish the events; tell the escalation worker about the earliest new deadline
+        (none set, nothing for it to re-read: an alert storm does not cost it a query per commit)."""
         if any(r.result not in ("correlated", "duplicate", "ignored") for r in results):
             self.relay.wake()  # only these may have written events; the relay's poll is the safety net
-        created = [r.incident_id for r in results if r.result == "created" and r.incident_id]
-        if not created:
-            return
-        # Each in its own transaction, at once: a group's new incidents do not wait on one another.
-        deadlines = await asyncio.gather(
-            *(
-                assign_new_incident(self.sessions, self.oncall, self.escalation, incident_id=incident_id)
-                for incident_id in created
-            )
-        )
-        # Paging committed: relay its events; tell the escalation worker about the earliest new deadline
-        # (none set, nothing for it to re-read)
-        self.relay.wake()
-        earliest = min((d for d in deadlines if d is not None), default=None)
-        if earliest is not None:
-            self.escalator.wake(at=earliest)
+        if earliest_deadline is not None:
+            self.escalator.wake(at=earliest_deadline)
 
     async def acknowledge(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
         ack_timeout = self.escalation.ack_timeout_seconds

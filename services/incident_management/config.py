@@ -19,6 +19,12 @@ class IncidentSettings(BaseServiceSettings, AuthSettings, RetentionSettings):
         ge=0,
         description="how long an answer of on-call (who is on call, a policy level) is reused (0: never)",
     )
+    inline_paging_timeout_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="how long an ingest transaction waits for on-call to page its new incidents before "
+        "leaving them to the assignment retry worker",
+    )
     assignment_retry_seconds: float = Field(default=10.0, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     heartbeat_check_seconds: float = Field(

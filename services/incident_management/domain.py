@@ -5,7 +5,7 @@ alerts is `ingest`: the rules are the SQL function's (shared/migrations/sql/inge
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,19 +90,44 @@ def emit(
     repo.create_outbox_event(session, event=outbox_event(incident, event_type, now, extra))
 
 
+# Pages the incidents an ingest opened, in its transaction (`assignment.InlinePaging.page`): given the
+# connection, their ids, the ingest's events and the time, it returns the events to write and the earliest
+# escalation deadline it set.
+Page = Callable[
+    [asyncpg.Connection, list[uuid.UUID], list[dict], datetime], Awaitable[tuple[list[dict], datetime | None]]
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    results: list[IngestResult]
+    earliest_deadline: datetime | None  # of the new incidents paged in the transaction
+
+
 async def ingest(
-    connection: asyncpg.Connection, alerts: list[AlertInput], *, now: datetime, window_seconds: int
-) -> list[IngestResult]:
+    connection: asyncpg.Connection,
+    alerts: list[AlertInput],
+    *,
+    now: datetime,
+    window_seconds: int,
+    page: Page | None = None,
+) -> Ingested:
     """Apply, in order, what the sources say about alerts (their keys checked), in the caller's transaction
-    on the driver's connection: one call of ingest_alerts() (whose header states the rules), then the events
-    of the incidents it opened or changed, written to the outbox in one statement."""
+    on the driver's connection: one call of ingest_alerts() (whose header states the rules), the new
+    incidents paged (`page`), then the events written to the outbox in one statement."""
     if not alerts:
-        return []
+        return Ingested([], None)
     since = correlation_cutoff(now, window_seconds)
     rows = await repo.ingest_alerts(connection, batch=[_ingested(a) for a in alerts], now=now, since=since)
     changed = [outbox_event(orjson.loads(row["incident"]), row["event"], now) for row in rows if row["event"]]
+    created = [row["incident_ref"] for row in rows if row["outcome"] == "created"]
+    earliest = None
+    if created and page is not None:
+        changed, earliest = await page(connection, created, changed, now)
     await repo.insert_outbox_events(connection, events=changed)
-    return [IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"]) for row in rows]
+    return Ingested(
+        [IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"]) for row in rows], earliest
+    )
 
 
 def _ingested(alert: AlertInput) -> dict:

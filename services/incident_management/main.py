@@ -109,7 +109,8 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
     sessions = create_session_factory(engine)
     redis = create_redis(settings.redis_url)
     channel = create_channel(settings.oncall_grpc_target, internal_token=settings.internal_token)
-    # The driver's own connections: one per ingest lane (its transaction), one for the relay, one for the
+    # The driver's own connections: one per ingest lane (its transaction, which
+    # holds it while on-call is asked), one for the relay, one for the
     # replicas' key lookups
     driver = DriverPool(settings, size=settings.ingest_lanes + 2)
     relay = OutboxRelay(
@@ -131,6 +132,7 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
         escalator,
         driver,
         ingest_lanes=settings.ingest_lanes,
+        inline_paging_seconds=settings.inline_paging_timeout_seconds,
     )
     return Runtime(settings, engine, redis, channel, commands, relay, driver)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import ARRAY, Uuid, any_, bindparam, func, select, update
+from sqlalchemy import ARRAY, DateTime, Uuid, any_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management.schemas import IncidentFilter
@@ -44,7 +44,7 @@ async def ingest_alerts(
 ) -> list[asyncpg.Record]:
     """Rows of (alert_ref, incident_ref, outcome, incident as JSON text or None, event or None), in the
     batch's order, from one call of the function in the connection's transaction."""
-    return await connection.fetch(_INGEST_ALERTS, orjson.dumps(batch, default=str).decode(), now, since)
+    return await connection.fetch(_INGEST_ALERTS, _json(batch), now, since)
 
 
 def create_outbox_event(session: Writes, *, event: dict) -> None:
@@ -261,6 +261,82 @@ async def get_incidents_for_paging(
     """The incidents, locked, each with its service's escalation policy (if the service row has one)."""
     rows = (await session.execute(_INCIDENTS_FOR_PAGING, {"ids": incident_ids})).all()
     return [(row[0], row[1]) for row in rows]
+
+
+# The incidents an ingest transaction opened, as it leaves them (later alerts of its batch may have joined,
+# acknowledged or resolved them), with their service's policy; nobody else sees them before the commit.
+_NEW_INCIDENTS_FOR_PAGING = """
+    SELECT to_jsonb(i)::text AS incident, s.escalation_policy_id AS policy_id
+      FROM incidents i LEFT JOIN services s ON s.name = i.service
+     WHERE i.id = ANY($1::uuid[]) AND i.assignment_pending AND i.status <> 'resolved'
+     ORDER BY i.id
+"""
+
+
+async def get_new_incidents_for_paging(
+    connection: asyncpg.Connection, *, incident_ids: list[uuid.UUID]
+) -> list[tuple[Incident, uuid.UUID | None]]:
+    """`get_incidents_for_paging` on the driver's connection for incidents its transaction opened, still
+    to be paged: detached objects, whose changes `write_paging` stores."""
+    rows = await connection.fetch(_NEW_INCIDENTS_FOR_PAGING, incident_ids)
+    return [(_incident(orjson.loads(row["incident"])), row["policy_id"]) for row in rows]
+
+
+def _incident(row: dict) -> Incident:
+    values = {}
+    for name, col in Incident.__table__.columns.items():
+        value = row.get(name)
+        if value is not None and isinstance(col.type, DateTime):
+            value = datetime.fromisoformat(value)
+        elif value is not None and isinstance(col.type, Uuid):
+            value = uuid.UUID(value)
+        values[name] = value
+    return Incident(**values)
+
+
+PAGED_COLUMNS = (
+    "assigned_to",
+    "assignee_name",
+    "assignee_email",
+    "escalation_policy_id",
+    "escalation_level",
+    "escalation_cycle",
+    "next_escalation_at",
+    "assignment_pending",
+    "updated_at",
+)
+
+# Paging's changes to the incidents, and its timeline entries in their order, in one statement.
+_WRITE_PAGING = f"""
+    WITH paged AS (
+        UPDATE incidents AS i
+           SET ({", ".join(PAGED_COLUMNS)}) = ({", ".join("x." + c for c in PAGED_COLUMNS)})
+          FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, assigned_to uuid, assignee_name text,
+               assignee_email text, escalation_policy_id uuid, escalation_level int, escalation_cycle int,
+               next_escalation_at timestamptz, assignment_pending boolean, updated_at timestamptz)
+         WHERE i.id = x.id
+    )
+    INSERT INTO timeline_entries (incident_id, at, actor, kind, message)
+    SELECT x.incident_id, x.at, x.actor, x.kind, x.message
+      FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
+                      AS (incident_id uuid, at timestamptz, actor text, kind text, message text))
+           WITH ORDINALITY AS x(incident_id, at, actor, kind, message, ord)
+     ORDER BY x.ord
+"""
+
+
+async def write_paging(
+    connection: asyncpg.Connection, *, incidents: list[Incident], timeline: list[dict]
+) -> None:
+    """The paging columns of `incidents` and the `timeline` rows (`add_timeline`'s), in the connection's
+    transaction."""
+    changed = [{"id": i.id} | {c: getattr(i, c) for c in PAGED_COLUMNS} for i in incidents]
+    if changed or timeline:
+        await connection.execute(_WRITE_PAGING, _json(changed), _json(timeline))
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value, default=str).decode()
 
 
 async def claim_due_escalation(session: AsyncSession, *, now: datetime) -> Incident | None:

@@ -322,8 +322,9 @@ async def test_incident_stored_but_not_paged_before_a_crash_is_paged_once_after_
         service = await service_with_policy(first, pol["id"])
         stored = AlertInput(service=service, severity="critical", summary="db down", fingerprint="crash")
         async with first.runtime.commands.driver.connection() as connection, connection.transaction():
-            # the commit, and no paging after it
-            [result] = await domain.ingest(connection, [stored], now=utcnow(), window_seconds=300)
+            # stored and committed unpaged, as a crash between the two would leave it
+            stored_alone = await domain.ingest(connection, [stored], now=utcnow(), window_seconds=300)
+        [result] = stored_alone.results
         assert result.result == "created"
     incident_id = str(result.incident_id)
     async with replica(database_url, redis_url, oncall.grpc_target, assignment_retry_seconds=0.2) as second:

@@ -31,6 +31,12 @@ ALL_TYPES = {
 }
 
 
+# On-call never answers within the inline paging's time: the retry worker pages the new incident, and its
+# assignment is an event of its own, after `incident.triggered`; paged in the ingest transaction, the two
+# are one event (the last test here).
+AFTER_COMMIT = {"inline_paging_timeout_seconds": 1e-6}
+
+
 async def run_lifecycle(incidents, service: str) -> str:
     """Trigger (and assign), annotate, acknowledge, escalate and resolve one incident; returns its id."""
     incident_id = (await incidents.grpc.IngestAlert(alert(service))).incident_id
@@ -56,7 +62,9 @@ async def test_each_event_type_reaches_each_matching_subscriber_and_the_assignee
     team = await oncall.team(service)
     await oncall.rotation(team["id"], [user["id"]])
     stream = unique_stream()
-    incidents = await start_incident_stack(events_stream=stream, oncall_grpc_target=oncall.grpc_target)
+    incidents = await start_incident_stack(
+        events_stream=stream, oncall_grpc_target=oncall.grpc_target, **AFTER_COMMIT
+    )
     notifier = await start_notifier(
         events_stream=stream, oncall_grpc_target=oncall.grpc_target, smtp_port=smtp.port
     )
@@ -103,7 +111,9 @@ async def test_user_notification_rules_decide_which_events_are_mailed(
     team = await oncall.team(service)
     await oncall.rotation(team["id"], [picky["id"]])
     stream = unique_stream()
-    incidents = await start_incident_stack(events_stream=stream, oncall_grpc_target=oncall.grpc_target)
+    incidents = await start_incident_stack(
+        events_stream=stream, oncall_grpc_target=oncall.grpc_target, **AFTER_COMMIT
+    )
     notifier = await start_notifier(
         events_stream=stream,
         oncall_grpc_target=oncall.grpc_target,
@@ -164,3 +174,36 @@ async def test_mail_waits_for_smtp_and_escalation_targets_are_mailed(start_incid
         controller.stop()
     assert {m["X-Envelope-To"] for m in box.messages} == {"bob@example.com", "carol@example.com"}
     assert all("Escalated" in m["Subject"] for m in box.messages)
+
+
+async def test_an_incident_paged_as_it_opens_is_announced_once_to_subscribers_and_the_assignee(
+    start_incident_stack, start_notifier, start_receiver, oncall, smtp
+):
+    """Paged in the ingest transaction: subscribers to every type get `incident.triggered` naming the
+    assignee, and no `incident.reassigned`; the assignee gets one email, "Triggered"."""
+    service = f"svc-{uuid.uuid4().hex[:8]}"
+    user = await oncall.user("Alice")
+    await oncall.rotation((await oncall.team(service))["id"], [user["id"]])
+    stream = unique_stream()
+    incidents = await start_incident_stack(
+        events_stream=stream,
+        oncall_grpc_target=oncall.grpc_target,
+        inline_paging_timeout_seconds=10,  # time for a first on-call call on a loaded machine
+        oncall_timeout_seconds=5,
+    )
+    notifier = await start_notifier(
+        events_stream=stream, oncall_grpc_target=oncall.grpc_target, smtp_port=smtp.port
+    )
+    everything = await start_receiver()
+    await notifier.subscribe(everything)
+
+    incident_id = (await incidents.grpc.IngestAlert(alert(service))).incident_id
+    assert await _assigned(incidents, incident_id)  # paged before the call returned
+    [received] = await eventually(lambda: everything.requests_for([incident_id]))
+    assert received.verified and received.event["type"] == "incident.triggered"
+    assert received.event["data"]["assignee"]["id"] == user["id"]
+    [mail] = await eventually(lambda: smtp.to(user["email"]))
+    assert "Triggered: disk full" in mail["Subject"]
+    await asyncio.sleep(0.5)  # nothing else comes: one event, one email
+    assert len(everything.requests_for([incident_id])) == 1 and len(smtp.to(user["email"])) == 1
+    assert await created_event_ids(incidents, [incident_id]) == {received.event["id"]}
