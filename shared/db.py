@@ -1,27 +1,21 @@
-"""Async engine and session factory; the driver's own connections (DriverPool); rows a session inserts
-as it commits (insert_at_commit)."""
+"""Async engine and session factory; the driver's own connections (DriverPool)."""
 
 import asyncio
 import contextlib
-import functools
 import socket
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Protocol
 
 import asyncpg
 import orjson
 import sqlalchemy.exc
-from sqlalchemy import Insert, Table, TextClause, event, insert, inspect, text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session, SessionTransaction, configure_mappers
+from sqlalchemy.orm import configure_mappers
 
 from shared.audit import AuditedSession
 from shared.config import DatabaseSettings
 from shared.errors import Unavailable
 from shared.metrics import track_engine
-
-_QUEUED = "rows_inserted_at_commit"
-_SAVEPOINTS = "queued_rows_at_savepoints"
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
@@ -164,141 +158,8 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     return connection
 
 
-# Where a transaction's rows are queued and its objects changed.
-Writes = AsyncSession | Session
+class Writes(Protocol):
+    """Where a use case's new rows go: a session, which inserts them with its transaction, or a collector
+    whose owner writes them in a statement of its own (`assignment.InlinePaging`)."""
 
-
-def insert_at_commit(session: Writes, table: Table, row: dict) -> None:
-    """Queue `row` for `table`: just before the transaction commits, each table's queued rows go in one
-    executemany INSERT. Cheaper than ORM objects for rows nobody reads back in the same transaction (the
-    ORM fetched every generated id with RETURNING); a table's rows keep the order they were queued in.
-    Rows queued inside a savepoint that rolls back are dropped with it."""
-    queued(session, table).append(row)
-
-
-def queued(session: Writes, table: Table) -> list[dict]:
-    """The rows queued for `table` in this transaction, in order: the list itself, which the caller may
-    change (outside an `undone_on_error` block: it undoes by cutting the list back to its length)."""
-    return session.info.setdefault(_QUEUED, {}).setdefault(table, [])
-
-
-@event.listens_for(Session, "before_commit")
-def _insert_queued(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint released (SQLAlchemy fires this for those too): the rows wait for the commit
-    queued = session.info.pop(_QUEUED, None)
-    session.info.pop(_SAVEPOINTS, None)
-    if not queued:
-        return
-    session.flush()  # rows may refer to objects added in this transaction
-    batches = [(table, rows) for table, rows in queued.items() if rows]
-    shape = _shape(batches)
-    if shape is not None:  # several tables: one statement, one round trip
-        params = {f"rows_{n}": _json_param(rows) for n, (_, rows) in enumerate(batches)}
-        session.execute(_insert_all(shape), params)
-        return
-    for table, rows in batches:  # a single row as a plain execute: executemany costs more for one
-        session.execute(_insert_statement(table), rows if len(rows) > 1 else rows[0])
-
-
-@functools.cache
-def _insert_statement(table: Table) -> Insert:
-    return insert(table)  # one object per table: its cache key is computed once
-
-
-def _shape(batches: list[tuple[Table, list[dict]]]) -> tuple[tuple[Table, tuple[str, ...]], ...] | None:
-    """Each table with the columns its rows give, when there are several tables whose rows all give the
-    same columns and leave out none with a Python-side default; else None (one statement per table)."""
-    if len(batches) < 2:
-        return None
-    shape = []
-    for table, rows in batches:
-        columns = _uniform_columns(table, rows)
-        if columns is None:
-            return None
-        shape.append((table, columns))
-    return tuple(shape)
-
-
-def _uniform_columns(table: Table, rows: list[dict]) -> tuple[str, ...] | None:
-    """The columns every row gives, if they all give the same and leave out none with a Python-side
-    default (which only SQLAlchemy's own INSERT applies); else None."""
-    columns = tuple(rows[0])
-    if any(tuple(row) != columns for row in rows):
-        return None
-    if any(c.default is not None and c.name not in columns for c in table.columns):
-        return None
-    return columns
-
-
-def _json_param(value: object) -> str:
-    # default=str: ids read from the database are the driver's own UUID type, which orjson leaves out
-    return orjson.dumps(value, default=str).decode()
-
-
-def _typed(table: Table, columns: Iterable[str]) -> str:
-    return ", ".join(f'"{c}" {table.c[c].type.compile(dialect=postgresql.dialect())}' for c in columns)
-
-
-@functools.cache
-def _insert_cte(n: int, table: Table, columns: tuple[str, ...], rows: str) -> str:
-    """A data-modifying CTE inserting a table's rows, given as one JSON array `rows` (a parameter, typed
-    by the columns), in their order."""
-    names = ", ".join(f'"{c}"' for c in columns)
-    return (
-        f"q{n} AS (INSERT INTO {table.name} ({names}) SELECT {names}"
-        f" FROM ROWS FROM (jsonb_to_recordset({rows}) AS ({_typed(table, columns)}))"
-        f" WITH ORDINALITY AS x({names}, ord) ORDER BY ord)"
-    )
-
-
-@functools.cache
-def _insert_all(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> TextClause:
-    """One INSERT per table as data-modifying CTEs of one statement, each table's rows given as one JSON
-    array (typed by its columns, in the order queued): queued rows of a transaction cost one round trip."""
-    parts = [
-        _insert_cte(n, table, columns, f"CAST(:rows_{n} AS jsonb)")
-        for n, (table, columns) in enumerate(shape)
-    ]
-    return text(f"WITH {', '.join(parts)} SELECT")
-
-
-@event.listens_for(Session, "after_transaction_create")
-def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.nested:
-        queued = session.info.get(_QUEUED, {})
-        session.info.setdefault(_SAVEPOINTS, {})[transaction] = {t: len(r) for t, r in queued.items()}
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_queued(session: Session, previous_transaction: SessionTransaction) -> None:
-    if not previous_transaction.nested:
-        session.info.pop(_QUEUED, None)
-        session.info.pop(_SAVEPOINTS, None)
-        return
-    mark = session.info.get(_SAVEPOINTS, {}).pop(previous_transaction, None)
-    if mark is not None:
-        for table, rows in session.info.get(_QUEUED, {}).items():
-            del rows[mark.get(table, 0) :]
-
-
-@contextlib.contextmanager
-def undone_on_error(session: Writes, objects: Iterable[object]) -> Iterator[None]:
-    """What a savepoint does for a block that runs no statement (it only changes `objects` in memory and
-    queues rows with `insert_at_commit`), without the SAVEPOINT and RELEASE round trips: if the block
-    raises, the attributes it set on `objects` get back the values they had when it began, so the flush
-    writes none of them, and the rows it queued are dropped."""
-    marks = {table: len(rows) for table, rows in session.info.get(_QUEUED, {}).items()}
-    before = [(obj, dict(inspect(obj).dict)) for obj in objects]
-    try:
-        yield
-    except BaseException:
-        for table, rows in session.info.get(_QUEUED, {}).items():
-            del rows[marks.get(table, 0) :]
-        for obj, values in before:
-            changed = [key for key in inspect(obj).committed_state if key not in values]
-            for key in inspect(obj).committed_state.keys() & values.keys():  # changed since loaded
-                setattr(obj, key, values[key])
-            if changed:  # not loaded when the block began: reloaded on next access
-                session.expire(obj, changed)
-        raise
+    def add(self, instance: object) -> None: ...

@@ -9,7 +9,6 @@ from datetime import datetime
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 
 from services.incident_management import escalation
 from services.incident_management import repository as repo
@@ -17,12 +16,19 @@ from services.incident_management.escalation import EscalationSettings
 from services.incident_management.oncall_client import OnCallClient
 from shared import events as kinds
 from shared.aio import run_every
-from shared.db import queued
 from shared.errors import DomainError, NotFound, Unavailable
 from shared.models import Incident, OutboxEvent, TimelineEntry
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+
+class _Added(list[object]):
+    """What paging adds (timeline entries, events), in order: written by this module in its own
+    statements, not by a session."""
+
+    def add(self, instance: object) -> None:
+        self.append(instance)
 
 
 class InlinePaging:
@@ -34,7 +40,7 @@ class InlinePaging:
 
     On-call is given `timeout` seconds for all of them (one call, `OnCallClient` batches the services).
     Paging runs no statement until on-call has answered: the escalation rules change the incidents in
-    memory and queue their rows, written here in one statement. If on-call fails or is slow, nothing of
+    memory and add their rows here, written in one statement. If on-call fails or is slow, nothing of
     it is written; the incidents stay `assignment_pending` with an `assignment_deferred` entry saying why,
     the retry worker pages them, and inline paging pauses for `pause` seconds (a slow on-call must not
     hold every ingest transaction and its locks)."""
@@ -53,29 +59,28 @@ class InlinePaging:
         found = await repo.get_new_incidents_for_paging(connection, incident_ids=created)
         if not found:
             return announced, None
-        queue = Session()  # never bound: it only collects the rows paging queues (`insert_at_commit`)
+        added = _Added()
         incidents = [incident for incident, _ in found]
         try:
-            deadlines = await self._page_all(queue, found, now=now)
+            deadlines = await self._page_all(added, found, now=now)
         except Exception as error:  # TimeoutError, Unavailable, or any other: the retry worker pages them
             self._pause_after(error)
             await repo.write_paging(connection, incidents=[], timeline=self._deferred(incidents, now))
             return announced, None
-        await repo.write_paging(
-            connection, incidents=incidents, timeline=queued(queue, TimelineEntry.__table__)
-        )
-        paging = [row["payload"] for row in queued(queue, OutboxEvent.__table__)]
+        timeline = [row for row in added if isinstance(row, TimelineEntry)]
+        await repo.write_paging(connection, incidents=incidents, timeline=timeline)
+        paging = [row.payload for row in added if isinstance(row, OutboxEvent)]
         return announce_once(announced, paging), min(filter(None, deadlines), default=None)
 
     async def _page_all(
-        self, queue: Session, found: list[tuple[Incident, uuid.UUID | None]], *, now: datetime
+        self, added: _Added, found: list[tuple[Incident, uuid.UUID | None]], *, now: datetime
     ) -> list[datetime | None]:
         if time.monotonic() < self._paused_until:
             raise Unavailable(self._why)
         async with asyncio.timeout(self._timeout), asyncio.TaskGroup() as group:
             tasks = [
                 group.create_task(
-                    escalation.page_new(queue, self._oncall, i, policy, now=now, settings=self._settings)
+                    escalation.page_new(added, self._oncall, i, policy, now=now, settings=self._settings)
                 )
                 for i, policy in found
             ]
@@ -99,16 +104,12 @@ class InlinePaging:
             extra={"fields": {"reason": self._why, "pause_seconds": self._pause}},
         )
 
-    def _deferred(self, incidents: list[Incident], now: datetime) -> list[dict]:
+    def _deferred(self, incidents: list[Incident], now: datetime) -> list[TimelineEntry]:
         message = f"Not assigned yet: {self._why}; will retry"
         return [
-            {
-                "incident_id": i.id,
-                "at": now,
-                "actor": "system",
-                "kind": "assignment_deferred",
-                "message": message,
-            }
+            TimelineEntry(
+                incident_id=i.id, at=now, actor="system", kind="assignment_deferred", message=message
+            )
             for i in incidents
         ]
 

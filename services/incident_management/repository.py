@@ -12,7 +12,7 @@ from sqlalchemy import ARRAY, DateTime, Uuid, any_, bindparam, func, select, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management.schemas import IncidentFilter
-from shared.db import Writes, insert_at_commit
+from shared.db import Writes
 from shared.models import (
     Alert,
     Heartbeat,
@@ -27,8 +27,7 @@ from shared.models import (
 def add_timeline(
     session: Writes, *, incident_id: uuid.UUID, at: datetime, actor: str, kind: str, message: str
 ) -> None:
-    row = {"incident_id": incident_id, "at": at, "actor": actor, "kind": kind, "message": message}
-    insert_at_commit(session, TimelineEntry.__table__, row)
+    session.add(TimelineEntry(incident_id=incident_id, at=at, actor=actor, kind=kind, message=message))
 
 
 # What the ingest function (shared/migrations/sql/ingest_alerts.sql) is given: the batch as one JSON array.
@@ -48,8 +47,7 @@ async def ingest_alerts(
 
 
 def create_outbox_event(session: Writes, *, event: dict) -> None:
-    row = {"event_id": uuid.UUID(event["id"]), "type": event["type"], "payload": event}
-    insert_at_commit(session, OutboxEvent.__table__, row)
+    session.add(OutboxEvent(event_id=uuid.UUID(event["id"]), type=event["type"], payload=event))
 
 
 _INSERT_OUTBOX_EVENTS = """
@@ -326,13 +324,16 @@ _WRITE_PAGING = f"""
 
 
 async def write_paging(
-    connection: asyncpg.Connection, *, incidents: list[Incident], timeline: list[dict]
+    connection: asyncpg.Connection, *, incidents: list[Incident], timeline: list[TimelineEntry]
 ) -> None:
-    """The paging columns of `incidents` and the `timeline` rows (`add_timeline`'s), in the connection's
-    transaction."""
+    """The paging columns of `incidents` and the `timeline` entries, in the connection's transaction."""
     changed = [{"id": i.id} | {c: getattr(i, c) for c in PAGED_COLUMNS} for i in incidents]
-    if changed or timeline:
-        await connection.execute(_WRITE_PAGING, _json(changed), _json(timeline))
+    entries = [
+        {"incident_id": e.incident_id, "at": e.at, "actor": e.actor, "kind": e.kind, "message": e.message}
+        for e in timeline
+    ]
+    if changed or entries:
+        await connection.execute(_WRITE_PAGING, _json(changed), _json(entries))
 
 
 def _json(value: object) -> str:
