@@ -2,8 +2,7 @@
 users, policies, tokens and audit log; incident-management's catalog and analytics. Writes name the
 person they act for (the services' audit logs)."""
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 import orjson
@@ -11,11 +10,7 @@ import orjson
 from shared.audit import identity_metadata
 from shared.auth import Identity
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc, oncall_pb2, oncall_pb2_grpc
-from shared.rpc import call
-
-# The generated stubs are untyped (grpcio-tools writes no `_grpc.pyi`): each caller names its reply's type.
-Reply = TypeVar("Reply")
-Method = Callable[..., Awaitable[Reply]]
+from shared.rpc import Method, Reply, call
 
 
 class ConsoleClient:

@@ -49,7 +49,7 @@ STOP_BEFORE_OPENING = """        ELSIF NOT may_open THEN
 
 
 def _function() -> str:
-    source = _0010.INGEST_TRIGGERED_ALERTS
+    source: str = _0010.INGEST_TRIGGERED_ALERTS
     assert source.count(OLD_SIGNATURE) == 1 and source.count(OPENING) == 1, "0010's text changed"
     return source.replace(OLD_SIGNATURE, NEW_SIGNATURE).replace(OPENING, STOP_BEFORE_OPENING)
 

@@ -40,7 +40,7 @@ GUARDED = (
 
 
 def _function() -> str:
-    source = _0013._function()
+    source: str = _0013._function()
     for first, last, condition in GUARDED:
         assert source.count(first) == 1 and source.count(last) == 1, "0013's text changed"
         source = source.replace(first, f"    IF {condition} THEN\n{first}").replace(
