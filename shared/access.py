@@ -7,6 +7,7 @@ service's routes against that list.
 
 import asyncio
 import enum
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Hashable
@@ -36,7 +37,10 @@ from shared.auth import (
     token_identity,
     user_identity,
 )
+from shared.config import AuthSettings
 from shared.errors import PermissionDenied, Unauthenticated
+
+log = logging.getLogger(__name__)
 
 # (method, path template) answered without credentials: alert ingestion (integration keys), health, metrics,
 # getting credentials (the login form, access tokens) and the dashboard's static files.
@@ -162,7 +166,14 @@ class Authenticator:
         self._tokens[key] = replace(record, last_used_at=at)
         task = asyncio.create_task(self._directory.touch_token(record.id, at))
         self._touching.add(task)
-        task.add_done_callback(self._touching.discard)
+        task.add_done_callback(self._touched)
+
+    def _touched(self, task: asyncio.Task[None]) -> None:
+        # A lost write only makes last_used_at a minute older: say so, without failing the request.
+        self._touching.discard(task)
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            log.warning("an API token's use was not recorded", extra={"fields": {"error": str(error)}})
 
     @staticmethod
     async def _cached(
@@ -175,6 +186,16 @@ class Authenticator:
         found = await lookup(key)
         cache[key] = found
         return found
+
+
+def authenticator(settings: AuthSettings, directory: Directory, *, csrf_header: bool = True) -> Authenticator:
+    """A service's credential check reading `directory`."""
+    return Authenticator(
+        settings.auth_jwt_secret.get_secret_value(),
+        directory,
+        cache_seconds=settings.auth_cache_seconds,
+        csrf_header=csrf_header,
+    )
 
 
 async def identity(request: Request) -> Identity:

@@ -220,6 +220,16 @@ class OnCallCommands:
         async with self.sessions.begin() as session:
             return await credentials.create_api_token(session, body, creator=creator, now=utcnow())
 
+    async def get_api_token(self, token_hash: str) -> ApiToken:
+        """One API token; other services' credential checks ask (each at most every AUTH_CACHE_SECONDS)."""
+        async with self._reader() as session:
+            return await credentials.get_api_token(session, token_hash=token_hash)
+
+    async def touch_api_token(self, token_id: uuid.UUID, at: datetime) -> None:
+        """Record a use of the token at `at` (at most once a minute: shared.identities.token_touch)."""
+        async with self.sessions.begin() as session:
+            await repo.touch_api_token(session, token_id=token_id, at=_aware(at))
+
     async def list_api_tokens(self) -> list[ApiToken]:
         async with self.sessions() as session:
             return await credentials.list_api_tokens(session)

@@ -210,3 +210,18 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
         self, request: oncall_pb2.ListAuditRequest, context: _Context
     ) -> oncall_pb2.ListAuditResponse:
         return await console.list_audit(self.commands, request)
+
+    async def GetApiToken(
+        self, request: oncall_pb2.GetApiTokenRequest, context: _Context
+    ) -> oncall_pb2.GetApiTokenResponse:
+        token = await self.commands.get_api_token(request.token_hash)
+        return oncall_pb2.GetApiTokenResponse(token=console.token_to_proto(token))
+
+    async def TouchApiToken(
+        self, request: oncall_pb2.TouchApiTokenRequest, context: _Context
+    ) -> oncall_pb2.TouchApiTokenResponse:
+        at = _instant(request.at)
+        if at is None:
+            raise InvalidInput("at is required", field="at")
+        await self.commands.touch_api_token(parse_uuid(request.token_id, "token_id"), at)
+        return oncall_pb2.TouchApiTokenResponse()

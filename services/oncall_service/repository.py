@@ -23,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.types import TypeEngine
 
+from shared.identities import token_touch
 from shared.models import (
+    ApiToken,
     EscalationLevel,
     EscalationPolicy,
     EscalationTarget,
@@ -43,6 +45,16 @@ Grouped = TypeVar("Grouped", Rotation, Schedule)
 
 async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
+
+
+async def get_api_token_by_hash(session: AsyncSession, *, token_hash: str) -> ApiToken | None:
+    return (
+        await session.execute(select(ApiToken).where(ApiToken.token_hash == token_hash))
+    ).scalar_one_or_none()
+
+
+async def touch_api_token(session: AsyncSession, *, token_id: uuid.UUID, at: datetime) -> None:
+    await session.execute(token_touch(token_id, at))
 
 
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:

@@ -18,7 +18,7 @@ from services.web_ui.oncall_client import OnCallClient
 from services.web_ui.server_timing import ServerTimingMiddleware
 from services.web_ui.session import LoginRequired, login_redirect
 from services.web_ui.views import STATIC, render
-from shared.access import Authenticator
+from shared.access import authenticator
 from shared.errors import DomainError
 from shared.grpc import create_channel
 from shared.health import grpc_check
@@ -96,19 +96,13 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.settings = runtime.settings
     app.state.incidents = runtime.incidents
     app.state.oncall = runtime.oncall
-    settings = runtime.settings
     # The dashboard's forms carry their CSRF token in a field (services.web_ui.session checks it).
-    app.state.authenticator = Authenticator(
-        settings.auth_jwt_secret.get_secret_value(),
-        runtime.oncall,
-        cache_seconds=settings.auth_cache_seconds,
-        csrf_header=False,
-    )
+    app.state.authenticator = authenticator(runtime.settings, runtime.oncall.directory, csrf_header=False)
     install_common(app)
     install_pages_errors(app)
     app.add_middleware(ServerTimingMiddleware)
     app.state.console = ConsoleClient(
-        runtime.incident_channel, runtime.oncall_channel, timeout=settings.grpc_timeout_seconds
+        runtime.incident_channel, runtime.oncall_channel, timeout=runtime.settings.grpc_timeout_seconds
     )
     app.include_router(api.router)
     app.include_router(oncall_pages.router)

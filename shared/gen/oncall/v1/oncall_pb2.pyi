@@ -412,6 +412,30 @@ class RevokeApiTokenResponse(_message.Message):
     token: ApiToken
     def __init__(self, token: _Optional[_Union[ApiToken, _Mapping]] = ...) -> None: ...
 
+class GetApiTokenRequest(_message.Message):
+    __slots__ = ("token_hash",)
+    TOKEN_HASH_FIELD_NUMBER: _ClassVar[int]
+    token_hash: str
+    def __init__(self, token_hash: _Optional[str] = ...) -> None: ...
+
+class GetApiTokenResponse(_message.Message):
+    __slots__ = ("token",)
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    token: ApiToken
+    def __init__(self, token: _Optional[_Union[ApiToken, _Mapping]] = ...) -> None: ...
+
+class TouchApiTokenRequest(_message.Message):
+    __slots__ = ("token_id", "at")
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    token_id: str
+    at: str
+    def __init__(self, token_id: _Optional[str] = ..., at: _Optional[str] = ...) -> None: ...
+
+class TouchApiTokenResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class AuditEntry(_message.Message):
     __slots__ = ("id", "at", "actor", "action", "target_type", "target_id", "client_ip", "details_json")
     ID_FIELD_NUMBER: _ClassVar[int]

@@ -125,6 +125,16 @@ class OnCallServiceStub(object):
                 request_serializer=oncall_dot_v1_dot_oncall__pb2.ListAuditRequest.SerializeToString,
                 response_deserializer=oncall_dot_v1_dot_oncall__pb2.ListAuditResponse.FromString,
                 _registered_method=True)
+        self.GetApiToken = channel.unary_unary(
+                '/oncall.v1.OnCallService/GetApiToken',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.GetApiTokenRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.GetApiTokenResponse.FromString,
+                _registered_method=True)
+        self.TouchApiToken = channel.unary_unary(
+                '/oncall.v1.OnCallService/TouchApiToken',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.TouchApiTokenRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.TouchApiTokenResponse.FromString,
+                _registered_method=True)
 
 
 class OnCallServiceServicer(object):
@@ -259,6 +269,22 @@ class OnCallServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetApiToken(self, request, context):
+        """An API token by the SHA-256 hex digest of its text, with what decides whether it still counts;
+        NOT_FOUND when no token has that hash.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TouchApiToken(self, request, context):
+        """A use of an API token at `at`: last_used_at = at, unless a use within the minute before it is
+        recorded already (one write per token and minute whatever the callers); an unknown token is no error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OnCallServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -351,6 +377,16 @@ def add_OnCallServiceServicer_to_server(servicer, server):
                     servicer.ListAudit,
                     request_deserializer=oncall_dot_v1_dot_oncall__pb2.ListAuditRequest.FromString,
                     response_serializer=oncall_dot_v1_dot_oncall__pb2.ListAuditResponse.SerializeToString,
+            ),
+            'GetApiToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetApiToken,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.GetApiTokenRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.GetApiTokenResponse.SerializeToString,
+            ),
+            'TouchApiToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.TouchApiToken,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.TouchApiTokenRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.TouchApiTokenResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -840,6 +876,60 @@ class OnCallService(object):
             '/oncall.v1.OnCallService/ListAudit',
             oncall_dot_v1_dot_oncall__pb2.ListAuditRequest.SerializeToString,
             oncall_dot_v1_dot_oncall__pb2.ListAuditResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetApiToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/GetApiToken',
+            oncall_dot_v1_dot_oncall__pb2.GetApiTokenRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.GetApiTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TouchApiToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/TouchApiToken',
+            oncall_dot_v1_dot_oncall__pb2.TouchApiTokenRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.TouchApiTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,
