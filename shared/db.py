@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterator
-from typing import Protocol
+from typing import Protocol, cast
 
 import asyncpg
 import orjson
@@ -127,7 +127,9 @@ class DriverPool:
         pool = await self._pool()
         async with pool.acquire() as connection:
             try:
-                yield connection
+                # The pool's proxy forwards every method of the connection it wraps, but asyncpg-stubs type
+                # it as a class of its own, not a Connection.
+                yield cast(asyncpg.Connection, connection)
             except (*_UNREACHABLE, *_LOST):
                 # Ended under us, or left in a state the driver cannot go on from: most likely the database
                 # restarted and ended them all, so every connection is replaced at its next use (this one
@@ -140,7 +142,7 @@ class DriverPool:
             await self._opening.result().close()
 
 
-def _failed(opening: asyncio.Future) -> bool:
+def _failed(opening: asyncio.Future[asyncpg.Pool]) -> bool:
     return opening.done() and (opening.cancelled() or opening.exception() is not None)
 
 
@@ -152,7 +154,7 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The driver's connection under the session, for statements written for the driver to run in the
     session's transaction, which must have begun (a statement ran in it)."""
     raw = await (await session.connection()).get_raw_connection()
-    connection = raw.driver_connection
+    connection: asyncpg.Connection | None = raw.driver_connection
     if connection is None or not connection.is_in_transaction():
         raise RuntimeError("the session's transaction has not begun: run a statement in it first")
     return connection

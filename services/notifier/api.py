@@ -25,7 +25,8 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[g
 
 
 async def commands(request: Request) -> NotifierCommands:
-    return request.app.state.commands
+    found: NotifierCommands = request.app.state.commands
+    return found
 
 
 Commands = Annotated[NotifierCommands, Depends(commands)]

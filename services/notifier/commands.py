@@ -63,7 +63,9 @@ class NotifierCommands:
                 now=utcnow(),
             )
 
-    async def deliveries(self, subscription_id: uuid.UUID, query: DeliveryFilter):
+    async def deliveries(
+        self, subscription_id: uuid.UUID, query: DeliveryFilter
+    ) -> domain.DeliveriesWithAttempts:
         async with self.sessions() as session:
             return await domain.list_deliveries(session, subscription_id, query)
 

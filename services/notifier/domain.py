@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifier import repository as repo
 from services.notifier.schemas import DeliveryFilter, WebhookCreate, WebhookPatch
 from shared.errors import NotFound
-from shared.models import WebhookDelivery, WebhookSubscription
+from shared.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 SECRET_PREFIX = "whsec_"  # nosec B105 - a prefix of generated secrets, not one
 
@@ -149,9 +149,12 @@ async def delete_subscription(session: AsyncSession, subscription_id: uuid.UUID)
         raise NotFound(f"webhook {subscription_id} not found", field="id")
 
 
+DeliveriesWithAttempts = list[tuple[WebhookDelivery, list[WebhookAttempt]]]
+
+
 async def list_deliveries(
     session: AsyncSession, subscription_id: uuid.UUID, query: DeliveryFilter
-) -> list[tuple[WebhookDelivery, list]]:
+) -> DeliveriesWithAttempts:
     """Newest deliveries of a subscription, each with its attempts."""
     await get_subscription(session, subscription_id)
     deliveries = await repo.list_deliveries(

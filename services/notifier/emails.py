@@ -51,7 +51,8 @@ def compose(event: dict[str, Any], *, to: str, to_name: str | None, sender: str,
         "link": f"{base_url.rstrip('/')}/incidents/{data.get('id', '')}",
     }
     message = MIMEMultipart("alternative")
-    message["Subject"] = _text_header(
+    # typeshed types a compat32 message's header values as str; it takes a Header too (as RFC 2047 words).
+    message["Subject"] = _text_header(  # type: ignore[assignment]
         f"[{str(data.get('severity', '')).upper()}] {values['headline']}: {data.get('title', '')}"
         f" ({data.get('service', '')})"
     )
@@ -59,8 +60,9 @@ def compose(event: dict[str, Any], *, to: str, to_name: str | None, sender: str,
     message["To"] = formataddr((to_name or "", to), charset="utf-8")
     message["Message-ID"] = make_msgid(domain="oncall.local")
     message["X-OnCall-Event-Id"] = str(event["id"])
-    message.attach(MIMEText(_env.get_template("incident_email.txt.j2").render(values), "plain", _UTF8))
-    message.attach(MIMEText(_env.get_template("incident_email.html.j2").render(values), "html", _UTF8))
+    # typeshed types MIMEText's charset as a name; set_payload takes a Charset too (QP bodies, set above).
+    message.attach(MIMEText(_env.get_template("incident_email.txt.j2").render(values), "plain", _UTF8))  # type: ignore[arg-type]
+    message.attach(MIMEText(_env.get_template("incident_email.html.j2").render(values), "html", _UTF8))  # type: ignore[arg-type]
     return message
 
 

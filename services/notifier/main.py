@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -47,7 +48,7 @@ class Runtime:
     webhooks: WebhookWorker
     emails: EmailWorker
     retention: RetentionStatus = field(default_factory=RetentionStatus)
-    tasks: list[asyncio.Task] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start_workers(self) -> None:
         """Stream consumer, webhook deliveries, emails and the retention job run beside the API."""
@@ -124,7 +125,7 @@ def build_runtime(settings: NotifierSettings) -> Runtime:
 
 def create_app(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_: FastAPI):
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.start_workers()
         yield
         await runtime.stop_workers()

@@ -7,16 +7,30 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import ARRAY, DateTime, Row, Uuid, any_, bindparam, delete, func, select, update
+from sqlalchemy import (
+    ARRAY,
+    CursorResult,
+    DateTime,
+    Row,
+    Table,
+    Uuid,
+    any_,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 
 def create_subscription(
-    session: AsyncSession, *, fields: dict, secret: str, now: datetime
+    session: AsyncSession, *, fields: dict[str, Any], secret: str, now: datetime
 ) -> WebhookSubscription:
     subscription = WebhookSubscription(
         id=uuid.uuid4(), secret=secret, created_at=now, updated_at=now, **fields
@@ -38,7 +52,8 @@ async def list_subscriptions(session: AsyncSession) -> Sequence[WebhookSubscript
 
 async def delete_subscription(session: AsyncSession, *, subscription_id: uuid.UUID) -> bool:
     stmt = delete(WebhookSubscription).where(WebhookSubscription.id == subscription_id)
-    return (await session.execute(stmt)).rowcount > 0
+    result = await session.execute(stmt)
+    return cast(CursorResult[Any], result).rowcount > 0  # a DML statement's result is a CursorResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +143,11 @@ _NEW_EMAILS, _EMAIL_COLUMNS = _insert_pending(
 )
 
 
-def _arrays(rows: list[dict], names: tuple[str, ...]) -> list[list]:
+def _arrays(rows: list[dict[str, Any]], names: tuple[str, ...]) -> list[list[Any]]:
     return [[row[name] for row in rows] for name in names]
 
 
-async def create_deliveries(connection: asyncpg.Connection, *, rows: list[dict]) -> set[uuid.UUID]:
+async def create_deliveries(connection: asyncpg.Connection, *, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
     """Insert pending deliveries in one statement, skipping (subscription, event) pairs that exist;
     returns the ids of the rows it wrote."""
     if not rows:
@@ -140,7 +155,7 @@ async def create_deliveries(connection: asyncpg.Connection, *, rows: list[dict])
     return {row[0] for row in await connection.fetch(_NEW_DELIVERIES, *_arrays(rows, _DELIVERY_COLUMNS))}
 
 
-async def create_emails(connection: asyncpg.Connection, *, rows: list[dict]) -> None:
+async def create_emails(connection: asyncpg.Connection, *, rows: list[dict[str, Any]]) -> None:
     """Insert email notifications in one statement, skipping (event, recipient) pairs that exist."""
     if rows:
         await connection.execute(_NEW_EMAILS, *_arrays(rows, _EMAIL_COLUMNS))
@@ -202,7 +217,7 @@ def add_attempt(
     )
 
 
-_D = WebhookDelivery.__table__
+_D = cast(Table, WebhookDelivery.__table__)  # the ORM types a mapped class's table as any FromClause
 _DELIVERY_STATES = (
     select(_D.c.id, _D.c.status, _D.c.attempts, _D.c.retry_until)
     .where(_D.c.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
@@ -213,7 +228,7 @@ _DELIVERY_STATES = (
 
 async def lock_delivery_states(
     session: AsyncSession, *, delivery_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, Row]:
+) -> dict[uuid.UUID, Row[Any]]:
     """(id, status, attempts, retry_until) of each delivery, not its payload, rows locked in id order;
     deliveries gone meanwhile are missing."""
     rows = await session.execute(_DELIVERY_STATES, {"ids": delivery_ids})
@@ -257,7 +272,7 @@ _RECORD_DELIVERED = """
 
 
 async def record_delivered(
-    connection: asyncpg.Connection, *, answers: list[tuple[uuid.UUID, int, float]], now: datetime
+    connection: asyncpg.Connection, *, answers: list[tuple[uuid.UUID, int | None, float]], now: datetime
 ) -> dict[uuid.UUID, str]:
     """Successful attempts (delivery id, status code, latency ms) in one statement, atomic without a
     transaction: each attempt is logged and its delivery, if still pending, marked delivered. Returns each
@@ -267,7 +282,7 @@ async def record_delivered(
     return {row[0]: row[1] for row in await connection.fetch(_RECORD_DELIVERED, ids, codes, latencies, now)}
 
 
-async def update_deliveries(session: AsyncSession, *, rows: list[dict]) -> None:
+async def update_deliveries(session: AsyncSession, *, rows: list[dict[str, Any]]) -> None:
     """Apply attempts' outcomes: one executemany for all; each row has every `b_` key of _D_UPDATE."""
     if rows:
         await session.execute(_D_UPDATE, rows)

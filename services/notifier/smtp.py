@@ -48,7 +48,7 @@ class SmtpMailer:
         self._helo_name = settings.smtp_helo_name  # "": this host's name, looked up once (not per connection)
         self._idle: list[_Line] = []  # kept after a pass, the most recently used last
         self._expiry: asyncio.TimerHandle | None = None
-        self._hanging_up: set[asyncio.Task] = set()
+        self._hanging_up: set[asyncio.Task[None]] = set()
 
     @property
     def budget_seconds(self) -> float:

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import asyncpg
 import orjson
@@ -37,6 +37,8 @@ from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 Entry = tuple[str, dict[bytes, bytes]]
+# XREADGROUP's reply in RESP2 (redis types it for RESP3 too): per stream, its entries; None when none came.
+_ReadReply = list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]] | None
 
 
 def default_consumer_name() -> str:
@@ -115,12 +117,15 @@ class StreamConsumer:
 
     async def read(self, *, pending: bool) -> int:
         """Handle one batch: this consumer's unacked entries (pending) or new ones; returns how many."""
-        reply = await self._redis.xreadgroup(
-            self._group,
-            self.name,
-            {self._stream: "0" if pending else ">"},
-            count=self._settings.stream_batch,
-            block=None if pending else self._settings.stream_block_ms,
+        reply = cast(
+            _ReadReply,
+            await self._redis.xreadgroup(
+                self._group,
+                self.name,
+                {self._stream: "0" if pending else ">"},
+                count=self._settings.stream_batch,
+                block=None if pending else self._settings.stream_block_ms,
+            ),
         )
         entries = [(_text(i), f) for _, batch in reply or [] for i, f in batch if f]
         await self.handle(entries)
@@ -192,8 +197,8 @@ class StreamConsumer:
                     handed, skipped = _split(batch.direct, written)
                     batch.direct = []  # every reserved slot is now either used or given back
                     self._give_back(skipped)
-                    for delivery in handed:  # committed, leased to this replica
-                        self._dispatch.start(delivery)
+                    for delivery in handed:  # committed, leased to this replica (only a dispatch reserves)
+                        cast(Dispatch, self._dispatch).start(delivery)
                     left_due = len(written) - len(handed)
                     await repo.create_emails(connection, rows=batch.emails)
         except BaseException:
@@ -202,8 +207,8 @@ class StreamConsumer:
         return left_due, bool(batch.emails)
 
     def _give_back(self, deliveries: list[Claimed]) -> None:
-        for delivery in deliveries:
-            self._dispatch.unreserve(delivery.endpoint)
+        for delivery in deliveries:  # reserved, so there is a dispatch
+            cast(Dispatch, self._dispatch).unreserve(delivery.endpoint)
 
     def _rows(
         self, event: dict[str, Any], raw: bytes, matching: list[ActiveSubscription], batch: "_Batch"

@@ -17,6 +17,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiohttp
 from opentelemetry import trace
@@ -121,7 +122,7 @@ class WebhookWorker:
         self._sessions, self._driver = sessions, driver
         self._clients, self._settings = clients, settings
         self._slots = EndpointSlots(settings.webhook_per_endpoint_concurrency)
-        self._inflight: set[asyncio.Task] = set()
+        self._inflight: set[asyncio.Task[None]] = set()
         self._reserved = 0  # slots the stream consumer holds for rows it is writing
         self._waiting = True  # due rows may be left that no slot was free for
         self.lease = timedelta(
@@ -215,7 +216,7 @@ class WebhookWorker:
             self._launch(delivery)
         return len(taken)
 
-    def _done(self, task: asyncio.Task) -> None:
+    def _done(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
         self._slot_freed()
 
@@ -288,15 +289,19 @@ class WebhookWorker:
             results |= await self._record_locked(failed, now)
         return [results.get(claimed.id) for claimed, _ in attempts]
 
-    async def _record_delivered(self, delivered: list[tuple[Claimed, Outcome]], now: datetime) -> dict:
+    async def _record_delivered(
+        self, delivered: list[tuple[Claimed, Outcome]], now: datetime
+    ) -> dict[uuid.UUID, str]:
         """Each delivery's status (delivered), by id, for those still there."""
         answers = [(claimed.id, outcome.status_code, outcome.latency_ms) for claimed, outcome in delivered]
         async with self._driver.connection() as connection:
             return await repo.record_delivered(connection, answers=answers, now=now)
 
-    async def _record_locked(self, attempts: list[tuple[Claimed, Outcome]], now: datetime) -> dict:
+    async def _record_locked(
+        self, attempts: list[tuple[Claimed, Outcome]], now: datetime
+    ) -> dict[uuid.UUID, str]:
         """Each delivery's status after this attempt, by id, for those still there."""
-        updates: list[dict] = []
+        updates: list[dict[str, Any]] = []
         recorded: dict[uuid.UUID, str] = {}
         async with self._sessions.begin() as session:
             states = await repo.lock_delivery_states(session, delivery_ids=[c.id for c, _ in attempts])
@@ -357,13 +362,13 @@ class _State:
     last_error: str | None = None
     delivered_at: datetime | None = None
 
-    def changes(self) -> dict:
+    def changes(self) -> dict[str, Any]:
         """Every column an attempt may change, as `b_<column>` (next_attempt_at None: unchanged)."""
         names = ("status", "attempts", "next_attempt_at", "last_status_code", "last_error", "delivered_at")
         return {f"b_{n}": getattr(self, n) for n in names}
 
 
-def _apply(delivery: _State, outcome: Outcome, *, now, settings: NotifierSettings) -> None:
+def _apply(delivery: _State, outcome: Outcome, *, now: datetime, settings: NotifierSettings) -> None:
     delivery.attempts += 1
     delivery.last_status_code, delivery.last_error = outcome.status_code, outcome.error
     if outcome.ok:
