@@ -14,8 +14,10 @@ the time on 100,000 incidents (`docs/performance.md`).
 import logging
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import (
+    ColumnClause,
     ColumnElement,
     Row,
     Select,
@@ -64,7 +66,7 @@ class _Sums:
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
-    def metrics(self) -> dict:
+    def metrics(self) -> dict[str, Any]:
         return {
             "total_incident_count": self.incidents,
             "total_incidents_open": self.open,
@@ -79,7 +81,7 @@ class _Sums:
 
 # What each incident adds; migration 0015's COUNTED says the same in SQL for `incident_quarter_sums`, and a
 # test compares the two on the same incidents.
-_SUMS = [
+_SUMS: list[ColumnElement[Any]] = [
     func.count().label("incidents"),
     func.count().filter(Incident.status != "resolved").label("open"),
     func.count(Incident.acknowledged_at).label("acknowledged"),
@@ -105,7 +107,7 @@ def window(query: AnalyticsQuery, *, now: datetime) -> tuple[datetime, datetime]
     return since, until
 
 
-def _conditions(query: AnalyticsQuery, since: datetime, until: datetime) -> list[ColumnElement]:
+def _conditions(query: AnalyticsQuery, since: datetime, until: datetime) -> list[ColumnElement[bool]]:
     conditions = [Incident.created_at >= since, Incident.created_at < until]
     if query.service:
         conditions.append(Incident.service == query.service)
@@ -114,7 +116,7 @@ def _conditions(query: AnalyticsQuery, since: datetime, until: datetime) -> list
     return conditions
 
 
-def _statement(query: AnalyticsQuery, since: datetime, until: datetime) -> Select:
+def _statement(query: AnalyticsQuery, since: datetime, until: datetime) -> Select[Any]:
     match query.group_by:
         case "service" | "severity" as column:
             key = Incident.__table__.c[column]
@@ -167,7 +169,7 @@ def _quarter_start(at: datetime) -> datetime:
     return at - timedelta(minutes=at.minute % 15, seconds=at.second, microseconds=at.microsecond)
 
 
-def _calendar_statement(unit: str, time_zone: str, quarters: Subquery) -> Select:
+def _calendar_statement(unit: str, time_zone: str, quarters: Subquery) -> Select[Any]:
     """Buckets that start at the team's midnight (a day in Paris, not in UTC). Converting each incident's
     time to the zone cost more than the rest of the query, so incidents are first added up per quarter
     hour (plain arithmetic) and only those sums are put into local buckets: every zone's UTC offset, DST
@@ -182,10 +184,10 @@ def _calendar_statement(unit: str, time_zone: str, quarters: Subquery) -> Select
 
 _NAMES = [f.name for f in fields(_Sums)]
 _QUARTER = timedelta(minutes=15)
-_QUARTER_HOUR = literal_column("interval '15 minutes'")
+_QUARTER_HOUR: ColumnClause[timedelta] = literal_column("interval '15 minutes'")
 # Every incident is after it: PostgreSQL 16.2's date_bin() puts a time before its origin that falls exactly
 # on a bin's start into the bin before (fixed in 16.3), and migration 0015 bins with the same origin.
-_ORIGIN = literal_column("timestamptz '0001-01-01 00:00:00+00'")
+_ORIGIN: ColumnClause[datetime] = literal_column("timestamptz '0001-01-01 00:00:00+00'")
 
 # For this transaction only, before each analytics query. PostgreSQL cannot estimate how few quarter hours
 # a window's incidents fall into (it plans for one per incident), and with its default 4 MB of work_mem it
@@ -222,9 +224,10 @@ async def incident_analytics(
     )
 
 
-def _sums(row: Row) -> _Sums:
+def _sums(row: Row[Any]) -> _Sums:
     """Sums of sums come back as numeric: each field is made its own type again."""
-    return _Sums(**{f.name: f.type(getattr(row, f.name)) for f in fields(_Sums)})
+    # Each field's annotation is its class (annotations are not postponed in this module).
+    return _Sums(**{f.name: cast("type[Any]", f.type)(getattr(row, f.name)) for f in fields(_Sums)})
 
 
 def _mean(total: float, count: int) -> float | None:
@@ -241,7 +244,7 @@ _FOLD = text("SELECT fold_incident_quarter_sums()")
 async def fold_quarter_sums(session: AsyncSession) -> int:
     """Replace the rows the triggers appended to `incident_quarter_sums` by one row per quarter hour; the
     number of rows folded. Safe beside another process folding (each appended row is folded once)."""
-    folded = await session.scalar(_FOLD)
+    folded: int = await session.scalar(_FOLD)
     await session.commit()
     return folded
 

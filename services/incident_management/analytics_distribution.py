@@ -7,6 +7,7 @@ bound. The sorts are what it costs: exact percentiles need every value (docs/per
 """
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, Float, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import array
@@ -29,7 +30,7 @@ BOUNDS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0)
 QUANTILES = (0.5, 0.9, 0.99)
 
 
-def _measure(column: InstrumentedAttribute[float | None]) -> list[ColumnElement]:
+def _measure(column: InstrumentedAttribute[float | None]) -> list[ColumnElement[Any]]:
     """How many incidents have the measure, its percentiles, and how many are below each bound."""
     percentiles = func.percentile_cont(array(QUANTILES)).within_group(column)
     return [

@@ -24,7 +24,8 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], dependencies=
 
 
 async def commands(request: Request) -> IncidentCommands:
-    return request.app.state.commands
+    found: IncidentCommands = request.app.state.commands
+    return found
 
 
 Commands = Annotated[IncidentCommands, Depends(commands)]

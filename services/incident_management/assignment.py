@@ -6,6 +6,7 @@ import logging
 import time
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -52,8 +53,12 @@ class InlinePaging:
         self._paused_until, self._why = 0.0, ""
 
     async def page(
-        self, connection: asyncpg.Connection, created: list[uuid.UUID], announced: list[dict], now: datetime
-    ) -> tuple[list[dict], datetime | None]:
+        self,
+        connection: asyncpg.Connection,
+        created: list[uuid.UUID],
+        announced: list[dict[str, Any]],
+        now: datetime,
+    ) -> tuple[list[dict[str, Any]], datetime | None]:
         """Page the incidents `created` in the connection's transaction; returns the events to write (the
         `announced` ones, new incidents' as paged, then paging's own) and the earliest deadline set."""
         found = await repo.get_new_incidents_for_paging(connection, incident_ids=created)
@@ -114,7 +119,7 @@ class InlinePaging:
         ]
 
 
-def announce_once(announced: list[dict], paging: list[dict]) -> list[dict]:
+def announce_once(announced: list[dict[str, Any]], paging: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The events in order, an `incident.reassigned` of paging folded into the incident's
     `incident.triggered` when no other event of it comes between: that event keeps its id and time and
     takes the later one's data (the incident as paged, the escalation level and its targets)."""

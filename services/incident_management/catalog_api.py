@@ -22,7 +22,8 @@ from shared.timeutil import utcnow
 
 
 async def sessions(request: Request) -> async_sessionmaker[AsyncSession]:
-    return request.app.state.sessions
+    found: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    return found
 
 
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(sessions)]

@@ -11,6 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -114,7 +115,7 @@ class IncidentCommands:
     async def _submit(self, batch: Batch) -> Outcomes:
         return await self._group.submit(batch)
 
-    async def _store_group(self, batches: list[Batch]) -> list[Outcomes]:
+    async def _store_group(self, batches: list[Batch]) -> list[Outcomes | Exception]:
         """One transaction for the batches, each answered with its own slice of the outcomes."""
         outcomes = await self._store([item for batch in batches for item in batch])
         ends = list(itertools.accumulate(len(batch) for batch in batches))
@@ -139,7 +140,8 @@ class IncidentCommands:
         written, in one transaction."""
         async with self.driver.connection() as connection, connection.transaction():
             owners = await catalog.lookup_keys(connection, {key for _, key in items if key})
-            outcomes: Outcomes = with_owners(items, owners)  # type: ignore[assignment]
+            # Each alert's slot, taken by its result once stored (a bad key's error stays in its alerts').
+            outcomes = cast("list[AlertInput | IngestResult | Exception]", with_owners(items, owners))
             ready = [(i, a) for i, a in enumerate(outcomes) if isinstance(a, AlertInput)]
             stored = await domain.ingest(
                 connection,
@@ -151,7 +153,7 @@ class IncidentCommands:
         self._after_ingest(stored.results, stored.earliest_deadline)
         for (i, alert), result in zip(ready, stored.results, strict=True):
             outcomes[i] = replace(result, fingerprint=alert.fingerprint)
-        return outcomes
+        return cast(Outcomes, outcomes)  # every alert's slot now holds its result (the zip is strict)
 
     async def _alone(self, item: tuple[AlertInput, str]) -> IngestResult | Exception:
         try:
@@ -266,7 +268,7 @@ class IncidentCommands:
         self._committed()
         return incident
 
-    async def get(self, incident_id: uuid.UUID):
+    async def get(self, incident_id: uuid.UUID) -> domain.IncidentDetail:
         async with self.sessions() as session:
             return await domain.get_detail(session, incident_id)
 

@@ -5,7 +5,7 @@ alerts is `ingest`: the rules are the SQL function's (shared/migrations/sql/inge
 """
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,11 +15,17 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management import repository as repo
-from services.incident_management.schemas import AlertInput, IncidentFilter, IncidentRead, IngestResult
+from services.incident_management.schemas import (
+    AlertInput,
+    IncidentFilter,
+    IncidentPatch,
+    IncidentRead,
+    IngestResult,
+)
 from shared import events
 from shared.db import Writes
 from shared.errors import Conflict, NotFound
-from shared.models import Incident
+from shared.models import Alert, Incident, TimelineEntry
 from shared.telemetry import current_traceparent
 
 # Allowed status moves; anything else is a 409.
@@ -90,10 +96,10 @@ def outbox_event(
 
 def emit(
     session: Writes,
-    incident: Incident | dict,
+    incident: Incident | dict[str, Any],
     event_type: str,
     now: datetime,
-    extra: dict | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Write the event (the incident as it now is, plus `extra`) to the outbox in this transaction."""
     repo.create_outbox_event(session, event=outbox_event(incident, event_type, now, extra))
@@ -103,7 +109,8 @@ def emit(
 # connection, their ids, the ingest's events and the time, it returns the events to write and the earliest
 # escalation deadline it set.
 Page = Callable[
-    [asyncpg.Connection, list[uuid.UUID], list[dict], datetime], Awaitable[tuple[list[dict], datetime | None]]
+    [asyncpg.Connection, list[uuid.UUID], list[dict[str, Any]], datetime],
+    Awaitable[tuple[list[dict[str, Any]], datetime | None]],
 ]
 
 
@@ -143,7 +150,7 @@ async def ingest(
     )
 
 
-def _ingested(alert: AlertInput) -> dict:
+def _ingested(alert: AlertInput) -> dict[str, Any]:
     """What ingest_alerts() needs of one alert: its fields, its action and the timeline's wording (the
     function makes the ids of what it stores)."""
     return {
@@ -290,7 +297,7 @@ async def defer_assignment(
 async def update(
     session: AsyncSession,
     incident_id: uuid.UUID,
-    patch,
+    patch: IncidentPatch,
     *,
     actor: str,
     now: datetime,
@@ -317,7 +324,10 @@ async def update(
     return incident
 
 
-async def get_detail(session: AsyncSession, incident_id: uuid.UUID):
+IncidentDetail = tuple[Incident, Sequence[Alert], Sequence[TimelineEntry]]
+
+
+async def get_detail(session: AsyncSession, incident_id: uuid.UUID) -> IncidentDetail:
     incident = await repo.get_incident(session, incident_id=incident_id)
     if incident is None:
         raise NotFound(f"incident {incident_id} not found", field="id")

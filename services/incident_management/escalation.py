@@ -8,6 +8,7 @@ escalation_worker.py fires due deadlines.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +45,7 @@ def _delay(step: EscalationStep, settings: EscalationSettings) -> timedelta:
     return timedelta(seconds=settings.default_delay_seconds)
 
 
-def _notified(step: EscalationStep) -> list[dict]:
+def _notified(step: EscalationStep) -> list[dict[str, Any]]:
     return [{"id": str(u.user_id), "name": u.name, "email": u.email} for u in step.users]
 
 
@@ -105,7 +106,9 @@ async def page_level(
     level, cycle = position
     tried = 0
     while True:
-        step = await oncall.resolve_escalation(policy_id=incident.escalation_policy_id, level=level, at=now)
+        # Set: only an incident with a policy is paged by level (`page_new`, `advance`'s caller check it).
+        policy_id = cast(uuid.UUID, incident.escalation_policy_id)
+        step = await oncall.resolve_escalation(policy_id=policy_id, level=level, at=now)
         if step.users:
             _assign_level(
                 session,
@@ -168,7 +171,8 @@ async def advance(
         )
         return
     try:
-        step = await oncall.resolve_escalation(policy_id=incident.escalation_policy_id, level=level, at=now)
+        policy_id = cast(uuid.UUID, incident.escalation_policy_id)  # set: the caller checked it (`fire`)
+        step = await oncall.resolve_escalation(policy_id=policy_id, level=level, at=now)
         following = domain.next_level(level, cycle, step.level_count, step.repeat)
     except InvalidInput:  # the policy lost levels since: carry on from its top
         following = (0, cycle + 1)
@@ -248,7 +252,7 @@ async def start(
     """Assign a new incident: its service's policy pages its first level, else the team's on-call.
     Only once: an incident no longer `assignment_pending` was paged already (by the process that stored
     it, or by the retry worker after a crash). Returns the incident's next escalation deadline, if any."""
-    [found] = await repo.get_incidents_for_paging(session, incident_ids=[incident_id]) or [None]
+    [found] = await repo.get_incidents_for_paging(session, incident_ids=[incident_id]) or (None,)
     if found is None:
         raise NotFound(f"incident {incident_id} not found", field="id")
     incident, policy_id = found

@@ -1,7 +1,7 @@
 """The dashboard's console RPCs of IncidentService (catalog and analytics): proto ↔ domain mapping, each
 calling what the REST routes call (services.incident_management.catalog, analytics*)."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 import orjson
 from pydantic import BaseModel
@@ -37,7 +37,7 @@ def integration_to_proto(row: Integration) -> incident_pb2.Integration:
     )
 
 
-def service_to_proto(row: MonitoredService, integrations=()) -> incident_pb2.Service:
+def service_to_proto(row: MonitoredService, integrations: Iterable[Integration] = ()) -> incident_pb2.Service:
     return incident_pb2.Service(
         id=str(row.id),
         name=row.name,
@@ -58,7 +58,9 @@ async def list_services(sessions: Sessions) -> incident_pb2.ListServicesResponse
     return incident_pb2.ListServicesResponse(services=[service_to_proto(s, i) for s, i in found])
 
 
-async def create_service(sessions: Sessions, request) -> incident_pb2.CreateServiceResponse:
+async def create_service(
+    sessions: Sessions, request: incident_pb2.CreateServiceRequest
+) -> incident_pb2.CreateServiceResponse:
     fields = {"name": request.name, "description": request.description}
     fields |= {"team": request.team} if request.team else {}
     fields |= {"escalation_policy_id": request.escalation_policy_id} if request.escalation_policy_id else {}
@@ -68,14 +70,18 @@ async def create_service(sessions: Sessions, request) -> incident_pb2.CreateServ
     return incident_pb2.CreateServiceResponse(service=service_to_proto(service))
 
 
-async def delete_service(sessions: Sessions, request) -> incident_pb2.DeleteServiceResponse:
+async def delete_service(
+    sessions: Sessions, request: incident_pb2.DeleteServiceRequest
+) -> incident_pb2.DeleteServiceResponse:
     service_id = parse_uuid(request.service_id, "service_id")
     async with sessions.begin() as session:
         await repo.delete_service(session, service=await catalog.get_service(session, service_id))
     return incident_pb2.DeleteServiceResponse()
 
 
-async def create_integration(sessions: Sessions, request) -> incident_pb2.CreateIntegrationResponse:
+async def create_integration(
+    sessions: Sessions, request: incident_pb2.CreateIntegrationRequest
+) -> incident_pb2.CreateIntegrationResponse:
     try:
         config = orjson.loads(request.config_json) if request.config_json else {}
     except orjson.JSONDecodeError as error:
@@ -87,7 +93,9 @@ async def create_integration(sessions: Sessions, request) -> incident_pb2.Create
     return incident_pb2.CreateIntegrationResponse(integration=integration_to_proto(integration), key=key)
 
 
-async def revoke_integration(sessions: Sessions, request) -> incident_pb2.RevokeIntegrationResponse:
+async def revoke_integration(
+    sessions: Sessions, request: incident_pb2.RevokeIntegrationRequest
+) -> incident_pb2.RevokeIntegrationResponse:
     service_id = parse_uuid(request.service_id, "service_id")
     integration_id = parse_uuid(request.integration_id, "integration_id")
     async with sessions.begin() as session:
@@ -103,7 +111,9 @@ REPORTS: dict[str, tuple[type[BaseModel], Report]] = {
 }
 
 
-async def report(sessions: Sessions, kind: str, request) -> incident_pb2.AnalyticsResponse:
+async def report(
+    sessions: Sessions, kind: str, request: incident_pb2.AnalyticsRequest
+) -> incident_pb2.AnalyticsResponse:
     """One analytics answer, its query checked by the REST route's model, its body the REST answer's."""
     model, compute = REPORTS[kind]
     query = validated(model, dict(request.query))

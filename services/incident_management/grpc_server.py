@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import uuid
+from typing import Any
 
 import grpc
 import orjson
@@ -10,7 +11,7 @@ from pydantic import ValidationError
 
 from services.incident_management import grpc_console
 from services.incident_management.commands import IncidentCommands
-from services.incident_management.schemas import AlertInput, IncidentFilter, IngestResult
+from services.incident_management.schemas import Action, AlertInput, IncidentFilter, IngestResult
 from shared.errors import DomainError, InvalidInput, Unauthenticated
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import unexpected
@@ -22,8 +23,9 @@ from shared.text import UNSTORABLE, unstorable_field
 from shared.timeutil import parse_rfc3339, rfc3339
 
 log = logging.getLogger(__name__)
+_Context = grpc.aio.ServicerContext[Any, Any]
 
-ACTIONS = {
+ACTIONS: dict[str, Action] = {
     "": "trigger",
     "trigger": "trigger",
     "firing": "trigger",
@@ -147,18 +149,24 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
             raise Unauthenticated("integration key required", field="integration_key")
         return bool(integration_key)
 
-    async def IngestAlert(self, request, context: grpc.aio.ServicerContext):
+    async def IngestAlert(
+        self, request: incident_pb2.IngestAlertRequest, context: _Context | None
+    ) -> incident_pb2.IngestAlertResponse:
         alert = _alert_from_proto(request.alert, keyed=self._keyed(request.integration_key))
         result = await self.commands.ingest(alert, integration_key=request.integration_key)
         return _result_to_proto(result)
 
-    async def IngestAlerts(self, request, context: grpc.aio.ServicerContext):
+    async def IngestAlerts(
+        self, request: incident_pb2.IngestAlertsRequest, context: _Context
+    ) -> incident_pb2.IngestAlertsResponse:
         keyed = self._keyed(request.integration_key)
         alerts = [_alert_from_proto(a, keyed=keyed) for a in request.alerts]  # validate all before storing
         results = await self.commands.ingest_many(alerts, integration_key=request.integration_key)
         return incident_pb2.IngestAlertsResponse(results=[_result_to_proto(r) for r in results])
 
-    async def IngestAlertGroup(self, request, context: grpc.aio.ServicerContext):
+    async def IngestAlertGroup(
+        self, request: incident_pb2.IngestAlertGroupRequest, context: _Context
+    ) -> incident_pb2.IngestAlertGroupResponse:
         outcomes = await asyncio.gather(*(self._grouped(item) for item in request.items))
         return incident_pb2.IngestAlertGroupResponse(outcomes=outcomes)
 
@@ -180,7 +188,9 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
             )
             return incident_pb2.IngestOutcome(result=result)
 
-    async def GetIntegration(self, request, context: grpc.aio.ServicerContext):
+    async def GetIntegration(
+        self, request: incident_pb2.GetIntegrationRequest, context: _Context
+    ) -> incident_pb2.GetIntegrationResponse:
         owner = await self.commands.integration(request.integration_key)
         return incident_pb2.GetIntegrationResponse(
             integration_id=str(owner.integration.id),
@@ -189,13 +199,17 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
             config_json=orjson.dumps(owner.integration.config).decode(),
         )
 
-    async def RecordHeartbeat(self, request, context: grpc.aio.ServicerContext):
+    async def RecordHeartbeat(
+        self, request: incident_pb2.RecordHeartbeatRequest, context: _Context
+    ) -> incident_pb2.RecordHeartbeatResponse:
         ping = await self.commands.record_heartbeat(request.integration_key)
         return incident_pb2.RecordHeartbeatResponse(
             service=ping.service, next_due_at=rfc3339(ping.next_due_at) or "", recovered=ping.recovered
         )
 
-    async def GetIncident(self, request, context: grpc.aio.ServicerContext):
+    async def GetIncident(
+        self, request: incident_pb2.GetIncidentRequest, context: _Context
+    ) -> incident_pb2.GetIncidentResponse:
         incident, alerts, timeline = await self.commands.get(_incident_id(request.id))
         return incident_pb2.GetIncidentResponse(
             incident=incident_to_proto(incident),
@@ -203,7 +217,9 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
             timeline=[_entry_to_proto(t) for t in timeline],
         )
 
-    async def ListIncidents(self, request, context: grpc.aio.ServicerContext):
+    async def ListIncidents(
+        self, request: incident_pb2.ListIncidentsRequest, context: _Context
+    ) -> incident_pb2.ListIncidentsResponse:
         try:
             query = IncidentFilter(
                 status=request.status or None,
@@ -220,34 +236,54 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
             incidents=[incident_to_proto(i) for i in incidents], total=total
         )
 
-    async def AcknowledgeIncident(self, request, context: grpc.aio.ServicerContext):
+    async def AcknowledgeIncident(
+        self, request: incident_pb2.AcknowledgeIncidentRequest, context: _Context
+    ) -> incident_pb2.AcknowledgeIncidentResponse:
         incident = await self.commands.acknowledge(_incident_id(request.id), actor=request.actor or "grpc")
         return incident_pb2.AcknowledgeIncidentResponse(incident=incident_to_proto(incident))
 
-    async def ResolveIncident(self, request, context: grpc.aio.ServicerContext):
+    async def ResolveIncident(
+        self, request: incident_pb2.ResolveIncidentRequest, context: _Context
+    ) -> incident_pb2.ResolveIncidentResponse:
         incident = await self.commands.resolve(_incident_id(request.id), actor=request.actor or "grpc")
         return incident_pb2.ResolveIncidentResponse(incident=incident_to_proto(incident))
 
-    async def ListServices(self, request, context: grpc.aio.ServicerContext):
+    async def ListServices(
+        self, request: incident_pb2.ListServicesRequest, context: _Context
+    ) -> incident_pb2.ListServicesResponse:
         return await grpc_console.list_services(self.commands.sessions)
 
-    async def CreateService(self, request, context: grpc.aio.ServicerContext):
+    async def CreateService(
+        self, request: incident_pb2.CreateServiceRequest, context: _Context
+    ) -> incident_pb2.CreateServiceResponse:
         return await grpc_console.create_service(self.commands.sessions, request)
 
-    async def DeleteService(self, request, context: grpc.aio.ServicerContext):
+    async def DeleteService(
+        self, request: incident_pb2.DeleteServiceRequest, context: _Context
+    ) -> incident_pb2.DeleteServiceResponse:
         return await grpc_console.delete_service(self.commands.sessions, request)
 
-    async def CreateIntegration(self, request, context: grpc.aio.ServicerContext):
+    async def CreateIntegration(
+        self, request: incident_pb2.CreateIntegrationRequest, context: _Context
+    ) -> incident_pb2.CreateIntegrationResponse:
         return await grpc_console.create_integration(self.commands.sessions, request)
 
-    async def RevokeIntegration(self, request, context: grpc.aio.ServicerContext):
+    async def RevokeIntegration(
+        self, request: incident_pb2.RevokeIntegrationRequest, context: _Context
+    ) -> incident_pb2.RevokeIntegrationResponse:
         return await grpc_console.revoke_integration(self.commands.sessions, request)
 
-    async def GetIncidentAnalytics(self, request, context: grpc.aio.ServicerContext):
+    async def GetIncidentAnalytics(
+        self, request: incident_pb2.AnalyticsRequest, context: _Context
+    ) -> incident_pb2.AnalyticsResponse:
         return await grpc_console.report(self.commands.sessions, "incidents", request)
 
-    async def GetIncidentTrends(self, request, context: grpc.aio.ServicerContext):
+    async def GetIncidentTrends(
+        self, request: incident_pb2.AnalyticsRequest, context: _Context
+    ) -> incident_pb2.AnalyticsResponse:
         return await grpc_console.report(self.commands.sessions, "trends", request)
 
-    async def GetResponseDistribution(self, request, context: grpc.aio.ServicerContext):
+    async def GetResponseDistribution(
+        self, request: incident_pb2.AnalyticsRequest, context: _Context
+    ) -> incident_pb2.AnalyticsResponse:
         return await grpc_console.report(self.commands.sessions, "distribution", request)

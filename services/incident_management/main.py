@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -46,7 +47,7 @@ class Runtime:
     relay: OutboxRelay
     driver: DriverPool
     retention: RetentionStatus = field(default_factory=RetentionStatus)
-    tasks: list[asyncio.Task] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start_workers(self) -> None:
         """Outbox relay, assignment retries, heartbeats, escalation, the analytics sums' folding and the
@@ -139,7 +140,7 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
 
 def create_app(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_: FastAPI):
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.start_workers()
         yield
 

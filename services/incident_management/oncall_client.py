@@ -11,7 +11,7 @@ from services.incident_management.domain import EscalationStep, OnCallAnswer
 from shared.aio import RecentAnswers
 from shared.errors import DomainError, InvalidInput, NotFound, Unavailable
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
-from shared.rpc import call, peer_unavailable
+from shared.rpc import Method, Reply, call, peer_unavailable
 from shared.timeutil import rfc3339
 
 # What one GetCurrentOnCallForServices call asks at most (on-call's own bound is 1,000).
@@ -36,7 +36,8 @@ class OnCallClient:
     def _services(self) -> DataLoader[str, OnCallAnswer]:
         if self._loader is None:  # made in the running loop, which the loader keeps
             self._loader = DataLoader(
-                self._for_services,
+                # aiodataloader types the answers as values only; an Exception in their place fails that key
+                self._for_services,  # type: ignore[arg-type]
                 cache=False,  # answers are kept (or not) by `RecentAnswers`
                 max_batch_size=MAX_SERVICES_PER_CALL,
                 loop=asyncio.get_running_loop(),
@@ -82,7 +83,9 @@ class OnCallClient:
             empty_targets=list(reply.empty_targets),
         )
 
-    async def _ask(self, method, request, *, keep: tuple[type[DomainError], ...] = ()):
+    async def _ask(
+        self, method: Method[Reply], request: object, *, keep: tuple[type[DomainError], ...] = ()
+    ) -> Reply:
         """A read of on-call's: the errors in `keep` as they are, any other Unavailable (paging and
         escalation retry it later)."""
         try:

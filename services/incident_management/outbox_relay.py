@@ -8,10 +8,12 @@ context of its relay's span, a child of the one its event was caused in (the out
 import asyncio
 import logging
 
+import asyncpg
 import orjson
 from opentelemetry.trace import SpanKind
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from redis.typing import EncodableT, FieldT
 
 from services.incident_management import repository as repo
 from shared import events
@@ -29,7 +31,7 @@ MAX_RETRY_SECONDS = 2.0
 RELAY_BATCH = 200
 
 
-def count_opened(rows: list) -> None:
+def count_opened(rows: list[asyncpg.Record]) -> None:
     """incidents_total by severity, from the relayed `incident.triggered` events: every path that opens an
     incident (alerts, heartbeats, the API) writes one. Counted as relayed, so a relay whose commit fails
     after the stream took the events counts them again with them (at least once, as they are delivered)."""
@@ -69,7 +71,11 @@ class OutboxRelay:
                 pipe = self._redis.pipeline(transaction=False)
                 for row, traceparent in zip(rows, traceparents, strict=True):
                     body = row["body"].encode()
-                    fields = {"id": str(row["event_id"]), "type": row["type"], "event": body}
+                    fields: dict[FieldT, EncodableT] = {
+                        "id": str(row["event_id"]),
+                        "type": row["type"],
+                        "event": body,
+                    }
                     # The consumer continues from this span (the event's own is where it was caused)
                     pipe.xadd(
                         self._stream,

@@ -2,7 +2,7 @@
 Never commits: the edge owns the transaction."""
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,14 +39,14 @@ _INGEST_ALERTS = (
 
 
 async def ingest_alerts(
-    connection: asyncpg.Connection, *, batch: list[dict], now: datetime, since: datetime
+    connection: asyncpg.Connection, *, batch: list[dict[str, Any]], now: datetime, since: datetime
 ) -> list[asyncpg.Record]:
     """Rows of (alert_ref, incident_ref, outcome, incident as JSON text or None, event or None), in the
     batch's order, from one call of the function in the connection's transaction."""
     return await connection.fetch(_INGEST_ALERTS, _json(batch), now, since)
 
 
-def create_outbox_event(session: Writes, *, event: dict) -> None:
+def create_outbox_event(session: Writes, *, event: dict[str, Any]) -> None:
     session.add(OutboxEvent(event_id=uuid.UUID(event["id"]), type=event["type"], payload=event))
 
 
@@ -56,7 +56,7 @@ _INSERT_OUTBOX_EVENTS = """
 """
 
 
-async def insert_outbox_events(connection: asyncpg.Connection, *, events: list[dict]) -> None:
+async def insert_outbox_events(connection: asyncpg.Connection, *, events: list[dict[str, Any]]) -> None:
     """`create_outbox_event` for several events, in order, in one statement on the driver's connection."""
     if events:
         ids, types = [uuid.UUID(e["id"]) for e in events], [e["type"] for e in events]
@@ -145,7 +145,7 @@ async def publish_outbox_batch(
 # --- services and integrations -------------------------------------------------------------------
 
 
-async def create_service(session: AsyncSession, *, values: dict) -> MonitoredService:
+async def create_service(session: AsyncSession, *, values: dict[str, Any]) -> MonitoredService:
     service = MonitoredService(id=uuid.uuid4(), **values)
     session.add(service)
     await session.flush()
@@ -192,7 +192,7 @@ _KEY_OWNERS = """
 """
 
 
-def _key_owners(rows: Iterable[Mapping[str, Any]]) -> dict[str, tuple[Integration, MonitoredService]]:
+def _key_owners(rows: Iterable[asyncpg.Record]) -> dict[str, tuple[Integration, MonitoredService]]:
     found = {}
     for row in rows:
         values = dict(row)
@@ -280,7 +280,7 @@ async def get_new_incidents_for_paging(
     return [(_incident(orjson.loads(row["incident"])), row["policy_id"]) for row in rows]
 
 
-def _incident(row: dict) -> Incident:
+def _incident(row: dict[str, Any]) -> Incident:
     values = {}
     for name, col in Incident.__table__.columns.items():
         value = row.get(name)
