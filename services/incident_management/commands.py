@@ -21,6 +21,7 @@ from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
 from services.incident_management.schemas import (
     AlertInput,
+    IncidentDeclare,
     IncidentFilter,
     IncidentPatch,
     IngestResult,
@@ -486,3 +487,15 @@ class IncidentCommands:
     async def list(self, query: IncidentFilter) -> tuple[list[Incident], int]:
         async with self.sessions() as session:
             return await domain.list_incidents(session, query)
+
+    async def status_counts(self, query: IncidentFilter) -> dict[str, int]:
+        async with self.sessions() as session:
+            return await domain.count_by_status(session, query)
+
+    async def declare(self, body: IncidentDeclare, *, actor: str) -> tuple[Incident, bool]:
+        """Open an incident by hand through the alert path (stored, paged and relayed alike); whether it
+        is new, or joined an open incident of the same service and severity."""
+        result = await self.ingest(domain.declared_alert(body, actor=actor))
+        assert result.incident_id is not None  # a trigger always lands on an incident
+        incident, _, _ = await self.get(result.incident_id)
+        return incident, result.result == "created"

@@ -9,7 +9,15 @@ import orjson
 from pydantic import ValidationError
 
 from services.incident_management.commands import IncidentCommands
-from services.incident_management.schemas import AlertInput, IncidentFilter, IngestResult
+from services.incident_management.schemas import (
+    AlertInput,
+    IncidentDeclare,
+    IncidentFilter,
+    IncidentPatch,
+    IngestResult,
+    ReassignBody,
+    SnoozeBody,
+)
 from shared.errors import DomainError, InvalidInput, Unauthenticated
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import unexpected
@@ -95,6 +103,10 @@ def incident_to_proto(incident: Incident) -> incident_pb2.Incident:
         resolved_by=incident.resolved_by or "",
         assignee_name=incident.assignee_name or "",
         assignee_email=incident.assignee_email or "",
+        escalation_level=incident.escalation_level,
+        next_escalation_at=rfc3339(incident.next_escalation_at) or "",
+        escalation_policy_id=str(incident.escalation_policy_id or ""),
+        snoozed_until=rfc3339(incident.snoozed_until) or "",
     )
 
 
@@ -132,6 +144,14 @@ def _incident_id(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError as error:
         raise InvalidInput(f"incident id {value!r} is not a UUID", field="id") from error
+
+
+def _parsed(model, fields: dict):
+    """The request's fields as `model` checks them (INVALID_ARGUMENT naming the field otherwise)."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        raise invalid_input(error) from error
 
 
 class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
@@ -202,15 +222,21 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
                 status=request.status or None,
                 severity=request.severity or None,
                 service=request.service or None,
+                team=request.team or None,
+                assignee=request.assignee or None,
+                text=request.text or None,
                 since=request.since or None,
+                until=request.until or None,
+                sort=request.sort or "triage",
                 limit=request.limit or 50,
                 offset=request.offset,
             )
         except ValidationError as error:
             raise invalid_input(error) from error
         incidents, total = await self.commands.list(query)
+        counts = await self.commands.status_counts(query)
         return incident_pb2.ListIncidentsResponse(
-            incidents=[incident_to_proto(i) for i in incidents], total=total
+            incidents=[incident_to_proto(i) for i in incidents], total=total, status_counts=counts
         )
 
     async def AcknowledgeIncident(self, request, context: grpc.aio.ServicerContext):
@@ -220,3 +246,33 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
     async def ResolveIncident(self, request, context: grpc.aio.ServicerContext):
         incident = await self.commands.resolve(_incident_id(request.id), actor=request.actor or "grpc")
         return incident_pb2.ResolveIncidentResponse(incident=incident_to_proto(incident))
+
+    async def UnacknowledgeIncident(self, request, context: grpc.aio.ServicerContext):
+        incident = await self.commands.unacknowledge(_incident_id(request.id), actor=request.actor or "grpc")
+        return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
+
+    async def EscalateIncident(self, request, context: grpc.aio.ServicerContext):
+        incident = await self.commands.escalate(_incident_id(request.id), actor=request.actor or "grpc")
+        return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
+
+    async def ReassignIncident(self, request, context: grpc.aio.ServicerContext):
+        target = request.WhichOneof("target")
+        body = _parsed(ReassignBody, {target: getattr(request, target)} if target else {})
+        incident = await self.commands.reassign(_incident_id(request.id), body, actor=request.actor or "grpc")
+        return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
+
+    async def SnoozeIncident(self, request, context: grpc.aio.ServicerContext):
+        body = _parsed(SnoozeBody, {"until": request.until})
+        incident = await self.commands.snooze(_incident_id(request.id), body, actor=request.actor or "grpc")
+        return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
+
+    async def AddIncidentNote(self, request, context: grpc.aio.ServicerContext):
+        patch = _parsed(IncidentPatch, {"note": request.note})
+        incident = await self.commands.update(_incident_id(request.id), patch, actor=request.actor or "grpc")
+        return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
+
+    async def DeclareIncident(self, request, context: grpc.aio.ServicerContext):
+        fields = ("service", "severity", "title", "description")
+        body = _parsed(IncidentDeclare, {name: getattr(request, name) for name in fields})
+        incident, created = await self.commands.declare(body, actor=request.actor or "grpc")
+        return incident_pb2.DeclareIncidentResponse(incident=incident_to_proto(incident), created=created)

@@ -70,6 +70,8 @@ async def web(incidents: IncidentStack, oncall: OnCallStack) -> WebUI:  # noqa: 
         _env_file=None,
         incident_grpc_target=incidents.grpc_target,
         oncall_grpc_target=oncall.grpc_target,
+        redis_url=incidents.settings.redis_url,
+        events_channel=incidents.settings.events_channel,
         page_size=2,
     )
     runtime = build_runtime(settings)

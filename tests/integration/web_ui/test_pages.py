@@ -32,15 +32,17 @@ async def test_list_filters_pages_and_counts(incidents, signed_in):
     await incidents.http.post(f"/api/v1/incidents/{ids[1]}/acknowledge")
     first = await signed_in.get("/ui/", params={"service": service})  # page size 2 in these tests
     assert first.status_code == 200
-    assert _listed(first.text, ids) == [ids[2], ids[1]]
+    assert _listed(first.text, ids) == [ids[0], ids[2]]  # open first, the most severe first
     assert '<span class="count">3</span>' in first.text and "1–2 of 3" in first.text
     assert f"/ui/?service={service}&amp;offset=2" in first.text and 'rel="prev"' not in first.text
     second = await signed_in.get("/ui/", params={"service": service, "offset": 2})
     assert (
-        _listed(second.text, ids) == [ids[0]]
+        _listed(second.text, ids) == [ids[1]]
         and "3–3 of 3" in second.text
         and 'rel="next"' not in second.text
     )
+    newest = await signed_in.get("/ui/", params={"service": service, "sort": "newest"})
+    assert _listed(newest.text, ids) == [ids[2], ids[1]]
     acked = await signed_in.get("/ui/", params={"service": service, "status": "acknowledged", "severity": ""})
     assert _listed(acked.text, ids) == [ids[1]]
     critical = await signed_in.get("/ui/", params={"service": service, "severity": "critical"})
