@@ -36,7 +36,10 @@
   var pending = null;
   var inflight = false;
 
-  function down(isDown) { if (banner) banner.hidden = !isDown; }
+  function down(isDown) {
+    if (banner) banner.hidden = !isDown;
+    document.documentElement.dataset.live = isDown ? "down" : "up";  // for tests and styles
+  }
 
   function checked() {
     var ids = {};
