@@ -118,9 +118,10 @@ async def test_an_emails_link_opens_the_incident_after_logging_in(page, stack, g
     for _ in range(150):
         for path in sorted(stack.settings.mail_dir.glob("*.eml")):
             mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if user["email"] in mail["X-Sink-Rcpt-To"] and incident_id in mail.as_string():
-                text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-                link = next(w for w in text.split() if w.startswith("http") and "/incidents/" in w)
+            if user["email"] not in mail["X-Sink-Rcpt-To"]:
+                continue
+            text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+            link = next((w for w in text.split() if w.endswith(f"/incidents/{incident_id}")), link)
         if link:
             break
         await asyncio.sleep(0.1)

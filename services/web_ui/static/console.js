@@ -3,7 +3,10 @@
 (function () {
   "use strict";
   var UNITS = [["day", 86400], ["hour", 3600], ["min", 60]];
-  var exact = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium", timeZoneName: "short" });
+  var exact = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short"
+  });
 
   function ago(date) {
     var seconds = (Date.now() - date.getTime()) / 1000;
