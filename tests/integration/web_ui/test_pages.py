@@ -33,7 +33,7 @@ async def test_list_filters_pages_and_counts(incidents, signed_in):
     first = await signed_in.get("/ui/", params={"service": service})  # page size 2 in these tests
     assert first.status_code == 200
     assert _listed(first.text, ids) == [ids[0], ids[2]]  # open first, the most severe first
-    assert '<span class="count">3</span>' in first.text and "1–2 of 3" in first.text
+    assert '<span class="count" data-live="count">3</span>' in first.text and "1–2 of 3" in first.text
     assert f"/ui/?service={service}&amp;offset=2" in first.text and 'rel="prev"' not in first.text
     second = await signed_in.get("/ui/", params={"service": service, "offset": 2})
     assert (
