@@ -227,7 +227,7 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
                 text=request.text or None,
                 since=request.since or None,
                 until=request.until or None,
-                sort=request.sort or "triage",
+                sort=request.sort or "newest",
                 limit=request.limit or 50,
                 offset=request.offset,
             )

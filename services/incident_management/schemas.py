@@ -148,7 +148,7 @@ IncidentSort = Literal["triage", "newest", "oldest", "severity"]
 
 
 class IncidentFilter(InputModel):
-    """`triage` (the default): open first, then the most severe, then the newest."""
+    """`newest` first by default; `triage`: open first, then the most severe, then the newest."""
 
     status: Status | None = None
     severity: Severity | None = None
@@ -158,7 +158,7 @@ class IncidentFilter(InputModel):
     text: str | None = Field(default=None, max_length=200)
     since: datetime | None = None
     until: datetime | None = None
-    sort: IncidentSort = "triage"
+    sort: IncidentSort = "newest"
     limit: int = Field(default=50, ge=1, le=500)
     offset: PageOffset = 0
 
