@@ -114,6 +114,15 @@ def _created(results: list[IngestResult]) -> list[uuid.UUID]:
     return [r.incident_id for r in results if r.result == "created" and r.incident_id]
 
 
+def _joined(outcomes: list[IngestResult | Exception]) -> set[uuid.UUID]:
+    """Incidents an alert joined (correlated into), for live dashboards."""
+    return {
+        o.incident_id
+        for o in outcomes
+        if isinstance(o, IngestResult) and o.result == "correlated" and o.incident_id is not None
+    }
+
+
 def _done() -> asyncio.Future:
     future = asyncio.get_running_loop().create_future()
     future.set_result(None)
@@ -176,6 +185,7 @@ class IncidentCommands:
 
     async def _submit(self, batch: Batch) -> list[IngestResult | Exception]:
         outcomes, paged = await self._group.submit(batch)
+        self.relay.announce_alerts(_joined(outcomes))
         # Shared by the group: one caller giving up must not cancel it. The alerts are committed whatever
         # paging after commit does: a failure is logged (`_paged`) and the retry worker pages them, so the
         # caller is told they are stored, not an error that would make it send them again.

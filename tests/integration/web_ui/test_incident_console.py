@@ -192,41 +192,55 @@ async def test_the_live_feed_needs_a_session(browser):
     assert reply.status_code == 303 and reply.headers["location"].startswith("/ui/login")
 
 
+class Feed:
+    """A browser's live feed, read event by event."""
+
+    def __init__(self, reply) -> None:
+        self._lines = reply.aiter_lines()
+
+    async def next(self) -> tuple[str, dict]:
+        event_id = ""
+        async for line in self._lines:
+            if line.startswith("id: "):
+                event_id = line[4:]
+            elif line.startswith("data: "):
+                return event_id, orjson.loads(line[6:])
+        raise AssertionError("the feed ended")
+
+    async def until(self, incident_id: str, event_type: str) -> str:
+        """The id of the first event of this type about this incident."""
+        while True:
+            event_id, event = await self.next()
+            if event.get("incident_id") == incident_id and event["type"] == event_type:
+                return event_id
+
+    async def connected(self) -> None:
+        _, state = await asyncio.wait_for(self.next(), 5)
+        if state["type"] == "live.down":  # the subscription is being made
+            state = (await asyncio.wait_for(self.next(), 5))[1]
+        assert state["type"] == "live.up"
+
+
 async def test_a_change_reaches_the_live_feed_within_two_seconds(incidents, signed_in):
     incident_id = await _incident(incidents, unique())
-    async with signed_in.stream("GET", "/ui/events") as feed:
-        assert feed.headers["content-type"].startswith("text/event-stream")
-        lines = feed.aiter_lines()
-
-        async def next_event() -> tuple[str, dict]:
-            event_id = ""
-            async for line in lines:
-                if line.startswith("id: "):
-                    event_id = line[4:]
-                elif line.startswith("data: "):
-                    return event_id, orjson.loads(line[6:])
-            raise AssertionError("the feed ended")
-
-        _, state = await asyncio.wait_for(next_event(), 5)
-        assert state["type"] in ("live.up", "live.down")
-        if state["type"] == "live.down":  # the subscription is being made
-            assert (await asyncio.wait_for(next_event(), 5))[1]["type"] == "live.up"
+    async with signed_in.stream("GET", "/ui/events") as reply:
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        feed = Feed(reply)
+        await feed.connected()
         await incidents.http.post(f"/api/v1/incidents/{incident_id}/acknowledge")
-
-        async def acknowledged() -> str:
-            while True:
-                event_id, event = await next_event()
-                if event.get("incident_id") == incident_id and event["type"] == "incident.acknowledged":
-                    return event_id
-
-        event_id = await asyncio.wait_for(acknowledged(), 2)
+        event_id = await asyncio.wait_for(feed.until(incident_id, "incident.acknowledged"), 2)
     await incidents.http.post(f"/api/v1/incidents/{incident_id}/resolve")
     await asyncio.sleep(0.5)
-    async with signed_in.stream("GET", "/ui/events", headers={"Last-Event-ID": event_id}) as resumed:
-        seen = []
-        async for line in resumed.aiter_lines():
-            if line.startswith("data: "):
-                seen.append(orjson.loads(line[6:]))
-                if seen[-1].get("type") == "incident.resolved":
-                    break
-        assert seen[-1]["incident_id"] == incident_id
+    async with signed_in.stream("GET", "/ui/events", headers={"Last-Event-ID": event_id}) as reply:
+        await asyncio.wait_for(Feed(reply).until(incident_id, "incident.resolved"), 2)  # missed, resent
+
+
+async def test_an_alert_joining_an_incident_reaches_the_live_feed(incidents, signed_in):
+    service = unique()
+    incident_id = await _incident(incidents, service, fingerprint="fp-1")
+    async with signed_in.stream("GET", "/ui/events") as reply:
+        feed = Feed(reply)
+        await feed.connected()
+        joined = await _incident(incidents, service, fingerprint="fp-2")
+        assert joined == incident_id
+        await asyncio.wait_for(feed.until(incident_id, "incident.alert_added"), 2)
