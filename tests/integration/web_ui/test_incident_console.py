@@ -8,8 +8,7 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from tests.integration.incident_fixtures import alert
-from tests.integration.web_ui.conftest import csrf_of, login
+from tests.integration.web_ui.conftest import csrf_of, login, open_incident
 
 pytestmark = pytest.mark.integration
 
@@ -18,24 +17,13 @@ def unique(prefix: str = "svc") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-@pytest.fixture
-async def signed_in(web, browser):
-    await web.account()
-    assert (await login(browser)).status_code == 303
-    return browser
-
-
-async def _incident(incidents, service: str, **fields) -> str:
-    return (await incidents.grpc.IngestAlert(alert(service, **fields))).incident_id
-
-
 async def _status(incidents, incident_id: str) -> dict:
     return (await incidents.http.get(f"/api/v1/incidents/{incident_id}")).json()
 
 
 async def test_status_tabs_count_across_the_other_filters(incidents, signed_in):
     service = unique()
-    ids = [await _incident(incidents, service, severity=s) for s in ("critical", "high", "info")]
+    ids = [await open_incident(incidents, service, severity=s) for s in ("critical", "high", "info")]
     await incidents.http.post(f"/api/v1/incidents/{ids[1]}/acknowledge")
     page = await signed_in.get("/ui/", params={"service": service, "status": "open"})
     tabs = page.text[
@@ -52,8 +40,8 @@ async def test_text_team_range_and_mine_filters(incidents, signed_in):
     made = await incidents.http.post("/api/v1/services", json={"name": service, "team": team})
     assert made.status_code == 201, made.text
     word = unique("disk")
-    wanted = await _incident(incidents, service, summary=f"{word} full on db-1")
-    other = await _incident(incidents, unique(), summary="unrelated")
+    wanted = await open_incident(incidents, service, summary=f"{word} full on db-1")
+    other = await open_incident(incidents, unique(), summary="unrelated")
     by_text = await signed_in.get("/ui/", params={"q": word.upper()})
     assert wanted in by_text.text and other not in by_text.text
     by_team = await signed_in.get("/ui/", params={"team": team, "range": "1h"})
@@ -71,7 +59,7 @@ async def test_text_team_range_and_mine_filters(incidents, signed_in):
 
 async def test_bulk_acknowledge_then_resolve_skipping_what_cannot_change(incidents, signed_in):
     service = unique()
-    ids = [await _incident(incidents, service, severity=s) for s in ("critical", "warning")]
+    ids = [await open_incident(incidents, service, severity=s) for s in ("critical", "warning")]
     token = csrf_of(await signed_in.get("/ui/", params={"service": service}))
     back = f"/ui/?service={service}"
     acked = await signed_in.post(
@@ -124,7 +112,7 @@ async def test_declaring_an_incident_by_hand_opens_it_through_the_alert_path(inc
 async def test_note_unacknowledge_snooze_escalate_and_reassign_from_the_incident_page(
     web, incidents, signed_in
 ):
-    incident_id = await _incident(incidents, unique())
+    incident_id = await open_incident(incidents, unique())
     page = await signed_in.get(f"/ui/incidents/{incident_id}")
     for label in ("Acknowledge", "Resolve", "Snooze", "Add note", "Assign to me"):
         assert label in page.text
@@ -161,7 +149,7 @@ async def test_a_viewer_sees_no_declare_nor_bulk_and_is_refused_both(web, browse
     async with web.oncall.runtime.commands.sessions.begin() as session:
         await session.execute(text("UPDATE users SET role = 'viewer' WHERE id = :id"), {"id": user.id})
     await login(browser, email="vic@example.com")
-    incident_id = await _incident(incidents, unique())
+    incident_id = await open_incident(incidents, unique())
     page = await browser.get("/ui/")
     assert "Declare an incident" not in page.text and 'action="/ui/incidents/bulk"' in page.text
     assert "Acknowledge selected" not in page.text and 'name="id"' not in page.text
@@ -222,7 +210,7 @@ class Feed:
 
 
 async def test_a_change_reaches_the_live_feed_within_two_seconds(incidents, signed_in):
-    incident_id = await _incident(incidents, unique())
+    incident_id = await open_incident(incidents, unique())
     async with signed_in.stream("GET", "/ui/events") as reply:
         assert reply.headers["content-type"].startswith("text/event-stream")
         feed = Feed(reply)
@@ -237,10 +225,10 @@ async def test_a_change_reaches_the_live_feed_within_two_seconds(incidents, sign
 
 async def test_an_alert_joining_an_incident_reaches_the_live_feed(incidents, signed_in):
     service = unique()
-    incident_id = await _incident(incidents, service, fingerprint="fp-1")
+    incident_id = await open_incident(incidents, service, fingerprint="fp-1")
     async with signed_in.stream("GET", "/ui/events") as reply:
         feed = Feed(reply)
         await feed.connected()
-        joined = await _incident(incidents, service, fingerprint="fp-2")
+        joined = await open_incident(incidents, service, fingerprint="fp-2")
         assert joined == incident_id
         await asyncio.wait_for(feed.until(incident_id, "incident.alert_added"), 2)
