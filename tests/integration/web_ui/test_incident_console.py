@@ -169,8 +169,8 @@ async def test_a_viewer_sees_no_declare_nor_bulk_and_is_refused_both(web, browse
 
 async def test_the_pages_scripts_are_served_by_the_app(signed_in):
     page = await signed_in.get("/ui/")
-    assert '<script src="/ui/static/theme.js">' in page.text and "/ui/static/console.js" in page.text
-    for script in ("theme.js", "console.js"):
+    assert '<script src="/ui/static/theme.js">' in page.text and "/ui/static/incidents.js" in page.text
+    for script in ("theme.js", "incidents.js"):
         served = await signed_in.get(f"/ui/static/{script}")
         assert served.status_code == 200 and "javascript" in served.headers["content-type"]
 
