@@ -1,25 +1,23 @@
-"""`make full-demo`: the native stack up, a small on-call setup seeded through the gateway's public APIs,
+"""`demo`: the native stack up, a small on-call setup seeded through the gateway's public APIs,
 a dashboard password for its first on-call person, a few alerts fired (our JSON and an Alertmanager
 payload), then the dashboard's URL.
 
 Safe to run again: what exists (found by name) is kept, the integration keys are kept in
-VAR_DIR/demo/keys.json (mode 0600, since the API shows a key only once), the alerts carry fixed
+VAR_DIR/demo/keys.json (mode 0600, since the API shows a key only once; an integration whose key is
+not kept there is left alone, as it may be someone else's), the alerts carry fixed
 fingerprints so they come back as duplicates, and the password is printed only when it is set (the first
 run), as the accounts CLI would set it.
 """
 
 import asyncio
-import json
-import os
 import secrets
 import sys
 from pathlib import Path
 
-import httpx
-
-from scripts.devstack import runner, tls
+from scripts.devstack import runner
 from scripts.devstack.processes import StartupFailed
 from scripts.devstack.settings import StackSettings
+from scripts.ops.api import Api, ApiError, connect, integration_key
 from scripts.stack import first_admin_notice
 from services.oncall_service import logins
 from services.oncall_service import repository as oncall_repo
@@ -31,24 +29,6 @@ SERVICE, TEAM = "checkout-api", "payments"
 PEOPLE = [("Alice Martin", "alice@example.com"), ("Bob Nguyen", "bob@example.com")]
 DEMO_LOGIN = PEOPLE[0][1]  # the dashboard's demo login: an on-call user of the team
 RESET = f"python -m services.oncall_service.accounts set-password --email {DEMO_LOGIN}"  # asks it twice
-
-
-class Api:
-    """The gateway's JSON APIs; any unexpected answer stops the demo with the answer's text."""
-
-    def __init__(self, client: httpx.Client) -> None:
-        self.client = client
-
-    def call(self, method: str, path: str, expect: int = 200, **kwargs) -> dict | list:
-        reply = self.client.request(method, path, **kwargs)
-        if reply.status_code != expect:
-            raise SystemExit(f"{method} {path}: {reply.status_code} {reply.text}")
-        return reply.json()
-
-    def ensure(self, path: str, body: dict, key: str = "name") -> dict:
-        """The item of the collection at `path` whose `key` equals the body's, created if missing."""
-        found = [item for item in self.call("GET", path) if item[key] == body[key]]
-        return found[0] if found else self.call("POST", path, 201, json=body)
 
 
 def seed_people(api: Api) -> tuple[list[dict], dict]:
@@ -83,28 +63,10 @@ def seed_service(api: Api, policy: dict, keys_file: Path) -> dict[str, str]:
     service = api.ensure(
         "/api/v1/services", {"name": SERVICE, "team": TEAM, "escalation_policy_id": policy["id"]}
     )
-    known = json.loads(keys_file.read_text()) if keys_file.exists() else {}
-    path = f"/api/v1/services/{service['id']}/integrations"
-    live = [i for i in api.call("GET", path) if i["revoked_at"] is None]
-    keys = {}
-    for kind in ("api", "alertmanager"):
-        reusable = [i for i in live if i["type"] == kind and i["id"] in known]
-        if reusable:
-            keys[kind] = known[reusable[0]["id"]]
-            continue
-        for lost in (i for i in live if i["type"] == kind):  # its key is gone with an old keys file
-            api.call("DELETE", f"{path}/{lost['id']}")
-        created = api.call("POST", path, 201, json={"name": f"demo {kind}", "type": kind})
-        known[created["id"]] = keys[kind] = created["key"]
-    _write_private(keys_file, json.dumps(known, indent=2))
-    return keys
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(text)
+    return {
+        kind: integration_key(api, service_id=service["id"], kind=kind, keys_file=keys_file)
+        for kind in ("api", "alertmanager")
+    }
 
 
 def fire_alerts(api: Api, keys: dict[str, str]) -> list[dict]:
@@ -163,18 +125,12 @@ async def ensure_login(database_url: str) -> str | None:
 def run(settings: StackSettings) -> str:
     """Start the stack (what runs already is kept), seed, fire; returns what to print."""
     runner.up(settings)
-    context = tls.client_context(settings)
-    with httpx.Client(base_url=settings.gateway_url, verify=context, timeout=15) as client:
-        api = Api(client)
-        email, password = runner.admin_login(settings)
-        token = api.call("POST", "/api/v1/auth/token", json={"email": email, "password": password})
-        client.headers["Authorization"] = f"Bearer {token['access_token']}"
+    with connect(settings) as api:
         _, policy = seed_people(api)
         keys = seed_service(api, policy, settings.var_dir / "demo" / "keys.json")
         fired = fire_alerts(api, keys)
-        open_now = api.call("GET", "/api/v1/incidents", params={"status": "open", "service": SERVICE})[
-            "total"
-        ]
+        query = {"status": "open", "service": SERVICE}
+        open_now = api.call("GET", "/api/v1/incidents", params=query)["total"]
     password = asyncio.run(ensure_login(runner.backends_of(settings).database_url))
     login = (
         f"{DEMO_LOGIN} / {password}   (shown this once; to change it: {RESET})"
@@ -190,13 +146,16 @@ def run(settings: StackSettings) -> str:
   `make down` stops everything."""
 
 
-def main() -> int:
-    settings = StackSettings()
+def main(settings: StackSettings | None = None) -> int:
+    settings = settings or StackSettings()
     new_admin = not settings.admin_email and not settings.admin_password_file.exists()
     try:
         print(run(settings))
         if new_admin:
             print(first_admin_notice(settings))
+    except ApiError as failure:
+        print(f"demo stopped: {failure}", file=sys.stderr)
+        return 1
     except StartupFailed as failure:
         print(f"stack failed to start: {failure}\nlogs: {settings.log_dir}", file=sys.stderr)
         return 1

@@ -241,6 +241,20 @@ async def stored(database_url: str, service: str) -> tuple[set[str], int, set[st
     return {r["fingerprint"] for r in alerts}, len(alerts), {str(r["id"]) for r in incidents}
 
 
+async def subscribe_as_admin(
+    settings: StackSettings, client: aiohttp.ClientSession, receiver: webhook_receiver.Receiver, url: str
+) -> None:
+    """Make `client` call as the stack's first admin, and subscribe `receiver` (at `url`) to new incidents."""
+    email, password = runner.admin_login(settings)
+    async with client.post("/api/v1/auth/token", json={"email": email, "password": password}) as reply:
+        reply.raise_for_status()
+        client.headers["Authorization"] = f"Bearer {(await reply.json())['access_token']}"
+    subscription = {"url": url, "event_types": ["incident.triggered"], "allow_internal": True}
+    async with client.post("/api/v1/webhooks", json=subscription) as reply:
+        reply.raise_for_status()
+        receiver.secret = (await reply.json())["secret"]
+
+
 async def run_faults(
     settings: StackSettings, database_url: str, faults: list[Fault], phases: Phases
 ) -> list[Verdict]:
@@ -252,14 +266,7 @@ async def run_faults(
         webhook_receiver.running(receiver) as url,
         aiohttp.ClientSession(settings.gateway_url, timeout=timeout, connector=connector) as client,
     ):
-        email, password = runner.admin_login(settings)
-        async with client.post("/api/v1/auth/token", json={"email": email, "password": password}) as reply:
-            reply.raise_for_status()
-            client.headers["Authorization"] = f"Bearer {(await reply.json())['access_token']}"
-        subscription = {"url": url, "event_types": ["incident.triggered"], "allow_internal": True}
-        async with client.post("/api/v1/webhooks", json=subscription) as reply:
-            reply.raise_for_status()
-            receiver.secret = (await reply.json())["secret"]
+        await subscribe_as_admin(settings, client, receiver, url)
         verdicts = []
         for fault in faults:
             verdicts.append(await run_fault(settings, database_url, client, receiver, fault, phases))

@@ -9,7 +9,8 @@ from scripts.devstack.processes import StartupFailed
 from scripts.devstack.settings import StackSettings
 
 
-def _up(settings: StackSettings) -> int:
+def main_up(settings: StackSettings) -> int:
+    """Start the stack, print its URLs (and a new first admin's login); 1 when it failed to start."""
     new_admin = not settings.admin_email and not settings.admin_password_file.exists()
     try:
         runner.up(settings)
@@ -58,7 +59,8 @@ def first_admin_notice(settings: StackSettings) -> str:
                            -d '{{"email":"{runner.DEFAULT_ADMIN}","password":"…"}}'"""
 
 
-def _status(settings: StackSettings) -> int:
+def print_status(settings: StackSettings) -> int:
+    """One line per process: PID and health; 3 when any is not healthy."""
     rows = runner.status(settings)
     for name, pid, healthy in rows:
         state = "healthy" if healthy else ("running, not healthy" if pid else "stopped")
@@ -73,23 +75,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = StackSettings()
     if args.command == "up":
-        return _up(settings)
+        return main_up(settings)
     if args.command == "down":
         stopped = runner.down(settings)
         print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
         return 0
     if args.command == "status":
-        return _status(settings)
+        return print_status(settings)
     if args.command == "render-compose":
         for path in [*traefik.write_compose(), *prometheus.write_compose()]:
             print(f"wrote {path}")
         return 0
     if not args.name:
         parser.error(f"{args.command} needs a process name")
-    return _start_or_stop(settings, args.command, args.name)
+    return start_or_stop(settings, args.command, args.name)
 
 
-def _start_or_stop(settings: StackSettings, command: str, name: str) -> int:
+def start_or_stop(settings: StackSettings, command: str, name: str) -> int:
+    """Start or stop one process by name; 2 for an unknown or external one, 1 when it failed to start."""
     try:
         if command == "start":
             runner.start_named(settings, name)

@@ -6,11 +6,14 @@ service's routes against that list.
 """
 
 import asyncio
+import enum
+import logging
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from cachetools import TTLCache
 from fastapi import Depends, Request
@@ -34,7 +37,10 @@ from shared.auth import (
     token_identity,
     user_identity,
 )
+from shared.config import AuthSettings
 from shared.errors import PermissionDenied, Unauthenticated
+
+log = logging.getLogger(__name__)
 
 # (method, path template) answered without credentials: alert ingestion (integration keys), health, metrics,
 # getting credentials (the login form, access tokens) and the dashboard's static files.
@@ -68,29 +74,41 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NO_CREDENTIALS = "credentials required: an access token, an API token or a dashboard session"
 # last_used_at is kept to the minute: one UPDATE per token and process per minute at most.
 TOUCH_EVERY = timedelta(minutes=1)
-_MISSING = object()  # a cached None means "no such user or token"
+
+
+class _Missing(enum.Enum):
+    """Not cached (a cached None means "no such user or token"); an enum member, so types tell it apart."""
+
+    MISSING = enum.auto()
+
+
+_MISSING = _Missing.MISSING
+Key = TypeVar("Key", bound=Hashable)
+Found = TypeVar("Found")
 
 
 class Directory(Protocol):
     """Where the check finds users and API tokens (the database, or on-call over gRPC)."""
 
-    async def user(self, user_id) -> UserRecord | None: ...
+    async def user(self, user_id: uuid.UUID) -> UserRecord | None: ...
 
     async def token(self, token_hash: str) -> TokenRecord | None: ...
 
-    async def touch_token(self, token_id, at: datetime) -> None: ...
+    async def touch_token(self, token_id: uuid.UUID, at: datetime) -> None: ...
 
 
 class Authenticator:
     """Turns a request's credentials into an Identity; users and tokens are looked up at most every
     `cache_seconds` per process."""
 
-    def __init__(self, key: str, directory: Directory, *, cache_seconds: float, csrf_header: bool = True):
+    def __init__(
+        self, key: str, directory: Directory, *, cache_seconds: float, csrf_header: bool = True
+    ) -> None:
         self.key = key
         self._directory = directory
-        self._users: TTLCache = TTLCache(maxsize=10_000, ttl=cache_seconds)
-        self._tokens: TTLCache = TTLCache(maxsize=10_000, ttl=cache_seconds)
-        self._touching: set[asyncio.Task] = set()
+        self._users: TTLCache[uuid.UUID, UserRecord | None] = TTLCache(maxsize=10_000, ttl=cache_seconds)
+        self._tokens: TTLCache[str, TokenRecord | None] = TTLCache(maxsize=10_000, ttl=cache_seconds)
+        self._touching: set[asyncio.Task[None]] = set()
         # The dashboard's forms carry their CSRF token in a field it checks itself.
         self._csrf_header = csrf_header
 
@@ -148,17 +166,36 @@ class Authenticator:
         self._tokens[key] = replace(record, last_used_at=at)
         task = asyncio.create_task(self._directory.touch_token(record.id, at))
         self._touching.add(task)
-        task.add_done_callback(self._touching.discard)
+        task.add_done_callback(self._touched)
+
+    def _touched(self, task: asyncio.Task[None]) -> None:
+        # A lost write only makes last_used_at a minute older: say so, without failing the request.
+        self._touching.discard(task)
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            log.warning("an API token's use was not recorded", extra={"fields": {"error": str(error)}})
 
     @staticmethod
-    async def _cached(cache: TTLCache, key, lookup: Callable[..., Awaitable]):
+    async def _cached(
+        cache: TTLCache[Key, Found], key: Key, lookup: Callable[[Key], Awaitable[Found]]
+    ) -> Found:
         # One read: a `key in cache` test followed by `cache[key]` fails when the entry expires in between.
-        found = cache.get(key, _MISSING)
+        found: Found | Literal[_Missing.MISSING] = cache.get(key, _MISSING)
         if found is not _MISSING:
             return found
         found = await lookup(key)
         cache[key] = found
         return found
+
+
+def authenticator(settings: AuthSettings, directory: Directory, *, csrf_header: bool = True) -> Authenticator:
+    """A service's credential check reading `directory`."""
+    return Authenticator(
+        settings.auth_jwt_secret.get_secret_value(),
+        directory,
+        cache_seconds=settings.auth_cache_seconds,
+        csrf_header=csrf_header,
+    )
 
 
 async def identity(request: Request) -> Identity:
@@ -173,7 +210,7 @@ async def identity(request: Request) -> Identity:
 CurrentIdentity = Annotated[Identity, Depends(identity)]
 
 
-def guard(*, write: Role, read: Role = Role.viewer):
+def guard(*, write: Role, read: Role = Role.viewer) -> Any:
     """A router's check: reads need `read`, every other method `write`; 403 names the role needed."""
 
     async def check(request: Request, who: CurrentIdentity) -> None:

@@ -3,7 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cachetools import TTLCache
 
@@ -41,7 +41,7 @@ async def run_every(
 STUCK_WORKER = "worker did not stop when cancelled"
 
 
-async def stop_tasks(tasks: list[asyncio.Task], *, grace: float, log: logging.Logger) -> None:
+async def stop_tasks(tasks: list[asyncio.Task[Any]], *, grace: float, log: logging.Logger) -> None:
     """Cancel `tasks` and wait for them, at most `grace` seconds: a task that ignored its cancel must not
     hold a shutdown. Each such task is logged by name, on the caller's logger."""
     for task in tasks:
@@ -53,6 +53,10 @@ async def stop_tasks(tasks: list[asyncio.Task], *, grace: float, log: logging.Lo
         log.error(STUCK_WORKER, extra={"fields": {"task": task.get_name()}})
 
 
+# Each key's call, whatever its answer's type: a key names what was asked, so it is asked for one type.
+_Calls = TTLCache[Hashable, "asyncio.Future[Any]"]
+
+
 class RecentAnswers:
     """A peer's answers (on-call's), kept `ttl` seconds (0: not kept): like GoAlert's engine cycle, a change
     there (a roster, a handoff, a person's notification rules) takes effect here within that time, and an
@@ -60,18 +64,20 @@ class RecentAnswers:
     a failure is not kept, also when every caller had given up on it."""
 
     def __init__(self, ttl: float, *, size: int = 4096) -> None:
-        self._cache: TTLCache | None = TTLCache(maxsize=size, ttl=ttl) if ttl > 0 else None
+        self._cache: _Calls | None = TTLCache(maxsize=size, ttl=ttl) if ttl > 0 else None
 
     async def get(self, key: Hashable, ask: Callable[[], Awaitable[T]]) -> T:
-        if self._cache is None:
+        cache = self._cache
+        if cache is None:
             return await ask()
-        pending = self._cache.get(key)
+        pending: asyncio.Future[T] | None = cache.get(key)
         if pending is None:
-            pending = self._cache[key] = asyncio.ensure_future(ask())
-            pending.add_done_callback(lambda done: self._forget_failed(key, done))
+            pending = cache[key] = asyncio.ensure_future(ask())
+            pending.add_done_callback(lambda done: _forget_failed(cache, key, done))
         return await asyncio.shield(pending)  # one caller giving up does not cancel the others' call
 
-    def _forget_failed(self, key: Hashable, done: asyncio.Future) -> None:
-        # Also when every caller had given up: the failure is retrieved (no "never retrieved" report)
-        if (done.cancelled() or done.exception() is not None) and self._cache.get(key) is done:
-            del self._cache[key]
+
+def _forget_failed(cache: _Calls, key: Hashable, done: asyncio.Future[Any]) -> None:
+    # Also when every caller had given up: the failure is retrieved (no "never retrieved" report)
+    if (done.cancelled() or done.exception() is not None) and cache.get(key) is done:
+        del cache[key]

@@ -12,10 +12,12 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, inspect, select
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import ColumnClause, Delete, Table, TableClause, event, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm.attributes import instance_state
 
 from shared.auth import Identity, Role
 from shared.models import AuditEntry
@@ -33,7 +35,7 @@ UNAUDITED_TABLES = frozenset(
         "email_notifications",
     }
 )
-_TABLE = AuditEntry.__table__
+_TABLE = cast(Table, AuditEntry.__table__)  # the ORM types a mapped class's table as any FromClause
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,12 @@ def acting(identity: Identity, client_ip: str | None, *, action: str) -> None:
     _acting.set(Acting(identity, client_ip, action))
 
 
+def acting_identity() -> Identity | None:
+    """Who the current request or gRPC call acts for, when it named someone."""
+    who = _acting.get()
+    return who.identity if who else None
+
+
 def entry(
     *,
     identity: Identity | None,
@@ -58,8 +66,8 @@ def entry(
     action: str,
     target_type: str | None = None,
     target_id: object = None,
-    before: dict | None = None,
-    after: dict | None = None,
+    before: dict[str, object] | None = None,
+    after: dict[str, object] | None = None,
     actor: str | None = None,
 ) -> dict[str, Any]:
     """An audit row; `actor` names an unauthenticated caller (a failed login's email)."""
@@ -77,7 +85,7 @@ def entry(
     }
 
 
-async def append(session, row: dict[str, Any]) -> None:
+async def append(session: AsyncSession, row: dict[str, Any]) -> None:
     """Write an entry that no row change carries (a login, a failed login)."""
     await session.execute(insert(_TABLE), [row])
 
@@ -88,12 +96,12 @@ def _json(value: object) -> object:
     return value
 
 
-def _columns(table) -> list:
+def _columns(table: TableClause) -> list[ColumnClause[Any]]:
     return [c for c in table.columns if c.key not in SECRET_COLUMNS]
 
 
-def _snapshot(obj: object) -> dict:
-    mapper = inspect(obj).mapper
+def _snapshot(obj: object) -> dict[str, object]:
+    mapper = instance_state(obj).mapper
     return {
         c.key: _json(getattr(obj, prop.key))
         for prop in mapper.column_attrs
@@ -102,10 +110,11 @@ def _snapshot(obj: object) -> dict:
     }
 
 
-def _changes(obj: object) -> tuple[dict, dict]:
+def _changes(obj: object) -> tuple[dict[str, object], dict[str, object]]:
     """The changed columns' values before and after."""
-    before, after = {}, {}
-    state = inspect(obj)
+    before: dict[str, object] = {}
+    after: dict[str, object] = {}
+    state = instance_state(obj)
     for prop in state.mapper.column_attrs:
         if prop.key in SECRET_COLUMNS:
             continue
@@ -121,7 +130,13 @@ def _audited(obj: object) -> str | None:
     return None if table is None or table in UNAUDITED_TABLES else table
 
 
-def _row(who: Acting, table: str, target_id: object, before: dict | None, after: dict | None) -> dict:
+def _row(
+    who: Acting,
+    table: str,
+    target_id: object,
+    before: dict[str, object] | None,
+    after: dict[str, object] | None,
+) -> dict[str, Any]:
     return entry(
         identity=who.identity,
         client_ip=who.client_ip,
@@ -133,7 +148,7 @@ def _row(who: Acting, table: str, target_id: object, before: dict | None, after:
     )
 
 
-def _flushed_rows(session: Session, who: Acting) -> list[dict]:
+def _flushed_rows(session: Session, who: Acting) -> list[dict[str, Any]]:
     rows = []
     for obj in session.new:
         if table := _audited(obj):
@@ -154,7 +169,7 @@ class AuditedSession(Session):
 
 
 @event.listens_for(AuditedSession, "after_flush")
-def _log_flush(session: Session, _flush_context) -> None:
+def _log_flush(session: Session, _flush_context: UOWTransaction) -> None:
     who = _acting.get()
     if who is None:
         return
@@ -166,13 +181,16 @@ def _log_flush(session: Session, _flush_context) -> None:
 @event.listens_for(AuditedSession, "do_orm_execute")
 def _log_bulk_delete(state: ORMExecuteState) -> None:
     """A DELETE statement of mapped rows (`delete(User).where(...)`): each row deleted, as it was."""
-    who = _acting.get()
-    if who is None or not state.is_delete:
+    who, statement = _acting.get(), state.statement
+    if who is None or not isinstance(statement, Delete) or not isinstance(statement.table, TableClause):
         return
-    table = state.statement.table
+    table = statement.table
     if table.name in UNAUDITED_TABLES:
         return
-    found = state.session.execute(select(*_columns(table)).where(state.statement.whereclause))
+    query = select(*_columns(table))
+    if statement.whereclause is not None:  # without one, every row goes (`where(None)` would match none)
+        query = query.where(statement.whereclause)
+    found = state.session.execute(query)
     rows = [
         _row(who, table.name, r.get("id"), {k: _json(v) for k, v in r.items()}, None)
         for r in found.mappings()

@@ -25,7 +25,7 @@ ALGORITHM = "HS256"
 ISSUER = "oncall-platform"
 API_AUDIENCE = "oncall-api"
 SESSION_AUDIENCE = "oncall-dashboard"
-API_TOKEN_PREFIX = "ocp_"
+API_TOKEN_PREFIX = "ocp_"  # nosec B105 - the visible prefix of API tokens, not one
 SESSION_COOKIE = "oncall_session"
 CSRF_HEADER = "x-csrf-token"
 

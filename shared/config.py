@@ -56,6 +56,8 @@ class BaseServiceSettings(DatabaseSettings):
     events_channel: str = "oncall:events:live"
     log_level: str = "INFO"
     otlp_endpoint: str = Field(default="", description="OTLP gRPC endpoint for traces; empty disables export")
+    # The share of new traces (an alert's POST) recorded; a continued trace follows its caller's choice.
+    trace_sample_ratio: float = Field(default=1.0, ge=0, le=1)
     # Every service serves or calls gRPC: the servers refuse calls without this shared credential.
     internal_token: StrongSecret
 

@@ -272,7 +272,7 @@ def _insert_cte(n: int, table: Table, columns: tuple[str, ...], rows: str) -> st
     by the columns), in their order."""
     names = ", ".join(f'"{c}"' for c in columns)
     return (
-        f"q{n} AS (INSERT INTO {table.name} ({names}) SELECT {names}"
+        f"q{n} AS (INSERT INTO {table.name} ({names}) SELECT {names}"  # nosec B608 - names from the models' Table; values bound
         f" FROM ROWS FROM (jsonb_to_recordset({rows}) AS ({_typed(table, columns)}))"
         f" WITH ORDINALITY AS x({names}, ord) ORDER BY ord)"
     )
@@ -291,7 +291,7 @@ def _update_cte(n: int, table: Table, columns: tuple[str, ...], row: str) -> str
         for k in table.primary_key.columns
     )
     return (
-        f"q{n} AS (UPDATE {table.name} AS t SET ({assigned}) = (SELECT {assigned}"
+        f"q{n} AS (UPDATE {table.name} AS t SET ({assigned}) = (SELECT {assigned}"  # nosec B608 - names from the models' Table; values bound
         f" FROM jsonb_to_record({row}) AS x({_typed(table, columns)})) WHERE {matched})"
     )
 

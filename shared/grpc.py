@@ -1,4 +1,4 @@
-"""gRPC server factory (internal credential, error mapping, trace ids, health service, OTel) and client
+"""gRPC server factory (internal credential, error mapping, trace context, health service, OTel) and client
 channels carrying the credential; calls through them go through shared.rpc."""
 
 import hmac
@@ -9,19 +9,19 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
 from pydantic import SecretStr
 
 from shared import audit
 from shared.errors import RETRY_AFTER_KEY, DomainError, TooManyRequests
 from shared.grpc_metrics import ClientMetricsInterceptor, ServerMetricsInterceptor
-from shared.logging import TRACE_HEADER, new_trace_id
-from shared.telemetry import tracing_enabled
+from shared.telemetry import TRACEPARENT, adopt, tracing_enabled
 
 log = logging.getLogger(__name__)
 
 # The services' shared secret (INTERNAL_TOKEN) travels in this metadata key on every call between them.
-INTERNAL_TOKEN_KEY = "x-internal-token"
+INTERNAL_TOKEN_KEY = "x-internal-token"  # nosec B105 - a metadata key's name, not the token
 REFUSED = "missing or wrong internal credential"
 # Open without the credential: health checks come from probes that hold no secret.
 _OPEN_PREFIX = "/grpc.health.v1.Health/"
@@ -56,7 +56,8 @@ def unexpected(error: Exception, what: str) -> tuple[grpc.StatusCode, str]:
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
-    """Adopt the caller's trace id; map DomainError to its status code; log anything else once."""
+    """Adopt the caller's trace context when no span carries it (tracing off); map DomainError to its
+    status code; log anything else once."""
 
     async def intercept_service(
         self,
@@ -71,7 +72,8 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         action = details.method.rsplit("/", 1)[-1]
 
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            new_trace_id(metadata.get(TRACE_HEADER))
+            if not trace.get_current_span().get_span_context().is_valid:
+                adopt(metadata.get(TRACEPARENT))
             audit.acting_from_metadata(metadata, action=action)
             try:
                 return await inner(request, context)

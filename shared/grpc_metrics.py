@@ -1,6 +1,8 @@
 """gRPC calls counted and timed on both sides (go-grpc-prometheus's names): shared.grpc adds these
 interceptors to every server and channel."""
 
+from __future__ import annotations  # grpc.RpcMethodHandler is generic only in its stubs
+
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -44,19 +46,19 @@ class ServerMetricsInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(details)
         if handler is None or handler.unary_unary is None:
             return handler
         inner, method = handler.unary_unary, _split(details.method)
 
-        async def timed(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def timed(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             started = time.perf_counter()
             code: Any = grpc.StatusCode.UNKNOWN  # an error that escaped every handler
             try:
-                reply = await inner(request, context)
+                reply = await inner(request, context)  # type: ignore[arg-type]  # stubs know sync contexts only
                 code = context.code() or grpc.StatusCode.OK
                 return reply
             except grpc.aio.AbortError:

@@ -3,35 +3,39 @@
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import Field, ValidationError
+from opentelemetry import trace
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DomainError, InvalidInput, TooManyRequests
-from shared.logging import TRACE_HEADER, new_trace_id
 from shared.metrics import install_metrics
+from shared.telemetry import TRACEPARENT, adopt
 from shared.text import UNSTORABLE, storable, unstorable_field
 
 log = logging.getLogger(__name__)
 
 HealthCheck = Callable[[], Awaitable[object]]
 MAX_BODY_BYTES = 256 * 1024
+_TRACEPARENT_KEY = TRACEPARENT.encode()
 # A list's page offset: bounded, so an offset past PostgreSQL's bigint is a 422, not a failed query (500);
 # ten million is past any page a person or script reads.
 PageOffset = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
 class EdgeMiddleware:
-    """Pure ASGI: give every request a trace id, reject bodies over the limit with 413, and a path or
+    """Pure ASGI: give every request not traced already the caller's trace context or a new one (and
+    answer with its trace id in `x-trace-id`), reject bodies over the limit with 413, and a path or
     query parameter holding text that cannot be stored (`shared.text`) with 422 naming it."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
@@ -43,7 +47,11 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        trace_id = new_trace_id(headers.get(TRACE_HEADER.encode(), b"").decode("latin-1"))
+        span_context = trace.get_current_span().get_span_context()
+        if not span_context.is_valid:  # no span: tracing off (or a health check)
+            adopt(headers.get(_TRACEPARENT_KEY))
+            span_context = trace.get_current_span().get_span_context()
+        trace_id = f"{span_context.trace_id:032x}".encode()
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             await _too_large(self.max_body_bytes)(scope, receive, send)
@@ -70,7 +78,7 @@ class EdgeMiddleware:
             if answered:
                 return
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-trace-id", trace_id.encode())]
+                message["headers"] = [*message.get("headers", []), (b"x-trace-id", trace_id)]
             await send(message)
 
         await self.app(scope, limited_receive, send_with_trace)
@@ -91,7 +99,7 @@ def _too_large(limit: int) -> JSONResponse:
     return JSONResponse({"detail": f"request body exceeds {limit // 1024} KiB"}, status_code=413)
 
 
-def describe_validation_errors(errors: list[dict]) -> str:
+def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> str:
     """`field: message; ...` for a validation failure, naming each field (body fields without `body.`)."""
     parts = []
     for error in errors:
@@ -108,6 +116,25 @@ def invalid_input(error: ValidationError) -> InvalidInput:
     errors = list(error.errors())
     field = str(errors[0]["loc"][0]) if errors and errors[0].get("loc") else None
     return InvalidInput(describe_validation_errors(errors), field=field)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validated(model: type[Model], values: dict) -> Model:
+    """`values` checked by `model`, else InvalidInput naming the field (for gRPC handlers)."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise invalid_input(error) from error
+
+
+def parse_uuid(value: str, field: str) -> uuid.UUID:
+    """A request's id field, else InvalidInput naming it."""
+    try:
+        return uuid.UUID(value)
+    except ValueError as error:
+        raise InvalidInput(f"{field} {value!r} is not a UUID", field=field) from error
 
 
 def install_common(app: FastAPI, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
@@ -230,7 +257,8 @@ def health_router(
         results = await asyncio.gather(*(_run_check(checks[n], timeout) for n in names))
         status = dict(zip(names, results, strict=True))
         down = [n for n, s in status.items() if s != "ok"]
-        body = {"status": "down" if down else "ok", "checks": status} | ({"down": down} if down else {})
+        body: dict[str, object] = {"status": "down" if down else "ok", "checks": status}
+        body |= {"down": down} if down else {}
         if with_details and described:
             body["details"] = {name: say() for name, say in described.items()}
         return JSONResponse(body, status_code=503 if down else 200)

@@ -8,6 +8,7 @@ responses (streams) are not held, so a client sees their head at once.
 """
 
 import asyncio
+from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -40,7 +41,7 @@ class _HeldHead:
         self.flush()
         self._transport.close()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
 
 
@@ -48,8 +49,9 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
     """HttpToolsProtocol whose responses of known length leave in one write (pass as uvicorn's `http`)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(_HeldHead(transport))  # type: ignore[arg-type]
+        self._held = _HeldHead(transport)
+        super().connection_made(self._held)  # type: ignore[arg-type]
 
     def on_response_complete(self) -> None:
-        self.transport.flush()  # a response without body bytes (HEAD, empty body) ends here
+        self._held.flush()  # a response without body bytes (HEAD, empty body) ends here
         super().on_response_complete()

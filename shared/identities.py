@@ -1,13 +1,16 @@
-"""Users and API tokens as the credential check reads them from the database (shared.access.Directory)."""
+"""Users and API tokens as the credential check reads them from the database (shared.access.Directory):
+on-call's, which owns the tables, and incident-management's; other services ask on-call over gRPC
+(shared.oncall_directory)."""
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Update, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.access import TOUCH_EVERY, Authenticator
+from shared.access import TOUCH_EVERY, Authenticator, authenticator
 from shared.auth import Role, TokenRecord, UserRecord
+from shared.config import AuthSettings
 from shared.models import ApiToken, User
 
 _USER = select(
@@ -16,6 +19,12 @@ _USER = select(
 _TOKEN = select(
     ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at
 ).where(ApiToken.token_hash == bindparam("token_hash"))
+
+
+def token_touch(token_id: uuid.UUID, at: datetime) -> Update:
+    """last_used_at = at, unless a use within TOUCH_EVERY before `at` is recorded (by any replica)."""
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < at - TOUCH_EVERY)
+    return update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=at)
 
 
 class DatabaseDirectory:
@@ -42,18 +51,11 @@ class DatabaseDirectory:
         return TokenRecord(row.id, row.name, Role(row.role), row.expires_at, row.revoked_at, row.last_used_at)
 
     async def touch_token(self, token_id: uuid.UUID, at: datetime) -> None:
-        """last_used_at = at, unless another replica wrote it within the minute."""
-        stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < at - TOUCH_EVERY)
+        """Record a use (token_touch: at most once a minute)."""
         async with self._engine.connect() as connection:
-            await connection.execute(
-                update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=at)
-            )
+            await connection.execute(token_touch(token_id, at))
 
 
-def database_authenticator(settings, engine: AsyncEngine) -> Authenticator:
-    """The credential check of a service that has the database (settings: shared.config.AuthSettings)."""
-    return Authenticator(
-        settings.auth_jwt_secret.get_secret_value(),
-        DatabaseDirectory(engine),
-        cache_seconds=settings.auth_cache_seconds,
-    )
+def database_authenticator(settings: AuthSettings, engine: AsyncEngine) -> Authenticator:
+    """The credential check of a service that has the database."""
+    return authenticator(settings, DatabaseDirectory(engine))

@@ -1,7 +1,7 @@
 """Integration types and their per-integration configuration, shared by incident-management (which
 validates and stores it) and alert-ingestion (which parses each format with it)."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
@@ -91,6 +91,6 @@ CONFIG_MODELS: dict[str, type[_Config]] = {
 _ADAPTERS = {kind: TypeAdapter(model) for kind, model in CONFIG_MODELS.items()}
 
 
-def parse_config(kind: str, config: dict) -> _Config:
+def parse_config(kind: str, config: dict[str, Any]) -> _Config:
     """The typed configuration of an integration of `kind`; raises pydantic.ValidationError."""
     return _ADAPTERS[kind].validate_python(config)

@@ -1,21 +1,11 @@
-"""JSON-lines logging with a per-request trace id carried in a contextvar."""
+"""JSON-lines logging, each line with the W3C trace and span ids of the current span (shared.telemetry
+carries a trace context even when tracing is off)."""
 
-import contextvars
 import logging
 import sys
-import uuid
 
 import orjson
-
-trace_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("trace_id", default="")
-TRACE_HEADER = "x-trace-id"
-
-
-def new_trace_id(incoming: str | None = None) -> str:
-    """Adopt the caller's trace id when it looks sane, else mint one; set it for this context."""
-    trace_id = incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
-    trace_id_var.set(trace_id)
-    return trace_id
+from opentelemetry import trace
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,14 +14,17 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, object] = {
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "service": self.service,
             "logger": record.name,
             "msg": record.getMessage(),
-            "trace_id": trace_id_var.get() or None,
         }
+        span_context = trace.get_current_span().get_span_context()
+        valid = span_context.is_valid
+        entry["trace_id"] = f"{span_context.trace_id:032x}" if valid else None
+        entry["span_id"] = f"{span_context.span_id:016x}" if valid else None
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)

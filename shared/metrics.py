@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,7 +43,8 @@ ESCALATIONS = Counter(
 )
 NOTIFICATIONS_SENT = Counter(
     "notifications_sent_total",
-    "Notification attempts by channel (webhook, email) and outcome (delivered, failed, dead)",
+    "Notification attempts by channel (webhook, email) and outcome (delivered; failed: retried later; dead:"
+    " given up; skipped: the recipient's rules)",
     ["channel", "outcome"],
 )
 WEBHOOK_DELIVERY = Histogram(
@@ -74,7 +76,8 @@ def route_template(scope: Scope, root_path: str = "") -> str:
     prefix = scope.get("root_path", "")[len(root_path) :]
     if isinstance(route, Mount):  # static files, or a mounted router none of whose routes matched
         return f"{prefix or route.path}/{{path}}"
-    return prefix + (getattr(route, "path_format", None) or getattr(route, "path", UNMATCHED))
+    template = getattr(route, "path_format", None) or getattr(route, "path", UNMATCHED)
+    return f"{prefix}{template}"
 
 
 def _plain_route(scope: Scope, root_path: str) -> Route | Mount | None:
@@ -151,13 +154,14 @@ class PoolCollector(Collector):
     scrape time."""
 
     def __init__(self) -> None:
-        self._engines: weakref.WeakSet = weakref.WeakSet()
+        self._engines: weakref.WeakSet[AsyncEngine] = weakref.WeakSet()
 
-    def track(self, engine) -> None:
+    def track(self, engine: AsyncEngine) -> None:
         self._engines.add(engine)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        in_use = sum(engine.pool.checkedout() for engine in list(self._engines))
+        # A QueuePool's count (the services' engines all have one; the base Pool type does not say so).
+        in_use = sum(getattr(engine.pool, "checkedout", lambda: 0)() for engine in list(self._engines))
         yield GaugeMetricFamily("db_pool_connections_in_use", "Connections checked out of the pool", in_use)
 
 
@@ -165,6 +169,6 @@ POOLS = PoolCollector()
 REGISTRY.register(POOLS)
 
 
-def track_engine(engine) -> None:
+def track_engine(engine: AsyncEngine) -> None:
     """Count `engine`'s checked-out connections in db_pool_connections_in_use (for as long as it lives)."""
     POOLS.track(engine)

@@ -1,4 +1,4 @@
-"""One call to another service over gRPC, as every client makes it: the trace id forwarded, one deadline
+"""One call to another service over gRPC, as every client makes it: the trace context forwarded, one deadline
 for the whole call, an idempotent call retried while the peer is unavailable, and a failure turned into
 the domain error of its status code (shared.errors)."""
 
@@ -11,7 +11,7 @@ from typing import TypeVar
 import grpc
 
 from shared.errors import DomainError, Unavailable, from_grpc
-from shared.logging import TRACE_HEADER, trace_id_var
+from shared.telemetry import TRACEPARENT, current_traceparent, tracing_enabled
 
 Reply = TypeVar("Reply")
 Metadata = tuple[tuple[str, str], ...]
@@ -24,9 +24,12 @@ MAX_BACKOFF = 1.0
 
 
 def call_metadata() -> Metadata:
-    """Metadata forwarding the current trace id to the callee."""
-    trace_id = trace_id_var.get()
-    return ((TRACE_HEADER, trace_id),) if trace_id else ()
+    """Metadata forwarding the current trace context to the callee when tracing is off (on, the
+    OpenTelemetry client interceptor forwards its own span's)."""
+    if tracing_enabled():
+        return ()
+    traceparent = current_traceparent()
+    return ((TRACEPARENT, traceparent),) if traceparent else ()
 
 
 def retry_delay(

@@ -4,8 +4,8 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import grpc
 import uvicorn
@@ -72,11 +72,44 @@ async def serve(
                 await grpc_server.stop(grace=5)
 
 
-async def serve_runtime(settings, build_runtime, create_app, create_grpc_server=None) -> None:
+class ServedSettings(Protocol):
+    """What `serve_runtime` reads of a service's settings."""
+
+    service_name: str
+    log_level: str
+    otlp_endpoint: str
+    trace_sample_ratio: float
+    http_host: str
+    http_port: int
+
+
+@runtime_checkable
+class GrpcServedSettings(ServedSettings, Protocol):
+    """The settings of a service that also serves gRPC."""
+
+    grpc_port: int
+
+
+class Runtime(Protocol):
+    """What a service's `build_runtime` makes: its clients and workers, closed after serving."""
+
+    async def close(self) -> None: ...
+
+
+SettingsT = TypeVar("SettingsT", bound=ServedSettings)
+RuntimeT = TypeVar("RuntimeT", bound=Runtime)
+
+
+async def serve_runtime(
+    settings: SettingsT,
+    build_runtime: Callable[[SettingsT], RuntimeT],
+    create_app: Callable[[RuntimeT], FastAPI],
+    create_grpc_server: Callable[[RuntimeT], Awaitable[grpc.aio.Server]] | None = None,
+) -> None:
     """A service's `main`: logging and tracing from its settings, its runtime built, its app (and gRPC
     server, given `create_grpc_server`) served until SIGTERM, then the runtime closed."""
     configure_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    configure_tracing(settings.service_name, settings.otlp_endpoint, settings.trace_sample_ratio)
     runtime = build_runtime(settings)
     try:
         app = create_app(runtime)
@@ -86,7 +119,7 @@ async def serve_runtime(settings, build_runtime, create_app, create_grpc_server=
             host=settings.http_host,
             http_port=settings.http_port,
             grpc_server=grpc_server,
-            grpc_port=settings.grpc_port if grpc_server is not None else None,
+            grpc_port=settings.grpc_port if isinstance(settings, GrpcServedSettings) else None,
         )
     finally:
         await runtime.close()

@@ -126,6 +126,9 @@ def notifier_specs(settings: StackSettings, common: dict[str, str]) -> list[Proc
         health_url=f"tcp://127.0.0.1:{settings.smtp_sink_port}",
     )
     env = {
+        # On loopback the receivers are local too (the full demo's); a webhook still needs its own
+        # allow_internal, which only an admin sets. SERVICE_ENV may say otherwise.
+        "WEBHOOK_ALLOW_INTERNAL_TARGETS": "true",
         **common,
         "ONCALL_GRPC_TARGET": f"127.0.0.1:{settings.oncall_grpc_port}",
         "SMTP_HOST": "127.0.0.1",

@@ -55,6 +55,9 @@ class StackSettings(BaseSettings):
     )
     admin_email: str | None = Field(default=None, description="the first admin (with ADMIN_PASSWORD)")
     admin_password: str | None = Field(default=None, description="unset: generated under VAR_DIR/secrets")
+    oncall_api_token: str | None = Field(
+        default=None, description="the ops CLI calls the API with this token instead of the first admin's"
+    )
     internal_token: str | None = Field(
         default=None, description="the services' gRPC credential; unset: one generated once under VAR_DIR"
     )

@@ -1,6 +1,6 @@
 """Local SMTP sink of the native stack: accepts every message and stores it as an .eml file.
 
-`python -m scripts.devstack.smtp_sink --dir var/mail --port 1025`; compose uses MailHog instead.
+`python -m scripts.devstack.smtp_sink --dir var/mail --port 1025`; compose uses Mailpit instead.
 """
 
 import argparse

@@ -1,5 +1,6 @@
 """Alert intake routes: validate, normalise, hand to incident-management, answer 202."""
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
@@ -22,11 +23,13 @@ from shared.gen.oncall.v1 import incident_pb2
 from shared.http import describe_validation_errors
 from shared.metrics import ALERTS_RECEIVED
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 
 async def incident_client(request: Request) -> IncidentClient:
-    return request.app.state.incident_client
+    client: IncidentClient = request.app.state.incident_client
+    return client
 
 
 Client = Annotated[IncidentClient, Depends(incident_client)]
@@ -64,6 +67,8 @@ async def post_alert(alert: AlertIn, client: Client, request: Request) -> AlertA
     message = to_proto(alert, keyed=bool(key))
     reply = accepted(await client.ingest(message, key=key))
     received("api", [message])
+    # DEBUG: no line per alert at the default level (the hot path)
+    log.debug("alert stored", extra={"fields": {"result": reply.result, "incident_id": reply.incident_id}})
     return reply
 
 

@@ -5,8 +5,8 @@ import grpc
 from shared.errors import DomainError, Unavailable, from_status
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.group_commit import GroupCommit
-from shared.logging import trace_id_var
 from shared.rpc import call
+from shared.telemetry import current_traceparent
 
 UNAVAILABLE_MESSAGE = (
     "incident-management is unavailable; the alert was not stored. Retry later: resending the same alert "
@@ -26,10 +26,11 @@ class IncidentClient:
         self._group = GroupCommit(self._send_group, lanes=group_lanes, max_group=64)
 
     async def ingest(self, alert: incident_pb2.Alert, *, key: str = "") -> incident_pb2.IngestAlertResponse:
-        """Store one alert: answered once it is stored, or raises the error that kept it out."""
+        """Store one alert: answered once it is stored, or raises the error that kept it out. It may travel
+        with others in one call, so it carries its own trace context."""
         request = incident_pb2.IngestAlertRequest(alert=alert, integration_key=key)
         return await self._group.submit(
-            incident_pb2.GroupedAlert(request=request, trace_id=trace_id_var.get())
+            incident_pb2.GroupedAlert(request=request, traceparent=current_traceparent())
         )
 
     async def _send_group(self, items: list[incident_pb2.GroupedAlert]) -> list[Outcome]:

@@ -1,7 +1,7 @@
 """Routes speaking other tools' formats: Alertmanager, Grafana, a generic webhook, PagerDuty Events v2,
 and heartbeat pings. Each needs a routing key, which decides the service."""
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import orjson
 from fastapi import APIRouter, Depends, Request, status
@@ -9,12 +9,14 @@ from fastapi.responses import JSONResponse
 
 from services.alert_ingestion.api import Client, received, store
 from services.alert_ingestion.formats import alertmanager, pagerduty, webhook
-from services.alert_ingestion.keys import KeyCache, key_from_request
+from services.alert_ingestion.incident_client import IncidentClient
+from services.alert_ingestion.keys import KeyCache, KeyInfo, key_from_request
 from services.alert_ingestion.schemas import FormatAccepted, HeartbeatAccepted
 from shared.errors import DomainError, InvalidInput
-from shared.integrations import WebhookConfig
+from shared.integrations import LabelConfig, WebhookConfig
 
 router = APIRouter(tags=["integrations"])
+Config = TypeVar("Config")
 
 
 class UnsupportedMediaType(DomainError):
@@ -22,7 +24,8 @@ class UnsupportedMediaType(DomainError):
 
 
 async def key_cache(request: Request) -> KeyCache:
-    return request.app.state.keys
+    keys: KeyCache = request.app.state.keys
+    return keys
 
 
 Keys = Annotated[KeyCache, Depends(key_cache)]
@@ -39,10 +42,19 @@ async def read_json(request: Request) -> object:
         raise InvalidInput(f"body is not valid JSON: {error}", field="body") from error
 
 
-async def _labelled(request: Request, keys: KeyCache, client, source: str) -> JSONResponse:
+def _config(info: KeyInfo, kind: type[Config], needs: str) -> Config:
+    """The key's integration config when it is a `kind`, else 422 saying what the endpoint `needs`."""
+    if not isinstance(info.config, kind):
+        raise InvalidInput(f"this key belongs to a {info.type!r} integration; {needs}", field="key")
+    return info.config
+
+
+async def _labelled(request: Request, keys: KeyCache, client: IncidentClient, source: str) -> JSONResponse:
     info = await keys.lookup(key_from_request(request))
+    needs = "this endpoint needs an 'alertmanager' or 'grafana' integration, whose config names the labels"
+    config = _config(info, LabelConfig, needs)
     payload = await read_json(request)
-    parsed = alertmanager.parse(payload, info.config, service=info.service, source=source)
+    parsed = alertmanager.parse(payload, config, service=info.service, source=source)
     return await store(parsed, client, key=info.key, limit=request.app.state.max_batch_size, source=source)
 
 
@@ -62,13 +74,9 @@ async def grafana_webhook(request: Request, keys: Keys, client: Client) -> JSONR
 async def generic_webhook(request: Request, keys: Keys, client: Client) -> JSONResponse:
     """Any JSON, mapped by the integration's configuration (a `webhook` integration)."""
     info = await keys.lookup(key_from_request(request))
-    if not isinstance(info.config, WebhookConfig):
-        raise InvalidInput(
-            f"this key belongs to a {info.type!r} integration; the generic webhook needs a 'webhook' "
-            "integration, whose config maps the payload's fields",
-            field="key",
-        )
-    parsed = webhook.parse(await read_json(request), info.config, service=info.service)
+    needs = "the generic webhook needs a 'webhook' integration, whose config maps the payload's fields"
+    config = _config(info, WebhookConfig, needs)
+    parsed = webhook.parse(await read_json(request), config, service=info.service)
     limit = request.app.state.max_batch_size
     return await store(parsed, client, key=info.key, limit=limit, source="webhook")
 
@@ -92,7 +100,7 @@ async def pagerduty_enqueue(request: Request, keys: Keys, client: Client) -> JSO
     try:
         body = await read_json(request)
         event = pagerduty.parse(body)
-        if event.errors:
+        if event.alert is None:  # refused: `errors` says why
             return _pd_error(400, event.errors)
         info = await keys.lookup(event.routing_key)
         event.alert.service = info.service

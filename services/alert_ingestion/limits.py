@@ -14,13 +14,13 @@ MAX_FINGERPRINT = 256
 
 def refusal(alert: incident_pb2.Alert) -> str | None:
     """Why a parsed alert cannot be stored (`field: reason`), or None when it can."""
-    texts = {
+    maps = {"labels": dict(alert.labels), "annotations": dict(alert.annotations)}
+    texts: dict[str, object] = {
         "service": alert.service,
         "summary": alert.summary,
         "source": alert.source,
         "fingerprint": alert.fingerprint,
-        "labels": dict(alert.labels),
-        "annotations": dict(alert.annotations),
+        **maps,
     }
     for field, value in texts.items():
         if not storable(value):
@@ -29,8 +29,7 @@ def refusal(alert: incident_pb2.Alert) -> str | None:
     for field, limit in lengths.items():
         if len(getattr(alert, field)) > limit:
             return f"{field}: at most {limit} characters"
-    for field in ("labels", "annotations"):
-        entries = texts[field]
+    for field, entries in maps.items():
         if len(entries) > MAX_ENTRIES:
             return f"{field}: at most {MAX_ENTRIES} entries, got {len(entries)}"
         if any(not 0 < len(k) <= MAX_KEY or len(v) > MAX_VALUE for k, v in entries.items()):

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.alert_ingestion import api, integrations_api
 from services.alert_ingestion.config import IngestionSettings
@@ -30,7 +30,7 @@ class ReplicaAndLoadShedding:
             await self.app(scope, receive, send)
             return
 
-        async def tagged(message) -> None:
+        async def tagged(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), self.header]
             await send(message)
@@ -71,7 +71,7 @@ async def main(build_app: Callable[[IngestionSettings], FastAPI] = create_app) -
     """Serve the app `build_app` makes from the settings (the benchmark's replica adds a route to it)."""
     settings = IngestionSettings()
     configure_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    configure_tracing(settings.service_name, settings.otlp_endpoint, settings.trace_sample_ratio)
     await serve(build_app(settings), host=settings.http_host, http_port=settings.http_port)
 
 

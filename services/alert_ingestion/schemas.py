@@ -93,7 +93,7 @@ class BatchAccepted(BaseModel):
 class FormatAccepted(BatchAccepted):
     """What a format endpoint stored, and why any alert of the payload was refused."""
 
-    errors: list[dict] = Field(default_factory=list)
+    errors: list[dict[str, str]] = Field(default_factory=list)
 
 
 class HeartbeatAccepted(BaseModel):

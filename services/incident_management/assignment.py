@@ -51,7 +51,7 @@ class InlinePaging:
         if not ids or not self.enabled:
             return None
         if ingested.opened is None:  # a source's action came too (in a session): read them back
-            assert isinstance(session, AsyncSession)
+            assert isinstance(session, AsyncSession)  # nosec B101 - narrows the type; the branch implies it
             found = await repo.get_incidents_for_paging(session, incident_ids=ids)
         else:  # as the ingest left them: built from its rows, not read back
             found = [(repo.adopt_incident(session, o.row), o.policy_id) for o in ingested.opened]

@@ -26,8 +26,8 @@ from services.incident_management.schemas import (
 from shared import events
 from shared.db import DriverWork, Writes
 from shared.errors import Conflict, NotFound
-from shared.logging import trace_id_var
 from shared.models import INCIDENT_STATUSES, Incident
+from shared.telemetry import current_traceparent
 
 # Allowed status moves; anything else is a 409.
 TRANSITIONS = {
@@ -125,12 +125,14 @@ def emit(
     event_type: str,
     now: datetime,
     extra: dict | None = None,
+    *,
+    traceparent: str = "",
 ) -> None:
-    """Write the event (the incident as it now is, plus `extra`) to the outbox in this transaction."""
+    """Write the event (the incident as it now is, plus `extra`) to the outbox in this transaction, with
+    `traceparent` (the trace of what caused it; the current one by default)."""
     data = IncidentRead.model_validate(incident).model_dump(mode="json") | (extra or {})
-    repo.create_outbox_event(
-        session, event=events.make_event(event_type, data, trace_id=trace_id_var.get(), at=now)
-    )
+    cause = traceparent or current_traceparent()
+    repo.create_outbox_event(session, event=events.make_event(event_type, data, traceparent=cause, at=now))
 
 
 def announce_paged_with_trigger(writes: Writes) -> None:
@@ -209,7 +211,7 @@ async def ingest_triggers(
     )
     if owners and not rows:
         raise OwnersChanged
-    return Ingested(*_triggered(writes, rows, now=now))
+    return Ingested(*_triggered(writes, rows, alerts, now=now))
 
 
 async def ingest_joining(
@@ -296,16 +298,17 @@ async def _trigger(
     if not alerts:
         return [], []
     rows = await repo.ingest_triggered(session, **_run(alerts, now, window_seconds), lock=lock, owners={})
-    return _triggered(session, rows, now=now)
+    return _triggered(session, rows, alerts, now=now)
 
 
 def _triggered(
-    writes: Writes, rows: Sequence[Mapping[str, Any]], *, now: datetime
+    writes: Writes, rows: Sequence[Mapping[str, Any]], alerts: list[AlertInput], *, now: datetime
 ) -> tuple[list[IngestResult], list[Opened]]:
-    """The ingest statement's rows as outcomes, and the incidents opened, each with its event."""
-    for row in rows:
+    """The ingest statement's rows (one per alert, in order) as outcomes, and the incidents opened, each
+    with its event in the trace of the alert that opened it."""
+    for row, alert in zip(rows, alerts, strict=True):
         if row["outcome"] == "created":
-            emit(writes, row["incident"], events.INCIDENT_TRIGGERED, now)
+            emit(writes, row["incident"], events.INCIDENT_TRIGGERED, now, traceparent=alert.traceparent)
     results = [IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"]) for row in rows]
     return results, _opened(rows)
 

@@ -8,6 +8,7 @@ import grpc
 import orjson
 from pydantic import ValidationError
 
+from services.incident_management import grpc_console
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.schemas import (
     AlertInput,
@@ -22,9 +23,9 @@ from shared.errors import DomainError, InvalidInput, Unauthenticated
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import unexpected
 from shared.http import invalid_input
-from shared.logging import new_trace_id
 from shared.metrics import ALERTS_CORRELATED
 from shared.models import SEVERITIES, Alert, Incident, TimelineEntry
+from shared.telemetry import continued, current_traceparent
 from shared.text import UNSTORABLE, unstorable_field
 from shared.timeutil import parse_rfc3339, rfc3339
 
@@ -70,6 +71,7 @@ def _alert_from_proto(alert: incident_pb2.Alert, *, keyed: bool) -> AlertInput:
         annotations=dict(alert.annotations),
         occurred_at=occurred_at,
         action=action,
+        traceparent=current_traceparent(),
     )
 
 
@@ -182,16 +184,21 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
 
     async def _grouped(self, item: incident_pb2.GroupedAlert) -> incident_pb2.IngestOutcome:
         """One item, stored (or refused, e.g. for want of a key) as IngestAlert stores it, in a task of its
-        own: its own trace id."""
-        new_trace_id(item.trace_id or None)
-        try:
-            return incident_pb2.IngestOutcome(result=await self.IngestAlert(item.request, None))
-        except DomainError as error:
-            failed = _item_error(error)
-        except Exception as error:  # UNAVAILABLE: the sender is answered 503 + Retry-After and resends
-            code, message = unexpected(error, "storing a grouped alert")
-            failed = incident_pb2.ItemError(code=code.value[0], message=message)
-        return incident_pb2.IngestOutcome(error=failed)
+        own: its own trace (the sender's request), linked to the call that carried the group."""
+        with continued(item.traceparent, "ingest alert", link=True):
+            try:
+                result = await self.IngestAlert(item.request, None)
+            except DomainError as error:
+                return incident_pb2.IngestOutcome(error=_item_error(error))
+            except Exception as error:  # UNAVAILABLE: the sender is answered 503 + Retry-After and resends
+                code, message = unexpected(error, "storing a grouped alert")
+                return incident_pb2.IngestOutcome(
+                    error=incident_pb2.ItemError(code=code.value[0], message=message)
+                )
+            log.debug(
+                "alert stored", extra={"fields": {"result": result.result, "incident_id": result.incident_id}}
+            )
+            return incident_pb2.IngestOutcome(result=result)
 
     async def GetIntegration(self, request, context: grpc.aio.ServicerContext):
         owner = await self.commands.integration(request.integration_key)
@@ -276,3 +283,27 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         body = _parsed(IncidentDeclare, {name: getattr(request, name) for name in fields})
         incident, created = await self.commands.declare(body, actor=request.actor or "grpc")
         return incident_pb2.DeclareIncidentResponse(incident=incident_to_proto(incident), created=created)
+
+    async def ListServices(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.list_services(self.commands.sessions)
+
+    async def CreateService(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.create_service(self.commands.sessions, request)
+
+    async def DeleteService(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.delete_service(self.commands.sessions, request)
+
+    async def CreateIntegration(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.create_integration(self.commands.sessions, request)
+
+    async def RevokeIntegration(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.revoke_integration(self.commands.sessions, request)
+
+    async def GetIncidentAnalytics(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.report(self.commands.sessions, "incidents", request)
+
+    async def GetIncidentTrends(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.report(self.commands.sessions, "trends", request)
+
+    async def GetResponseDistribution(self, request, context: grpc.aio.ServicerContext):
+        return await grpc_console.report(self.commands.sessions, "distribution", request)

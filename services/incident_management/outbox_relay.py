@@ -1,7 +1,8 @@
 """Moves outbox events to the Redis stream: woken right after commits, polling only as a safety net.
 
 Each event is also PUBLISHed on the live pub/sub channel for dashboards; pub/sub keeps nothing, so only
-the stream (consumed by the notifier) carries the delivery guarantee.
+the stream (consumed by the notifier) carries the delivery guarantee. Each stream entry carries the trace
+context of its relay's span, a child of the one its event was caused in (the outbox row's `traceparent`).
 """
 
 import asyncio
@@ -10,6 +11,7 @@ import uuid
 from collections.abc import Collection
 
 import orjson
+from opentelemetry.trace import SpanKind
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -19,6 +21,7 @@ from shared.aio import wait_event
 from shared.db import DriverPool
 from shared.events import STREAM_MAXLEN
 from shared.metrics import INCIDENTS
+from shared.telemetry import TRACEPARENT, batch_spans
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -83,14 +86,22 @@ class OutboxRelay:
             rows = await repo.publish_outbox_batch(connection, limit=batch, now=utcnow())
             if not rows:
                 return 0
-            pipe = self._redis.pipeline(transaction=False)
-            for row in rows:
-                body = row["body"].encode()
-                fields = {"id": str(row["event_id"]), "type": row["type"], "event": body}
-                pipe.xadd(self._stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
-                if self._channel:
-                    pipe.publish(self._channel, body)
-            await pipe.execute()  # fails → the transaction rolls back and the events stay unpublished
+            causes = [events.traceparent_in(row["body"]) for row in rows]
+            with batch_spans(causes, f"{self._stream} publish", kind=SpanKind.PRODUCER) as traceparents:
+                pipe = self._redis.pipeline(transaction=False)
+                for row, traceparent in zip(rows, traceparents, strict=True):
+                    body = row["body"].encode()
+                    fields = {"id": str(row["event_id"]), "type": row["type"], "event": body}
+                    # The consumer continues from this span (the event's own is where it was caused)
+                    pipe.xadd(
+                        self._stream,
+                        fields | {TRACEPARENT: traceparent},
+                        maxlen=STREAM_MAXLEN,
+                        approximate=True,
+                    )
+                    if self._channel:
+                        pipe.publish(self._channel, body)
+                await pipe.execute()  # fails → the transaction rolls back and the events stay unpublished
             count_opened(rows)
             return len(rows)
 

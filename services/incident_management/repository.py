@@ -29,7 +29,7 @@ from shared.models import (
 # a new statement for every group size, which crowded the driver's prepared-statement cache). The function
 # scan yields the array in order, so the locks are taken in the order given.
 def _take_locks(keys: str) -> str:
-    return f"SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS held FROM unnest({keys}) AS k"
+    return f"SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS held FROM unnest({keys}) AS k"  # nosec B608 - keys: a bind-parameter expression of this module
 
 
 _LOCK_KEYS = text(_take_locks("CAST(:keys AS text[])"))
@@ -65,7 +65,7 @@ def _owners_holding(integration_ids: str, services: str) -> str:
     A statement passes its alerts to the ingest function only when every owner holds; an owner learnt
     earlier that no longer does (a revoked key, a renamed service) gives the function no alerts."""
     return (
-        "(SELECT count(*) AS valid"
+        "(SELECT count(*) AS valid"  # nosec B608 - arguments: bind-parameter expressions
         f"   FROM unnest({integration_ids}, {services}) AS o(integration_id, service)"
         "   JOIN integrations i ON i.id = o.integration_id AND i.revoked_at IS NULL"
         "   JOIN services s ON s.id = i.service_id AND s.name = o.service) AS owners"
@@ -99,7 +99,7 @@ def _ingest(p: dict[str, str], *, columns: str, may_open: bool) -> str:
     a snapshot each) see what the transactions that held them committed. An empty array takes no lock.
     The owners the caller relies on are checked in the same statement (none: nothing to check)."""
     return (
-        f"SELECT {columns} FROM ({_take_locks(p['keys'])}) AS locks,"
+        f"SELECT {columns} FROM ({_take_locks(p['keys'])}) AS locks,"  # nosec B608 - p: this module's bind parameters, columns: its own
         f" {_owners_holding(p['owner_ids'], p['owner_services'])},"
         " LATERAL ingest_triggered_alerts("
         f"    CASE WHEN locks.held >= 0 AND owners.valid = cardinality({p['owner_ids']})"

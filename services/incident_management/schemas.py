@@ -49,6 +49,9 @@ class AlertInput:
     occurred_at: datetime | None = None
     action: Action = "trigger"
     integration_id: uuid.UUID | None = None
+    # The W3C trace context of the request that sent it: its events continue that trace, even when a
+    # group of alerts from many requests is stored in one transaction.
+    traceparent: str = ""
 
 
 @dataclass(frozen=True, slots=True)

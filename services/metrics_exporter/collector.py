@@ -144,5 +144,10 @@ def _windows(name: str, documentation: str, means: dict[str, float]) -> GaugeMet
 
 
 def _histogram(name: str, documentation: str, histogram: Histogram) -> HistogramMetricFamily:
-    buckets = [(floatToGoString(le), count) for le, count in histogram.buckets] + [("+Inf", histogram.count)]
+    # floatToGoString is untyped: the exposition format's own spelling of a bucket bound ("0.5", "1e+06").
+    bounds = [floatToGoString(le) for le, _ in histogram.buckets]  # type: ignore[no-untyped-call]
+    buckets = [
+        *zip(bounds, (count for _, count in histogram.buckets), strict=True),
+        ("+Inf", histogram.count),
+    ]
     return HistogramMetricFamily(name, documentation, buckets=buckets, sum_value=histogram.total)

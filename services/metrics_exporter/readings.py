@@ -1,6 +1,7 @@
 """What one scrape reads from PostgreSQL and Redis: a few aggregate queries, no rows."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -110,7 +111,9 @@ def _mean_columns(column: str, at: str) -> list[str]:
     return [f"avg({column}) FILTER (WHERE {at} >= now() - interval '{span}')" for span in WINDOWS.values()]
 
 
-async def _durations(connection: AsyncConnection, mtta_buckets: list[float], mttr_buckets: list[float]):
+async def _durations(
+    connection: AsyncConnection, mtta_buckets: list[float], mttr_buckets: list[float]
+) -> tuple[Histogram, Histogram, dict[str, float], dict[str, float]]:
     """Both histograms and the windows' means in one pass over incidents (every path that acknowledges
     or resolves sets mtta_seconds / mttr_seconds, so all of them count)."""
     columns = [
@@ -122,19 +125,19 @@ async def _durations(connection: AsyncConnection, mtta_buckets: list[float], mtt
     bounds = {f"a_{i}": b for i, b in enumerate(mtta_buckets)} | {
         f"r_{i}": b for i, b in enumerate(mttr_buckets)
     }
-    row = list((await connection.execute(text(f"SELECT {', '.join(columns)} FROM incidents"), bounds)).one())
+    row = list((await connection.execute(text(f"SELECT {', '.join(columns)} FROM incidents"), bounds)).one())  # nosec B608 - columns built here, bounds bound
     mtta, row = _histogram(mtta_buckets, row), row[len(mtta_buckets) + 2 :]
     mttr, row = _histogram(mttr_buckets, row), row[len(mttr_buckets) + 2 :]
     means = [_present(dict(zip(WINDOWS, row[i : i + len(WINDOWS)], strict=True))) for i in (0, len(WINDOWS))]
     return mtta, mttr, means[0], means[1]
 
 
-def _histogram(buckets: list[float], row: list) -> Histogram:
+def _histogram(buckets: list[float], row: list[Any]) -> Histogram:
     n = len(buckets)
     return Histogram(list(zip(buckets, row[:n], strict=True)), count=row[n], total=float(row[n + 1]))
 
 
-def _present(means: dict[str, object]) -> dict[str, float]:
+def _present(means: dict[str, Any]) -> dict[str, float]:
     return {window: float(value) for window, value in means.items() if value is not None}
 
 

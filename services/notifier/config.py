@@ -9,6 +9,15 @@ from shared.retention import RetentionSettings
 
 # Ports of the platform's own processes (native stack and compose): never webhook targets by default.
 PLATFORM_PORTS = [80, 1025, 5432, 6379, 8000, 8001, 8002, 8003, 8004, 8005, 8025, 8080]
+PLATFORM_PORTS += [
+    3000,
+    3100,
+    4317,
+    4318,
+    9090,
+    9092,
+    16686,
+]  # Grafana, Loki, OTLP, exporter, Prometheus, Jaeger
 PLATFORM_PORTS += [50052, 50053, 55432, 56379]  # gRPC and the embedded servers
 _PLACEHOLDERS = {"change-me", "changeme", "password", "secret"}
 

@@ -17,7 +17,7 @@ from services.notifier.schemas import DeliveryFilter, WebhookCreate, WebhookPatc
 from shared.errors import NotFound
 from shared.models import WebhookDelivery, WebhookSubscription
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # nosec B105 - a prefix of generated secrets, not one
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,15 @@ def recipients(data: dict[str, Any], event_type: str = "") -> list[Recipient]:
         if email and email not in seen and not (actor and person.get("name") == actor):
             seen[email] = Recipient(email=email, name=person.get("name"))
     return list(seen.values())
+
+
+_OUTCOMES = {"delivered": "delivered", "sent": "delivered", "pending": "failed", "dead": "dead"}
+
+
+def notification_outcome(status: str) -> str:
+    """A delivery's or an email's status after an attempt, as `notifications_sent_total` names it: pending
+    again means the attempt failed and is retried later."""
+    return _OUTCOMES.get(status, status)
 
 
 def wants_email(*, enabled: bool, event_types: list[str], event_type: str) -> bool:

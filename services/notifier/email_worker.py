@@ -24,6 +24,8 @@ from services.notifier.smtp import SmtpMailer
 from shared.aio import wait_event
 from shared.db import DriverPool
 from shared.errors import Unavailable
+from shared.events import traceparent_in
+from shared.metrics import NOTIFICATIONS_SENT
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ class EmailWorker:
         for row in recorded:
             fields = {"email_id": str(row["id"]), "event_id": str(row["event_id"]), "result": row["status"]}
             log.info("email", extra={"fields": fields})
+            NOTIFICATIONS_SENT.labels("email", domain.notification_outcome(row["status"])).inc()
         if missed := len(results) - len(recorded):  # deleted meanwhile, or its lease ran out: another pass's
             log.warning("email outcomes not recorded", extra={"fields": {"count": missed}})
         return len(leased)
@@ -83,7 +86,8 @@ class EmailWorker:
         rules = await asyncio.gather(*map(self._rules, leased), return_exceptions=True)
         outcomes = [self._prepare(email, r) for email, r in zip(leased, rules, strict=True)]
         to_send = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, Message)]
-        errors = await self._mailer.send_all([message for _, message in to_send])
+        causes = [traceparent_in(leased[i].body) for i, _ in to_send]
+        errors = await self._mailer.send_all([message for _, message in to_send], causes)
         for (i, _), error in zip(to_send, errors, strict=True):
             email = leased[i]
             outcomes[i] = EmailResult(email.id, "sent") if error is None else self._failed(email, error)

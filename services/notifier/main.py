@@ -19,12 +19,12 @@ from services.notifier.smtp import SmtpMailer
 from services.notifier.stream_consumer import StreamConsumer
 from services.notifier.webhook_http import WebhookClients, open_clients
 from services.notifier.webhook_worker import WebhookWorker
+from shared.access import authenticator
 from shared.aio import stop_tasks
 from shared.db import DriverPool, create_engine, create_session_factory
 from shared.grpc import create_channel
 from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
-from shared.identities import database_authenticator
 from shared.redis import create_redis
 from shared.retention import RetentionStatus
 from shared.serve import run, serve_runtime
@@ -41,6 +41,7 @@ class Runtime:
     redis: Redis
     webhook_clients: WebhookClients
     oncall_channel: grpc.aio.Channel
+    oncall: OnCallClient
     commands: NotifierCommands
     consumer: StreamConsumer
     webhooks: WebhookWorker
@@ -107,7 +108,17 @@ def build_runtime(settings: NotifierSettings) -> Runtime:
     consumer = StreamConsumer(driver, redis, settings, on_written=wake, dispatch=webhooks)
     commands = NotifierCommands(sessions, settings, webhooks.wake)
     return Runtime(
-        settings, engine, driver, redis, webhook_clients, channel, commands, consumer, webhooks, emails
+        settings,
+        engine,
+        driver,
+        redis,
+        webhook_clients,
+        channel,
+        oncall,
+        commands,
+        consumer,
+        webhooks,
+        emails,
     )
 
 
@@ -120,7 +131,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app = FastAPI(title="notifier", version="1", telemetry=FASTAPI_NATIVE_TELEMETRY_OFF, lifespan=lifespan)
     app.state.commands = runtime.commands
-    app.state.authenticator = database_authenticator(runtime.settings, runtime.engine)
+    app.state.authenticator = authenticator(runtime.settings, runtime.oncall.directory)
     install_common(app)
     app.include_router(api.router)
     checks = {
@@ -128,7 +139,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         "redis": redis_check(runtime.redis),
         "oncall": grpc_check(runtime.oncall_channel),
     }
-    # Without Redis no new events arrive, without on-call emails wait: the API needs only the database.
+    # Without Redis no new events arrive; without on-call emails wait and the API answers 503 itself to
+    # credentials it has not checked within AUTH_CACHE_SECONDS: readiness needs only the database.
     app.include_router(
         health_router(checks, ready=["database"], details={"retention": runtime.retention.details})
     )

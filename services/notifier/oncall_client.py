@@ -1,5 +1,6 @@
 """Asks the on-call service for a user's notification rules, kept `ONCALL_CACHE_SECONDS` (a storm's emails
-to one person ask once)."""
+to one person ask once), and for the users and API tokens of the API's credential check
+(shared.oncall_directory)."""
 
 from dataclasses import dataclass
 
@@ -8,6 +9,7 @@ import grpc
 from shared.aio import RecentAnswers
 from shared.errors import DomainError, NotFound
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
+from shared.oncall_directory import OnCallDirectory
 from shared.rpc import call, peer_unavailable
 
 
@@ -23,6 +25,8 @@ class OnCallClient:
         self._stub = oncall_pb2_grpc.OnCallServiceStub(channel)
         self._timeout = timeout
         self._answers = RecentAnswers(cache_seconds)
+        # The API's credential check (shared.access.Directory); the Authenticator caches its answers.
+        self.directory = OnCallDirectory(self._stub, timeout=timeout)
 
     async def notification_rules(self, *, email: str) -> NotificationRules | None:
         """The rules of the user with this email; None when no user has it; Unavailable if on-call is down."""

@@ -67,7 +67,7 @@ _ACTIVE_SUBSCRIPTIONS = f"""
     SELECT id, url, endpoint, {_text_array("event_types")}, {_text_array("services")}, {_text_array("teams")},
            active, allow_internal, secret, previous_secret, previous_secret_expires_at
       FROM webhook_subscriptions WHERE active
-"""
+"""  # nosec B608 - column names of this module
 
 
 async def list_active_subscriptions(connection: asyncpg.Connection) -> list[ActiveSubscription]:
@@ -112,7 +112,7 @@ def _insert_pending(
     values = ", ".join("r.body::jsonb" if name == "body" else f"r.{name}" for name in names)
     arrays = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(columns, 1))
     sql = (
-        f"INSERT INTO {table} ({targets}, status, attempts) SELECT {values}, 'pending', 0"
+        f"INSERT INTO {table} ({targets}, status, attempts) SELECT {values}, 'pending', 0"  # nosec B608 - table, columns and constraint: this module's names
         f" FROM unnest({arrays}) AS r({', '.join(names)})"
         f" ON CONFLICT ON CONSTRAINT {constraint} DO NOTHING {returning}"
     )

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from email.message import Message
 
 import aiosmtplib
+from opentelemetry.trace import SpanKind
 
 from services.notifier.config import NotifierSettings
+from shared.telemetry import continued
 
 # What fails one email's attempt (recorded, and retried with backoff); anything else is a bug.
 SEND_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
@@ -54,13 +56,16 @@ class SmtpMailer:
         what is not sent by then fails and is retried."""
         return 2 * self._settings.smtp_timeout_seconds
 
-    async def send_all(self, messages: Sequence[Message]) -> Results:
-        """Send `messages` over at most `SMTP_CONNECTIONS` connections at once; for each, None when the
-        server took it, else the error."""
+    async def send_all(self, messages: Sequence[Message], traceparents: Sequence[str] = ()) -> Results:
+        """Send `messages` over at most `SMTP_CONNECTIONS` connections at once, each in a span of the trace
+        its `traceparents` entry names (its event's); for each, None when the server took it, else the
+        error."""
+        causes = list(traceparents) or [""] * len(messages)
         lanes = max(1, min(self._settings.smtp_connections, len(messages)))
         results: Results = [None] * len(messages)
         shares = [range(len(messages))[lane::lanes] for lane in range(lanes)]
-        await asyncio.gather(*(self._share(messages, share, results, self._take()) for share in shares))
+        sent = (self._share(messages, causes, share, results, self._take()) for share in shares)
+        await asyncio.gather(*sent)
         return results
 
     async def aclose(self) -> None:
@@ -77,7 +82,12 @@ class SmtpMailer:
                 task.cancel()
 
     async def _share(
-        self, messages: Sequence[Message], share: range, results: Results, line: _Line | None
+        self,
+        messages: Sequence[Message],
+        causes: Sequence[str],
+        share: range,
+        results: Results,
+        line: _Line | None,
     ) -> None:
         """Send the messages at `share`'s positions in order over one connection (`line`, kept from an
         earlier pass, or a new one), as described above."""
@@ -93,7 +103,8 @@ class SmtpMailer:
                             _fail(pending, results, error)
                             return
                     try:
-                        await line.client.send_message(messages[pending[0]])
+                        with continued(causes[pending[0]], "smtp send", kind=SpanKind.CLIENT):
+                            await line.client.send_message(messages[pending[0]])
                         line.taken += 1
                     except SEND_ERRORS as error:
                         if _closing(error):

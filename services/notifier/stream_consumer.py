@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import asyncpg
 import orjson
+from opentelemetry.trace import SpanKind
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
@@ -31,6 +32,7 @@ from services.notifier.config import NotifierSettings
 from services.notifier.repository import ActiveSubscription
 from services.notifier.webhook_worker import Claimed
 from shared.db import DriverPool
+from shared.telemetry import TRACEPARENT, batch_spans
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -159,16 +161,26 @@ class StreamConsumer:
 
     async def handle(self, entries: list[Entry]) -> None:
         """Write the rows of every entry, hand the ones written leased to the webhook worker, then
-        acknowledge them all. Each statement commits on its own (no transaction around them): should this
-        stop halfway, the entries stay unacknowledged, and handling them again writes only what is missing
-        (the rows' unique keys)."""
+        acknowledge them all, each entry in a span continuing its trace. Each statement commits on its own
+        (no transaction around them): should this stop halfway, the entries stay unacknowledged, and
+        handling them again writes only what is missing (the rows' unique keys)."""
         if not entries:
             return
-        events = [(e, f[b"event"]) for e, f in ((parse_entry(f), f) for _, f in entries) if e is not None]
+        parsed = [(parse_entry(f), f) for _, f in entries]
+        events = [(e, f[b"event"]) for e, f in parsed if e is not None]
         if len(events) < len(entries):
             log.warning(
                 "skipping malformed stream entries", extra={"fields": {"count": len(entries) - len(events)}}
             )
+        causes = [_traceparent(f, e) for e, f in parsed if e is not None]
+        with batch_spans(causes, f"{self._stream} process", kind=SpanKind.CONSUMER):
+            left_due, emails = await self._write(events)
+            await self._redis.xack(self._stream, self._group, *[entry_id for entry_id, _ in entries])
+        self._on_written(left_due > 0, emails)  # wake only the workers that have rows to find
+
+    async def _write(self, events: list[tuple[dict[str, Any], bytes]]) -> tuple[int, bool]:
+        """The events' rows, written; returns how many deliveries were left for the worker to find, and
+        whether any email was written."""
         batch, left_due = _Batch(utcnow()), 0
         try:
             async with self._driver.connection() as connection:
@@ -187,8 +199,7 @@ class StreamConsumer:
         except BaseException:
             self._give_back(batch.direct)
             raise
-        await self._redis.xack(self._stream, self._group, *[entry_id for entry_id, _ in entries])
-        self._on_written(left_due > 0, bool(batch.emails))  # wake only the workers that have rows to find
+        return left_due, bool(batch.emails)
 
     def _give_back(self, deliveries: list[Claimed]) -> None:
         for delivery in deliveries:
@@ -287,6 +298,12 @@ def _row_common(event: dict[str, Any], body: str, *, now: datetime) -> dict[str,
         "next_attempt_at": now,
         "created_at": now,
     }
+
+
+def _traceparent(fields: dict[bytes, bytes], event: dict[str, Any]) -> str:
+    """The trace an entry continues: its relay's span, else (an entry from before) its event's cause."""
+    relayed = fields.get(TRACEPARENT.encode())
+    return relayed.decode("latin-1") if relayed else str(event.get("traceparent") or "")
 
 
 def _text(value: bytes | str) -> str:

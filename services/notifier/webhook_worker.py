@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiohttp
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifier import domain, url_guard
@@ -27,7 +29,10 @@ from services.notifier.config import NotifierSettings
 from services.notifier.webhook_http import USER_AGENT, WebhookClients, failure_text
 from shared.aio import wait_event
 from shared.db import DriverPool
+from shared.events import traceparent_in
 from shared.group_commit import GroupCommit
+from shared.metrics import NOTIFICATIONS_SENT, WEBHOOK_DELIVERY
+from shared.telemetry import continued, redact_url
 from shared.timeutil import utcnow
 from shared.webhook_signature import SIGNATURE_HEADER, signature_header
 
@@ -215,17 +220,22 @@ class WebhookWorker:
         self._slot_freed()
 
     async def _attempt(self, delivery: Claimed) -> None:
-        try:
+        """POST, record and log one attempt in a span of its event's trace."""
+        with continued(traceparent_in(delivery.body), "webhook POST", kind=SpanKind.CLIENT) as span:
             try:
-                outcome = await self.post(delivery)
-            finally:
-                # The endpoint's slot is free once its answer is in: recording the attempt (the row stays
-                # leased until then) must not keep the next delivery to that endpoint waiting.
-                self._slots.release(delivery.endpoint)
-                self._slot_freed()
-            await self.record(delivery, outcome)
-        except Exception:
-            log.exception("webhook attempt failed", extra={"fields": {"delivery_id": str(delivery.id)}})
+                try:
+                    outcome = await self.post(delivery)
+                finally:
+                    # The endpoint's slot is free once its answer is in: recording the attempt (the row
+                    # stays leased until then) must not keep the next delivery to that endpoint waiting.
+                    self._slots.release(delivery.endpoint)
+                    self._slot_freed()
+                _describe(span, delivery, outcome)
+                result = await self.record(delivery, outcome)
+                if result is not None:  # else deleted with its subscription meanwhile
+                    _log_attempt(delivery, outcome, result)
+            except Exception:
+                log.exception("webhook attempt failed", extra={"fields": {"delivery_id": str(delivery.id)}})
 
     async def post(self, delivery: Claimed) -> Outcome:
         """One signed POST of the event (a claimed row: the delivery with its subscription's URL and
@@ -255,38 +265,39 @@ class WebhookWorker:
             code, error = None, failure_text(failure)
         return Outcome(code, round((time.perf_counter() - started) * 1000, 1), error)
 
-    async def record(self, claimed: Claimed, outcome: Outcome) -> None:
-        """Log the attempt; mark delivered, schedule the retry, or dead-letter once the window is over.
-        Attempts that finish while another is being recorded share the next transaction."""
-        await self._records.submit((claimed, outcome))
+    async def record(self, claimed: Claimed, outcome: Outcome) -> str | None:
+        """Mark delivered, schedule the retry, or dead-letter once the window is over; returns the
+        delivery's status, None when it is gone. Attempts that finish while another is being recorded
+        share the next transaction."""
+        return await self._records.submit((claimed, outcome))
 
-    async def _record_group(self, attempts: list[tuple[Claimed, Outcome]]) -> list[None | Exception]:
+    async def _record_group(self, attempts: list[tuple[Claimed, Outcome]]) -> list[str | None | Exception]:
         """Successes in one statement without a transaction (the common case: nothing to compute from the
         row); failures, whose retry is scheduled from the row's attempts and window, with the rows locked."""
         now = utcnow()
         delivered = [(claimed, outcome) for claimed, outcome in attempts if outcome.ok]
         failed = [(claimed, outcome) for claimed, outcome in attempts if not outcome.ok]
+        results: dict[uuid.UUID, str] = {}
         if delivered:
             try:
-                await self._record_delivered(delivered, now)
+                results = await self._record_delivered(delivered, now)
             except Exception:  # e.g. a delivery deleted between snapshot and insert: the locked path copes
                 log.warning("recording delivered attempts in one statement failed", exc_info=True)
                 failed += delivered
         if failed:
-            await self._record_locked(failed, now)
-        return [None] * len(attempts)
+            results |= await self._record_locked(failed, now)
+        return [results.get(claimed.id) for claimed, _ in attempts]
 
-    async def _record_delivered(self, delivered: list[tuple[Claimed, Outcome]], now: datetime) -> None:
+    async def _record_delivered(self, delivered: list[tuple[Claimed, Outcome]], now: datetime) -> dict:
+        """Each delivery's status (delivered), by id, for those still there."""
         answers = [(claimed.id, outcome.status_code, outcome.latency_ms) for claimed, outcome in delivered]
         async with self._driver.connection() as connection:
-            results = await repo.record_delivered(connection, answers=answers, now=now)
-        for claimed, outcome in delivered:
-            if claimed.id in results:  # else deleted with its subscription meanwhile
-                _log_attempt(claimed, outcome, results[claimed.id])
+            return await repo.record_delivered(connection, answers=answers, now=now)
 
-    async def _record_locked(self, attempts: list[tuple[Claimed, Outcome]], now: datetime) -> None:
+    async def _record_locked(self, attempts: list[tuple[Claimed, Outcome]], now: datetime) -> dict:
+        """Each delivery's status after this attempt, by id, for those still there."""
         updates: list[dict] = []
-        recorded: list[tuple[Claimed, Outcome, str]] = []
+        recorded: dict[uuid.UUID, str] = {}
         async with self._sessions.begin() as session:
             states = await repo.lock_delivery_states(session, delivery_ids=[c.id for c, _ in attempts])
             for claimed, outcome in attempts:
@@ -305,10 +316,19 @@ class WebhookWorker:
                 if state.status == "pending":
                     _apply(state, outcome, now=now, settings=self._settings)
                     updates.append({"b_id": claimed.id, **state.changes()})
-                recorded.append((claimed, outcome, state.status))
+                recorded[claimed.id] = state.status
             await repo.update_deliveries(session, rows=updates)
-        for claimed, outcome, result in recorded:  # once committed
-            _log_attempt(claimed, outcome, result)
+        return recorded
+
+
+def _describe(span: trace.Span, delivery: Claimed, outcome: Outcome) -> None:
+    """The attempt's URL (without key or token values) and answer on its span."""
+    if span.is_recording():
+        span.set_attribute("url.full", redact_url(delivery.url))
+        if outcome.status_code is not None:
+            span.set_attribute("http.response.status_code", outcome.status_code)
+        if not outcome.ok:
+            span.set_status(StatusCode.ERROR, outcome.error)
 
 
 def _log_attempt(claimed: Claimed, outcome: Outcome, result: str) -> None:
@@ -321,6 +341,8 @@ def _log_attempt(claimed: Claimed, outcome: Outcome, result: str) -> None:
         "result": result,
     }
     log.info("webhook attempt", extra={"fields": fields})
+    NOTIFICATIONS_SENT.labels("webhook", domain.notification_outcome(result)).inc()
+    WEBHOOK_DELIVERY.observe(outcome.latency_ms / 1000)
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from typing import TextIO
 
 from services.oncall_service import logins
 from shared.config import DatabaseSettings
@@ -22,7 +23,7 @@ from shared.errors import DomainError
 from shared.timeutil import utcnow
 
 
-def read_password(stdin=sys.stdin) -> str:
+def read_password(stdin: TextIO = sys.stdin) -> str:
     """The new password: stdin's first line when piped, else typed twice without echo."""
     if not stdin.isatty():
         return stdin.readline().rstrip("\r\n")

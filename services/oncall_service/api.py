@@ -30,7 +30,8 @@ router = APIRouter(prefix="/api/v1", dependencies=[guard(write=Role.admin)])
 
 
 async def commands(request: Request) -> OnCallCommands:
-    return request.app.state.commands
+    found: OnCallCommands = request.app.state.commands
+    return found
 
 
 Commands = Annotated[OnCallCommands, Depends(commands)]

@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -211,13 +212,23 @@ class OnCallCommands:
         )
         return token, ttl
 
-    async def _append_audit(self, row: dict) -> None:
+    async def _append_audit(self, row: dict[str, Any]) -> None:
         async with self.sessions.begin() as session:
             await audit.append(session, row)
 
     async def create_api_token(self, body: ApiTokenCreate, *, creator: Identity) -> tuple[ApiToken, str]:
         async with self.sessions.begin() as session:
             return await credentials.create_api_token(session, body, creator=creator, now=utcnow())
+
+    async def get_api_token(self, token_hash: str) -> ApiToken:
+        """One API token; other services' credential checks ask (each at most every AUTH_CACHE_SECONDS)."""
+        async with self._reader() as session:
+            return await credentials.get_api_token(session, token_hash=token_hash)
+
+    async def touch_api_token(self, token_id: uuid.UUID, at: datetime) -> None:
+        """Record a use of the token at `at` (at most once a minute: shared.identities.token_touch)."""
+        async with self.sessions.begin() as session:
+            await repo.touch_api_token(session, token_id=token_id, at=_aware(at))
 
     async def list_api_tokens(self) -> list[ApiToken]:
         async with self.sessions() as session:
@@ -277,20 +288,26 @@ class OnCallCommands:
         async with self.sessions.begin() as session:
             await schedules.delete_override(session, schedule_id, override_id)
 
-    async def schedule_on_call(self, schedule_id: uuid.UUID, at: datetime | None):
+    async def schedule_on_call(
+        self, schedule_id: uuid.UUID, at: datetime | None
+    ) -> tuple[schedules.Shift, User | None]:
         """(span, user or None) at `at`, now when None."""
         async with self.sessions() as session:
             schedule = await schedules.get_schedule(session, schedule_id)
             return await schedules.on_call(session, schedule, at=_aware(at or utcnow()))
 
-    async def schedule_shifts(self, schedule_id: uuid.UUID, start: datetime, end: datetime):
+    async def schedule_shifts(
+        self, schedule_id: uuid.UUID, start: datetime, end: datetime
+    ) -> tuple[Schedule, list[tuple[schedules.Shift, User | None]]]:
         """The schedule and its final shifts (span, user or None) over [start, end)."""
         async with self.sessions() as session:
             schedule = await schedules.get_schedule(session, schedule_id)
             found = await schedules.shifts(session, schedule, start=_aware(start), end=_aware(end))
             return schedule, found
 
-    async def user_shifts(self, user_id: uuid.UUID, start: datetime, end: datetime):
+    async def user_shifts(
+        self, user_id: uuid.UUID, start: datetime, end: datetime
+    ) -> tuple[User, list[tuple[Schedule, schedules.Shift]]]:
         """The user and their (schedule, span) shifts over [start, end)."""
         async with self.sessions() as session:
             user = await roster.get_user(session, user_id)

@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.oncall_service import logins
+from services.oncall_service import repository as repo
 from services.oncall_service.access_schemas import ApiTokenCreate, AuditFilter
 from shared.auth import Identity, Role, new_api_token
 from shared.errors import InvalidInput, NotFound, PermissionDenied
@@ -40,6 +41,14 @@ async def create_api_token(
     session.add(token)
     await session.flush()
     return token, made.token
+
+
+async def get_api_token(session: AsyncSession, *, token_hash: str) -> ApiToken:
+    """The token with this hash, else NotFound."""
+    token = await repo.get_api_token_by_hash(session, token_hash=token_hash)
+    if token is None:
+        raise NotFound("no API token has this hash", field="token_hash")
+    return token
 
 
 async def list_api_tokens(session: AsyncSession) -> list[ApiToken]:

@@ -2,15 +2,21 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import grpc
 
+from services.oncall_service import grpc_console as console
 from services.oncall_service.commands import OnCallCommands
 from services.oncall_service.schemas import CurrentOnCall, EscalationAnswer
 from shared.errors import InvalidInput
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
+from shared.http import parse_uuid
 from shared.models import User
 from shared.timeutil import parse_rfc3339, rfc3339
+
+# The servicer's methods read nothing of their call's context.
+_Context = grpc.aio.ServicerContext[Any, Any]
 
 
 def _instant(value: str) -> datetime | None:
@@ -72,11 +78,15 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
     def __init__(self, commands: OnCallCommands) -> None:
         self.commands = commands
 
-    async def GetCurrentOnCall(self, request, context: grpc.aio.ServicerContext):
+    async def GetCurrentOnCall(
+        self, request: oncall_pb2.GetCurrentOnCallRequest, context: _Context
+    ) -> oncall_pb2.GetCurrentOnCallResponse:
         at = _instant(request.at)
         return answer_to_proto(await self.commands.current(team=request.team, service=request.service, at=at))
 
-    async def GetCurrentOnCallForServices(self, request, context: grpc.aio.ServicerContext):
+    async def GetCurrentOnCallForServices(
+        self, request: oncall_pb2.GetCurrentOnCallForServicesRequest, context: _Context
+    ) -> oncall_pb2.GetCurrentOnCallForServicesResponse:
         services = list(request.services)
         answers = await self.commands.current_for_services(services, at=_instant(request.at))
         return oncall_pb2.GetCurrentOnCallForServicesResponse(
@@ -88,13 +98,17 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
             ]
         )
 
-    async def ResolveEscalation(self, request, context: grpc.aio.ServicerContext):
+    async def ResolveEscalation(
+        self, request: oncall_pb2.ResolveEscalationRequest, context: _Context
+    ) -> oncall_pb2.ResolveEscalationResponse:
         answer = await self.commands.resolve_escalation(
             _policy_id(request.policy_id), request.level, _instant(request.at)
         )
         return escalation_to_proto(answer)
 
-    async def GetNotificationRules(self, request, context: grpc.aio.ServicerContext):
+    async def GetNotificationRules(
+        self, request: oncall_pb2.GetNotificationRulesRequest, context: _Context
+    ) -> oncall_pb2.GetNotificationRulesResponse:
         user = await self.commands.notification_rules(user_id=_user_id(request.user_id), email=request.email)
         return oncall_pb2.GetNotificationRulesResponse(
             user_id=str(user.id),
@@ -104,11 +118,15 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
             time_zone=user.time_zone,
         )
 
-    async def ListCurrentOnCall(self, request, context: grpc.aio.ServicerContext):
+    async def ListCurrentOnCall(
+        self, request: oncall_pb2.ListCurrentOnCallRequest, context: _Context
+    ) -> oncall_pb2.ListCurrentOnCallResponse:
         answers = await self.commands.current_for_every_team(at=_instant(request.at))
         return oncall_pb2.ListCurrentOnCallResponse(teams=[answer_to_proto(a) for a in answers])
 
-    async def AuthenticateUser(self, request, context: grpc.aio.ServicerContext):
+    async def AuthenticateUser(
+        self, request: oncall_pb2.AuthenticateUserRequest, context: _Context
+    ) -> oncall_pb2.AuthenticateUserResponse:
         user = await self.commands.log_in(
             email=request.email,
             password=request.password,
@@ -117,7 +135,9 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
         )
         return oncall_pb2.AuthenticateUserResponse(user=user_to_proto(user))
 
-    async def GetUser(self, request, context: grpc.aio.ServicerContext):
+    async def GetUser(
+        self, request: oncall_pb2.GetUserRequest, context: _Context
+    ) -> oncall_pb2.GetUserResponse:
         user = await self.commands.get_user(_required_user_id(request.user_id))
         return oncall_pb2.GetUserResponse(
             user=user_to_proto(user),
@@ -125,3 +145,62 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
             credentials_changed_at=rfc3339(user.credentials_changed_at) or "",
             role=user.role,
         )
+
+    async def ListUsers(self, request, context: grpc.aio.ServicerContext):
+        users = await self.commands.list_users()
+        return oncall_pb2.ListUsersResponse(users=[console.user_with_role(u) for u in users])
+
+    async def SetUserRole(self, request, context: grpc.aio.ServicerContext):
+        return await console.set_role(self.commands, request)
+
+    async def ListSchedules(self, request, context: grpc.aio.ServicerContext):
+        schedules = await self.commands.list_schedules(None)
+        return oncall_pb2.ListSchedulesResponse(schedules=[console.schedule_to_proto(s) for s in schedules])
+
+    async def ListScheduleShifts(self, request, context: grpc.aio.ServicerContext):
+        return await console.shifts(self.commands, request)
+
+    async def CreateOverride(self, request, context: grpc.aio.ServicerContext):
+        return await console.create_override(self.commands, request)
+
+    async def DeleteOverride(self, request, context: grpc.aio.ServicerContext):
+        await self.commands.delete_override(
+            parse_uuid(request.schedule_id, "schedule_id"),
+            parse_uuid(request.override_id, "override_id"),
+        )
+        return oncall_pb2.DeleteOverrideResponse()
+
+    async def ListEscalationPolicies(self, request, context: grpc.aio.ServicerContext):
+        policies = await self.commands.list_policies()
+        return oncall_pb2.ListEscalationPoliciesResponse(
+            policies=[console.policy_to_proto(p) for p in policies]
+        )
+
+    async def ListApiTokens(self, request, context: grpc.aio.ServicerContext):
+        tokens = await self.commands.list_api_tokens()
+        return oncall_pb2.ListApiTokensResponse(tokens=[console.token_to_proto(t) for t in tokens])
+
+    async def CreateApiToken(self, request, context: grpc.aio.ServicerContext):
+        return await console.create_token(self.commands, request)
+
+    async def RevokeApiToken(self, request, context: grpc.aio.ServicerContext):
+        token = await self.commands.revoke_api_token(parse_uuid(request.token_id, "token_id"))
+        return oncall_pb2.RevokeApiTokenResponse(token=console.token_to_proto(token))
+
+    async def ListAudit(self, request, context: grpc.aio.ServicerContext):
+        return await console.list_audit(self.commands, request)
+
+    async def GetApiToken(
+        self, request: oncall_pb2.GetApiTokenRequest, context: _Context
+    ) -> oncall_pb2.GetApiTokenResponse:
+        token = await self.commands.get_api_token(request.token_hash)
+        return oncall_pb2.GetApiTokenResponse(token=console.token_to_proto(token))
+
+    async def TouchApiToken(
+        self, request: oncall_pb2.TouchApiTokenRequest, context: _Context
+    ) -> oncall_pb2.TouchApiTokenResponse:
+        at = _instant(request.at)
+        if at is None:
+            raise InvalidInput("at is required", field="at")
+        await self.commands.touch_api_token(parse_uuid(request.token_id, "token_id"), at)
+        return oncall_pb2.TouchApiTokenResponse()

@@ -36,4 +36,5 @@ def calendar(name: str, shifts: Iterable[CalendarShift], *, now: datetime) -> by
         event.add("summary", f"On call: {shift.schedule} ({shift.user})")
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()  # icalendar declares no return type
+    return ical

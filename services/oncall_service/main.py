@@ -1,6 +1,7 @@
 """oncall: wiring of settings, database, REST and gRPC."""
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -64,7 +65,7 @@ async def ensure_first_admin(runtime: Runtime) -> None:
 
 def create_app(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_: FastAPI):
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await ensure_first_admin(runtime)
         yield
 

@@ -103,7 +103,10 @@ async def resolve_level(
         if target.user_id is not None:
             user_ids.append(target.user_id)
             continue
-        schedule = await repo.get_schedule(session, schedule_id=target.schedule_id)
+        schedule_id = target.schedule_id  # a target names a user or a schedule
+        schedule = (
+            await repo.get_schedule(session, schedule_id=schedule_id) if schedule_id is not None else None
+        )
         span = engine.on_call_at(plan_of(schedule), at) if schedule is not None else None
         if span is None or span.user is None:
             empty.append(f"schedule {schedule.name if schedule else target.schedule_id}")

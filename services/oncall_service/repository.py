@@ -3,13 +3,29 @@
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ARRAY, ColumnElement, String, Uuid, any_, delete, literal, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    CursorResult,
+    Delete,
+    SQLColumnExpression,
+    String,
+    Uuid,
+    any_,
+    delete,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.types import TypeEngine
 
+from shared.identities import token_touch
 from shared.models import (
+    ApiToken,
     EscalationLevel,
     EscalationPolicy,
     EscalationTarget,
@@ -24,9 +40,21 @@ from shared.models import (
     User,
 )
 
+Grouped = TypeVar("Grouped", Rotation, Schedule)
+
 
 async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
+
+
+async def get_api_token_by_hash(session: AsyncSession, *, token_hash: str) -> ApiToken | None:
+    return (
+        await session.execute(select(ApiToken).where(ApiToken.token_hash == token_hash))
+    ).scalar_one_or_none()
+
+
+async def touch_api_token(session: AsyncSession, *, token_id: uuid.UUID, at: datetime) -> None:
+    await session.execute(token_touch(token_id, at))
 
 
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
@@ -37,7 +65,7 @@ async def list_users(session: AsyncSession) -> Sequence[User]:
     return (await session.execute(select(User).order_by(User.name, User.id))).scalars().all()
 
 
-def create_user(session: AsyncSession, *, fields: dict, now: datetime) -> User:
+def create_user(session: AsyncSession, *, fields: dict[str, Any], now: datetime) -> User:
     """A new user from validated fields (name, email, time zone, notification rules)."""
     user = User(id=uuid.uuid4(), created_at=now, **fields)
     session.add(user)
@@ -52,7 +80,7 @@ async def lock_admins(session: AsyncSession) -> list[uuid.UUID]:
 
 async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> bool:
     """True when a row was deleted."""
-    return (await session.execute(delete(User).where(User.id == user_id))).rowcount > 0
+    return await _deleted(session, delete(User).where(User.id == user_id))
 
 
 async def list_existing_user_ids(session: AsyncSession, *, user_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -78,7 +106,15 @@ async def get_team_by_name(session: AsyncSession, *, name: str) -> Team | None:
     return (await session.execute(select(Team).where(Team.name == name))).scalar_one_or_none()
 
 
-def _among(column: ColumnElement, values: Collection, kind: TypeEngine) -> ColumnElement[bool]:
+async def _deleted(session: AsyncSession, statement: Delete) -> bool:
+    """Run a DELETE; True when it deleted a row."""
+    result = await session.execute(statement)
+    return cast(CursorResult[Any], result).rowcount > 0  # a DML statement's result is a CursorResult
+
+
+def _among(
+    column: SQLColumnExpression[Any], values: Collection[object], kind: TypeEngine[Any]
+) -> ColumnElement[bool]:
     """`column = ANY($1)`, the values in one array parameter: the statement's text is the same whatever
     their number, where an IN list's text changes with its length (each length a statement of its own to
     parse and plan on every pooled connection: an alert storm asks about any number of services at once)."""
@@ -104,7 +140,7 @@ def create_team(session: AsyncSession, *, name: str, now: datetime) -> Team:
 
 async def delete_team(session: AsyncSession, *, team_id: uuid.UUID) -> bool:
     """True when a row was deleted; the database cascades to its services and rotations."""
-    return (await session.execute(delete(Team).where(Team.id == team_id))).rowcount > 0
+    return await _deleted(session, delete(Team).where(Team.id == team_id))
 
 
 async def list_services(session: AsyncSession, *, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
@@ -162,15 +198,16 @@ async def rotations_of_teams(
     )
 
 
-def _by_team(rows: Iterable[Rotation | Schedule]) -> dict:
-    found: dict[uuid.UUID | None, list] = {}
+def _by_team(rows: Iterable[Grouped]) -> dict[uuid.UUID, list[Grouped]]:
+    found: dict[uuid.UUID, list[Grouped]] = {}
     for row in rows:
-        found.setdefault(row.team_id, []).append(row)
+        if row.team_id is not None:  # always: the rows were selected by team
+            found.setdefault(row.team_id, []).append(row)
     return found
 
 
 def create_rotation(
-    session: AsyncSession, *, values: dict, member_ids: list[uuid.UUID], now: datetime
+    session: AsyncSession, *, values: dict[str, Any], member_ids: list[uuid.UUID], now: datetime
 ) -> Rotation:
     rotation = Rotation(id=uuid.uuid4(), created_at=now, members=_members(member_ids), **values)
     session.add(rotation)
@@ -185,7 +222,7 @@ async def replace_members(session: AsyncSession, *, rotation: Rotation, member_i
 
 
 async def delete_rotation(session: AsyncSession, *, rotation_id: uuid.UUID) -> bool:
-    return (await session.execute(delete(Rotation).where(Rotation.id == rotation_id))).rowcount > 0
+    return await _deleted(session, delete(Rotation).where(Rotation.id == rotation_id))
 
 
 def _members(member_ids: list[uuid.UUID]) -> list[RotationMember]:
@@ -249,18 +286,18 @@ async def list_existing_schedule_ids(
     return set((await session.execute(stmt)).scalars().all())
 
 
-def create_schedule(session: AsyncSession, *, values: dict, now: datetime) -> Schedule:
+def create_schedule(session: AsyncSession, *, values: dict[str, Any], now: datetime) -> Schedule:
     schedule = Schedule(id=uuid.uuid4(), created_at=now, layers=[], overrides=[], **values)
     session.add(schedule)
     return schedule
 
 
 async def delete_schedule(session: AsyncSession, *, schedule_id: uuid.UUID) -> bool:
-    return (await session.execute(delete(Schedule).where(Schedule.id == schedule_id))).rowcount > 0
+    return await _deleted(session, delete(Schedule).where(Schedule.id == schedule_id))
 
 
 def create_layer(
-    schedule: Schedule, *, values: dict, member_ids: list[uuid.UUID], position: int
+    schedule: Schedule, *, values: dict[str, Any], member_ids: list[uuid.UUID], position: int
 ) -> ScheduleLayer:
     layer = ScheduleLayer(id=uuid.uuid4(), position=position, members=_layer_members(member_ids), **values)
     schedule.layers.append(layer)
@@ -280,7 +317,7 @@ def _layer_members(member_ids: list[uuid.UUID]) -> list[ScheduleLayerMember]:
     return [ScheduleLayerMember(position=i, user_id=user_id) for i, user_id in enumerate(member_ids)]
 
 
-def create_override(schedule: Schedule, *, values: dict, now: datetime) -> ScheduleOverride:
+def create_override(schedule: Schedule, *, values: dict[str, Any], now: datetime) -> ScheduleOverride:
     override = ScheduleOverride(id=uuid.uuid4(), schedule_id=schedule.id, created_at=now, **values)
     schedule.overrides.append(override)
     return override
@@ -319,7 +356,7 @@ async def list_policies(session: AsyncSession) -> Sequence[EscalationPolicy]:
 
 
 def create_policy(
-    session: AsyncSession, *, values: dict, levels: list[EscalationLevel], now: datetime
+    session: AsyncSession, *, values: dict[str, Any], levels: list[EscalationLevel], now: datetime
 ) -> EscalationPolicy:
     policy = EscalationPolicy(id=uuid.uuid4(), created_at=now, levels=levels, **values)
     session.add(policy)
@@ -336,5 +373,4 @@ async def replace_levels(
 
 
 async def delete_policy(session: AsyncSession, *, policy_id: uuid.UUID) -> bool:
-    stmt = delete(EscalationPolicy).where(EscalationPolicy.id == policy_id)
-    return (await session.execute(stmt)).rowcount > 0
+    return await _deleted(session, delete(EscalationPolicy).where(EscalationPolicy.id == policy_id))

@@ -10,13 +10,15 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 UNITS = ("hours", "days", "weeks")
 # How far around an instant `on_call_at` looks to report the bounds of the shift holding it.
 LOOKAROUND = timedelta(days=35)
 
-UserId = Hashable
+# Whatever names a person: the service uses user ids, the tests letters.
+UserId = TypeVar("UserId", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +34,7 @@ class Restriction:
 
 
 @dataclass(frozen=True, slots=True)
-class Layer:
+class Layer(Generic[UserId]):
     """A rotation: members take turns, each for `shift_length` units from the first handoff on."""
 
     members: tuple[UserId, ...]
@@ -44,7 +46,7 @@ class Layer:
 
 
 @dataclass(frozen=True, slots=True)
-class Override:
+class Override(Generic[UserId]):
     """`user` is on call from `start` to `end`: instead of `replaces` only, or of anyone when None."""
 
     user: UserId
@@ -54,16 +56,16 @@ class Override:
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(Generic[UserId]):
     """A schedule as the engine sees it; layers lowest first (a higher layer wins)."""
 
     time_zone: str
-    layers: tuple[Layer, ...]
-    overrides: tuple[Override, ...] = ()
+    layers: tuple[Layer[UserId], ...]
+    overrides: tuple[Override[UserId], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class Span:
+class Span(Generic[UserId]):
     """[start, end) in UTC with who is on call; `user` None is a gap."""
 
     start: datetime
@@ -76,20 +78,20 @@ def local_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
-def shift_step(layer: Layer) -> timedelta:
+def shift_step(layer: Layer[UserId]) -> timedelta:
     """One shift in wall-clock time."""
     if layer.shift_unit not in UNITS or layer.shift_length < 1:
         raise ValueError(f"bad shift length {layer.shift_length} {layer.shift_unit}")
     return timedelta(**{layer.shift_unit: layer.shift_length})
 
 
-def handoff(layer: Layer, zone: ZoneInfo, index: int) -> datetime:
+def handoff(layer: Layer[UserId], zone: ZoneInfo, index: int) -> datetime:
     """When shift number `index` starts (0 is the first handoff on start_date)."""
     epoch = datetime.combine(layer.start_date, layer.handoff_time)
     return local_to_utc(epoch + index * shift_step(layer), zone)
 
 
-def shift_index(layer: Layer, zone: ZoneInfo, at: datetime) -> int:
+def shift_index(layer: Layer[UserId], zone: ZoneInfo, at: datetime) -> int:
     """The number of the shift holding `at`; negative before the first handoff."""
     wall = at.astimezone(zone).replace(tzinfo=None)
     index = (wall - datetime.combine(layer.start_date, layer.handoff_time)) // shift_step(layer)
@@ -101,7 +103,9 @@ def shift_index(layer: Layer, zone: ZoneInfo, at: datetime) -> int:
     return index
 
 
-def rotation_spans(layer: Layer, zone: ZoneInfo, start: datetime, end: datetime) -> list[Span]:
+def rotation_spans(
+    layer: Layer[UserId], zone: ZoneInfo, start: datetime, end: datetime
+) -> list[Span[UserId]]:
     """The layer's shifts meeting [start, end), clipped to it, before restrictions."""
     if not layer.members:
         return []
@@ -145,7 +149,7 @@ def _merge(windows: list[tuple[datetime, datetime]]) -> list[tuple[datetime, dat
     return merged
 
 
-def layer_spans(layer: Layer, zone: ZoneInfo, start: datetime, end: datetime) -> list[Span]:
+def layer_spans(layer: Layer[UserId], zone: ZoneInfo, start: datetime, end: datetime) -> list[Span[UserId]]:
     """The layer's shifts meeting [start, end), cut down to its restrictions; never overlapping."""
     spans = rotation_spans(layer, zone, start, end)
     if not layer.restrictions:
@@ -160,12 +164,12 @@ def layer_spans(layer: Layer, zone: ZoneInfo, start: datetime, end: datetime) ->
     return cut
 
 
-def _user_at(spans: list[Span], starts: list[datetime], at: datetime) -> UserId | None:
+def _user_at(spans: list[Span[UserId]], starts: list[datetime], at: datetime) -> UserId | None:
     index = bisect_right(starts, at) - 1
     return spans[index].user if index >= 0 and spans[index].end > at else None
 
 
-def _top_user(layers: list[list[Span]], starts: list[list[datetime]], at: datetime) -> UserId | None:
+def _top_user(layers: list[list[Span[UserId]]], starts: list[list[datetime]], at: datetime) -> UserId | None:
     """The user of the highest layer with someone at `at`."""
     for spans, begins in zip(reversed(layers), reversed(starts), strict=True):
         user = _user_at(spans, begins, at)
@@ -174,7 +178,7 @@ def _top_user(layers: list[list[Span]], starts: list[list[datetime]], at: dateti
     return None
 
 
-def final_spans(plan: Plan, start: datetime, end: datetime) -> list[Span]:
+def final_spans(plan: Plan[UserId], start: datetime, end: datetime) -> list[Span[UserId]]:
     """Who is on call over [start, end): contiguous spans covering it exactly, gaps as user None."""
     if start >= end:
         return []
@@ -186,7 +190,7 @@ def final_spans(plan: Plan, start: datetime, end: datetime) -> list[Span]:
         cuts.update(t for span in spans for t in (span.start, span.end))
     cuts.update(t for o in overrides for t in (o.start, o.end) if start < t < end)
     starts = [[span.start for span in spans] for spans in layers]
-    result: list[Span] = []
+    result: list[Span[UserId]] = []
     for lo, hi in pairwise(sorted(cuts)):
         user = _apply_overrides(overrides, _top_user(layers, starts, lo), lo)
         if result and result[-1].user == user:
@@ -196,14 +200,16 @@ def final_spans(plan: Plan, start: datetime, end: datetime) -> list[Span]:
     return result
 
 
-def _apply_overrides(overrides: Sequence[Override], user: UserId | None, at: datetime) -> UserId | None:
+def _apply_overrides(
+    overrides: Sequence[Override[UserId]], user: UserId | None, at: datetime
+) -> UserId | None:
     for override in overrides:
         if override.start <= at < override.end and override.replaces in (None, user):
             user = override.user
     return user
 
 
-def on_call_at(plan: Plan, at: datetime) -> Span:
+def on_call_at(plan: Plan[UserId], at: datetime) -> Span[UserId]:
     """The final span holding `at` (bounds looked for up to LOOKAROUND either side)."""
     for span in final_spans(plan, at - LOOKAROUND, at + LOOKAROUND):
         if span.start <= at < span.end:
@@ -211,6 +217,8 @@ def on_call_at(plan: Plan, at: datetime) -> Span:
     raise AssertionError("final spans cover their window")
 
 
-def overlapping(overrides: Sequence[Override], candidate: Override) -> Override | None:
+def overlapping(
+    overrides: Sequence[Override[UserId]], candidate: Override[UserId]
+) -> Override[UserId] | None:
     """An existing override whose time overlaps the candidate's, if any."""
     return next((o for o in overrides if o.start < candidate.end and candidate.start < o.end), None)

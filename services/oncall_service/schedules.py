@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +20,8 @@ from shared.models import Schedule, ScheduleLayer, ScheduleOverride, User
 
 # The longest window /shifts and the calendars compute at once.
 MAX_WINDOW = timedelta(days=366)
+# A final shift of a stored schedule: who is on call, by user id.
+Shift = engine.Span[uuid.UUID]
 
 
 async def get_schedule(
@@ -48,7 +51,7 @@ async def _check_team(session: AsyncSession, team_id: uuid.UUID | None) -> None:
         raise InvalidInput(f"team {team_id} does not exist", field="team_id")
 
 
-def _layer_values(body: LayerCreate | LayerPatch) -> dict:
+def _layer_values(body: LayerCreate | LayerPatch) -> dict[str, Any]:
     values = body.model_dump(exclude_none=True, exclude={"member_ids", "restrictions"})
     if body.restrictions is not None:
         values["restrictions"] = [
@@ -132,7 +135,7 @@ async def delete_layer(session: AsyncSession, schedule_id: uuid.UUID, layer_id: 
     await session.flush()
 
 
-def _as_override(row: ScheduleOverride) -> engine.Override:
+def _as_override(row: ScheduleOverride) -> engine.Override[uuid.UUID]:
     return engine.Override(row.user_id, row.start_at, row.end_at, row.replaces_user_id)
 
 
@@ -173,7 +176,7 @@ async def delete_override(session: AsyncSession, schedule_id: uuid.UUID, overrid
     raise NotFound(f"override {override_id} not found in schedule {schedule_id}", field="override_id")
 
 
-def plan_of(schedule: Schedule) -> engine.Plan:
+def plan_of(schedule: Schedule) -> engine.Plan[uuid.UUID]:
     """The engine's view of a stored schedule."""
     layers = tuple(
         engine.Layer(
@@ -201,36 +204,33 @@ def check_window(start: datetime, end: datetime) -> None:
         raise InvalidInput(f"window longer than {MAX_WINDOW.days} days", field="to")
 
 
-async def _users(session: AsyncSession, spans: list[engine.Span]) -> dict:
+async def _with_users(session: AsyncSession, spans: list[Shift]) -> list[tuple[Shift, User | None]]:
+    """Each span with its user (None in a gap), the users read in one query."""
     ids = list({s.user for s in spans if s.user is not None})
-    return await repo.list_users_by_ids(session, user_ids=ids) if ids else {}
+    users = await repo.list_users_by_ids(session, user_ids=ids) if ids else {}
+    return [(span, None if span.user is None else users.get(span.user)) for span in spans]
 
 
 async def shifts(
     session: AsyncSession, schedule: Schedule, *, start: datetime, end: datetime
-) -> list[tuple[engine.Span, User | None]]:
+) -> list[tuple[Shift, User | None]]:
     """The final shifts over [start, end), gaps included, each with its user."""
     check_window(start, end)
-    spans = engine.final_spans(plan_of(schedule), start, end)
-    users = await _users(session, spans)
-    return [(span, users.get(span.user)) for span in spans]
+    return await _with_users(session, engine.final_spans(plan_of(schedule), start, end))
 
 
-async def on_call(
-    session: AsyncSession, schedule: Schedule, *, at: datetime
-) -> tuple[engine.Span, User | None]:
+async def on_call(session: AsyncSession, schedule: Schedule, *, at: datetime) -> tuple[Shift, User | None]:
     """Who the schedule puts on call at `at`, and the bounds of that stretch."""
-    span = engine.on_call_at(plan_of(schedule), at)
-    users = await _users(session, [span])
-    return span, users.get(span.user)
+    [found] = await _with_users(session, [engine.on_call_at(plan_of(schedule), at)])
+    return found
 
 
 async def user_shifts(
     session: AsyncSession, user: User, *, start: datetime, end: datetime
-) -> list[tuple[Schedule, engine.Span]]:
+) -> list[tuple[Schedule, Shift]]:
     """The user's final shifts in every schedule naming them."""
     check_window(start, end)
-    found = []
+    found: list[tuple[Schedule, Shift]] = []
     for schedule in await repo.list_schedules_of_user(session, user_id=user.id):
         spans = engine.final_spans(plan_of(schedule), start, end)
         found.extend((schedule, span) for span in spans if span.user == user.id)

@@ -1,4 +1,4 @@
-"""The dashboard's login, logout and on-call pages (the incident pages: services.web_ui.incident_pages)."""
+"""The dashboard's login and logout (the other pages: services.web_ui.*_pages)."""
 
 import math
 
@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.web_ui.auth import HOME, safe_next
 from services.web_ui.oncall_client import OnCallClient
-from services.web_ui.session import CheckedForm, CurrentViewer, end_session, read_form, start_session
+from services.web_ui.session import CheckedForm, end_session, read_form, start_session
 from services.web_ui.views import render
 from shared.access import client_ip
 from shared.errors import PermissionDenied, TooManyRequests, Unauthenticated
@@ -19,7 +19,8 @@ router = APIRouter(prefix="/ui", tags=["dashboard"])
 
 
 def _oncall(request: Request) -> OnCallClient:
-    return request.app.state.oncall
+    oncall: OnCallClient = request.app.state.oncall
+    return oncall
 
 
 @router.get("/login")
@@ -57,8 +58,3 @@ async def logout(request: Request, _: CheckedForm) -> Response:
     response = RedirectResponse("/ui/login", status_code=303)
     end_session(response, request.app.state.settings)
     return response
-
-
-@router.get("/oncall")
-async def on_call(request: Request, who: CurrentViewer) -> Response:
-    return render("oncall.html", viewer=who, entries=await _oncall(request).on_call_now())

@@ -14,15 +14,16 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 
-from services.web_ui import api, incident_pages, live_api
+from services.web_ui import analytics_pages, api, config_pages, incident_pages, live_api, oncall_pages
 from services.web_ui.config import WebUISettings
+from services.web_ui.console_client import ConsoleClient
 from services.web_ui.incident_client import IncidentClient
 from services.web_ui.live import LiveHub
 from services.web_ui.oncall_client import OnCallClient
 from services.web_ui.server_timing import ServerTimingMiddleware
 from services.web_ui.session import LoginRequired, login_redirect
 from services.web_ui.views import STATIC, render
-from shared.access import Authenticator
+from shared.access import authenticator
 from shared.errors import DomainError
 from shared.grpc import create_channel
 from shared.health import grpc_check
@@ -122,20 +123,20 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.live = runtime.live
     app.state.incidents = runtime.incidents
     app.state.oncall = runtime.oncall
-    settings = runtime.settings
     # The dashboard's forms carry their CSRF token in a field (services.web_ui.session checks it).
-    app.state.authenticator = Authenticator(
-        settings.auth_jwt_secret.get_secret_value(),
-        runtime.oncall,
-        cache_seconds=settings.auth_cache_seconds,
-        csrf_header=False,
-    )
+    app.state.authenticator = authenticator(runtime.settings, runtime.oncall.directory, csrf_header=False)
     install_common(app)
     install_pages_errors(app)
     app.add_middleware(ServerTimingMiddleware)
+    app.state.console = ConsoleClient(
+        runtime.incident_channel, runtime.oncall_channel, timeout=runtime.settings.grpc_timeout_seconds
+    )
     app.include_router(api.router)
     app.include_router(incident_pages.router)
     app.include_router(live_api.router)
+    app.include_router(oncall_pages.router)
+    app.include_router(config_pages.router)
+    app.include_router(analytics_pages.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="static")
     checks = {
         "incident-management": grpc_check(runtime.incident_channel),

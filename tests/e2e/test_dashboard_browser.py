@@ -2,45 +2,24 @@
 user logs in, finds the incident an alert opened in the list, opens it, clicks Acknowledge and sees it
 acknowledged by them. Skipped where chromium is missing, unless REQUIRE_CHROMIUM is set (CI)."""
 
-import os
-import shutil
 import uuid
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
+from tests.e2e.chromium import system_chromium
 from tests.e2e.test_gateway_flow import alert, paging_key
 
 pytestmark = pytest.mark.e2e
 
-# Headless, and nothing reaching out on its own (no updates, sync or background fetches).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture
 async def page():
-    """A fresh page of the system's chromium (Playwright's own browser downloads are never used)."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        if os.environ.get("REQUIRE_CHROMIUM"):
-            pytest.fail("chromium is required here (apt-get install -y chromium)")
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = await browser.new_page()
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            await browser.close()
+    """A fresh page of the system's chromium."""
+    async with system_chromium() as browser:
+        page = await browser.new_page()
+        page.set_default_timeout(15_000)
+        yield page
 
 
 async def test_an_on_call_user_acknowledges_an_alerts_incident_in_the_browser(

@@ -11,7 +11,7 @@ from tests.integration.alert_ingestion.test_formats import make_integration
 from tests.integration.fuzzing import fuzz_api
 from tests.integration.incident_fixtures import incidents, start_incident_stack  # noqa: F401
 from tests.integration.notifier.conftest import start_notifier  # noqa: F401
-from tests.integration.oncall_fixtures import oncall  # noqa: F401
+from tests.integration.oncall_fixtures import oncall, start_oncall_stack  # noqa: F401
 
 pytestmark = pytest.mark.integration
 

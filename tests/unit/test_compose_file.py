@@ -1,12 +1,69 @@
-"""docker-compose.yml is checked here, since CI has no Docker: files it mounts and modules it runs exist."""
+"""docker-compose.yml is checked here, since CI has no Docker: it is valid Compose, and the files it mounts,
+the modules it runs and the variables it requires exist."""
 
 import importlib.util
+import json
+import re
 
+import jsonschema
 import yaml
 
 from scripts.devstack.settings import ROOT
 
-COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
+COMPOSE = yaml.safe_load(COMPOSE_TEXT)
+# The Compose Specification's schema, vendored (tests/schemas/README.md says from where).
+SCHEMA = json.loads((ROOT / "tests/schemas/compose-spec.json").read_text())
+
+
+def test_compose_file_validates_against_the_compose_specification():
+    errors = [f"{e.json_path}: {e.message}" for e in jsonschema.Draft7Validator(SCHEMA).iter_errors(COMPOSE)]
+    assert errors == []
+
+
+def test_the_schema_check_catches_a_malformed_service():
+    web = {"image": "x", "ports": [{"bogus": 1}], "entrypoint": {"a": 1}, "colour": "red"}
+    broken = {"services": {"web": web}}
+    paths = sorted(e.json_path for e in jsonschema.Draft7Validator(SCHEMA).iter_errors(broken))
+    assert paths == ["$.services.web", "$.services.web.entrypoint", "$.services.web.ports[0]"]
+
+
+def test_every_long_running_service_restarts_unless_stopped():
+    for name, service in COMPOSE["services"].items():
+        expected = "no" if name == "migrate" else "unless-stopped"  # migrate runs once, then exits
+        assert service.get("restart") == expected, name
+
+
+def test_traefik_is_health_checked_on_the_entry_point_serving_ping():
+    test = COMPOSE["services"]["traefik"]["healthcheck"]["test"]
+    assert test == ["CMD", "traefik", "healthcheck", "--ping", "--configFile=/etc/traefik/traefik.yml"]
+    static = yaml.safe_load((ROOT / "config/traefik/compose/traefik.yml").read_text())
+    assert static["ping"]["entryPoint"] in static["entryPoints"]
+
+
+def test_notifier_mails_to_mailpit_once_it_is_healthy():
+    notifier = COMPOSE["services"]["notifier"]
+    assert (notifier["environment"]["SMTP_HOST"], notifier["environment"]["SMTP_PORT"]) == ("mailpit", "1025")
+    assert notifier["depends_on"]["mailpit"] == {"condition": "service_healthy"}
+    mailpit = COMPOSE["services"]["mailpit"]
+    assert mailpit["image"].startswith("axllent/mailpit:v")
+    assert mailpit["ports"] == ["127.0.0.1:1025:1025", "127.0.0.1:8025:8025"]
+
+
+# `${NAME:?message}`: compose refuses to start without NAME.
+REQUIRED = sorted(set(re.findall(r"\$\{([A-Z_]+):\?", COMPOSE_TEXT)))
+
+
+def test_variables_compose_requires_are_in_env_example_and_the_readme_quick_start():
+    assert REQUIRED == ["AUTH_JWT_SECRET", "GRAFANA_ADMIN_PASSWORD", "INTERNAL_TOKEN", "POSTGRES_PASSWORD"]
+    example = (ROOT / ".env.example").read_text()
+    header = example.split("\n\n")[0]
+    readme = (ROOT / "README.md").read_text()
+    quick_start = readme[readme.index("cp .env.example .env") : readme.index("docker compose up --build")]
+    for name in [*REQUIRED, "ADMIN_EMAIL", "ADMIN_PASSWORD"]:
+        assert re.search(rf"^{name}=$", example, re.MULTILINE), f".env.example has no {name}= line"
+        assert name in header, f".env.example's header does not name {name}"
+        assert name in quick_start, f"the README's Docker quick-start does not name {name}"
 
 
 def test_every_command_module_and_build_file_exists():
@@ -38,7 +95,7 @@ def test_gateway_lists_each_ingestion_replica_of_the_compose_file():
 
 
 # What shows traces, logs, mail or the gateway's routes, none of it behind a login of ours.
-OPERATOR_PORTS = {"traefik": "8080", "jaeger": "16686", "grafana": "3000", "mailhog": "8025"}
+OPERATOR_PORTS = {"traefik": "8080", "jaeger": "16686", "grafana": "3000", "mailpit": "8025"}
 
 
 def test_operator_tools_are_published_on_loopback_only():

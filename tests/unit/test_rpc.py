@@ -7,8 +7,8 @@ import pytest
 from grpc.aio import AioRpcError, Metadata
 
 from shared.errors import InvalidInput, NotFound, PermissionDenied, Unavailable
-from shared.logging import TRACE_HEADER, trace_id_var
 from shared.rpc import MAX_ATTEMPTS, MAX_BACKOFF, call, call_metadata, peer_unavailable, retry_delay
+from shared.telemetry import TRACEPARENT, continued
 
 UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
 
@@ -39,12 +39,11 @@ def test_no_retry_whose_wait_would_outlast_the_deadline():
     assert retry_delay(UNAVAILABLE, attempt=3, idempotent=True, left=0.41, rng=always_top) == 0.4
 
 
-def test_the_current_trace_id_travels_with_the_call():
-    token = trace_id_var.set("abc123")
-    try:
-        assert call_metadata() == ((TRACE_HEADER, "abc123"),)
-    finally:
-        trace_id_var.reset(token)
+def test_the_current_trace_context_travels_with_the_call():
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    with continued(traceparent, "caller"):
+        assert call_metadata() == ((TRACEPARENT, traceparent),)
+    assert call_metadata() == ()
 
 
 class Flaky:

@@ -16,7 +16,7 @@ class Parsed:
     """Alerts ready to store, and per-alert errors (`loc`, `msg`) for those that cannot be."""
 
     alerts: list[incident_pb2.Alert] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, loc: str, alert: incident_pb2.Alert) -> None:
         """Keep the alert, or refuse it by `loc` when it breaks the limits every format shares."""

@@ -3,6 +3,7 @@ client libraries and integrations work unchanged when pointed at us."""
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -54,10 +55,12 @@ def parse(body: object, *, service: str = "") -> Event:
     payload = body.get("payload")
     if action == "trigger":
         event.errors.extend(_payload_errors(payload))
-    if event.errors:
+    # Without errors, `action` is one of ACTIONS and a trigger's payload an object (the checks say so to mypy)
+    if event.errors or not isinstance(action, str):
         return event
     event.dedup_key = dedup_key or uuid.uuid4().hex  # PagerDuty generates one for a trigger without it
-    alert = _alert(body, payload if action == "trigger" else {}, action, event.dedup_key, service)
+    details = payload if action == "trigger" and isinstance(payload, dict) else {}
+    alert = _alert(body, details, action, event.dedup_key, service)
     why = refusal(alert)
     if why is None:
         event.alert = alert
@@ -86,7 +89,9 @@ def _payload_errors(payload: object) -> list[str]:
     return errors
 
 
-def _alert(body: dict, payload: dict, action: str, dedup_key: str, service: str) -> incident_pb2.Alert:
+def _alert(
+    body: dict[str, Any], payload: dict[str, Any], action: str, dedup_key: str, service: str
+) -> incident_pb2.Alert:
     labels = {k: str(payload[k])[:200] for k in ("component", "group", "class") if payload.get(k)}
     annotations = {
         k: orjson.dumps(v).decode()[:MAX_VALUE]

@@ -259,6 +259,14 @@ async def test_webhook_endpoint_refuses_a_key_without_mapping(incidents, ingesti
     assert reply.status_code == 422 and "webhook" in reply.json()["detail"]
 
 
+@pytest.mark.parametrize("endpoint", ["alertmanager", "grafana"])
+async def test_label_endpoints_refuse_a_key_without_label_config(incidents, ingestion, endpoint):
+    integration = await make_integration(incidents, "api")
+    url = f"/api/v1/integrations/{endpoint}?key={integration['key']}"
+    reply = await ingestion.post(url, json=am_payload(am_alert("web-1")))
+    assert reply.status_code == 422 and "alertmanager" in reply.json()["detail"]
+
+
 async def test_invalid_integration_config_is_refused_naming_the_field(incidents):
     created = await incidents.http.post("/api/v1/services", json={"name": f"svc-{uuid.uuid4().hex[:8]}"})
     url = f"/api/v1/services/{created.json()['id']}/integrations"
@@ -307,7 +315,7 @@ async def test_a_grouped_call_answers_each_alert_on_its_own(incidents):
     def item(key: str, fingerprint: str, severity: str = "high") -> incident_pb2.GroupedAlert:
         alert = incident_pb2.Alert(severity=severity, summary="grouped", fingerprint=fingerprint)
         request = incident_pb2.IngestAlertRequest(alert=alert, integration_key=key)
-        return incident_pb2.GroupedAlert(request=request, trace_id=f"trace-{fingerprint}")
+        return incident_pb2.GroupedAlert(request=request, traceparent="")
 
     items = [
         item(good["key"], "g1"),

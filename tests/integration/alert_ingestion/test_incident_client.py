@@ -9,7 +9,7 @@ import pytest
 from services.alert_ingestion.incident_client import IncidentClient
 from shared.errors import PermissionDenied, Unavailable
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
-from shared.logging import trace_id_var
+from shared.telemetry import adopt
 from tests.integration.servers import channel_to, running_grpc
 
 pytestmark = pytest.mark.integration
@@ -22,7 +22,7 @@ class RecordingIncidents(incident_pb2_grpc.IncidentServiceServicer):
         self.delay, self.drop_last, self.groups = delay, drop_last, []
 
     async def IngestAlertGroup(self, request, context):
-        self.groups.append([(i.request.alert.fingerprint, i.trace_id) for i in request.items])
+        self.groups.append([(i.request.alert.fingerprint, i.traceparent) for i in request.items])
         await asyncio.sleep(self.delay)
         outcomes = [self._outcome(i) for i in request.items]
         return incident_pb2.IngestAlertGroupResponse(outcomes=outcomes[:-1] if self.drop_last else outcomes)
@@ -39,8 +39,12 @@ class RecordingIncidents(incident_pb2_grpc.IncidentServiceServicer):
         return incident_pb2.IngestOutcome(result=result)
 
 
+def traceparent_of(fingerprint: str) -> str:
+    return f"00-{abs(hash(fingerprint)) + 1:032x}-00000000000000aa-01"
+
+
 async def send(client: IncidentClient, fingerprint: str):
-    trace_id_var.set(f"trace-{fingerprint}")  # each caller is a task of its own: its own trace
+    adopt(traceparent_of(fingerprint))  # each caller is a task of its own: its own trace
     try:
         return await client.ingest(incident_pb2.Alert(fingerprint=fingerprint))
     except Exception as error:
@@ -61,7 +65,7 @@ async def test_alerts_arriving_together_share_one_call_and_keep_their_own_answer
         await first
         await channel.close()
     assert [len(group) for group in servicer.groups] == [1, 9]
-    assert servicer.groups[1] == [(n, f"trace-{n}") for n in names]
+    assert servicer.groups[1] == [(n, traceparent_of(n)) for n in names]
     for name, answer in zip(names, answers, strict=True):
         if name.startswith("revoked"):
             assert isinstance(answer, PermissionDenied) and answer.field == "key"

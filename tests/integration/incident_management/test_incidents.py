@@ -172,7 +172,7 @@ async def test_incident_is_created_unassigned_when_oncall_is_down(incidents):
     detail = (await incidents.http.get(f"/api/v1/incidents/{created.incident_id}")).json()
     assert detail["assigned_to"] is None
     deferred = [e for e in detail["timeline"] if e["kind"] == "assignment_deferred"]
-    assert len(deferred) == 1 and "on-call service unavailable" in deferred[0]["message"]
+    assert len(deferred) == 1 and "on-call unavailable" in deferred[0]["message"]
     pending = await incidents.scalar(
         "SELECT assignment_pending FROM incidents WHERE id = :i", i=created.incident_id
     )

@@ -27,7 +27,7 @@ from shared.timeutil import parse_rfc3339
 from shared.webhook_signature import SIGNATURE_HEADER, verify
 from tests.conftest import bearer_headers
 from tests.integration.incident_fixtures import alert, incidents, start_incident_stack  # noqa: F401
-from tests.integration.oncall_fixtures import oncall  # noqa: F401
+from tests.integration.oncall_fixtures import OnCallStack, oncall, start_oncall_stack  # noqa: F401
 from tests.integration.servers import running_uvicorn
 
 # --- SMTP ---------------------------------------------------------------------------------------
@@ -205,7 +205,6 @@ def notifier_settings(database_url: str, redis_url: str, **overrides) -> Notifie
     values = {
         "database_url": database_url,
         "redis_url": redis_url,
-        "oncall_grpc_target": f"127.0.0.1:{free_port()}",
         "events_stream": "test:events",
         "smtp_port": free_port(),
         "stream_block_ms": 100,
@@ -226,11 +225,17 @@ def notifier_settings(database_url: str, redis_url: str, **overrides) -> Notifie
 
 
 @pytest.fixture
-async def start_notifier(database_url, redis_url):
-    """Factory: a notifier (API and workers) with setting overrides; everything stops after the test."""
+async def start_notifier(database_url, redis_url, start_oncall_stack):  # noqa: F811 (the imported fixture)
+    """Factory: a notifier (API and workers) with setting overrides; everything stops after the test. Unless
+    `oncall_grpc_target` says otherwise, it asks a real on-call (started once per test) for credentials."""
+    started: list[OnCallStack] = []
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(**overrides) -> Notifier:
+            if "oncall_grpc_target" not in overrides:
+                if not started:
+                    started.append(await start_oncall_stack())
+                overrides["oncall_grpc_target"] = started[0].grpc_target
             settings = notifier_settings(database_url, overrides.pop("redis_url", redis_url), **overrides)
             runtime = build_runtime(settings)
             stack.push_async_callback(runtime.close)

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from services.notifier.webhook_worker import Outcome
@@ -18,8 +19,19 @@ from tests.integration.notifier.conftest import created_event_ids, eventually, t
 pytestmark = pytest.mark.integration
 
 
+def _webhook_metrics() -> tuple[float, float, float]:
+    """notifications_sent_total of webhooks delivered and failed, and webhook POSTs timed."""
+    sample = REGISTRY.get_sample_value
+    return (
+        sample("notifications_sent_total", {"channel": "webhook", "outcome": "delivered"}) or 0,
+        sample("notifications_sent_total", {"channel": "webhook", "outcome": "failed"}) or 0,
+        sample("webhook_delivery_seconds_count") or 0,
+    )
+
+
 async def test_receiver_answering_500_then_200_gets_the_event_after_retries(pair, start_receiver):
     incidents, notifier = pair
+    before = _webhook_metrics()
     flaky = await start_receiver(fail_first=2)
     webhook = await notifier.subscribe(flaky)
     [incident_id] = await trigger(incidents)
@@ -30,6 +42,8 @@ async def test_receiver_answering_500_then_200_gets_the_event_after_retries(pair
     assert [a["status_code"] for a in delivery["attempt_log"]] == [500, 500, 204]
     assert all(a["latency_ms"] >= 0 for a in delivery["attempt_log"])
     assert [r.event_id for r in flaky.requests] == [event_id] * 3  # retries carry the same event id
+    after = _webhook_metrics()
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 2, 3]
 
 
 async def test_a_redirect_is_not_followed_and_counts_as_a_failed_attempt(pair, start_receiver):

@@ -7,6 +7,7 @@ import uuid
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from services.incident_management import repository as incident_repo
@@ -222,6 +223,7 @@ async def test_a_refused_recipient_fails_alone_and_is_retried_while_the_others_a
 ):
     people = strangers(5)
     refused = people[2]["email"]
+    sent_before, dead_before = _emails_counted("delivered"), _emails_counted("dead")
     stream, box = unique_stream(), serve_mail(Postmaster(refused=frozenset({refused})))
     incidents = await start_incident_stack(events_stream=stream)
     event_ids = await escalations_in_stream(incidents, people, 1)
@@ -239,3 +241,10 @@ async def test_a_refused_recipient_fails_alone_and_is_retried_while_the_others_a
     )
     # The first pass's four good messages went over its one connection, the refusal notwithstanding.
     assert max(box.taken_by.values()) == 4
+    assert (_emails_counted("delivered") - sent_before, _emails_counted("dead") - dead_before) == (4, 1)
+
+
+def _emails_counted(outcome: str) -> float:
+    return (
+        REGISTRY.get_sample_value("notifications_sent_total", {"channel": "email", "outcome": outcome}) or 0
+    )

@@ -18,6 +18,7 @@ from tests.integration.notifier.conftest import (
     eventually,
     unique_stream,
 )
+from tests.integration.servers import dead_target
 
 pytestmark = pytest.mark.integration
 
@@ -152,7 +153,9 @@ async def test_mail_waits_for_smtp_and_escalation_targets_are_mailed(start_incid
     """SMTP down at first, on-call down throughout: retried until the server is up, then sent anyway."""
     stream, port = unique_stream(), free_port()
     incidents = await start_incident_stack(events_stream=stream)
-    await start_notifier(events_stream=stream, smtp_port=port, email_rules_wait_seconds=0.5)
+    await start_notifier(
+        events_stream=stream, smtp_port=port, email_rules_wait_seconds=0.5, oncall_grpc_target=dead_target()
+    )
     incident_id = (await incidents.grpc.IngestAlert(alert(f"svc-{uuid.uuid4().hex[:8]}"))).incident_id
     detail = (await incidents.http.get(f"/api/v1/incidents/{incident_id}")).json()
     targets = [{"name": "Bob", "email": "bob@example.com"}, {"name": "Carol", "email": "carol@example.com"}]

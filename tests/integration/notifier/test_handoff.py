@@ -117,8 +117,8 @@ async def test_a_handed_over_delivery_is_sent_by_another_replica_when_its_own_di
     await first.runtime.close()  # dies mid-attempt: the entry is acknowledged, the row leased to it
 
     stuck.delay = 0
-    await start_notifier(events_stream=stream)
-    [row] = await eventually(lambda: delivered(first, webhook["id"], 1), within=10)
+    second = await start_notifier(events_stream=stream)  # asked now: the dead one's API is gone too
+    [row] = await eventually(lambda: delivered(second, webhook["id"], 1), within=10)
     assert row["attempts"] == 1  # the cut-off attempt left no record; the other replica's succeeded
     assert stuck.requests_for([incident_id])
 

@@ -77,12 +77,12 @@ class IngestAlertsResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[IngestAlertResponse, _Mapping]]] = ...) -> None: ...
 
 class GroupedAlert(_message.Message):
-    __slots__ = ("request", "trace_id")
+    __slots__ = ("request", "traceparent")
     REQUEST_FIELD_NUMBER: _ClassVar[int]
-    TRACE_ID_FIELD_NUMBER: _ClassVar[int]
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
     request: IngestAlertRequest
-    trace_id: str
-    def __init__(self, request: _Optional[_Union[IngestAlertRequest, _Mapping]] = ..., trace_id: _Optional[str] = ...) -> None: ...
+    traceparent: str
+    def __init__(self, request: _Optional[_Union[IngestAlertRequest, _Mapping]] = ..., traceparent: _Optional[str] = ...) -> None: ...
 
 class IngestAlertGroupRequest(_message.Message):
     __slots__ = ("items",)
@@ -402,3 +402,130 @@ class GetIntegrationResponse(_message.Message):
     type: str
     config_json: str
     def __init__(self, integration_id: _Optional[str] = ..., service: _Optional[str] = ..., type: _Optional[str] = ..., config_json: _Optional[str] = ...) -> None: ...
+
+class Integration(_message.Message):
+    __slots__ = ("id", "service_id", "name", "type", "key_hint", "created_at", "revoked_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    KEY_HINT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    service_id: str
+    name: str
+    type: str
+    key_hint: str
+    created_at: str
+    revoked_at: str
+    def __init__(self, id: _Optional[str] = ..., service_id: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., key_hint: _Optional[str] = ..., created_at: _Optional[str] = ..., revoked_at: _Optional[str] = ...) -> None: ...
+
+class Service(_message.Message):
+    __slots__ = ("id", "name", "description", "team", "escalation_policy_id", "auto_resolve", "integrations")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    ESCALATION_POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    AUTO_RESOLVE_FIELD_NUMBER: _ClassVar[int]
+    INTEGRATIONS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    description: str
+    team: str
+    escalation_policy_id: str
+    auto_resolve: bool
+    integrations: _containers.RepeatedCompositeFieldContainer[Integration]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., team: _Optional[str] = ..., escalation_policy_id: _Optional[str] = ..., auto_resolve: bool = ..., integrations: _Optional[_Iterable[_Union[Integration, _Mapping]]] = ...) -> None: ...
+
+class ListServicesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListServicesResponse(_message.Message):
+    __slots__ = ("services",)
+    SERVICES_FIELD_NUMBER: _ClassVar[int]
+    services: _containers.RepeatedCompositeFieldContainer[Service]
+    def __init__(self, services: _Optional[_Iterable[_Union[Service, _Mapping]]] = ...) -> None: ...
+
+class CreateServiceRequest(_message.Message):
+    __slots__ = ("name", "description", "team", "escalation_policy_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    ESCALATION_POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    team: str
+    escalation_policy_id: str
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., team: _Optional[str] = ..., escalation_policy_id: _Optional[str] = ...) -> None: ...
+
+class CreateServiceResponse(_message.Message):
+    __slots__ = ("service",)
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    service: Service
+    def __init__(self, service: _Optional[_Union[Service, _Mapping]] = ...) -> None: ...
+
+class DeleteServiceRequest(_message.Message):
+    __slots__ = ("service_id",)
+    SERVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    service_id: str
+    def __init__(self, service_id: _Optional[str] = ...) -> None: ...
+
+class DeleteServiceResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateIntegrationRequest(_message.Message):
+    __slots__ = ("service_id", "name", "type", "config_json")
+    SERVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_JSON_FIELD_NUMBER: _ClassVar[int]
+    service_id: str
+    name: str
+    type: str
+    config_json: str
+    def __init__(self, service_id: _Optional[str] = ..., name: _Optional[str] = ..., type: _Optional[str] = ..., config_json: _Optional[str] = ...) -> None: ...
+
+class CreateIntegrationResponse(_message.Message):
+    __slots__ = ("integration", "key")
+    INTEGRATION_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    integration: Integration
+    key: str
+    def __init__(self, integration: _Optional[_Union[Integration, _Mapping]] = ..., key: _Optional[str] = ...) -> None: ...
+
+class RevokeIntegrationRequest(_message.Message):
+    __slots__ = ("service_id", "integration_id")
+    SERVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    INTEGRATION_ID_FIELD_NUMBER: _ClassVar[int]
+    service_id: str
+    integration_id: str
+    def __init__(self, service_id: _Optional[str] = ..., integration_id: _Optional[str] = ...) -> None: ...
+
+class RevokeIntegrationResponse(_message.Message):
+    __slots__ = ("integration",)
+    INTEGRATION_FIELD_NUMBER: _ClassVar[int]
+    integration: Integration
+    def __init__(self, integration: _Optional[_Union[Integration, _Mapping]] = ...) -> None: ...
+
+class AnalyticsRequest(_message.Message):
+    __slots__ = ("query",)
+    class QueryEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    query: _containers.ScalarMap[str, str]
+    def __init__(self, query: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class AnalyticsResponse(_message.Message):
+    __slots__ = ("body_json",)
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    body_json: str
+    def __init__(self, body_json: _Optional[str] = ...) -> None: ...

@@ -110,6 +110,46 @@ class IncidentServiceStub(object):
                 request_serializer=oncall_dot_v1_dot_incident__pb2.RecordHeartbeatRequest.SerializeToString,
                 response_deserializer=oncall_dot_v1_dot_incident__pb2.RecordHeartbeatResponse.FromString,
                 _registered_method=True)
+        self.ListServices = channel.unary_unary(
+                '/oncall.v1.IncidentService/ListServices',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.ListServicesRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.ListServicesResponse.FromString,
+                _registered_method=True)
+        self.CreateService = channel.unary_unary(
+                '/oncall.v1.IncidentService/CreateService',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.CreateServiceRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.CreateServiceResponse.FromString,
+                _registered_method=True)
+        self.DeleteService = channel.unary_unary(
+                '/oncall.v1.IncidentService/DeleteService',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.DeleteServiceRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.DeleteServiceResponse.FromString,
+                _registered_method=True)
+        self.CreateIntegration = channel.unary_unary(
+                '/oncall.v1.IncidentService/CreateIntegration',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.CreateIntegrationRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.CreateIntegrationResponse.FromString,
+                _registered_method=True)
+        self.RevokeIntegration = channel.unary_unary(
+                '/oncall.v1.IncidentService/RevokeIntegration',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.RevokeIntegrationRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.RevokeIntegrationResponse.FromString,
+                _registered_method=True)
+        self.GetIncidentAnalytics = channel.unary_unary(
+                '/oncall.v1.IncidentService/GetIncidentAnalytics',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.AnalyticsRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.AnalyticsResponse.FromString,
+                _registered_method=True)
+        self.GetIncidentTrends = channel.unary_unary(
+                '/oncall.v1.IncidentService/GetIncidentTrends',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.AnalyticsRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.AnalyticsResponse.FromString,
+                _registered_method=True)
+        self.GetResponseDistribution = channel.unary_unary(
+                '/oncall.v1.IncidentService/GetResponseDistribution',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.AnalyticsRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.AnalyticsResponse.FromString,
+                _registered_method=True)
 
 
 class IncidentServiceServicer(object):
@@ -215,6 +255,61 @@ class IncidentServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListServices(self, request, context):
+        """The service catalog, in name order, each service with its integrations (revoked ones included).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateService(self, request, context):
+        """As POST /api/v1/services: ALREADY_EXISTS for a taken name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteService(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateIntegration(self, request, context):
+        """A new integration of a service; its routing key is in this answer only (stored hashed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeIntegration(self, request, context):
+        """Senders using the key are refused from then on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetIncidentAnalytics(self, request, context):
+        """The analytics API's answers: `query` holds the REST route's query parameters, checked by the same
+        model, and `body_json` is the REST answer's JSON body (GET /api/v1/analytics/incidents, /trends and
+        /mttr-distribution). INVALID_ARGUMENT for a bad parameter.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetIncidentTrends(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetResponseDistribution(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IncidentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -292,6 +387,46 @@ def add_IncidentServiceServicer_to_server(servicer, server):
                     servicer.RecordHeartbeat,
                     request_deserializer=oncall_dot_v1_dot_incident__pb2.RecordHeartbeatRequest.FromString,
                     response_serializer=oncall_dot_v1_dot_incident__pb2.RecordHeartbeatResponse.SerializeToString,
+            ),
+            'ListServices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListServices,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.ListServicesRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.ListServicesResponse.SerializeToString,
+            ),
+            'CreateService': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateService,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.CreateServiceRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.CreateServiceResponse.SerializeToString,
+            ),
+            'DeleteService': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteService,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.DeleteServiceRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.DeleteServiceResponse.SerializeToString,
+            ),
+            'CreateIntegration': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateIntegration,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.CreateIntegrationRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.CreateIntegrationResponse.SerializeToString,
+            ),
+            'RevokeIntegration': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeIntegration,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.RevokeIntegrationRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.RevokeIntegrationResponse.SerializeToString,
+            ),
+            'GetIncidentAnalytics': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetIncidentAnalytics,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.AnalyticsRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.AnalyticsResponse.SerializeToString,
+            ),
+            'GetIncidentTrends': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetIncidentTrends,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.AnalyticsRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.AnalyticsResponse.SerializeToString,
+            ),
+            'GetResponseDistribution': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetResponseDistribution,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.AnalyticsRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.AnalyticsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -700,6 +835,222 @@ class IncidentService(object):
             '/oncall.v1.IncidentService/RecordHeartbeat',
             oncall_dot_v1_dot_incident__pb2.RecordHeartbeatRequest.SerializeToString,
             oncall_dot_v1_dot_incident__pb2.RecordHeartbeatResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListServices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/ListServices',
+            oncall_dot_v1_dot_incident__pb2.ListServicesRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.ListServicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/CreateService',
+            oncall_dot_v1_dot_incident__pb2.CreateServiceRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.CreateServiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/DeleteService',
+            oncall_dot_v1_dot_incident__pb2.DeleteServiceRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.DeleteServiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateIntegration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/CreateIntegration',
+            oncall_dot_v1_dot_incident__pb2.CreateIntegrationRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.CreateIntegrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeIntegration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/RevokeIntegration',
+            oncall_dot_v1_dot_incident__pb2.RevokeIntegrationRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.RevokeIntegrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetIncidentAnalytics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/GetIncidentAnalytics',
+            oncall_dot_v1_dot_incident__pb2.AnalyticsRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.AnalyticsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetIncidentTrends(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/GetIncidentTrends',
+            oncall_dot_v1_dot_incident__pb2.AnalyticsRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.AnalyticsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetResponseDistribution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/GetResponseDistribution',
+            oncall_dot_v1_dot_incident__pb2.AnalyticsRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.AnalyticsResponse.FromString,
             options,
             channel_credentials,
             insecure,

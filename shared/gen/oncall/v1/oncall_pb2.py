@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16oncall/v1/oncall.proto\x12\toncall.v1\"D\n\x17GetCurrentOnCallRequest\x12\x0c\n\x04team\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\n\n\x02\x61t\x18\x03 \x01(\t\"5\n\nOnCallUser\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\"\x87\x01\n\x18GetCurrentOnCallResponse\x12\x0c\n\x04team\x18\x01 \x01(\t\x12#\n\x04user\x18\x02 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x13\n\x0bshift_start\x18\x03 \x01(\t\x12\x11\n\tshift_end\x18\x04 \x01(\t\x12\x10\n\x08rotation\x18\x05 \x01(\t\"B\n\"GetCurrentOnCallForServicesRequest\x12\x10\n\x08services\x18\x01 \x03(\t\x12\n\n\x02\x61t\x18\x02 \x01(\t\"e\n\rServiceOnCall\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\r\n\x05owned\x18\x02 \x01(\x08\x12\x34\n\x07on_call\x18\x03 \x01(\x0b\x32#.oncall.v1.GetCurrentOnCallResponse\"Q\n#GetCurrentOnCallForServicesResponse\x12*\n\x08services\x18\x01 \x03(\x0b\x32\x18.oncall.v1.ServiceOnCall\"&\n\x18ListCurrentOnCallRequest\x12\n\n\x02\x61t\x18\x01 \x01(\t\"O\n\x19ListCurrentOnCallResponse\x12\x32\n\x05teams\x18\x01 \x03(\x0b\x32#.oncall.v1.GetCurrentOnCallResponse\"M\n\x17\x41uthenticateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\tclient_ip\x18\x03 \x01(\t\"?\n\x18\x41uthenticateUserResponse\x12#\n\x04user\x18\x01 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\"!\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"|\n\x0fGetUserResponse\x12#\n\x04user\x18\x01 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x16\n\x0elogin_disabled\x18\x02 \x01(\x08\x12\x1e\n\x16\x63redentials_changed_at\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\"H\n\x18ResolveEscalationRequest\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\n\n\x02\x61t\x18\x03 \x01(\t\"\xcb\x01\n\x19ResolveEscalationResponse\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\x12\x13\n\x0bpolicy_name\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\x05\x12\x13\n\x0blevel_count\x18\x04 \x01(\x05\x12\x0e\n\x06repeat\x18\x05 \x01(\x05\x12\x15\n\rdelay_minutes\x18\x06 \x01(\x01\x12$\n\x05users\x18\x07 \x03(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x15\n\rempty_targets\x18\x08 \x03(\t\"=\n\x1bGetNotificationRulesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"}\n\x1cGetNotificationRulesResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x15\n\remail_enabled\x18\x03 \x01(\x08\x12\x13\n\x0b\x65vent_types\x18\x04 \x03(\t\x12\x11\n\ttime_zone\x18\x05 \x01(\t2\xb2\x05\n\rOnCallService\x12[\n\x10GetCurrentOnCall\x12\".oncall.v1.GetCurrentOnCallRequest\x1a#.oncall.v1.GetCurrentOnCallResponse\x12|\n\x1bGetCurrentOnCallForServices\x12-.oncall.v1.GetCurrentOnCallForServicesRequest\x1a..oncall.v1.GetCurrentOnCallForServicesResponse\x12^\n\x11ResolveEscalation\x12#.oncall.v1.ResolveEscalationRequest\x1a$.oncall.v1.ResolveEscalationResponse\x12g\n\x14GetNotificationRules\x12&.oncall.v1.GetNotificationRulesRequest\x1a\'.oncall.v1.GetNotificationRulesResponse\x12^\n\x11ListCurrentOnCall\x12#.oncall.v1.ListCurrentOnCallRequest\x1a$.oncall.v1.ListCurrentOnCallResponse\x12[\n\x10\x41uthenticateUser\x12\".oncall.v1.AuthenticateUserRequest\x1a#.oncall.v1.AuthenticateUserResponse\x12@\n\x07GetUser\x12\x19.oncall.v1.GetUserRequest\x1a\x1a.oncall.v1.GetUserResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16oncall/v1/oncall.proto\x12\toncall.v1\"D\n\x17GetCurrentOnCallRequest\x12\x0c\n\x04team\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\n\n\x02\x61t\x18\x03 \x01(\t\"5\n\nOnCallUser\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\"\x87\x01\n\x18GetCurrentOnCallResponse\x12\x0c\n\x04team\x18\x01 \x01(\t\x12#\n\x04user\x18\x02 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x13\n\x0bshift_start\x18\x03 \x01(\t\x12\x11\n\tshift_end\x18\x04 \x01(\t\x12\x10\n\x08rotation\x18\x05 \x01(\t\"B\n\"GetCurrentOnCallForServicesRequest\x12\x10\n\x08services\x18\x01 \x03(\t\x12\n\n\x02\x61t\x18\x02 \x01(\t\"e\n\rServiceOnCall\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\r\n\x05owned\x18\x02 \x01(\x08\x12\x34\n\x07on_call\x18\x03 \x01(\x0b\x32#.oncall.v1.GetCurrentOnCallResponse\"Q\n#GetCurrentOnCallForServicesResponse\x12*\n\x08services\x18\x01 \x03(\x0b\x32\x18.oncall.v1.ServiceOnCall\"&\n\x18ListCurrentOnCallRequest\x12\n\n\x02\x61t\x18\x01 \x01(\t\"O\n\x19ListCurrentOnCallResponse\x12\x32\n\x05teams\x18\x01 \x03(\x0b\x32#.oncall.v1.GetCurrentOnCallResponse\"M\n\x17\x41uthenticateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\tclient_ip\x18\x03 \x01(\t\"?\n\x18\x41uthenticateUserResponse\x12#\n\x04user\x18\x01 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\"!\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"|\n\x0fGetUserResponse\x12#\n\x04user\x18\x01 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x16\n\x0elogin_disabled\x18\x02 \x01(\x08\x12\x1e\n\x16\x63redentials_changed_at\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\"H\n\x18ResolveEscalationRequest\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\n\n\x02\x61t\x18\x03 \x01(\t\"\xcb\x01\n\x19ResolveEscalationResponse\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\x12\x13\n\x0bpolicy_name\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\x05\x12\x13\n\x0blevel_count\x18\x04 \x01(\x05\x12\x0e\n\x06repeat\x18\x05 \x01(\x05\x12\x15\n\rdelay_minutes\x18\x06 \x01(\x01\x12$\n\x05users\x18\x07 \x03(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x15\n\rempty_targets\x18\x08 \x03(\t\"=\n\x1bGetNotificationRulesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"}\n\x1cGetNotificationRulesResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x15\n\remail_enabled\x18\x03 \x01(\x08\x12\x13\n\x0b\x65vent_types\x18\x04 \x03(\t\x12\x11\n\ttime_zone\x18\x05 \x01(\t\"\x12\n\x10ListUsersRequest\"l\n\x0cUserWithRole\x12#\n\x04user\x18\x01 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x11\n\ttime_zone\x18\x03 \x01(\t\x12\x16\n\x0elogin_disabled\x18\x04 \x01(\x08\";\n\x11ListUsersResponse\x12&\n\x05users\x18\x01 \x03(\x0b\x32\x17.oncall.v1.UserWithRole\"3\n\x12SetUserRoleRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\"<\n\x13SetUserRoleResponse\x12%\n\x04user\x18\x01 \x01(\x0b\x32\x17.oncall.v1.UserWithRole\"y\n\rScheduleLayer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08position\x18\x03 \x01(\x05\x12\x14\n\x0cshift_length\x18\x04 \x01(\x05\x12\x12\n\nshift_unit\x18\x05 \x01(\t\x12\x12\n\nmember_ids\x18\x06 \x03(\t\"K\n\x10ScheduleOverride\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\r\n\x05start\x18\x03 \x01(\t\x12\x0b\n\x03\x65nd\x18\x04 \x01(\t\"\xa8\x01\n\x0eOnCallSchedule\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\ttime_zone\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12(\n\x06layers\x18\x05 \x03(\x0b\x32\x18.oncall.v1.ScheduleLayer\x12.\n\toverrides\x18\x06 \x03(\x0b\x32\x1b.oncall.v1.ScheduleOverride\"\x16\n\x14ListSchedulesRequest\"E\n\x15ListSchedulesResponse\x12,\n\tschedules\x18\x01 \x03(\x0b\x32\x19.oncall.v1.OnCallSchedule\"H\n\x05Shift\x12\r\n\x05start\x18\x01 \x01(\t\x12\x0b\n\x03\x65nd\x18\x02 \x01(\t\x12#\n\x04user\x18\x03 \x01(\x0b\x32\x15.oncall.v1.OnCallUser\"L\n\x19ListScheduleShiftsRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\x12\r\n\x05start\x18\x02 \x01(\t\x12\x0b\n\x03\x65nd\x18\x03 \x01(\t\"f\n\x1aListScheduleShiftsResponse\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\x12\x11\n\ttime_zone\x18\x02 \x01(\t\x12 \n\x06shifts\x18\x03 \x03(\x0b\x32\x10.oncall.v1.Shift\"Y\n\x15\x43reateOverrideRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\r\n\x05start\x18\x03 \x01(\t\x12\x0b\n\x03\x65nd\x18\x04 \x01(\t\"G\n\x16\x43reateOverrideResponse\x12-\n\x08override\x18\x01 \x01(\x0b\x32\x1b.oncall.v1.ScheduleOverride\"A\n\x15\x44\x65leteOverrideRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\t\x12\x13\n\x0boverride_id\x18\x02 \x01(\t\"\x18\n\x16\x44\x65leteOverrideResponse\"(\n\x0cPolicyTarget\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\t\"N\n\x0bPolicyLevel\x12\x15\n\rdelay_minutes\x18\x01 \x01(\x01\x12(\n\x07targets\x18\x02 \x03(\x0b\x32\x17.oncall.v1.PolicyTarget\"y\n\x10\x45scalationPolicy\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0e\n\x06repeat\x18\x04 \x01(\x05\x12&\n\x06levels\x18\x05 \x03(\x0b\x32\x16.oncall.v1.PolicyLevel\"\x1f\n\x1dListEscalationPoliciesRequest\"O\n\x1eListEscalationPoliciesResponse\x12-\n\x08policies\x18\x01 \x03(\x0b\x32\x1b.oncall.v1.EscalationPolicy\"\xa8\x01\n\x08\x41piToken\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x0e\n\x06prefix\x18\x04 \x01(\t\x12\x12\n\ncreated_by\x18\x05 \x01(\t\x12\x12\n\ncreated_at\x18\x06 \x01(\t\x12\x12\n\nexpires_at\x18\x07 \x01(\t\x12\x14\n\x0clast_used_at\x18\x08 \x01(\t\x12\x12\n\nrevoked_at\x18\t \x01(\t\"\x16\n\x14ListApiTokensRequest\"<\n\x15ListApiTokensResponse\x12#\n\x06tokens\x18\x01 \x03(\x0b\x32\x13.oncall.v1.ApiToken\"G\n\x15\x43reateApiTokenRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x12\n\nexpires_at\x18\x03 \x01(\t\"L\n\x16\x43reateApiTokenResponse\x12\"\n\x05token\x18\x01 \x01(\x0b\x32\x13.oncall.v1.ApiToken\x12\x0e\n\x06secret\x18\x02 \x01(\t\")\n\x15RevokeApiTokenRequest\x12\x10\n\x08token_id\x18\x01 \x01(\t\"<\n\x16RevokeApiTokenResponse\x12\"\n\x05token\x18\x01 \x01(\x0b\x32\x13.oncall.v1.ApiToken\"(\n\x12GetApiTokenRequest\x12\x12\n\ntoken_hash\x18\x01 \x01(\t\"9\n\x13GetApiTokenResponse\x12\"\n\x05token\x18\x01 \x01(\x0b\x32\x13.oncall.v1.ApiToken\"4\n\x14TouchApiTokenRequest\x12\x10\n\x08token_id\x18\x01 \x01(\t\x12\n\n\x02\x61t\x18\x02 \x01(\t\"\x17\n\x15TouchApiTokenResponse\"\x94\x01\n\nAuditEntry\x12\n\n\x02id\x18\x01 \x01(\t\x12\n\n\x02\x61t\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x04 \x01(\t\x12\x13\n\x0btarget_type\x18\x05 \x01(\t\x12\x11\n\ttarget_id\x18\x06 \x01(\t\x12\x11\n\tclient_ip\x18\x07 \x01(\t\x12\x14\n\x0c\x64\x65tails_json\x18\x08 \x01(\t\"P\n\x10ListAuditRequest\x12\r\n\x05\x61\x63tor\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x05\"J\n\x11ListAuditResponse\x12&\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x15.oncall.v1.AuditEntry\x12\r\n\x05total\x18\x02 \x01(\x03\x32\x88\x0e\n\rOnCallService\x12[\n\x10GetCurrentOnCall\x12\".oncall.v1.GetCurrentOnCallRequest\x1a#.oncall.v1.GetCurrentOnCallResponse\x12|\n\x1bGetCurrentOnCallForServices\x12-.oncall.v1.GetCurrentOnCallForServicesRequest\x1a..oncall.v1.GetCurrentOnCallForServicesResponse\x12^\n\x11ResolveEscalation\x12#.oncall.v1.ResolveEscalationRequest\x1a$.oncall.v1.ResolveEscalationResponse\x12g\n\x14GetNotificationRules\x12&.oncall.v1.GetNotificationRulesRequest\x1a\'.oncall.v1.GetNotificationRulesResponse\x12^\n\x11ListCurrentOnCall\x12#.oncall.v1.ListCurrentOnCallRequest\x1a$.oncall.v1.ListCurrentOnCallResponse\x12[\n\x10\x41uthenticateUser\x12\".oncall.v1.AuthenticateUserRequest\x1a#.oncall.v1.AuthenticateUserResponse\x12@\n\x07GetUser\x12\x19.oncall.v1.GetUserRequest\x1a\x1a.oncall.v1.GetUserResponse\x12\x46\n\tListUsers\x12\x1b.oncall.v1.ListUsersRequest\x1a\x1c.oncall.v1.ListUsersResponse\x12L\n\x0bSetUserRole\x12\x1d.oncall.v1.SetUserRoleRequest\x1a\x1e.oncall.v1.SetUserRoleResponse\x12R\n\rListSchedules\x12\x1f.oncall.v1.ListSchedulesRequest\x1a .oncall.v1.ListSchedulesResponse\x12\x61\n\x12ListScheduleShifts\x12$.oncall.v1.ListScheduleShiftsRequest\x1a%.oncall.v1.ListScheduleShiftsResponse\x12U\n\x0e\x43reateOverride\x12 .oncall.v1.CreateOverrideRequest\x1a!.oncall.v1.CreateOverrideResponse\x12U\n\x0e\x44\x65leteOverride\x12 .oncall.v1.DeleteOverrideRequest\x1a!.oncall.v1.DeleteOverrideResponse\x12m\n\x16ListEscalationPolicies\x12(.oncall.v1.ListEscalationPoliciesRequest\x1a).oncall.v1.ListEscalationPoliciesResponse\x12R\n\rListApiTokens\x12\x1f.oncall.v1.ListApiTokensRequest\x1a .oncall.v1.ListApiTokensResponse\x12U\n\x0e\x43reateApiToken\x12 .oncall.v1.CreateApiTokenRequest\x1a!.oncall.v1.CreateApiTokenResponse\x12U\n\x0eRevokeApiToken\x12 .oncall.v1.RevokeApiTokenRequest\x1a!.oncall.v1.RevokeApiTokenResponse\x12\x46\n\tListAudit\x12\x1b.oncall.v1.ListAuditRequest\x1a\x1c.oncall.v1.ListAuditResponse\x12L\n\x0bGetApiToken\x12\x1d.oncall.v1.GetApiTokenRequest\x1a\x1e.oncall.v1.GetApiTokenResponse\x12R\n\rTouchApiToken\x12\x1f.oncall.v1.TouchApiTokenRequest\x1a .oncall.v1.TouchApiTokenResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -63,6 +63,78 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETNOTIFICATIONRULESREQUEST']._serialized_end=1321
   _globals['_GETNOTIFICATIONRULESRESPONSE']._serialized_start=1323
   _globals['_GETNOTIFICATIONRULESRESPONSE']._serialized_end=1448
-  _globals['_ONCALLSERVICE']._serialized_start=1451
-  _globals['_ONCALLSERVICE']._serialized_end=2141
+  _globals['_LISTUSERSREQUEST']._serialized_start=1450
+  _globals['_LISTUSERSREQUEST']._serialized_end=1468
+  _globals['_USERWITHROLE']._serialized_start=1470
+  _globals['_USERWITHROLE']._serialized_end=1578
+  _globals['_LISTUSERSRESPONSE']._serialized_start=1580
+  _globals['_LISTUSERSRESPONSE']._serialized_end=1639
+  _globals['_SETUSERROLEREQUEST']._serialized_start=1641
+  _globals['_SETUSERROLEREQUEST']._serialized_end=1692
+  _globals['_SETUSERROLERESPONSE']._serialized_start=1694
+  _globals['_SETUSERROLERESPONSE']._serialized_end=1754
+  _globals['_SCHEDULELAYER']._serialized_start=1756
+  _globals['_SCHEDULELAYER']._serialized_end=1877
+  _globals['_SCHEDULEOVERRIDE']._serialized_start=1879
+  _globals['_SCHEDULEOVERRIDE']._serialized_end=1954
+  _globals['_ONCALLSCHEDULE']._serialized_start=1957
+  _globals['_ONCALLSCHEDULE']._serialized_end=2125
+  _globals['_LISTSCHEDULESREQUEST']._serialized_start=2127
+  _globals['_LISTSCHEDULESREQUEST']._serialized_end=2149
+  _globals['_LISTSCHEDULESRESPONSE']._serialized_start=2151
+  _globals['_LISTSCHEDULESRESPONSE']._serialized_end=2220
+  _globals['_SHIFT']._serialized_start=2222
+  _globals['_SHIFT']._serialized_end=2294
+  _globals['_LISTSCHEDULESHIFTSREQUEST']._serialized_start=2296
+  _globals['_LISTSCHEDULESHIFTSREQUEST']._serialized_end=2372
+  _globals['_LISTSCHEDULESHIFTSRESPONSE']._serialized_start=2374
+  _globals['_LISTSCHEDULESHIFTSRESPONSE']._serialized_end=2476
+  _globals['_CREATEOVERRIDEREQUEST']._serialized_start=2478
+  _globals['_CREATEOVERRIDEREQUEST']._serialized_end=2567
+  _globals['_CREATEOVERRIDERESPONSE']._serialized_start=2569
+  _globals['_CREATEOVERRIDERESPONSE']._serialized_end=2640
+  _globals['_DELETEOVERRIDEREQUEST']._serialized_start=2642
+  _globals['_DELETEOVERRIDEREQUEST']._serialized_end=2707
+  _globals['_DELETEOVERRIDERESPONSE']._serialized_start=2709
+  _globals['_DELETEOVERRIDERESPONSE']._serialized_end=2733
+  _globals['_POLICYTARGET']._serialized_start=2735
+  _globals['_POLICYTARGET']._serialized_end=2775
+  _globals['_POLICYLEVEL']._serialized_start=2777
+  _globals['_POLICYLEVEL']._serialized_end=2855
+  _globals['_ESCALATIONPOLICY']._serialized_start=2857
+  _globals['_ESCALATIONPOLICY']._serialized_end=2978
+  _globals['_LISTESCALATIONPOLICIESREQUEST']._serialized_start=2980
+  _globals['_LISTESCALATIONPOLICIESREQUEST']._serialized_end=3011
+  _globals['_LISTESCALATIONPOLICIESRESPONSE']._serialized_start=3013
+  _globals['_LISTESCALATIONPOLICIESRESPONSE']._serialized_end=3092
+  _globals['_APITOKEN']._serialized_start=3095
+  _globals['_APITOKEN']._serialized_end=3263
+  _globals['_LISTAPITOKENSREQUEST']._serialized_start=3265
+  _globals['_LISTAPITOKENSREQUEST']._serialized_end=3287
+  _globals['_LISTAPITOKENSRESPONSE']._serialized_start=3289
+  _globals['_LISTAPITOKENSRESPONSE']._serialized_end=3349
+  _globals['_CREATEAPITOKENREQUEST']._serialized_start=3351
+  _globals['_CREATEAPITOKENREQUEST']._serialized_end=3422
+  _globals['_CREATEAPITOKENRESPONSE']._serialized_start=3424
+  _globals['_CREATEAPITOKENRESPONSE']._serialized_end=3500
+  _globals['_REVOKEAPITOKENREQUEST']._serialized_start=3502
+  _globals['_REVOKEAPITOKENREQUEST']._serialized_end=3543
+  _globals['_REVOKEAPITOKENRESPONSE']._serialized_start=3545
+  _globals['_REVOKEAPITOKENRESPONSE']._serialized_end=3605
+  _globals['_GETAPITOKENREQUEST']._serialized_start=3607
+  _globals['_GETAPITOKENREQUEST']._serialized_end=3647
+  _globals['_GETAPITOKENRESPONSE']._serialized_start=3649
+  _globals['_GETAPITOKENRESPONSE']._serialized_end=3706
+  _globals['_TOUCHAPITOKENREQUEST']._serialized_start=3708
+  _globals['_TOUCHAPITOKENREQUEST']._serialized_end=3760
+  _globals['_TOUCHAPITOKENRESPONSE']._serialized_start=3762
+  _globals['_TOUCHAPITOKENRESPONSE']._serialized_end=3785
+  _globals['_AUDITENTRY']._serialized_start=3788
+  _globals['_AUDITENTRY']._serialized_end=3936
+  _globals['_LISTAUDITREQUEST']._serialized_start=3938
+  _globals['_LISTAUDITREQUEST']._serialized_end=4018
+  _globals['_LISTAUDITRESPONSE']._serialized_start=4020
+  _globals['_LISTAUDITRESPONSE']._serialized_end=4094
+  _globals['_ONCALLSERVICE']._serialized_start=4097
+  _globals['_ONCALLSERVICE']._serialized_end=5897
 # @@protoc_insertion_point(module_scope)

@@ -161,3 +161,319 @@ class GetNotificationRulesResponse(_message.Message):
     event_types: _containers.RepeatedScalarFieldContainer[str]
     time_zone: str
     def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ..., email_enabled: bool = ..., event_types: _Optional[_Iterable[str]] = ..., time_zone: _Optional[str] = ...) -> None: ...
+
+class ListUsersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class UserWithRole(_message.Message):
+    __slots__ = ("user", "role", "time_zone", "login_disabled")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    LOGIN_DISABLED_FIELD_NUMBER: _ClassVar[int]
+    user: OnCallUser
+    role: str
+    time_zone: str
+    login_disabled: bool
+    def __init__(self, user: _Optional[_Union[OnCallUser, _Mapping]] = ..., role: _Optional[str] = ..., time_zone: _Optional[str] = ..., login_disabled: bool = ...) -> None: ...
+
+class ListUsersResponse(_message.Message):
+    __slots__ = ("users",)
+    USERS_FIELD_NUMBER: _ClassVar[int]
+    users: _containers.RepeatedCompositeFieldContainer[UserWithRole]
+    def __init__(self, users: _Optional[_Iterable[_Union[UserWithRole, _Mapping]]] = ...) -> None: ...
+
+class SetUserRoleRequest(_message.Message):
+    __slots__ = ("user_id", "role")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    role: str
+    def __init__(self, user_id: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
+
+class SetUserRoleResponse(_message.Message):
+    __slots__ = ("user",)
+    USER_FIELD_NUMBER: _ClassVar[int]
+    user: UserWithRole
+    def __init__(self, user: _Optional[_Union[UserWithRole, _Mapping]] = ...) -> None: ...
+
+class ScheduleLayer(_message.Message):
+    __slots__ = ("id", "name", "position", "shift_length", "shift_unit", "member_ids")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    SHIFT_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    SHIFT_UNIT_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    position: int
+    shift_length: int
+    shift_unit: str
+    member_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., position: _Optional[int] = ..., shift_length: _Optional[int] = ..., shift_unit: _Optional[str] = ..., member_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ScheduleOverride(_message.Message):
+    __slots__ = ("id", "user_id", "start", "end")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    user_id: str
+    start: str
+    end: str
+    def __init__(self, id: _Optional[str] = ..., user_id: _Optional[str] = ..., start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
+
+class OnCallSchedule(_message.Message):
+    __slots__ = ("id", "name", "time_zone", "team_id", "layers", "overrides")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    LAYERS_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    time_zone: str
+    team_id: str
+    layers: _containers.RepeatedCompositeFieldContainer[ScheduleLayer]
+    overrides: _containers.RepeatedCompositeFieldContainer[ScheduleOverride]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., time_zone: _Optional[str] = ..., team_id: _Optional[str] = ..., layers: _Optional[_Iterable[_Union[ScheduleLayer, _Mapping]]] = ..., overrides: _Optional[_Iterable[_Union[ScheduleOverride, _Mapping]]] = ...) -> None: ...
+
+class ListSchedulesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListSchedulesResponse(_message.Message):
+    __slots__ = ("schedules",)
+    SCHEDULES_FIELD_NUMBER: _ClassVar[int]
+    schedules: _containers.RepeatedCompositeFieldContainer[OnCallSchedule]
+    def __init__(self, schedules: _Optional[_Iterable[_Union[OnCallSchedule, _Mapping]]] = ...) -> None: ...
+
+class Shift(_message.Message):
+    __slots__ = ("start", "end", "user")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    start: str
+    end: str
+    user: OnCallUser
+    def __init__(self, start: _Optional[str] = ..., end: _Optional[str] = ..., user: _Optional[_Union[OnCallUser, _Mapping]] = ...) -> None: ...
+
+class ListScheduleShiftsRequest(_message.Message):
+    __slots__ = ("schedule_id", "start", "end")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    start: str
+    end: str
+    def __init__(self, schedule_id: _Optional[str] = ..., start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
+
+class ListScheduleShiftsResponse(_message.Message):
+    __slots__ = ("schedule_id", "time_zone", "shifts")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    SHIFTS_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    time_zone: str
+    shifts: _containers.RepeatedCompositeFieldContainer[Shift]
+    def __init__(self, schedule_id: _Optional[str] = ..., time_zone: _Optional[str] = ..., shifts: _Optional[_Iterable[_Union[Shift, _Mapping]]] = ...) -> None: ...
+
+class CreateOverrideRequest(_message.Message):
+    __slots__ = ("schedule_id", "user_id", "start", "end")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    user_id: str
+    start: str
+    end: str
+    def __init__(self, schedule_id: _Optional[str] = ..., user_id: _Optional[str] = ..., start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
+
+class CreateOverrideResponse(_message.Message):
+    __slots__ = ("override",)
+    OVERRIDE_FIELD_NUMBER: _ClassVar[int]
+    override: ScheduleOverride
+    def __init__(self, override: _Optional[_Union[ScheduleOverride, _Mapping]] = ...) -> None: ...
+
+class DeleteOverrideRequest(_message.Message):
+    __slots__ = ("schedule_id", "override_id")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDE_ID_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    override_id: str
+    def __init__(self, schedule_id: _Optional[str] = ..., override_id: _Optional[str] = ...) -> None: ...
+
+class DeleteOverrideResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class PolicyTarget(_message.Message):
+    __slots__ = ("type", "id")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    id: str
+    def __init__(self, type: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
+
+class PolicyLevel(_message.Message):
+    __slots__ = ("delay_minutes", "targets")
+    DELAY_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    TARGETS_FIELD_NUMBER: _ClassVar[int]
+    delay_minutes: float
+    targets: _containers.RepeatedCompositeFieldContainer[PolicyTarget]
+    def __init__(self, delay_minutes: _Optional[float] = ..., targets: _Optional[_Iterable[_Union[PolicyTarget, _Mapping]]] = ...) -> None: ...
+
+class EscalationPolicy(_message.Message):
+    __slots__ = ("id", "name", "description", "repeat", "levels")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_FIELD_NUMBER: _ClassVar[int]
+    LEVELS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    description: str
+    repeat: int
+    levels: _containers.RepeatedCompositeFieldContainer[PolicyLevel]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., repeat: _Optional[int] = ..., levels: _Optional[_Iterable[_Union[PolicyLevel, _Mapping]]] = ...) -> None: ...
+
+class ListEscalationPoliciesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListEscalationPoliciesResponse(_message.Message):
+    __slots__ = ("policies",)
+    POLICIES_FIELD_NUMBER: _ClassVar[int]
+    policies: _containers.RepeatedCompositeFieldContainer[EscalationPolicy]
+    def __init__(self, policies: _Optional[_Iterable[_Union[EscalationPolicy, _Mapping]]] = ...) -> None: ...
+
+class ApiToken(_message.Message):
+    __slots__ = ("id", "name", "role", "prefix", "created_by", "created_at", "expires_at", "last_used_at", "revoked_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_USED_AT_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    role: str
+    prefix: str
+    created_by: str
+    created_at: str
+    expires_at: str
+    last_used_at: str
+    revoked_at: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., role: _Optional[str] = ..., prefix: _Optional[str] = ..., created_by: _Optional[str] = ..., created_at: _Optional[str] = ..., expires_at: _Optional[str] = ..., last_used_at: _Optional[str] = ..., revoked_at: _Optional[str] = ...) -> None: ...
+
+class ListApiTokensRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListApiTokensResponse(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedCompositeFieldContainer[ApiToken]
+    def __init__(self, tokens: _Optional[_Iterable[_Union[ApiToken, _Mapping]]] = ...) -> None: ...
+
+class CreateApiTokenRequest(_message.Message):
+    __slots__ = ("name", "role", "expires_at")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    role: str
+    expires_at: str
+    def __init__(self, name: _Optional[str] = ..., role: _Optional[str] = ..., expires_at: _Optional[str] = ...) -> None: ...
+
+class CreateApiTokenResponse(_message.Message):
+    __slots__ = ("token", "secret")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    token: ApiToken
+    secret: str
+    def __init__(self, token: _Optional[_Union[ApiToken, _Mapping]] = ..., secret: _Optional[str] = ...) -> None: ...
+
+class RevokeApiTokenRequest(_message.Message):
+    __slots__ = ("token_id",)
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    token_id: str
+    def __init__(self, token_id: _Optional[str] = ...) -> None: ...
+
+class RevokeApiTokenResponse(_message.Message):
+    __slots__ = ("token",)
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    token: ApiToken
+    def __init__(self, token: _Optional[_Union[ApiToken, _Mapping]] = ...) -> None: ...
+
+class GetApiTokenRequest(_message.Message):
+    __slots__ = ("token_hash",)
+    TOKEN_HASH_FIELD_NUMBER: _ClassVar[int]
+    token_hash: str
+    def __init__(self, token_hash: _Optional[str] = ...) -> None: ...
+
+class GetApiTokenResponse(_message.Message):
+    __slots__ = ("token",)
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    token: ApiToken
+    def __init__(self, token: _Optional[_Union[ApiToken, _Mapping]] = ...) -> None: ...
+
+class TouchApiTokenRequest(_message.Message):
+    __slots__ = ("token_id", "at")
+    TOKEN_ID_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    token_id: str
+    at: str
+    def __init__(self, token_id: _Optional[str] = ..., at: _Optional[str] = ...) -> None: ...
+
+class TouchApiTokenResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AuditEntry(_message.Message):
+    __slots__ = ("id", "at", "actor", "action", "target_type", "target_id", "client_ip", "details_json")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    TARGET_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_IP_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_JSON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    at: str
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    client_ip: str
+    details_json: str
+    def __init__(self, id: _Optional[str] = ..., at: _Optional[str] = ..., actor: _Optional[str] = ..., action: _Optional[str] = ..., target_type: _Optional[str] = ..., target_id: _Optional[str] = ..., client_ip: _Optional[str] = ..., details_json: _Optional[str] = ...) -> None: ...
+
+class ListAuditRequest(_message.Message):
+    __slots__ = ("actor", "action", "limit", "offset")
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    actor: str
+    action: str
+    limit: int
+    offset: int
+    def __init__(self, actor: _Optional[str] = ..., action: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+
+class ListAuditResponse(_message.Message):
+    __slots__ = ("entries", "total")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
+    total: int
+    def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...

@@ -70,6 +70,71 @@ class OnCallServiceStub(object):
                 request_serializer=oncall_dot_v1_dot_oncall__pb2.GetUserRequest.SerializeToString,
                 response_deserializer=oncall_dot_v1_dot_oncall__pb2.GetUserResponse.FromString,
                 _registered_method=True)
+        self.ListUsers = channel.unary_unary(
+                '/oncall.v1.OnCallService/ListUsers',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.ListUsersRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.ListUsersResponse.FromString,
+                _registered_method=True)
+        self.SetUserRole = channel.unary_unary(
+                '/oncall.v1.OnCallService/SetUserRole',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.SetUserRoleRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.SetUserRoleResponse.FromString,
+                _registered_method=True)
+        self.ListSchedules = channel.unary_unary(
+                '/oncall.v1.OnCallService/ListSchedules',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.ListSchedulesRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.ListSchedulesResponse.FromString,
+                _registered_method=True)
+        self.ListScheduleShifts = channel.unary_unary(
+                '/oncall.v1.OnCallService/ListScheduleShifts',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.ListScheduleShiftsRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.ListScheduleShiftsResponse.FromString,
+                _registered_method=True)
+        self.CreateOverride = channel.unary_unary(
+                '/oncall.v1.OnCallService/CreateOverride',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.CreateOverrideRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.CreateOverrideResponse.FromString,
+                _registered_method=True)
+        self.DeleteOverride = channel.unary_unary(
+                '/oncall.v1.OnCallService/DeleteOverride',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.DeleteOverrideRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.DeleteOverrideResponse.FromString,
+                _registered_method=True)
+        self.ListEscalationPolicies = channel.unary_unary(
+                '/oncall.v1.OnCallService/ListEscalationPolicies',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.ListEscalationPoliciesRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.ListEscalationPoliciesResponse.FromString,
+                _registered_method=True)
+        self.ListApiTokens = channel.unary_unary(
+                '/oncall.v1.OnCallService/ListApiTokens',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.ListApiTokensRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.ListApiTokensResponse.FromString,
+                _registered_method=True)
+        self.CreateApiToken = channel.unary_unary(
+                '/oncall.v1.OnCallService/CreateApiToken',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.CreateApiTokenRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.CreateApiTokenResponse.FromString,
+                _registered_method=True)
+        self.RevokeApiToken = channel.unary_unary(
+                '/oncall.v1.OnCallService/RevokeApiToken',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.RevokeApiTokenRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.RevokeApiTokenResponse.FromString,
+                _registered_method=True)
+        self.ListAudit = channel.unary_unary(
+                '/oncall.v1.OnCallService/ListAudit',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.ListAuditRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.ListAuditResponse.FromString,
+                _registered_method=True)
+        self.GetApiToken = channel.unary_unary(
+                '/oncall.v1.OnCallService/GetApiToken',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.GetApiTokenRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.GetApiTokenResponse.FromString,
+                _registered_method=True)
+        self.TouchApiToken = channel.unary_unary(
+                '/oncall.v1.OnCallService/TouchApiToken',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.TouchApiTokenRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.TouchApiTokenResponse.FromString,
+                _registered_method=True)
 
 
 class OnCallServiceServicer(object):
@@ -130,6 +195,96 @@ class OnCallServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListUsers(self, request, context):
+        """Every user with their role, in name order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetUserRole(self, request, context):
+        """Give a user another role (viewer, responder or admin); NOT_FOUND when no such user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSchedules(self, request, context):
+        """Every schedule with its layers and overrides, in name order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListScheduleShifts(self, request, context):
+        """The final shifts of a schedule covering [start, end) exactly (as GET /schedules/{id}/shifts).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateOverride(self, request, context):
+        """An override of a schedule: `user_id` on call over [start, end); INVALID_ARGUMENT for a bad span.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteOverride(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEscalationPolicies(self, request, context):
+        """Every escalation policy with its levels, in name order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiTokens(self, request, context):
+        """API tokens (never their secret), newest first; a created token's secret is in its answer only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateApiToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeApiToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAudit(self, request, context):
+        """The audit log, newest first, one page with the total.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetApiToken(self, request, context):
+        """An API token by the SHA-256 hex digest of its text, with what decides whether it still counts;
+        NOT_FOUND when no token has that hash.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TouchApiToken(self, request, context):
+        """A use of an API token at `at`: last_used_at = at, unless a use within the minute before it is
+        recorded already (one write per token and minute whatever the callers); an unknown token is no error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OnCallServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -167,6 +322,71 @@ def add_OnCallServiceServicer_to_server(servicer, server):
                     servicer.GetUser,
                     request_deserializer=oncall_dot_v1_dot_oncall__pb2.GetUserRequest.FromString,
                     response_serializer=oncall_dot_v1_dot_oncall__pb2.GetUserResponse.SerializeToString,
+            ),
+            'ListUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUsers,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.ListUsersRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.ListUsersResponse.SerializeToString,
+            ),
+            'SetUserRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetUserRole,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.SetUserRoleRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.SetUserRoleResponse.SerializeToString,
+            ),
+            'ListSchedules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSchedules,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.ListSchedulesRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.ListSchedulesResponse.SerializeToString,
+            ),
+            'ListScheduleShifts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListScheduleShifts,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.ListScheduleShiftsRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.ListScheduleShiftsResponse.SerializeToString,
+            ),
+            'CreateOverride': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateOverride,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.CreateOverrideRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.CreateOverrideResponse.SerializeToString,
+            ),
+            'DeleteOverride': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteOverride,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.DeleteOverrideRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.DeleteOverrideResponse.SerializeToString,
+            ),
+            'ListEscalationPolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEscalationPolicies,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.ListEscalationPoliciesRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.ListEscalationPoliciesResponse.SerializeToString,
+            ),
+            'ListApiTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiTokens,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.ListApiTokensRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.ListApiTokensResponse.SerializeToString,
+            ),
+            'CreateApiToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApiToken,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.CreateApiTokenRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.CreateApiTokenResponse.SerializeToString,
+            ),
+            'RevokeApiToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeApiToken,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.RevokeApiTokenRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.RevokeApiTokenResponse.SerializeToString,
+            ),
+            'ListAudit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAudit,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.ListAuditRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.ListAuditResponse.SerializeToString,
+            ),
+            'GetApiToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetApiToken,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.GetApiTokenRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.GetApiTokenResponse.SerializeToString,
+            ),
+            'TouchApiToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.TouchApiToken,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.TouchApiTokenRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.TouchApiTokenResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -359,6 +579,357 @@ class OnCallService(object):
             '/oncall.v1.OnCallService/GetUser',
             oncall_dot_v1_dot_oncall__pb2.GetUserRequest.SerializeToString,
             oncall_dot_v1_dot_oncall__pb2.GetUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/ListUsers',
+            oncall_dot_v1_dot_oncall__pb2.ListUsersRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.ListUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetUserRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/SetUserRole',
+            oncall_dot_v1_dot_oncall__pb2.SetUserRoleRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.SetUserRoleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSchedules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/ListSchedules',
+            oncall_dot_v1_dot_oncall__pb2.ListSchedulesRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.ListSchedulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListScheduleShifts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/ListScheduleShifts',
+            oncall_dot_v1_dot_oncall__pb2.ListScheduleShiftsRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.ListScheduleShiftsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateOverride(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/CreateOverride',
+            oncall_dot_v1_dot_oncall__pb2.CreateOverrideRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.CreateOverrideResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteOverride(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/DeleteOverride',
+            oncall_dot_v1_dot_oncall__pb2.DeleteOverrideRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.DeleteOverrideResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEscalationPolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/ListEscalationPolicies',
+            oncall_dot_v1_dot_oncall__pb2.ListEscalationPoliciesRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.ListEscalationPoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApiTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/ListApiTokens',
+            oncall_dot_v1_dot_oncall__pb2.ListApiTokensRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.ListApiTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateApiToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/CreateApiToken',
+            oncall_dot_v1_dot_oncall__pb2.CreateApiTokenRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.CreateApiTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeApiToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/RevokeApiToken',
+            oncall_dot_v1_dot_oncall__pb2.RevokeApiTokenRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.RevokeApiTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAudit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/ListAudit',
+            oncall_dot_v1_dot_oncall__pb2.ListAuditRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.ListAuditResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetApiToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/GetApiToken',
+            oncall_dot_v1_dot_oncall__pb2.GetApiTokenRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.GetApiTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TouchApiToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/TouchApiToken',
+            oncall_dot_v1_dot_oncall__pb2.TouchApiTokenRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.TouchApiTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,5 @@
+import sys
+
+from scripts.ops.cli import main
+
+sys.exit(main())

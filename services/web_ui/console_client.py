@@ -1,0 +1,135 @@
+"""What the on-call, configuration and analytics pages ask over gRPC: on-call's schedules, overrides,
+users, policies, tokens and audit log; incident-management's catalog and analytics. Writes name the
+person they act for (the services' audit logs)."""
+
+import grpc
+import orjson
+
+from shared.audit import identity_metadata
+from shared.auth import Identity
+from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc, oncall_pb2, oncall_pb2_grpc
+from shared.rpc import call
+
+
+class ConsoleClient:
+    def __init__(
+        self, incident_channel: grpc.aio.Channel, oncall_channel: grpc.aio.Channel, *, timeout: float
+    ) -> None:
+        self._incidents = incident_pb2_grpc.IncidentServiceStub(incident_channel)
+        self._oncall = oncall_pb2_grpc.OnCallServiceStub(oncall_channel)
+        self._timeout = timeout
+
+    async def _read(self, method, request):
+        return await call(method, request, deadline=self._timeout, idempotent=True)
+
+    async def _write(self, method, request, actor: Identity, client_ip: str | None):
+        acting = identity_metadata(actor, client_ip)
+        return await call(method, request, deadline=self._timeout, metadata=acting)
+
+    # --- on-call -----------------------------------------------------------------------------------
+
+    async def users(self) -> list[oncall_pb2.UserWithRole]:
+        return list((await self._read(self._oncall.ListUsers, oncall_pb2.ListUsersRequest())).users)
+
+    async def schedules(self) -> list[oncall_pb2.OnCallSchedule]:
+        reply = await self._read(self._oncall.ListSchedules, oncall_pb2.ListSchedulesRequest())
+        return list(reply.schedules)
+
+    async def shifts(self, schedule_id: str, *, start: str, end: str) -> list[oncall_pb2.Shift]:
+        """The schedule's final shifts covering [start, end) (RFC 3339)."""
+        request = oncall_pb2.ListScheduleShiftsRequest(schedule_id=schedule_id, start=start, end=end)
+        return list((await self._read(self._oncall.ListScheduleShifts, request)).shifts)
+
+    async def policies(self) -> list[oncall_pb2.EscalationPolicy]:
+        request = oncall_pb2.ListEscalationPoliciesRequest()
+        return list((await self._read(self._oncall.ListEscalationPolicies, request)).policies)
+
+    async def first_level(self, policy_id: str) -> oncall_pb2.ResolveEscalationResponse:
+        """Who the policy's first level pages now: the call incident-management's paging makes."""
+        request = oncall_pb2.ResolveEscalationRequest(policy_id=policy_id, level=0)
+        return await self._read(self._oncall.ResolveEscalation, request)
+
+    async def team_on_call(self, services: list[str]) -> list[oncall_pb2.ServiceOnCall]:
+        """Who the owning team of each service has on call: the call paging makes without a policy."""
+        if not services:
+            return []
+        request = oncall_pb2.GetCurrentOnCallForServicesRequest(services=services)
+        return list((await self._read(self._oncall.GetCurrentOnCallForServices, request)).services)
+
+    async def create_override(
+        self, schedule_id: str, *, user_id: str, start: str, end: str, actor: Identity, ip: str | None
+    ) -> None:
+        request = oncall_pb2.CreateOverrideRequest(
+            schedule_id=schedule_id, user_id=user_id, start=start, end=end
+        )
+        await self._write(self._oncall.CreateOverride, request, actor, ip)
+
+    async def delete_override(
+        self, schedule_id: str, override_id: str, *, actor: Identity, ip: str | None
+    ) -> None:
+        request = oncall_pb2.DeleteOverrideRequest(schedule_id=schedule_id, override_id=override_id)
+        await self._write(self._oncall.DeleteOverride, request, actor, ip)
+
+    async def set_role(self, user_id: str, role: str, *, actor: Identity, ip: str | None) -> None:
+        request = oncall_pb2.SetUserRoleRequest(user_id=user_id, role=role)
+        await self._write(self._oncall.SetUserRole, request, actor, ip)
+
+    async def tokens(self) -> list[oncall_pb2.ApiToken]:
+        return list((await self._read(self._oncall.ListApiTokens, oncall_pb2.ListApiTokensRequest())).tokens)
+
+    async def create_token(self, *, name: str, role: str, actor: Identity, ip: str | None) -> str:
+        """The new token's secret (shown once)."""
+        request = oncall_pb2.CreateApiTokenRequest(name=name, role=role)
+        return (await self._write(self._oncall.CreateApiToken, request, actor, ip)).secret
+
+    async def revoke_token(self, token_id: str, *, actor: Identity, ip: str | None) -> None:
+        request = oncall_pb2.RevokeApiTokenRequest(token_id=token_id)
+        await self._write(self._oncall.RevokeApiToken, request, actor, ip)
+
+    async def audit(
+        self, *, actor: str, action: str, limit: int, offset: int
+    ) -> oncall_pb2.ListAuditResponse:
+        request = oncall_pb2.ListAuditRequest(actor=actor, action=action, limit=limit, offset=offset)
+        return await self._read(self._oncall.ListAudit, request)
+
+    # --- incident-management -----------------------------------------------------------------------
+
+    async def services(self) -> list[incident_pb2.Service]:
+        return list(
+            (await self._read(self._incidents.ListServices, incident_pb2.ListServicesRequest())).services
+        )
+
+    async def create_service(
+        self, *, name: str, team: str, policy_id: str, actor: Identity, ip: str | None
+    ) -> None:
+        request = incident_pb2.CreateServiceRequest(name=name, team=team, escalation_policy_id=policy_id)
+        await self._write(self._incidents.CreateService, request, actor, ip)
+
+    async def delete_service(self, service_id: str, *, actor: Identity, ip: str | None) -> None:
+        request = incident_pb2.DeleteServiceRequest(service_id=service_id)
+        await self._write(self._incidents.DeleteService, request, actor, ip)
+
+    async def create_integration(
+        self, service_id: str, *, name: str, type: str, config_json: str, actor: Identity, ip: str | None
+    ) -> incident_pb2.CreateIntegrationResponse:
+        """The integration and its routing key (shown once)."""
+        request = incident_pb2.CreateIntegrationRequest(
+            service_id=service_id, name=name, type=type, config_json=config_json
+        )
+        return await self._write(self._incidents.CreateIntegration, request, actor, ip)
+
+    async def revoke_integration(
+        self, service_id: str, integration_id: str, *, actor: Identity, ip: str | None
+    ) -> None:
+        request = incident_pb2.RevokeIntegrationRequest(service_id=service_id, integration_id=integration_id)
+        await self._write(self._incidents.RevokeIntegration, request, actor, ip)
+
+    async def analytics(self, report: str, **query: str) -> dict:
+        """An analytics answer as the REST API's JSON body: `report` is incidents, trends or distribution."""
+        method = {
+            "incidents": self._incidents.GetIncidentAnalytics,
+            "trends": self._incidents.GetIncidentTrends,
+            "distribution": self._incidents.GetResponseDistribution,
+        }[report]
+        reply = await self._read(method, incident_pb2.AnalyticsRequest(query=query))
+        return orjson.loads(reply.body_json)
