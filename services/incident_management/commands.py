@@ -506,6 +506,7 @@ class IncidentCommands:
         """Open an incident by hand through the alert path (stored, paged and relayed alike); whether it
         is new, or joined an open incident of the same service and severity."""
         result = await self.ingest(domain.declared_alert(body, actor=actor))
-        assert result.incident_id is not None  # a trigger always lands on an incident
+        if result.incident_id is None:  # a trigger always lands on an incident
+            raise RuntimeError("the declared incident's alert was not stored")
         incident, _, _ = await self.get(result.incident_id)
         return incident, result.result == "created"

@@ -3,12 +3,13 @@
 import time
 import uuid
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import Field, field_validator
+from starlette.datastructures import QueryParams
 
 from services.web_ui.incident_client import ACTIONS, IncidentClient
 from services.web_ui.session import CheckedForm, CurrentViewer, Viewer
@@ -52,7 +53,7 @@ class ListFilter(InputModel):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    def query(self, **changes: object) -> dict:
+    def query(self, **changes: object) -> dict[str, Any]:
         """The filters as URL parameters (defaults left out), with `changes`."""
         values = self.model_dump(mode="json") | changes
         return {k: v for k, v in values.items() if v not in (None, "", 0, "triage")}
@@ -62,10 +63,11 @@ class ListFilter(InputModel):
 
 
 def _incidents(request: Request) -> IncidentClient:
-    return request.app.state.incidents
+    incidents: IncidentClient = request.app.state.incidents
+    return incidents
 
 
-def _rpc_filters(filters: ListFilter, who: Viewer, size: int) -> dict:
+def _rpc_filters(filters: ListFilter, who: Viewer, size: int) -> dict[str, Any]:
     assignee = who.user_id if filters.assignee == "mine" else filters.assignee
     since = utcnow() - RANGES[filters.range] if filters.range else None
     return {
@@ -116,7 +118,7 @@ async def incident_list(
     return response
 
 
-def _bulk_notice(params) -> str | None:
+def _bulk_notice(params: QueryParams) -> str | None:
     """What a bulk action did, as its redirect told the list."""
     done, skipped = params.get("done", ""), params.get("skipped", "")
     if not (done.isdigit() and skipped.isdigit()):

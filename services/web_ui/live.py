@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 from redis.asyncio import Redis
@@ -20,7 +21,7 @@ RETRY_MS = 1000  # how soon EventSource reconnects after losing the stream
 RESUBSCRIBE_SECONDS = 1.0
 
 
-def summary(body: bytes) -> dict | None:
+def summary(body: bytes) -> dict[str, Any] | None:
     """What a page needs of a relayed event (which incident changed, and how); None for anything else."""
     try:
         event = orjson.loads(body)
@@ -36,7 +37,7 @@ def summary(body: bytes) -> dict | None:
         return None
 
 
-def frame(event_id: str, payload: dict) -> bytes:
+def frame(event_id: str, payload: dict[str, Any]) -> bytes:
     return b"id: " + event_id.encode() + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
 
 
@@ -44,7 +45,7 @@ class _Listener:
     """One browser's queue; `dropped` once it fell too far behind."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[tuple[int, dict]] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self.queue: asyncio.Queue[tuple[int, dict[str, Any]]] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self.dropped = False
 
 
@@ -57,17 +58,17 @@ class LiveHub:
         self._redis, self._channel = redis, channel
         self._boot = uuid.uuid4().hex[:8]
         self._seq = 0
-        self._ring: deque[tuple[int, dict]] = deque(maxlen=RING_SIZE)
+        self._ring: deque[tuple[int, dict[str, Any]]] = deque(maxlen=RING_SIZE)
         self._listeners: set[_Listener] = set()
         self.connected = False
 
-    def publish(self, payload: dict) -> None:
+    def publish(self, payload: dict[str, Any]) -> None:
         """Number one event, keep it in the ring and hand it to every listener."""
         self._seq += 1
         self._ring.append((self._seq, payload))
         self._send(self._seq, payload)
 
-    def _send(self, seq: int, payload: dict) -> None:
+    def _send(self, seq: int, payload: dict[str, Any]) -> None:
         for listener in list(self._listeners):
             try:
                 listener.queue.put_nowait((seq, payload))
@@ -99,7 +100,7 @@ class LiveHub:
             self._status(False)
             await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
-    def missed(self, last_event_id: str | None) -> list[tuple[int, dict]] | None:
+    def missed(self, last_event_id: str | None) -> list[tuple[int, dict[str, Any]]] | None:
         """Events after `last_event_id` still in the ring; None when what was missed cannot be told."""
         if not last_event_id:
             return []
