@@ -1,5 +1,6 @@
 """The incident pages under /ui: the list, one incident, declaring one, and what people do to them."""
 
+import asyncio
 import time
 import uuid
 from datetime import timedelta
@@ -15,7 +16,7 @@ from services.web_ui.incident_client import ACTIONS, IncidentClient
 from services.web_ui.session import CheckedForm, CurrentViewer, Viewer
 from services.web_ui.views import render
 from shared.auth import Role
-from shared.errors import Conflict, InvalidInput, PermissionDenied
+from shared.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from shared.gen.oncall.v1 import incident_pb2
 from shared.http import PageOffset
 from shared.models import INCIDENT_STATUSES, SEVERITIES
@@ -175,11 +176,30 @@ async def declare(request: Request, who: CurrentViewer, form: CheckedForm) -> Re
 
 @router.get("/incidents/{incident_id}")
 async def incident_detail(request: Request, who: CurrentViewer, incident_id: uuid.UUID) -> Response:
-    return _incident_page(await _incidents(request).get_incident(str(incident_id)), who)
+    reply = await _incidents(request).get_incident(str(incident_id))
+    return _incident_page(reply, who, targets=await _targets(request, who, reply.incident))
+
+
+async def _targets(request: Request, who: Viewer, incident: incident_pb2.Incident) -> dict[str, Any]:
+    """Whom a responder may reassign the incident to (on-call's users and policies); none when on-call
+    cannot say, and the form asks for an id instead."""
+    if not who.may(Role.responder) or incident.status == "resolved":
+        return {}
+    console = request.app.state.console
+    try:
+        users, policies = await asyncio.gather(console.users(), console.policies())
+    except DomainError:
+        return {}
+    people = sorted((u.user for u in users if u.role != "viewer"), key=lambda u: u.name.lower())
+    return {"users": people, "policies": sorted(policies, key=lambda p: p.name.lower())}
 
 
 def _incident_page(
-    reply: incident_pb2.GetIncidentResponse, who: Viewer, status_code: int = 200, error: str | None = None
+    reply: incident_pb2.GetIncidentResponse,
+    who: Viewer,
+    status_code: int = 200,
+    error: str | None = None,
+    targets: dict[str, Any] | None = None,
 ) -> Response:
     return render(
         "incident.html",
@@ -190,6 +210,7 @@ def _incident_page(
         alerts=reply.alerts,
         timeline=reply.timeline,
         snoozes=SNOOZES,
+        targets=targets or {},
         error=error,
     )
 

@@ -232,3 +232,15 @@ async def test_an_alert_joining_an_incident_reaches_the_live_feed(incidents, sig
         joined = await open_incident(incidents, service, fingerprint="fp-2")
         assert joined == incident_id
         await asyncio.wait_for(feed.until(incident_id, "incident.alert_added"), 2)
+
+
+async def test_reassign_offers_on_calls_people_and_policies_by_name(oncall, incidents, signed_in):
+    carol = await oncall.user("Carol Picker")
+    incident_id = await open_incident(incidents, unique())
+    page = await signed_in.get(f"/ui/incidents/{incident_id}")
+    assert f'<option value="{carol["id"]}"' in page.text and "Carol Picker (" in page.text
+    moved = await signed_in.post(
+        f"/ui/incidents/{incident_id}/reassign", data={"csrf": csrf_of(page), "user_id": carol["id"]}
+    )
+    assert moved.status_code == 303
+    assert (await _status(incidents, incident_id))["assignee"]["id"] == carol["id"]
