@@ -121,7 +121,7 @@ def invalid_input(error: ValidationError) -> InvalidInput:
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def validated(model: type[Model], values: dict) -> Model:
+def validated(model: type[Model], values: Mapping[str, object]) -> Model:
     """`values` checked by `model`, else InvalidInput naming the field (for gRPC handlers)."""
     try:
         return model.model_validate(values)

@@ -14,6 +14,9 @@ from shared.errors import DomainError, Unavailable, from_grpc
 from shared.telemetry import TRACEPARENT, current_traceparent, tracing_enabled
 
 Reply = TypeVar("Reply")
+# A stub's method. The generated stubs are untyped (grpcio-tools writes no `_grpc.pyi`), so a caller
+# names the reply's type where it keeps the answer.
+Method = Callable[..., Awaitable[Reply]]
 Metadata = tuple[tuple[str, str], ...]
 
 # A peer restarting, or a connection not re-established yet, is waited out for about 1.5 s (channels
@@ -45,7 +48,7 @@ def retry_delay(
 
 
 async def call(
-    method: Callable[..., Awaitable[Reply]],
+    method: Method[Reply],
     request: object,
     *,
     deadline: float,

@@ -74,8 +74,8 @@ def redis_url():
 
 
 @contextlib.contextmanager
-def fresh_database(postgres_server_url: str):
-    """A new, migrated database on the server, dropped afterwards; yields its URL."""
+def fresh_database(postgres_server_url: str, *, migrated: bool = True):
+    """A new database on the server, migrated unless told not to, dropped afterwards; yields its URL."""
     import asyncio
 
     import asyncpg
@@ -95,7 +95,8 @@ def fresh_database(postgres_server_url: str):
 
     asyncio.run(run(f'CREATE DATABASE "{name}"'))
     url = postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
-    migrate.upgrade(url)
+    if migrated:
+        migrate.upgrade(url)
     try:
         yield url
     finally:

@@ -2,19 +2,16 @@
 
 import grpc
 
-from shared.errors import DomainError, Unavailable, from_status
+from shared.errors import Unavailable, from_status
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.group_commit import GroupCommit
-from shared.rpc import call
+from shared.rpc import Method, Reply, call
 from shared.telemetry import current_traceparent
 
 UNAVAILABLE_MESSAGE = (
     "incident-management is unavailable; the alert was not stored. Retry later: resending the same alert "
     "(same fingerprint) is safe and creates no duplicate incident."
 )
-
-
-Outcome = incident_pb2.IngestAlertResponse | DomainError
 
 
 class IncidentClient:
@@ -33,8 +30,10 @@ class IncidentClient:
             incident_pb2.GroupedAlert(request=request, traceparent=current_traceparent())
         )
 
-    async def _send_group(self, items: list[incident_pb2.GroupedAlert]) -> list[Outcome]:
-        reply = await self._call(
+    async def _send_group(
+        self, items: list[incident_pb2.GroupedAlert]
+    ) -> list[incident_pb2.IngestAlertResponse | Exception]:
+        reply: incident_pb2.IngestAlertGroupResponse = await self._call(
             self._stub.IngestAlertGroup, incident_pb2.IngestAlertGroupRequest(items=items)
         )
         if len(reply.outcomes) != len(items):  # a broken answer: nobody can tell whose is whose
@@ -48,17 +47,20 @@ class IncidentClient:
         self, alerts: list[incident_pb2.Alert], *, key: str = ""
     ) -> incident_pb2.IngestAlertsResponse:
         request = incident_pb2.IngestAlertsRequest(alerts=alerts, integration_key=key)
-        return await self._call(self._stub.IngestAlerts, request)
+        reply: incident_pb2.IngestAlertsResponse = await self._call(self._stub.IngestAlerts, request)
+        return reply
 
     async def get_integration(self, key: str) -> incident_pb2.GetIntegrationResponse:
         request = incident_pb2.GetIntegrationRequest(integration_key=key)
-        return await self._call(self._stub.GetIntegration, request)
+        reply: incident_pb2.GetIntegrationResponse = await self._call(self._stub.GetIntegration, request)
+        return reply
 
     async def record_heartbeat(self, key: str) -> incident_pb2.RecordHeartbeatResponse:
         request = incident_pb2.RecordHeartbeatRequest(integration_key=key)
-        return await self._call(self._stub.RecordHeartbeat, request)
+        reply: incident_pb2.RecordHeartbeatResponse = await self._call(self._stub.RecordHeartbeat, request)
+        return reply
 
-    async def _call(self, method, request):
+    async def _call(self, method: Method[Reply], request: object) -> Reply:
         """Every call here is safe to repeat (alerts are deduplicated by fingerprint), so retried while
         incident-management is unavailable; then answered with what the sender should do."""
         try:

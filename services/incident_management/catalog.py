@@ -48,32 +48,18 @@ def _owner(found: tuple[Integration, MonitoredService] | None) -> KeyOwner:
     return KeyOwner(integration, service)
 
 
-async def resolve_key(session: AsyncSession, key: str) -> KeyOwner:
-    """The integration and service behind a routing key; 401 unknown, 403 revoked."""
-    return _only(await resolve_keys(session, {key}), key)
-
-
 async def lookup_key(connection: asyncpg.Connection, key: str) -> KeyOwner:
-    """`resolve_key` on the driver's connection, outside any transaction (the objects belong to no
-    session): for the ingestion replicas' lookups of keys they have not cached."""
+    """The integration and service behind a routing key; 401 unknown, 403 revoked. The objects belong to
+    no session."""
     return _only(await lookup_keys(connection, {key}), key)
 
 
 async def lookup_keys(connection: asyncpg.Connection, keys: set[str]) -> dict[str, KeyOwner | DomainError]:
-    """`resolve_keys` on the driver's connection, outside any transaction."""
-    if not keys:
-        return {}
-    hashes = _hashes(keys)
-    found = await repo.find_integrations_by_key_hashes(connection, key_hashes=list(set(hashes.values())))
-    return _owners(hashes, found)
-
-
-async def resolve_keys(session: AsyncSession, keys: set[str]) -> dict[str, KeyOwner | DomainError]:
     """Several keys in one query: each key's owner, or its 401/403 error."""
     if not keys:
         return {}
     hashes = _hashes(keys)
-    found = await repo.get_integrations_by_key_hashes(session, key_hashes=list(set(hashes.values())))
+    found = await repo.find_integrations_by_key_hashes(connection, key_hashes=list(set(hashes.values())))
     return _owners(hashes, found)
 
 

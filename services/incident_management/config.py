@@ -21,9 +21,9 @@ class IncidentSettings(BaseServiceSettings, AuthSettings, RetentionSettings):
     )
     inline_paging_timeout_seconds: float = Field(
         default=0.5,
-        ge=0,
+        gt=0,
         description="how long an ingest transaction waits for on-call to page its new incidents before "
-        "leaving them to be paged after commit (0: always after commit)",
+        "leaving them to the assignment retry worker",
     )
     assignment_retry_seconds: float = Field(default=10.0, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)

@@ -1,18 +1,17 @@
 """Incident rules and use cases: correlation, deduplication, lifecycle, assignment, timeline, events.
 
-Every use case runs inside the caller's transaction and writes its event to the outbox in it; the one
-exception, `ingest_joining`, writes no event and is one statement.
+Every use case runs inside the caller's transaction and writes its event to the outbox in it. Storing
+alerts is `ingest`: the rules are the SQL function's (shared/migrations/sql/ingest_alerts.sql).
 """
 
 import uuid
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Row
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management import repository as repo
@@ -24,7 +23,7 @@ from services.incident_management.schemas import (
     IngestResult,
 )
 from shared import events
-from shared.db import DriverWork, Writes
+from shared.db import Writes
 from shared.errors import Conflict, NotFound
 from shared.models import INCIDENT_STATUSES, Incident
 from shared.telemetry import current_traceparent
@@ -59,45 +58,6 @@ class EscalationStep:
     empty_targets: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class Opened:
-    """An incident an ingest opened: its row as the transaction leaves it, and its service's policy."""
-
-    row: dict
-    policy_id: uuid.UUID | None
-
-
-@dataclass(frozen=True, slots=True)
-class Ingested:
-    results: list[IngestResult]
-    # The incidents opened, as the transaction leaves them, when every alert was a trigger (a single
-    # run); None when a source's acknowledge or resolve came too: those may change them, so read them back.
-    opened: list[Opened] | None
-
-
-class OwnersChanged(Exception):
-    """An owner of a routing key the caller relied on without looking the key up (what an earlier lookup
-    found) no longer holds: the key was revoked, or its service renamed. Nothing was stored; look the keys
-    up again."""
-
-
-def correlation_keys(alert: AlertInput) -> list[str]:
-    """Advisory-lock keys, in the one global order every transaction takes them (no deadlocks)."""
-    return [f"corr:{alert.service}:{alert.severity}", f"fp:{alert.service}:{alert.fingerprint}"]
-
-
-async def lock_alerts(session: AsyncSession, alerts: list[AlertInput]) -> None:
-    """Take every lock `ingest_alert` needs for these alerts, up front and in sorted order, so that every
-    transaction acquires locks in one global order and transactions running at once cannot deadlock."""
-    keys = _lock_order(alerts)
-    if keys:
-        await repo.lock_keys(session, keys=keys)
-
-
-def _lock_order(alerts: list[AlertInput]) -> list[str]:
-    return sorted({key for alert in alerts for key in correlation_keys(alert)})
-
-
 def correlation_cutoff(now: datetime, window_seconds: int) -> datetime:
     """Open incidents created at or after this instant can take a new alert."""
     return now - timedelta(seconds=window_seconds)
@@ -119,149 +79,78 @@ def next_level(level: int, cycle: int, level_count: int, repeat: int) -> tuple[i
     return (0, cycle + 1) if cycle < repeat else None
 
 
+def outbox_event(
+    incident: Incident | Mapping[str, Any],
+    event_type: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+    *,
+    traceparent: str = "",
+) -> dict[str, Any]:
+    """The event announcing the incident as it now is, plus `extra`, in the trace of what caused it
+    (`traceparent`; the current one by default)."""
+    data = IncidentRead.model_validate(incident).model_dump(mode="json") | (extra or {})
+    cause = traceparent or current_traceparent()
+    return events.make_event(event_type, data, traceparent=cause, at=now)
+
+
 def emit(
     session: Writes,
     incident: Incident | dict,
     event_type: str,
     now: datetime,
     extra: dict | None = None,
-    *,
-    traceparent: str = "",
 ) -> None:
-    """Write the event (the incident as it now is, plus `extra`) to the outbox in this transaction, with
-    `traceparent` (the trace of what caused it; the current one by default)."""
-    data = IncidentRead.model_validate(incident).model_dump(mode="json") | (extra or {})
-    cause = traceparent or current_traceparent()
-    repo.create_outbox_event(session, event=events.make_event(event_type, data, traceparent=cause, at=now))
+    """Write the event (the incident as it now is, plus `extra`) to the outbox in this transaction."""
+    repo.create_outbox_event(session, event=outbox_event(incident, event_type, now, extra))
 
 
-def announce_paged_with_trigger(writes: Writes) -> None:
-    """New incidents paged in the transaction that opened them are announced once, as PagerDuty does: an
-    `incident.reassigned` queued after the incident's `incident.triggered`, with no other event of the
-    incident between, is folded into it. The `incident.triggered` event keeps its id and time and takes
-    the later event's data: the incident as paged (assignee, and the escalation level and its targets),
-    so its subscribers and the people paged hear of it once. Run when the paging can no longer be undone."""
-    rows = repo.queued_outbox_rows(writes)
-    latest: dict[Any, dict] = {}  # incident id → its latest event queued here
-    kept = []
-    for row in rows:
-        event = row["payload"]
-        incident_id = event["data"].get("id")
-        before = latest.get(incident_id)
-        if (
-            event["type"] == events.INCIDENT_REASSIGNED
-            and before is not None
-            and before["payload"]["type"] == events.INCIDENT_TRIGGERED
-        ):
-            before["payload"] = before["payload"] | {"data": event["data"]}
-            continue
-        latest[incident_id] = row
-        kept.append(row)
-    rows[:] = kept
+# Pages the incidents an ingest opened, in its transaction (`assignment.InlinePaging.page`): given the
+# connection, their ids, the ingest's events and the time, it returns the events to write and the earliest
+# escalation deadline it set.
+Page = Callable[
+    [asyncpg.Connection, list[uuid.UUID], list[dict], datetime], Awaitable[tuple[list[dict], datetime | None]]
+]
 
 
-async def ingest_alerts(
-    session: AsyncSession,
-    alerts: list[AlertInput],
-    *,
-    now: datetime,
-    window_seconds: int,
-    take_locks: bool = False,
-) -> Ingested:
-    """Apply, in order, what the sources say about alerts: trigger them, or acknowledge / resolve their
-    open copy. Each run of triggering alerts is one statement. The caller holds the locks (`lock_alerts`),
-    or, with `take_locks`, they are taken here, all of them before any alert is applied: in the statement
-    of the first run when the alerts start with a trigger (one round trip fewer), else on their own."""
-    lock = _lock_order(alerts) if take_locks else []
-    if lock and alerts[0].action != "trigger":
-        await repo.lock_keys(session, keys=lock)
-        lock = []
-    results: list[IngestResult] = []
-    run: list[AlertInput] = []
-    for alert in alerts:
-        if alert.action == "trigger":
-            run.append(alert)
-            continue
-        results += (await _trigger(session, run, now=now, window_seconds=window_seconds, lock=lock))[0]
-        run, lock = [], []
-        results.append(await _apply_source_action(session, alert, now=now))
-    last, opened = await _trigger(session, run, now=now, window_seconds=window_seconds, lock=lock)
-    return Ingested(results + last, None if results else opened)
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    results: list[IngestResult]
+    earliest_deadline: datetime | None  # of the new incidents paged in the transaction
 
 
-async def ingest_triggers(
-    connection: asyncpg.Connection,
-    writes: DriverWork,
-    alerts: list[AlertInput],
-    *,
-    now: datetime,
-    window_seconds: int,
-    owners: dict[uuid.UUID, str],
-) -> Ingested:
-    """`ingest_alerts` for triggering alerts only, with their locks, in a transaction on the driver's
-    connection: one statement stores them, and the events of the incidents they open are queued in
-    `writes`. `owners`: the service each alert's integration was found to belong to, checked again in
-    that statement; OwnersChanged, with nothing stored, when one no longer holds."""
-    rows = await repo.ingest_on_driver(
-        connection,
-        may_open=True,
-        **_run(alerts, now, window_seconds),
-        lock=_lock_order(alerts),
-        owners=owners,
-    )
-    if owners and not rows:
-        raise OwnersChanged
-    return Ingested(*_triggered(writes, rows, alerts, now=now))
-
-
-async def ingest_joining(
+async def ingest(
     connection: asyncpg.Connection,
     alerts: list[AlertInput],
     *,
     now: datetime,
     window_seconds: int,
-    owners: dict[uuid.UUID, str],
-) -> list[IngestResult] | None:
-    """Triggering alerts that all join an open incident or repeat a firing alert write no event and page
-    nobody: they are stored by the same rules as in `ingest_alerts`, with their locks, in one statement
-    outside any transaction. `owners`: the service each alert's integration was found to belong to, checked
-    again in that statement. None, with nothing stored, when an alert would open an incident: the caller
-    then stores them in a transaction (`ingest_alerts`); OwnersChanged when an owner no longer holds."""
-    if not alerts or any(alert.action != "trigger" for alert in alerts):
-        return None
-    rows = await repo.ingest_on_driver(
-        connection,
-        may_open=False,
-        **_run(alerts, now, window_seconds),
-        lock=_lock_order(alerts),
-        owners=owners,
+    page: Page | None = None,
+) -> Ingested:
+    """Apply, in order, what the sources say about alerts (their keys checked), in the caller's transaction
+    on the driver's connection: one call of ingest_alerts() (whose header states the rules), the new
+    incidents paged (`page`), then the events written to the outbox in one statement."""
+    if not alerts:
+        return Ingested([], None)
+    since = correlation_cutoff(now, window_seconds)
+    rows = await repo.ingest_alerts(connection, batch=[_ingested(a) for a in alerts], now=now, since=since)
+    changed = [  # each in the trace of the alert that caused it
+        outbox_event(orjson.loads(row["incident"]), row["event"], now, traceparent=alert.traceparent)
+        for row, alert in zip(rows, alerts, strict=True)
+        if row["event"]
+    ]
+    created = [row["incident_ref"] for row in rows if row["outcome"] == "created"]
+    earliest = None
+    if created and page is not None:
+        changed, earliest = await page(connection, created, changed, now)
+    await repo.insert_outbox_events(connection, events=changed)
+    return Ingested(
+        [IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"]) for row in rows], earliest
     )
-    if not rows:
-        raise OwnersChanged
-    if rows[-1]["outcome"] == "would_open":
-        return None
-    return [IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"]) for row in rows]
 
 
-async def ingest_alert(
-    session: AsyncSession, alert: AlertInput, *, now: datetime, window_seconds: int
-) -> IngestResult:
-    [result] = (await ingest_alerts(session, [alert], now=now, window_seconds=window_seconds)).results
-    return result
-
-
-async def _apply_source_action(session: AsyncSession, alert: AlertInput, *, now: datetime) -> IngestResult:
-    existing = await repo.get_open_alert_by_fingerprint(
-        session, service=alert.service, fingerprint=alert.fingerprint
-    )
-    actor = alert.source or "source"
-    if alert.action == "acknowledge":
-        return await _acknowledge_from_source(session, existing, actor=actor, now=now)
-    return await _resolve_from_source(session, existing, actor=actor, now=now)
-
-
-def _triggering(alert: AlertInput) -> dict:
-    """What ingest_triggered_alerts() needs of one alert: its fields and the timeline's wording (the
+def _ingested(alert: AlertInput) -> dict:
+    """What ingest_alerts() needs of one alert: its fields, its action and the timeline's wording (the
     function makes the ids of what it stores)."""
     return {
         "service": alert.service,
@@ -273,112 +162,11 @@ def _triggering(alert: AlertInput) -> dict:
         "annotations": alert.annotations,
         "occurred_at": alert.occurred_at,
         "integration_id": alert.integration_id,
-        "actor": alert.source or "alert",
+        "action": alert.action,
+        "actor": alert.source or ("alert" if alert.action == "trigger" else "source"),
         "joined_message": f"Alert joined: {alert.summary}",
         "triggered_message": f"Incident triggered by alert: {alert.summary}",
     }
-
-
-def _run(alerts: list[AlertInput], now: datetime, window_seconds: int) -> dict:
-    """What the ingest statement is given of a run of triggering alerts, besides its locks and owners."""
-    return {
-        "batch": [_triggering(alert) for alert in alerts],
-        "now": now,
-        "since": correlation_cutoff(now, window_seconds),
-    }
-
-
-async def _trigger(
-    session: AsyncSession, alerts: list[AlertInput], *, now: datetime, window_seconds: int, lock: list[str]
-) -> tuple[list[IngestResult], list[Opened]]:
-    """New alerts: a fingerprint still firing on an open incident is a duplicate (counted); otherwise the
-    alert joins the newest open incident of its (service, severity) created within the correlation
-    window, or opens an incident, whose `incident.triggered` event is written here. `lock`: advisory
-    locks the same statement takes first. Returns the outcomes and the incidents opened."""
-    if not alerts:
-        return [], []
-    rows = await repo.ingest_triggered(session, **_run(alerts, now, window_seconds), lock=lock, owners={})
-    return _triggered(session, rows, alerts, now=now)
-
-
-def _triggered(
-    writes: Writes, rows: Sequence[Mapping[str, Any]], alerts: list[AlertInput], *, now: datetime
-) -> tuple[list[IngestResult], list[Opened]]:
-    """The ingest statement's rows (one per alert, in order) as outcomes, and the incidents opened, each
-    with its event in the trace of the alert that opened it."""
-    for row, alert in zip(rows, alerts, strict=True):
-        if row["outcome"] == "created":
-            emit(writes, row["incident"], events.INCIDENT_TRIGGERED, now, traceparent=alert.traceparent)
-    results = [IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"]) for row in rows]
-    return results, _opened(rows)
-
-
-def _opened(rows: Sequence[Mapping[str, Any]]) -> list[Opened]:
-    """The run's new incidents as it leaves them: the row as inserted, plus the alerts of the run that
-    joined it and the duplicates counted on it (what the function's last update adds)."""
-    created = {row["incident_ref"]: row for row in rows if row["outcome"] == "created"}
-    if not created:
-        return []
-    counted = Counter((row["incident_ref"], row["outcome"]) for row in rows if row["incident_ref"] in created)
-    return [
-        Opened(
-            row["incident"]
-            | {
-                "alert_count": row["incident"]["alert_count"] + counted[incident_id, "correlated"],
-                "duplicate_count": row["incident"]["duplicate_count"] + counted[incident_id, "duplicate"],
-            },
-            row["policy_id"],
-        )
-        for incident_id, row in created.items()
-    ]
-
-
-async def _acknowledge_from_source(
-    session: AsyncSession, existing: Row | None, *, actor: str, now: datetime
-) -> IngestResult:
-    """The source acknowledged the alert: its incident is acknowledged if still open. No alert: no change."""
-    if existing is None:
-        return IngestResult(None, None, "ignored")
-    incident = await get_for_update(session, existing.incident_id)
-    if incident.status == "open":
-        await acknowledge(session, incident.id, actor=actor, now=now)
-    return IngestResult(existing.id, existing.incident_id, "acknowledged")
-
-
-async def _resolve_from_source(
-    session: AsyncSession, existing: Row | None, *, actor: str, now: datetime
-) -> IngestResult:
-    """The source resolved the alert; when none of the incident's alerts still fire, the service's
-    auto-resolve setting decides whether the incident resolves too."""
-    if existing is None:
-        return IngestResult(None, None, "ignored")
-    incident = await get_for_update(session, existing.incident_id)
-    await repo.resolve_alert(session, alert_id=existing.id, now=now)
-    repo.add_timeline(
-        session,
-        incident_id=incident.id,
-        at=now,
-        actor=actor,
-        kind="alert_resolved",
-        message=f"Alert resolved by source: {existing.summary}",
-    )
-    if await repo.count_firing_alerts(session, incident_id=incident.id) == 0 and await _auto_resolves(
-        session, incident.service
-    ):
-        await resolve(
-            session,
-            incident.id,
-            actor=actor,
-            now=now,
-            message="Incident resolved by source: all of its alerts are resolved",
-        )
-    return IngestResult(existing.id, existing.incident_id, "resolved")
-
-
-async def _auto_resolves(session: AsyncSession, service_name: str) -> bool:
-    """Services without a record (alerts sent without a key) keep the default: auto-resolve on."""
-    service = await repo.get_service_by_name(session, name=service_name)
-    return True if service is None else service.auto_resolve
 
 
 async def get_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Incident:

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.incident_management import domain
 from services.incident_management import repository as repo
 from services.incident_management.catalog import KeyOwner
-from services.incident_management.schemas import AlertInput, IngestResult
+from services.incident_management.schemas import AlertInput
+from shared.db import driver_connection
 from shared.errors import PermissionDenied
 from shared.models import Heartbeat, Integration, MonitoredService
 from shared.timeutil import rfc3339
@@ -53,23 +54,29 @@ async def record_ping(
     recovered = False
     if heartbeat.missed_alert_fingerprint is not None:
         alert = replace(missed_alert(heartbeat, owner.integration, owner.service), action="resolve")
-        await domain.lock_alerts(session, [alert])
-        result = await domain.ingest_alert(session, alert, now=now, window_seconds=window_seconds)
-        recovered = result.result == "resolved"
+        connection = await driver_connection(session)
+        ingested = await domain.ingest(connection, [alert], now=now, window_seconds=window_seconds)
+        recovered = ingested.results[0].result == "resolved"
         heartbeat.missed_alert_fingerprint = None
     return PingResult(owner.service.name, now + timedelta(seconds=heartbeat.interval_seconds), recovered)
 
 
 async def open_missed(
-    session: AsyncSession, *, now: datetime, window_seconds: int, batch: int = 100
-) -> list[IngestResult]:
-    """Trigger a 'missed' alert for each overdue heartbeat, once: the claim and the mark share a transaction.
-    Returns each alert's outcome."""
+    session: AsyncSession,
+    *,
+    now: datetime,
+    window_seconds: int,
+    page: domain.Page | None = None,
+    batch: int = 100,
+) -> domain.Ingested:
+    """Trigger a 'missed' alert for each overdue heartbeat, once: the claim and the mark share a transaction;
+    `page` pages the incidents opened. Returns each alert's outcome."""
     claimed = await repo.claim_missed_heartbeats(session, now=now, limit=batch)
     alerts = [missed_alert(heartbeat, integration, service) for heartbeat, integration, service in claimed]
-    await domain.lock_alerts(session, alerts)
-    outcomes = []
+    if not alerts:
+        return domain.Ingested([], None)
+    connection = await driver_connection(session)
+    outcomes = await domain.ingest(connection, alerts, now=now, window_seconds=window_seconds, page=page)
     for (heartbeat, _, _), alert in zip(claimed, alerts, strict=True):
-        outcomes.append(await domain.ingest_alert(session, alert, now=now, window_seconds=window_seconds))
         heartbeat.missed_alert_fingerprint = alert.fingerprint
     return outcomes

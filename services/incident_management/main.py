@@ -109,8 +109,9 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
     sessions = create_session_factory(engine)
     redis = create_redis(settings.redis_url)
     channel = create_channel(settings.oncall_grpc_target, internal_token=settings.internal_token)
-    # The driver's own connections: one per ingest lane (its statement or its transaction of triggers, which
-    # holds it while on-call is asked), one for the relay, one for the replicas' key lookups
+    # The driver's own connections: one per ingest lane (its transaction, which
+    # holds it while on-call is asked), one for the relay, one for the
+    # replicas' key lookups
     driver = DriverPool(settings, size=settings.ingest_lanes + 2)
     relay = OutboxRelay(
         driver,

@@ -1,4 +1,5 @@
-"""Incident queries on an AsyncSession. Never commits: the edge owns the transaction."""
+"""Incident queries on an AsyncSession, and on the driver's connection for ingest and the outbox relay.
+Never commits: the edge owns the transaction."""
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -7,13 +8,11 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import ARRAY, DateTime, Uuid, any_, bindparam, case, column, func, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ARRAY, DateTime, Uuid, any_, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from services.incident_management.schemas import IncidentFilter
-from shared.db import Writes, insert_at_commit, queued
+from shared.db import Writes
 from shared.models import (
     Alert,
     Heartbeat,
@@ -25,174 +24,44 @@ from shared.models import (
 )
 
 
-# The keys come as one array, whatever their number: one prepared statement (a select list per count was
-# a new statement for every group size, which crowded the driver's prepared-statement cache). The function
-# scan yields the array in order, so the locks are taken in the order given.
-def _take_locks(keys: str) -> str:
-    return f"SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS held FROM unnest({keys}) AS k"  # nosec B608 - keys: a bind-parameter expression of this module
-
-
-_LOCK_KEYS = text(_take_locks("CAST(:keys AS text[])"))
-
-
-async def lock_keys(session: AsyncSession, *, keys: list[str]) -> None:
-    """Transaction-scoped advisory locks serialising work on the same correlation key and fingerprint,
-    taken in the order given, in one round trip."""
-    await session.execute(_LOCK_KEYS, {"keys": keys})
-
-
-async def get_open_alert_by_fingerprint(session: AsyncSession, *, service: str, fingerprint: str):
-    """The newest still-firing alert with this fingerprint on an unresolved incident of the service
-    (a row with `id`, `incident_id`, `summary`), or None."""
-    stmt = (
-        select(Alert.id, Alert.incident_id, Alert.summary)
-        .join(Incident, Incident.id == Alert.incident_id)
-        .where(
-            Alert.service == service,
-            Alert.fingerprint == fingerprint,
-            Alert.status == "firing",
-            Incident.status != "resolved",
-        )
-        .order_by(Alert.received_at.desc())
-        .limit(1)
-    )
-    return (await session.execute(stmt)).one_or_none()
-
-
-def _owners_holding(integration_ids: str, services: str) -> str:
-    """A FROM item counting the routing keys' owners, given as two arrays (integration ids, service
-    names), that still hold: the integration exists, unrevoked, and belongs to the service so named.
-    A statement passes its alerts to the ingest function only when every owner holds; an owner learnt
-    earlier that no longer does (a revoked key, a renamed service) gives the function no alerts."""
-    return (
-        "(SELECT count(*) AS valid"  # nosec B608 - arguments: bind-parameter expressions
-        f"   FROM unnest({integration_ids}, {services}) AS o(integration_id, service)"
-        "   JOIN integrations i ON i.id = o.integration_id AND i.revoked_at IS NULL"
-        "   JOIN services s ON s.id = i.service_id AND s.name = o.service) AS owners"
-    )
-
-
-# The ingest statement, in a session's named parameters or the driver's numbered ones (same order).
-_IN_SESSION = {
-    "keys": "CAST(:keys AS text[])",
-    "owner_ids": "CAST(:owner_ids AS uuid[])",
-    "owner_services": "CAST(:owner_services AS text[])",
-    "batch": "CAST(:batch AS jsonb)",
-    "now": ":now",
-    "since": ":since",
-}
-_ON_DRIVER = dict(
-    zip(_IN_SESSION, ("$1::text[]", "$2::uuid[]", "$3::text[]", "$4::jsonb", "$5", "$6"), strict=True)
-)
-# A new incident comes with its service's escalation policy, which paging needs (a scalar subquery in the
-# select list: the function's rows keep their order).
-_OPENED = (
-    "r.alert_ref, r.incident_ref, r.outcome, r.incident,"
-    " CASE WHEN r.outcome = 'created' THEN (SELECT s.escalation_policy_id FROM services s"
-    "                                        WHERE s.name = r.incident->>'service') END AS policy_id"
-)
-
-
-def _ingest(p: dict[str, str], *, columns: str, may_open: bool) -> str:
-    """The locks of the keys (the statement `lock_keys` runs), then the function: the lateral call depends
-    on the lock count, so it runs once every lock is held, and its own queries (a volatile function's take
-    a snapshot each) see what the transactions that held them committed. An empty array takes no lock.
-    The owners the caller relies on are checked in the same statement (none: nothing to check)."""
-    return (
-        f"SELECT {columns} FROM ({_take_locks(p['keys'])}) AS locks,"  # nosec B608 - p: this module's bind parameters, columns: its own
-        f" {_owners_holding(p['owner_ids'], p['owner_services'])},"
-        " LATERAL ingest_triggered_alerts("
-        f"    CASE WHEN locks.held >= 0 AND owners.valid = cardinality({p['owner_ids']})"
-        f"         THEN {p['batch']} END,"
-        f"    {p['now']}, {p['since']}{'' if may_open else ', false'}) AS r"
-    )
-
-
-_INGEST_TRIGGERED = text(_ingest(_IN_SESSION, columns=_OPENED, may_open=True)).columns(
-    column("alert_ref", Uuid),
-    column("incident_ref", Uuid),
-    column("outcome"),
-    column("incident", JSONB),
-    column("policy_id", Uuid),
-)
-_INGEST_TRIGGERED_ON_DRIVER = _ingest(_ON_DRIVER, columns=_OPENED, may_open=True)
-# Asked to store the run only if every alert joins an open incident or repeats a firing alert.
-_INGEST_JOINING = _ingest(_ON_DRIVER, columns=_OPENED, may_open=False)
-
-
-def _run_values(batch: list[dict], now: datetime, since: datetime, lock: list[str], owners: dict) -> list:
-    """The statement's parameters, in the order of `_IN_SESSION`."""
-    return [lock, list(owners), list(owners.values()), orjson.dumps(batch, default=str).decode(), now, since]
-
-
-async def ingest_triggered(
-    session: AsyncSession,
-    *,
-    batch: list[dict],
-    now: datetime,
-    since: datetime,
-    lock: list[str],
-    owners: dict[uuid.UUID, str],
-) -> Sequence[Mapping[str, Any]]:
-    """Deduplicate, correlate and store a run of triggering alerts in one round trip (migration 0010
-    holds the function), first taking the advisory locks of `lock` (in the order given; may be empty).
-    Rows of (alert_ref, incident_ref, outcome, incident, policy_id), in the batch's order; `incident` is
-    the new incident's row as inserted (to_jsonb) for `created`, with its service's policy, else None.
-    No row at all, with nothing written, when an owner in `owners` (integration id: service name) no
-    longer holds."""
-    values = dict(zip(_IN_SESSION, _run_values(batch, now, since, lock, owners), strict=True))
-    return (await session.execute(_INGEST_TRIGGERED, values)).mappings().all()
-
-
-async def ingest_on_driver(
-    connection: asyncpg.Connection,
-    *,
-    may_open: bool,
-    batch: list[dict],
-    now: datetime,
-    since: datetime,
-    lock: list[str],
-    owners: dict[uuid.UUID, str],
-) -> list[dict[str, Any]]:
-    """`ingest_triggered` on the driver's connection: in its transaction, or with `may_open` false as one
-    autocommit statement that stores the run only if none of its alerts opens an incident. Nothing is
-    written otherwise: no row when an owner no longer holds; rows ending with `would_open` when an alert
-    would open an incident."""
-    statement = _INGEST_TRIGGERED_ON_DRIVER if may_open else _INGEST_JOINING
-    rows = await connection.fetch(statement, *_run_values(batch, now, since, lock, owners))
-    return [dict(row) | {"incident": row["incident"] and orjson.loads(row["incident"])} for row in rows]
-
-
-async def resolve_alert(session: AsyncSession, *, alert_id: uuid.UUID, now: datetime) -> None:
-    await session.execute(
-        update(Alert).where(Alert.id == alert_id).values(status="resolved", resolved_at=now, last_seen_at=now)
-    )
-
-
-async def count_firing_alerts(session: AsyncSession, *, incident_id: uuid.UUID) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(Alert)
-        .where(Alert.incident_id == incident_id, Alert.status == "firing")
-    )
-    return (await session.execute(stmt)).scalar_one()
-
-
 def add_timeline(
     session: Writes, *, incident_id: uuid.UUID, at: datetime, actor: str, kind: str, message: str
 ) -> None:
-    row = {"incident_id": incident_id, "at": at, "actor": actor, "kind": kind, "message": message}
-    insert_at_commit(session, TimelineEntry.__table__, row)
+    session.add(TimelineEntry(incident_id=incident_id, at=at, actor=actor, kind=kind, message=message))
+
+
+# What the ingest function (shared/migrations/sql/ingest_alerts.sql) is given: the batch as one JSON array.
+# The incident comes back as text whatever codecs the connection has (a session's decodes JSON).
+_INGEST_ALERTS = (
+    "SELECT alert_ref, incident_ref, outcome, incident::text AS incident, event"
+    " FROM ingest_alerts($1::jsonb, $2, $3)"
+)
+
+
+async def ingest_alerts(
+    connection: asyncpg.Connection, *, batch: list[dict], now: datetime, since: datetime
+) -> list[asyncpg.Record]:
+    """Rows of (alert_ref, incident_ref, outcome, incident as JSON text or None, event or None), in the
+    batch's order, from one call of the function in the connection's transaction."""
+    return await connection.fetch(_INGEST_ALERTS, _json(batch), now, since)
 
 
 def create_outbox_event(session: Writes, *, event: dict) -> None:
-    row = {"event_id": uuid.UUID(event["id"]), "type": event["type"], "payload": event}
-    insert_at_commit(session, OutboxEvent.__table__, row)
+    session.add(OutboxEvent(event_id=uuid.UUID(event["id"]), type=event["type"], payload=event))
 
 
-def queued_outbox_rows(session: Writes) -> list[dict]:
-    """The outbox rows this transaction has queued so far (`create_outbox_event`), as a list to change."""
-    return queued(session, OutboxEvent.__table__)
+_INSERT_OUTBOX_EVENTS = """
+    INSERT INTO outbox_events (event_id, type, payload)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])
+"""
+
+
+async def insert_outbox_events(connection: asyncpg.Connection, *, events: list[dict]) -> None:
+    """`create_outbox_event` for several events, in order, in one statement on the driver's connection."""
+    if events:
+        ids, types = [uuid.UUID(e["id"]) for e in events], [e["type"] for e in events]
+        payloads = [orjson.dumps(e).decode() for e in events]
+        await connection.execute(_INSERT_OUTBOX_EVENTS, ids, types, payloads)
 
 
 async def get_incident(
@@ -352,18 +221,15 @@ async def list_integrations(session: AsyncSession, *, service_id: uuid.UUID) -> 
 
 # Routing keys' owners by key hash, as plain rows made into model objects that belong to no session: the
 # ORM's loading of the two entities cost ~0.8 ms of client CPU per lookup, the rows ~0.2 on the driver's
-# connection (measured here). One statement, in a transaction's session (the ingest transaction, a
-# heartbeat's ping) or on the driver's connection (a replica asking for a key it has not cached).
+# connection (measured here).
 _KEY_OWNERS = """
     SELECT i.id, i.service_id, i.name, i.type, i.key_hash, i.key_hint, i.config::text AS config,
            i.created_at, i.revoked_at, s.name AS s_name, s.description AS s_description, s.team AS s_team,
            s.escalation_policy_id AS s_escalation_policy_id, s.auto_resolve AS s_auto_resolve,
            s.created_at AS s_created_at
       FROM integrations i JOIN services s ON s.id = i.service_id
-     WHERE i.key_hash = ANY({hashes})
+     WHERE i.key_hash = ANY($1::text[])
 """
-_KEY_OWNERS_IN_SESSION = text(_KEY_OWNERS.format(hashes="CAST(:hashes AS text[])"))
-_KEY_OWNERS_ON_DRIVER = _KEY_OWNERS.format(hashes="$1::text[]")
 
 
 def _key_owners(rows: Iterable[Mapping[str, Any]]) -> dict[str, tuple[Integration, MonitoredService]]:
@@ -377,20 +243,12 @@ def _key_owners(rows: Iterable[Mapping[str, Any]]) -> dict[str, tuple[Integratio
     return found
 
 
-async def get_integrations_by_key_hashes(
-    session: AsyncSession, *, key_hashes: list[str]
-) -> dict[str, tuple[Integration, MonitoredService]]:
-    """Integrations (with their service) by key hash, for those hashes that exist; the objects belong to no
-    session."""
-    rows = await session.execute(_KEY_OWNERS_IN_SESSION, {"hashes": key_hashes})
-    return _key_owners(row._mapping for row in rows)
-
-
 async def find_integrations_by_key_hashes(
     connection: asyncpg.Connection, *, key_hashes: list[str]
 ) -> dict[str, tuple[Integration, MonitoredService]]:
-    """`get_integrations_by_key_hashes` on the driver's connection, outside any transaction."""
-    return _key_owners(await connection.fetch(_KEY_OWNERS_ON_DRIVER, key_hashes))
+    """Integrations (with their service) by key hash, for those hashes that exist; the objects belong to no
+    session."""
+    return _key_owners(await connection.fetch(_KEY_OWNERS, key_hashes))
 
 
 # --- heartbeats --------------------------------------------------------------------------------
@@ -435,10 +293,34 @@ _INCIDENTS_FOR_PAGING = (
 )
 
 
-def adopt_incident(writes: Writes, row: dict) -> Incident:
-    """The ORM object of an incident this transaction inserted, from its row as JSON (`to_jsonb`), without
-    reading it back: nobody else sees it before the commit, so it needs no lock either. Changes to it are
-    written as an UPDATE of the changed columns, as for a loaded object."""
+async def get_incidents_for_paging(
+    session: AsyncSession, *, incident_ids: list[uuid.UUID]
+) -> list[tuple[Incident, uuid.UUID | None]]:
+    """The incidents, locked, each with its service's escalation policy (if the service row has one)."""
+    rows = (await session.execute(_INCIDENTS_FOR_PAGING, {"ids": incident_ids})).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+# The incidents an ingest transaction opened, as it leaves them (later alerts of its batch may have joined,
+# acknowledged or resolved them), with their service's policy; nobody else sees them before the commit.
+_NEW_INCIDENTS_FOR_PAGING = """
+    SELECT to_jsonb(i)::text AS incident, s.escalation_policy_id AS policy_id
+      FROM incidents i LEFT JOIN services s ON s.name = i.service
+     WHERE i.id = ANY($1::uuid[]) AND i.assignment_pending AND i.status <> 'resolved'
+     ORDER BY i.id
+"""
+
+
+async def get_new_incidents_for_paging(
+    connection: asyncpg.Connection, *, incident_ids: list[uuid.UUID]
+) -> list[tuple[Incident, uuid.UUID | None]]:
+    """`get_incidents_for_paging` on the driver's connection for incidents its transaction opened, still
+    to be paged: detached objects, whose changes `write_paging` stores."""
+    rows = await connection.fetch(_NEW_INCIDENTS_FOR_PAGING, incident_ids)
+    return [(_incident(orjson.loads(row["incident"])), row["policy_id"]) for row in rows]
+
+
+def _incident(row: dict) -> Incident:
     values = {}
     for name, col in Incident.__table__.columns.items():
         value = row.get(name)
@@ -447,18 +329,56 @@ def adopt_incident(writes: Writes, row: dict) -> Incident:
         elif value is not None and isinstance(col.type, Uuid):
             value = uuid.UUID(value)
         values[name] = value
-    incident = Incident(**values)
-    make_transient_to_detached(incident)  # as if loaded: no history, so no INSERT
-    writes.add(incident)
-    return incident
+    return Incident(**values)
 
 
-async def get_incidents_for_paging(
-    session: AsyncSession, *, incident_ids: list[uuid.UUID]
-) -> list[tuple[Incident, uuid.UUID | None]]:
-    """The incidents, locked, each with its service's escalation policy (if the service row has one)."""
-    rows = (await session.execute(_INCIDENTS_FOR_PAGING, {"ids": incident_ids})).all()
-    return [(row[0], row[1]) for row in rows]
+PAGED_COLUMNS = (
+    "assigned_to",
+    "assignee_name",
+    "assignee_email",
+    "escalation_policy_id",
+    "escalation_level",
+    "escalation_cycle",
+    "next_escalation_at",
+    "assignment_pending",
+    "updated_at",
+)
+
+# Paging's changes to the incidents, and its timeline entries in their order, in one statement.
+_WRITE_PAGING = (
+    "WITH paged AS (UPDATE incidents AS i"  # nosec B608 - the column names are this module's constant
+    f" SET ({', '.join(PAGED_COLUMNS)}) = ({', '.join('x.' + c for c in PAGED_COLUMNS)})"
+    """
+          FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, assigned_to uuid, assignee_name text,
+               assignee_email text, escalation_policy_id uuid, escalation_level int, escalation_cycle int,
+               next_escalation_at timestamptz, assignment_pending boolean, updated_at timestamptz)
+         WHERE i.id = x.id
+    )
+    INSERT INTO timeline_entries (incident_id, at, actor, kind, message)
+    SELECT x.incident_id, x.at, x.actor, x.kind, x.message
+      FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
+                      AS (incident_id uuid, at timestamptz, actor text, kind text, message text))
+           WITH ORDINALITY AS x(incident_id, at, actor, kind, message, ord)
+     ORDER BY x.ord
+"""
+)
+
+
+async def write_paging(
+    connection: asyncpg.Connection, *, incidents: list[Incident], timeline: list[TimelineEntry]
+) -> None:
+    """The paging columns of `incidents` and the `timeline` entries, in the connection's transaction."""
+    changed = [{"id": i.id} | {c: getattr(i, c) for c in PAGED_COLUMNS} for i in incidents]
+    entries = [
+        {"incident_id": e.incident_id, "at": e.at, "actor": e.actor, "kind": e.kind, "message": e.message}
+        for e in timeline
+    ]
+    if changed or entries:
+        await connection.execute(_WRITE_PAGING, _json(changed), _json(entries))
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value, default=str).decode()
 
 
 async def claim_due_escalation(session: AsyncSession, *, now: datetime) -> Incident | None:

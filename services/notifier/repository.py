@@ -12,7 +12,6 @@ import asyncpg
 from sqlalchemy import ARRAY, DateTime, Row, Uuid, any_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import insert_at_commit
 from shared.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 
@@ -192,8 +191,15 @@ def add_attempt(
     latency_ms: float,
     error: str | None,
 ) -> None:
-    values = {"attempted_at": at, "status_code": status_code, "latency_ms": latency_ms, "error": error}
-    insert_at_commit(session, WebhookAttempt.__table__, values | {"delivery_id": delivery_id})
+    session.add(
+        WebhookAttempt(
+            delivery_id=delivery_id,
+            attempted_at=at,
+            status_code=status_code,
+            latency_ms=latency_ms,
+            error=error,
+        )
+    )
 
 
 _D = WebhookDelivery.__table__

@@ -109,13 +109,17 @@ def audit_to_proto(row: AuditEntry) -> oncall_pb2.AuditEntry:
     )
 
 
-async def set_role(commands: OnCallCommands, request) -> oncall_pb2.SetUserRoleResponse:
+async def set_role(
+    commands: OnCallCommands, request: oncall_pb2.SetUserRoleRequest
+) -> oncall_pb2.SetUserRoleResponse:
     patch = validated(UserPatch, {"role": request.role})
     user = await commands.update_user(parse_uuid(request.user_id, "user_id"), patch)
     return oncall_pb2.SetUserRoleResponse(user=user_with_role(user))
 
 
-async def shifts(commands: OnCallCommands, request) -> oncall_pb2.ListScheduleShiftsResponse:
+async def shifts(
+    commands: OnCallCommands, request: oncall_pb2.ListScheduleShiftsRequest
+) -> oncall_pb2.ListScheduleShiftsResponse:
     """As GET /schedules/{id}/shifts: [start, end), a week from now by default."""
     try:
         start = parse_rfc3339(request.start) if request.start else utcnow()
@@ -139,13 +143,17 @@ async def shifts(commands: OnCallCommands, request) -> oncall_pb2.ListScheduleSh
     )
 
 
-async def create_override(commands: OnCallCommands, request) -> oncall_pb2.CreateOverrideResponse:
+async def create_override(
+    commands: OnCallCommands, request: oncall_pb2.CreateOverrideRequest
+) -> oncall_pb2.CreateOverrideResponse:
     body = validated(OverrideCreate, {"user_id": request.user_id, "start": request.start, "end": request.end})
     row = await commands.add_override(parse_uuid(request.schedule_id, "schedule_id"), body)
     return oncall_pb2.CreateOverrideResponse(override=override_to_proto(row))
 
 
-async def create_token(commands: OnCallCommands, request) -> oncall_pb2.CreateApiTokenResponse:
+async def create_token(
+    commands: OnCallCommands, request: oncall_pb2.CreateApiTokenRequest
+) -> oncall_pb2.CreateApiTokenResponse:
     """The creator is the person the call acts for (its metadata), as the REST route's is its caller."""
     creator = audit.acting_identity()
     if creator is None:
@@ -156,8 +164,10 @@ async def create_token(commands: OnCallCommands, request) -> oncall_pb2.CreateAp
     return oncall_pb2.CreateApiTokenResponse(token=token_to_proto(token), secret=secret)
 
 
-async def list_audit(commands: OnCallCommands, request) -> oncall_pb2.ListAuditResponse:
-    fields = {"limit": request.limit or 100, "offset": request.offset}
+async def list_audit(
+    commands: OnCallCommands, request: oncall_pb2.ListAuditRequest
+) -> oncall_pb2.ListAuditResponse:
+    fields: dict[str, object] = {"limit": request.limit or 100, "offset": request.offset}
     fields |= {k: v for k, v in (("actor", request.actor), ("action", request.action)) if v}
     entries, total = await commands.list_audit(validated(AuditFilter, fields))
     return oncall_pb2.ListAuditResponse(entries=[audit_to_proto(e) for e in entries], total=total)

@@ -146,48 +146,70 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
             role=user.role,
         )
 
-    async def ListUsers(self, request, context: grpc.aio.ServicerContext):
+    async def ListUsers(
+        self, request: oncall_pb2.ListUsersRequest, context: _Context
+    ) -> oncall_pb2.ListUsersResponse:
         users = await self.commands.list_users()
         return oncall_pb2.ListUsersResponse(users=[console.user_with_role(u) for u in users])
 
-    async def SetUserRole(self, request, context: grpc.aio.ServicerContext):
+    async def SetUserRole(
+        self, request: oncall_pb2.SetUserRoleRequest, context: _Context
+    ) -> oncall_pb2.SetUserRoleResponse:
         return await console.set_role(self.commands, request)
 
-    async def ListSchedules(self, request, context: grpc.aio.ServicerContext):
+    async def ListSchedules(
+        self, request: oncall_pb2.ListSchedulesRequest, context: _Context
+    ) -> oncall_pb2.ListSchedulesResponse:
         schedules = await self.commands.list_schedules(None)
         return oncall_pb2.ListSchedulesResponse(schedules=[console.schedule_to_proto(s) for s in schedules])
 
-    async def ListScheduleShifts(self, request, context: grpc.aio.ServicerContext):
+    async def ListScheduleShifts(
+        self, request: oncall_pb2.ListScheduleShiftsRequest, context: _Context
+    ) -> oncall_pb2.ListScheduleShiftsResponse:
         return await console.shifts(self.commands, request)
 
-    async def CreateOverride(self, request, context: grpc.aio.ServicerContext):
+    async def CreateOverride(
+        self, request: oncall_pb2.CreateOverrideRequest, context: _Context
+    ) -> oncall_pb2.CreateOverrideResponse:
         return await console.create_override(self.commands, request)
 
-    async def DeleteOverride(self, request, context: grpc.aio.ServicerContext):
+    async def DeleteOverride(
+        self, request: oncall_pb2.DeleteOverrideRequest, context: _Context
+    ) -> oncall_pb2.DeleteOverrideResponse:
         await self.commands.delete_override(
             parse_uuid(request.schedule_id, "schedule_id"),
             parse_uuid(request.override_id, "override_id"),
         )
         return oncall_pb2.DeleteOverrideResponse()
 
-    async def ListEscalationPolicies(self, request, context: grpc.aio.ServicerContext):
+    async def ListEscalationPolicies(
+        self, request: oncall_pb2.ListEscalationPoliciesRequest, context: _Context
+    ) -> oncall_pb2.ListEscalationPoliciesResponse:
         policies = await self.commands.list_policies()
         return oncall_pb2.ListEscalationPoliciesResponse(
             policies=[console.policy_to_proto(p) for p in policies]
         )
 
-    async def ListApiTokens(self, request, context: grpc.aio.ServicerContext):
+    async def ListApiTokens(
+        self, request: oncall_pb2.ListApiTokensRequest, context: _Context
+    ) -> oncall_pb2.ListApiTokensResponse:
         tokens = await self.commands.list_api_tokens()
         return oncall_pb2.ListApiTokensResponse(tokens=[console.token_to_proto(t) for t in tokens])
 
-    async def CreateApiToken(self, request, context: grpc.aio.ServicerContext):
+    async def CreateApiToken(
+        self, request: oncall_pb2.CreateApiTokenRequest, context: _Context
+    ) -> oncall_pb2.CreateApiTokenResponse:
         return await console.create_token(self.commands, request)
 
-    async def RevokeApiToken(self, request, context: grpc.aio.ServicerContext):
+    async def RevokeApiToken(
+        self, request: oncall_pb2.RevokeApiTokenRequest, context: _Context
+    ) -> oncall_pb2.RevokeApiTokenResponse:
         token = await self.commands.revoke_api_token(parse_uuid(request.token_id, "token_id"))
         return oncall_pb2.RevokeApiTokenResponse(token=console.token_to_proto(token))
 
-    async def ListAudit(self, request, context: grpc.aio.ServicerContext):
+    async def ListAudit(
+        self, request: oncall_pb2.ListAuditRequest, context: _Context
+    ) -> oncall_pb2.ListAuditResponse:
         return await console.list_audit(self.commands, request)
 
     async def GetApiToken(

@@ -4,7 +4,7 @@ table. The figures are incident-management's analytics answers, asked over gRPC.
 
 import asyncio
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -86,6 +86,6 @@ async def analytics(request: Request, who: CurrentViewer, window: Annotated[Wind
     )
 
 
-def _bucket_label(bucket: dict) -> str:
+def _bucket_label(bucket: dict[str, Any]) -> str:
     low, high = minutes(bucket["from_seconds"]), bucket["to_seconds"]
     return f"≥ {low}" if high is None else f"{low} – {minutes(high)}"

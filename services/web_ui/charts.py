@@ -38,7 +38,7 @@ def nice_max(value: float) -> float:
     """The axis top: the smallest 1, 2 or 5 × 10^n at or above `value` (1 for nothing)."""
     if value <= 0:
         return 1.0
-    power = 10 ** math.floor(math.log10(value))
+    power: float = 10 ** math.floor(math.log10(value))
     return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
 
 

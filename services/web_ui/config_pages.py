@@ -32,7 +32,7 @@ def _back(section: str) -> Response:
     return RedirectResponse(f"/ui/config#{section}", status_code=303)
 
 
-async def _page(request: Request, who: Viewer, status_code: int = 200, **shown) -> Response:
+async def _page(request: Request, who: Viewer, status_code: int = 200, **shown: object) -> Response:
     """The configuration page; `shown` carries a secret just made (key or token), shown this once."""
     require(who, Role.admin)
     client = console(request)

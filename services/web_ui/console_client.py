@@ -2,13 +2,15 @@
 users, policies, tokens and audit log; incident-management's catalog and analytics. Writes name the
 person they act for (the services' audit logs)."""
 
+from typing import Any
+
 import grpc
 import orjson
 
 from shared.audit import identity_metadata
 from shared.auth import Identity
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc, oncall_pb2, oncall_pb2_grpc
-from shared.rpc import call
+from shared.rpc import Method, Reply, call
 
 
 class ConsoleClient:
@@ -19,42 +21,61 @@ class ConsoleClient:
         self._oncall = oncall_pb2_grpc.OnCallServiceStub(oncall_channel)
         self._timeout = timeout
 
-    async def _read(self, method, request):
+    async def _read(self, method: Method[Reply], request: object) -> Reply:
         return await call(method, request, deadline=self._timeout, idempotent=True)
 
-    async def _write(self, method, request, actor: Identity, client_ip: str | None):
+    async def _write(
+        self, method: Method[Reply], request: object, actor: Identity, client_ip: str | None
+    ) -> Reply:
         acting = identity_metadata(actor, client_ip)
         return await call(method, request, deadline=self._timeout, metadata=acting)
 
     # --- on-call -----------------------------------------------------------------------------------
 
     async def users(self) -> list[oncall_pb2.UserWithRole]:
-        return list((await self._read(self._oncall.ListUsers, oncall_pb2.ListUsersRequest())).users)
+        reply: oncall_pb2.ListUsersResponse = await self._read(
+            self._oncall.ListUsers, oncall_pb2.ListUsersRequest()
+        )
+        return list(reply.users)
 
     async def schedules(self) -> list[oncall_pb2.OnCallSchedule]:
-        reply = await self._read(self._oncall.ListSchedules, oncall_pb2.ListSchedulesRequest())
+        reply: oncall_pb2.ListSchedulesResponse = await self._read(
+            self._oncall.ListSchedules, oncall_pb2.ListSchedulesRequest()
+        )
         return list(reply.schedules)
 
     async def shifts(self, schedule_id: str, *, start: str, end: str) -> list[oncall_pb2.Shift]:
         """The schedule's final shifts covering [start, end) (RFC 3339)."""
         request = oncall_pb2.ListScheduleShiftsRequest(schedule_id=schedule_id, start=start, end=end)
-        return list((await self._read(self._oncall.ListScheduleShifts, request)).shifts)
+        reply: oncall_pb2.ListScheduleShiftsResponse = await self._read(
+            self._oncall.ListScheduleShifts, request
+        )
+        return list(reply.shifts)
 
     async def policies(self) -> list[oncall_pb2.EscalationPolicy]:
         request = oncall_pb2.ListEscalationPoliciesRequest()
-        return list((await self._read(self._oncall.ListEscalationPolicies, request)).policies)
+        reply: oncall_pb2.ListEscalationPoliciesResponse = await self._read(
+            self._oncall.ListEscalationPolicies, request
+        )
+        return list(reply.policies)
 
     async def first_level(self, policy_id: str) -> oncall_pb2.ResolveEscalationResponse:
         """Who the policy's first level pages now: the call incident-management's paging makes."""
         request = oncall_pb2.ResolveEscalationRequest(policy_id=policy_id, level=0)
-        return await self._read(self._oncall.ResolveEscalation, request)
+        reply: oncall_pb2.ResolveEscalationResponse = await self._read(
+            self._oncall.ResolveEscalation, request
+        )
+        return reply
 
     async def team_on_call(self, services: list[str]) -> list[oncall_pb2.ServiceOnCall]:
         """Who the owning team of each service has on call: the call paging makes without a policy."""
         if not services:
             return []
         request = oncall_pb2.GetCurrentOnCallForServicesRequest(services=services)
-        return list((await self._read(self._oncall.GetCurrentOnCallForServices, request)).services)
+        reply: oncall_pb2.GetCurrentOnCallForServicesResponse = await self._read(
+            self._oncall.GetCurrentOnCallForServices, request
+        )
+        return list(reply.services)
 
     async def create_override(
         self, schedule_id: str, *, user_id: str, start: str, end: str, actor: Identity, ip: str | None
@@ -75,12 +96,18 @@ class ConsoleClient:
         await self._write(self._oncall.SetUserRole, request, actor, ip)
 
     async def tokens(self) -> list[oncall_pb2.ApiToken]:
-        return list((await self._read(self._oncall.ListApiTokens, oncall_pb2.ListApiTokensRequest())).tokens)
+        reply: oncall_pb2.ListApiTokensResponse = await self._read(
+            self._oncall.ListApiTokens, oncall_pb2.ListApiTokensRequest()
+        )
+        return list(reply.tokens)
 
     async def create_token(self, *, name: str, role: str, actor: Identity, ip: str | None) -> str:
         """The new token's secret (shown once)."""
         request = oncall_pb2.CreateApiTokenRequest(name=name, role=role)
-        return (await self._write(self._oncall.CreateApiToken, request, actor, ip)).secret
+        reply: oncall_pb2.CreateApiTokenResponse = await self._write(
+            self._oncall.CreateApiToken, request, actor, ip
+        )
+        return reply.secret
 
     async def revoke_token(self, token_id: str, *, actor: Identity, ip: str | None) -> None:
         request = oncall_pb2.RevokeApiTokenRequest(token_id=token_id)
@@ -90,14 +117,15 @@ class ConsoleClient:
         self, *, actor: str, action: str, limit: int, offset: int
     ) -> oncall_pb2.ListAuditResponse:
         request = oncall_pb2.ListAuditRequest(actor=actor, action=action, limit=limit, offset=offset)
-        return await self._read(self._oncall.ListAudit, request)
+        reply: oncall_pb2.ListAuditResponse = await self._read(self._oncall.ListAudit, request)
+        return reply
 
     # --- incident-management -----------------------------------------------------------------------
 
     async def services(self) -> list[incident_pb2.Service]:
-        return list(
-            (await self._read(self._incidents.ListServices, incident_pb2.ListServicesRequest())).services
-        )
+        request = incident_pb2.ListServicesRequest()
+        reply: incident_pb2.ListServicesResponse = await self._read(self._incidents.ListServices, request)
+        return list(reply.services)
 
     async def create_service(
         self, *, name: str, team: str, policy_id: str, actor: Identity, ip: str | None
@@ -116,7 +144,10 @@ class ConsoleClient:
         request = incident_pb2.CreateIntegrationRequest(
             service_id=service_id, name=name, type=type, config_json=config_json
         )
-        return await self._write(self._incidents.CreateIntegration, request, actor, ip)
+        reply: incident_pb2.CreateIntegrationResponse = await self._write(
+            self._incidents.CreateIntegration, request, actor, ip
+        )
+        return reply
 
     async def revoke_integration(
         self, service_id: str, integration_id: str, *, actor: Identity, ip: str | None
@@ -124,12 +155,15 @@ class ConsoleClient:
         request = incident_pb2.RevokeIntegrationRequest(service_id=service_id, integration_id=integration_id)
         await self._write(self._incidents.RevokeIntegration, request, actor, ip)
 
-    async def analytics(self, report: str, **query: str) -> dict:
+    async def analytics(self, report: str, **query: str) -> dict[str, Any]:
         """An analytics answer as the REST API's JSON body: `report` is incidents, trends or distribution."""
         method = {
             "incidents": self._incidents.GetIncidentAnalytics,
             "trends": self._incidents.GetIncidentTrends,
             "distribution": self._incidents.GetResponseDistribution,
         }[report]
-        reply = await self._read(method, incident_pb2.AnalyticsRequest(query=query))
-        return orjson.loads(reply.body_json)
+        reply: incident_pb2.AnalyticsResponse = await self._read(
+            method, incident_pb2.AnalyticsRequest(query=query)
+        )
+        body: dict[str, Any] = orjson.loads(reply.body_json)
+        return body

@@ -16,7 +16,7 @@ from services.web_ui.session import CheckedForm, CurrentViewer
 from services.web_ui.views import render
 from shared.auth import Role
 from shared.errors import NotFound
-from shared.gen.oncall.v1 import incident_pb2
+from shared.gen.oncall.v1 import incident_pb2, oncall_pb2
 from shared.timeutil import parse_rfc3339, rfc3339, utcnow
 
 router = APIRouter(prefix="/ui", tags=["dashboard"])
@@ -53,7 +53,9 @@ async def _first_paged(client: ConsoleClient, services: list[incident_pb2.Servic
     return found
 
 
-def _paged(service: str, level, team) -> Paged:
+def _paged(
+    service: str, level: oncall_pb2.ResolveEscalationResponse | None, team: oncall_pb2.ServiceOnCall
+) -> Paged:
     if level is not None:
         route = f"policy {level.policy_name}, level 1 of {level.level_count}"
         people = [f"{u.name} <{u.email}>" for u in level.users]

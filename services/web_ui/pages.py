@@ -13,7 +13,8 @@ from shared.timeutil import rfc3339
 
 
 def console(request: Request) -> ConsoleClient:
-    return request.app.state.console
+    client: ConsoleClient = request.app.state.console
+    return client
 
 
 def require(who: Viewer, role: Role) -> None:

@@ -1,9 +1,11 @@
 """Where shifts fall on a week's timeline: bars and day ticks as fractions of the window, for the on-call
 page's SVG (pure: times in, geometry out)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared.gen.oncall.v1 import oncall_pb2
 from shared.timeutil import parse_rfc3339
 
 
@@ -21,10 +23,10 @@ def _fraction(at: datetime, start: datetime, end: datetime) -> float:
     return min(max((at - start) / (end - start), 0.0), 1.0)
 
 
-def bars(shifts, *, start: datetime, end: datetime, me: str) -> list[Bar]:
+def bars(shifts: Iterable[oncall_pb2.Shift], *, start: datetime, end: datetime, me: str) -> list[Bar]:
     """Each shift (RFC 3339 `start`/`end`, `user` set unless a gap) clipped to [start, end); `me` is the
     viewer's user id."""
-    found = []
+    found: list[Bar] = []
     for shift in shifts:
         begins, ends = parse_rfc3339(shift.start), parse_rfc3339(shift.end)
         x0, x1 = _fraction(begins, start, end), _fraction(ends, start, end)

@@ -3,6 +3,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.models import Base
@@ -11,7 +12,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
         # Several processes may start at once: one migrates, the others wait for it.
@@ -20,7 +21,10 @@ def _run(connection) -> None:
 
 
 async def _main() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise SystemExit("sqlalchemy.url is not set; run migrations through shared.migrate")
+    engine = create_async_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

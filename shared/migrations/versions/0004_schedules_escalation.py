@@ -5,6 +5,8 @@ Revises: 0002
 Create Date: 2026-11-25 10:30:00.000000
 """
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -15,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 
-def _created_at() -> sa.Column:
+def _created_at() -> sa.Column[datetime]:
     now = sa.text("now()")
     return sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False)
 

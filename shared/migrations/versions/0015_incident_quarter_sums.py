@@ -25,6 +25,8 @@ The trigger is created before the existing resolved incidents are added up, in t
 transaction: its lock on `incidents` holds concurrent writers until the sums are in.
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -126,7 +128,7 @@ SELECT {QUARTER.format(row="incidents")}, true, {_TOTALS}
 
 
 def upgrade() -> None:
-    zero = {"nullable": False, "server_default": "0"}
+    zero: dict[str, Any] = {"nullable": False, "server_default": "0"}
     op.create_table(
         "incident_quarter_sums",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),

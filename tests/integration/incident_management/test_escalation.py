@@ -6,18 +6,19 @@ import time
 import uuid
 from datetime import datetime, timedelta
 
+import grpc
 import httpx
 import pytest
 from sqlalchemy import text
 
 from services.incident_management.main import build_runtime, create_app, create_grpc_server
-from shared.gen.oncall.v1 import incident_pb2_grpc
+from shared.gen.oncall.v1 import incident_pb2_grpc, oncall_pb2_grpc
 from shared.grpc import create_channel
 from shared.timeutil import parse_rfc3339, utcnow
 from tests.conftest import bearer_headers
 from tests.integration.incident_fixtures import IncidentStack, alert, settings_for
 from tests.integration.oncall_fixtures import unique
-from tests.integration.servers import running_grpc, running_uvicorn
+from tests.integration.servers import running_grpc, running_uvicorn, serving_oncall
 
 pytestmark = pytest.mark.integration
 
@@ -321,10 +322,10 @@ async def test_incident_stored_but_not_paged_before_a_crash_is_paged_once_after_
     async with replica(database_url, redis_url, oncall.grpc_target) as first:
         service = await service_with_policy(first, pol["id"])
         stored = AlertInput(service=service, severity="critical", summary="db down", fingerprint="crash")
-        async with first.runtime.commands.sessions.begin() as session:  # the commit, and no paging after it
-            [result] = (
-                await domain.ingest_alerts(session, [stored], now=utcnow(), window_seconds=300)
-            ).results
+        async with first.runtime.commands.driver.connection() as connection, connection.transaction():
+            # stored and committed unpaged, as a crash between the two would leave it
+            stored_alone = await domain.ingest(connection, [stored], now=utcnow(), window_seconds=300)
+        [result] = stored_alone.results
         assert result.result == "created"
     incident_id = str(result.incident_id)
     async with replica(database_url, redis_url, oncall.grpc_target, assignment_retry_seconds=0.2) as second:
@@ -334,3 +335,52 @@ async def test_incident_stored_but_not_paged_before_a_crash_is_paged_once_after_
         assert body["assignee"]["id"] == alice["id"]
         assert kinds(body).count("assigned") == 1
         assert await count_events(second, incident_id, "incident.reassigned") == 1
+
+
+class GoneOnCall(oncall_pb2_grpc.OnCallServiceServicer):
+    """The real on-call until `down` is set, then UNAVAILABLE for every call."""
+
+    def __init__(self, upstream: oncall_pb2_grpc.OnCallServiceStub) -> None:
+        self._upstream, self.down = upstream, False
+
+    async def GetCurrentOnCallForServices(self, request, context):
+        return await self._pass(self._upstream.GetCurrentOnCallForServices, request, context)
+
+    async def ResolveEscalation(self, request, context):
+        return await self._pass(self._upstream.ResolveEscalation, request, context)
+
+    async def _pass(self, call, request, context):
+        if self.down:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "on-call is down")
+        try:
+            return await call(request)
+        except grpc.aio.AioRpcError as error:
+            await context.abort(error.code(), error.details() or "")
+
+
+async def test_a_deadline_on_call_cannot_answer_for_changes_nothing_and_is_retried_later(
+    start_incident_stack, oncall, people
+):
+    """The snooze's end would clear the snooze and restart paging, but on-call is down: none of it is
+    written (not half of it), and the deadline moves `ASSIGNMENT_RETRY_SECONDS` on."""
+    gone = GoneOnCall(oncall.grpc)
+    async with serving_oncall(gone) as target:
+        stack = await start_incident_stack(
+            oncall_grpc_target=target, oncall_cache_seconds=0, assignment_retry_seconds=30
+        )
+        pol = await policy(oncall, [[user(people[0])], [user(people[1])]], delay=1)
+        created = await stack.grpc.IngestAlert(alert(await service_with_policy(stack, pol["id"])))
+        url = f"/api/v1/incidents/{created.incident_id}"
+        until = utcnow() + timedelta(seconds=1)
+        assert (await stack.http.post(f"{url}/snooze", json={"until": until.isoformat()})).status_code == 200
+        gone.down = True
+        body = await wait_for(
+            lambda: _where(
+                stack,
+                created.incident_id,
+                lambda b: parse_rfc3339(b["next_escalation_at"]) > until + timedelta(seconds=20),
+            )
+        )
+    assert body["snoozed_until"] is not None and "snooze_ended" not in kinds(body)
+    assert body["assignee"]["id"] == people[0]["id"] and body["escalation_level"] == 0
+    assert await count_events(stack, created.incident_id, "incident.reassigned") == 0

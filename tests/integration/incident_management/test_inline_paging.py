@@ -1,6 +1,7 @@
 """A new incident is paged in the transaction that stores it, and announced once: its `incident.triggered`
-event names whom it was assigned to; when on-call is slow, it is paged after the commit, once, with an
-`incident.reassigned` event of its own. On-call's answers are reused for a short time.
+event names whom it was assigned to; when on-call is slow, the incident is stored unpaged and the retry
+worker pages it, once, with an `incident.reassigned` event of its own. On-call's answers are reused for a
+short time.
 
 `xmin` is the PostgreSQL transaction that wrote a row: when an incident is paged in its ingest transaction,
 its alert and its timeline entries (triggered, then assigned) have the same one."""
@@ -51,8 +52,8 @@ class SlowOnCall(oncall_pb2_grpc.OnCallServiceServicer):
 async def stack_asking(start_incident_stack, target: str, **overrides):
     """incident-management asking the on-call at `target`, with time for a first call on a loaded machine
     (one took over the default 0.5 s of inline paging once, and over the fixtures' 0.5 s for on-call's
-    answer another time): a timed-out attempt is paged again after commit, which asks on-call again and
-    spoils what a test counts."""
+    answer another time): a timed-out attempt is paged again by the retry worker, which asks on-call again
+    and spoils what a test counts."""
     settings = {"inline_paging_timeout_seconds": 10, "oncall_timeout_seconds": 5}
     return await start_incident_stack(oncall_grpc_target=target, **(settings | overrides))
 
@@ -116,10 +117,9 @@ async def opened_and_resolved(stack, service: str, resolved: str):
 async def test_paging_in_the_transaction_sees_the_alerts_that_joined_the_new_incident_in_it(
     start_incident_stack, oncall
 ):
-    """One call opens an incident and adds to it: it is paged from the ingest's own rows, not read back,
-    and the paging event and the stored row agree on the counts; a source's resolve in the same call makes
-    paging read the incidents back: one it resolved is not paged, one it did not is paged and announced by
-    one event."""
+    """One call opens an incident and adds to it: it is paged as the call leaves it, and the paging event
+    and the stored row agree on the counts; a source's resolve in the same call: an incident it resolved
+    is not paged, one it did not is paged and announced by one event."""
     alice = await oncall.user("Alice")
     stack = await stack_asking(start_incident_stack, oncall.grpc_target)
     pol = await policy(oncall, [[user(alice)]], delay=5)
@@ -144,7 +144,7 @@ async def test_paging_in_the_transaction_sees_the_alerts_that_joined_the_new_inc
     assert await count_events(stack, body["id"], "incident.reassigned") == 0
 
     # A source's resolve for another alert in the call (an Alertmanager batch's resolved alerts): the
-    # transaction is a session's, and the incident it opens is paged and announced once all the same.
+    # incident the call opens is paged and announced once all the same.
     reply = await opened_and_resolved(stack, await service_with_policy(stack, pol["id"]), "never-fired")
     assert [r.result for r in reply.results] == ["created", "ignored"]
     event = await triggered_data(stack, reply.results[0].incident_id)
@@ -185,7 +185,7 @@ async def test_one_call_opening_several_incidents_pages_each_in_the_one_transact
     )  # one transaction wrote them all
 
 
-async def test_slow_oncall_is_left_out_of_the_transaction_and_pages_once_after_commit(
+async def test_slow_oncall_leaves_new_incidents_to_the_retry_worker_which_pages_each_once(
     start_incident_stack, oncall
 ):
     alice = await oncall.user("Alice")
@@ -202,19 +202,31 @@ async def test_slow_oncall_is_left_out_of_the_transaction_and_pages_once_after_c
         first = await stack.grpc.IngestAlert(alert(service))
         calls_after_first = slow.calls
         second = await stack.grpc.IngestAlert(alert(service, severity="warning"))
+        calls_after_second = slow.calls
+        bodies = [await assigned(stack, created.incident_id) for created in (first, second)]
 
-    for created in (first, second):
-        body = await detail(stack, created.incident_id)
+    for created, body in zip((first, second), bodies, strict=True):
         assert body["assignee"]["id"] == alice["id"]
-        # The timed-out attempt left nothing behind: one assignment, one event, written after the commit;
-        # the incident was announced unassigned before it.
-        assert kinds(body).count("assigned") == 1
+        # The timed-out attempt left nothing behind but its reason: one assignment, one event, written by
+        # the retry worker after the commit; the incident was announced unassigned before it.
+        assert kinds(body)[:3] == ["triggered", "assignment_deferred", "assigned"]
+        assert "did not answer within 0.1 s" in body["timeline"][1]["message"]
         assert await count_events(stack, created.incident_id, "incident.reassigned") == 1
         assert (await triggered_data(stack, created.incident_id))["assignee"] is None
         assert len(await writers(stack, created.incident_id)) == 2
-    # The first alert asked on-call twice (in the transaction, then after it); the breaker then sent the
-    # second straight to paging after commit: one call.
-    assert calls_after_first == 2 and slow.calls == 3
+    # The first alert asked on-call in its transaction; the breaker then left the second to the retry
+    # worker without asking; the worker asked once for each.
+    assert (calls_after_first, calls_after_second, slow.calls) == (1, 1, 3)
+
+
+async def assigned(stack, incident_id: str) -> dict:
+    """The incident's detail once it has an assignee (the retry worker's pass is every 0.2 s here)."""
+    for _ in range(100):
+        body = await detail(stack, incident_id)
+        if body["assignee"]:
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"incident {incident_id} was never assigned")
 
 
 async def test_oncall_answers_are_reused_for_a_short_time_and_asked_again_after(start_incident_stack, oncall):

@@ -4,8 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.incident_management.domain import check_transition, correlation_cutoff, correlation_keys
-from services.incident_management.schemas import AlertInput
+from services.incident_management.domain import check_transition, correlation_cutoff
 from shared.errors import Conflict
 
 
@@ -35,8 +34,3 @@ def test_illegal_moves_are_conflicts(current, target):
 def test_correlation_window_counts_back_from_now():
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     assert correlation_cutoff(now, 300) == datetime(2026, 11, 24, 11, 55, tzinfo=UTC)
-
-
-def test_lock_keys_put_correlation_key_before_fingerprint():
-    alert = AlertInput(service="api", severity="high", summary="s", fingerprint="f")
-    assert correlation_keys(alert) == ["corr:api:high", "fp:api:f"]

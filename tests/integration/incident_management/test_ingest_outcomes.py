@@ -1,0 +1,153 @@
+"""Every outcome of storing alerts, as the ingest function's header states the rules
+(shared/migrations/sql/): through `IncidentCommands`, one alert at a time and as one batch, with the rows
+each leaves stored."""
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from services.incident_management.schemas import AlertInput
+from shared.errors import PermissionDenied, Unauthenticated
+
+pytestmark = pytest.mark.integration
+
+T, ACK, RES = "trigger", "acknowledge", "resolve"
+# The timeline entries storing alerts writes (paging the new incidents writes its own)
+INGEST_KINDS = ["triggered", "alert_added", "acknowledged", "alert_resolved", "resolved"]
+
+# (alerts as (action, fingerprint, severity), the outcomes, then what is stored: each incident as
+# (status, alert_count, duplicate_count, timeline kinds), each alert as (fingerprint, status,
+# duplicate_count))
+CASES = {
+    "created": (
+        [(T, "a", "critical")],
+        ["created"],
+        [("open", 1, 0, ["triggered"])],
+        [("a", "firing", 0)],
+    ),
+    "correlated": (
+        [(T, "a", "critical"), (T, "b", "critical")],
+        ["created", "correlated"],
+        [("open", 2, 0, ["triggered", "alert_added"])],
+        [("a", "firing", 0), ("b", "firing", 0)],
+    ),
+    "other severity opens its own": (
+        [(T, "a", "critical"), (T, "b", "warning")],
+        ["created", "created"],
+        [("open", 1, 0, ["triggered"]), ("open", 1, 0, ["triggered"])],
+        [("a", "firing", 0), ("b", "firing", 0)],
+    ),
+    "duplicate": (
+        [(T, "a", "critical"), (T, "a", "critical"), (T, "a", "critical")],
+        ["created", "duplicate", "duplicate"],
+        [("open", 1, 2, ["triggered"])],
+        [("a", "firing", 2)],
+    ),
+    "acknowledged": (
+        [(T, "a", "critical"), (ACK, "a", "critical"), (T, "a", "critical")],
+        ["created", "acknowledged", "duplicate"],
+        [("acknowledged", 1, 1, ["triggered", "acknowledged"])],
+        [("a", "firing", 1)],
+    ),
+    "resolved, one alert still firing": (
+        [(T, "a", "critical"), (T, "b", "critical"), (RES, "a", "critical")],
+        ["created", "correlated", "resolved"],
+        [("open", 2, 0, ["triggered", "alert_added", "alert_resolved"])],
+        [("a", "resolved", 0), ("b", "firing", 0)],
+    ),
+    "resolved with its last alert": (
+        [(T, "a", "critical"), (RES, "a", "critical")],
+        ["created", "resolved"],
+        [("resolved", 1, 0, ["triggered", "alert_resolved", "resolved"])],
+        [("a", "resolved", 0)],
+    ),
+    "re-opened": (
+        [(T, "a", "critical"), (RES, "a", "critical"), (T, "a", "critical")],
+        ["created", "resolved", "created"],
+        [("resolved", 1, 0, ["triggered", "alert_resolved", "resolved"]), ("open", 1, 0, ["triggered"])],
+        [("a", "resolved", 0), ("a", "firing", 0)],
+    ),
+    "nothing to resolve or acknowledge": (
+        [(RES, "a", "critical"), (ACK, "b", "critical")],
+        ["ignored", "ignored"],
+        [],
+        [],
+    ),
+}
+
+
+async def _service_with_key(stack, *, revoked: bool = False) -> tuple[str, str]:
+    """A new service and an API integration's key: (service name, key)."""
+    name = f"outcomes-{uuid.uuid4().hex[:8]}"
+    service = (await stack.http.post("/api/v1/services", json={"name": name})).json()
+    made = await stack.http.post(
+        f"/api/v1/services/{service['id']}/integrations", json={"name": "api", "type": "api"}
+    )
+    assert made.status_code == 201, made.text
+    if revoked:
+        gone = await stack.http.delete(f"/api/v1/services/{service['id']}/integrations/{made.json()['id']}")
+        assert gone.status_code == 200, gone.text
+    return name, made.json()["key"]
+
+
+def _alert(action: str, fingerprint: str, severity: str) -> AlertInput:
+    # The key decides the service; the summary names the alert, as the timeline will
+    return AlertInput(
+        service="",
+        severity=severity,
+        summary=f"{fingerprint} failing",
+        fingerprint=fingerprint,
+        action=action,
+    )
+
+
+async def _stored(stack, service: str) -> tuple[list, list]:
+    async with stack.runtime.engine.connect() as connection:
+        incidents = (
+            await connection.execute(
+                text(
+                    "SELECT i.status, i.alert_count, i.duplicate_count,"
+                    "       array(SELECT t.kind FROM timeline_entries t WHERE t.incident_id = i.id"
+                    "               AND t.kind = ANY(:kinds) ORDER BY t.id)"
+                    "  FROM incidents i WHERE i.service = :service ORDER BY i.created_at, i.id"
+                ),
+                {"service": service, "kinds": INGEST_KINDS},
+            )
+        ).all()
+        alerts = (
+            await connection.execute(
+                text("SELECT fingerprint, status, duplicate_count FROM alerts WHERE service = :service"),
+                {"service": service},
+            )
+        ).all()
+    return sorted((s, a, d, list(kinds)) for s, a, d, kinds in incidents), sorted(
+        tuple(row) for row in alerts
+    )
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["one at a time", "one batch"])
+@pytest.mark.parametrize("case", CASES)
+async def test_each_outcome_stores_its_rows(incidents, case, together):
+    sent, outcomes, stored_incidents, stored_alerts = CASES[case]
+    service, key = await _service_with_key(incidents)
+    commands = incidents.runtime.commands
+    alerts = [_alert(*item) for item in sent]
+    if together:
+        results = await commands.ingest_many(alerts, integration_key=key)
+    else:
+        results = [await commands.ingest(alert, integration_key=key) for alert in alerts]
+    assert [r.result for r in results] == outcomes
+    assert await _stored(incidents, service) == (sorted(stored_incidents), sorted(stored_alerts))
+
+
+@pytest.mark.parametrize(
+    ("revoked", "refused"), [(False, Unauthenticated), (True, PermissionDenied)], ids=["unknown", "revoked"]
+)
+async def test_an_unknown_or_revoked_key_is_refused_and_stores_nothing(incidents, revoked, refused):
+    service, key = await _service_with_key(incidents, revoked=revoked)
+    if not revoked:
+        key = "x" * 32  # a key nobody was given
+    with pytest.raises(refused):
+        await incidents.runtime.commands.ingest(_alert(T, "a", "critical"), integration_key=key)
+    assert await _stored(incidents, service) == ([], [])
