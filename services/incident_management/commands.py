@@ -66,7 +66,6 @@ def with_owners(
     return prepared
 
 
-
 def _joined(outcomes: Outcomes) -> set[uuid.UUID]:
     """Incidents an alert joined (correlated into), for live dashboards."""
     return {
