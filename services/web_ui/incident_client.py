@@ -25,9 +25,10 @@ class IncidentClient:
         self._stub = incident_pb2_grpc.IncidentServiceStub(channel)
         self._timeout = timeout
 
-    async def list_incidents(self, **filters: str | int) -> incident_pb2.ListIncidentsResponse:
+    async def list_incidents(
+        self, request: incident_pb2.ListIncidentsRequest
+    ) -> incident_pb2.ListIncidentsResponse:
         """One page in the asked order, with the total and the count per status ('' filters nothing)."""
-        request = incident_pb2.ListIncidentsRequest(**filters)
         return await call(self._stub.ListIncidents, request, deadline=self._timeout, idempotent=True)
 
     async def get_incident(self, incident_id: str) -> incident_pb2.GetIncidentResponse:

@@ -68,21 +68,21 @@ def _incidents(request: Request) -> IncidentClient:
     return incidents
 
 
-def _rpc_filters(filters: ListFilter, who: Viewer, size: int) -> dict[str, Any]:
+def _rpc_filters(filters: ListFilter, who: Viewer, size: int) -> incident_pb2.ListIncidentsRequest:
     assignee = who.user_id if filters.assignee == "mine" else filters.assignee
     since = utcnow() - RANGES[filters.range] if filters.range else None
-    return {
-        "status": filters.status or "",
-        "severity": filters.severity or "",
-        "service": filters.service or "",
-        "team": filters.team or "",
-        "assignee": str(assignee or ""),
-        "text": filters.q or "",
-        "since": rfc3339(since) or "",
-        "sort": filters.sort,
-        "limit": size,
-        "offset": filters.offset,
-    }
+    return incident_pb2.ListIncidentsRequest(
+        status=filters.status or "",
+        severity=filters.severity or "",
+        service=filters.service or "",
+        team=filters.team or "",
+        assignee=str(assignee or ""),
+        text=filters.q or "",
+        since=rfc3339(since) or "",
+        sort=filters.sort,
+        limit=size,
+        offset=filters.offset,
+    )
 
 
 @router.get("/")
@@ -92,7 +92,7 @@ async def incident_list(
     """Open and most severe first unless sorted otherwise, filtered, one page: one ListIncidents call."""
     size = request.app.state.settings.page_size
     started = time.perf_counter()
-    page = await _incidents(request).list_incidents(**_rpc_filters(filters, who, size))
+    page = await _incidents(request).list_incidents(_rpc_filters(filters, who, size))
     api_ms = (time.perf_counter() - started) * 1000
     shown = len(page.incidents)
     counts = dict(page.status_counts)
