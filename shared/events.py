@@ -16,6 +16,20 @@ INCIDENT_ANNOTATED = "incident.annotated"
 INCIDENT_UNACKNOWLEDGED = "incident.unacknowledged"
 INCIDENT_UNASSIGNED = "incident.unassigned"
 INCIDENT_SNOOZED = "incident.snoozed"
+# What webhooks may subscribe to: every type the outbox relays.
+INCIDENT_EVENT_TYPES = (
+    INCIDENT_TRIGGERED,
+    INCIDENT_ACKNOWLEDGED,
+    INCIDENT_RESOLVED,
+    INCIDENT_ESCALATED,
+    INCIDENT_REASSIGNED,
+    INCIDENT_ANNOTATED,
+    INCIDENT_UNACKNOWLEDGED,
+    INCIDENT_UNASSIGNED,
+    INCIDENT_SNOOZED,
+)
+# Live channel only (no outbox event): an alert joined an open incident.
+INCIDENT_ALERT_ADDED = "incident.alert_added"
 
 STREAM_MAXLEN = 1_000_000
 

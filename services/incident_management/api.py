@@ -3,11 +3,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from services.incident_management.commands import IncidentCommands
 from services.incident_management.schemas import (
     AlertRead,
+    IncidentDeclare,
     IncidentDetail,
     IncidentFilter,
     IncidentPage,
@@ -41,6 +42,19 @@ async def list_incidents(cmd: Commands, query: Annotated[IncidentFilter, Query()
         total=total,
         more=query.offset + len(incidents) < total,
     )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=IncidentRead)
+async def declare_incident(
+    cmd: Commands, who: CurrentIdentity, body: IncidentDeclare, response: Response
+) -> IncidentRead:
+    """Open an incident by hand, paged as an alert's is: 201, or 200 when it joined an open incident of
+    the same service and severity."""
+    incident, created = await cmd.declare(body, actor=who.actor)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/api/v1/incidents/{incident.id}"
+    return IncidentRead.model_validate(incident)
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)

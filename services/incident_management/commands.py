@@ -24,6 +24,7 @@ from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
 from services.incident_management.schemas import (
     AlertInput,
+    IncidentDeclare,
     IncidentFilter,
     IncidentPatch,
     IngestResult,
@@ -64,6 +65,15 @@ def with_owners(
         else:
             prepared.append(owner or alert)
     return prepared
+
+
+def _joined(outcomes: Outcomes) -> set[uuid.UUID]:
+    """Incidents an alert joined (correlated into), for live dashboards."""
+    return {
+        o.incident_id
+        for o in outcomes
+        if isinstance(o, IngestResult) and o.result == "correlated" and o.incident_id is not None
+    }
 
 
 @dataclass
@@ -113,7 +123,9 @@ class IncidentCommands:
         return outcomes  # type: ignore[return-value]
 
     async def _submit(self, batch: Batch) -> Outcomes:
-        return await self._group.submit(batch)
+        outcomes = await self._group.submit(batch)
+        self.relay.announce_alerts(_joined(outcomes))
+        return outcomes
 
     async def _store_group(self, batches: list[Batch]) -> list[Outcomes | Exception]:
         """One transaction for the batches, each answered with its own slice of the outcomes."""
@@ -275,3 +287,16 @@ class IncidentCommands:
     async def list(self, query: IncidentFilter) -> tuple[list[Incident], int]:
         async with self.sessions() as session:
             return await domain.list_incidents(session, query)
+
+    async def status_counts(self, query: IncidentFilter) -> dict[str, int]:
+        async with self.sessions() as session:
+            return await domain.count_by_status(session, query)
+
+    async def declare(self, body: IncidentDeclare, *, actor: str) -> tuple[Incident, bool]:
+        """Open an incident by hand through the alert path (stored, paged and relayed alike); whether it
+        is new, or joined an open incident of the same service and severity."""
+        result = await self.ingest(domain.declared_alert(body, actor=actor))
+        if result.incident_id is None:  # a trigger always lands on an incident
+            raise RuntimeError("the declared incident's alert was not stored")
+        incident, _, _ = await self.get(result.incident_id)
+        return incident, result.result == "created"

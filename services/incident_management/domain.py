@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.incident_management import repository as repo
 from services.incident_management.schemas import (
     AlertInput,
+    IncidentDeclare,
     IncidentFilter,
     IncidentPatch,
     IncidentRead,
@@ -25,7 +26,7 @@ from services.incident_management.schemas import (
 from shared import events
 from shared.db import Writes
 from shared.errors import Conflict, NotFound
-from shared.models import Alert, Incident, TimelineEntry
+from shared.models import INCIDENT_STATUSES, Alert, Incident, TimelineEntry
 from shared.telemetry import current_traceparent
 
 # Allowed status moves; anything else is a 409.
@@ -338,3 +339,22 @@ async def get_detail(session: AsyncSession, incident_id: uuid.UUID) -> IncidentD
 
 async def list_incidents(session: AsyncSession, query: IncidentFilter) -> tuple[list[Incident], int]:
     return await repo.list_incidents(session, query=query)
+
+
+async def count_by_status(session: AsyncSession, query: IncidentFilter) -> dict[str, int]:
+    counts = await repo.count_by_status(session, query=query)
+    return {status: counts.get(status, 0) for status in INCIDENT_STATUSES}
+
+
+def declared_alert(body: IncidentDeclare, *, actor: str) -> AlertInput:
+    """A declared incident as the alert that opens it: a one-off fingerprint, so it never deduplicates
+    into another (it may still join an open incident of the same service and severity, as alerts do)."""
+    annotations = {"declared_by": actor} | ({"description": body.description} if body.description else {})
+    return AlertInput(
+        service=body.service,
+        severity=body.severity,
+        summary=body.title,
+        fingerprint=f"declared:{uuid.uuid4().hex}",
+        source="manual",
+        annotations=annotations,
+    )

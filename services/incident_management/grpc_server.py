@@ -3,15 +3,24 @@
 import asyncio
 import logging
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.incident_management import grpc_console
 from services.incident_management.commands import IncidentCommands
-from services.incident_management.schemas import Action, AlertInput, IncidentFilter, IngestResult
+from services.incident_management.schemas import (
+    Action,
+    AlertInput,
+    IncidentDeclare,
+    IncidentFilter,
+    IncidentPatch,
+    IngestResult,
+    ReassignBody,
+    SnoozeBody,
+)
 from shared.errors import DomainError, InvalidInput, Unauthenticated
 from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import unexpected
@@ -99,6 +108,10 @@ def incident_to_proto(incident: Incident) -> incident_pb2.Incident:
         resolved_by=incident.resolved_by or "",
         assignee_name=incident.assignee_name or "",
         assignee_email=incident.assignee_email or "",
+        escalation_level=incident.escalation_level,
+        next_escalation_at=rfc3339(incident.next_escalation_at) or "",
+        escalation_policy_id=str(incident.escalation_policy_id or ""),
+        snoozed_until=rfc3339(incident.snoozed_until) or "",
     )
 
 
@@ -136,6 +149,17 @@ def _incident_id(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError as error:
         raise InvalidInput(f"incident id {value!r} is not a UUID", field="id") from error
+
+
+Parsed = TypeVar("Parsed", bound=BaseModel)
+
+
+def _parsed(model: type[Parsed], fields: dict[str, Any]) -> Parsed:
+    """The request's fields as `model` checks them (INVALID_ARGUMENT naming the field otherwise)."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        raise invalid_input(error) from error
 
 
 class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
@@ -225,15 +249,21 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
                 status=request.status or None,
                 severity=request.severity or None,
                 service=request.service or None,
+                team=request.team or None,
+                assignee=request.assignee or None,
+                text=request.text or None,
                 since=request.since or None,
+                until=request.until or None,
+                sort=request.sort or "newest",
                 limit=request.limit or 50,
                 offset=request.offset,
             )
         except ValidationError as error:
             raise invalid_input(error) from error
         incidents, total = await self.commands.list(query)
+        counts = await self.commands.status_counts(query)
         return incident_pb2.ListIncidentsResponse(
-            incidents=[incident_to_proto(i) for i in incidents], total=total
+            incidents=[incident_to_proto(i) for i in incidents], total=total, status_counts=counts
         )
 
     async def AcknowledgeIncident(
@@ -247,6 +277,48 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
     ) -> incident_pb2.ResolveIncidentResponse:
         incident = await self.commands.resolve(_incident_id(request.id), actor=request.actor or "grpc")
         return incident_pb2.ResolveIncidentResponse(incident=incident_to_proto(incident))
+
+    async def UnacknowledgeIncident(
+        self, request: incident_pb2.IncidentActionRequest, context: _Context
+    ) -> incident_pb2.IncidentActionResponse:
+        incident = await self.commands.unacknowledge(_incident_id(request.id), actor=request.actor or "grpc")
+        return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
+
+    async def EscalateIncident(
+        self, request: incident_pb2.IncidentActionRequest, context: _Context
+    ) -> incident_pb2.IncidentActionResponse:
+        incident = await self.commands.escalate(_incident_id(request.id), actor=request.actor or "grpc")
+        return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
+
+    async def ReassignIncident(
+        self, request: incident_pb2.ReassignIncidentRequest, context: _Context
+    ) -> incident_pb2.IncidentActionResponse:
+        target = request.WhichOneof("target")
+        body = _parsed(ReassignBody, {target: getattr(request, target)} if target else {})
+        incident = await self.commands.reassign(_incident_id(request.id), body, actor=request.actor or "grpc")
+        return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
+
+    async def SnoozeIncident(
+        self, request: incident_pb2.SnoozeIncidentRequest, context: _Context
+    ) -> incident_pb2.IncidentActionResponse:
+        body = _parsed(SnoozeBody, {"until": request.until})
+        incident = await self.commands.snooze(_incident_id(request.id), body, actor=request.actor or "grpc")
+        return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
+
+    async def AddIncidentNote(
+        self, request: incident_pb2.AddIncidentNoteRequest, context: _Context
+    ) -> incident_pb2.IncidentActionResponse:
+        patch = _parsed(IncidentPatch, {"note": request.note})
+        incident = await self.commands.update(_incident_id(request.id), patch, actor=request.actor or "grpc")
+        return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
+
+    async def DeclareIncident(
+        self, request: incident_pb2.DeclareIncidentRequest, context: _Context
+    ) -> incident_pb2.DeclareIncidentResponse:
+        fields = ("service", "severity", "title", "description")
+        body = _parsed(IncidentDeclare, {name: getattr(request, name) for name in fields})
+        incident, created = await self.commands.declare(body, actor=request.actor or "grpc")
+        return incident_pb2.DeclareIncidentResponse(incident=incident_to_proto(incident), created=created)
 
     async def ListServices(
         self, request: incident_pb2.ListServicesRequest, context: _Context

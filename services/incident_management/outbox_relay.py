@@ -7,6 +7,8 @@ context of its relay's span, a child of the one its event was caused in (the out
 
 import asyncio
 import logging
+import uuid
+from collections.abc import Collection
 
 import asyncpg
 import orjson
@@ -55,10 +57,30 @@ class OutboxRelay:
         self._driver, self._redis, self._stream, self._poll = driver, redis, stream, poll
         self._channel = channel
         self._wake = asyncio.Event()
+        self._announcing: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         """Called after a commit that wrote events."""
         self._wake.set()
+
+    def announce_alerts(self, incident_ids: Collection[uuid.UUID]) -> None:
+        """Tell live dashboards, after a commit, that these incidents took a new alert. A correlated alert
+        writes no outbox event (only counters and the timeline change), so this is on the pub/sub channel
+        alone, best effort, one round trip per ingest batch that had any."""
+        if self._channel and incident_ids:
+            task = asyncio.create_task(self._announce(incident_ids))
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
+
+    async def _announce(self, incident_ids: Collection[uuid.UUID]) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for incident_id in incident_ids:
+            event = {"type": events.INCIDENT_ALERT_ADDED, "data": {"id": str(incident_id)}}
+            pipe.publish(self._channel, orjson.dumps(event))
+        try:
+            await pipe.execute()
+        except (RedisError, OSError):
+            pass  # freshness only: the incident's next change, or a reload, shows the alert
 
     async def relay_once(self, *, batch: int = RELAY_BATCH) -> int:
         """Publish one batch of unpublished events in id order; returns how many went out."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import ARRAY, DateTime, Uuid, any_, bindparam, func, select, update
+from sqlalchemy import ARRAY, DateTime, Uuid, any_, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management.schemas import IncidentFilter
@@ -84,21 +84,55 @@ async def list_timeline(session: AsyncSession, *, incident_id: uuid.UUID) -> Seq
     return (await session.execute(stmt)).scalars().all()
 
 
-async def list_incidents(session: AsyncSession, *, query: IncidentFilter) -> tuple[list[Incident], int]:
-    """Newest first, ties broken by id, so pages are stable."""
+_STATUS_RANK = {"open": 0, "acknowledged": 1, "resolved": 2}
+_SEVERITY_RANK = {"critical": 0, "high": 1, "warning": 2, "info": 3}
+
+
+def _ranked(column_: Any, ranks: dict[str, int]) -> Any:
+    return case(ranks, value=column_, else_=len(ranks))
+
+
+def _order(sort: str) -> list[Any]:
+    newest = [Incident.created_at.desc(), Incident.id.desc()]
+    if sort == "oldest":
+        return [Incident.created_at, Incident.id]
+    if sort == "severity":
+        return [_ranked(Incident.severity, _SEVERITY_RANK), *newest]
+    if sort == "triage":
+        return [_ranked(Incident.status, _STATUS_RANK), _ranked(Incident.severity, _SEVERITY_RANK), *newest]
+    return newest
+
+
+def _filters(query: IncidentFilter) -> list[Any]:
+    """Every condition of the query but the status (the status tabs count across it)."""
     conditions = []
-    if query.status:
-        conditions.append(Incident.status == query.status)
     if query.severity:
         conditions.append(Incident.severity == query.severity)
     if query.service:
         conditions.append(Incident.service == query.service)
+    if query.team:
+        owned = select(MonitoredService.name).where(MonitoredService.team == query.team)
+        conditions.append(Incident.service.in_(owned.scalar_subquery()))
+    if query.assignee:
+        conditions.append(Incident.assigned_to == query.assignee)
+    if query.text:
+        conditions.append(Incident.title.icontains(query.text, autoescape=True))
     if query.since:
         conditions.append(Incident.created_at >= query.since)
+    if query.until:
+        conditions.append(Incident.created_at < query.until)
+    return conditions
+
+
+async def list_incidents(session: AsyncSession, *, query: IncidentFilter) -> tuple[list[Incident], int]:
+    """One page in the query's order, ties broken by id, so pages are stable."""
+    conditions = _filters(query)
+    if query.status:
+        conditions.append(Incident.status == query.status)
     stmt = (
         select(Incident)
         .where(*conditions)
-        .order_by(Incident.created_at.desc(), Incident.id.desc())
+        .order_by(*_order(query.sort))
         .limit(query.limit)
         .offset(query.offset)
     )
@@ -107,6 +141,12 @@ async def list_incidents(session: AsyncSession, *, query: IncidentFilter) -> tup
         await session.execute(select(func.count()).select_from(Incident).where(*conditions))
     ).scalar_one()
     return rows, total
+
+
+async def count_by_status(session: AsyncSession, *, query: IncidentFilter) -> dict[str, int]:
+    """How many incidents of each status match the query's other filters."""
+    stmt = select(Incident.status, func.count()).where(*_filters(query)).group_by(Incident.status)
+    return {status: count for status, count in (await session.execute(stmt)).all()}
 
 
 async def list_pending_assignments(session: AsyncSession, *, limit: int) -> Sequence[Incident]:

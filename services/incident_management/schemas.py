@@ -147,13 +147,33 @@ class IncidentPage(BaseModel):
     more: bool
 
 
+IncidentSort = Literal["triage", "newest", "oldest", "severity"]
+
+
 class IncidentFilter(InputModel):
+    """`newest` first by default; `triage`: open first, then the most severe, then the newest."""
+
     status: Status | None = None
     severity: Severity | None = None
     service: str | None = Field(default=None, max_length=200)
+    team: str | None = Field(default=None, max_length=200)
+    assignee: uuid.UUID | None = None
+    text: str | None = Field(default=None, max_length=200)
     since: datetime | None = None
+    until: datetime | None = None
+    sort: IncidentSort = "newest"
     limit: int = Field(default=50, ge=1, le=500)
     offset: PageOffset = 0
+
+
+class IncidentDeclare(InputModel):
+    """An incident a person opens by hand; it is stored and paged as an alert's incident is."""
+
+    model_config = ConfigDict(extra="forbid")
+    service: str = Field(min_length=1, max_length=200)
+    severity: Severity
+    title: str = Field(min_length=1, max_length=500)
+    description: str = Field(default="", max_length=10_000)
 
 
 class IncidentPatch(PatchModel):

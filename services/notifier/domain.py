@@ -76,13 +76,19 @@ def schedule_retry(row: Any, *, now: datetime, base: float, cap: float) -> None:
         row.next_attempt_at = retry_at
 
 
-def recipients(data: dict[str, Any]) -> list[Recipient]:
-    """People an incident event is emailed to: the assignee and any escalation targets, once each."""
+# Who did what an event says happened: the event's field naming them as the timeline does.
+_ACTOR_FIELDS = {"incident.acknowledged": "acknowledged_by", "incident.resolved": "resolved_by"}
+
+
+def recipients(data: dict[str, Any], event_type: str = "") -> list[Recipient]:
+    """People an incident event is emailed to: the assignee and any escalation targets, once each, but
+    not whoever acknowledged or resolved it themselves (they know)."""
     people = [data.get("assignee") or {}, *(data.get("escalation_targets") or [])]
+    actor = data.get(_ACTOR_FIELDS.get(event_type, ""))
     seen: dict[str, Recipient] = {}
     for person in people:
         email = (person.get("email") or "").strip().lower() if isinstance(person, dict) else ""
-        if email and email not in seen:
+        if email and email not in seen and not (actor and person.get("name") == actor):
             seen[email] = Recipient(email=email, name=person.get("name"))
     return list(seen.values())
 

@@ -112,6 +112,7 @@ class EmailWorker:
                 to_name=email.recipient_name,
                 sender=self._settings.smtp_from,
                 base_url=self._settings.public_base_url,
+                time_zone=rules.time_zone if rules is not None else "UTC",
             )
         except Exception as error:
             return self._bug(email, error, "email could not be built")

@@ -6,14 +6,17 @@ which an alert storm's hundreds of emails pay. Bodies are UTF-8 in quoted-printa
 RFC 2047 encoded words.
 """
 
+from datetime import datetime
 from email import charset
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, make_msgid, parseaddr
+from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
@@ -40,10 +43,34 @@ def headline(event_type: str) -> str:
     return _VERBS.get(event_type) or event_type.removeprefix("incident.").replace("_", " ").capitalize()
 
 
-def compose(event: dict[str, Any], *, to: str, to_name: str | None, sender: str, base_url: str) -> Message:
-    """A multipart/alternative message about one incident event for one recipient."""
+@cache
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_time(value: object, time_zone: str) -> str:
+    """An RFC 3339 instant as `2026-12-07 07:40 CET` in the recipient's zone; anything else as is."""
+    if not isinstance(value, str) or not value:
+        return str(value or "")
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return instant.astimezone(_zone(time_zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def compose(
+    event: dict[str, Any], *, to: str, to_name: str | None, sender: str, base_url: str, time_zone: str = "UTC"
+) -> Message:
+    """A multipart/alternative message about one incident event for one recipient, its times in the
+    recipient's zone."""
     data = event["data"]
     values = {
+        "opened": local_time(data.get("created_at"), time_zone),
+        "happened": local_time(event.get("time"), time_zone),
         "event": event,
         "incident": data,
         "headline": headline(event["type"]),

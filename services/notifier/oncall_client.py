@@ -17,6 +17,7 @@ from shared.rpc import call, peer_unavailable
 class NotificationRules:
     email_enabled: bool
     event_types: list[str]
+    time_zone: str = "UTC"
 
 
 class OnCallClient:
@@ -41,4 +42,8 @@ class OnCallClient:
             return None
         except DomainError as error:
             raise peer_unavailable("on-call", error) from error
-        return NotificationRules(email_enabled=reply.email_enabled, event_types=list(reply.event_types))
+        return NotificationRules(
+            email_enabled=reply.email_enabled,
+            event_types=list(reply.event_types),
+            time_zone=reply.time_zone or "UTC",
+        )

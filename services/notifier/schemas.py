@@ -4,12 +4,33 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_serializer, model_validator
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    model_validator,
+)
 
+from shared.events import INCIDENT_EVENT_TYPES, INCIDENT_TRIGGERED
 from shared.text import InputModel, PatchModel
 from shared.timeutil import rfc3339
 
-EventType = Annotated[str, Field(pattern=r"^incident\.[a-z_]{1,50}$")]
+# The names of the platform's first design, still accepted, stored as what they now are.
+EVENT_SYNONYMS = {"incident.new": INCIDENT_TRIGGERED}
+
+
+def _known_event_type(value: str) -> str:
+    """An event type the platform sends (or a synonym of one, stored as it), else the valid ones."""
+    value = EVENT_SYNONYMS.get(value, value)
+    if value not in INCIDENT_EVENT_TYPES:
+        raise ValueError(f"unknown event type; valid: {', '.join(INCIDENT_EVENT_TYPES)}")
+    return value
+
+
+EventType = Annotated[str, Field(max_length=60), AfterValidator(_known_event_type)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Url = Annotated[AnyHttpUrl, Field(description="http(s) URL the events are POSTed to")]
 DeliveryStatus = Literal["pending", "delivered", "dead"]

@@ -228,7 +228,7 @@ class StreamConsumer:
             common = common | {"retry_until": now + timedelta(seconds=self._settings.email_retry_seconds)}
             batch.emails += [
                 common | {"id": uuid.uuid4(), "recipient": r.email, "recipient_name": r.name}
-                for r in domain.recipients(event["data"])
+                for r in domain.recipients(event["data"], event["type"])
             ]
 
 

@@ -115,6 +115,7 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
             email=user.email,
             email_enabled=user.email_notifications,
             event_types=list(user.notify_event_types),
+            time_zone=user.time_zone,
         )
 
     async def ListCurrentOnCall(

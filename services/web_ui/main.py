@@ -1,7 +1,10 @@
 """web-ui: wiring of settings, the gRPC channels to incident-management and on-call (one each, made at
 start-up) and the dashboard's pages. It owns no tables and opens no database."""
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import grpc
@@ -9,11 +12,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from redis.asyncio import Redis
 
-from services.web_ui import analytics_pages, api, config_pages, oncall_pages
+from services.web_ui import analytics_pages, api, config_pages, incident_pages, live_api, oncall_pages
 from services.web_ui.config import WebUISettings
 from services.web_ui.console_client import ConsoleClient
 from services.web_ui.incident_client import IncidentClient
+from services.web_ui.live import LiveHub
 from services.web_ui.oncall_client import OnCallClient
 from services.web_ui.server_timing import ServerTimingMiddleware
 from services.web_ui.session import LoginRequired, login_redirect
@@ -23,6 +28,7 @@ from shared.errors import DomainError
 from shared.grpc import create_channel
 from shared.health import grpc_check
 from shared.http import describe_validation_errors, health_router, install_common
+from shared.redis import create_redis
 from shared.serve import run, serve_runtime
 from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app
 
@@ -36,23 +42,42 @@ class Runtime:
     oncall_channel: grpc.aio.Channel
     incidents: IncidentClient
     oncall: OnCallClient
+    redis: Redis
+    live: LiveHub
 
     async def close(self) -> None:
         await self.incident_channel.close()
         await self.oncall_channel.close()
+        await self.redis.aclose()
 
 
 def build_runtime(settings: WebUISettings) -> Runtime:
     incident_channel = create_channel(settings.incident_grpc_target, internal_token=settings.internal_token)
     oncall_channel = create_channel(settings.oncall_grpc_target, internal_token=settings.internal_token)
     timeout = settings.grpc_timeout_seconds
+    # Pub/sub holds a connection of its own for as long as it listens; the pool needs no more.
+    redis = create_redis(settings.redis_url, max_connections=4)
     return Runtime(
         settings,
         incident_channel,
         oncall_channel,
         IncidentClient(incident_channel, timeout=timeout),
         OnCallClient(oncall_channel, timeout=timeout),
+        redis,
+        LiveHub(redis, settings.events_channel),
     )
+
+
+@contextlib.asynccontextmanager
+async def _listening(hub: LiveHub) -> AsyncIterator[None]:
+    """The live feed's subscription runs while the app serves."""
+    task = asyncio.create_task(hub.run(), name="live-feed")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _error_page(status: int, message: str, request: Request) -> Response:
@@ -92,8 +117,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        lifespan=lambda _: _listening(runtime.live),
     )
     app.state.settings = runtime.settings
+    app.state.live = runtime.live
     app.state.incidents = runtime.incidents
     app.state.oncall = runtime.oncall
     # The dashboard's forms carry their CSRF token in a field (services.web_ui.session checks it).
@@ -105,6 +132,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         runtime.incident_channel, runtime.oncall_channel, timeout=runtime.settings.grpc_timeout_seconds
     )
     app.include_router(api.router)
+    app.include_router(incident_pages.router)
+    app.include_router(live_api.router)
     app.include_router(oncall_pages.router)
     app.include_router(config_pages.router)
     app.include_router(analytics_pages.router)

@@ -50,6 +50,6 @@ async def test_an_on_call_user_acknowledges_an_alerts_incident_in_the_browser(
     await page.get_by_role("button", name="Acknowledge").click()
 
     await expect(page.locator("dl.facts dd.status-acknowledged")).to_have_text("acknowledged")
-    await expect(page.locator("dl.facts")).to_contain_text(f"by {dashboard_login.name}")
-    await expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    await expect(page.locator("dl.facts").first).to_contain_text(f"by {dashboard_login.name}")
+    await expect(page.get_by_role("button", name="Acknowledge", exact=True)).to_have_count(0)
     await expect(page.locator("ol.timeline")).to_contain_text(dashboard_login.name)

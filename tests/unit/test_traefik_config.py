@@ -1,5 +1,6 @@
 """Traefik's configuration comes from one set of templates, for the native stack and for compose."""
 
+import re
 from pathlib import Path
 
 import yaml
@@ -79,7 +80,9 @@ def test_every_route_answers_the_gateways_own_errors_as_json(tmp_path: Path):
     router catches 502 and 504, falls back to the 503 page when its service has no instance up, and any
     other path is the 404 page."""
     dynamic = yaml.safe_load(traefik.render(traefik.compose_config())["dynamic.yml"])["http"]
-    routers = {n: r for n, r in dynamic["routers"].items() if n not in ("gateway-api", "not-found")}
+    # Routers without a service behind them: Traefik's own API, the 404 page and a redirect.
+    served = ("gateway-api", "not-found", "incident-links")
+    routers = {n: r for n, r in dynamic["routers"].items() if n not in served}
     middlewares, services = dynamic["middlewares"], dynamic["services"]
     for name, router in routers.items():
         caught = [middlewares[m]["errors"]["status"] for m in router["middlewares"] if m.endswith("-errors")]
@@ -205,3 +208,17 @@ def test_self_signed_tls_serves_the_pair_under_var_secrets(tmp_path: Path):
     secrets = tmp_path.resolve() / "secrets"
     pair = {"certFile": str(secrets / "gateway-tls.crt"), "keyFile": str(secrets / "gateway-tls.key")}
     assert dynamic["tls"]["certificates"] == [pair]
+
+
+def test_email_links_to_incidents_are_redirected_to_the_dashboards_page():
+    """Notification emails link to /incidents/<id>; the page is /ui/incidents/<id>."""
+    dynamic = yaml.safe_load(traefik.render(traefik.compose_config())["dynamic.yml"])["http"]
+    router = dynamic["routers"]["incident-links"]
+    assert router["service"] == "noop@internal" and "security-headers" in router["middlewares"]
+    redirect = dynamic["middlewares"]["incident-link-redirect"]["redirectRegex"]
+    pattern = re.compile(redirect["regex"])
+    to = pattern.sub(
+        redirect["replacement"].replace("${", "\\g<").replace("}", ">"), "https://gw:8443/incidents/ab-12"
+    )
+    assert to == "https://gw:8443/ui/incidents/ab-12"
+    assert pattern.match("https://gw/incidents/ab-12/alerts") is None

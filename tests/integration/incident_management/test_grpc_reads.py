@@ -65,3 +65,30 @@ async def test_get_incident_returns_its_alerts_and_timeline(incidents):
     assert stored.duplicate_count == 1 and stored.received_at.endswith("Z")
     assert [t.at for t in reply.timeline] == sorted(t.at for t in reply.timeline)  # oldest first
     assert any(t.actor == "alice@example.com" and t.message for t in reply.timeline)
+
+
+async def test_list_incidents_triage_order_text_team_assignee_and_status_counts(incidents):
+    service = f"svc-{uuid.uuid4().hex[:8]}"
+    team = f"team-{uuid.uuid4().hex[:8]}"
+    assert (
+        await incidents.http.post("/api/v1/services", json={"name": service, "team": team})
+    ).status_code == 201
+    ids = [
+        (await incidents.grpc.IngestAlert(alert(service, severity=s, summary=f"{s} disk"))).incident_id
+        for s in ("info", "critical", "high")
+    ]
+    await incidents.grpc.AcknowledgeIncident(incident_pb2.AcknowledgeIncidentRequest(id=ids[1], actor="bob"))
+    triage = await incidents.grpc.ListIncidents(incident_pb2.ListIncidentsRequest(team=team, sort="triage"))
+    assert [i.id for i in triage.incidents] == [ids[2], ids[0], ids[1]]  # open first, most severe first
+    assert dict(triage.status_counts) == {"open": 2, "acknowledged": 1, "resolved": 0}
+    only_open = await incidents.grpc.ListIncidents(
+        incident_pb2.ListIncidentsRequest(team=team, status="open", text="CRITICAL")
+    )
+    assert only_open.total == 0 and dict(only_open.status_counts)["acknowledged"] == 1
+    nobody = await incidents.grpc.ListIncidents(
+        incident_pb2.ListIncidentsRequest(team=team, assignee=str(uuid.uuid4()))
+    )
+    assert nobody.total == 0
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await incidents.grpc.ListIncidents(incident_pb2.ListIncidentsRequest(sort="loudest"))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT

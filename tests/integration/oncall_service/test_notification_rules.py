@@ -15,6 +15,7 @@ async def test_rules_default_to_every_event_by_email(oncall):
         oncall_pb2.GetNotificationRulesRequest(email=user["email"])
     )
     assert (reply.user_id, reply.email_enabled, list(reply.event_types)) == (user["id"], True, [])
+    assert reply.time_zone == "UTC"
 
 
 async def test_rules_are_updated_over_rest_and_read_by_id_or_email(oncall):
@@ -23,6 +24,7 @@ async def test_rules_are_updated_over_rest_and_read_by_id_or_email(oncall):
         f"/api/v1/users/{user['id']}",
         json={
             "email_notifications": False,
+            "time_zone": "Europe/Paris",
             "notify_event_types": ["incident.escalated", "incident.resolved"],
         },
     )
@@ -33,6 +35,7 @@ async def test_rules_are_updated_over_rest_and_read_by_id_or_email(oncall):
     )
     assert by_id == by_email
     assert not by_id.email_enabled and list(by_id.event_types) == ["incident.escalated", "incident.resolved"]
+    assert by_id.time_zone == "Europe/Paris"  # the zone the user's emails show times in
 
 
 async def test_unknown_user_is_not_found_and_bad_event_types_are_refused(oncall):

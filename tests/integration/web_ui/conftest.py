@@ -13,7 +13,12 @@ from services.web_ui.config import WebUISettings
 from services.web_ui.main import build_runtime, create_app
 from shared.models import User
 from shared.timeutil import utcnow
-from tests.integration.incident_fixtures import IncidentStack, incidents, start_incident_stack  # noqa: F401
+from tests.integration.incident_fixtures import (  # noqa: F401
+    IncidentStack,
+    alert,
+    incidents,
+    start_incident_stack,
+)
 from tests.integration.oncall_fixtures import OnCallStack, start_oncall_stack  # noqa: F401
 from tests.integration.servers import running_uvicorn
 
@@ -70,6 +75,8 @@ async def web(incidents: IncidentStack, oncall: OnCallStack) -> WebUI:  # noqa: 
         _env_file=None,
         incident_grpc_target=incidents.grpc_target,
         oncall_grpc_target=oncall.grpc_target,
+        redis_url=incidents.settings.redis_url,
+        events_channel=incidents.settings.events_channel,
         page_size=2,
     )
     runtime = build_runtime(settings)
@@ -83,3 +90,16 @@ async def web(incidents: IncidentStack, oncall: OnCallStack) -> WebUI:  # noqa: 
 async def browser(web: WebUI):
     async with web.client() as client:
         yield client
+
+
+@pytest.fixture
+async def signed_in(web: WebUI, browser):
+    """The browser, logged in as Alice (a responder)."""
+    await web.account()
+    assert (await login(browser)).status_code == 303
+    return browser
+
+
+async def open_incident(incidents: IncidentStack, service: str, **fields) -> str:  # noqa: F811
+    """An incident opened by an alert over gRPC; its id."""
+    return (await incidents.grpc.IngestAlert(alert(service, **fields))).incident_id

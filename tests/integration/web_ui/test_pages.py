@@ -5,8 +5,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from tests.integration.incident_fixtures import alert
-from tests.integration.web_ui.conftest import csrf_of, login
+from tests.integration.web_ui.conftest import csrf_of, login, open_incident
 
 pytestmark = pytest.mark.integration
 
@@ -15,32 +14,23 @@ def unique_service() -> str:
     return f"svc-{uuid.uuid4().hex[:8]}"
 
 
-@pytest.fixture
-async def signed_in(web, browser):
-    await web.account()
-    assert (await login(browser)).status_code == 303
-    return browser
-
-
-async def _incident(incidents, service: str, **fields) -> str:
-    return (await incidents.grpc.IngestAlert(alert(service, **fields))).incident_id
-
-
 async def test_list_filters_pages_and_counts(incidents, signed_in):
     service = unique_service()
-    ids = [await _incident(incidents, service, severity=s) for s in ("critical", "high", "info")]
+    ids = [await open_incident(incidents, service, severity=s) for s in ("critical", "high", "info")]
     await incidents.http.post(f"/api/v1/incidents/{ids[1]}/acknowledge")
     first = await signed_in.get("/ui/", params={"service": service})  # page size 2 in these tests
     assert first.status_code == 200
-    assert _listed(first.text, ids) == [ids[2], ids[1]]
-    assert '<span class="count">3</span>' in first.text and "1–2 of 3" in first.text
+    assert _listed(first.text, ids) == [ids[0], ids[2]]  # open first, the most severe first
+    assert '<span class="count" data-live="count">3</span>' in first.text and "1–2 of 3" in first.text
     assert f"/ui/?service={service}&amp;offset=2" in first.text and 'rel="prev"' not in first.text
     second = await signed_in.get("/ui/", params={"service": service, "offset": 2})
     assert (
-        _listed(second.text, ids) == [ids[0]]
+        _listed(second.text, ids) == [ids[1]]
         and "3–3 of 3" in second.text
         and 'rel="next"' not in second.text
     )
+    newest = await signed_in.get("/ui/", params={"service": service, "sort": "newest"})
+    assert _listed(newest.text, ids) == [ids[2], ids[1]]
     acked = await signed_in.get("/ui/", params={"service": service, "status": "acknowledged", "severity": ""})
     assert _listed(acked.text, ids) == [ids[1]]
     critical = await signed_in.get("/ui/", params={"service": service, "severity": "critical"})
@@ -48,7 +38,7 @@ async def test_list_filters_pages_and_counts(incidents, signed_in):
 
 
 async def test_the_list_says_how_long_the_server_took(incidents, signed_in):
-    await _incident(incidents, unique_service())
+    await open_incident(incidents, unique_service())
     reply = await signed_in.get("/ui/")
     timing = reply.headers["server-timing"]
     assert "total;dur=" in timing and "rpc;dur=" in timing
@@ -60,7 +50,7 @@ async def test_a_bad_filter_is_a_422_naming_it(signed_in):
 
 
 async def test_acknowledge_then_resolve_as_the_logged_in_person(incidents, signed_in):
-    incident_id = await _incident(incidents, unique_service())
+    incident_id = await open_incident(incidents, unique_service())
     page = await signed_in.get(f"/ui/incidents/{incident_id}")
     assert page.status_code == 200 and "Acknowledge" in page.text
     token = csrf_of(page)
@@ -95,7 +85,7 @@ async def test_acknowledge_then_resolve_as_the_logged_in_person(incidents, signe
 async def test_a_post_without_this_sessions_csrf_token_is_refused_and_changes_nothing(
     incidents, signed_in, csrf
 ):
-    incident_id = await _incident(incidents, unique_service())
+    incident_id = await open_incident(incidents, unique_service())
     data = {} if csrf is None else {"csrf": csrf}
     reply = await signed_in.post(f"/ui/incidents/{incident_id}/acknowledge", data=data)
     assert reply.status_code == 403 and "csrf" in reply.text
@@ -104,7 +94,7 @@ async def test_a_post_without_this_sessions_csrf_token_is_refused_and_changes_no
 
 
 async def test_another_sessions_csrf_token_is_refused(web, incidents, signed_in):
-    incident_id = await _incident(incidents, unique_service())
+    incident_id = await open_incident(incidents, unique_service())
     await web.account(email="bob@example.com", name="Bob")
     async with web.client() as bob:
         await login(bob, email="bob@example.com")
@@ -114,14 +104,14 @@ async def test_another_sessions_csrf_token_is_refused(web, incidents, signed_in)
 
 
 async def test_a_post_without_a_session_goes_to_login_and_changes_nothing(web, incidents, browser):
-    incident_id = await _incident(incidents, unique_service())
+    incident_id = await open_incident(incidents, unique_service())
     reply = await browser.post(f"/ui/incidents/{incident_id}/resolve", data={"csrf": "x"})
     assert reply.status_code == 303 and reply.headers["location"].startswith("/ui/login")
     assert (await incidents.http.get(f"/api/v1/incidents/{incident_id}")).json()["status"] == "open"
 
 
 async def test_api_refusals_are_readable_pages(incidents, signed_in):
-    incident_id = await _incident(incidents, unique_service())
+    incident_id = await open_incident(incidents, unique_service())
     token = csrf_of(await signed_in.get(f"/ui/incidents/{incident_id}"))
     await signed_in.post(f"/ui/incidents/{incident_id}/resolve", data={"csrf": token})
     again = await signed_in.post(f"/ui/incidents/{incident_id}/acknowledge", data={"csrf": token})
@@ -134,7 +124,7 @@ async def test_api_refusals_are_readable_pages(incidents, signed_in):
 
 async def test_alert_text_is_escaped(incidents, signed_in):
     service = unique_service()
-    incident_id = await _incident(incidents, service, summary="<script>alert('x')</script> & more")
+    incident_id = await open_incident(incidents, service, summary="<script>alert('x')</script> & more")
     listed = await signed_in.get("/ui/", params={"service": service})
     detail = await signed_in.get(f"/ui/incidents/{incident_id}")
     for page in (listed, detail):
@@ -165,7 +155,7 @@ async def test_a_viewer_sees_incidents_without_actions_and_cannot_act(web, brows
     async with web.oncall.runtime.commands.sessions.begin() as session:
         await session.execute(text("UPDATE users SET role = 'viewer' WHERE id = :id"), {"id": user.id})
     assert (await login(browser, email="vera@example.com")).status_code == 303
-    incident_id = await _incident(incidents, unique_service())
+    incident_id = await open_incident(incidents, unique_service())
     page = await browser.get(f"/ui/incidents/{incident_id}")
     assert page.status_code == 200 and "Vera Viewer (viewer)" in page.text
     assert 'action="/ui/incidents/' not in page.text

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+import pytest
 from aiosmtplib.email import flatten_message
 
 from services.notifier import domain, emails
@@ -133,3 +134,38 @@ def test_email_headers_carry_any_text_as_encoded_words_on_one_logical_line():
 def received(message) -> EmailMessage:
     """The message as a mail client reads it off the wire (what aiosmtplib sends)."""
     return email.message_from_bytes(flatten_message(message), policy=email.policy.default)
+
+
+def test_emails_show_times_in_the_recipients_time_zone():
+    event = {
+        "id": str(uuid.uuid4()),
+        "type": "incident.triggered",
+        "time": "2026-07-01T12:00:05Z",
+        "data": {
+            "id": "abc",
+            "title": "t",
+            "service": "db",
+            "severity": "high",
+            "created_at": "2026-07-01T11:59:00Z",
+        },
+    }
+    sent = emails.compose(
+        event, to="a@example.com", to_name="A", sender="o@x", base_url="http://gw", time_zone="Europe/Paris"
+    )
+    text = received(sent).get_body(preferencelist=("plain",)).get_content()
+    assert "2026-07-01 13:59 CEST" in text and "at 2026-07-01 14:00 CEST" in text
+    assert emails.local_time("2026-07-01T11:59:00Z", "Not/AZone") == "2026-07-01 11:59 UTC"
+
+
+@pytest.mark.parametrize(
+    ("event_type", "actor_field"),
+    [("incident.acknowledged", "acknowledged_by"), ("incident.resolved", "resolved_by")],
+)
+def test_nobody_is_emailed_about_what_they_did_themselves(event_type, actor_field):
+    data = {
+        "assignee": {"name": "Alice", "email": "alice@example.com"},
+        "escalation_targets": [{"name": "Bob", "email": "bob@example.com"}],
+        actor_field: "Alice",
+    }
+    assert domain.recipients(data, event_type) == [domain.Recipient("bob@example.com", "Bob")]
+    assert len(domain.recipients(data, "incident.escalated")) == 2  # only the actor's own action

@@ -115,7 +115,7 @@ class IngestAlertGroupResponse(_message.Message):
     def __init__(self, outcomes: _Optional[_Iterable[_Union[IngestOutcome, _Mapping]]] = ...) -> None: ...
 
 class Incident(_message.Message):
-    __slots__ = ("id", "title", "service", "severity", "status", "assigned_to", "alert_count", "created_at", "acknowledged_at", "resolved_at", "mtta_seconds", "mttr_seconds", "duplicate_count", "acknowledged_by", "resolved_by", "assignee_name", "assignee_email")
+    __slots__ = ("id", "title", "service", "severity", "status", "assigned_to", "alert_count", "created_at", "acknowledged_at", "resolved_at", "mtta_seconds", "mttr_seconds", "duplicate_count", "acknowledged_by", "resolved_by", "assignee_name", "assignee_email", "escalation_level", "next_escalation_at", "escalation_policy_id", "snoozed_until")
     ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     SERVICE_FIELD_NUMBER: _ClassVar[int]
@@ -133,6 +133,10 @@ class Incident(_message.Message):
     RESOLVED_BY_FIELD_NUMBER: _ClassVar[int]
     ASSIGNEE_NAME_FIELD_NUMBER: _ClassVar[int]
     ASSIGNEE_EMAIL_FIELD_NUMBER: _ClassVar[int]
+    ESCALATION_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ESCALATION_AT_FIELD_NUMBER: _ClassVar[int]
+    ESCALATION_POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    SNOOZED_UNTIL_FIELD_NUMBER: _ClassVar[int]
     id: str
     title: str
     service: str
@@ -150,7 +154,11 @@ class Incident(_message.Message):
     resolved_by: str
     assignee_name: str
     assignee_email: str
-    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., service: _Optional[str] = ..., severity: _Optional[str] = ..., status: _Optional[str] = ..., assigned_to: _Optional[str] = ..., alert_count: _Optional[int] = ..., created_at: _Optional[str] = ..., acknowledged_at: _Optional[str] = ..., resolved_at: _Optional[str] = ..., mtta_seconds: _Optional[float] = ..., mttr_seconds: _Optional[float] = ..., duplicate_count: _Optional[int] = ..., acknowledged_by: _Optional[str] = ..., resolved_by: _Optional[str] = ..., assignee_name: _Optional[str] = ..., assignee_email: _Optional[str] = ...) -> None: ...
+    escalation_level: int
+    next_escalation_at: str
+    escalation_policy_id: str
+    snoozed_until: str
+    def __init__(self, id: _Optional[str] = ..., title: _Optional[str] = ..., service: _Optional[str] = ..., severity: _Optional[str] = ..., status: _Optional[str] = ..., assigned_to: _Optional[str] = ..., alert_count: _Optional[int] = ..., created_at: _Optional[str] = ..., acknowledged_at: _Optional[str] = ..., resolved_at: _Optional[str] = ..., mtta_seconds: _Optional[float] = ..., mttr_seconds: _Optional[float] = ..., duplicate_count: _Optional[int] = ..., acknowledged_by: _Optional[str] = ..., resolved_by: _Optional[str] = ..., assignee_name: _Optional[str] = ..., assignee_email: _Optional[str] = ..., escalation_level: _Optional[int] = ..., next_escalation_at: _Optional[str] = ..., escalation_policy_id: _Optional[str] = ..., snoozed_until: _Optional[str] = ...) -> None: ...
 
 class IncidentAlert(_message.Message):
     __slots__ = ("id", "fingerprint", "service", "severity", "summary", "source", "labels", "annotations", "occurred_at", "received_at", "last_seen_at", "duplicate_count")
@@ -223,28 +231,47 @@ class GetIncidentResponse(_message.Message):
     def __init__(self, incident: _Optional[_Union[Incident, _Mapping]] = ..., alerts: _Optional[_Iterable[_Union[IncidentAlert, _Mapping]]] = ..., timeline: _Optional[_Iterable[_Union[TimelineEntry, _Mapping]]] = ...) -> None: ...
 
 class ListIncidentsRequest(_message.Message):
-    __slots__ = ("status", "severity", "service", "since", "limit", "offset")
+    __slots__ = ("status", "severity", "service", "since", "limit", "offset", "team", "assignee", "text", "until", "sort")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     SEVERITY_FIELD_NUMBER: _ClassVar[int]
     SERVICE_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNEE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    SORT_FIELD_NUMBER: _ClassVar[int]
     status: str
     severity: str
     service: str
     since: str
     limit: int
     offset: int
-    def __init__(self, status: _Optional[str] = ..., severity: _Optional[str] = ..., service: _Optional[str] = ..., since: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+    team: str
+    assignee: str
+    text: str
+    until: str
+    sort: str
+    def __init__(self, status: _Optional[str] = ..., severity: _Optional[str] = ..., service: _Optional[str] = ..., since: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., team: _Optional[str] = ..., assignee: _Optional[str] = ..., text: _Optional[str] = ..., until: _Optional[str] = ..., sort: _Optional[str] = ...) -> None: ...
 
 class ListIncidentsResponse(_message.Message):
-    __slots__ = ("incidents", "total")
+    __slots__ = ("incidents", "total", "status_counts")
+    class StatusCountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     INCIDENTS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
+    STATUS_COUNTS_FIELD_NUMBER: _ClassVar[int]
     incidents: _containers.RepeatedCompositeFieldContainer[Incident]
     total: int
-    def __init__(self, incidents: _Optional[_Iterable[_Union[Incident, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
+    status_counts: _containers.ScalarMap[str, int]
+    def __init__(self, incidents: _Optional[_Iterable[_Union[Incident, _Mapping]]] = ..., total: _Optional[int] = ..., status_counts: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class AcknowledgeIncidentRequest(_message.Message):
     __slots__ = ("id", "actor")
@@ -273,6 +300,74 @@ class ResolveIncidentResponse(_message.Message):
     INCIDENT_FIELD_NUMBER: _ClassVar[int]
     incident: Incident
     def __init__(self, incident: _Optional[_Union[Incident, _Mapping]] = ...) -> None: ...
+
+class IncidentActionRequest(_message.Message):
+    __slots__ = ("id", "actor")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    actor: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class IncidentActionResponse(_message.Message):
+    __slots__ = ("incident",)
+    INCIDENT_FIELD_NUMBER: _ClassVar[int]
+    incident: Incident
+    def __init__(self, incident: _Optional[_Union[Incident, _Mapping]] = ...) -> None: ...
+
+class ReassignIncidentRequest(_message.Message):
+    __slots__ = ("id", "actor", "user_id", "escalation_policy_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    ESCALATION_POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    actor: str
+    user_id: str
+    escalation_policy_id: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., user_id: _Optional[str] = ..., escalation_policy_id: _Optional[str] = ...) -> None: ...
+
+class SnoozeIncidentRequest(_message.Message):
+    __slots__ = ("id", "actor", "until")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    actor: str
+    until: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., until: _Optional[str] = ...) -> None: ...
+
+class AddIncidentNoteRequest(_message.Message):
+    __slots__ = ("id", "actor", "note")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    actor: str
+    note: str
+    def __init__(self, id: _Optional[str] = ..., actor: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class DeclareIncidentRequest(_message.Message):
+    __slots__ = ("service", "severity", "title", "description", "actor")
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    service: str
+    severity: str
+    title: str
+    description: str
+    actor: str
+    def __init__(self, service: _Optional[str] = ..., severity: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class DeclareIncidentResponse(_message.Message):
+    __slots__ = ("incident", "created")
+    INCIDENT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    incident: Incident
+    created: bool
+    def __init__(self, incident: _Optional[_Union[Incident, _Mapping]] = ..., created: bool = ...) -> None: ...
 
 class RecordHeartbeatRequest(_message.Message):
     __slots__ = ("integration_key",)

@@ -70,6 +70,36 @@ class IncidentServiceStub(object):
                 request_serializer=oncall_dot_v1_dot_incident__pb2.ResolveIncidentRequest.SerializeToString,
                 response_deserializer=oncall_dot_v1_dot_incident__pb2.ResolveIncidentResponse.FromString,
                 _registered_method=True)
+        self.UnacknowledgeIncident = channel.unary_unary(
+                '/oncall.v1.IncidentService/UnacknowledgeIncident',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.IncidentActionRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.FromString,
+                _registered_method=True)
+        self.EscalateIncident = channel.unary_unary(
+                '/oncall.v1.IncidentService/EscalateIncident',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.IncidentActionRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.FromString,
+                _registered_method=True)
+        self.ReassignIncident = channel.unary_unary(
+                '/oncall.v1.IncidentService/ReassignIncident',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.ReassignIncidentRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.FromString,
+                _registered_method=True)
+        self.SnoozeIncident = channel.unary_unary(
+                '/oncall.v1.IncidentService/SnoozeIncident',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.SnoozeIncidentRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.FromString,
+                _registered_method=True)
+        self.AddIncidentNote = channel.unary_unary(
+                '/oncall.v1.IncidentService/AddIncidentNote',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.AddIncidentNoteRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.FromString,
+                _registered_method=True)
+        self.DeclareIncident = channel.unary_unary(
+                '/oncall.v1.IncidentService/DeclareIncident',
+                request_serializer=oncall_dot_v1_dot_incident__pb2.DeclareIncidentRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_incident__pb2.DeclareIncidentResponse.FromString,
+                _registered_method=True)
         self.GetIntegration = channel.unary_unary(
                 '/oncall.v1.IncidentService/GetIntegration',
                 request_serializer=oncall_dot_v1_dot_incident__pb2.GetIntegrationRequest.SerializeToString,
@@ -168,6 +198,44 @@ class IncidentServiceServicer(object):
 
     def ResolveIncident(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnacknowledgeIncident(self, request, context):
+        """What a person does to an incident in their name (`actor` goes on the timeline), as the REST API does.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EscalateIncident(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReassignIncident(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SnoozeIncident(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddIncidentNote(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeclareIncident(self, request, context):
+        """An incident declared by a person: stored through the alert path (a one-off fingerprint), paged alike.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -279,6 +347,36 @@ def add_IncidentServiceServicer_to_server(servicer, server):
                     servicer.ResolveIncident,
                     request_deserializer=oncall_dot_v1_dot_incident__pb2.ResolveIncidentRequest.FromString,
                     response_serializer=oncall_dot_v1_dot_incident__pb2.ResolveIncidentResponse.SerializeToString,
+            ),
+            'UnacknowledgeIncident': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnacknowledgeIncident,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.IncidentActionRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.SerializeToString,
+            ),
+            'EscalateIncident': grpc.unary_unary_rpc_method_handler(
+                    servicer.EscalateIncident,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.IncidentActionRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.SerializeToString,
+            ),
+            'ReassignIncident': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReassignIncident,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.ReassignIncidentRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.SerializeToString,
+            ),
+            'SnoozeIncident': grpc.unary_unary_rpc_method_handler(
+                    servicer.SnoozeIncident,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.SnoozeIncidentRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.SerializeToString,
+            ),
+            'AddIncidentNote': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddIncidentNote,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.AddIncidentNoteRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.SerializeToString,
+            ),
+            'DeclareIncident': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclareIncident,
+                    request_deserializer=oncall_dot_v1_dot_incident__pb2.DeclareIncidentRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_incident__pb2.DeclareIncidentResponse.SerializeToString,
             ),
             'GetIntegration': grpc.unary_unary_rpc_method_handler(
                     servicer.GetIntegration,
@@ -521,6 +619,168 @@ class IncidentService(object):
             '/oncall.v1.IncidentService/ResolveIncident',
             oncall_dot_v1_dot_incident__pb2.ResolveIncidentRequest.SerializeToString,
             oncall_dot_v1_dot_incident__pb2.ResolveIncidentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnacknowledgeIncident(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/UnacknowledgeIncident',
+            oncall_dot_v1_dot_incident__pb2.IncidentActionRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EscalateIncident(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/EscalateIncident',
+            oncall_dot_v1_dot_incident__pb2.IncidentActionRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReassignIncident(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/ReassignIncident',
+            oncall_dot_v1_dot_incident__pb2.ReassignIncidentRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SnoozeIncident(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/SnoozeIncident',
+            oncall_dot_v1_dot_incident__pb2.SnoozeIncidentRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddIncidentNote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/AddIncidentNote',
+            oncall_dot_v1_dot_incident__pb2.AddIncidentNoteRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.IncidentActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclareIncident(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.IncidentService/DeclareIncident',
+            oncall_dot_v1_dot_incident__pb2.DeclareIncidentRequest.SerializeToString,
+            oncall_dot_v1_dot_incident__pb2.DeclareIncidentResponse.FromString,
             options,
             channel_credentials,
             insecure,

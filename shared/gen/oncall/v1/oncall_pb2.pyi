@@ -149,16 +149,18 @@ class GetNotificationRulesRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
 
 class GetNotificationRulesResponse(_message.Message):
-    __slots__ = ("user_id", "email", "email_enabled", "event_types")
+    __slots__ = ("user_id", "email", "email_enabled", "event_types", "time_zone")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     EMAIL_ENABLED_FIELD_NUMBER: _ClassVar[int]
     EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     email: str
     email_enabled: bool
     event_types: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ..., email_enabled: bool = ..., event_types: _Optional[_Iterable[str]] = ...) -> None: ...
+    time_zone: str
+    def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ..., email_enabled: bool = ..., event_types: _Optional[_Iterable[str]] = ..., time_zone: _Optional[str] = ...) -> None: ...
 
 class ListUsersRequest(_message.Message):
     __slots__ = ()
