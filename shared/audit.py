@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.orm.attributes import instance_state
 
+from services.oncall_service.models import AuditEntry
 from shared.auth import Identity, Role
-from shared.models import AuditEntry
 
 SECRET_COLUMNS = frozenset({"password_hash", "secret", "previous_secret", "token_hash", "key_hash"})
 # Written as a consequence of a change (or the log itself), not changes of their own.

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import Update, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.oncall_service.models import ApiToken, User
 from shared.access import TOUCH_EVERY, Authenticator, authenticator
 from shared.auth import Role, TokenRecord, UserRecord
 from shared.config import AuthSettings
-from shared.models import ApiToken, User
 
 _USER = select(
     User.id, User.name, User.email, User.role, User.login_disabled, User.credentials_changed_at

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.incident_management.models import Incident, IncidentQuarterSums
 from services.incident_management.schemas import (
     MAX_ANALYTICS_DAYS,
     AnalyticsQuery,
@@ -40,7 +41,6 @@ from services.incident_management.schemas import (
 )
 from shared.aio import run_every
 from shared.errors import InvalidInput
-from shared.models import Incident, IncidentQuarterSums
 from shared.timeutil import rfc3339
 
 log = logging.getLogger(__name__)

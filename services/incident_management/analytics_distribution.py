@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from services.incident_management.analytics import QUERY_SETTINGS
+from services.incident_management.models import Incident
 from services.incident_management.schemas import (
     DistributionQuery,
     DurationBucket,
@@ -22,7 +23,6 @@ from services.incident_management.schemas import (
     TimeDistribution,
     duration_text,
 )
-from shared.models import Incident
 from shared.timeutil import rfc3339
 
 # The histogram's bounds in seconds: 1, 5, 15 and 30 minutes, 1, 2, 4 and 8 hours, a day.

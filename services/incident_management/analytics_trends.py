@@ -12,6 +12,7 @@ from sqlalchemy import DateTime, Interval, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management.analytics import QUERY_SETTINGS
+from services.incident_management.models import Incident
 from services.incident_management.schemas import (
     MAX_TREND_BUCKETS,
     IncidentTrends,
@@ -22,7 +23,6 @@ from services.incident_management.schemas import (
     duration_text,
 )
 from shared.errors import InvalidInput
-from shared.models import Incident
 from shared.timeutil import rfc3339
 
 SEVERITIES: tuple[str, ...] = get_args(Severity)

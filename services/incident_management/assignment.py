@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.incident_management import escalation
 from services.incident_management import repository as repo
 from services.incident_management.escalation import EscalationSettings
+from services.incident_management.models import Incident, OutboxEvent, TimelineEntry
 from services.incident_management.oncall_client import OnCallClient
 from shared import events as kinds
 from shared.aio import run_every
 from shared.errors import DomainError, NotFound, Unavailable
-from shared.models import Incident, OutboxEvent, TimelineEntry
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)

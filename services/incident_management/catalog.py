@@ -11,9 +11,9 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management import repository as repo
+from services.incident_management.models import Heartbeat, Integration, MonitoredService
 from services.incident_management.schemas import IntegrationCreate, ServiceCreate, ServicePatch
 from shared.errors import AlreadyExists, DomainError, NotFound, PermissionDenied, Unauthenticated
-from shared.models import Heartbeat, Integration, MonitoredService
 
 # PagerDuty's routing keys are 32 lowercase alphanumerics; some client libraries check the length.
 KEY_ALPHABET = string.ascii_lowercase + string.digits

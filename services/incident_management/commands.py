@@ -20,6 +20,7 @@ from services.incident_management.assignment import InlinePaging
 from services.incident_management.domain import OnCallAnswer
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.escalation_worker import Escalator
+from services.incident_management.models import Incident
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
 from services.incident_management.schemas import (
@@ -35,7 +36,6 @@ from shared import fingerprints
 from shared.db import DriverPool
 from shared.errors import DomainError, InvalidInput, NotFound, Unavailable
 from shared.group_commit import GroupCommit
-from shared.models import Incident
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)

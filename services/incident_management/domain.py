@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management import repository as repo
+from services.incident_management.models import INCIDENT_STATUSES, Alert, Incident, TimelineEntry
 from services.incident_management.schemas import (
     AlertInput,
     IncidentDeclare,
@@ -26,7 +27,6 @@ from services.incident_management.schemas import (
 from shared import events
 from shared.db import Writes
 from shared.errors import Conflict, NotFound
-from shared.models import INCIDENT_STATUSES, Alert, Incident, TimelineEntry
 from shared.telemetry import current_traceparent
 
 # Allowed status moves; anything else is a 409.

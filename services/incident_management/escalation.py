@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.incident_management import domain
 from services.incident_management import repository as repo
 from services.incident_management.domain import EscalationStep
+from services.incident_management.models import Incident
 from services.incident_management.oncall_client import OnCallClient
 from shared import events
 from shared.db import Writes
 from shared.errors import InvalidInput, NotFound
-from shared.models import Incident
 
 # `escalation_level` before the first level is paged: the next step pages level 0.
 NOT_PAGED = -1

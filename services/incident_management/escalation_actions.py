@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.incident_management import domain
 from services.incident_management import repository as repo
 from services.incident_management.escalation import EscalationSettings, reopen, restart
+from services.incident_management.models import Incident
 from shared import events
 from shared.errors import Conflict, InvalidInput
-from shared.models import Incident
 from shared.timeutil import rfc3339
 
 

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.incident_management import repository as repo
 from services.incident_management.escalation import EscalationSettings, fire
+from services.incident_management.models import Incident
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
 from shared.aio import wait_event
 from shared.errors import DomainError, Unavailable
 from shared.metrics import ESCALATIONS
-from shared.models import Incident
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.incident_management import analytics, analytics_distribution, analytics_trends, catalog
 from services.incident_management import repository as repo
+from services.incident_management.models import Integration, MonitoredService
 from services.incident_management.schemas import (
     AnalyticsQuery,
     DistributionQuery,
@@ -19,7 +20,6 @@ from services.incident_management.schemas import (
 from shared.errors import InvalidInput
 from shared.gen.oncall.v1 import incident_pb2
 from shared.http import parse_uuid, validated
-from shared.models import Integration, MonitoredService
 from shared.timeutil import rfc3339, utcnow
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from services.incident_management import grpc_console
 from services.incident_management.commands import IncidentCommands
+from services.incident_management.models import SEVERITIES, Alert, Incident, TimelineEntry
 from services.incident_management.schemas import (
     Action,
     AlertInput,
@@ -26,7 +27,6 @@ from shared.gen.oncall.v1 import incident_pb2, incident_pb2_grpc
 from shared.grpc import unexpected
 from shared.http import invalid_input
 from shared.metrics import ALERTS_CORRELATED
-from shared.models import SEVERITIES, Alert, Incident, TimelineEntry
 from shared.telemetry import continued, current_traceparent
 from shared.text import UNSTORABLE, unstorable_field
 from shared.timeutil import parse_rfc3339, rfc3339

@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.incident_management import domain
 from services.incident_management import repository as repo
 from services.incident_management.catalog import KeyOwner
+from services.incident_management.models import Heartbeat, Integration, MonitoredService
 from services.incident_management.schemas import AlertInput
 from shared.db import driver_connection
 from shared.errors import PermissionDenied
-from shared.models import Heartbeat, Integration, MonitoredService
 from shared.timeutil import rfc3339
 
 

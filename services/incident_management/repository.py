@@ -11,9 +11,7 @@ import orjson
 from sqlalchemy import ARRAY, DateTime, Uuid, any_, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.incident_management.schemas import IncidentFilter
-from shared.db import Writes
-from shared.models import (
+from services.incident_management.models import (
     Alert,
     Heartbeat,
     Incident,
@@ -22,6 +20,8 @@ from shared.models import (
     OutboxEvent,
     TimelineEntry,
 )
+from services.incident_management.schemas import IncidentFilter
+from shared.db import Writes
 
 
 def add_timeline(

@@ -8,7 +8,8 @@ from redis.exceptions import ResponseError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.models import DELIVERY_STATUSES, SEVERITIES
+from services.incident_management.models import SEVERITIES
+from services.notifier.models import DELIVERY_STATUSES
 
 # Windows of the mean MTTA/MTTR gauges, as PostgreSQL intervals by label.
 WINDOWS = {"1h": "1 hour", "24h": "24 hours", "7d": "7 days"}

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notifier import domain, url_guard
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
+from services.notifier.models import WebhookDelivery, WebhookSubscription
 from services.notifier.schemas import DeliveryFilter, WebhookCreate, WebhookPatch
-from shared.models import WebhookDelivery, WebhookSubscription
 from shared.timeutil import utcnow
 
 

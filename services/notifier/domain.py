@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifier import repository as repo
+from services.notifier.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from services.notifier.schemas import DeliveryFilter, WebhookCreate, WebhookPatch
 from shared.errors import NotFound
-from shared.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 SECRET_PREFIX = "whsec_"  # nosec B105 - a prefix of generated secrets, not one
 

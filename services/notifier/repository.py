@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from services.notifier.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 
 def create_subscription(

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.oncall_service.commands import OnCallCommands
+from services.oncall_service.models import Rotation, Team
 from services.oncall_service.schemas import (
     CurrentOnCall,
     OnCallRead,
@@ -23,7 +24,6 @@ from services.oncall_service.schemas import (
 )
 from shared.access import guard
 from shared.auth import Role
-from shared.models import Rotation, Team
 from shared.timeutil import rfc3339
 
 router = APIRouter(prefix="/api/v1", dependencies=[guard(write=Role.admin)])

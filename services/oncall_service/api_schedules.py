@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from services.oncall_service.api import Commands
 from services.oncall_service.ics import CalendarShift, calendar
+from services.oncall_service.models import EscalationPolicy, Schedule, ScheduleLayer, ScheduleOverride, User
 from services.oncall_service.schemas import (
     LayerCreate,
     LayerPatch,
@@ -29,7 +30,6 @@ from services.oncall_service.schemas import (
 )
 from shared.access import guard
 from shared.auth import Role
-from shared.models import EscalationPolicy, Schedule, ScheduleLayer, ScheduleOverride, User
 from shared.timeutil import utcnow
 
 router = APIRouter(prefix="/api/v1", dependencies=[guard(write=Role.admin)])

@@ -12,6 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.oncall_service import credentials, logins, policies, roster, schedules
 from services.oncall_service import repository as repo
 from services.oncall_service.access_schemas import ApiTokenCreate, AuditFilter
+from services.oncall_service.models import (
+    ApiToken,
+    AuditEntry,
+    EscalationPolicy,
+    Rotation,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+    Team,
+    User,
+)
 from services.oncall_service.schemas import (
     CurrentOnCall,
     EscalationAnswer,
@@ -33,17 +44,6 @@ from services.oncall_service.throttle import LoginThrottle
 from shared import audit
 from shared.auth import API_AUDIENCE, Identity, Role, issue_jwt
 from shared.errors import DomainError, InvalidInput
-from shared.models import (
-    ApiToken,
-    AuditEntry,
-    EscalationPolicy,
-    Rotation,
-    Schedule,
-    ScheduleLayer,
-    ScheduleOverride,
-    Team,
-    User,
-)
 from shared.timeutil import utcnow
 
 TeamWithServices = tuple[Team, list[str]]

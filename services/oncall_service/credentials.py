@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.oncall_service import logins
 from services.oncall_service import repository as repo
 from services.oncall_service.access_schemas import ApiTokenCreate, AuditFilter
+from services.oncall_service.models import ApiToken, AuditEntry, User
 from shared.auth import Identity, Role, new_api_token
 from shared.errors import InvalidInput, NotFound, PermissionDenied
-from shared.models import ApiToken, AuditEntry, User
 
 ADMIN_NAME = "Administrator"
 

@@ -7,12 +7,19 @@ import orjson
 
 from services.oncall_service.access_schemas import ApiTokenCreate, AuditFilter
 from services.oncall_service.commands import OnCallCommands
+from services.oncall_service.models import (
+    ApiToken,
+    AuditEntry,
+    EscalationPolicy,
+    Schedule,
+    ScheduleOverride,
+    User,
+)
 from services.oncall_service.schemas import OverrideCreate, UserPatch
 from shared import audit
 from shared.errors import InvalidInput, PermissionDenied
 from shared.gen.oncall.v1 import oncall_pb2
 from shared.http import parse_uuid, validated
-from shared.models import ApiToken, AuditEntry, EscalationPolicy, Schedule, ScheduleOverride, User
 from shared.timeutil import parse_rfc3339, rfc3339, utcnow
 
 SHIFTS_DEFAULT_DAYS = 7

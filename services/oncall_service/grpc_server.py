@@ -8,11 +8,11 @@ import grpc
 
 from services.oncall_service import grpc_console as console
 from services.oncall_service.commands import OnCallCommands
+from services.oncall_service.models import User
 from services.oncall_service.schemas import CurrentOnCall, EscalationAnswer
 from shared.errors import InvalidInput
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
 from shared.http import parse_uuid
-from shared.models import User
 from shared.timeutil import parse_rfc3339, rfc3339
 
 # The servicer's methods read nothing of their call's context.

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.oncall_service import passwords
 from services.oncall_service import repository as repo
+from services.oncall_service.models import User
 from services.oncall_service.schemas import UserCreate
 from services.oncall_service.throttle import LoginThrottle
 from shared.errors import InvalidInput, PermissionDenied, TooManyRequests, Unauthenticated
 from shared.http import invalid_input
-from shared.models import User
 
 LOGIN_FAILED = "wrong email or password"
 

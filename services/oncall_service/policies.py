@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.oncall_service import repository as repo
 from services.oncall_service import schedule as engine
+from services.oncall_service.models import EscalationLevel, EscalationPolicy, EscalationTarget, User
 from services.oncall_service.schedules import plan_of
 from services.oncall_service.schemas import EscalationAnswer, LevelBody, PolicyCreate, PolicyPatch
 from shared.errors import AlreadyExists, InvalidInput, NotFound
-from shared.models import EscalationLevel, EscalationPolicy, EscalationTarget, User
 
 
 async def get_policy(session: AsyncSession, policy_id: uuid.UUID) -> EscalationPolicy:

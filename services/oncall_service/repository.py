@@ -23,8 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.types import TypeEngine
 
-from shared.identities import token_touch
-from shared.models import (
+from services.oncall_service.models import (
     ApiToken,
     EscalationLevel,
     EscalationPolicy,
@@ -39,6 +38,7 @@ from shared.models import (
     Team,
     User,
 )
+from shared.identities import token_touch
 
 Grouped = TypeVar("Grouped", Rotation, Schedule)
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.oncall_service import domain, schedules
 from services.oncall_service import repository as repo
+from services.oncall_service.models import Rotation, Team, User
 from services.oncall_service.schemas import (
     CurrentOnCall,
     RotationCreate,
@@ -18,7 +19,6 @@ from services.oncall_service.schemas import (
     UserPatch,
 )
 from shared.errors import AlreadyExists, Conflict, InvalidInput, NotFound
-from shared.models import Rotation, Team, User
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:

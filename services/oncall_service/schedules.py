@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.oncall_service import repository as repo
 from services.oncall_service import schedule as engine
+from services.oncall_service.models import Schedule, ScheduleLayer, ScheduleOverride, User
 from services.oncall_service.schemas import (
     LayerCreate,
     LayerPatch,
@@ -16,7 +17,6 @@ from services.oncall_service.schemas import (
     SchedulePatch,
 )
 from shared.errors import AlreadyExists, Conflict, InvalidInput, NotFound
-from shared.models import Schedule, ScheduleLayer, ScheduleOverride, User
 
 # The longest window /shifts and the calendars compute at once.
 MAX_WINDOW = timedelta(days=366)

@@ -19,8 +19,8 @@ from pydantic import (
 )
 
 from services.oncall_service.domain import Shift
+from services.oncall_service.models import User
 from shared.auth import Role
-from shared.models import User
 from shared.text import InputModel, PatchModel
 from shared.timeutil import rfc3339
 

@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from services.incident_management.models import SEVERITIES
 from services.web_ui import charts
 from services.web_ui.pages import console
 from services.web_ui.session import CurrentViewer
 from services.web_ui.views import render
-from shared.models import SEVERITIES
 from shared.text import InputModel
 from shared.timeutil import rfc3339, utcnow
 

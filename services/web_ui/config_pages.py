@@ -9,13 +9,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import Field
 
+from services.oncall_service.models import ROLES
 from services.web_ui.pages import console, require
 from services.web_ui.session import CheckedForm, CurrentViewer, Viewer
 from services.web_ui.views import render
 from shared.auth import Role
 from shared.http import PageOffset
 from shared.integrations import CONFIG_MODELS
-from shared.models import ROLES
 from shared.text import InputModel
 
 router = APIRouter(prefix="/ui/config", tags=["dashboard"])

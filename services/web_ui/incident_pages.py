@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import Field, field_validator
 from starlette.datastructures import QueryParams
 
+from services.incident_management.models import INCIDENT_STATUSES, SEVERITIES
 from services.web_ui.incident_client import ACTIONS, IncidentClient
 from services.web_ui.session import CheckedForm, CurrentViewer, Viewer
 from services.web_ui.views import render
@@ -19,7 +20,6 @@ from shared.auth import Role
 from shared.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from shared.gen.oncall.v1 import incident_pb2
 from shared.http import PageOffset
-from shared.models import INCIDENT_STATUSES, SEVERITIES
 from shared.text import InputModel
 from shared.timeutil import rfc3339, utcnow
 

@@ -1,4 +1,5 @@
-"""The migrated schema is exactly what shared/models.py and shared/migrations/sql/ declare."""
+"""The migrated schema is exactly what the services' models (gathered by shared/models.py) and
+shared/migrations/sql/ declare."""
 
 import asyncio
 from pathlib import Path

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from services.oncall_service import logins
+from services.oncall_service.models import User
 from services.web_ui.config import WebUISettings
 from services.web_ui.main import build_runtime, create_app
-from shared.models import User
 from shared.timeutil import utcnow
 from tests.integration.incident_fixtures import (  # noqa: F401
     IncidentStack,

@@ -11,8 +11,8 @@ import pytest
 from aiosmtplib.email import flatten_message
 
 from services.notifier import domain, emails
+from services.notifier.models import WebhookSubscription
 from services.notifier.stream_consumer import parse_entry
-from shared.models import WebhookSubscription
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
