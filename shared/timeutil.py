@@ -1,7 +1,16 @@
-"""UTC clock and RFC 3339 formatting."""
+"""UTC clock, RFC 3339 formatting, and the range of times the platform accepts."""
 
 from datetime import UTC, datetime
-from typing import overload
+from typing import Annotated, overload
+
+from pydantic import AwareDatetime, Field
+
+# A time a client may send: aware, and one that date arithmetic (a window's default start, a quarter
+# hour's start in UTC) and PostgreSQL can hold, so year 1 or 9999 is refused with 422, not a 500.
+Instant = Annotated[
+    AwareDatetime,
+    Field(ge=datetime(1970, 1, 1, tzinfo=UTC), le=datetime(9000, 1, 1, tzinfo=UTC)),
+]
 
 
 def utcnow() -> datetime:

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 
 from scripts.devstack.settings import ROOT
 
@@ -75,11 +76,21 @@ COMMANDS: dict[str, tuple[str, list[list[str]]]] = {
 }
 
 
+# Defaults a command sets for its steps (the environment's own values win): `make test` keeps the fuzz
+# tests' bounded default (tests/integration/fuzzing.py), `make test-fuzz` raises it.
+ENV: dict[str, dict[str, str]] = {"test-fuzz": {"FUZZ_EXAMPLES": "200"}}
+
+
+def command_env(name: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """What the command's steps run with: its defaults, then `environ`, then this Python as PYTHON."""
+    return {**ENV.get(name, {}), **environ, "PYTHON": sys.executable}
+
+
 def run(name: str, extra: list[str]) -> int:
     """Run the command's steps in the repository, stopping at the first that fails; `extra` goes to the
     last step."""
     steps = COMMANDS[name][1]
-    env = {**os.environ, "PYTHON": sys.executable, "FUZZ_EXAMPLES": os.environ.get("FUZZ_EXAMPLES", "200")}
+    env = command_env(name, os.environ)
     for index, step in enumerate(steps):
         argv = [*step, *extra] if index == len(steps) - 1 else step
         code = subprocess.run(argv, cwd=ROOT, env=env, check=False).returncode

@@ -3,12 +3,11 @@
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,7 +24,7 @@ from pydantic import (
 from shared.http import PageOffset
 from shared.integrations import IntegrationType, parse_config
 from shared.text import InputModel, PatchModel
-from shared.timeutil import rfc3339
+from shared.timeutil import Instant, rfc3339
 
 Severity = Literal["critical", "high", "warning", "info"]
 Status = Literal["open", "acknowledged", "resolved"]
@@ -264,7 +263,7 @@ class ReassignBody(InputModel):
 
 class SnoozeBody(InputModel):
     model_config = ConfigDict(extra="forbid")
-    until: AwareDatetime
+    until: Instant
 
 
 # --- analytics -------------------------------------------------------------------------------------
@@ -278,8 +277,8 @@ class AnalyticsQuery(InputModel):
     severity, summed up and, with `group_by`, per service, severity or calendar bucket in `time_zone`."""
 
     model_config = ConfigDict(extra="forbid")
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Instant | None = None
+    until: Instant | None = None
     service: str | None = Field(default=None, max_length=200)
     severity: Severity | None = None
     group_by: GroupBy | None = None
@@ -359,11 +358,6 @@ Duration = Annotated[
     WithJsonSchema({"type": "string", "pattern": "^[1-9][0-9]{0,5}[mhdw]$", "examples": ["1h", "7d"]}),
 ]
 MAX_TREND_BUCKETS = 1000
-# The end of a period: one that the period's arithmetic and PostgreSQL can hold.
-PeriodEnd = Annotated[
-    AwareDatetime,
-    Field(ge=datetime(1970, 1, 1, tzinfo=UTC), le=datetime(9000, 1, 1, tzinfo=UTC)),
-]
 
 
 class TrendQuery(InputModel):
@@ -379,7 +373,7 @@ class TrendQuery(InputModel):
         validate_default=True,
         description=f"one bucket's length; at most {MAX_TREND_BUCKETS} buckets",
     )
-    until: PeriodEnd | None = Field(default=None, description="the end of the period (default: now)")
+    until: Instant | None = Field(default=None, description="the end of the period (default: now)")
 
 
 class SeverityCounts(BaseModel):
@@ -413,7 +407,7 @@ class DistributionQuery(InputModel):
     period: Duration = Field(
         default="30d", validate_default=True, description="how far back, e.g. 24h, 7d, 30d"
     )
-    until: PeriodEnd | None = Field(default=None, description="the end of the period (default: now)")
+    until: Instant | None = Field(default=None, description="the end of the period (default: now)")
 
 
 class DurationBucket(BaseModel):

@@ -4,12 +4,13 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.oncall_service.schemas import _Body, _Read
 from shared.auth import Role
 from shared.http import PageOffset
 from shared.text import InputModel
+from shared.timeutil import Instant
 
 
 class TokenRequest(_Body):
@@ -26,7 +27,7 @@ class AccessToken(BaseModel):
 class ApiTokenCreate(_Body):
     name: str = Field(min_length=1, max_length=200)
     role: Role
-    expires_at: AwareDatetime | None = None
+    expires_at: Instant | None = None
 
 
 class ApiTokenRead(_Read):
@@ -48,8 +49,8 @@ class ApiTokenCreated(ApiTokenRead):
 class AuditFilter(InputModel):
     model_config = ConfigDict(extra="forbid")
 
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Instant | None = None
+    until: Instant | None = None
     actor: str | None = Field(default=None, max_length=400, description="an actor's name or id")
     action: str | None = Field(default=None, max_length=100)
     target_id: str | None = Field(default=None, max_length=64)

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -22,7 +21,7 @@ from services.oncall_service.domain import Shift
 from services.oncall_service.models import User
 from shared.auth import Role
 from shared.text import InputModel, PatchModel
-from shared.timeutil import rfc3339
+from shared.timeutil import Instant, rfc3339
 
 _EMAIL = re.compile(r"^[^@\s]+@([^@\s]+\.[^@\s]+|localhost)$")
 _HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -240,8 +239,8 @@ class SchedulePatch(_Patch):
 class OverrideCreate(_Body):
     user_id: uuid.UUID
     replaces_user_id: uuid.UUID | None = None
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
 
     @model_validator(mode="after")
     def _ordered(self) -> "OverrideCreate":

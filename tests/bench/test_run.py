@@ -225,13 +225,13 @@ def test_memory_is_reported_for_every_process(report):
 
 @pytest.fixture(scope="module")
 def running(postgres_server_url, redis_url):
-    """A native stack as `make up` leaves it (no no-op endpoint, no webhooks to 127.0.0.1), on a database
-    of its own."""
-    with (
-        fresh_database(postgres_server_url) as database_url,
-        running_stack(stack_settings("benchrun", database_url, redis_url), database_url) as stack,
-    ):
-        yield stack
+    """A native stack as `make up` leaves it (no no-op endpoint), on a database of its own, refusing
+    webhooks to 127.0.0.1 as a production one does (`make up` allows them, for the full demo's receiver)."""
+    with fresh_database(postgres_server_url) as database_url:
+        settings = stack_settings("benchrun", database_url, redis_url)
+        settings.service_env["WEBHOOK_ALLOW_INTERNAL_TARGETS"] = "false"
+        with running_stack(settings, database_url) as stack:
+            yield stack
 
 
 def bench_against(stack, tmp_path, *extra: str) -> tuple[dict, str]:

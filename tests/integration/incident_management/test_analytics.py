@@ -110,6 +110,10 @@ async def test_a_window_without_incidents_has_zero_counts_and_no_averages(incide
         ({"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "since"),
         ({"since": "2024-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "since"),
         ({"since": "2026-01-01T00:00:00"}, "since"),  # no offset: which midnight?
+        # times no arithmetic can start a window from (the default start would be before year 1)
+        ({"until": "0001-01-01T00:00:00Z"}, "until"),
+        ({"since": "0001-01-01T00:00:00+14:00", "until": "0001-01-02T00:00:00Z"}, "since"),
+        ({"until": "9999-12-31T23:59:59-12:00"}, "until"),
         ({"group_by": "hour"}, "group_by"),
         ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
         ({"severity": "urgent"}, "severity"),
