@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field
 # hour's start in UTC) and PostgreSQL can hold, so year 1 or 9999 is refused with 422, not a 500.
 Instant = Annotated[
     AwareDatetime,
-    Field(ge=datetime(1970, 1, 1, tzinfo=UTC), le=datetime(9000, 1, 1, tzinfo=UTC)),
+    Field(ge=datetime(1900, 1, 1, tzinfo=UTC), le=datetime(9000, 1, 1, tzinfo=UTC)),
 ]
 
 
