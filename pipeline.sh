@@ -18,7 +18,8 @@ security() {  # secret scan, bandit, dependency audit (skipped, saying why, when
 
 config() {  # compose against the Compose schema, hadolint, Traefik's files, promtool on Prometheus's
   REQUIRE_PROMETHEUS=1 "$PY" -m pytest -q -p no:cacheprovider tests/unit/test_compose_file.py \
-    tests/unit/test_dockerfiles.py tests/unit/test_traefik_config.py tests/unit/test_prometheus_config.py
+    tests/unit/test_dockerfiles.py tests/unit/test_traefik_config.py tests/unit/test_prometheus_config.py \
+    tests/integration/test_compose_gateway.py
 }
 
 tests() {  # unit, integration and end-to-end, then the benchmark's (needs wrk)

@@ -18,9 +18,21 @@ _env = jinja2.Environment(
 NATIVE_RETENTION = "7d"
 
 
-def render(jobs: dict[str, list[str]], *, rules_dir: str, scrape_interval: str = "15s") -> str:
-    """The configuration scraping each job's targets (host:port), with the alert rules of `rules_dir`."""
-    values = {"jobs": jobs, "rules_dir": rules_dir, "scrape_interval": scrape_interval}
+def render(
+    jobs: dict[str, list[str]],
+    *,
+    rules_dir: str,
+    scrape_interval: str = "15s",
+    dns_jobs: dict[str, str] | None = None,
+) -> str:
+    """The configuration scraping each job's targets (host:port), and each of `dns_jobs` at every address
+    its DNS name (host:port) answers with, with the alert rules of `rules_dir`."""
+    values = {
+        "jobs": jobs,
+        "dns_jobs": {job: target.rsplit(":", 1) for job, target in (dns_jobs or {}).items()},
+        "rules_dir": rules_dir,
+        "scrape_interval": scrape_interval,
+    }
     return _env.get_template("prometheus.yml.j2").render(values)
 
 
@@ -38,10 +50,9 @@ def native_jobs(settings: StackSettings) -> dict[str, list[str]]:
     }
 
 
-def compose_jobs(replicas: int = 2) -> dict[str, list[str]]:
-    """docker-compose.yml's containers by name, each on its own port."""
+def compose_jobs() -> dict[str, list[str]]:
+    """docker-compose.yml's single containers by name, each on its own port."""
     return {
-        "alert-ingestion": [f"alert-ingestion-{i}:8001" for i in range(1, replicas + 1)],
         "incident-management": ["incident-management:8002"],
         "oncall": ["oncall:8003"],
         "notifier": ["notifier:8004"],
@@ -49,6 +60,10 @@ def compose_jobs(replicas: int = 2) -> dict[str, list[str]]:
         "metrics-exporter": ["metrics-exporter:9090"],
         "traefik": ["traefik:8080"],
     }
+
+
+# A scaled compose service, by job: Docker's DNS answers its name with every container's address.
+COMPOSE_DNS_JOBS = {"alert-ingestion": "alert-ingestion:8001"}
 
 
 def config_path(settings: StackSettings):
@@ -63,10 +78,15 @@ def write_native(settings: StackSettings) -> None:
     write_atomic(config_path(settings), text)
 
 
+def render_compose() -> str:
+    """The compose copy's text."""
+    return render(compose_jobs(), rules_dir="/etc/prometheus/rules", dns_jobs=COMPOSE_DNS_JOBS)
+
+
 def write_compose() -> list:
     """Regenerate the committed compose copy, config/prometheus/prometheus.yml."""
     path = CONFIG / "prometheus.yml"
-    write_atomic(path, render(compose_jobs(), rules_dir="/etc/prometheus/rules"))
+    write_atomic(path, render_compose())
     return [path]
 
 

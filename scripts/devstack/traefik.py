@@ -35,6 +35,9 @@ class GatewayConfig:
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
     log_level: str = "INFO"
+    # True (compose): the alert-ingestion pool is every container of that compose service, found by
+    # Traefik's Docker provider; ingestion_urls then only serve the error pages.
+    ingestion_from_docker: bool = False
 
 
 def native_config(settings: StackSettings) -> GatewayConfig:
@@ -78,15 +81,20 @@ INGESTION_MIDDLEWARES = ("ingestion-errors", "ingestion-rate-limit", "ingestion-
 ROUTED_SERVICES = ("alert-ingestion", "incident-management", "oncall", "notifier", "web-ui")
 
 
-def compose_config(replicas: int = 2) -> GatewayConfig:
-    """docker-compose.yml's containers by name; alert-ingestion-1..N each listen on 8001."""
+# The compose alert-ingestion service's pool, as its labels in docker-compose.yml name it.
+DOCKER_INGESTION_SERVICE = "alert-ingestion@docker"
+
+
+def compose_config() -> GatewayConfig:
+    """docker-compose.yml's containers by name; alert-ingestion's, as many as it is scaled to, by Traefik's
+    Docker provider (the compose service's DNS name, which answers with any of them, serves error pages)."""
     defaults = StackSettings(_env_file=None)
     return GatewayConfig(
         listen_host="",
         gateway_port=80,
         admin_port=8080,
         dynamic_dir="/etc/traefik/dynamic",
-        ingestion_urls=[f"http://alert-ingestion-{i}:8001" for i in range(1, replicas + 1)],
+        ingestion_urls=["http://alert-ingestion:8001"],
         incident_url="http://incident-management:8002",
         oncall_url="http://oncall:8003",
         notifier_url="http://notifier:8004",
@@ -94,7 +102,16 @@ def compose_config(replicas: int = 2) -> GatewayConfig:
         rate_limit_average=defaults.rate_limit_average,
         rate_limit_burst=defaults.rate_limit_burst,
         hsts_seconds=defaults.gateway_hsts_seconds,
+        ingestion_from_docker=True,
     )
+
+
+def failover_targets(config: GatewayConfig) -> dict[str, str]:
+    """Each routed service's pool, which its failover sends to while any of the pool is up."""
+    targets = {name: name for name in ROUTED_SERVICES}
+    if config.ingestion_from_docker:
+        targets["alert-ingestion"] = DOCKER_INGESTION_SERVICE
+    return targets
 
 
 def render(config: GatewayConfig) -> dict[str, str]:
@@ -106,7 +123,7 @@ def render(config: GatewayConfig) -> dict[str, str]:
         "entry_point": "websecure" if tls else "web",
         "ingestion_middlewares": INGESTION_MIDDLEWARES,
         "max_body_bytes": MAX_BODY_BYTES,
-        "routed_services": ROUTED_SERVICES,
+        "failover_targets": failover_targets(config),
         # Every service serves them (shared/http.py): any one alive will do.
         "error_page_urls": [
             config.web_ui_url,

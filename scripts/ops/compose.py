@@ -34,6 +34,14 @@ def engine_answers() -> bool:
     return done.returncode == 0
 
 
+def scale_args(replicas: int) -> list[str]:
+    """`docker compose` arguments for `replicas` alert-ingestion containers: the running ones are kept (not
+    recreated); it returns once the new ones are healthy, which is when Traefik's Docker provider adds
+    them to the pool. Removed ones are stopped with SIGTERM, their last requests answered; a request sent
+    to one as it stops is re-sent by the gateway's retry."""
+    return ["up", "-d", "--scale", f"alert-ingestion={replicas}", "--no-recreate", "--wait"]
+
+
 def run(*args: str) -> int:
     """`docker compose ARGS` in the repository; its exit code."""
     if shutil.which("docker") is None:

@@ -37,10 +37,15 @@ def ingestion_specs(settings: StackSettings) -> list[ProcessSpec]:
     return [spec for spec in specs if spec.gateway_service == "alert-ingestion"]
 
 
-def scale(settings: StackSettings, replicas: int) -> list[str]:
-    """Bring the running stack to `replicas` ingestion replicas; returns what changed, one line each."""
+def check_count(replicas: int) -> None:
+    """ValueError unless 1 <= `replicas` <= MAX_REPLICAS (native and compose alike)."""
     if not 1 <= replicas <= MAX_REPLICAS:
         raise ValueError(f"replicas must be between 1 and {MAX_REPLICAS}")
+
+
+def scale(settings: StackSettings, replicas: int) -> list[str]:
+    """Bring the running stack to `replicas` ingestion replicas; returns what changed, one line each."""
+    check_count(replicas)
     if processes.running_pid(settings.run_dir, "traefik") is None:
         raise StartupFailed("the stack is not running (`deploy` starts it)")
     current = live_settings(settings)

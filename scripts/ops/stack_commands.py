@@ -107,9 +107,10 @@ def build(settings: StackSettings) -> int:
 
 def scale(settings: StackSettings, mode: str, replicas: int) -> int:
     """Live: the running stack's alert-ingestion replicas to `replicas`."""
-    if mode == "compose":
-        return compose.run("up", "-d", "--no-recreate", "--scale", f"alert-ingestion={replicas}")
     try:
+        scaling.check_count(replicas)
+        if mode == "compose":
+            return compose.run(*compose.scale_args(replicas))
         changes = scaling.scale(settings, replicas)
     except (ValueError, StartupFailed) as failure:
         print(f"scale: {failure}", file=sys.stderr)

@@ -39,19 +39,20 @@ def dead_target() -> str:
 
 
 @contextlib.asynccontextmanager
-async def running_uvicorn(app):
-    """Serve `app` on 127.0.0.1 (lifespan included) and yield its base URL."""
-    sock = socket.socket()  # bound here and handed over, so no other server can take the port meanwhile
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port))
+async def running_uvicorn(app, *, sock: socket.socket | None = None):
+    """Serve `app` on `sock`, by default a free port of 127.0.0.1 (lifespan included); yield its base URL."""
+    if sock is None:
+        sock = socket.socket()  # bound here and handed over, so no other server can take the port meanwhile
+        sock.bind(("127.0.0.1", 0))
+    host, port = sock.getsockname()[:2]
+    server = uvicorn.Server(uvicorn_config(app, host=host, port=port))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         await task

@@ -8,7 +8,8 @@ import re
 import jsonschema
 import yaml
 
-from scripts.devstack.settings import ROOT
+from scripts.devstack import traefik
+from scripts.devstack.settings import ROOT, StackSettings
 
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)
@@ -84,14 +85,54 @@ def test_every_mounted_config_file_is_in_the_repo():
                 assert (ROOT / source).exists(), f"{name} mounts missing {source}"
 
 
-def test_gateway_lists_each_ingestion_replica_of_the_compose_file():
-    routes = yaml.safe_load((ROOT / "config/traefik/compose/dynamic/routes.yml").read_text())
-    servers = routes["http"]["services"]["alert-ingestion"]["loadBalancer"]["servers"]
-    replicas = sorted(n for n in COMPOSE["services"] if n.startswith("alert-ingestion-"))
-    assert [s["url"] for s in servers] == [f"http://{n}:8001" for n in replicas]
-    for name in replicas:
-        env = COMPOSE["services"][name]["environment"]
-        assert (env["HTTP_PORT"], env["REPLICA_ID"]) == ("8001", name)
+def test_alert_ingestion_is_one_service_that_scales():
+    """`docker compose up --scale alert-ingestion=N` needs one service that nothing ties to one container:
+    no fixed name or hostname, no published port, no replica id of its own (each is its hostname)."""
+    assert [n for n in COMPOSE["services"] if n.startswith("alert-ingestion")] == ["alert-ingestion"]
+    ingestion = COMPOSE["services"]["alert-ingestion"]
+    assert not {"container_name", "hostname", "ports"} & set(ingestion), "these hold it to one container"
+    assert ingestion["deploy"]["replicas"] == 2
+    assert ingestion["environment"]["HTTP_PORT"] == "8001" and "REPLICA_ID" not in ingestion["environment"]
+    assert "alert-ingestion" in COMPOSE["services"]["traefik"]["depends_on"]
+
+
+def _pool_labels(service: dict) -> dict[str, str]:
+    """The service's Traefik labels of its load balancer, without the prefix naming it."""
+    prefix = f"traefik.http.services.{traefik.DOCKER_INGESTION_SERVICE.removesuffix('@docker')}.loadbalancer."
+    return {
+        key.removeprefix(prefix): value for key, value in service["labels"].items() if key.startswith(prefix)
+    }
+
+
+def test_traefik_finds_every_ingestion_container_through_the_docker_socket():
+    gateway = COMPOSE["services"]["traefik"]
+    assert "/var/run/docker.sock:/var/run/docker.sock:ro" in gateway["volumes"]
+    static = yaml.safe_load((ROOT / "config/traefik/compose/traefik.yml").read_text())
+    docker = static["providers"]["docker"]
+    assert docker["endpoint"] == "unix:///var/run/docker.sock" and docker["exposedByDefault"] is False
+    assert "file" in static["providers"]  # the routes and their middlewares stay in the rendered files
+    labelled = [
+        n
+        for n, s in COMPOSE["services"].items()
+        if any(k.startswith("traefik.") for k in s.get("labels", {}))
+    ]
+    assert labelled == ["alert-ingestion"]
+    assert COMPOSE["services"]["alert-ingestion"]["labels"]["traefik.enable"] == "true"
+    routes = yaml.safe_load((ROOT / "config/traefik/compose/dynamic/routes.yml").read_text())["http"]
+    assert routes["services"]["alert-ingestion-failover"]["failover"]["service"] == "alert-ingestion@docker"
+
+
+def test_the_ingestion_containers_are_health_checked_as_the_native_replicas(tmp_path):
+    """The labels give the compose pool the native pool's health check (its path, 500ms interval and
+    timeout, which the retry's backoff outlasts), and send to the port the replicas listen on."""
+    native = traefik.render(traefik.native_config(StackSettings(_env_file=None, var_dir=tmp_path)))
+    pool = yaml.safe_load(native["dynamic.yml"])["http"]["services"]["alert-ingestion"]["loadBalancer"]
+    ingestion = COMPOSE["services"]["alert-ingestion"]
+    labels = _pool_labels(ingestion)
+    checks = {k.removeprefix("healthcheck."): v for k, v in labels.items() if k.startswith("healthcheck.")}
+    assert checks == pool["healthCheck"]
+    assert labels["server.port"] == ingestion["environment"]["HTTP_PORT"]
+    assert set(labels) == {"server.port", *(f"healthcheck.{k}" for k in checks)}, "no passive health check"
 
 
 # What shows traces, logs, mail or the gateway's routes, none of it behind a login of ours.
@@ -129,8 +170,8 @@ def test_every_service_gets_the_internal_token_from_the_env_file():
     services = [
         name for name, command in commands.items() if command[2:3] and command[2].startswith("services.")
     ]
-    # on-call, incident-management, notifier, web-ui, two replicas, the metrics exporter
-    assert len(services) == 7, services
+    # on-call, incident-management, notifier, web-ui, alert-ingestion, the metrics exporter
+    assert len(services) == 6, services
     for name in services:
         assert COMPOSE["services"][name]["environment"]["INTERNAL_TOKEN"].startswith("${INTERNAL_TOKEN:?"), (
             name

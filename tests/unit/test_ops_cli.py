@@ -29,6 +29,24 @@ def test_scale_refuses_a_count_out_of_bounds(settings):
         scaling.scale(settings, 0)
 
 
+def test_compose_scales_the_one_ingestion_service_keeping_the_running_containers():
+    assert compose.scale_args(4) == ["up", "-d", "--scale", "alert-ingestion=4", "--no-recreate", "--wait"]
+
+
+def test_compose_scale_refuses_a_count_out_of_bounds_before_calling_docker(settings, capsys, monkeypatch):
+    monkeypatch.setattr(compose, "run", lambda *args: pytest.fail(f"docker compose {args} was called"))
+    assert cli.main(["--mode", "compose", "scale", "33"], settings=settings) == 1
+    assert "between 1 and 32" in capsys.readouterr().err
+
+
+def test_compose_scale_runs_docker_compose_with_the_built_arguments(settings, monkeypatch):
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(compose, "run", lambda *args: calls.append(args) or 0)
+    assert cli.main(["--mode", "compose", "scale", "3"], settings=settings) == 0
+    assert cli.main(["--mode", "compose", "scale-down"], settings=settings) == 0
+    assert calls == [tuple(compose.scale_args(3)), tuple(compose.scale_args(1))]
+
+
 def test_only_development_commands_take_further_arguments(settings, capsys):
     with pytest.raises(SystemExit) as refused:
         cli.main(["status", "--bogus"], settings=settings)

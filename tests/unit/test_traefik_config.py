@@ -87,7 +87,8 @@ def test_every_route_answers_the_gateways_own_errors_as_json(tmp_path: Path):
     for name, router in routers.items():
         caught = [middlewares[m]["errors"]["status"] for m in router["middlewares"] if m.endswith("-errors")]
         assert len(caught) == 1 and {"502", "504"} <= set(caught[0]), name
-        assert services[router["service"]]["failover"]["fallback"] == "unavailable", name
+        if name != "ingestion-unavailable":  # the 503 page itself, for when the pool does not exist
+            assert services[router["service"]]["failover"]["fallback"] == "unavailable", name
     assert middlewares["ingestion-errors"]["errors"]["status"] == ["413", "429", "502", "504"]
     not_found = dynamic["routers"]["not-found"]
     assert (not_found["rule"], not_found["priority"], not_found["service"]) == (
@@ -95,20 +96,23 @@ def test_every_route_answers_the_gateways_own_errors_as_json(tmp_path: Path):
         1,
         "error-pages",
     )
-    pages = services["error-pages"]["loadBalancer"]["servers"]
-    assert len(pages) == 6  # every service: the pages outlive the one that is down
+    pages = [server["url"] for server in services["error-pages"]["loadBalancer"]["servers"]]
+    # every service (alert-ingestion by its compose name, any replica): the pages outlive the one down
+    assert sorted(page.split("//")[1].split(":")[0] for page in pages) == sorted(traefik.ROUTED_SERVICES)
 
 
 def _seconds(duration: str) -> float:
     return float(duration.removesuffix("ms")) / 1000 if duration.endswith("ms") else float(duration[:-1])
 
 
-def test_resends_wait_out_the_health_check_that_removes_a_dead_replica():
+def test_resends_wait_out_the_health_check_that_removes_a_dead_replica(tmp_path: Path):
     """Round robin can send every attempt to a killed replica until its failed health check takes it out
     of the pool: the retry's shortest total backoff (Traefik's exponential backoff, growing to twice the
     initial interval over the attempts, each wait randomized by ±50%) lasts longer than a check's
-    interval (a killed replica refuses the check's connection at once)."""
-    dynamic = yaml.safe_load(traefik.render(traefik.compose_config())["dynamic.yml"])["http"]
+    interval (a killed replica refuses the check's connection at once). Compose's labels give its
+    containers the same check (tests/unit/test_compose_file.py)."""
+    settings = StackSettings(_env_file=None, var_dir=tmp_path)
+    dynamic = yaml.safe_load(traefik.render(traefik.native_config(settings))["dynamic.yml"])["http"]
     retry = dynamic["middlewares"]["ingestion-retry"]["retry"]
     check = dynamic["services"]["alert-ingestion"]["loadBalancer"]["healthCheck"]
     waits = retry["attempts"] - 1
@@ -139,7 +143,8 @@ def test_every_route_that_can_answer_a_page_sends_the_security_headers(tmp_path:
         _, dynamic = _rendered(config)
         routers = dynamic["http"]["routers"]
         for name, router in routers.items():
-            if name not in ("ingestion", "gateway-api"):  # JSON to machines; Traefik's own dashboard
+            # JSON to machines; Traefik's own dashboard
+            if name not in ("ingestion", "ingestion-unavailable", "gateway-api"):
                 assert router["middlewares"][0] == "security-headers", name
         headers = dynamic["http"]["middlewares"]["security-headers"]["headers"]
         csp = headers["contentSecurityPolicy"]
@@ -222,3 +227,31 @@ def test_email_links_to_incidents_are_redirected_to_the_dashboards_page():
     )
     assert to == "https://gw:8443/ui/incidents/ab-12"
     assert pattern.match("https://gw/incidents/ab-12/alerts") is None
+
+
+def test_compose_sends_alerts_to_the_pool_the_docker_provider_finds(tmp_path: Path):
+    """In compose the alert-ingestion pool is every container Traefik's Docker provider finds (labels on
+    the service); the file keeps the routers and middlewares, and answers the JSON 503 on the alert routes
+    when there is no such pool (no container running and healthy), as natively when none is up."""
+    static, dynamic = _rendered(traefik.compose_config())
+    docker = static["providers"]["docker"]
+    assert (docker["exposedByDefault"], docker["watch"]) == (False, True)
+    http = dynamic["http"]
+    assert "alert-ingestion" not in http["services"]
+    assert http["services"]["alert-ingestion-failover"]["failover"] == {
+        "service": traefik.DOCKER_INGESTION_SERVICE,
+        "fallback": "unavailable",
+    }
+    routers = http["routers"]
+    fallback, ingestion = routers["ingestion-unavailable"], routers["ingestion"]
+    assert (fallback["rule"], fallback["entryPoints"]) == (ingestion["rule"], ingestion["entryPoints"])
+    # Below the ingestion router (its priority is its rule's length), above not-found's catch-all.
+    assert routers["not-found"]["priority"] < fallback["priority"] < len(ingestion["rule"])
+    assert fallback["service"] == "unavailable"
+    assert fallback["middlewares"] == ["ingestion-errors", "ingestion-rate-limit"]
+    native_static, native_dynamic = _rendered(_both_configs(tmp_path)[0])
+    assert set(native_static["providers"]) == {"file"}  # the native stack lists its replicas' ports
+    assert "ingestion-unavailable" not in native_dynamic["http"]["routers"]
+    assert native_dynamic["http"]["services"]["alert-ingestion-failover"]["failover"]["service"] == (
+        "alert-ingestion"
+    )
