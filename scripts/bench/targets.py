@@ -22,7 +22,7 @@ RATIO_TO_NOOP = 0.11
 BATCH_ALERTS_PER_S = 10_000
 P99_AT_500_MS = 25.0
 WEBHOOK_RATE, WEBHOOK_P99_MS = 100, 100.0
-HISTORY, ANALYTICS_MS, DASHBOARD_MS = 100_000, 200.0, 100.0
+HISTORY, ANALYTICS_MS, DASHBOARD_MS = 100_000, 200.0, 50.0
 RSS_MB = 150.0
 CHECK_P50_MS = 1.0
 PROTOTYPE_ALERTS_PER_S = 1_100  # the minimal prototype, on the machine its targets were written for
@@ -142,12 +142,14 @@ def _history(listing: dict | None) -> list[Verdict]:
     if listing is None:
         return [Verdict(analytics, "not run", None), Verdict(dashboard, "not run", None)]
     worst = max(lat["p99"] for name, lat in listing["latency_ms"].items() if name.startswith("analytics"))
-    page = max(lat["server_p99"] for lat in listing["dashboard_ms"].values())
+    pages = {name: lat["server_p99"] for name, lat in listing["dashboard_ms"].items()}
+    view = max(pages, key=pages.__getitem__)
+    page = pages[view]
     full = listing["incidents_seeded"] >= HISTORY
     on = f" on {listing['incidents_seeded']:,}"
     return [
         Verdict(analytics, f"worst {worst:.1f} ms{on}", worst < ANALYTICS_MS if full else None),
-        Verdict(dashboard, f"worst {page:.1f} ms{on}", page < DASHBOARD_MS if full else None),
+        Verdict(dashboard, f"worst {page:.1f} ms ({view}){on}", page < DASHBOARD_MS if full else None),
     ]
 
 

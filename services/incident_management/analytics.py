@@ -238,23 +238,24 @@ def _key_text(key: object) -> str:
     return rfc3339(key) if isinstance(key, datetime) else str(key)
 
 
-_FOLD = text("SELECT fold_incident_quarter_sums()")
+_FOLD = text("SELECT fold_incident_quarter_sums() + fold_incident_counts()")
 
 
-async def fold_quarter_sums(session: AsyncSession) -> int:
-    """Replace the rows the triggers appended to `incident_quarter_sums` by one row per quarter hour; the
-    number of rows folded. Safe beside another process folding (each appended row is folded once)."""
+async def fold_sums(session: AsyncSession) -> int:
+    """Replace the rows the triggers appended to `incident_quarter_sums` by one row per quarter hour, and
+    those appended to `incident_counts` by one row per key; the number of rows folded. Safe beside another
+    process folding (each appended row is folded once)."""
     folded: int = await session.scalar(_FOLD)
     await session.commit()
     return folded
 
 
 async def run_folding(sessions: async_sessionmaker[AsyncSession], *, interval: float) -> None:
-    """Forever: every `interval` seconds, fold what was appended. Until then analytics add the appended
-    rows up themselves: folding keeps that read short, it changes no figure."""
+    """Forever: every `interval` seconds, fold what was appended. Until then analytics and the status
+    counts add the appended rows up themselves: folding keeps that read short, it changes no figure."""
 
     async def fold() -> None:
         async with sessions() as session:
-            await fold_quarter_sums(session)
+            await fold_sums(session)
 
     await run_every(interval, fold, log=log, failed="folding the analytics sums failed")

@@ -34,13 +34,13 @@ Commands = Annotated[IncidentCommands, Depends(commands)]
 
 @router.get("", response_model=IncidentPage)
 async def list_incidents(cmd: Commands, query: Annotated[IncidentFilter, Query()]) -> IncidentPage:
-    incidents, total = await cmd.list(query)
+    page = await cmd.list(query)
     return IncidentPage(
-        incidents=[IncidentRead.model_validate(i) for i in incidents],
+        incidents=[IncidentRead.model_validate(i) for i in page.incidents],
         limit=query.limit,
         offset=query.offset,
-        total=total,
-        more=query.offset + len(incidents) < total,
+        total=page.total,
+        more=query.offset + len(page.incidents) < page.total,
     )
 
 

@@ -284,13 +284,9 @@ class IncidentCommands:
         async with self.sessions() as session:
             return await domain.get_detail(session, incident_id)
 
-    async def list(self, query: IncidentFilter) -> tuple[list[Incident], int]:
+    async def list(self, query: IncidentFilter) -> domain.IncidentListing:
         async with self.sessions() as session:
             return await domain.list_incidents(session, query)
-
-    async def status_counts(self, query: IncidentFilter) -> dict[str, int]:
-        async with self.sessions() as session:
-            return await domain.count_by_status(session, query)
 
     async def declare(self, body: IncidentDeclare, *, actor: str) -> tuple[Incident, bool]:
         """Open an incident by hand through the alert path (stored, paged and relayed alike); whether it

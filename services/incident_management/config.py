@@ -31,7 +31,9 @@ class IncidentSettings(BaseServiceSettings, AuthSettings, RetentionSettings):
         default=5.0, gt=0, description="how often overdue heartbeats are looked for"
     )
     analytics_fold_seconds: float = Field(
-        default=10.0, gt=0, description="how often the analytics sums appended as incidents change are folded"
+        default=10.0,
+        gt=0,
+        description="how often the analytics sums and status counts appended as incidents change are folded",
     )
     # A level without its own delay waits this long before the next one (ESCALATION_TIMEOUT_SECONDS).
     escalation_timeout_seconds: float = Field(default=120.0, gt=0)

@@ -5,6 +5,7 @@ alerts is `ingest`: the rules are the SQL function's (shared/migrations/sql/inge
 """
 
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -337,13 +338,28 @@ async def get_detail(session: AsyncSession, incident_id: uuid.UUID) -> IncidentD
     return incident, alerts, timeline
 
 
-async def list_incidents(session: AsyncSession, query: IncidentFilter) -> tuple[list[Incident], int]:
-    return await repo.list_incidents(session, query=query)
+@dataclass(frozen=True, slots=True)
+class IncidentListing:
+    """One page of the list, how many match the query, and how many of each status match its other
+    filters (the status tabs)."""
+
+    incidents: list[Incident]
+    total: int
+    status_counts: dict[str, int]
 
 
-async def count_by_status(session: AsyncSession, query: IncidentFilter) -> dict[str, int]:
-    counts = await repo.count_by_status(session, query=query)
-    return {status: counts.get(status, 0) for status in INCIDENT_STATUSES}
+async def list_incidents(session: AsyncSession, query: IncidentFilter) -> IncidentListing:
+    """The page and its counts; the total is the count of the query's status (or of all), not counted
+    again. A first page of every status that is not full holds every match: counted from it, a text search
+    scans the incidents once rather than twice."""
+    incidents = await repo.list_incidents(session, query=query)
+    if query.status is None and query.offset == 0 and len(incidents) < query.limit:
+        found: Mapping[str, int] = Counter(incident.status for incident in incidents)
+    else:
+        found = await repo.count_by_status(session, query=query)
+    counts = {status: found.get(status, 0) for status in INCIDENT_STATUSES}
+    total = counts[query.status] if query.status else sum(counts.values())
+    return IncidentListing(incidents, total, counts)
 
 
 def declared_alert(body: IncidentDeclare, *, actor: str) -> AlertInput:

@@ -260,10 +260,11 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
             )
         except ValidationError as error:
             raise invalid_input(error) from error
-        incidents, total = await self.commands.list(query)
-        counts = await self.commands.status_counts(query)
+        page = await self.commands.list(query)
         return incident_pb2.ListIncidentsResponse(
-            incidents=[incident_to_proto(i) for i in incidents], total=total, status_counts=counts
+            incidents=[incident_to_proto(i) for i in page.incidents],
+            total=page.total,
+            status_counts=page.status_counts,
         )
 
     async def AcknowledgeIncident(

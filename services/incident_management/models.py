@@ -28,6 +28,18 @@ INCIDENT_STATUSES = ("open", "acknowledged", "resolved")
 INTEGRATION_TYPES = ("api", "alertmanager", "grafana", "pagerduty", "webhook", "heartbeat")
 
 
+def _rank(column: str, order: tuple[str, ...]) -> str:
+    # Laid out as PostgreSQL prints an index's expression back: alembic compares the texts.
+    whens = "".join(f"\n    WHEN '{value}' THEN {rank}" for rank, value in enumerate(order))
+    return f"\nCASE {column}{whens}\n    ELSE {len(order)}\nEND"
+
+
+# The triage order (open first, then the most severe, then the newest) as SQL: the incident list orders
+# by these very expressions, so that ix_incidents_triage serves it.
+STATUS_RANK = _rank("status", INCIDENT_STATUSES)
+SEVERITY_RANK = _rank("severity", SEVERITIES)
+
+
 class MonitoredService(Base):
     """A service alerts are about: owned by a team, paged through its integrations."""
 
@@ -88,6 +100,14 @@ class Incident(Base):
             postgresql_where=text("status <> 'resolved'"),
         ),
         Index("ix_incidents_created", "created_at", "id"),
+        # The dashboard's default order: its first page and later ones read in index order, not sorted.
+        Index(
+            "ix_incidents_triage",
+            text(f"({STATUS_RANK})"),
+            text(f"({SEVERITY_RANK})"),
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
         Index("ix_incidents_service_created", "service", "created_at", "id"),
         Index("ix_incidents_assignment_pending", "id", postgresql_where=text("assignment_pending")),
         Index(
@@ -147,6 +167,30 @@ class IncidentQuarterSums(Base):
     acks_timed: Mapped[int] = mapped_column(Integer, server_default="0")
     resolve_seconds: Mapped[float] = mapped_column(Float, server_default="0")
     resolves_timed: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class IncidentCounts(Base):
+    """How many incidents there are of each (service, severity, status), for the dashboard's status tabs.
+    Kept by triggers on `incidents` (migration 0020), which append +1 for a new incident's key, -1 and +1
+    when its status changes and -1 when it is deleted; `fold_incident_counts()` replaces a key's appended
+    rows by one `folded` row. Counting the incidents themselves cost 15-50 ms on 100,000 of them."""
+
+    __tablename__ = "incident_counts"
+    __table_args__ = (
+        Index(
+            "ix_incident_counts_appended",
+            "service",
+            "severity",
+            "status",
+            postgresql_where=text("NOT folded"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    service: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    incidents: Mapped[int] = mapped_column(Integer)
 
 
 class Alert(Base):

@@ -22,6 +22,9 @@ SQL = Path(__file__).resolve().parents[2] / "shared" / "migrations" / "sql"
 # Triggers are made by migrations only; their functions are files under SQL.
 TRIGGERS = {
     ("audit_log", "audit_log_append_only"),
+    ("incidents", "incident_counts_delete"),
+    ("incidents", "incident_counts_insert"),
+    ("incidents", "incident_counts_update"),
     ("incidents", "incident_quarter_sums_delete"),
     ("incidents", "incident_quarter_sums_insert"),
     ("incidents", "incident_quarter_sums_update"),

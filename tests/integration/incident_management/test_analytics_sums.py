@@ -85,7 +85,7 @@ async def delete(stack, incident: Seeded) -> None:
 
 async def fold(stack) -> int:
     async with AsyncSession(stack.runtime.engine) as session:
-        return await analytics.fold_quarter_sums(session)
+        return await analytics.fold_sums(session)
 
 
 def metrics(incidents: list[Seeded]) -> dict:
