@@ -100,14 +100,17 @@ async def make_changes(client: aiohttp.ClientSession, *, rate: float, seconds: f
     return changes
 
 
-def _expected(changes: list[Change]) -> list[tuple[tuple[str, str], float]]:
-    return [((c.incident_id, c.type), c.scheduled) for c in changes if c.ok and c.incident_id]
+Expected = list[tuple[tuple[str, str], float, float]]  # (incident id, type), scheduled, answered
 
 
-async def _drained(browsers: list[Browser], expected: list[tuple[tuple[str, str], float]]) -> None:
+def _expected(changes: list[Change]) -> Expected:
+    return [((c.incident_id, c.type), c.scheduled, c.answered) for c in changes if c.ok and c.incident_id]
+
+
+async def _drained(browsers: list[Browser], expected: Expected) -> None:
     """Until every browser still connected has every change, or DRAIN_SECONDS have passed."""
     deadline = time.perf_counter() + DRAIN_SECONDS
-    keys = [key for key, _ in expected]
+    keys = [key for key, _, _ in expected]
     waiting = [b for b in browsers if b.ended is None]
     while waiting and time.perf_counter() < deadline:
         waiting = [b for b in waiting if b.ended is None and not all(key in b.arrived for key in keys)]
@@ -115,12 +118,18 @@ async def _drained(browsers: list[Browser], expected: list[tuple[tuple[str, str]
 
 
 def figures(changes: list[Change], browsers: list[Browser]) -> dict:
-    """Latency of every (browser, change) received, what each browser missed, and the API's answers."""
+    """Latency of every (browser, change) received, from the change's send and from the API's answer
+    (the feed's own share: relay, web UI, gateway), what each browser missed, and the API's answers."""
     expected = _expected(changes)
-    latencies, missed = [], []
+    latencies, after_answer, missed = [], [], []
     for browser in browsers:
-        got = [(browser.arrived[key] - sent) * 1000 for key, sent in expected if key in browser.arrived]
-        latencies += got
+        got = [
+            (browser.arrived[key], sent, answered)
+            for key, sent, answered in expected
+            if key in browser.arrived
+        ]
+        latencies += [(arrived - sent) * 1000 for arrived, sent, _ in got]
+        after_answer += [(arrived - answered) * 1000 for arrived, _, answered in got]
         missed.append(len(expected) - len(got))
     statuses: dict[str, int] = {}
     for change in changes:
@@ -137,6 +146,7 @@ def figures(changes: list[Change], browsers: list[Browser]) -> dict:
         "events_expected": len(expected),
         "received": len(latencies),
         "latency_ms": _ms(latencies) | {"max": round(max(latencies, default=float("nan")), 1)},
+        "after_answer_ms": _ms(after_answer),
         "missed_total": sum(missed),
         "missed_per_client": missed,
         "clients_ended_early": sum(b.ended is not None for b in browsers),

@@ -240,6 +240,11 @@ def print_live(report: dict) -> None:
         f"  change -> browser: p50 {lat['p50']} ms, p90 {lat['p90']} ms, p99 {lat['p99']} ms,"
         f" max {lat['max']} ms over {live['received']:,} events ({live['events_expected']:,} per browser)"
     )
+    after = live["after_answer_ms"]
+    print(
+        f"  after the API answered the change: p50 {after['p50']} ms, p99 {after['p99']} ms"
+        " (relay, web UI, gateway)"
+    )
     missing = sum(1 for n in live["missed_per_client"] if n)
     print(
         f"  missed: {live['missed_total']} ({missing} browsers missed any); {live['clients_ended_early']}"

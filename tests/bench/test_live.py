@@ -39,6 +39,7 @@ def test_the_report_has_latency_cost_and_a_verdict(report):
     lat = live["latency_ms"]
     assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"]
     assert 0 < live["api_ms"]["p50"] <= live["api_ms"]["p99"]
+    assert live["after_answer_ms"]["p50"] < lat["p50"]  # the feed's share, without the API's
     assert live["cores_busy"]["web-ui"] >= 0 and live["cores_busy"]["incident-management"] > 0
     assert 0 < live["web_ui_rss_mb"]["idle"] and 0 < live["web_ui_rss_mb"]["end"]
     assert live["generator_cores_busy"] > 0
