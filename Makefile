@@ -11,7 +11,7 @@ OPS = $(PY) -m scripts.ops $(if $(MODE),--mode $(MODE))
 .PHONY: help install deploy up build down restart clean status health logs test-alert test-batch demo \
 	full-demo scale scale-down webhook-add webhooks analytics proto check-proto fmt lint security test \
 	test-unit test-integration test-e2e test-bench test-faults test-fuzz backup restore render-compose bench \
-	bench-median bench-memory
+	bench-median bench-memory bench-live
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -103,3 +103,5 @@ bench-median: $(STAMP) ## the benchmark three times, with the targets' verdicts 
 	$(OPS) bench-median $(ARGS)
 bench-memory: $(STAMP) ## the benchmark, then two rounds of 100,000 alerts with RSS after each (~4 min)
 	$(OPS) bench-memory $(ARGS)
+bench-live: $(STAMP) ## the console's live feed: 200 browsers on one web UI, 100 incident changes/s (~1 min)
+	$(OPS) bench-live $(ARGS)

@@ -6,6 +6,8 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
@@ -38,6 +40,7 @@ from scripts.bench.measure import (
 from scripts.bench.report import print_report
 from scripts.devstack import runner
 from scripts.devstack.ports import free_port_values
+from scripts.devstack.processes import ProcessSpec
 from scripts.devstack.settings import ROOT, StackSettings
 from shared.aio import STUCK_WORKER
 
@@ -88,11 +91,7 @@ def make_keys(
 
 def run_once(args) -> tuple[dict | None, Path | None]:
     """One run, on a fresh stack of its own or on the one running: its report, printed and written."""
-    machine = {  # before the stack
-        "python_loop_ms": probe.python_loop_ms(),
-        "loop_additions": probe.LOOP,
-        "cores": os.cpu_count(),
-    }
+    machine = machine_probe()
     started, laps = time.monotonic(), Laps()
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = args.out or OUT_DIR / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
@@ -108,22 +107,11 @@ def run_once(args) -> tuple[dict | None, Path | None]:
         )
     else:
         settings = bench_settings()
-        try:
-            runner.down(settings)  # whatever an interrupted run left behind
-            shutil.rmtree(settings.var_dir, ignore_errors=True)  # each run starts from empty tables
-            runner.up(settings, extra=prototype.prepare(settings))
-            laps("stack start")
-            measured_from = logs.now()
+        with own_stack(settings, laps, out, extra=lambda: prototype.prepare(settings)) as after:
             report = {"machine": machine, "stack": "own"} | run_phases(
                 Target(settings.gateway_url, settings), args, own=True, laps=laps
             )
-            measured_until = logs.now()
-        finally:
-            runner.down(settings)
-        laps("stack stop")
-        if laps.seconds["stack stop"] > SLOW_STOP_SECONDS:
-            report["slow_stop"] = slow_stop(settings.log_dir)
-        report["logged"] = _logged(settings.log_dir, measured_from, measured_until, out)
+        report |= after
     report["total_seconds"] = round(time.monotonic() - started, 1)
     report["wall_seconds"] = laps.seconds
     report["targets"] = targets.as_json(targets.check(report))
@@ -132,6 +120,35 @@ def run_once(args) -> tuple[dict | None, Path | None]:
     print_report(report)
     print(f"\nwritten to {out}")
     return report, out
+
+
+def machine_probe() -> dict:
+    """How fast the machine runs Python now (taken before the stack starts), and its cores."""
+    return {"python_loop_ms": probe.python_loop_ms(), "loop_additions": probe.LOOP, "cores": os.cpu_count()}
+
+
+@contextmanager
+def own_stack(
+    settings: StackSettings, laps: "Laps", out: Path, extra: Callable[[], Sequence[ProcessSpec]] = tuple
+) -> Iterator[dict]:
+    """The benchmark's own stack, from empty data, for the `with` block, with the `extra` processes made
+    once the old data is gone; the dict it yields gets, once the stack is stopped, what the services
+    logged while measured (and what they say of a slow stop)."""
+    after: dict = {}
+    try:
+        runner.down(settings)  # whatever an interrupted run left behind
+        shutil.rmtree(settings.var_dir, ignore_errors=True)  # each run starts from empty tables
+        runner.up(settings, extra=extra())
+        laps("stack start")
+        measured_from = logs.now()
+        yield after
+        measured_until = logs.now()
+    finally:
+        runner.down(settings)
+    laps("stack stop")
+    if laps.seconds["stack stop"] > SLOW_STOP_SECONDS:
+        after["slow_stop"] = slow_stop(settings.log_dir)
+    after["logged"] = _logged(settings.log_dir, measured_from, measured_until, out)
 
 
 def _answers(gateway: str) -> bool:

@@ -222,3 +222,40 @@ def _verdicts(verdicts: list[dict]) -> None:
     for verdict in verdicts:
         said = {True: "met", False: "MISSED", None: "n/a"}[verdict["met"]]
         print(f"  {said:<8}{verdict['target']:<78}{verdict['measured']}")
+
+
+def print_live(report: dict) -> None:
+    """The live console's run (`make bench-live`): latency from change to browser, what was missed, and
+    what it cost the processes."""
+    live = report["live"]
+    via = "through Traefik" if live["via"] == "traefik" else "straight to the web UI's port"
+    kinds = ", ".join(f"{n} {kind.removeprefix('incident.')}" for kind, n in live["by_type"].items())
+    print(
+        f"\nlive feed: {live['connected']} of {live['clients']} browsers connected {via}; {live['changes']}"
+        f" changes at {live['rate']:.0f}/s for {live['seconds']:.0f} s ({kinds}); the API answered"
+        f" {live['statuses']} (p50 {live['api_ms']['p50']} ms, p99 {live['api_ms']['p99']} ms)"
+    )
+    lat = live["latency_ms"]
+    print(
+        f"  change -> browser: p50 {lat['p50']} ms, p90 {lat['p90']} ms, p99 {lat['p99']} ms,"
+        f" max {lat['max']} ms over {live['received']:,} events ({live['events_expected']:,} per browser)"
+    )
+    after = live["after_answer_ms"]
+    print(
+        f"  after the API answered the change: p50 {after['p50']} ms, p99 {after['p99']} ms"
+        " (relay, web UI, gateway)"
+    )
+    missing = sum(1 for n in live["missed_per_client"] if n)
+    print(
+        f"  missed: {live['missed_total']} ({missing} browsers missed any); {live['clients_ended_early']}"
+        f" feeds ended early {live['ended_why'] or ''}; {live['reloads']} told to reload"
+    )
+    busy = ", ".join(f"{name} {cores}" for name, cores in sorted(live["cores_busy"].items()) if cores >= 0.01)
+    print(f"  cores busy while changing: {busy}; the benchmark itself {live['generator_cores_busy']}")
+    rss = live["web_ui_rss_mb"]
+    print(
+        f"  web-ui RSS: {rss['idle']} MB idle, {rss['connected']} MB with the browsers,"
+        f" {rss['end']} MB at the end"
+    )
+    _verdicts(report["targets"])
+    print_wall_time(report)

@@ -185,3 +185,28 @@ def test_a_scaled_phase_at_another_rate_is_neither_met_nor_missed():
     report["webhook_scaled"]["rate"] = 20.0  # --webhook-rate aside, say a phase was not run at the scale
     del report["open_loop_scaled"]  # the 500/s row stands in: another rate
     assert [v.met for v in targets.check_scaled(report)] == [True, True, None, None]
+
+
+def _live(**changed) -> dict:
+    """A live-feed run at the issue's scale that meets its target."""
+    return {
+        "clients": 200,
+        "connected": 200,
+        "clients_ended_early": 0,
+        "rate": 100,
+        "changes": 2500,
+        "accepted": 2500,
+        "missed_total": 0,
+        "latency_ms": {"p99": 420.0},
+    } | changed
+
+
+def test_the_live_feed_is_met_only_with_every_change_to_every_browser_within_a_second():
+    assert targets.check_live(_live()).met is True
+    assert targets.check_live(_live(latency_ms={"p99": 1000.1})).met is False
+    assert targets.check_live(_live(missed_total=1)).met is False
+    assert targets.check_live(_live(clients_ended_early=1)).met is False
+    assert targets.check_live(_live(connected=199)).met is False
+    assert targets.check_live(_live(accepted=2499)).met is False  # the changes did not all flow
+    verdict = targets.check_live(_live(clients=10, connected=10, rate=10))
+    assert verdict.met is None and "10 of 10 browsers" in verdict.measured  # a smaller run is not judged

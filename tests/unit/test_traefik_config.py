@@ -34,6 +34,18 @@ def test_native_config_lists_every_replica_and_routes_each_api(tmp_path: Path):
     assert files["traefik.yml"]["entryPoints"]["web"]["address"] == f"127.0.0.1:{settings.gateway_port}"
 
 
+def test_the_gateway_sets_no_deadline_on_streaming_a_response(tmp_path: Path):
+    """The console's live feed streams for as long as a page is open; a write deadline would cut it."""
+    settings = StackSettings(_env_file=None, var_dir=tmp_path)
+    for config in (traefik.native_config(settings), traefik.compose_config()):
+        static = yaml.safe_load(traefik.render(config)["traefik.yml"])
+        served = [point for point in static["entryPoints"].values() if "transport" in point]
+        assert served
+        for point in served:
+            timeouts = point["transport"]["respondingTimeouts"]
+            assert timeouts["writeTimeout"] == "0s" and timeouts["readTimeout"] == "30s"
+
+
 def test_dynamic_file_is_replaced_whole(tmp_path: Path):
     settings = StackSettings(_env_file=None, var_dir=tmp_path)
     traefik.write_native(settings)
