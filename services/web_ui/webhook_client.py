@@ -56,7 +56,9 @@ class WebhookClient:
         active: bool | None = None,
     ) -> None:
         """Change the event types and/or whether it is active (None: unchanged)."""
-        request = notifier_pb2.UpdateWebhookRequest(webhook_id=webhook_id, active=active)
+        request = notifier_pb2.UpdateWebhookRequest(webhook_id=webhook_id)
+        if active is not None:
+            request.active = active
         if event_types is not None:
             request.event_types.values.extend(event_types)
             request.event_types.SetInParent()  # an empty list (every type) is a change too
