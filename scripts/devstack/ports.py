@@ -14,6 +14,7 @@ PORT_FIELDS = (
     "oncall_http_port",
     "oncall_grpc_port",
     "notifier_http_port",
+    "notifier_grpc_port",
     "web_ui_http_port",
     "smtp_sink_port",
     "metrics_exporter_port",

@@ -130,6 +130,7 @@ def notifier_specs(settings: StackSettings, common: dict[str, str]) -> list[Proc
         # allow_internal, which only an admin sets. SERVICE_ENV may say otherwise.
         "WEBHOOK_ALLOW_INTERNAL_TARGETS": "true",
         **common,
+        "GRPC_PORT": str(settings.notifier_grpc_port),
         "ONCALL_GRPC_TARGET": f"127.0.0.1:{settings.oncall_grpc_port}",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(settings.smtp_sink_port),
@@ -142,11 +143,13 @@ def notifier_specs(settings: StackSettings, common: dict[str, str]) -> list[Proc
 
 
 def web_ui_spec(settings: StackSettings, common: dict[str, str]) -> ProcessSpec:
-    """The dashboard, calling incident-management and on-call over gRPC (no database of its own)."""
+    """The dashboard, calling incident-management, on-call and the notifier over gRPC (no database of its
+    own)."""
     env = {
         **common,
         "INCIDENT_GRPC_TARGET": f"127.0.0.1:{settings.incident_grpc_port}",
         "ONCALL_GRPC_TARGET": f"127.0.0.1:{settings.oncall_grpc_port}",
+        "NOTIFIER_GRPC_TARGET": f"127.0.0.1:{settings.notifier_grpc_port}",
         # Behind HTTPS the browser sends the session cookie over TLS only; without, it keeps its setting.
         **({"WEB_UI_COOKIE_SECURE": "true"} if settings.tls_enabled else {}),
     }

@@ -37,6 +37,7 @@ class StackSettings(BaseSettings):
     oncall_http_port: int = 8003
     oncall_grpc_port: int = 50053
     notifier_http_port: int = 8004
+    notifier_grpc_port: int = 50054
     web_ui_http_port: int = 8005
     smtp_sink_port: int = 1025
     metrics_exporter_port: int = 9090

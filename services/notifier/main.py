@@ -1,4 +1,5 @@
-"""notifier: wiring of settings, database, Redis, on-call client, webhook API and the four workers."""
+"""notifier: wiring of settings, database, Redis, on-call client, webhook API (REST and gRPC) and the four
+workers."""
 
 import asyncio
 import logging
@@ -15,6 +16,7 @@ from services.notifier import api, retention
 from services.notifier.commands import NotifierCommands
 from services.notifier.config import NotifierSettings
 from services.notifier.email_worker import EmailWorker
+from services.notifier.grpc_server import NotifierServicer
 from services.notifier.oncall_client import OnCallClient
 from services.notifier.smtp import SmtpMailer
 from services.notifier.stream_consumer import StreamConsumer
@@ -23,7 +25,8 @@ from services.notifier.webhook_worker import WebhookWorker
 from shared.access import authenticator
 from shared.aio import stop_tasks
 from shared.db import DriverPool, create_engine, create_session_factory
-from shared.grpc import create_channel
+from shared.gen.oncall.v1 import notifier_pb2, notifier_pb2_grpc
+from shared.grpc import create_channel, create_server, mark_serving
 from shared.health import database_check, grpc_check, redis_check
 from shared.http import health_router, install_common
 from shared.redis import create_redis
@@ -32,6 +35,7 @@ from shared.serve import run, serve_runtime
 from shared.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app
 
 log = logging.getLogger(__name__)
+SERVICE_NAME = notifier_pb2.DESCRIPTOR.services_by_name["NotifierService"].full_name
 
 
 @dataclass
@@ -149,8 +153,15 @@ def create_app(runtime: Runtime) -> FastAPI:
     return app
 
 
+async def create_grpc_server(runtime: Runtime) -> grpc.aio.Server:
+    server, health = create_server(runtime.settings.internal_token)
+    notifier_pb2_grpc.add_NotifierServiceServicer_to_server(NotifierServicer(runtime.commands), server)
+    await mark_serving(health, [SERVICE_NAME])
+    return server
+
+
 async def main() -> None:
-    await serve_runtime(NotifierSettings(), build_runtime, create_app)
+    await serve_runtime(NotifierSettings(), build_runtime, create_app, create_grpc_server)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""web-ui: wiring of settings, the gRPC channels to incident-management and on-call (one each, made at
-start-up) and the dashboard's pages. It owns no tables and opens no database."""
+"""web-ui: wiring of settings, the gRPC channels to incident-management, on-call and the notifier (one each,
+made at start-up) and the dashboard's pages. It owns no tables and opens no database."""
 
 import asyncio
 import contextlib
@@ -14,7 +14,15 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 
-from services.web_ui import analytics_pages, api, config_pages, incident_pages, live_api, oncall_pages
+from services.web_ui import (
+    analytics_pages,
+    api,
+    config_pages,
+    incident_pages,
+    live_api,
+    oncall_pages,
+    webhook_pages,
+)
 from services.web_ui.config import WebUISettings
 from services.web_ui.console_client import ConsoleClient
 from services.web_ui.incident_client import IncidentClient
@@ -23,6 +31,7 @@ from services.web_ui.oncall_client import OnCallClient
 from services.web_ui.server_timing import ServerTimingMiddleware
 from services.web_ui.session import LoginRequired, login_redirect
 from services.web_ui.views import STATIC, render
+from services.web_ui.webhook_client import WebhookClient
 from shared.access import authenticator
 from shared.errors import DomainError
 from shared.grpc import create_channel
@@ -40,6 +49,7 @@ class Runtime:
     settings: WebUISettings
     incident_channel: grpc.aio.Channel
     oncall_channel: grpc.aio.Channel
+    notifier_channel: grpc.aio.Channel
     incidents: IncidentClient
     oncall: OnCallClient
     redis: Redis
@@ -48,12 +58,14 @@ class Runtime:
     async def close(self) -> None:
         await self.incident_channel.close()
         await self.oncall_channel.close()
+        await self.notifier_channel.close()
         await self.redis.aclose()
 
 
 def build_runtime(settings: WebUISettings) -> Runtime:
     incident_channel = create_channel(settings.incident_grpc_target, internal_token=settings.internal_token)
     oncall_channel = create_channel(settings.oncall_grpc_target, internal_token=settings.internal_token)
+    notifier_channel = create_channel(settings.notifier_grpc_target, internal_token=settings.internal_token)
     timeout = settings.grpc_timeout_seconds
     # Pub/sub holds a connection of its own for as long as it listens; the pool needs no more.
     redis = create_redis(settings.redis_url, max_connections=4)
@@ -61,6 +73,7 @@ def build_runtime(settings: WebUISettings) -> Runtime:
         settings,
         incident_channel,
         oncall_channel,
+        notifier_channel,
         IncidentClient(incident_channel, timeout=timeout),
         OnCallClient(oncall_channel, timeout=timeout),
         redis,
@@ -135,14 +148,20 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(incident_pages.router)
     app.include_router(live_api.router)
     app.include_router(oncall_pages.router)
+    app.state.webhooks = WebhookClient(
+        runtime.notifier_channel, timeout=runtime.settings.grpc_timeout_seconds
+    )
     app.include_router(config_pages.router)
+    app.include_router(webhook_pages.router)
     app.include_router(analytics_pages.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="static")
     checks = {
         "incident-management": grpc_check(runtime.incident_channel),
         "oncall": grpc_check(runtime.oncall_channel),
+        "notifier": grpc_check(runtime.notifier_channel),
     }
-    # Logging in needs on-call; pages of incidents say so themselves when incident-management is down.
+    # Logging in needs on-call; pages of incidents (and webhooks) say so themselves when incident-management
+    # (or the notifier) is down.
     app.include_router(health_router(checks, ready=["oncall"]))
     instrument_app(app)
     return app

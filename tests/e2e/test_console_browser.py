@@ -19,6 +19,7 @@ PAGES = {
     "oncall": "/ui/oncall",
     "config": "/ui/config",
     "audit": "/ui/config/audit",
+    "webhooks": "/ui/config/webhooks",
     "analytics": "/ui/analytics",
 }
 

@@ -21,14 +21,14 @@ from starlette.routing import Route
 from scripts.devstack.ports import free_port
 from services.incident_management import repository as incident_repo
 from services.notifier.config import NotifierSettings
-from services.notifier.main import build_runtime, create_app
+from services.notifier.main import build_runtime, create_app, create_grpc_server
 from shared.events import make_event
+from shared.gen.oncall.v1 import notifier_pb2_grpc
 from shared.timeutil import parse_rfc3339
 from shared.webhook_signature import SIGNATURE_HEADER, verify
-from tests.conftest import bearer_headers
 from tests.integration.incident_fixtures import alert, incidents, start_incident_stack  # noqa: F401
 from tests.integration.oncall_fixtures import OnCallStack, oncall, start_oncall_stack  # noqa: F401
-from tests.integration.servers import running_uvicorn
+from tests.integration.servers import running_uvicorn, serve_runtime
 
 # --- SMTP ---------------------------------------------------------------------------------------
 
@@ -184,6 +184,8 @@ class Notifier:
     http: httpx.AsyncClient
     runtime: object
     settings: NotifierSettings
+    grpc: notifier_pb2_grpc.NotifierServiceStub
+    grpc_target: str
 
     async def subscribe(self, receiver: Receiver | None = None, *, url: str = "", **fields) -> dict:
         """A webhook to the receiver (allowed although on 127.0.0.1); the receiver learns its secret."""
@@ -226,8 +228,9 @@ def notifier_settings(database_url: str, redis_url: str, **overrides) -> Notifie
 
 @pytest.fixture
 async def start_notifier(database_url, redis_url, start_oncall_stack):  # noqa: F811 (the imported fixture)
-    """Factory: a notifier (API and workers) with setting overrides; everything stops after the test. Unless
-    `oncall_grpc_target` says otherwise, it asks a real on-call (started once per test) for credentials."""
+    """Factory: a notifier (API, gRPC server and workers) with setting overrides; everything stops after the
+    test. Unless `oncall_grpc_target` says otherwise, it asks a real on-call (started once per test) for
+    credentials."""
     started: list[OnCallStack] = []
     async with contextlib.AsyncExitStack() as stack:
 
@@ -238,11 +241,9 @@ async def start_notifier(database_url, redis_url, start_oncall_stack):  # noqa: 
                 overrides["oncall_grpc_target"] = started[0].grpc_target
             settings = notifier_settings(database_url, overrides.pop("redis_url", redis_url), **overrides)
             runtime = build_runtime(settings)
-            stack.push_async_callback(runtime.close)
-            base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))
-            client = httpx.AsyncClient(base_url=base, timeout=10, headers=bearer_headers())
-            http = await stack.enter_async_context(client)
-            return Notifier(http, runtime, settings)
+            served = await serve_runtime(stack, runtime, create_app, create_grpc_server)
+            stub = notifier_pb2_grpc.NotifierServiceStub(served.channel)
+            return Notifier(served.http, runtime, settings, stub, served.target)
 
         yield start
 

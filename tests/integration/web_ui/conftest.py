@@ -3,6 +3,7 @@ PostgreSQL); the people who log in are on-call users with a password."""
 
 import contextlib
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
@@ -20,7 +21,7 @@ from tests.integration.incident_fixtures import (  # noqa: F401
     start_incident_stack,
 )
 from tests.integration.oncall_fixtures import OnCallStack, start_oncall_stack  # noqa: F401
-from tests.integration.servers import running_uvicorn
+from tests.integration.servers import dead_target, running_uvicorn
 
 PASSWORD = "a long enough password"
 MAX_FAILURES = 3
@@ -68,13 +69,18 @@ async def oncall(start_oncall_stack) -> OnCallStack:  # noqa: F811
     return await start_oncall_stack(login_max_failures=MAX_FAILURES)
 
 
-@pytest.fixture
-async def web(incidents: IncidentStack, oncall: OnCallStack) -> WebUI:  # noqa: F811
-    """The dashboard in front of this test's incident-management and on-call; stopped after the test."""
+@contextlib.asynccontextmanager
+async def running_web(
+    incidents: IncidentStack,  # noqa: F811
+    oncall: OnCallStack,
+    notifier_grpc_target: str | None = None,
+) -> AsyncIterator[WebUI]:
+    """The dashboard in front of these servers (no notifier unless its target is given)."""
     settings = WebUISettings(
         _env_file=None,
         incident_grpc_target=incidents.grpc_target,
         oncall_grpc_target=oncall.grpc_target,
+        notifier_grpc_target=notifier_grpc_target or dead_target(),
         redis_url=incidents.settings.redis_url,
         events_channel=incidents.settings.events_channel,
         page_size=2,
@@ -84,6 +90,13 @@ async def web(incidents: IncidentStack, oncall: OnCallStack) -> WebUI:  # noqa: 
         stack.push_async_callback(runtime.close)
         base = await stack.enter_async_context(running_uvicorn(create_app(runtime)))
         yield WebUI(base, settings, oncall)
+
+
+@pytest.fixture
+async def web(incidents: IncidentStack, oncall: OnCallStack) -> AsyncIterator[WebUI]:  # noqa: F811
+    """The dashboard in front of this test's incident-management and on-call; stopped after the test."""
+    async with running_web(incidents, oncall) as started:
+        yield started
 
 
 @pytest.fixture
