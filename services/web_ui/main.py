@@ -14,7 +14,17 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 
-from services.web_ui import analytics_pages, api, config_pages, incident_pages, live_api, oncall_pages
+from services.web_ui import (
+    analytics_pages,
+    api,
+    config_pages,
+    incident_pages,
+    live_api,
+    oncall_pages,
+    policy_pages,
+    schedule_pages,
+    user_pages,
+)
 from services.web_ui.config import WebUISettings
 from services.web_ui.console_client import ConsoleClient
 from services.web_ui.incident_client import IncidentClient
@@ -136,6 +146,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(live_api.router)
     app.include_router(oncall_pages.router)
     app.include_router(config_pages.router)
+    app.include_router(policy_pages.router)
+    app.include_router(schedule_pages.router)
+    app.include_router(user_pages.router)
     app.include_router(analytics_pages.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="static")
     checks = {
