@@ -70,7 +70,7 @@ class PolicyForm:
         count = form.get("levels", "1")
         levels = [
             LevelForm(delay=form.get(f"delay-{i}", "").strip())
-            for i in range(min(int(count) if count.isdigit() else 1, MAX_LEVELS))
+            for i in range(min(int(count) if count.isdecimal() else 1, MAX_LEVELS))
         ]
         for key in form:
             found = _TARGET.match(key)
@@ -95,7 +95,7 @@ class PolicyForm:
         if op == "add-level" and len(self.levels) < MAX_LEVELS:
             self.levels.append(LevelForm())
         index = op.removeprefix("remove-level-")
-        if index.isdigit() and int(index) < len(self.levels) > 1:
+        if index.isdecimal() and int(index) < len(self.levels) > 1:
             del self.levels[int(index)]
 
     def to_proto(self, policy_id: str = "") -> oncall_pb2.EscalationPolicy:

@@ -42,6 +42,13 @@ def test_adding_and_removing_levels_keeps_one_at_least():
     assert len(form.levels) == 1
 
 
+@pytest.mark.parametrize("typed", ["²", "-1", "", "x"])
+def test_a_level_count_or_index_that_is_no_number_changes_nothing(typed):
+    form = PolicyForm.parse({"levels": typed})
+    form.apply(f"remove-level-{typed}")
+    assert len(form.levels) == 1
+
+
 @pytest.mark.parametrize(("fields", "field"), [({"repeat": "x"}, "repeat"), ({"delay-0": "1e99"}, "levels")])
 def test_a_number_that_cannot_be_sent_is_refused_by_field(fields, field):
     with pytest.raises(InvalidInput) as refused:
