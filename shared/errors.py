@@ -60,6 +60,8 @@ class TooManyRequests(DomainError):
 
 
 RETRY_AFTER_KEY = "retry-after"
+# The input field a refusal names (DomainError.field), so a form can show the message next to it.
+FIELD_KEY = "x-error-field"
 
 
 _BY_GRPC_CODE = {
@@ -85,11 +87,13 @@ def from_grpc(error: grpc.aio.AioRpcError) -> DomainError:
     """Turn a gRPC failure from another service back into the matching domain error."""
     if error.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE):
         return Unavailable(f"upstream unavailable: {error.details() or error.code().name}")
-    wait = dict(tuple(error.trailing_metadata() or ())).get(RETRY_AFTER_KEY)  # aio yields (key, value)
+    trailer = dict(tuple(error.trailing_metadata() or ()))  # aio yields (key, value)
+    wait = trailer.get(RETRY_AFTER_KEY)
     if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and isinstance(wait, str) and wait.isdigit():
         # A refusal for a while (a throttle's): not a message-size limit, which has no trailer.
         return TooManyRequests(error.details() or "too many requests", retry_after=float(wait))
-    return _for_code(error.code(), error.details() or "")
+    field = trailer.get(FIELD_KEY)
+    return _for_code(error.code(), error.details() or "", field if isinstance(field, str) else None)
 
 
 _STATUS_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}

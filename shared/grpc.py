@@ -16,7 +16,7 @@ from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_serv
 from pydantic import SecretStr
 
 from shared import audit
-from shared.errors import RETRY_AFTER_KEY, DomainError, TooManyRequests
+from shared.errors import FIELD_KEY, RETRY_AFTER_KEY, DomainError, TooManyRequests
 from shared.grpc_metrics import ClientMetricsInterceptor, ServerMetricsInterceptor
 from shared.telemetry import TRACEPARENT, adopt, tracing_enabled
 
@@ -84,7 +84,8 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                 wait = ((RETRY_AFTER_KEY, str(math.ceil(error.retry_after))),)
                 await context.abort(error.grpc_code, error.message, trailing_metadata=wait)
             except DomainError as error:
-                await context.abort(error.grpc_code, error.message)
+                field = ((FIELD_KEY, error.field),) if error.field and error.field.isascii() else ()
+                await context.abort(error.grpc_code, error.message, trailing_metadata=field)
             except grpc.aio.AbortError:
                 raise
             except Exception as error:

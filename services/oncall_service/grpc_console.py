@@ -12,6 +12,7 @@ from services.oncall_service.models import (
     AuditEntry,
     EscalationPolicy,
     Schedule,
+    ScheduleLayer,
     ScheduleOverride,
     User,
 )
@@ -44,24 +45,26 @@ def override_to_proto(row: ScheduleOverride) -> oncall_pb2.ScheduleOverride:
     )
 
 
+def layer_to_proto(layer: ScheduleLayer) -> oncall_pb2.ScheduleLayer:
+    return oncall_pb2.ScheduleLayer(
+        id=str(layer.id),
+        name=layer.name,
+        position=layer.position,
+        shift_length=layer.shift_length,
+        shift_unit=layer.shift_unit,
+        member_ids=[str(m.user_id) for m in layer.members],
+        handoff_time=f"{layer.handoff_time:%H:%M}",
+        start_date=layer.start_date.isoformat(),
+    )
+
+
 def schedule_to_proto(schedule: Schedule) -> oncall_pb2.OnCallSchedule:
-    layers = [
-        oncall_pb2.ScheduleLayer(
-            id=str(layer.id),
-            name=layer.name,
-            position=layer.position,
-            shift_length=layer.shift_length,
-            shift_unit=layer.shift_unit,
-            member_ids=[str(m.user_id) for m in layer.members],
-        )
-        for layer in schedule.layers
-    ]
     return oncall_pb2.OnCallSchedule(
         id=str(schedule.id),
         name=schedule.name,
         time_zone=schedule.time_zone,
         team_id=str(schedule.team_id or ""),
-        layers=layers,
+        layers=[layer_to_proto(layer) for layer in schedule.layers],
         overrides=[override_to_proto(o) for o in sorted(schedule.overrides, key=lambda o: o.start_at)],
     )
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import grpc
 
+from services.oncall_service import grpc_config as config
 from services.oncall_service import grpc_console as console
 from services.oncall_service.commands import OnCallCommands
 from services.oncall_service.models import User
@@ -226,3 +227,96 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
             raise InvalidInput("at is required", field="at")
         await self.commands.touch_api_token(parse_uuid(request.token_id, "token_id"), at)
         return oncall_pb2.TouchApiTokenResponse()
+
+    # --- configuration (admins only: services.oncall_service.grpc_config) ---------------------------
+
+    async def CreateUser(
+        self, request: oncall_pb2.CreateUserRequest, context: _Context
+    ) -> oncall_pb2.CreateUserResponse:
+        config.require_admin()
+        return await config.create_user(self.commands, request)
+
+    async def DeleteUser(
+        self, request: oncall_pb2.DeleteUserRequest, context: _Context
+    ) -> oncall_pb2.DeleteUserResponse:
+        config.require_admin()
+        await self.commands.delete_user(parse_uuid(request.user_id, "user_id"))
+        return oncall_pb2.DeleteUserResponse()
+
+    async def SetUserLoginDisabled(
+        self, request: oncall_pb2.SetUserLoginDisabledRequest, context: _Context
+    ) -> oncall_pb2.SetUserLoginDisabledResponse:
+        config.require_admin()
+        user_id = parse_uuid(request.user_id, "user_id")
+        user = await self.commands.set_login_disabled(user_id, disabled=request.disabled)
+        return oncall_pb2.SetUserLoginDisabledResponse(user=console.user_with_role(user))
+
+    async def ListTeams(
+        self, request: oncall_pb2.ListTeamsRequest, context: _Context
+    ) -> oncall_pb2.ListTeamsResponse:
+        return await config.list_teams(self.commands)
+
+    async def GetEscalationPolicy(
+        self, request: oncall_pb2.GetEscalationPolicyRequest, context: _Context
+    ) -> oncall_pb2.GetEscalationPolicyResponse:
+        policy = await self.commands.get_policy(parse_uuid(request.policy_id, "policy_id"))
+        return oncall_pb2.GetEscalationPolicyResponse(policy=console.policy_to_proto(policy))
+
+    async def CreateEscalationPolicy(
+        self, request: oncall_pb2.CreateEscalationPolicyRequest, context: _Context
+    ) -> oncall_pb2.CreateEscalationPolicyResponse:
+        config.require_admin()
+        return await config.create_policy(self.commands, request)
+
+    async def UpdateEscalationPolicy(
+        self, request: oncall_pb2.UpdateEscalationPolicyRequest, context: _Context
+    ) -> oncall_pb2.UpdateEscalationPolicyResponse:
+        config.require_admin()
+        return await config.update_policy(self.commands, request)
+
+    async def DeleteEscalationPolicy(
+        self, request: oncall_pb2.DeleteEscalationPolicyRequest, context: _Context
+    ) -> oncall_pb2.DeleteEscalationPolicyResponse:
+        config.require_admin()
+        await self.commands.delete_policy(parse_uuid(request.policy_id, "policy_id"))
+        return oncall_pb2.DeleteEscalationPolicyResponse()
+
+    async def GetSchedule(
+        self, request: oncall_pb2.GetScheduleRequest, context: _Context
+    ) -> oncall_pb2.GetScheduleResponse:
+        schedule = await self.commands.get_schedule(parse_uuid(request.schedule_id, "schedule_id"))
+        return oncall_pb2.GetScheduleResponse(schedule=console.schedule_to_proto(schedule))
+
+    async def CreateSchedule(
+        self, request: oncall_pb2.CreateScheduleRequest, context: _Context
+    ) -> oncall_pb2.CreateScheduleResponse:
+        config.require_admin()
+        return await config.create_schedule(self.commands, request)
+
+    async def DeleteSchedule(
+        self, request: oncall_pb2.DeleteScheduleRequest, context: _Context
+    ) -> oncall_pb2.DeleteScheduleResponse:
+        config.require_admin()
+        await self.commands.delete_schedule(parse_uuid(request.schedule_id, "schedule_id"))
+        return oncall_pb2.DeleteScheduleResponse()
+
+    async def AddScheduleLayer(
+        self, request: oncall_pb2.AddScheduleLayerRequest, context: _Context
+    ) -> oncall_pb2.AddScheduleLayerResponse:
+        config.require_admin()
+        return await config.add_layer(self.commands, request)
+
+    async def UpdateScheduleLayer(
+        self, request: oncall_pb2.UpdateScheduleLayerRequest, context: _Context
+    ) -> oncall_pb2.UpdateScheduleLayerResponse:
+        config.require_admin()
+        return await config.update_layer(self.commands, request)
+
+    async def DeleteScheduleLayer(
+        self, request: oncall_pb2.DeleteScheduleLayerRequest, context: _Context
+    ) -> oncall_pb2.DeleteScheduleLayerResponse:
+        config.require_admin()
+        await self.commands.delete_layer(
+            parse_uuid(request.schedule_id, "schedule_id"), parse_uuid(request.layer_id, "layer_id")
+        )
+        return oncall_pb2.DeleteScheduleLayerResponse()

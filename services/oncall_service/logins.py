@@ -2,6 +2,7 @@
 
 import asyncio
 import math
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -68,6 +69,11 @@ async def authenticate(
     if user.login_disabled:
         raise PermissionDenied("this user's login is disabled")
     return user
+
+
+def generated_password() -> str:
+    """A new login's password, shown once to the admin who made it: 128 random bits, URL-safe."""
+    return secrets.token_urlsafe(16)
 
 
 def _new_password_hash(password: str) -> str:

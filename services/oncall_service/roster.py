@@ -34,9 +34,13 @@ async def _check_email_free(session: AsyncSession, email: str, *, user_id: uuid.
         raise AlreadyExists(f"email {email!r} is already used by another user", field="email")
 
 
-async def create_user(session: AsyncSession, body: UserCreate, *, now: datetime) -> User:
+async def create_user(
+    session: AsyncSession, body: UserCreate, *, now: datetime, password_hash: str | None = None
+) -> User:
+    """A new user; with `password_hash`, one who can log in to the dashboard."""
     await _check_email_free(session, body.email)
-    user = repo.create_user(session, fields=body.model_dump(), now=now)
+    fields = body.model_dump() | ({"password_hash": password_hash} if password_hash else {})
+    user = repo.create_user(session, fields=fields, now=now)
     await session.flush()
     return user
 

@@ -95,6 +95,86 @@ class ConsoleClient:
         request = oncall_pb2.SetUserRoleRequest(user_id=user_id, role=role)
         await self._write(self._oncall.SetUserRole, request, actor, ip)
 
+    async def create_user(
+        self, *, name: str, email: str, role: str, time_zone: str, actor: Identity, ip: str | None
+    ) -> oncall_pb2.CreateUserResponse:
+        """The new user and their password (shown once)."""
+        request = oncall_pb2.CreateUserRequest(name=name, email=email, role=role, time_zone=time_zone)
+        reply: oncall_pb2.CreateUserResponse = await self._write(self._oncall.CreateUser, request, actor, ip)
+        return reply
+
+    async def delete_user(self, user_id: str, *, actor: Identity, ip: str | None) -> None:
+        await self._write(self._oncall.DeleteUser, oncall_pb2.DeleteUserRequest(user_id=user_id), actor, ip)
+
+    async def set_login_disabled(
+        self, user_id: str, disabled: bool, *, actor: Identity, ip: str | None
+    ) -> None:
+        request = oncall_pb2.SetUserLoginDisabledRequest(user_id=user_id, disabled=disabled)
+        await self._write(self._oncall.SetUserLoginDisabled, request, actor, ip)
+
+    async def teams(self) -> list[oncall_pb2.Team]:
+        reply: oncall_pb2.ListTeamsResponse = await self._read(
+            self._oncall.ListTeams, oncall_pb2.ListTeamsRequest()
+        )
+        return list(reply.teams)
+
+    async def policy(self, policy_id: str) -> oncall_pb2.EscalationPolicy:
+        request = oncall_pb2.GetEscalationPolicyRequest(policy_id=policy_id)
+        reply: oncall_pb2.GetEscalationPolicyResponse = await self._read(
+            self._oncall.GetEscalationPolicy, request
+        )
+        return reply.policy
+
+    async def save_policy(
+        self, policy: oncall_pb2.EscalationPolicy, *, actor: Identity, ip: str | None
+    ) -> oncall_pb2.EscalationPolicy:
+        """Create the policy, or (with an id) replace that one's fields; the policy as stored."""
+        reply: oncall_pb2.CreateEscalationPolicyResponse | oncall_pb2.UpdateEscalationPolicyResponse
+        if policy.id:
+            request = oncall_pb2.UpdateEscalationPolicyRequest(policy=policy)
+            reply = await self._write(self._oncall.UpdateEscalationPolicy, request, actor, ip)
+        else:
+            created = oncall_pb2.CreateEscalationPolicyRequest(policy=policy)
+            reply = await self._write(self._oncall.CreateEscalationPolicy, created, actor, ip)
+        return reply.policy
+
+    async def delete_policy(self, policy_id: str, *, actor: Identity, ip: str | None) -> None:
+        request = oncall_pb2.DeleteEscalationPolicyRequest(policy_id=policy_id)
+        await self._write(self._oncall.DeleteEscalationPolicy, request, actor, ip)
+
+    async def schedule(self, schedule_id: str) -> oncall_pb2.OnCallSchedule:
+        request = oncall_pb2.GetScheduleRequest(schedule_id=schedule_id)
+        reply: oncall_pb2.GetScheduleResponse = await self._read(self._oncall.GetSchedule, request)
+        return reply.schedule
+
+    async def create_schedule(
+        self, *, name: str, time_zone: str, team_id: str, actor: Identity, ip: str | None
+    ) -> oncall_pb2.OnCallSchedule:
+        request = oncall_pb2.CreateScheduleRequest(name=name, time_zone=time_zone, team_id=team_id)
+        reply: oncall_pb2.CreateScheduleResponse = await self._write(
+            self._oncall.CreateSchedule, request, actor, ip
+        )
+        return reply.schedule
+
+    async def delete_schedule(self, schedule_id: str, *, actor: Identity, ip: str | None) -> None:
+        request = oncall_pb2.DeleteScheduleRequest(schedule_id=schedule_id)
+        await self._write(self._oncall.DeleteSchedule, request, actor, ip)
+
+    async def save_layer(
+        self, schedule_id: str, layer: oncall_pb2.ScheduleLayer, *, actor: Identity, ip: str | None
+    ) -> None:
+        """Add the layer on top, or (with an id) replace that one's fields."""
+        if layer.id:
+            update = oncall_pb2.UpdateScheduleLayerRequest(schedule_id=schedule_id, layer=layer)
+            await self._write(self._oncall.UpdateScheduleLayer, update, actor, ip)
+        else:
+            add = oncall_pb2.AddScheduleLayerRequest(schedule_id=schedule_id, layer=layer)
+            await self._write(self._oncall.AddScheduleLayer, add, actor, ip)
+
+    async def delete_layer(self, schedule_id: str, layer_id: str, *, actor: Identity, ip: str | None) -> None:
+        request = oncall_pb2.DeleteScheduleLayerRequest(schedule_id=schedule_id, layer_id=layer_id)
+        await self._write(self._oncall.DeleteScheduleLayer, request, actor, ip)
+
     async def tokens(self) -> list[oncall_pb2.ApiToken]:
         reply: oncall_pb2.ListApiTokensResponse = await self._read(
             self._oncall.ListApiTokens, oncall_pb2.ListApiTokensRequest()

@@ -21,6 +21,9 @@ from services.web_ui import (
     incident_pages,
     live_api,
     oncall_pages,
+    policy_pages,
+    schedule_pages,
+    user_pages,
     webhook_pages,
 )
 from services.web_ui.config import WebUISettings
@@ -153,6 +156,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.include_router(config_pages.router)
     app.include_router(webhook_pages.router)
+    app.include_router(policy_pages.router)
+    app.include_router(schedule_pages.router)
+    app.include_router(user_pages.router)
     app.include_router(analytics_pages.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="static")
     checks = {

@@ -18,6 +18,9 @@ SCREENSHOTS = ROOT / "var" / "screenshots"
 PAGES = {
     "oncall": "/ui/oncall",
     "config": "/ui/config",
+    "users": "/ui/config/users",
+    "policies": "/ui/config/policies",
+    "schedules": "/ui/config/schedules",
     "audit": "/ui/config/audit",
     "webhooks": "/ui/config/webhooks",
     "analytics": "/ui/analytics",

@@ -199,20 +199,24 @@ class SetUserRoleResponse(_message.Message):
     def __init__(self, user: _Optional[_Union[UserWithRole, _Mapping]] = ...) -> None: ...
 
 class ScheduleLayer(_message.Message):
-    __slots__ = ("id", "name", "position", "shift_length", "shift_unit", "member_ids")
+    __slots__ = ("id", "name", "position", "shift_length", "shift_unit", "member_ids", "handoff_time", "start_date")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     POSITION_FIELD_NUMBER: _ClassVar[int]
     SHIFT_LENGTH_FIELD_NUMBER: _ClassVar[int]
     SHIFT_UNIT_FIELD_NUMBER: _ClassVar[int]
     MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
+    HANDOFF_TIME_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     position: int
     shift_length: int
     shift_unit: str
     member_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., position: _Optional[int] = ..., shift_length: _Optional[int] = ..., shift_unit: _Optional[str] = ..., member_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    handoff_time: str
+    start_date: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., position: _Optional[int] = ..., shift_length: _Optional[int] = ..., shift_unit: _Optional[str] = ..., member_ids: _Optional[_Iterable[str]] = ..., handoff_time: _Optional[str] = ..., start_date: _Optional[str] = ...) -> None: ...
 
 class ScheduleOverride(_message.Message):
     __slots__ = ("id", "user_id", "start", "end")
@@ -477,3 +481,193 @@ class ListAuditResponse(_message.Message):
     entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
     total: int
     def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
+
+class CreateUserRequest(_message.Message):
+    __slots__ = ("name", "email", "role", "time_zone")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    email: str
+    role: str
+    time_zone: str
+    def __init__(self, name: _Optional[str] = ..., email: _Optional[str] = ..., role: _Optional[str] = ..., time_zone: _Optional[str] = ...) -> None: ...
+
+class CreateUserResponse(_message.Message):
+    __slots__ = ("user", "password")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    user: UserWithRole
+    password: str
+    def __init__(self, user: _Optional[_Union[UserWithRole, _Mapping]] = ..., password: _Optional[str] = ...) -> None: ...
+
+class DeleteUserRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class DeleteUserResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SetUserLoginDisabledRequest(_message.Message):
+    __slots__ = ("user_id", "disabled")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    DISABLED_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    disabled: bool
+    def __init__(self, user_id: _Optional[str] = ..., disabled: bool = ...) -> None: ...
+
+class SetUserLoginDisabledResponse(_message.Message):
+    __slots__ = ("user",)
+    USER_FIELD_NUMBER: _ClassVar[int]
+    user: UserWithRole
+    def __init__(self, user: _Optional[_Union[UserWithRole, _Mapping]] = ...) -> None: ...
+
+class Team(_message.Message):
+    __slots__ = ("id", "name", "services")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SERVICES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    services: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., services: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListTeamsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListTeamsResponse(_message.Message):
+    __slots__ = ("teams",)
+    TEAMS_FIELD_NUMBER: _ClassVar[int]
+    teams: _containers.RepeatedCompositeFieldContainer[Team]
+    def __init__(self, teams: _Optional[_Iterable[_Union[Team, _Mapping]]] = ...) -> None: ...
+
+class GetEscalationPolicyRequest(_message.Message):
+    __slots__ = ("policy_id",)
+    POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    policy_id: str
+    def __init__(self, policy_id: _Optional[str] = ...) -> None: ...
+
+class GetEscalationPolicyResponse(_message.Message):
+    __slots__ = ("policy",)
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    policy: EscalationPolicy
+    def __init__(self, policy: _Optional[_Union[EscalationPolicy, _Mapping]] = ...) -> None: ...
+
+class CreateEscalationPolicyRequest(_message.Message):
+    __slots__ = ("policy",)
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    policy: EscalationPolicy
+    def __init__(self, policy: _Optional[_Union[EscalationPolicy, _Mapping]] = ...) -> None: ...
+
+class CreateEscalationPolicyResponse(_message.Message):
+    __slots__ = ("policy",)
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    policy: EscalationPolicy
+    def __init__(self, policy: _Optional[_Union[EscalationPolicy, _Mapping]] = ...) -> None: ...
+
+class UpdateEscalationPolicyRequest(_message.Message):
+    __slots__ = ("policy",)
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    policy: EscalationPolicy
+    def __init__(self, policy: _Optional[_Union[EscalationPolicy, _Mapping]] = ...) -> None: ...
+
+class UpdateEscalationPolicyResponse(_message.Message):
+    __slots__ = ("policy",)
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    policy: EscalationPolicy
+    def __init__(self, policy: _Optional[_Union[EscalationPolicy, _Mapping]] = ...) -> None: ...
+
+class DeleteEscalationPolicyRequest(_message.Message):
+    __slots__ = ("policy_id",)
+    POLICY_ID_FIELD_NUMBER: _ClassVar[int]
+    policy_id: str
+    def __init__(self, policy_id: _Optional[str] = ...) -> None: ...
+
+class DeleteEscalationPolicyResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetScheduleRequest(_message.Message):
+    __slots__ = ("schedule_id",)
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    def __init__(self, schedule_id: _Optional[str] = ...) -> None: ...
+
+class GetScheduleResponse(_message.Message):
+    __slots__ = ("schedule",)
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    schedule: OnCallSchedule
+    def __init__(self, schedule: _Optional[_Union[OnCallSchedule, _Mapping]] = ...) -> None: ...
+
+class CreateScheduleRequest(_message.Message):
+    __slots__ = ("name", "time_zone", "team_id", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    time_zone: str
+    team_id: str
+    description: str
+    def __init__(self, name: _Optional[str] = ..., time_zone: _Optional[str] = ..., team_id: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class CreateScheduleResponse(_message.Message):
+    __slots__ = ("schedule",)
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    schedule: OnCallSchedule
+    def __init__(self, schedule: _Optional[_Union[OnCallSchedule, _Mapping]] = ...) -> None: ...
+
+class DeleteScheduleRequest(_message.Message):
+    __slots__ = ("schedule_id",)
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    def __init__(self, schedule_id: _Optional[str] = ...) -> None: ...
+
+class DeleteScheduleResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AddScheduleLayerRequest(_message.Message):
+    __slots__ = ("schedule_id", "layer")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    layer: ScheduleLayer
+    def __init__(self, schedule_id: _Optional[str] = ..., layer: _Optional[_Union[ScheduleLayer, _Mapping]] = ...) -> None: ...
+
+class AddScheduleLayerResponse(_message.Message):
+    __slots__ = ("layer",)
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    layer: ScheduleLayer
+    def __init__(self, layer: _Optional[_Union[ScheduleLayer, _Mapping]] = ...) -> None: ...
+
+class UpdateScheduleLayerRequest(_message.Message):
+    __slots__ = ("schedule_id", "layer")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    layer: ScheduleLayer
+    def __init__(self, schedule_id: _Optional[str] = ..., layer: _Optional[_Union[ScheduleLayer, _Mapping]] = ...) -> None: ...
+
+class UpdateScheduleLayerResponse(_message.Message):
+    __slots__ = ("layer",)
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    layer: ScheduleLayer
+    def __init__(self, layer: _Optional[_Union[ScheduleLayer, _Mapping]] = ...) -> None: ...
+
+class DeleteScheduleLayerRequest(_message.Message):
+    __slots__ = ("schedule_id", "layer_id")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    LAYER_ID_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    layer_id: str
+    def __init__(self, schedule_id: _Optional[str] = ..., layer_id: _Optional[str] = ...) -> None: ...
+
+class DeleteScheduleLayerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -135,6 +135,76 @@ class OnCallServiceStub(object):
                 request_serializer=oncall_dot_v1_dot_oncall__pb2.TouchApiTokenRequest.SerializeToString,
                 response_deserializer=oncall_dot_v1_dot_oncall__pb2.TouchApiTokenResponse.FromString,
                 _registered_method=True)
+        self.CreateUser = channel.unary_unary(
+                '/oncall.v1.OnCallService/CreateUser',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.CreateUserRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.CreateUserResponse.FromString,
+                _registered_method=True)
+        self.DeleteUser = channel.unary_unary(
+                '/oncall.v1.OnCallService/DeleteUser',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.DeleteUserRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.DeleteUserResponse.FromString,
+                _registered_method=True)
+        self.SetUserLoginDisabled = channel.unary_unary(
+                '/oncall.v1.OnCallService/SetUserLoginDisabled',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.SetUserLoginDisabledRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.SetUserLoginDisabledResponse.FromString,
+                _registered_method=True)
+        self.ListTeams = channel.unary_unary(
+                '/oncall.v1.OnCallService/ListTeams',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.ListTeamsRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.ListTeamsResponse.FromString,
+                _registered_method=True)
+        self.GetEscalationPolicy = channel.unary_unary(
+                '/oncall.v1.OnCallService/GetEscalationPolicy',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.GetEscalationPolicyRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.GetEscalationPolicyResponse.FromString,
+                _registered_method=True)
+        self.CreateEscalationPolicy = channel.unary_unary(
+                '/oncall.v1.OnCallService/CreateEscalationPolicy',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.CreateEscalationPolicyRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.CreateEscalationPolicyResponse.FromString,
+                _registered_method=True)
+        self.UpdateEscalationPolicy = channel.unary_unary(
+                '/oncall.v1.OnCallService/UpdateEscalationPolicy',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.UpdateEscalationPolicyRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.UpdateEscalationPolicyResponse.FromString,
+                _registered_method=True)
+        self.DeleteEscalationPolicy = channel.unary_unary(
+                '/oncall.v1.OnCallService/DeleteEscalationPolicy',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.DeleteEscalationPolicyRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.DeleteEscalationPolicyResponse.FromString,
+                _registered_method=True)
+        self.GetSchedule = channel.unary_unary(
+                '/oncall.v1.OnCallService/GetSchedule',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.GetScheduleRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.GetScheduleResponse.FromString,
+                _registered_method=True)
+        self.CreateSchedule = channel.unary_unary(
+                '/oncall.v1.OnCallService/CreateSchedule',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.CreateScheduleRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.CreateScheduleResponse.FromString,
+                _registered_method=True)
+        self.DeleteSchedule = channel.unary_unary(
+                '/oncall.v1.OnCallService/DeleteSchedule',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.DeleteScheduleRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.DeleteScheduleResponse.FromString,
+                _registered_method=True)
+        self.AddScheduleLayer = channel.unary_unary(
+                '/oncall.v1.OnCallService/AddScheduleLayer',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.AddScheduleLayerRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.AddScheduleLayerResponse.FromString,
+                _registered_method=True)
+        self.UpdateScheduleLayer = channel.unary_unary(
+                '/oncall.v1.OnCallService/UpdateScheduleLayer',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.UpdateScheduleLayerRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.UpdateScheduleLayerResponse.FromString,
+                _registered_method=True)
+        self.DeleteScheduleLayer = channel.unary_unary(
+                '/oncall.v1.OnCallService/DeleteScheduleLayer',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.DeleteScheduleLayerRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.DeleteScheduleLayerResponse.FromString,
+                _registered_method=True)
 
 
 class OnCallServiceServicer(object):
@@ -285,6 +355,103 @@ class OnCallServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateUser(self, request, context):
+        """Configuration, each calling the command its REST route calls: the person the call acts for (its
+        metadata, shared.audit) must be an admin, else PERMISSION_DENIED. INVALID_ARGUMENT names the field
+        (as the REST API's 422 does), also in the trailing metadata `x-error-field`; NOT_FOUND for an unknown
+        id; FAILED_PRECONDITION for what the REST API answers 409 (ALREADY_EXISTS for a name or email taken).
+        A user and the password they log in with, generated here and answered this once (only its hash is
+        kept); the REST API's POST /users makes users without a password.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteUser(self, request, context):
+        """Refused while the user is in a rotation, schedule or policy, or is the last admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetUserLoginDisabled(self, request, context):
+        """Disable (logging the person out everywhere) or enable a user's login.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTeams(self, request, context):
+        """Every team, in name order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEscalationPolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateEscalationPolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateEscalationPolicy(self, request, context):
+        """Name, description, repeat and levels all replaced.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteEscalationPolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSchedule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSchedule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSchedule(self, request, context):
+        """Refused while an escalation policy pages the schedule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddScheduleLayer(self, request, context):
+        """A layer on top of the schedule's others (it wins where it has someone).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateScheduleLayer(self, request, context):
+        """Every field of the layer but its restrictions replaced.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteScheduleLayer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OnCallServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -387,6 +554,76 @@ def add_OnCallServiceServicer_to_server(servicer, server):
                     servicer.TouchApiToken,
                     request_deserializer=oncall_dot_v1_dot_oncall__pb2.TouchApiTokenRequest.FromString,
                     response_serializer=oncall_dot_v1_dot_oncall__pb2.TouchApiTokenResponse.SerializeToString,
+            ),
+            'CreateUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateUser,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.CreateUserRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.CreateUserResponse.SerializeToString,
+            ),
+            'DeleteUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteUser,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.DeleteUserRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.DeleteUserResponse.SerializeToString,
+            ),
+            'SetUserLoginDisabled': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetUserLoginDisabled,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.SetUserLoginDisabledRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.SetUserLoginDisabledResponse.SerializeToString,
+            ),
+            'ListTeams': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTeams,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.ListTeamsRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.ListTeamsResponse.SerializeToString,
+            ),
+            'GetEscalationPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEscalationPolicy,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.GetEscalationPolicyRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.GetEscalationPolicyResponse.SerializeToString,
+            ),
+            'CreateEscalationPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEscalationPolicy,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.CreateEscalationPolicyRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.CreateEscalationPolicyResponse.SerializeToString,
+            ),
+            'UpdateEscalationPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateEscalationPolicy,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.UpdateEscalationPolicyRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.UpdateEscalationPolicyResponse.SerializeToString,
+            ),
+            'DeleteEscalationPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteEscalationPolicy,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.DeleteEscalationPolicyRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.DeleteEscalationPolicyResponse.SerializeToString,
+            ),
+            'GetSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSchedule,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.GetScheduleRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.GetScheduleResponse.SerializeToString,
+            ),
+            'CreateSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSchedule,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.CreateScheduleRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.CreateScheduleResponse.SerializeToString,
+            ),
+            'DeleteSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSchedule,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.DeleteScheduleRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.DeleteScheduleResponse.SerializeToString,
+            ),
+            'AddScheduleLayer': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddScheduleLayer,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.AddScheduleLayerRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.AddScheduleLayerResponse.SerializeToString,
+            ),
+            'UpdateScheduleLayer': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateScheduleLayer,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.UpdateScheduleLayerRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.UpdateScheduleLayerResponse.SerializeToString,
+            ),
+            'DeleteScheduleLayer': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteScheduleLayer,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.DeleteScheduleLayerRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.DeleteScheduleLayerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -930,6 +1167,384 @@ class OnCallService(object):
             '/oncall.v1.OnCallService/TouchApiToken',
             oncall_dot_v1_dot_oncall__pb2.TouchApiTokenRequest.SerializeToString,
             oncall_dot_v1_dot_oncall__pb2.TouchApiTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/CreateUser',
+            oncall_dot_v1_dot_oncall__pb2.CreateUserRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.CreateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/DeleteUser',
+            oncall_dot_v1_dot_oncall__pb2.DeleteUserRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.DeleteUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetUserLoginDisabled(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/SetUserLoginDisabled',
+            oncall_dot_v1_dot_oncall__pb2.SetUserLoginDisabledRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.SetUserLoginDisabledResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTeams(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/ListTeams',
+            oncall_dot_v1_dot_oncall__pb2.ListTeamsRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.ListTeamsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEscalationPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/GetEscalationPolicy',
+            oncall_dot_v1_dot_oncall__pb2.GetEscalationPolicyRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.GetEscalationPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateEscalationPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/CreateEscalationPolicy',
+            oncall_dot_v1_dot_oncall__pb2.CreateEscalationPolicyRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.CreateEscalationPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateEscalationPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/UpdateEscalationPolicy',
+            oncall_dot_v1_dot_oncall__pb2.UpdateEscalationPolicyRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.UpdateEscalationPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteEscalationPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/DeleteEscalationPolicy',
+            oncall_dot_v1_dot_oncall__pb2.DeleteEscalationPolicyRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.DeleteEscalationPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/GetSchedule',
+            oncall_dot_v1_dot_oncall__pb2.GetScheduleRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.GetScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/CreateSchedule',
+            oncall_dot_v1_dot_oncall__pb2.CreateScheduleRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.CreateScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/DeleteSchedule',
+            oncall_dot_v1_dot_oncall__pb2.DeleteScheduleRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.DeleteScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddScheduleLayer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/AddScheduleLayer',
+            oncall_dot_v1_dot_oncall__pb2.AddScheduleLayerRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.AddScheduleLayerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateScheduleLayer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/UpdateScheduleLayer',
+            oncall_dot_v1_dot_oncall__pb2.UpdateScheduleLayerRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.UpdateScheduleLayerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteScheduleLayer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/DeleteScheduleLayer',
+            oncall_dot_v1_dot_oncall__pb2.DeleteScheduleLayerRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.DeleteScheduleLayerResponse.FromString,
             options,
             channel_credentials,
             insecure,
