@@ -45,7 +45,10 @@ async def running_uvicorn(app, *, sock: socket.socket | None = None):
         sock = socket.socket()  # bound here and handed over, so no other server can take the port meanwhile
         sock.bind(("127.0.0.1", 0))
     host, port = sock.getsockname()[:2]
-    server = uvicorn.Server(uvicorn_config(app, host=host, port=port))
+    config = uvicorn_config(app, host=host, port=port)
+    # A receiver told to hold its answer must not hold the test's teardown too (it waited 30 s).
+    config.timeout_graceful_shutdown = 1
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
