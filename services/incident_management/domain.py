@@ -147,9 +147,26 @@ async def ingest(
     if created and page is not None:
         changed, earliest = await page(connection, created, changed, now)
     await repo.insert_outbox_events(connection, events=changed)
-    return Ingested(
-        [IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"]) for row in rows], earliest
-    )
+    return Ingested([_result(row) for row in rows], earliest)
+
+
+def _result(row: asyncpg.Record) -> IngestResult:
+    return IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"])
+
+
+async def ingest_quiet(
+    connection: asyncpg.Connection, alerts: list[AlertInput], *, now: datetime, window_seconds: int
+) -> Ingested | None:
+    """`ingest` by one statement outside any transaction (ingest_quiet_alerts()), when every alert only
+    joins an open incident or repeats a firing alert, as most alerts of a storm do: nothing to page or
+    announce. None, with nothing stored, when one would change an incident's status: then `ingest`, in a
+    transaction."""
+    since = correlation_cutoff(now, window_seconds)
+    batch = [_ingested(a) for a in alerts]
+    rows = await repo.ingest_quiet_alerts(connection, batch=batch, now=now, since=since)
+    if rows is None:
+        return None
+    return Ingested([_result(row) for row in rows], None)
 
 
 def _ingested(alert: AlertInput) -> dict[str, Any]:

@@ -52,6 +52,25 @@ async def ingest_alerts(
     return await connection.fetch(_INGEST_ALERTS, _json(batch), now, since)
 
 
+# The same for a batch that only joins incidents (ingest_quiet_alerts.sql), as a statement on its own.
+_INGEST_QUIET_ALERTS = "SELECT alert_ref, incident_ref, outcome FROM ingest_quiet_alerts($1::jsonb, $2, $3)"
+NOT_QUIET = "OC001"  # the SQLSTATE of a batch that would change an incident's status
+
+
+async def ingest_quiet_alerts(
+    connection: asyncpg.Connection, *, batch: list[dict[str, Any]], now: datetime, since: datetime
+) -> list[asyncpg.Record] | None:
+    """Rows of (alert_ref, incident_ref, outcome) in the batch's order, committed by the statement itself
+    (the connection must be outside any transaction); None, with nothing stored, when an alert would
+    change an incident's status."""
+    try:
+        return await connection.fetch(_INGEST_QUIET_ALERTS, _json(batch), now, since)
+    except asyncpg.PostgresError as error:
+        if error.sqlstate == NOT_QUIET:
+            return None
+        raise
+
+
 def create_outbox_event(session: Writes, *, event: dict[str, Any]) -> None:
     session.add(OutboxEvent(event_id=uuid.UUID(event["id"]), type=event["type"], payload=event))
 

@@ -3,12 +3,15 @@
 each leaves stored."""
 
 import uuid
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
 
+from services.incident_management import domain
 from services.incident_management.schemas import AlertInput
 from shared.errors import PermissionDenied, Unauthenticated
+from shared.timeutil import utcnow
 
 pytestmark = pytest.mark.integration
 
@@ -151,3 +154,53 @@ async def test_an_unknown_or_revoked_key_is_refused_and_stores_nothing(incidents
     with pytest.raises(refused):
         await incidents.runtime.commands.ingest(_alert(T, "a", "critical"), integration_key=key)
     assert await _stored(incidents, service) == ([], [])
+
+
+# A batch after one alert opened an incident: (the batch, its outcomes, then what is stored, as in CASES).
+# A batch that only joins is stored by one statement outside a transaction; one that opens an incident
+# is refused by that statement, storing nothing (else its first alert would come back as a duplicate), and
+# stored by the transaction.
+AFTER_AN_OPEN_INCIDENT = {
+    "only joins": (
+        [(T, "b", "critical"), (T, "a", "critical")],
+        ["correlated", "duplicate"],
+        [("open", 2, 1, ["triggered", "alert_added"])],
+        [("a", "firing", 1), ("b", "firing", 0)],
+    ),
+    "joins, then opens": (
+        [(T, "b", "critical"), (T, "c", "warning")],
+        ["correlated", "created"],
+        [("open", 2, 0, ["triggered", "alert_added"]), ("open", 1, 0, ["triggered"])],
+        [("a", "firing", 0), ("b", "firing", 0), ("c", "firing", 0)],
+    ),
+    "joins, then resolves": (
+        [(T, "b", "critical"), (RES, "a", "critical")],
+        ["correlated", "resolved"],
+        [("open", 2, 0, ["triggered", "alert_added", "alert_resolved"])],
+        [("a", "resolved", 0), ("b", "firing", 0)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", AFTER_AN_OPEN_INCIDENT)
+async def test_a_batch_joining_an_open_incident_is_stored_once(incidents, case):
+    sent, outcomes, stored_incidents, stored_alerts = AFTER_AN_OPEN_INCIDENT[case]
+    service, key = await _service_with_key(incidents)
+    commands = incidents.runtime.commands
+    assert (await commands.ingest(_alert(T, "a", "critical"), integration_key=key)).result == "created"
+    results = await commands.ingest_many([_alert(*item) for item in sent], integration_key=key)
+    assert [r.result for r in results] == outcomes
+    assert await _stored(incidents, service) == (sorted(stored_incidents), sorted(stored_alerts))
+
+
+@pytest.mark.parametrize(("case", "quiet"), [("only joins", True), ("joins, then opens", False)])
+async def test_the_one_statement_stores_only_a_batch_that_changes_no_incident(incidents, case, quiet):
+    service, key = await _service_with_key(incidents)
+    commands = incidents.runtime.commands
+    await commands.ingest(_alert(T, "a", "critical"), integration_key=key)
+    before = await _stored(incidents, service)
+    sent = [replace(_alert(*item), service=service) for item in AFTER_AN_OPEN_INCIDENT[case][0]]
+    async with commands.driver.connection() as connection:
+        stored = await domain.ingest_quiet(connection, sent, now=utcnow(), window_seconds=300)
+    assert (stored is not None) is quiet
+    assert (await _stored(incidents, service) != before) is quiet
