@@ -150,32 +150,53 @@ class IncidentCommands:
             return [await self._alone(item) for item in items]
 
     async def _transaction(self, items: Batch) -> Outcomes:
-        """Keys looked up, then the alerts of valid keys stored: by one statement when they only join
-        incidents (`domain.ingest_quiet`), else in one transaction that pages their new incidents and
-        writes the events. The statement alone saves BEGIN and COMMIT, two round trips of every group,
-        while a storm goes on; a group it refuses costs one statement more."""
+        """The group by one statement when it only joins incidents (`_quietly`); else its keys looked up,
+        then the alerts of valid keys stored in one transaction that pages their new incidents and writes
+        the events."""
         async with self.driver.connection() as connection:
+            quiet = await self._quietly(connection, items)
+            if quiet is not None:
+                return quiet
             owners = await catalog.lookup_keys(connection, {key for _, key in items if key})
             # Each alert's slot, taken by its result once stored (a bad key's error stays in its alerts').
             outcomes = cast("list[AlertInput | IngestResult | Exception]", with_owners(items, owners))
             ready = [(i, a) for i, a in enumerate(outcomes) if isinstance(a, AlertInput)]
-            stored = await self._ingest(connection, [a for _, a in ready])
+            stored = domain.Ingested([], None)
+            if ready:
+                async with connection.transaction():
+                    stored = await domain.ingest(
+                        connection,
+                        [a for _, a in ready],
+                        now=utcnow(),
+                        window_seconds=self.window_seconds,
+                        page=self._paging.page,
+                    )
         self._after_ingest(stored.results, stored.earliest_deadline)
         for (i, alert), result in zip(ready, stored.results, strict=True):
             outcomes[i] = replace(result, fingerprint=alert.fingerprint)
         return cast(Outcomes, outcomes)  # every alert's slot now holds its result (the zip is strict)
 
-    async def _ingest(self, connection: asyncpg.Connection, alerts: list[AlertInput]) -> domain.Ingested:
-        now, window = utcnow(), self.window_seconds
-        if not alerts:
-            return domain.Ingested([], None)
-        stored = await domain.ingest_quiet(connection, alerts, now=now, window_seconds=window)
+    async def _quietly(self, connection: asyncpg.Connection, items: Batch) -> Outcomes | None:
+        """The group by one statement outside a transaction (`domain.ingest_quiet`), its keys checked in
+        it, when every alert only joins an open incident or repeats a firing one; None, with nothing
+        stored, otherwise (or when a keyed alert has no fingerprint: its key's service derives it). Against
+        the transaction (BEGIN, key lookup, ingest, COMMIT) it saves three round trips per group while a
+        storm goes on; a group it refuses costs one statement more."""
+        if any(key and not alert.fingerprint for alert, key in items):
+            return None
+        stored = await domain.ingest_quiet(
+            connection,
+            [alert for alert, _ in items],
+            [catalog.hash_key(key.strip()) if key else None for _, key in items],
+            now=utcnow(),
+            window_seconds=self.window_seconds,
+        )
         if stored is None:
-            async with connection.transaction():
-                stored = await domain.ingest(
-                    connection, alerts, now=now, window_seconds=window, page=self._paging.page
-                )
-        return stored
+            return None
+        return [
+            replace(result, fingerprint=alert.fingerprint)
+            for result, (alert, _) in zip(stored.results, items, strict=True)
+        ]
 
     async def _alone(self, item: tuple[AlertInput, str]) -> IngestResult | Exception:
         try:

@@ -155,14 +155,20 @@ def _result(row: asyncpg.Record) -> IngestResult:
 
 
 async def ingest_quiet(
-    connection: asyncpg.Connection, alerts: list[AlertInput], *, now: datetime, window_seconds: int
+    connection: asyncpg.Connection,
+    alerts: list[AlertInput],
+    key_hashes: list[str | None],
+    *,
+    now: datetime,
+    window_seconds: int,
 ) -> Ingested | None:
     """`ingest` by one statement outside any transaction (ingest_quiet_alerts()), when every alert only
     joins an open incident or repeats a firing alert, as most alerts of a storm do: nothing to page or
-    announce. None, with nothing stored, when one would change an incident's status: then `ingest`, in a
-    transaction."""
+    announce. An alert with a key's hash takes that key's service and integration there. None, with
+    nothing stored, when one would change an incident's status or its key is unknown or revoked: then
+    `ingest`, in a transaction, after the keys are looked up."""
     since = correlation_cutoff(now, window_seconds)
-    batch = [_ingested(a) for a in alerts]
+    batch = [_ingested(a) | ({"key_hash": h} if h else {}) for a, h in zip(alerts, key_hashes, strict=True)]
     rows = await repo.ingest_quiet_alerts(connection, batch=batch, now=now, since=since)
     if rows is None:
         return None

@@ -1,22 +1,37 @@
 -- ingest_quiet_alerts(batch, now_at, since): ingest_alerts() as one statement outside any transaction, for
 -- a batch whose alerts only join open incidents or repeat firing alerts: nothing to page, no event to
--- write, so the statement's own transaction is the whole unit of work. Rows come back as
--- ingest_alerts()'s: alert_ref, incident_ref, outcome.
+-- write, so the statement's own transaction is the whole unit of work. An alert sent with a routing key
+-- carries the key's hash (`key_hash`) instead of its service and integration, which are found here. Rows
+-- come back as ingest_alerts()'s: alert_ref, incident_ref, outcome.
 --
--- When an alert of the batch would change an incident's status (open one, acknowledge or resolve it), it
--- raises SQLSTATE OC001 and nothing of the batch is stored: the caller stores the batch in a transaction
--- that pages the new incidents and writes the events. Acknowledges and resolves are refused before any
--- work; a trigger that opens an incident is found by running the batch (its work is rolled back).
+-- It raises SQLSTATE OC001, and nothing of the batch is stored, when an alert would change an incident's
+-- status (open one, acknowledge or resolve it) or its key is unknown or revoked: the caller then stores the
+-- batch in a transaction, which looks the keys up, pages the new incidents and writes the events.
+-- Acknowledges, resolves and bad keys are refused before any work; a trigger that opens an incident is
+-- found by running the batch (its work is rolled back).
 CREATE OR REPLACE FUNCTION ingest_quiet_alerts(batch jsonb, now_at timestamptz, since timestamptz)
 RETURNS TABLE (alert_ref uuid, incident_ref uuid, outcome text)
 LANGUAGE plpgsql AS $fn$
 DECLARE
     r record;
+    owned jsonb;
+    keys_valid boolean;
 BEGIN
     IF jsonb_path_exists(batch, '$[*] ? (@.action != "trigger")') THEN
         RAISE EXCEPTION 'the batch acknowledges or resolves alerts' USING ERRCODE = 'OC001';
     END IF;
-    FOR r IN SELECT * FROM ingest_alerts(batch, now_at, since) LOOP
+    SELECT jsonb_agg(CASE WHEN e.v ? 'key_hash'
+                          THEN e.v || jsonb_build_object('service', s.name, 'integration_id', i.id)
+                          ELSE e.v END ORDER BY e.ord),
+           bool_and(NOT e.v ? 'key_hash' OR s.name IS NOT NULL)
+      INTO owned, keys_valid
+      FROM jsonb_array_elements(batch) WITH ORDINALITY AS e(v, ord)
+      LEFT JOIN integrations i ON i.key_hash = e.v->>'key_hash' AND i.revoked_at IS NULL
+      LEFT JOIN services s ON s.id = i.service_id;
+    IF NOT keys_valid THEN
+        RAISE EXCEPTION 'a routing key of the batch is unknown or revoked' USING ERRCODE = 'OC001';
+    END IF;
+    FOR r IN SELECT * FROM ingest_alerts(owned, now_at, since) LOOP
         IF r.event IS NOT NULL THEN
             RAISE EXCEPTION 'an alert of the batch changes an incident' USING ERRCODE = 'OC001';
         END IF;

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
-from services.incident_management import domain
+from services.incident_management import catalog, domain
 from services.incident_management.schemas import AlertInput
 from shared.errors import PermissionDenied, Unauthenticated
 from shared.timeutil import utcnow
@@ -194,13 +194,29 @@ async def test_a_batch_joining_an_open_incident_is_stored_once(incidents, case):
 
 
 @pytest.mark.parametrize(("case", "quiet"), [("only joins", True), ("joins, then opens", False)])
-async def test_the_one_statement_stores_only_a_batch_that_changes_no_incident(incidents, case, quiet):
+@pytest.mark.parametrize("keyed", [True, False], ids=["by key", "by service"])
+async def test_the_one_statement_stores_only_a_batch_that_changes_no_incident(incidents, case, quiet, keyed):
     service, key = await _service_with_key(incidents)
     commands = incidents.runtime.commands
     await commands.ingest(_alert(T, "a", "critical"), integration_key=key)
     before = await _stored(incidents, service)
-    sent = [replace(_alert(*item), service=service) for item in AFTER_AN_OPEN_INCIDENT[case][0]]
+    sent = [_alert(*item) for item in AFTER_AN_OPEN_INCIDENT[case][0]]
+    if not keyed:
+        sent = [replace(alert, service=service) for alert in sent]
+    hashes = [catalog.hash_key(key) if keyed else None for _ in sent]
     async with commands.driver.connection() as connection:
-        stored = await domain.ingest_quiet(connection, sent, now=utcnow(), window_seconds=300)
+        stored = await domain.ingest_quiet(connection, sent, hashes, now=utcnow(), window_seconds=300)
     assert (stored is not None) is quiet
     assert (await _stored(incidents, service) != before) is quiet
+
+
+@pytest.mark.parametrize("revoked", [False, True], ids=["unknown", "revoked"])
+async def test_the_one_statement_refuses_a_bad_key_before_storing(incidents, revoked):
+    service, key = await _service_with_key(incidents, revoked=revoked)
+    key_hash = catalog.hash_key(key if revoked else "x" * 32)
+    async with incidents.runtime.commands.driver.connection() as connection:
+        stored = await domain.ingest_quiet(
+            connection, [_alert(T, "a", "critical")], [key_hash], now=utcnow(), window_seconds=300
+        )
+    assert stored is None
+    assert await _stored(incidents, service) == ([], [])
