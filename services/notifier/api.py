@@ -75,7 +75,7 @@ async def rotate_secret(cmd: Commands, webhook_id: uuid.UUID) -> SecretRotated:
 async def list_deliveries(
     cmd: Commands, webhook_id: uuid.UUID, query: Annotated[DeliveryFilter, Query()]
 ) -> DeliveryPage:
-    """Newest first, each with its attempts (time, status code, latency, error)."""
+    """Newest first, each with its attempts (time, status code, latency, error, start of the answer)."""
     rows = await cmd.deliveries(webhook_id, query)
     return DeliveryPage(
         deliveries=[

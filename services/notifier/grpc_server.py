@@ -44,6 +44,7 @@ def _attempt_to_proto(row: WebhookAttempt) -> notifier_pb2.WebhookAttempt:
         status_code=row.status_code,
         latency_ms=row.latency_ms,
         error=row.error or "",
+        response_excerpt=row.response_excerpt or "",
     )
 
 

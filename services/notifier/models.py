@@ -77,7 +77,8 @@ class WebhookDelivery(Base):
 
 
 class WebhookAttempt(Base):
-    """One POST of a delivery: status code (None when no answer), latency and error."""
+    """One POST of a delivery: status code (None when no answer), latency, error, and the start of the
+    receiver's answer (`services.notifier.webhook_http.read_excerpt`)."""
 
     __tablename__ = "webhook_attempts"
     __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id", "id"),)
@@ -87,6 +88,7 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     latency_ms: Mapped[float] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    response_excerpt: Mapped[str | None] = mapped_column(Text, nullable=True)  # None: no body, or no answer
 
 
 class EmailNotification(Base):

@@ -205,6 +205,7 @@ def add_attempt(
     status_code: int | None,
     latency_ms: float,
     error: str | None,
+    response_excerpt: str | None,
 ) -> None:
     session.add(
         WebhookAttempt(
@@ -213,6 +214,7 @@ def add_attempt(
             status_code=status_code,
             latency_ms=latency_ms,
             error=error,
+            response_excerpt=response_excerpt,
         )
     )
 
@@ -253,7 +255,10 @@ _D_UPDATE = (
 
 
 _RECORD_DELIVERED = """
-    WITH o AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::float8[]) AS o(id, code, latency_ms)),
+    WITH o AS (
+        SELECT * FROM unnest($1::uuid[], $2::int[], $3::float8[], $5::text[])
+                   AS o(id, code, latency_ms, response)
+    ),
     delivered AS (
         UPDATE webhook_deliveries d
            SET status = 'delivered', attempts = d.attempts + 1, last_status_code = o.code,
@@ -263,8 +268,10 @@ _RECORD_DELIVERED = """
         RETURNING d.id
     ),
     logged AS (
-        INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, latency_ms, error)
-        SELECT o.id, $4, o.code, o.latency_ms, NULL FROM o JOIN webhook_deliveries d ON d.id = o.id
+        INSERT INTO webhook_attempts
+               (delivery_id, attempted_at, status_code, latency_ms, error, response_excerpt)
+        SELECT o.id, $4, o.code, o.latency_ms, NULL, o.response
+          FROM o JOIN webhook_deliveries d ON d.id = o.id
     )
     SELECT o.id, CASE WHEN x.id IS NULL THEN d.status ELSE 'delivered' END AS status
       FROM o JOIN webhook_deliveries d ON d.id = o.id LEFT JOIN delivered x ON x.id = o.id
@@ -272,14 +279,18 @@ _RECORD_DELIVERED = """
 
 
 async def record_delivered(
-    connection: asyncpg.Connection, *, answers: list[tuple[uuid.UUID, int | None, float]], now: datetime
+    connection: asyncpg.Connection,
+    *,
+    answers: list[tuple[uuid.UUID, int | None, float, str | None]],
+    now: datetime,
 ) -> dict[uuid.UUID, str]:
-    """Successful attempts (delivery id, status code, latency ms) in one statement, atomic without a
-    transaction: each attempt is logged and its delivery, if still pending, marked delivered. Returns each
-    delivery's status after it (`delivered`, or what another attempt had made it); deliveries gone meanwhile
-    are missing."""
-    ids, codes, latencies = (list(column) for column in zip(*answers, strict=True))
-    return {row[0]: row[1] for row in await connection.fetch(_RECORD_DELIVERED, ids, codes, latencies, now)}
+    """Successful attempts (delivery id, status code, latency ms, response excerpt) in one statement,
+    atomic without a transaction: each attempt is logged and its delivery, if still pending, marked
+    delivered. Returns each delivery's status after it (`delivered`, or what another attempt had made it);
+    deliveries gone meanwhile are missing."""
+    ids, codes, latencies, responses = (list(column) for column in zip(*answers, strict=True))
+    rows = await connection.fetch(_RECORD_DELIVERED, ids, codes, latencies, now, responses)
+    return {row[0]: row[1] for row in rows}
 
 
 async def update_deliveries(session: AsyncSession, *, rows: list[dict[str, Any]]) -> None:

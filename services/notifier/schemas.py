@@ -101,6 +101,10 @@ class AttemptRead(_Read):
     status_code: int | None
     latency_ms: float
     error: str | None
+    response_excerpt: str | None = Field(
+        description="the first 1,024 bytes of the receiver's answer as UTF-8 text (invalid bytes as U+FFFD, "
+        "control characters as their Unicode pictures); null: an empty body, or no answer"
+    )
 
 
 class DeliveryRead(_Read):

@@ -1,6 +1,9 @@
-"""The HTTP clients webhook deliveries go through, and the text a failed connection is recorded with."""
+"""The HTTP clients webhook deliveries go through, and what an attempt records of the receiver: the start
+of its answer, or the text a failed connection is recorded with."""
 
+import codecs
 import os
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -12,6 +15,11 @@ from services.notifier import url_guard
 from services.notifier.config import NotifierSettings
 
 USER_AGENT = "OnCall-Webhooks/1"
+# What an attempt keeps of the receiver's answer: enough for "invalid signature" or an error page's title.
+EXCERPT_BYTES = 1024
+# C0 controls but tab and newlines, and DEL: NUL cannot be stored as text and the others garble a page;
+# each becomes its Unicode control picture (NUL as U+2400), so the log still shows what was sent.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,25 @@ def _client(settings: NotifierSettings, *, resolver: AbstractResolver | None) ->
         timeout=aiohttp.ClientTimeout(total=settings.webhook_timeout_seconds),
         headers={"User-Agent": USER_AGENT},
     )
+
+
+async def read_excerpt(content: aiohttp.StreamReader) -> str | None:
+    """The first EXCERPT_BYTES of an answer's body as text (None when empty); never reads further, so a
+    huge body costs one chunk (its connection is closed, not reused, when the rest is unread)."""
+    data = bytearray()
+    while len(data) < EXCERPT_BYTES:
+        chunk = await content.read(EXCERPT_BYTES - len(data))
+        if not chunk:
+            return excerpt_text(bytes(data), complete=True)
+        data += chunk
+    return excerpt_text(bytes(data), complete=content.at_eof())
+
+
+def excerpt_text(data: bytes, *, complete: bool) -> str | None:
+    """`data` decoded as UTF-8 (invalid bytes as U+FFFD; a character cut at the end of an incomplete
+    body dropped) with control characters made storable and visible; None when empty."""
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(data, final=complete)
+    return _CONTROLS.sub(lambda c: chr(0x2421 if c[0] == "\x7f" else 0x2400 + ord(c[0])), text) or None
 
 
 def failure_text(failure: aiohttp.ClientError) -> str:

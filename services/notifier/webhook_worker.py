@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notifier import domain, url_guard
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
-from services.notifier.webhook_http import USER_AGENT, WebhookClients, failure_text
+from services.notifier.webhook_http import USER_AGENT, WebhookClients, failure_text, read_excerpt
 from shared.aio import wait_event
 from shared.db import DriverPool
 from shared.events import traceparent_in
@@ -38,14 +38,16 @@ from shared.timeutil import utcnow
 from shared.webhook_signature import SIGNATURE_HEADER, signature_header
 
 log = logging.getLogger(__name__)
-REPLY_READ_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    """An attempt's answer: `response` is the start of its body (None: empty, or no answer)."""
+
     status_code: int | None
     latency_ms: float
     error: str | None
+    response: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -246,7 +248,7 @@ class WebhookWorker:
         headers = request_headers(delivery, signing, body, int(time.time()))
         allow = delivery.allow_internal and self._settings.webhook_allow_internal_targets
         client = self._clients.for_target(allow_internal=allow)
-        started = time.perf_counter()
+        started, response = time.perf_counter(), None
         try:
             if not allow:  # a name is checked by the guarded client's resolver, as it connects
                 url_guard.check_literal(delivery.url, platform_ports=self._settings.webhook_platform_ports)
@@ -255,7 +257,8 @@ class WebhookWorker:
                 # No redirects: one could point anywhere, internal services included.
                 client.post(delivery.url, data=body, headers=headers, allow_redirects=False) as reply,
             ):
-                await reply.content.read(REPLY_READ_LIMIT)  # a short answer read: the connection is reused
+                # A short answer is read whole, so its connection is reused; a long one is cut short.
+                response = await read_excerpt(reply.content)
             code = reply.status
             error = None if 200 <= code < 300 else f"HTTP {code}"
         except url_guard.Refused as refused:
@@ -264,7 +267,7 @@ class WebhookWorker:
             code, error = None, f"no answer within {self._settings.webhook_timeout_seconds:g}s"
         except aiohttp.ClientError as failure:
             code, error = None, failure_text(failure)
-        return Outcome(code, round((time.perf_counter() - started) * 1000, 1), error)
+        return Outcome(code, round((time.perf_counter() - started) * 1000, 1), error, response)
 
     async def record(self, claimed: Claimed, outcome: Outcome) -> str | None:
         """Mark delivered, schedule the retry, or dead-letter once the window is over; returns the
@@ -293,7 +296,10 @@ class WebhookWorker:
         self, delivered: list[tuple[Claimed, Outcome]], now: datetime
     ) -> dict[uuid.UUID, str]:
         """Each delivery's status (delivered), by id, for those still there."""
-        answers = [(claimed.id, outcome.status_code, outcome.latency_ms) for claimed, outcome in delivered]
+        answers = [
+            (claimed.id, outcome.status_code, outcome.latency_ms, outcome.response)
+            for claimed, outcome in delivered
+        ]
         async with self._driver.connection() as connection:
             return await repo.record_delivered(connection, answers=answers, now=now)
 
@@ -316,6 +322,7 @@ class WebhookWorker:
                     status_code=outcome.status_code,
                     latency_ms=outcome.latency_ms,
                     error=outcome.error,
+                    response_excerpt=outcome.response,
                 )
                 state = _State(locked.status, locked.attempts, locked.retry_until)
                 if state.status == "pending":

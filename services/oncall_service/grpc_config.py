@@ -1,6 +1,7 @@
 """The dashboard's configuration RPCs of OnCallService (users, teams, escalation policies, schedules and
 their layers): admins only, proto ↔ the REST schemas, each calling the command its REST route calls."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from services.oncall_service.commands import OnCallCommands
@@ -81,8 +82,13 @@ async def create_schedule(
     return oncall_pb2.CreateScheduleResponse(schedule=schedule_to_proto(schedule))
 
 
+def _restrictions(windows: Iterable[oncall_pb2.LayerRestriction]) -> list[dict[str, Any]]:
+    """Restriction windows as the REST body has them."""
+    return [{"weekdays": list(w.weekdays), "start": w.start, "end": w.end} for w in windows]
+
+
 def _layer_fields(layer: oncall_pb2.ScheduleLayer) -> dict[str, Any]:
-    """A layer's fields as the REST body has them; an empty name is the default one."""
+    """A layer's fields but its restrictions as the REST body has them; an empty name is the default one."""
     fields: dict[str, Any] = {
         "shift_length": layer.shift_length,
         "shift_unit": layer.shift_unit,
@@ -97,7 +103,8 @@ async def add_layer(
     commands: OnCallCommands, request: oncall_pb2.AddScheduleLayerRequest
 ) -> oncall_pb2.AddScheduleLayerResponse:
     schedule_id = parse_uuid(request.schedule_id, "schedule_id")
-    layer = await commands.add_layer(schedule_id, validated(LayerCreate, _layer_fields(request.layer)))
+    fields = _layer_fields(request.layer) | {"restrictions": _restrictions(request.layer.restrictions)}
+    layer = await commands.add_layer(schedule_id, validated(LayerCreate, fields))
     return oncall_pb2.AddScheduleLayerResponse(layer=layer_to_proto(layer))
 
 
@@ -109,6 +116,17 @@ async def update_layer(
     patch = validated(LayerPatch, _layer_fields(request.layer))
     layer = await commands.update_layer(schedule_id, layer_id, patch)
     return oncall_pb2.UpdateScheduleLayerResponse(layer=layer_to_proto(layer))
+
+
+async def set_layer_restrictions(
+    commands: OnCallCommands, request: oncall_pb2.SetScheduleLayerRestrictionsRequest
+) -> oncall_pb2.SetScheduleLayerRestrictionsResponse:
+    """As PATCH /schedules/{id}/layers/{layer_id} with `restrictions` alone."""
+    schedule_id = parse_uuid(request.schedule_id, "schedule_id")
+    layer_id = parse_uuid(request.layer_id, "layer_id")
+    patch = validated(LayerPatch, {"restrictions": _restrictions(request.restrictions)})
+    layer = await commands.update_layer(schedule_id, layer_id, patch)
+    return oncall_pb2.SetScheduleLayerRestrictionsResponse(layer=layer_to_proto(layer))
 
 
 async def list_teams(commands: OnCallCommands) -> oncall_pb2.ListTeamsResponse:

@@ -55,6 +55,10 @@ def layer_to_proto(layer: ScheduleLayer) -> oncall_pb2.ScheduleLayer:
         member_ids=[str(m.user_id) for m in layer.members],
         handoff_time=f"{layer.handoff_time:%H:%M}",
         start_date=layer.start_date.isoformat(),
+        restrictions=[
+            oncall_pb2.LayerRestriction(weekdays=r["weekdays"], start=r["start"], end=r["end"])
+            for r in layer.restrictions
+        ],
     )
 
 

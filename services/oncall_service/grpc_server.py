@@ -312,6 +312,12 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
         config.require_admin()
         return await config.update_layer(self.commands, request)
 
+    async def SetScheduleLayerRestrictions(
+        self, request: oncall_pb2.SetScheduleLayerRestrictionsRequest, context: _Context
+    ) -> oncall_pb2.SetScheduleLayerRestrictionsResponse:
+        config.require_admin()
+        return await config.set_layer_restrictions(self.commands, request)
+
     async def DeleteScheduleLayer(
         self, request: oncall_pb2.DeleteScheduleLayerRequest, context: _Context
     ) -> oncall_pb2.DeleteScheduleLayerResponse:

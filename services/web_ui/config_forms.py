@@ -1,7 +1,8 @@
 """The editors' forms as typed (escalation policies with their levels, schedule layers with their members
-in order) read from a posted form or a stored proto and turned into the proto their RPC takes. Forms
-post each field once (services.web_ui.session keeps one value per name), so a level's targets are
-checkboxes named after the target and a layer's members are numbered slots."""
+in order, a layer's restriction windows) read from a posted form or a stored proto and turned into the
+proto their RPC takes. Forms post each field once (services.web_ui.session keeps one value per name), so
+a level's targets are checkboxes named after the target, a layer's members are numbered slots, and a
+window's days are checkboxes named after the window and the day."""
 
 import re
 from dataclasses import dataclass, field
@@ -15,9 +16,14 @@ from shared.gen.oncall.v1 import oncall_pb2
 MAX_LEVELS = 20
 INT32_MAX = 2**31 - 1
 SPARE_SLOTS = 3  # empty member slots offered after a layer's members
+MAX_WINDOWS = 50  # restriction windows a layer can have (as many as on-call takes)
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # 0 = Monday, as on-call counts them
 _TARGET = re.compile(r"^t(\d+):(user|schedule):([0-9a-fA-F-]{36})$")
 _SLOT = re.compile(r"^member-(\d+)$")
 _FIELD = re.compile(r"^[a-z_]+")
+_DAY = re.compile(r"^w(\d+)-day([0-6])$")
+# On-call names a bad window in its message (`restrictions.1.end: …`, shared.http's wording).
+_WINDOW_FAULT = re.compile(r"^restrictions\.(\d+)\.(weekdays|start|end): ([^;]*)")
 
 
 def refusal(error: DomainError, fields: tuple[str, ...]) -> tuple[dict[str, str], str | None]:
@@ -160,3 +166,59 @@ class LayerForm:
             start_date=self.start_date,
             member_ids=self.members,
         )
+
+
+@dataclass
+class WindowForm:
+    """A restriction window as typed: a new one is weekdays, nine to five."""
+
+    days: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
+    start: str = "09:00"
+    end: str = "17:00"
+
+
+@dataclass
+class RestrictionsForm:
+    """A layer's restriction windows; none means the layer applies at all times."""
+
+    windows: list[WindowForm] = field(default_factory=list)
+
+    FIELDS = ("restrictions",)
+
+    @classmethod
+    def parse(cls, form: dict[str, str]) -> "RestrictionsForm":
+        count = form.get("windows", "0")
+        windows = [
+            WindowForm([], form.get(f"w{i}-start", "").strip(), form.get(f"w{i}-end", "").strip())
+            for i in range(min(int(count) if count.isdecimal() else 0, MAX_WINDOWS))
+        ]
+        for key in sorted(form):
+            found = _DAY.match(key)
+            if found and int(found.group(1)) < len(windows):
+                windows[int(found.group(1))].days.append(int(found.group(2)))
+        return cls(windows)
+
+    @classmethod
+    def of(cls, layer: oncall_pb2.ScheduleLayer) -> "RestrictionsForm":
+        return cls([WindowForm(list(r.weekdays), r.start, r.end) for r in layer.restrictions])
+
+    def apply(self, op: str) -> None:
+        """Add a window, or remove the one whose button was pressed (`remove-window-<index>`)."""
+        if op == "add-window" and len(self.windows) < MAX_WINDOWS:
+            self.windows.append(WindowForm())
+        index = op.removeprefix("remove-window-")
+        if index.isdecimal() and int(index) < len(self.windows):
+            del self.windows[int(index)]
+
+    def to_proto(self) -> list[oncall_pb2.LayerRestriction]:
+        return [oncall_pb2.LayerRestriction(weekdays=w.days, start=w.start, end=w.end) for w in self.windows]
+
+    @staticmethod
+    def refusal(error: DomainError) -> tuple[dict[str, str], str | None]:
+        """As `refusal`, the message of a bad window next to its field (`w1-end`, `w0-days`)."""
+        errors, message = refusal(error, RestrictionsForm.FIELDS)
+        found = _WINDOW_FAULT.match(errors.get("restrictions", ""))
+        if found:
+            part = "days" if found.group(2) == "weekdays" else found.group(2)
+            return {f"w{found.group(1)}-{part}": found.group(3)}, None
+        return errors, message

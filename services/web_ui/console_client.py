@@ -171,6 +171,21 @@ class ConsoleClient:
             add = oncall_pb2.AddScheduleLayerRequest(schedule_id=schedule_id, layer=layer)
             await self._write(self._oncall.AddScheduleLayer, add, actor, ip)
 
+    async def set_restrictions(
+        self,
+        schedule_id: str,
+        layer_id: str,
+        windows: list[oncall_pb2.LayerRestriction],
+        *,
+        actor: Identity,
+        ip: str | None,
+    ) -> None:
+        """Replace the layer's restriction windows (none: it applies at all times)."""
+        request = oncall_pb2.SetScheduleLayerRestrictionsRequest(
+            schedule_id=schedule_id, layer_id=layer_id, restrictions=windows
+        )
+        await self._write(self._oncall.SetScheduleLayerRestrictions, request, actor, ip)
+
     async def delete_layer(self, schedule_id: str, layer_id: str, *, actor: Identity, ip: str | None) -> None:
         request = oncall_pb2.DeleteScheduleLayerRequest(schedule_id=schedule_id, layer_id=layer_id)
         await self._write(self._oncall.DeleteScheduleLayer, request, actor, ip)

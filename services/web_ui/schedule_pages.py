@@ -1,6 +1,7 @@
 """The schedule editors (admins only): the list with a new schedule's form, and one schedule's page: who
 is on call now and next, its layers in order (each editable: name, shift length and unit, handoff, start,
-members in turn order; removable), a new layer's form, and deleting the schedule."""
+members in turn order, restriction windows; removable), a new layer's form, and deleting the schedule.
+Adding or removing a window re-shows its form as typed, with no call; saving the windows is one call."""
 
 import asyncio
 from dataclasses import dataclass, field
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.web_ui.config_forms import LayerForm, done, notice, refusal
+from services.web_ui.config_forms import WEEKDAYS, LayerForm, RestrictionsForm, done, notice, refusal
 from services.web_ui.pages import console, require
 from services.web_ui.session import CheckedForm, CurrentViewer, Viewer
 from services.web_ui.views import render
@@ -26,17 +27,20 @@ NOTICES = {
     "layer-added": "Layer added.",
     "layer-saved": "Layer saved.",
     "layer-removed": "Layer removed.",
+    "restrictions-saved": "Restrictions saved.",
 }
 Refused = (InvalidInput, AlreadyExists, Conflict)
 
 
 @dataclass
 class Failed:
-    """The form a refusal answers, as typed: `key` is the layer's id, or "new"."""
+    """The form a refusal answers, or one re-shown as typed: `key` is the layer's id, "new", or
+    "<layer id>/restrictions" for a layer's windows (in `windows`)."""
 
     key: str = ""
     layer: LayerForm = field(default_factory=LayerForm)
     errors: dict[str, str] = field(default_factory=dict)
+    windows: RestrictionsForm = field(default_factory=RestrictionsForm)
 
 
 async def _list(
@@ -89,13 +93,14 @@ async def _detail(
         viewer=who,
         schedule=schedule,
         team_names={t.id: t.name for t in teams},
-        layers=[(layer.id, LayerForm.of(layer)) for layer in schedule.layers],
+        layers=[(layer.id, LayerForm.of(layer), RestrictionsForm.of(layer)) for layer in schedule.layers],
         new_layer=LayerForm(start_date=now.date().isoformat()),
         failed=failed or Failed(),
         users=users,
         names={u.user.id: u.user.name for u in users},
         shifts=shifts[:SHIFTS_SHOWN],
         units=SHIFT_UNITS,
+        weekdays=WEEKDAYS,
         error=error,
         notice=notice(request, NOTICES),
     )
@@ -151,6 +156,27 @@ async def update_layer(
     request: Request, who: CurrentViewer, form: CheckedForm, schedule_id: str, layer_id: str
 ) -> Response:
     return await _save_layer(request, who, form, schedule_id, layer_id)
+
+
+@router.post("/{schedule_id}/layers/{layer_id}/restrictions")
+async def set_restrictions(
+    request: Request, who: CurrentViewer, form: CheckedForm, schedule_id: str, layer_id: str
+) -> Response:
+    """A window added or removed (the page again, that form as typed), else the windows saved."""
+    require(who, Role.admin)
+    typed, key = RestrictionsForm.parse(form), f"{layer_id}/restrictions"
+    if form.get("op", "save") != "save":
+        typed.apply(form["op"])
+        return await _detail(request, who, schedule_id, failed=Failed(key, windows=typed))
+    try:
+        await console(request).set_restrictions(
+            schedule_id, layer_id, typed.to_proto(), actor=who.identity, ip=who.client_ip
+        )
+    except Refused as refused:
+        errors, error = RestrictionsForm.refusal(refused)
+        failed = Failed(key, errors=errors, windows=typed)
+        return await _detail(request, who, schedule_id, refused.http_status, failed=failed, error=error)
+    return done(f"/ui/config/schedules/{schedule_id}", "restrictions-saved", "#layers")
 
 
 @router.post("/{schedule_id}/layers/{layer_id}/delete")

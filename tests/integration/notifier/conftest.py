@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from scripts.devstack.ports import free_port
@@ -91,15 +91,26 @@ class Received:
         return self.at - parse_rfc3339(self.event["time"]).timestamp()
 
 
+async def _endless_body():
+    """A body that goes on for 30 s (64 KiB every 10 ms) unless the client stops reading first."""
+    chunk = b"x" * 65536
+    for _ in range(3000):
+        yield chunk
+        await asyncio.sleep(0.01)
+
+
 @dataclass
 class Receiver:
-    """An HTTP endpoint that verifies signatures with the shipped function and records each request."""
+    """An HTTP endpoint that verifies signatures with the shipped function and records each request.
+    It answers `answer` as its body (204 when empty), or a body that does not end (`endless`)."""
 
     url: str = ""
     secrets: list[str] = field(default_factory=list)
     fail_first: int = 0
     delay: float = 0.0
     redirect_to: str = ""
+    answer: bytes = b""
+    endless: bool = False
     requests: list[Received] = field(default_factory=list)
 
     async def handle(self, request: Request) -> Response:
@@ -120,10 +131,12 @@ class Receiver:
         if not self.requests[-1].verified:
             return Response(status_code=401)
         if len(self.requests) <= self.fail_first:
-            return Response(status_code=500)
+            return Response(self.answer, status_code=500)
         if self.redirect_to:
             return Response(status_code=307, headers={"Location": self.redirect_to})
-        return Response(status_code=204)
+        if self.endless:
+            return StreamingResponse(_endless_body(), media_type="text/plain")
+        return Response(self.answer, status_code=200 if self.answer else 204)
 
     @property
     def event_ids(self) -> set[str]:

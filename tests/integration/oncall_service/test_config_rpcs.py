@@ -204,6 +204,57 @@ async def test_a_schedule_with_a_layer_puts_its_members_on_call_in_order(oncall)
     assert (await oncall.http.get(f"/api/v1/schedules/{schedule.id}")).status_code == 404
 
 
+async def test_a_layers_restrictions_are_set_and_limit_when_it_puts_someone_on_call(oncall):
+    alice = await oncall.user("Alice")
+    schedule = await _schedule(oncall)
+    nights = oncall_pb2.LayerRestriction(weekdays=[0], start="22:00", end="06:00")
+    add = oncall_pb2.AddScheduleLayerRequest(
+        schedule_id=schedule.id, layer=_layer([alice["id"]], restrictions=[nights])
+    )
+    layer = (await oncall.grpc.AddScheduleLayer(add, metadata=ADMIN)).layer
+    assert [(list(r.weekdays), r.start, r.end) for r in layer.restrictions] == [([0], "22:00", "06:00")]
+
+    async def on_call(at: str) -> str | None:
+        path = f"/api/v1/schedules/{schedule.id}/oncall"
+        user = (await oncall.http.get(path, params={"at": at})).json()["user"]
+        return user and user["id"]
+
+    assert await on_call("2026-01-05T22:30:00Z") == alice["id"]  # Monday 23:30 in Paris
+    assert await on_call("2026-01-06T12:00:00Z") is None
+    office = oncall_pb2.LayerRestriction(weekdays=[1, 1, 0], start="09:00", end="17:00")
+    request = oncall_pb2.SetScheduleLayerRestrictionsRequest(
+        schedule_id=schedule.id, layer_id=layer.id, restrictions=[office]
+    )
+    [stored] = (await oncall.grpc.SetScheduleLayerRestrictions(request, metadata=ADMIN)).layer.restrictions
+    assert (list(stored.weekdays), stored.start, stored.end) == ([0, 1], "09:00", "17:00")
+    assert await on_call("2026-01-06T12:00:00Z") == alice["id"]
+    assert await on_call("2026-01-05T22:30:00Z") is None
+    layer.name = "Renamed"  # an update of the layer's other fields keeps its restrictions
+    update = oncall_pb2.UpdateScheduleLayerRequest(schedule_id=schedule.id, layer=layer)
+    assert len((await oncall.grpc.UpdateScheduleLayer(update, metadata=ADMIN)).layer.restrictions) == 1
+    assert await _audited(oncall, "SetScheduleLayerRestrictions", layer.id)
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        oncall_pb2.LayerRestriction(weekdays=[], start="09:00", end="17:00"),
+        oncall_pb2.LayerRestriction(weekdays=[7], start="09:00", end="17:00"),
+        oncall_pb2.LayerRestriction(weekdays=[0], start="9am", end="17:00"),
+    ],
+)
+async def test_a_bad_restriction_is_invalid_naming_the_window(oncall, window):
+    schedule = await _schedule(oncall)
+    add = oncall_pb2.AddScheduleLayerRequest(schedule_id=schedule.id, layer=_layer([]))
+    layer = (await oncall.grpc.AddScheduleLayer(add, metadata=ADMIN)).layer
+    request = oncall_pb2.SetScheduleLayerRestrictionsRequest(
+        schedule_id=schedule.id, layer_id=layer.id, restrictions=[window]
+    )
+    refused = await _refused(oncall.grpc.SetScheduleLayerRestrictions, request)
+    assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT and _field(refused) == "restrictions"
+    assert refused.details().startswith("restrictions.0.")
+
+
 async def test_a_schedule_a_policy_pages_cannot_be_deleted(oncall):
     schedule = await _schedule(oncall)
     level = oncall_pb2.PolicyLevel(targets=[oncall_pb2.PolicyTarget(type="schedule", id=schedule.id)])
@@ -268,6 +319,9 @@ def _unknown_ids() -> dict[str, object]:
         "AddScheduleLayer": pb.AddScheduleLayerRequest(schedule_id=NOBODY, layer=_layer([])),
         "UpdateScheduleLayer": pb.UpdateScheduleLayerRequest(schedule_id=NOBODY, layer=_layer([], id=NOBODY)),
         "DeleteScheduleLayer": pb.DeleteScheduleLayerRequest(schedule_id=NOBODY, layer_id=NOBODY),
+        "SetScheduleLayerRestrictions": pb.SetScheduleLayerRestrictionsRequest(
+            schedule_id=NOBODY, layer_id=NOBODY
+        ),
     }
 
 
@@ -295,6 +349,7 @@ WRITES = [
     "AddScheduleLayer",
     "UpdateScheduleLayer",
     "DeleteScheduleLayer",
+    "SetScheduleLayerRestrictions",
 ]
 
 

@@ -1,6 +1,8 @@
-"""Helpers of the console pages' tests: a browser logged in with a given role."""
+"""Helpers of the console pages' tests: a browser logged in with a given role, the refusal next to a field."""
 
 import contextlib
+import html
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -21,3 +23,12 @@ async def signed_in_as(
     async with web.client() as browser:
         assert (await login(browser, email=email)).status_code == 303
         yield browser, str(user.id)
+
+
+def field_error(page: httpx.Response, field: str) -> str:
+    """The message shown next to `field`."""
+    found = re.search(
+        rf'<span class="field-error" id="{re.escape(field)}-error" role="alert">([^<]*)</span>', page.text
+    )
+    assert found, f"no error next to {field}"
+    return html.unescape(found.group(1))

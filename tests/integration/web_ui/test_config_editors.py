@@ -13,19 +13,10 @@ import pytest
 from shared.timeutil import utcnow
 from tests.integration.oncall_fixtures import unique
 from tests.integration.web_ui.conftest import csrf_of, login
-from tests.integration.web_ui.console import signed_in_as
+from tests.integration.web_ui.console import field_error, signed_in_as
 
 pytestmark = pytest.mark.integration
 _PASSWORD = re.compile(r'<code id="new-password">([^<]+)</code>')
-
-
-def _error(page: httpx.Response, field: str) -> str:
-    """The message shown next to `field`."""
-    found = re.search(
-        rf'<span class="field-error" id="{re.escape(field)}-error" role="alert">([^<]*)</span>', page.text
-    )
-    assert found, f"no error next to {field}"
-    return html.unescape(found.group(1))
 
 
 async def _audited(web, action: str) -> list[dict]:
@@ -75,7 +66,7 @@ async def test_a_refused_user_is_shown_next_to_its_field_as_typed(web, fields, f
             fields = {"email": (await web.oncall.user())["email"]}
         form = {"csrf": csrf_of(page), "name": "Typed Name", "email": f"{unique('x')}@example.com"} | fields
         refused = await admin.post("/ui/config/users", data=form)
-    assert refused.status_code == status and says in _error(refused, field)
+    assert refused.status_code == status and says in field_error(refused, field)
     assert 'value="Typed Name"' in refused.text
 
 
@@ -189,11 +180,11 @@ async def test_a_refused_policy_is_shown_next_to_its_field(web):
         refused = await admin.post(
             "/ui/config/policies", data={"csrf": csrf_of(page), "name": "No targets", "levels": "1"}
         )
-        assert refused.status_code == 422 and "levels.0.targets" in _error(refused, "levels")
+        assert refused.status_code == 422 and "levels.0.targets" in field_error(refused, "levels")
         bad = await admin.post(
             "/ui/config/policies", data={"csrf": csrf_of(page), "name": "x", "repeat": "many"}
         )
-        assert bad.status_code == 422 and "repeat" in _error(bad, "repeat")
+        assert bad.status_code == 422 and "repeat" in field_error(bad, "repeat")
 
 
 async def test_a_schedule_with_a_layer_shows_who_is_on_call(web):
@@ -244,7 +235,7 @@ async def test_a_schedule_with_a_layer_shows_who_is_on_call(web):
         )
         assert (
             bad.status_code == 422
-            and "shift_length" in _error(bad, "shift_length")
+            and "shift_length" in field_error(bad, "shift_length")
             and 'value="Typed"' in bad.text
         )
 
@@ -270,7 +261,7 @@ async def test_a_refused_schedule_is_shown_next_to_its_field(web):
         refused = await admin.post(
             "/ui/config/schedules", data={"csrf": csrf_of(page), "name": "Tz", "time_zone": "Mars/Base"}
         )
-    assert refused.status_code == 422 and "IANA" in _error(refused, "time_zone")
+    assert refused.status_code == 422 and "IANA" in field_error(refused, "time_zone")
 
 
 PAGES = ["/ui/config/users", "/ui/config/policies", "/ui/config/schedules"]

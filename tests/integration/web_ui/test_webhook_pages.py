@@ -154,3 +154,26 @@ async def test_a_bad_url_is_a_422_saying_why(hooked):
     async with signed_in_as(web, "admin") as (browser, _):
         reply = await _create(browser, "not a url")
         assert reply.status_code == 422 and "url" in reply.text
+
+
+async def test_the_delivery_log_shows_each_answer_escaped(
+    hooked,
+    start_receiver,  # noqa: F811 (the imported fixture)
+):
+    web, incidents, _ = hooked
+    receiver = await start_receiver(answer=b'<b>accepted</b> & queued\nid="q-17"')
+    async with signed_in_as(web, "admin") as (browser, _):
+        made = await _create(browser, receiver.url)
+        receiver.secrets.append(_SECRET.search(made.text).group(1))
+        webhook_id = _webhook_id((await browser.get(PAGE)).text, receiver.url)
+        await incidents.grpc.IngestAlert(alert(f"svc-{uuid.uuid4().hex[:8]}"))
+
+        async def delivered() -> str | None:
+            page = (await browser.get(f"{PAGE}/{webhook_id}")).text
+            return page if ">delivered</span>" in page else None
+
+        log = await eventually(delivered, within=10)
+    shown = "&lt;b&gt;accepted&lt;/b&gt; &amp; queued\nid=&#34;q-17&#34;"
+    assert log.count(f"<pre>{shown}</pre>") == 2  # the last response, and the attempt's own
+    assert "<summary>&lt;b&gt;accepted&lt;/b&gt; &amp; queued</summary>" in log
+    assert "<b>accepted</b>" not in log

@@ -7,7 +7,7 @@ from aiohttp import ClientConnectorDNSError, ClientConnectorError
 from aiohttp.client_reqrep import ConnectionKey
 
 from services.notifier import url_guard
-from services.notifier.webhook_http import WebhookClients, failure_text
+from services.notifier.webhook_http import WebhookClients, excerpt_text, failure_text
 
 KEY = ConnectionKey("hooks.example.com", 443, True, True, None, None, None)
 
@@ -41,3 +41,18 @@ def test_without_the_setting_every_subscription_gets_the_guarded_client():
     assert WebhookClients(guarded, None).for_target(allow_internal=True) is guarded
     assert WebhookClients(guarded, trusted).for_target(allow_internal=True) is trusted
     assert WebhookClients(guarded, trusted).for_target(allow_internal=False) is guarded
+
+
+def test_an_excerpt_replaces_invalid_bytes_and_pictures_control_characters():
+    text = excerpt_text(b"ok\x00\x01\x1f\x7f \xff\t\r\n", complete=True)
+    assert text == "ok\u2400\u2401\u241f\u2421 \ufffd\t\r\n"
+
+
+def test_a_character_cut_by_the_excerpt_is_dropped_but_one_cut_by_the_body_is_replaced():
+    euro = "€".encode()  # three bytes
+    assert excerpt_text(b"a" + euro[:2], complete=False) == "a"
+    assert excerpt_text(b"a" + euro[:2], complete=True) == "a\ufffd"
+
+
+def test_an_empty_body_has_no_excerpt():
+    assert excerpt_text(b"", complete=True) is None

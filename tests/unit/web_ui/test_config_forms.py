@@ -1,9 +1,10 @@
 """The editors' forms: levels and their targets read from checkboxes, members from numbered slots in
-order, add and remove buttons, and numbers refused by field before any call."""
+order, a layer's windows from day checkboxes, add and remove buttons, numbers refused by field before any
+call, and a bad window's refusal placed next to its field."""
 
 import pytest
 
-from services.web_ui.config_forms import LayerForm, PolicyForm, refusal
+from services.web_ui.config_forms import MAX_WINDOWS, LayerForm, PolicyForm, RestrictionsForm, refusal
 from shared.errors import AlreadyExists, InvalidInput
 
 ALICE = "6f1c4e4a-0d3e-4c55-9a53-0d6b1b3c0001"
@@ -73,3 +74,56 @@ def test_a_refusal_goes_next_to_its_field_else_on_the_page():
         None,
     )
     assert refusal(AlreadyExists("taken", field="id"), PolicyForm.FIELDS) == ({}, "taken")
+
+
+def test_windows_take_their_ticked_days_in_order_and_their_hours():
+    form = {"windows": "2", "w0-day4": "on", "w0-day0": "on", "w0-start": " 09:00", "w0-end": "17:00"}
+    form |= {"w1-day6": "on", "w1-start": "22:00", "w1-end": "06:00", "w2-day1": "on", "w0-day9": "on"}
+    windows = RestrictionsForm.parse(form).to_proto()
+    assert [(list(w.weekdays), w.start, w.end) for w in windows] == [
+        ([0, 4], "09:00", "17:00"),
+        ([6], "22:00", "06:00"),
+    ]
+
+
+def test_a_window_is_added_as_weekdays_nine_to_five_and_removed_by_its_button():
+    form = RestrictionsForm.parse({"windows": "1", "w0-day5": "on", "w0-start": "10:00", "w0-end": "12:00"})
+    form.apply("add-window")
+    assert [(w.days, w.start, w.end) for w in form.windows] == [
+        ([5], "10:00", "12:00"),
+        ([0, 1, 2, 3, 4], "09:00", "17:00"),
+    ]
+    form.apply("remove-window-0")
+    form.apply("remove-window-7")
+    assert [w.days for w in form.windows] == [[0, 1, 2, 3, 4]]
+    crowded = RestrictionsForm.parse({"windows": "999"})
+    crowded.apply("add-window")
+    assert len(crowded.windows) == MAX_WINDOWS
+
+
+@pytest.mark.parametrize(
+    ("message", "placed"),
+    [
+        (
+            "restrictions.1.weekdays: List should have at least 1 item",
+            {"w1-days": "List should have at least 1 item"},
+        ),
+        (
+            "restrictions.0.end: must be HH:MM (24-hour); restrictions.2.start: x",
+            {"w0-end": "must be HH:MM (24-hour)"},
+        ),
+        (
+            "restrictions: List should have at most 50 items",
+            {"restrictions": "restrictions: List should have at most 50 items"},
+        ),
+    ],
+)
+def test_a_bad_windows_refusal_is_placed_next_to_its_field(message, placed):
+    assert RestrictionsForm.refusal(InvalidInput(message, field="restrictions")) == (placed, None)
+
+
+def test_a_refusal_naming_no_window_field_is_the_pages_error():
+    assert RestrictionsForm.refusal(InvalidInput("layer x not found", field="layer_id")) == (
+        {},
+        "layer x not found",
+    )

@@ -127,16 +127,18 @@ class RotateWebhookSecretResponse(_message.Message):
     def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ..., secret: _Optional[str] = ..., previous_secret_expires_at: _Optional[str] = ...) -> None: ...
 
 class WebhookAttempt(_message.Message):
-    __slots__ = ("attempted_at", "status_code", "latency_ms", "error")
+    __slots__ = ("attempted_at", "status_code", "latency_ms", "error", "response_excerpt")
     ATTEMPTED_AT_FIELD_NUMBER: _ClassVar[int]
     STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
     LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_EXCERPT_FIELD_NUMBER: _ClassVar[int]
     attempted_at: str
     status_code: int
     latency_ms: float
     error: str
-    def __init__(self, attempted_at: _Optional[str] = ..., status_code: _Optional[int] = ..., latency_ms: _Optional[float] = ..., error: _Optional[str] = ...) -> None: ...
+    response_excerpt: str
+    def __init__(self, attempted_at: _Optional[str] = ..., status_code: _Optional[int] = ..., latency_ms: _Optional[float] = ..., error: _Optional[str] = ..., response_excerpt: _Optional[str] = ...) -> None: ...
 
 class WebhookDelivery(_message.Message):
     __slots__ = ("id", "event_id", "event_type", "status", "attempts", "next_attempt_at", "retry_until", "last_status_code", "last_error", "delivered_at", "created_at", "attempt_log")

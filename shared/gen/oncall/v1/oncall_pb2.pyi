@@ -199,7 +199,7 @@ class SetUserRoleResponse(_message.Message):
     def __init__(self, user: _Optional[_Union[UserWithRole, _Mapping]] = ...) -> None: ...
 
 class ScheduleLayer(_message.Message):
-    __slots__ = ("id", "name", "position", "shift_length", "shift_unit", "member_ids", "handoff_time", "start_date")
+    __slots__ = ("id", "name", "position", "shift_length", "shift_unit", "member_ids", "handoff_time", "start_date", "restrictions")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     POSITION_FIELD_NUMBER: _ClassVar[int]
@@ -208,6 +208,7 @@ class ScheduleLayer(_message.Message):
     MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
     HANDOFF_TIME_FIELD_NUMBER: _ClassVar[int]
     START_DATE_FIELD_NUMBER: _ClassVar[int]
+    RESTRICTIONS_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     position: int
@@ -216,7 +217,18 @@ class ScheduleLayer(_message.Message):
     member_ids: _containers.RepeatedScalarFieldContainer[str]
     handoff_time: str
     start_date: str
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., position: _Optional[int] = ..., shift_length: _Optional[int] = ..., shift_unit: _Optional[str] = ..., member_ids: _Optional[_Iterable[str]] = ..., handoff_time: _Optional[str] = ..., start_date: _Optional[str] = ...) -> None: ...
+    restrictions: _containers.RepeatedCompositeFieldContainer[LayerRestriction]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., position: _Optional[int] = ..., shift_length: _Optional[int] = ..., shift_unit: _Optional[str] = ..., member_ids: _Optional[_Iterable[str]] = ..., handoff_time: _Optional[str] = ..., start_date: _Optional[str] = ..., restrictions: _Optional[_Iterable[_Union[LayerRestriction, _Mapping]]] = ...) -> None: ...
+
+class LayerRestriction(_message.Message):
+    __slots__ = ("weekdays", "start", "end")
+    WEEKDAYS_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    weekdays: _containers.RepeatedScalarFieldContainer[int]
+    start: str
+    end: str
+    def __init__(self, weekdays: _Optional[_Iterable[int]] = ..., start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
 
 class ScheduleOverride(_message.Message):
     __slots__ = ("id", "user_id", "start", "end")
@@ -655,6 +667,22 @@ class UpdateScheduleLayerRequest(_message.Message):
     def __init__(self, schedule_id: _Optional[str] = ..., layer: _Optional[_Union[ScheduleLayer, _Mapping]] = ...) -> None: ...
 
 class UpdateScheduleLayerResponse(_message.Message):
+    __slots__ = ("layer",)
+    LAYER_FIELD_NUMBER: _ClassVar[int]
+    layer: ScheduleLayer
+    def __init__(self, layer: _Optional[_Union[ScheduleLayer, _Mapping]] = ...) -> None: ...
+
+class SetScheduleLayerRestrictionsRequest(_message.Message):
+    __slots__ = ("schedule_id", "layer_id", "restrictions")
+    SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    LAYER_ID_FIELD_NUMBER: _ClassVar[int]
+    RESTRICTIONS_FIELD_NUMBER: _ClassVar[int]
+    schedule_id: str
+    layer_id: str
+    restrictions: _containers.RepeatedCompositeFieldContainer[LayerRestriction]
+    def __init__(self, schedule_id: _Optional[str] = ..., layer_id: _Optional[str] = ..., restrictions: _Optional[_Iterable[_Union[LayerRestriction, _Mapping]]] = ...) -> None: ...
+
+class SetScheduleLayerRestrictionsResponse(_message.Message):
     __slots__ = ("layer",)
     LAYER_FIELD_NUMBER: _ClassVar[int]
     layer: ScheduleLayer

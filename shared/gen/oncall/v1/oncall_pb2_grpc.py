@@ -200,6 +200,11 @@ class OnCallServiceStub(object):
                 request_serializer=oncall_dot_v1_dot_oncall__pb2.UpdateScheduleLayerRequest.SerializeToString,
                 response_deserializer=oncall_dot_v1_dot_oncall__pb2.UpdateScheduleLayerResponse.FromString,
                 _registered_method=True)
+        self.SetScheduleLayerRestrictions = channel.unary_unary(
+                '/oncall.v1.OnCallService/SetScheduleLayerRestrictions',
+                request_serializer=oncall_dot_v1_dot_oncall__pb2.SetScheduleLayerRestrictionsRequest.SerializeToString,
+                response_deserializer=oncall_dot_v1_dot_oncall__pb2.SetScheduleLayerRestrictionsResponse.FromString,
+                _registered_method=True)
         self.DeleteScheduleLayer = channel.unary_unary(
                 '/oncall.v1.OnCallService/DeleteScheduleLayer',
                 request_serializer=oncall_dot_v1_dot_oncall__pb2.DeleteScheduleLayerRequest.SerializeToString,
@@ -446,6 +451,14 @@ class OnCallServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetScheduleLayerRestrictions(self, request, context):
+        """The layer's restrictions all replaced (none: the layer applies at all times); INVALID_ARGUMENT names
+        `restrictions`, its message the window and the part of it at fault.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteScheduleLayer(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -619,6 +632,11 @@ def add_OnCallServiceServicer_to_server(servicer, server):
                     servicer.UpdateScheduleLayer,
                     request_deserializer=oncall_dot_v1_dot_oncall__pb2.UpdateScheduleLayerRequest.FromString,
                     response_serializer=oncall_dot_v1_dot_oncall__pb2.UpdateScheduleLayerResponse.SerializeToString,
+            ),
+            'SetScheduleLayerRestrictions': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetScheduleLayerRestrictions,
+                    request_deserializer=oncall_dot_v1_dot_oncall__pb2.SetScheduleLayerRestrictionsRequest.FromString,
+                    response_serializer=oncall_dot_v1_dot_oncall__pb2.SetScheduleLayerRestrictionsResponse.SerializeToString,
             ),
             'DeleteScheduleLayer': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteScheduleLayer,
@@ -1518,6 +1536,33 @@ class OnCallService(object):
             '/oncall.v1.OnCallService/UpdateScheduleLayer',
             oncall_dot_v1_dot_oncall__pb2.UpdateScheduleLayerRequest.SerializeToString,
             oncall_dot_v1_dot_oncall__pb2.UpdateScheduleLayerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetScheduleLayerRestrictions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oncall.v1.OnCallService/SetScheduleLayerRestrictions',
+            oncall_dot_v1_dot_oncall__pb2.SetScheduleLayerRestrictionsRequest.SerializeToString,
+            oncall_dot_v1_dot_oncall__pb2.SetScheduleLayerRestrictionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
