@@ -1,7 +1,7 @@
 """ingest_quiet_alerts(): a batch that only joins incidents stored by one statement, without a transaction
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-07 15:00:00
 
 Most alerts of a storm join an open incident or repeat a firing alert: nothing to page, no event. Their
@@ -14,8 +14,8 @@ from pathlib import Path
 
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
