@@ -87,7 +87,7 @@ def request_headers(delivery: "Claimed", signing: list[str], body: bytes, t: int
         SIGNATURE_HEADER: signature_header(signing, body, t),
         "X-OnCall-Event-Id": str(delivery.event_id),
         "X-OnCall-Event-Type": delivery.event_type,
-        "X-OnCall-Claimed-Id": str(delivery.id),
+        "X-OnCall-Delivery-Id": str(delivery.id),
     }
 
 

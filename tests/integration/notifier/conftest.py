@@ -83,6 +83,7 @@ class Received:
     event: dict
     signature: str
     verified: bool
+    delivery_id: str = ""  # X-OnCall-Delivery-Id: the delivery's id in the notifier's API
     at: float = field(default_factory=time.time)
 
     @property
@@ -126,6 +127,7 @@ class Receiver:
                 event,
                 header,
                 verify(header, body, self.secrets),
+                request.headers.get("X-OnCall-Delivery-Id", ""),
             )
         )
         if not self.requests[-1].verified:

@@ -148,6 +148,8 @@ async def test_endpoint_failing_past_the_retry_window_is_dead_lettered_then_rede
     assert reply.status_code == 202 and reply.json()["status"] == "pending"
     [delivered] = await eventually(lambda: _with_status(notifier, webhook["id"], "delivered"), within=10)
     assert delivered["attempt_log"][-1]["status_code"] == 204
+    # Every attempt names its delivery, so a receiver can tell a redelivery from a new event.
+    assert {r.delivery_id for r in down.requests} == {dead["id"]}
 
 
 async def _with_status(notifier, webhook_id: str, status: str):
