@@ -373,8 +373,8 @@ class IncidentListing:
 
 async def list_incidents(session: AsyncSession, query: IncidentFilter) -> IncidentListing:
     """The page and its counts; the total is the count of the query's status (or of all), not counted
-    again. A first page of every status that is not full holds every match: counted from it, a text search
-    scans the incidents once rather than twice."""
+    again. A first page of every status that is not full holds every match: counted from it, a search
+    reads its matches once rather than twice."""
     incidents = await repo.list_incidents(session, query=query)
     if query.status is None and query.offset == 0 and len(incidents) < query.limit:
         found: Mapping[str, int] = Counter(incident.status for incident in incidents)

@@ -39,6 +39,15 @@ def _rank(column: str, order: tuple[str, ...]) -> str:
 STATUS_RANK = _rank("status", INCIDENT_STATUSES)
 SEVERITY_RANK = _rank("severity", SEVERITIES)
 
+# The words of a title, as the list's text search matches them: the runs of letters and digits (every other
+# ASCII character separates, so `db-01.example.com` is db, 01, example, com), lower-cased, not stemmed.
+# PostgreSQL's parser alone would keep a host or a path whole and read `db-01` as db and -01.
+# The incident list matches this very expression, so that ix_incidents_title_words serves it.
+NOT_A_WORD = r"[\x01-/:-@[-`{-\x7f]+"
+TITLE_WORDS = (
+    f"to_tsvector('simple'::regconfig, regexp_replace(title, '{NOT_A_WORD}'::text, ' '::text, 'g'::text))"
+)
+
 
 class MonitoredService(Base):
     """A service alerts are about: owned by a team, paged through its integrations."""
@@ -109,6 +118,14 @@ class Incident(Base):
             text("id DESC"),
         ),
         Index("ix_incidents_service_created", "service", "created_at", "id"),
+        # The text search. New entries wait in GIN's pending list (an alert opening an incident appends to
+        # it), kept short so that a search reads little of it and merging it into the index stalls no one.
+        Index(
+            "ix_incidents_title_words",
+            text(f"({TITLE_WORDS})"),
+            postgresql_using="gin",
+            postgresql_with={"gin_pending_list_limit": 256},
+        ),
         Index("ix_incidents_assignment_pending", "id", postgresql_where=text("assignment_pending")),
         Index(
             "ix_incidents_next_escalation",

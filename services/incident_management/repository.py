@@ -1,6 +1,7 @@
 """Incident queries on an AsyncSession, and on the driver's connection for ingest and the outbox relay.
 Never commits: the edge owns the transaction."""
 
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -14,9 +15,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from services.incident_management.models import (
     INCIDENT_STATUSES,
+    NOT_A_WORD,
     SEVERITIES,
     SEVERITY_RANK,
     STATUS_RANK,
+    TITLE_WORDS,
     Alert,
     Heartbeat,
     Incident,
@@ -148,12 +151,31 @@ def _filters(query: IncidentFilter) -> list[Any]:
     if query.assignee:
         conditions.append(Incident.assigned_to == query.assignee)
     if query.text:
-        conditions.append(Incident.title.icontains(query.text, autoescape=True))
+        conditions += _text_matches(query.text)
     if query.since:
         conditions.append(Incident.created_at >= query.since)
     if query.until:
         conditions.append(Incident.created_at < query.until)
     return conditions
+
+
+_TITLE_WORDS: ColumnElement[Any] = literal_column(TITLE_WORDS)
+_SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
+_NOT_A_WORD = re.compile(NOT_A_WORD)
+_AROUND = re.compile(f"^{NOT_A_WORD}|{NOT_A_WORD}$")
+
+
+def _text_matches(text: str) -> list[Any]:
+    """Each word of `text` begins a word of the title (ix_incidents_title_words finds them), and each term
+    joined by punctuation (`db-01`) is in it as typed; a text with no letter or digit is looked for as typed
+    (the only text search that scans the table)."""
+    words = [word for word in _NOT_A_WORD.split(text) if word]
+    if not words:
+        return [Incident.title.icontains(text, autoescape=True)]
+    # Words hold no ASCII punctuation, so none of to_tsquery's operators: each a prefix, all required.
+    prefixes = func.to_tsquery(_SIMPLE, " & ".join(f"{word}:*" for word in words))
+    joined = [core for core in (_AROUND.sub("", term) for term in text.split()) if _NOT_A_WORD.search(core)]
+    return [_TITLE_WORDS.op("@@")(prefixes), *(Incident.title.icontains(t, autoescape=True) for t in joined)]
 
 
 def _team_services(team: str) -> Any:
