@@ -78,7 +78,8 @@ async def test_the_triage_order_is_read_from_its_index_not_sorted(incidents):
         compiled = repository.page_statement(query).compile(dialect=incidents.runtime.engine.dialect)
         params = [compiled.params[name] for name in compiled.positiontup or ()]
         async with incidents.runtime.engine.begin() as connection:
+            # Through the session's connection, which starts its transaction: SET LOCAL needs one.
+            await connection.execute(text("SET LOCAL enable_sort = off"))
             driver = (await connection.get_raw_connection()).driver_connection
-            await driver.execute("SET LOCAL enable_sort = off")
             plan = "\n".join(row[0] for row in await driver.fetch(f"EXPLAIN {compiled}", *params))
         assert "ix_incidents_triage" in plan and "Sort" not in plan, plan
