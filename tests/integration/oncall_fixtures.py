@@ -11,7 +11,7 @@ import pytest
 from services.oncall_service.config import OnCallSettings
 from services.oncall_service.main import Runtime, build_runtime, create_app, create_grpc_server
 from shared.gen.oncall.v1 import oncall_pb2_grpc
-from tests.integration.servers import serve_runtime
+from tests.integration.servers import serve_runtime, wait_ready
 
 
 def unique(prefix: str) -> str:
@@ -57,6 +57,7 @@ class OnCallStack:
 async def _start(stack: contextlib.AsyncExitStack, settings: OnCallSettings) -> OnCallStack:
     runtime = build_runtime(settings)
     served = await serve_runtime(stack, runtime, create_app, create_grpc_server)
+    await wait_ready(served)  # the services asking it have sub-second deadlines
     stub = oncall_pb2_grpc.OnCallServiceStub(served.channel)
     return OnCallStack(served.http, stub, served.channel, served.target, runtime)
 

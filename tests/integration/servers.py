@@ -103,3 +103,14 @@ async def serve_runtime(stack: contextlib.AsyncExitStack, runtime, create_app, c
         httpx.AsyncClient(base_url=base, timeout=10, headers=bearer_headers())
     )
     return Served(base, http, target, channel)
+
+
+async def wait_ready(served: Served, *, within: float = 10.0) -> None:
+    """Until `/health/ready` answers 200, as the native stack waits for each service before starting the
+    next: its checks open the first pooled connection to the database, so the first call is not a cold
+    one (connecting to a test's fresh database took up to 0.3 s on a loaded machine)."""
+    give_up = asyncio.get_running_loop().time() + within
+    while (reply := await served.http.get("/health/ready")).status_code != 200:
+        if asyncio.get_running_loop().time() > give_up:
+            raise AssertionError(f"{served.base} not ready within {within} s: {reply.text}")
+        await asyncio.sleep(0.05)

@@ -1,9 +1,12 @@
 """The ops CLI, the Makefile and run.ps1 offer the same commands, and run.ps1 is well formed as far as a
-machine without PowerShell can tell (balanced brackets outside strings, nothing PowerShell 5.1 lacks)."""
+machine without PowerShell can tell: PowerShell's tree-sitter grammar parses it without an error, and it
+uses nothing PowerShell 5.1 lacks."""
 
 import re
 
 import pytest
+import tree_sitter_powershell
+from tree_sitter import Language, Node, Parser
 
 from scripts.devstack.settings import ROOT
 from scripts.ops import cli
@@ -36,6 +39,44 @@ def test_run_ps1_stack_commands_are_cli_commands():
     assert set(re.findall(r'"([a-z0-9-]+)"', listed.group(1))) <= set(cli.command_names())
 
 
+POWERSHELL = Parser(Language(tree_sitter_powershell.language()))
+
+
+def parse_errors(script: str) -> list[str]:
+    """Where the grammar found no valid PowerShell (ERROR) or had to assume a missing token (MISSING)."""
+    errors: list[str] = []
+
+    def visit(node: Node) -> None:
+        if node.is_error or node.is_missing:
+            line, column = node.start_point
+            kind = f"MISSING {node.type!r}" if node.is_missing else "ERROR"
+            errors.append(f"{kind} at line {line + 1}, column {column + 1}")
+        if node.has_error:  # only the subtrees holding an error are walked
+            for child in node.children:
+                visit(child)
+
+    visit(POWERSHELL.parse(script.encode()).root_node)
+    return errors
+
+
+def test_run_ps1_parses_without_errors():
+    assert parse_errors(RUN_PS1) == []
+
+
+@pytest.mark.parametrize(
+    ("good", "broken"),
+    [
+        ("if (-not $fresh) { return }", "if (-not $fresh) { return "),  # an unclosed brace
+        ('$Command = "help",', '$Command = "help"'),  # param( without the comma between parameters
+        ("$Rest = @()\n)", "$Rest = @(\n)"),  # param( never closed
+        ('"up"               = "the same', '"up"               "the same'),  # a hashtable entry without =
+    ],
+)
+def test_a_broken_copy_of_run_ps1_has_parse_errors(good, broken):
+    assert good in RUN_PS1
+    assert parse_errors(RUN_PS1.replace(good, broken, 1))
+
+
 def _code_only(script: str) -> str:
     """The script without comments, here-strings and string literals (PowerShell's quoting)."""
     script = re.sub(r"<#.*?#>", "", script, flags=re.S)
@@ -44,17 +85,7 @@ def _code_only(script: str) -> str:
     return re.sub(r"#[^\n]*", "", script)
 
 
-def test_run_ps1_brackets_balance():
-    stack = []
-    pairs = {")": "(", "}": "{", "]": "["}
-    for index, char in enumerate(_code_only(RUN_PS1)):
-        if char in "({[":
-            stack.append(char)
-        elif char in pairs:
-            assert stack and stack.pop() == pairs[char], f"unbalanced {char!r} at {index}"
-    assert stack == []
-
-
+# The grammar is PowerShell 7's: it takes `&&`, `||`, `-Parallel` and `$IsWindows`, which 5.1 lacks.
 @pytest.mark.parametrize(
     "construct", [r"\?\?", r"\?\.", r"&&", r"\|\|", r"\$IsWindows", r"\s\?\s[^:]+\s:\s", r"-Parallel"]
 )
@@ -63,5 +94,5 @@ def test_run_ps1_uses_nothing_powershell_5_lacks(construct):
 
 
 def test_run_ps1_starts_with_its_param_block():
-    code = _code_only(RUN_PS1).lstrip()
-    assert code.startswith("param(")
+    first = [n for n in POWERSHELL.parse(RUN_PS1.encode()).root_node.children if n.type != "comment"][0]
+    assert first.type == "param_block"

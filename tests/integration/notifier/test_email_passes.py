@@ -108,15 +108,13 @@ def strangers(count: int) -> list[dict]:
 
 
 async def notifier_on_one_connection(start_notifier, stream: str, box, oncall, **overrides):
-    """A notifier reading `stream`, mailing to `box` over at most one SMTP connection at a time. On-call
-    gets longer than its 2 s default to answer for the rules: on a loaded machine a late answer would fail
-    a whole pass's first attempt, which these tests count."""
+    """A notifier reading `stream`, mailing to `box` over at most one SMTP connection at a time."""
     return await start_notifier(
         events_stream=stream,
         smtp_port=box.port,
         oncall_grpc_target=oncall.grpc_target,
         smtp_connections=1,
-        **({"oncall_timeout_seconds": 15.0} | overrides),
+        **overrides,
     )
 
 
