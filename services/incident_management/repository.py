@@ -392,16 +392,14 @@ PAGED_COLUMNS = (
     "updated_at",
 )
 
-# Paging's changes to the incidents, and its timeline entries in their order, in one statement.
-_WRITE_PAGING = (
-    "WITH paged AS (UPDATE incidents AS i"  # nosec B608 - the column names are this module's constant
-    f" SET ({', '.join(PAGED_COLUMNS)}) = ({', '.join('x.' + c for c in PAGED_COLUMNS)})"
-    """
-          FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, assigned_to uuid, assignee_name text,
-               assignee_email text, escalation_policy_id uuid, escalation_level int, escalation_cycle int,
-               next_escalation_at timestamptz, assignment_pending boolean, updated_at timestamptz)
-         WHERE i.id = x.id
-    )
+
+def _set(columns: Sequence[str]) -> str:
+    """`SET` of the columns from the same-named fields of the record `x`."""
+    return f" SET ({', '.join(columns)}) = ({', '.join('x.' + c for c in columns)})"
+
+
+# Timeline entries from $2, a JSON array, in its order.
+_INSERT_TIMELINE = """
     INSERT INTO timeline_entries (incident_id, at, actor, kind, message)
     SELECT x.incident_id, x.at, x.actor, x.kind, x.message
       FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
@@ -409,6 +407,19 @@ _WRITE_PAGING = (
            WITH ORDINALITY AS x(incident_id, at, actor, kind, message, ord)
      ORDER BY x.ord
 """
+
+# Paging's changes to the incidents, and its timeline entries in their order, in one statement.
+_WRITE_PAGING = (
+    "WITH paged AS (UPDATE incidents AS i"  # nosec B608 - the column names are this module's constant
+    + _set(PAGED_COLUMNS)
+    + """
+          FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, assigned_to uuid, assignee_name text,
+               assignee_email text, escalation_policy_id uuid, escalation_level int, escalation_cycle int,
+               next_escalation_at timestamptz, assignment_pending boolean, updated_at timestamptz)
+         WHERE i.id = x.id
+    )
+"""
+    + _INSERT_TIMELINE
 )
 
 
@@ -440,21 +451,16 @@ STATUS_COLUMNS = (
 # its events and its audit entries (data-modifying CTEs all run, whether read or not).
 _WRITE_STATUS_CHANGE = (
     "WITH changed AS (UPDATE incidents AS i"  # nosec B608 - the column names are this module's constant
-    f" SET ({', '.join(STATUS_COLUMNS)}) = ({', '.join('x.' + c for c in STATUS_COLUMNS)})"
-    """
+    + _set(STATUS_COLUMNS)
+    + """
           FROM jsonb_to_record($1::jsonb) AS x(id uuid, status text, updated_at timestamptz,
                next_escalation_at timestamptz, snoozed_until timestamptz, acknowledged_at timestamptz,
                acknowledged_by text, mtta_seconds float8, resolved_at timestamptz, resolved_by text,
                mttr_seconds float8, assignment_pending boolean)
          WHERE i.id = x.id
-    ), timeline AS (
-        INSERT INTO timeline_entries (incident_id, at, actor, kind, message)
-        SELECT x.incident_id, x.at, x.actor, x.kind, x.message
-          FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
-                          AS (incident_id uuid, at timestamptz, actor text, kind text, message text))
-               WITH ORDINALITY AS x(incident_id, at, actor, kind, message, ord)
-         ORDER BY x.ord
-    ), outbox AS (
+    ), timeline AS ("""
+    + _INSERT_TIMELINE
+    + """), outbox AS (
         INSERT INTO outbox_events (event_id, type, payload)
         SELECT (x.e ->> 'id')::uuid, x.e ->> 'type', x.e
           FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS x(e, ord)
