@@ -4,8 +4,10 @@ The credential check (shared.access, or a gRPC server for the dashboard's calls)
 session of `create_session_factory` then writes, in the same transaction as the change, one entry per
 row the change creates, updates or deletes, named after the route (`create_user`, `acknowledge`...).
 Rows are found by the ORM's own bookkeeping (its flush, and its bulk DELETE statements), so no command has
-to remember to write an entry. Secret columns are never recorded; the rows a change causes rather than
-makes (timeline, outbox, alerts) are left out. The table refuses UPDATE and DELETE (migration 0016).
+to remember to write an entry; a change written outside a session (an incident's status change on the
+driver's connection) gets the same entry from `change_entries`, written in its own statement. Secret
+columns are never recorded; the rows a change causes rather than makes (timeline, outbox, alerts) are left
+out. The table refuses UPDATE and DELETE (migration 0016).
 """
 
 import uuid
@@ -100,7 +102,8 @@ def _columns(table: TableClause) -> list[ColumnClause[Any]]:
     return [c for c in table.columns if c.key not in SECRET_COLUMNS]
 
 
-def _snapshot(obj: object) -> dict[str, object]:
+def snapshot(obj: object) -> dict[str, object]:
+    """A mapped object's columns as the log records them (secret columns left out)."""
     mapper = instance_state(obj).mapper
     return {
         c.key: _json(getattr(obj, prop.key))
@@ -152,7 +155,7 @@ def _flushed_rows(session: Session, who: Acting) -> list[dict[str, Any]]:
     rows = []
     for obj in session.new:
         if table := _audited(obj):
-            rows.append(_row(who, table, getattr(obj, "id", None), None, _snapshot(obj)))
+            rows.append(_row(who, table, getattr(obj, "id", None), None, snapshot(obj)))
     for obj in session.dirty:
         if (table := _audited(obj)) and session.is_modified(obj, include_collections=False):
             before, after = _changes(obj)
@@ -160,8 +163,20 @@ def _flushed_rows(session: Session, who: Acting) -> list[dict[str, Any]]:
                 rows.append(_row(who, table, getattr(obj, "id", None), before, after))
     for obj in session.deleted:
         if table := _audited(obj):
-            rows.append(_row(who, table, getattr(obj, "id", None), _snapshot(obj), None))
+            rows.append(_row(who, table, getattr(obj, "id", None), snapshot(obj), None))
     return rows
+
+
+def change_entries(
+    table: str, target_id: object, before: dict[str, object], after: dict[str, object]
+) -> list[dict[str, Any]]:
+    """The entry of a row changed outside a session (`before` and `after` are its `snapshot`s), as a
+    session's flush would write it: none when nobody is acting or nothing changed."""
+    who = _acting.get()
+    changed = [key for key, value in after.items() if before.get(key) != value]
+    if who is None or not changed:
+        return []
+    return [_row(who, table, target_id, {k: before.get(k) for k in changed}, {k: after[k] for k in changed})]
 
 
 class AuditedSession(Session):

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.incident_management import escalation
+from services.incident_management import domain, escalation
 from services.incident_management import repository as repo
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.models import Incident, OutboxEvent, TimelineEntry
@@ -22,14 +22,6 @@ from shared.errors import DomainError, NotFound, Unavailable
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-
-
-class _Added(list[object]):
-    """What paging adds (timeline entries, events), in order: written by this module in its own
-    statements, not by a session."""
-
-    def add(self, instance: object) -> None:
-        self.append(instance)
 
 
 class InlinePaging:
@@ -64,7 +56,7 @@ class InlinePaging:
         found = await repo.get_new_incidents_for_paging(connection, incident_ids=created)
         if not found:
             return announced, None
-        added = _Added()
+        added = domain.Added()
         incidents = [incident for incident, _ in found]
         try:
             deadlines = await self._page_all(added, found, now=now)
@@ -78,7 +70,7 @@ class InlinePaging:
         return announce_once(announced, paging), min(filter(None, deadlines), default=None)
 
     async def _page_all(
-        self, added: _Added, found: list[tuple[Incident, uuid.UUID | None]], *, now: datetime
+        self, added: domain.Added, found: list[tuple[Incident, uuid.UUID | None]], *, now: datetime
     ) -> list[datetime | None]:
         if time.monotonic() < self._paused_until:
             raise Unavailable(self._why)

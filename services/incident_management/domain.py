@@ -16,7 +16,13 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management import repository as repo
-from services.incident_management.models import INCIDENT_STATUSES, Alert, Incident, TimelineEntry
+from services.incident_management.models import (
+    INCIDENT_STATUSES,
+    Alert,
+    Incident,
+    OutboxEvent,
+    TimelineEntry,
+)
 from services.incident_management.schemas import (
     AlertInput,
     IncidentDeclare,
@@ -25,7 +31,7 @@ from services.incident_management.schemas import (
     IncidentRead,
     IngestResult,
 )
-from shared import events
+from shared import audit, events
 from shared.db import Writes
 from shared.errors import Conflict, NotFound
 from shared.telemetry import current_traceparent
@@ -205,8 +211,15 @@ async def get_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Incid
 async def acknowledge(
     session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime, ack_timeout: float = 0.0
 ) -> Incident:
-    """open → acknowledged; sets acknowledged_at and MTTA once; escalation waits for any ack timeout."""
+    """`acknowledge_locked` of the incident, locked in the session's transaction."""
     incident = await get_for_update(session, incident_id)
+    return acknowledge_locked(session, incident, actor=actor, now=now, ack_timeout=ack_timeout)
+
+
+def acknowledge_locked(
+    writes: Writes, incident: Incident, *, actor: str, now: datetime, ack_timeout: float = 0.0
+) -> Incident:
+    """open → acknowledged; sets acknowledged_at and MTTA once; escalation waits for any ack timeout."""
     check_transition(incident.status, "acknowledged")
     incident.status, incident.updated_at = "acknowledged", now
     incident.next_escalation_at = now + timedelta(seconds=ack_timeout) if ack_timeout else None
@@ -214,22 +227,29 @@ async def acknowledge(
     incident.acknowledged_at, incident.acknowledged_by = now, actor
     incident.mtta_seconds = _seconds(incident.created_at, now)
     repo.add_timeline(
-        session,
+        writes,
         incident_id=incident.id,
         at=now,
         actor=actor,
         kind="acknowledged",
         message=f"Acknowledged by {actor}",
     )
-    emit(session, incident, events.INCIDENT_ACKNOWLEDGED, now)
+    emit(writes, incident, events.INCIDENT_ACKNOWLEDGED, now)
     return incident
 
 
 async def resolve(
     session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime, message: str = ""
 ) -> Incident:
-    """open|acknowledged → resolved; sets resolved_at and MTTR once."""
+    """`resolve_locked` of the incident, locked in the session's transaction."""
     incident = await get_for_update(session, incident_id)
+    return resolve_locked(session, incident, actor=actor, now=now, message=message)
+
+
+def resolve_locked(
+    writes: Writes, incident: Incident, *, actor: str, now: datetime, message: str = ""
+) -> Incident:
+    """open|acknowledged → resolved; sets resolved_at and MTTR once."""
     check_transition(incident.status, "resolved")
     incident.status, incident.updated_at = "resolved", now
     incident.resolved_at, incident.resolved_by = now, actor
@@ -237,14 +257,43 @@ async def resolve(
     incident.assignment_pending = False
     incident.next_escalation_at = incident.snoozed_until = None
     repo.add_timeline(
-        session,
+        writes,
         incident_id=incident.id,
         at=now,
         actor=actor,
         kind="resolved",
         message=message or f"Resolved by {actor}",
     )
-    emit(session, incident, events.INCIDENT_RESOLVED, now)
+    emit(writes, incident, events.INCIDENT_RESOLVED, now)
+    return incident
+
+
+class Added(list[object]):
+    """Rows a use case adds (timeline entries, events), in order, for its caller to write in statements of
+    its own on the driver's connection rather than through a session."""
+
+    def add(self, instance: object) -> None:
+        self.append(instance)
+
+
+async def change_locked(
+    connection: asyncpg.Connection, incident_id: uuid.UUID, change: Callable[[Writes, Incident], Incident]
+) -> Incident:
+    """A change of one incident's status (`acknowledge_locked`, `resolve_locked`) in the caller's
+    transaction on the driver's connection: the row locked, changed, then written with its timeline entry,
+    its event and its audit entry in one statement."""
+    incident = await repo.lock_incident(connection, incident_id=incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found", field="id")
+    before, added = audit.snapshot(incident), Added()
+    change(added, incident)
+    await repo.write_status_change(
+        connection,
+        incident=incident,
+        timeline=[row for row in added if isinstance(row, TimelineEntry)],
+        events=[row.payload for row in added if isinstance(row, OutboxEvent)],
+        audited=audit.change_entries("incidents", incident.id, before, audit.snapshot(incident)),
+    )
     return incident
 
 
@@ -346,6 +395,14 @@ async def update(
         if patch.status != "resolved":
             raise Conflict(f"cannot move incident from {incident.status} to {patch.status}", field="status")
         incident = await resolve(session, incident_id, actor=actor, now=now)
+    return incident
+
+
+async def get_stored(connection: asyncpg.Connection, incident_id: uuid.UUID) -> Incident:
+    """The incident as committed, on the driver's connection."""
+    incident = await repo.get_stored_incident(connection, incident_id=incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found", field="id")
     return incident
 
 

@@ -393,6 +393,22 @@ async def get_new_incidents_for_paging(
     return [(_incident(orjson.loads(row["incident"])), row["policy_id"]) for row in rows]
 
 
+_INCIDENT = "SELECT to_jsonb(i)::text AS incident FROM incidents i WHERE i.id = $1"
+
+
+async def get_stored_incident(connection: asyncpg.Connection, *, incident_id: uuid.UUID) -> Incident | None:
+    """The incident as committed, on the driver's connection: a detached object."""
+    found = await connection.fetchval(_INCIDENT, incident_id)
+    return None if found is None else _incident(orjson.loads(found))
+
+
+async def lock_incident(connection: asyncpg.Connection, *, incident_id: uuid.UUID) -> Incident | None:
+    """The incident, locked until the connection's transaction ends: a detached object, whose changes
+    `write_status_change` stores."""
+    found = await connection.fetchval(_INCIDENT + " FOR UPDATE", incident_id)
+    return None if found is None else _incident(orjson.loads(found))
+
+
 def _incident(row: dict[str, Any]) -> Incident:
     values = {}
     for name, col in Incident.__table__.columns.items():
@@ -417,16 +433,14 @@ PAGED_COLUMNS = (
     "updated_at",
 )
 
-# Paging's changes to the incidents, and its timeline entries in their order, in one statement.
-_WRITE_PAGING = (
-    "WITH paged AS (UPDATE incidents AS i"  # nosec B608 - the column names are this module's constant
-    f" SET ({', '.join(PAGED_COLUMNS)}) = ({', '.join('x.' + c for c in PAGED_COLUMNS)})"
-    """
-          FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, assigned_to uuid, assignee_name text,
-               assignee_email text, escalation_policy_id uuid, escalation_level int, escalation_cycle int,
-               next_escalation_at timestamptz, assignment_pending boolean, updated_at timestamptz)
-         WHERE i.id = x.id
-    )
+
+def _set(columns: Sequence[str]) -> str:
+    """`SET` of the columns from the same-named fields of the record `x`."""
+    return f" SET ({', '.join(columns)}) = ({', '.join('x.' + c for c in columns)})"
+
+
+# Timeline entries from $2, a JSON array, in its order.
+_INSERT_TIMELINE = """
     INSERT INTO timeline_entries (incident_id, at, actor, kind, message)
     SELECT x.incident_id, x.at, x.actor, x.kind, x.message
       FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
@@ -434,6 +448,19 @@ _WRITE_PAGING = (
            WITH ORDINALITY AS x(incident_id, at, actor, kind, message, ord)
      ORDER BY x.ord
 """
+
+# Paging's changes to the incidents, and its timeline entries in their order, in one statement.
+_WRITE_PAGING = (
+    "WITH paged AS (UPDATE incidents AS i"  # nosec B608 - the column names are this module's constant
+    + _set(PAGED_COLUMNS)
+    + """
+          FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, assigned_to uuid, assignee_name text,
+               assignee_email text, escalation_policy_id uuid, escalation_level int, escalation_cycle int,
+               next_escalation_at timestamptz, assignment_pending boolean, updated_at timestamptz)
+         WHERE i.id = x.id
+    )
+"""
+    + _INSERT_TIMELINE
 )
 
 
@@ -442,12 +469,73 @@ async def write_paging(
 ) -> None:
     """The paging columns of `incidents` and the `timeline` entries, in the connection's transaction."""
     changed = [{"id": i.id} | {c: getattr(i, c) for c in PAGED_COLUMNS} for i in incidents]
-    entries = [
+    entries = _entries(timeline)
+    if changed or entries:
+        await connection.execute(_WRITE_PAGING, _json(changed), _json(entries))
+
+
+STATUS_COLUMNS = (
+    "status",
+    "updated_at",
+    "next_escalation_at",
+    "snoozed_until",
+    "acknowledged_at",
+    "acknowledged_by",
+    "mtta_seconds",
+    "resolved_at",
+    "resolved_by",
+    "mttr_seconds",
+    "assignment_pending",
+)
+
+# A status change in one statement: the incident's status columns, its timeline entries in their order,
+# its events and its audit entries (data-modifying CTEs all run, whether read or not).
+_WRITE_STATUS_CHANGE = (
+    "WITH changed AS (UPDATE incidents AS i"  # nosec B608 - the column names are this module's constant
+    + _set(STATUS_COLUMNS)
+    + """
+          FROM jsonb_to_record($1::jsonb) AS x(id uuid, status text, updated_at timestamptz,
+               next_escalation_at timestamptz, snoozed_until timestamptz, acknowledged_at timestamptz,
+               acknowledged_by text, mtta_seconds float8, resolved_at timestamptz, resolved_by text,
+               mttr_seconds float8, assignment_pending boolean)
+         WHERE i.id = x.id
+    ), timeline AS ("""
+    + _INSERT_TIMELINE
+    + """), outbox AS (
+        INSERT INTO outbox_events (event_id, type, payload)
+        SELECT (x.e ->> 'id')::uuid, x.e ->> 'type', x.e
+          FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS x(e, ord)
+         ORDER BY x.ord
+    )
+    INSERT INTO audit_log (at, actor_type, actor_id, actor, client_ip, action, target_type, target_id,
+                           before, after)
+    SELECT * FROM jsonb_to_recordset($4::jsonb) AS (at timestamptz, actor_type text, actor_id text,
+           actor text, client_ip text, action text, target_type text, target_id text, before jsonb,
+           after jsonb)
+"""
+)
+
+
+async def write_status_change(
+    connection: asyncpg.Connection,
+    *,
+    incident: Incident,
+    timeline: list[TimelineEntry],
+    events: list[dict[str, Any]],
+    audited: list[dict[str, Any]],
+) -> None:
+    """The status columns of `incident`, its `timeline` entries, `events` (to the outbox) and `audited`
+    entries (`shared.audit`), in the connection's transaction."""
+    changed = {"id": incident.id} | {c: getattr(incident, c) for c in STATUS_COLUMNS}
+    entries = _json(_entries(timeline))
+    await connection.execute(_WRITE_STATUS_CHANGE, _json(changed), entries, _json(events), _json(audited))
+
+
+def _entries(timeline: list[TimelineEntry]) -> list[dict[str, Any]]:
+    return [
         {"incident_id": e.incident_id, "at": e.at, "actor": e.actor, "kind": e.kind, "message": e.message}
         for e in timeline
     ]
-    if changed or entries:
-        await connection.execute(_WRITE_PAGING, _json(changed), _json(entries))
 
 
 def _json(value: object) -> str:
