@@ -30,6 +30,11 @@ def rfc3339(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def proto_time(value: datetime | None) -> str:
+    """`rfc3339`, or "" for None: protobuf's string fields have no null."""
+    return rfc3339(value) or ""
+
+
 def parse_rfc3339(value: str) -> datetime:
     """Parse an RFC 3339 instant; naive values are taken as UTC."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))

@@ -6,7 +6,7 @@ from services.alert_ingestion.schemas import AlertIn
 from shared import fingerprints
 from shared.errors import InvalidInput
 from shared.gen.oncall.v1 import incident_pb2
-from shared.timeutil import rfc3339
+from shared.timeutil import proto_time
 
 
 def fingerprint(alert: AlertIn) -> str:
@@ -33,5 +33,5 @@ def to_proto(alert: AlertIn, *, keyed: bool = False) -> incident_pb2.Alert:
         labels=alert.labels,
         annotations=alert.annotations,
         fingerprint=alert.fingerprint if keyed else fingerprint(alert),
-        timestamp=rfc3339(occurred) or "",
+        timestamp=proto_time(occurred),
     )

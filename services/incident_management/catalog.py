@@ -58,12 +58,13 @@ async def lookup_keys(connection: asyncpg.Connection, keys: set[str]) -> dict[st
     """Several keys in one query: each key's owner, or its 401/403 error."""
     if not keys:
         return {}
-    hashes = _hashes(keys)
+    hashes = hash_keys(keys)
     found = await repo.find_integrations_by_key_hashes(connection, key_hashes=list(set(hashes.values())))
     return _owners(hashes, found)
 
 
-def _hashes(keys: set[str]) -> dict[str, str]:
+def hash_keys(keys: set[str]) -> dict[str, str]:
+    """Each key's hash (`hash_key` of the key without surrounding blanks)."""
     return {key: hash_key(key.strip()) for key in keys}
 
 

@@ -192,10 +192,11 @@ class IncidentCommands:
         many alerts, goes to the transaction at once; a group it refuses costs one statement more."""
         if len(items) > QUIET_GROUP_MAX or any(key and not alert.fingerprint for alert, key in items):
             return None
+        hashes = catalog.hash_keys({key for _, key in items if key})
         stored = await domain.ingest_quiet(
             connection,
             [alert for alert, _ in items],
-            [catalog.hash_key(key.strip()) if key else None for _, key in items],
+            [hashes[key] if key else None for _, key in items],
             now=utcnow(),
             window_seconds=self.window_seconds,
         )

@@ -20,7 +20,7 @@ from services.incident_management.schemas import (
 from shared.errors import InvalidInput
 from shared.gen.oncall.v1 import incident_pb2
 from shared.http import parse_uuid, validated
-from shared.timeutil import rfc3339, utcnow
+from shared.timeutil import proto_time, utcnow
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -32,8 +32,8 @@ def integration_to_proto(row: Integration) -> incident_pb2.Integration:
         name=row.name,
         type=row.type,
         key_hint=row.key_hint,
-        created_at=rfc3339(row.created_at) or "",
-        revoked_at=rfc3339(row.revoked_at) or "",
+        created_at=proto_time(row.created_at),
+        revoked_at=proto_time(row.revoked_at),
     )
 
 

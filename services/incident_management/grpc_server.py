@@ -29,7 +29,7 @@ from shared.http import invalid_input
 from shared.metrics import ALERTS_CORRELATED
 from shared.telemetry import continued, current_traceparent
 from shared.text import UNSTORABLE, unstorable_field
-from shared.timeutil import parse_rfc3339, rfc3339
+from shared.timeutil import parse_rfc3339, proto_time
 
 log = logging.getLogger(__name__)
 _Context = grpc.aio.ServicerContext[Any, Any]
@@ -98,9 +98,9 @@ def incident_to_proto(incident: Incident) -> incident_pb2.Incident:
         status=incident.status,
         assigned_to=str(incident.assigned_to or ""),
         alert_count=incident.alert_count,
-        created_at=rfc3339(incident.created_at) or "",
-        acknowledged_at=rfc3339(incident.acknowledged_at) or "",
-        resolved_at=rfc3339(incident.resolved_at) or "",
+        created_at=proto_time(incident.created_at),
+        acknowledged_at=proto_time(incident.acknowledged_at),
+        resolved_at=proto_time(incident.resolved_at),
         mtta_seconds=-1.0 if incident.mtta_seconds is None else incident.mtta_seconds,
         mttr_seconds=-1.0 if incident.mttr_seconds is None else incident.mttr_seconds,
         duplicate_count=incident.duplicate_count,
@@ -109,9 +109,9 @@ def incident_to_proto(incident: Incident) -> incident_pb2.Incident:
         assignee_name=incident.assignee_name or "",
         assignee_email=incident.assignee_email or "",
         escalation_level=incident.escalation_level,
-        next_escalation_at=rfc3339(incident.next_escalation_at) or "",
+        next_escalation_at=proto_time(incident.next_escalation_at),
         escalation_policy_id=str(incident.escalation_policy_id or ""),
-        snoozed_until=rfc3339(incident.snoozed_until) or "",
+        snoozed_until=proto_time(incident.snoozed_until),
     )
 
 
@@ -125,16 +125,16 @@ def _alert_to_proto(alert: Alert) -> incident_pb2.IncidentAlert:
         source=alert.source,
         labels={k: str(v) for k, v in alert.labels.items()},
         annotations={k: str(v) for k, v in alert.annotations.items()},
-        occurred_at=rfc3339(alert.occurred_at) or "",
-        received_at=rfc3339(alert.received_at) or "",
-        last_seen_at=rfc3339(alert.last_seen_at) or "",
+        occurred_at=proto_time(alert.occurred_at),
+        received_at=proto_time(alert.received_at),
+        last_seen_at=proto_time(alert.last_seen_at),
         duplicate_count=alert.duplicate_count,
     )
 
 
 def _entry_to_proto(entry: TimelineEntry) -> incident_pb2.TimelineEntry:
     return incident_pb2.TimelineEntry(
-        at=rfc3339(entry.at) or "", actor=entry.actor, kind=entry.kind, message=entry.message
+        at=proto_time(entry.at), actor=entry.actor, kind=entry.kind, message=entry.message
     )
 
 
@@ -228,7 +228,7 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
     ) -> incident_pb2.RecordHeartbeatResponse:
         ping = await self.commands.record_heartbeat(request.integration_key)
         return incident_pb2.RecordHeartbeatResponse(
-            service=ping.service, next_due_at=rfc3339(ping.next_due_at) or "", recovered=ping.recovered
+            service=ping.service, next_due_at=proto_time(ping.next_due_at), recovered=ping.recovered
         )
 
     async def GetIncident(

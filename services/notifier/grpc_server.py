@@ -1,7 +1,6 @@
 """NotifierService over gRPC (the dashboard's webhook configuration): proto ↔ domain mapping only, each RPC
 calling the command its REST route calls (services.notifier.commands)."""
 
-from datetime import datetime
 from typing import Any
 
 import grpc
@@ -11,15 +10,11 @@ from services.notifier.models import WebhookAttempt, WebhookDelivery, WebhookSub
 from services.notifier.schemas import DeliveryFilter, WebhookCreate, WebhookPatch
 from shared.gen.oncall.v1 import notifier_pb2, notifier_pb2_grpc
 from shared.http import parse_uuid, validated
-from shared.timeutil import rfc3339
+from shared.timeutil import proto_time
 
 _Context = grpc.aio.ServicerContext[Any, Any]
 _LISTS = ("event_types", "services", "teams")
 _SCALARS = ("url", "description", "active", "allow_internal")
-
-
-def _time(value: datetime | None) -> str:
-    return rfc3339(value) or ""
 
 
 def webhook_to_proto(row: WebhookSubscription) -> notifier_pb2.Webhook:
@@ -32,15 +27,15 @@ def webhook_to_proto(row: WebhookSubscription) -> notifier_pb2.Webhook:
         teams=row.teams,
         active=row.active,
         allow_internal=row.allow_internal,
-        previous_secret_expires_at=_time(row.previous_secret_expires_at),
-        created_at=_time(row.created_at),
-        updated_at=_time(row.updated_at),
+        previous_secret_expires_at=proto_time(row.previous_secret_expires_at),
+        created_at=proto_time(row.created_at),
+        updated_at=proto_time(row.updated_at),
     )
 
 
 def _attempt_to_proto(row: WebhookAttempt) -> notifier_pb2.WebhookAttempt:
     return notifier_pb2.WebhookAttempt(
-        attempted_at=_time(row.attempted_at),
+        attempted_at=proto_time(row.attempted_at),
         status_code=row.status_code,
         latency_ms=row.latency_ms,
         error=row.error or "",
@@ -58,12 +53,12 @@ def delivery_to_proto(
         status=row.status,
         attempts=row.attempts,
         # As the REST answer: a settled delivery has no next attempt.
-        next_attempt_at=_time(row.next_attempt_at) if row.status == "pending" else "",
-        retry_until=_time(row.retry_until),
+        next_attempt_at=proto_time(row.next_attempt_at) if row.status == "pending" else "",
+        retry_until=proto_time(row.retry_until),
         last_status_code=row.last_status_code,
         last_error=row.last_error or "",
-        delivered_at=_time(row.delivered_at),
-        created_at=_time(row.created_at),
+        delivered_at=proto_time(row.delivered_at),
+        created_at=proto_time(row.created_at),
         attempt_log=[_attempt_to_proto(a) for a in attempts or []],
     )
 
@@ -118,7 +113,7 @@ class NotifierServicer(notifier_pb2_grpc.NotifierServiceServicer):
         return notifier_pb2.RotateWebhookSecretResponse(
             webhook=webhook_to_proto(subscription),
             secret=subscription.secret,
-            previous_secret_expires_at=_time(subscription.previous_secret_expires_at),
+            previous_secret_expires_at=proto_time(subscription.previous_secret_expires_at),
         )
 
     async def ListWebhookDeliveries(

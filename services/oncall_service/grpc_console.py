@@ -1,7 +1,7 @@
 """The dashboard's console RPCs of OnCallService (users, schedules, overrides, policies, API tokens, the
 audit log): proto ↔ domain mapping, each calling the command its REST route calls."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import orjson
 
@@ -21,13 +21,9 @@ from shared import audit
 from shared.errors import InvalidInput, PermissionDenied
 from shared.gen.oncall.v1 import oncall_pb2
 from shared.http import parse_uuid, validated
-from shared.timeutil import parse_rfc3339, rfc3339, utcnow
+from shared.timeutil import parse_rfc3339, proto_time, utcnow
 
 SHIFTS_DEFAULT_DAYS = 7
-
-
-def _time(value: datetime | None) -> str:
-    return rfc3339(value) or ""
 
 
 def user_with_role(user: User) -> oncall_pb2.UserWithRole:
@@ -41,7 +37,7 @@ def user_with_role(user: User) -> oncall_pb2.UserWithRole:
 
 def override_to_proto(row: ScheduleOverride) -> oncall_pb2.ScheduleOverride:
     return oncall_pb2.ScheduleOverride(
-        id=str(row.id), user_id=str(row.user_id), start=_time(row.start_at), end=_time(row.end_at)
+        id=str(row.id), user_id=str(row.user_id), start=proto_time(row.start_at), end=proto_time(row.end_at)
     )
 
 
@@ -102,10 +98,10 @@ def token_to_proto(token: ApiToken) -> oncall_pb2.ApiToken:
         role=token.role,
         prefix=token.prefix,
         created_by=token.created_by,
-        created_at=_time(token.created_at),
-        expires_at=_time(token.expires_at),
-        last_used_at=_time(token.last_used_at),
-        revoked_at=_time(token.revoked_at),
+        created_at=proto_time(token.created_at),
+        expires_at=proto_time(token.expires_at),
+        last_used_at=proto_time(token.last_used_at),
+        revoked_at=proto_time(token.revoked_at),
     )
 
 
@@ -113,7 +109,7 @@ def audit_to_proto(row: AuditEntry) -> oncall_pb2.AuditEntry:
     details = {k: v for k, v in (("before", row.before), ("after", row.after)) if v is not None}
     return oncall_pb2.AuditEntry(
         id=str(row.id),
-        at=_time(row.at),
+        at=proto_time(row.at),
         actor=row.actor,
         action=row.action,
         target_type=row.target_type or "",
@@ -148,8 +144,8 @@ async def shifts(
         time_zone=schedule.time_zone,
         shifts=[
             oncall_pb2.Shift(
-                start=_time(span.start),
-                end=_time(span.end),
+                start=proto_time(span.start),
+                end=proto_time(span.end),
                 user=None if u is None else oncall_pb2.OnCallUser(id=str(u.id), name=u.name, email=u.email),
             )
             for span, u in found

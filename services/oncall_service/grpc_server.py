@@ -14,7 +14,7 @@ from services.oncall_service.schemas import CurrentOnCall, EscalationAnswer
 from shared.errors import InvalidInput
 from shared.gen.oncall.v1 import oncall_pb2, oncall_pb2_grpc
 from shared.http import parse_uuid
-from shared.timeutil import parse_rfc3339, rfc3339
+from shared.timeutil import parse_rfc3339, proto_time, rfc3339
 
 # The servicer's methods read nothing of their call's context.
 _Context = grpc.aio.ServicerContext[Any, Any]
@@ -143,7 +143,7 @@ class OnCallServicer(oncall_pb2_grpc.OnCallServiceServicer):
         return oncall_pb2.GetUserResponse(
             user=user_to_proto(user),
             login_disabled=user.login_disabled,
-            credentials_changed_at=rfc3339(user.credentials_changed_at) or "",
+            credentials_changed_at=proto_time(user.credentials_changed_at),
             role=user.role,
         )
 
