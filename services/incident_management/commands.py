@@ -187,9 +187,10 @@ class IncidentCommands:
         Against the transaction (BEGIN, key lookup, ingest, COMMIT) it saves three round trips per group:
         while a storm goes on, incident-management's CPU per single alert went 0.54-0.58 → 0.34-0.38 ms
         (the benchmark's `single_steady`, alternated on one machine). The statement costs PostgreSQL
-        ~9 µs per alert more than the ingest call alone (its wrapper and the keys' owners: 3.43 → 4.32 ms
+        ~7 µs per alert more than the ingest call alone (its wrapper and the keys' owners: 2.84 → 3.58 ms
         for 100 alerts), so a group larger than `QUIET_GROUP_MAX`, which pays the round trips once for
-        many alerts, goes to the transaction at once; a group it refuses costs one statement more."""
+        many alerts, goes to the transaction at once; a group it refuses (at the first alert that would
+        open an incident, before any write) costs one short statement more."""
         if len(items) > QUIET_GROUP_MAX or any(key and not alert.fingerprint for alert, key in items):
             return None
         hashes = catalog.hash_keys({key for _, key in items if key})

@@ -27,7 +27,7 @@
 -- has not committed (each later statement of this volatile function takes a new snapshot).
 CREATE OR REPLACE FUNCTION ingest_alerts(batch jsonb, now_at timestamptz, since timestamptz)
 RETURNS TABLE (alert_ref uuid, incident_ref uuid, outcome text, incident jsonb, event text)
-LANGUAGE plpgsql SET enable_seqscan = off AS $fn$
+LANGUAGE plpgsql SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $fn$
 DECLARE
     run record;
     a record;
@@ -42,6 +42,13 @@ BEGIN
                     LATERAL (VALUES ('corr:' || x.service || ':' || x.severity),
                                     ('fp:' || x.service || ':' || x.fingerprint)) AS l(k)
               ORDER BY 1) AS keys;
+    IF NOT jsonb_path_exists(batch, '$[*] ? (@.action != "trigger")') THEN  -- one run: no grouping
+        RETURN QUERY
+            SELECT t.alert_ref, t.incident_ref, t.outcome, t.incident,
+                   CASE WHEN t.outcome = 'created' THEN 'incident.triggered' END
+              FROM ingest_triggered_alerts(batch, now_at, since) AS t;
+        RETURN;
+    END IF;
     -- Runs of consecutive triggers go to ingest_triggered_alerts() together; each other action alone.
     FOR run IN
         SELECT bool_and(x.v->>'action' = 'trigger') AS triggers, jsonb_agg(x.v ORDER BY x.ord) AS alerts

@@ -3,10 +3,12 @@
 -- created; its row says which, with the alert and incident it went to, and for `created` the new incident
 -- as inserted. Set-based: the run's firing fingerprints are looked up in one statement, its alerts and
 -- timeline entries inserted and its counters added once each after the loop. Index plans whatever the
--- statistics (enable_seqscan off, migration 0011).
+-- statistics (enable_seqscan off, migration 0011). In a transaction that set `oncall.quiet` on
+-- (ingest_quiet_alerts()), an alert that would open an incident raises SQLSTATE OC001 before anything of
+-- the run is written.
 CREATE OR REPLACE FUNCTION ingest_triggered_alerts(batch jsonb, now_at timestamptz, since timestamptz)
 RETURNS TABLE (alert_ref uuid, incident_ref uuid, outcome text, incident jsonb)
-LANGUAGE plpgsql SET enable_seqscan = off AS $fn$
+LANGUAGE plpgsql SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $fn$
 DECLARE
     a record;
     ordinal int := 0;
@@ -32,6 +34,7 @@ DECLARE
     firing_keys text[];            -- (service, fingerprint) of the run still firing before it,
     firing_alerts uuid[];          -- the newest such alert
     firing_incidents uuid[];       -- and its unresolved incident
+    quiet boolean := coalesce(current_setting('oncall.quiet', true), '') = 'on';  -- may open nothing
 BEGIN
     -- Every fingerprint's newest firing alert on an unresolved incident, looked up in one statement for
     -- the run (one index probe per distinct fingerprint) instead of one query per alert. Triggers do not
@@ -92,6 +95,8 @@ BEGIN
             tl_kinds := tl_kinds || 'alert_added'::text;
             tl_messages := tl_messages || a.joined_message;
             outcome := 'correlated';
+        ELSIF quiet THEN
+            RAISE EXCEPTION 'an alert of the batch opens an incident' USING ERRCODE = 'OC001';
         ELSE
             INSERT INTO incidents (id, title, service, severity, status, alert_count, duplicate_count,
                                    assignment_pending, created_at, updated_at)
