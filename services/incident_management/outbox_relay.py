@@ -42,8 +42,10 @@ def count_opened(rows: list[asyncpg.Record]) -> None:
             INCIDENTS.labels(orjson.loads(row["body"])["data"]["severity"]).inc()
 
 
-# How often, at most, live dashboards hear that incidents took new alerts (the console's bound is 2 s).
-ANNOUNCE_EVERY = 0.25
+# How often, at most, live dashboards hear that incidents took new alerts (the console's bound is 2 s, and
+# a console re-reads its page at most once a second). In a storm each announcement names every incident
+# that took alerts, one message each, which the web UI parses: at 0.25 s, 800 messages/s for 200 incidents.
+ANNOUNCE_EVERY = 0.5
 
 
 class OutboxRelay:
