@@ -4,8 +4,8 @@ The credential check (shared.access, or a gRPC server for the dashboard's calls)
 session of `create_session_factory` then writes, in the same transaction as the change, one entry per
 row the change creates, updates or deletes, named after the route (`create_user`, `acknowledge`...).
 Rows are found by the ORM's own bookkeeping (its flush, and its bulk DELETE statements), so no command has
-to remember to write an entry; a change written outside a session (an incident's status change on the
-driver's connection) gets the same entry from `change_entries`, written in its own statement. Secret
+to remember to write an entry; a change written outside a session (a person's change of an incident, on
+the driver's connection) gets the same entry from `change_entries`, written with the change. Secret
 columns are never recorded; the rows a change causes rather than makes (timeline, outbox, alerts) are left
 out. The table refuses UPDATE and DELETE (migration 0016).
 """

@@ -6,19 +6,17 @@ import logging
 import time
 import uuid
 from datetime import datetime
-from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.incident_management import domain, escalation
 from services.incident_management import repository as repo
 from services.incident_management.escalation import EscalationSettings
-from services.incident_management.models import Incident, OutboxEvent, TimelineEntry
+from services.incident_management.models import Incident, TimelineEntry
 from services.incident_management.oncall_client import OnCallClient
-from shared import events as kinds
 from shared.aio import run_every
-from shared.errors import DomainError, NotFound, Unavailable
+from shared.db import DriverPool
+from shared.errors import DomainError, Unavailable
 from shared.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -45,29 +43,18 @@ class InlinePaging:
         self._paused_until, self._why = 0.0, ""
 
     async def page(
-        self,
-        connection: asyncpg.Connection,
-        created: list[uuid.UUID],
-        announced: list[dict[str, Any]],
-        now: datetime,
-    ) -> tuple[list[dict[str, Any]], datetime | None]:
-        """Page the incidents `created` in the connection's transaction; returns the events to write (the
-        `announced` ones, new incidents' as paged, then paging's own) and the earliest deadline set."""
-        found = await repo.get_new_incidents_for_paging(connection, incident_ids=created)
-        if not found:
-            return announced, None
+        self, connection: asyncpg.Connection, created: list[uuid.UUID], now: datetime
+    ) -> tuple[list[Incident], domain.Added, datetime | None]:
+        """Page the incidents `created` in the connection's transaction (`domain.Page`)."""
+        found = await repo.lock_incidents_for_paging(connection, incident_ids=created)
         added = domain.Added()
-        incidents = [incident for incident, _ in found]
         try:
             deadlines = await self._page_all(added, found, now=now)
         except Exception as error:  # TimeoutError, Unavailable, or any other: the retry worker pages them
             self._pause_after(error)
-            await repo.write_paging(connection, incidents=[], timeline=self._deferred(incidents, now))
-            return announced, None
-        timeline = [row for row in added if isinstance(row, TimelineEntry)]
-        await repo.write_paging(connection, incidents=incidents, timeline=timeline)
-        paging = [row.payload for row in added if isinstance(row, OutboxEvent)]
-        return announce_once(announced, paging), min(filter(None, deadlines), default=None)
+            deferred = domain.Added(self._deferred([incident for incident, _ in found], now))
+            return [], deferred, None
+        return [incident for incident, _ in found], added, min(filter(None, deadlines), default=None)
 
     async def _page_all(
         self, added: domain.Added, found: list[tuple[Incident, uuid.UUID | None]], *, now: datetime
@@ -111,61 +98,41 @@ class InlinePaging:
         ]
 
 
-def announce_once(announced: list[dict[str, Any]], paging: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events in order, an `incident.reassigned` of paging folded into the incident's
-    `incident.triggered` when no other event of it comes between: that event keeps its id and time and
-    takes the later one's data (the incident as paged, the escalation level and its targets)."""
-    result = list(announced)
-    latest = {event["data"]["id"]: n for n, event in enumerate(result)}
-    for event in paging:
-        incident_id = event["data"]["id"]
-        n = latest.get(incident_id)
-        if (
-            event["type"] == kinds.INCIDENT_REASSIGNED
-            and n is not None
-            and result[n]["type"] == kinds.INCIDENT_TRIGGERED
-        ):
-            result[n] = result[n] | {"data": event["data"]}
-            continue
-        latest[incident_id] = len(result)
-        result.append(event)
-    return result
-
-
 async def retry_pending(
-    sessions: async_sessionmaker[AsyncSession],
-    oncall: OnCallClient,
-    settings: EscalationSettings,
-    *,
-    batch: int = 50,
+    driver: DriverPool, oncall: OnCallClient, settings: EscalationSettings, *, batch: int = 50
 ) -> int:
-    """One pass over deferred assignments; returns how many were settled."""
-    async with sessions() as session:
-        pending = await repo.list_pending_assignments(session, limit=batch)
+    """One pass over deferred assignments, each paged in a transaction of its own; returns how many were
+    settled."""
+    async with driver.connection() as connection:
+        pending = await repo.list_pending_assignments(connection, limit=batch)
     settled = 0
-    for incident in pending:
+    for incident_id in pending:
         try:
-            async with sessions.begin() as session:  # start() locks the row and skips it if paged already
-                await escalation.start(session, oncall, incident.id, now=utcnow(), settings=settings)
-            settled += 1
-        except NotFound:
-            continue  # deleted meanwhile
+            async with driver.connection() as connection, connection.transaction():
+                # Locked, and skipped when it was paged meanwhile (by the process that stored it, say).
+                found = await repo.lock_incidents_for_paging(connection, incident_ids=[incident_id])
+                added = domain.Added()
+                for incident, policy_id in found:
+                    await escalation.page_new(
+                        added, oncall, incident, policy_id, now=utcnow(), settings=settings
+                    )
+                incidents = [incident for incident, _ in found]
+                await repo.write_incidents(
+                    connection, incidents=incidents, timeline=added.timeline(), events=added.events()
+                )
+            settled += len(found)
         except Unavailable:
             break  # still down: try the rest on the next pass
     return settled
 
 
 async def run_retry_worker(
-    sessions: async_sessionmaker[AsyncSession],
-    oncall: OnCallClient,
-    settings: EscalationSettings,
-    *,
-    interval: float,
+    driver: DriverPool, oncall: OnCallClient, settings: EscalationSettings, *, interval: float
 ) -> None:
     """Forever: settle deferred assignments every `interval` seconds."""
     await run_every(
         interval,
-        lambda: retry_pending(sessions, oncall, settings),
+        lambda: retry_pending(driver, oncall, settings),
         log=log,
         failed="assignment retry pass failed",
     )

@@ -10,7 +10,6 @@ events written to the outbox, commit.
 import itertools
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -37,7 +36,7 @@ from services.incident_management.schemas import (
     SnoozeBody,
 )
 from shared import fingerprints
-from shared.db import DriverPool, Writes
+from shared.db import DriverPool
 from shared.errors import DomainError, InvalidInput, NotFound, Unavailable
 from shared.group_commit import GroupCommit
 from shared.timeutil import utcnow
@@ -241,52 +240,59 @@ class IncidentCommands:
         if earliest_deadline is not None:
             self.escalator.wake(at=earliest_deadline)
 
+    async def _change(self, incident_id: uuid.UUID, apply: domain.Change) -> Incident:
+        """A person's change of one incident, in a transaction on the driver's connection
+        (`domain.change`): the console's buttons at 100 changes/s cost incident-management ~0.45 cores
+        through a session, its pool of 20 ran dry and answers took seconds on a loaded machine
+        (`make bench-live`)."""
+        async with self.driver.connection() as connection, connection.transaction():
+            incident = await domain.change(connection, incident_id, apply)
+        self._committed()
+        return incident
+
     async def acknowledge(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
         ack_timeout = self.escalation.ack_timeout_seconds
-        change = partial(domain.acknowledge_locked, actor=actor, now=utcnow(), ack_timeout=ack_timeout)
-        return await self._change_status(incident_id, change)
+        return await self._change(
+            incident_id, partial(domain.acknowledge, actor=actor, now=utcnow(), ack_timeout=ack_timeout)
+        )
 
-    async def _change_status(
-        self, incident_id: uuid.UUID, change: Callable[[Writes, Incident], Incident]
-    ) -> Incident:
-        """A status change on the driver's connection (`domain.change_locked`): the console's buttons at
-        100 changes/s cost incident-management ~0.45 cores through a session, its pool of 20 ran dry and
-        answers took seconds on a loaded machine (`make bench-live`)."""
-        async with self.driver.connection() as connection, connection.transaction():
-            incident = await domain.change_locked(connection, incident_id, change)
-        self._committed()
-        return incident
+    async def resolve(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
+        return await self._change(incident_id, partial(domain.resolve, actor=actor, now=utcnow()))
+
+    async def update(self, incident_id: uuid.UUID, patch: IncidentPatch, *, actor: str) -> Incident:
+        ack_timeout = self.escalation.ack_timeout_seconds
+        return await self._change(
+            incident_id,
+            partial(domain.update, patch=patch, actor=actor, now=utcnow(), ack_timeout=ack_timeout),
+        )
 
     async def unacknowledge(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
-        async with self.sessions.begin() as session:
-            incident = await escalation_actions.unacknowledge(session, incident_id, actor=actor, now=utcnow())
-        self._committed()
-        return incident
+        return await self._change(
+            incident_id, partial(escalation_actions.unacknowledge, actor=actor, now=utcnow())
+        )
 
     async def escalate(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
-        async with self.sessions.begin() as session:
-            incident = await escalation_actions.request_escalation(
-                session, incident_id, actor=actor, now=utcnow()
-            )
-        self._committed()
-        return incident
+        return await self._change(
+            incident_id, partial(escalation_actions.request_escalation, actor=actor, now=utcnow())
+        )
 
     async def reassign(self, incident_id: uuid.UUID, body: ReassignBody, *, actor: str) -> Incident:
         """To a user at once, or to a policy (checked with on-call when it can be asked)."""
+        now = utcnow()
         if body.escalation_policy_id is not None:
             await self._check_policy(body.escalation_policy_id)
-        async with self.sessions.begin() as session:
-            if body.escalation_policy_id is not None:
-                incident = await escalation_actions.reassign_to_policy(
-                    session, incident_id, body.escalation_policy_id, actor=actor, now=utcnow()
-                )
-            else:
-                answer = OnCallAnswer(user_id=body.user_id, reason="manual")
-                incident = await escalation_actions.reassign_to_user(
-                    session, incident_id, answer, actor=actor, now=utcnow(), settings=self.escalation
-                )
-        self._committed()
-        return incident
+            policy_id = body.escalation_policy_id
+            return await self._change(
+                incident_id,
+                lambda w, i: escalation_actions.reassign_to_policy(w, i, policy_id, actor=actor, now=now),
+            )
+        answer, settings = OnCallAnswer(user_id=body.user_id, reason="manual"), self.escalation
+        return await self._change(
+            incident_id,
+            lambda w, i: escalation_actions.reassign_to_user(
+                w, i, answer, actor=actor, now=now, settings=settings
+            ),
+        )
 
     async def _check_policy(self, policy_id: uuid.UUID) -> None:
         try:
@@ -297,30 +303,9 @@ class IncidentCommands:
             pass  # the worker reports a missing policy on the timeline when it pages
 
     async def snooze(self, incident_id: uuid.UUID, body: SnoozeBody, *, actor: str) -> Incident:
-        async with self.sessions.begin() as session:
-            incident = await escalation_actions.snooze(
-                session, incident_id, body.until, actor=actor, now=utcnow()
-            )
-        self._committed()
-        return incident
-
-    async def resolve(self, incident_id: uuid.UUID, *, actor: str) -> Incident:
-        return await self._change_status(
-            incident_id, partial(domain.resolve_locked, actor=actor, now=utcnow())
+        return await self._change(
+            incident_id, lambda w, i: escalation_actions.snooze(w, i, body.until, actor=actor, now=utcnow())
         )
-
-    async def update(self, incident_id: uuid.UUID, patch: IncidentPatch, *, actor: str) -> Incident:
-        async with self.sessions.begin() as session:
-            incident = await domain.update(
-                session,
-                incident_id,
-                patch,
-                actor=actor,
-                now=utcnow(),
-                ack_timeout=self.escalation.ack_timeout_seconds,
-            )
-        self._committed()
-        return incident
 
     async def get(self, incident_id: uuid.UUID) -> domain.IncidentDetail:
         async with self.sessions() as session:

@@ -113,12 +113,26 @@ def emit(
     repo.create_outbox_event(session, event=outbox_event(incident, event_type, now, extra))
 
 
+class Added(list[object]):
+    """Rows a change adds (timeline entries, events), in order, for its caller to write with the
+    incident in one statement (`repository.write_incidents`)."""
+
+    def add(self, instance: object) -> None:
+        self.append(instance)
+
+    def timeline(self) -> list[TimelineEntry]:
+        return [row for row in self if isinstance(row, TimelineEntry)]
+
+    def events(self) -> list[dict[str, Any]]:
+        return [row.payload for row in self if isinstance(row, OutboxEvent)]
+
+
 # Pages the incidents an ingest opened, in its transaction (`assignment.InlinePaging.page`): given the
-# connection, their ids, the ingest's events and the time, it returns the events to write and the earliest
-# escalation deadline it set.
+# connection, their ids and the time, it returns the incidents it changed, the rows it added (timeline
+# entries, events) and the earliest escalation deadline it set.
 Page = Callable[
-    [asyncpg.Connection, list[uuid.UUID], list[dict[str, Any]], datetime],
-    Awaitable[tuple[list[dict[str, Any]], datetime | None]],
+    [asyncpg.Connection, list[uuid.UUID], datetime],
+    Awaitable[tuple[list[Incident], Added, datetime | None]],
 ]
 
 
@@ -138,7 +152,7 @@ async def ingest(
 ) -> Ingested:
     """Apply, in order, what the sources say about alerts (their keys checked), in the caller's transaction
     on the driver's connection: one call of ingest_alerts() (whose header states the rules), the new
-    incidents paged (`page`), then the events written to the outbox in one statement."""
+    incidents paged (`page`), then what paging changed and the events written in one statement."""
     if not alerts:
         return Ingested([], None)
     since = correlation_cutoff(now, window_seconds)
@@ -149,11 +163,36 @@ async def ingest(
         if row["event"]
     ]
     created = [row["incident_ref"] for row in rows if row["outcome"] == "created"]
-    earliest = None
+    paged: list[Incident] = []
+    added, earliest = Added(), None
     if created and page is not None:
-        changed, earliest = await page(connection, created, changed, now)
-    await repo.insert_outbox_events(connection, events=changed)
+        paged, added, earliest = await page(connection, created, now)
+    await repo.write_incidents(
+        connection, incidents=paged, timeline=added.timeline(), events=announce_once(changed, added.events())
+    )
     return Ingested(_results(rows, alerts), earliest)
+
+
+def announce_once(announced: list[dict[str, Any]], paging: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events in order, an `incident.reassigned` of paging folded into the incident's
+    `incident.triggered` when no other event of it comes between: that event keeps its id and time and
+    takes the later one's data (the incident as paged, the escalation level and its targets), so a new
+    incident's `incident.triggered` names its assignee, as PagerDuty's does."""
+    result = list(announced)
+    latest = {event["data"]["id"]: n for n, event in enumerate(result)}
+    for event in paging:
+        incident_id = event["data"]["id"]
+        n = latest.get(incident_id)
+        if (
+            event["type"] == events.INCIDENT_REASSIGNED
+            and n is not None
+            and result[n]["type"] == events.INCIDENT_TRIGGERED
+        ):
+            result[n] = result[n] | {"data": event["data"]}
+            continue
+        latest[incident_id] = len(result)
+        result.append(event)
+    return result
 
 
 def _results(rows: list[asyncpg.Record], alerts: list[AlertInput]) -> list[IngestResult]:
@@ -205,24 +244,30 @@ def _ingested(alert: AlertInput) -> dict[str, Any]:
     }
 
 
-async def get_for_update(session: AsyncSession, incident_id: uuid.UUID) -> Incident:
-    incident = await repo.get_incident(session, incident_id=incident_id, for_update=True)
+# A change of one locked incident: it changes the object and adds its rows (`Added`).
+Change = Callable[[Writes, Incident], object]
+
+
+async def change(connection: asyncpg.Connection, incident_id: uuid.UUID, apply: Change) -> Incident:
+    """A person's change of one incident (a status move, a note, a reassignment...) in the caller's
+    transaction on the driver's connection: the row locked, changed, then written with its timeline
+    entries, its events and its audit entry in one statement."""
+    incident = await repo.lock_incident(connection, incident_id=incident_id)
     if incident is None:
         raise NotFound(f"incident {incident_id} not found", field="id")
+    before, added = audit.snapshot(incident), Added()
+    apply(added, incident)
+    await repo.write_incidents(
+        connection,
+        incidents=[incident],
+        timeline=added.timeline(),
+        events=added.events(),
+        audited=audit.change_entries("incidents", incident.id, before, audit.snapshot(incident)),
+    )
     return incident
 
 
-async def acknowledge(
-    session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime, ack_timeout: float = 0.0
-) -> Incident:
-    """`acknowledge_locked` of the incident, locked in the session's transaction."""
-    incident = await get_for_update(session, incident_id)
-    return acknowledge_locked(session, incident, actor=actor, now=now, ack_timeout=ack_timeout)
-
-
-def acknowledge_locked(
-    writes: Writes, incident: Incident, *, actor: str, now: datetime, ack_timeout: float = 0.0
-) -> Incident:
+def acknowledge(writes: Writes, incident: Incident, *, actor: str, now: datetime, ack_timeout: float) -> None:
     """open → acknowledged; sets acknowledged_at and MTTA once; escalation waits for any ack timeout."""
     check_transition(incident.status, "acknowledged")
     incident.status, incident.updated_at = "acknowledged", now
@@ -230,29 +275,11 @@ def acknowledge_locked(
     incident.snoozed_until = None
     incident.acknowledged_at, incident.acknowledged_by = now, actor
     incident.mtta_seconds = _seconds(incident.created_at, now)
-    repo.add_timeline(
-        writes,
-        incident_id=incident.id,
-        at=now,
-        actor=actor,
-        kind="acknowledged",
-        message=f"Acknowledged by {actor}",
-    )
+    _timeline(writes, incident, now, actor, "acknowledged", f"Acknowledged by {actor}")
     emit(writes, incident, events.INCIDENT_ACKNOWLEDGED, now)
-    return incident
 
 
-async def resolve(
-    session: AsyncSession, incident_id: uuid.UUID, *, actor: str, now: datetime, message: str = ""
-) -> Incident:
-    """`resolve_locked` of the incident, locked in the session's transaction."""
-    incident = await get_for_update(session, incident_id)
-    return resolve_locked(session, incident, actor=actor, now=now, message=message)
-
-
-def resolve_locked(
-    writes: Writes, incident: Incident, *, actor: str, now: datetime, message: str = ""
-) -> Incident:
+def resolve(writes: Writes, incident: Incident, *, actor: str, now: datetime) -> None:
     """open|acknowledged → resolved; sets resolved_at and MTTR once."""
     check_transition(incident.status, "resolved")
     incident.status, incident.updated_at = "resolved", now
@@ -260,146 +287,53 @@ def resolve_locked(
     incident.mttr_seconds = _seconds(incident.created_at, now)
     incident.assignment_pending = False
     incident.next_escalation_at = incident.snoozed_until = None
-    repo.add_timeline(
-        writes,
-        incident_id=incident.id,
-        at=now,
-        actor=actor,
-        kind="resolved",
-        message=message or f"Resolved by {actor}",
-    )
+    _timeline(writes, incident, now, actor, "resolved", f"Resolved by {actor}")
     emit(writes, incident, events.INCIDENT_RESOLVED, now)
-    return incident
 
 
-class Added(list[object]):
-    """Rows a use case adds (timeline entries, events), in order, for its caller to write in statements of
-    its own on the driver's connection rather than through a session."""
-
-    def add(self, instance: object) -> None:
-        self.append(instance)
+def _timeline(writes: Writes, incident: Incident, now: datetime, actor: str, kind: str, message: str) -> None:
+    repo.add_timeline(writes, incident_id=incident.id, at=now, actor=actor, kind=kind, message=message)
 
 
-async def change_locked(
-    connection: asyncpg.Connection, incident_id: uuid.UUID, change: Callable[[Writes, Incident], Incident]
-) -> Incident:
-    """A change of one incident's status (`acknowledge_locked`, `resolve_locked`) in the caller's
-    transaction on the driver's connection: the row locked, changed, then written with its timeline entry,
-    its event and its audit entry in one statement."""
-    incident = await repo.lock_incident(connection, incident_id=incident_id)
-    if incident is None:
-        raise NotFound(f"incident {incident_id} not found", field="id")
-    before, added = audit.snapshot(incident), Added()
-    change(added, incident)
-    await repo.write_status_change(
-        connection,
-        incident=incident,
-        timeline=[row for row in added if isinstance(row, TimelineEntry)],
-        events=[row.payload for row in added if isinstance(row, OutboxEvent)],
-        audited=audit.change_entries("incidents", incident.id, before, audit.snapshot(incident)),
-    )
-    return incident
-
-
-async def add_note(
-    session: AsyncSession, incident_id: uuid.UUID, *, note: str, actor: str, now: datetime
-) -> Incident:
-    incident = await get_for_update(session, incident_id)
-    incident.updated_at = now
-    repo.add_timeline(session, incident_id=incident.id, at=now, actor=actor, kind="note", message=note)
-    emit(session, incident, events.INCIDENT_ANNOTATED, now)
-    return incident
-
-
-async def assign(
-    session: AsyncSession, incident_id: uuid.UUID, answer: OnCallAnswer, *, actor: str, now: datetime
-) -> Incident:
+def assign(writes: Writes, incident: Incident, answer: OnCallAnswer, *, actor: str, now: datetime) -> None:
     """Set (or clear) the assignee; a timeline entry says who and why."""
-    return assign_locked(session, await get_for_update(session, incident_id), answer, actor=actor, now=now)
-
-
-def assign_locked(
-    session: Writes, incident: Incident, answer: OnCallAnswer, *, actor: str, now: datetime
-) -> Incident:
-    """`assign` for an incident the caller has locked already."""
     incident.assignment_pending = False
     incident.updated_at = now
     if answer.user_id is None:
-        repo.add_timeline(
-            session,
-            incident_id=incident.id,
-            at=now,
-            actor=actor,
-            kind="unassigned",
-            message=f"Not assigned: {answer.reason}",
-        )
-        return incident
+        _timeline(writes, incident, now, actor, "unassigned", f"Not assigned: {answer.reason}")
+        return
     if incident.assigned_to == answer.user_id:
-        return incident
+        return
     incident.assigned_to, incident.assignee_name, incident.assignee_email = (
         answer.user_id,
         answer.name,
         answer.email,
     )
-    repo.add_timeline(
-        session,
-        incident_id=incident.id,
-        at=now,
-        actor=actor,
-        kind="assigned",
-        message=f"Assigned to {answer.name or answer.user_id}"
-        + (f" ({answer.reason})" if answer.reason else ""),
+    reason = f" ({answer.reason})" if answer.reason else ""
+    _timeline(
+        writes, incident, now, actor, "assigned", f"Assigned to {answer.name or answer.user_id}{reason}"
     )
-    emit(session, incident, events.INCIDENT_REASSIGNED, now)
-    return incident
+    emit(writes, incident, events.INCIDENT_REASSIGNED, now)
 
 
-async def defer_assignment(
-    session: AsyncSession, incident_id: uuid.UUID, *, reason: str, now: datetime
+def update(
+    writes: Writes, incident: Incident, patch: IncidentPatch, *, actor: str, now: datetime, ack_timeout: float
 ) -> None:
-    """On-call could not be asked: leave the incident unassigned, say why, let the retry worker try again."""
-    incident = await get_for_update(session, incident_id)
-    if incident.status == "resolved" or incident.assigned_to is not None:
-        return
-    incident.assignment_pending = True
-    repo.add_timeline(
-        session,
-        incident_id=incident.id,
-        at=now,
-        actor="system",
-        kind="assignment_deferred",
-        message=f"Not assigned yet: {reason}; will retry",
-    )
-
-
-async def update(
-    session: AsyncSession,
-    incident_id: uuid.UUID,
-    patch: IncidentPatch,
-    *,
-    actor: str,
-    now: datetime,
-    ack_timeout: float = 0.0,
-) -> Incident:
     """Apply a PATCH: note first, then assignee, then status (so a note can explain the change)."""
-    incident = await get_for_update(session, incident_id)
     if patch.note:
-        incident = await add_note(session, incident_id, note=patch.note, actor=actor, now=now)
+        incident.updated_at = now
+        _timeline(writes, incident, now, actor, "note", patch.note)
+        emit(writes, incident, events.INCIDENT_ANNOTATED, now)
     if patch.assigned_to is not None:
-        incident = await assign(
-            session,
-            incident_id,
-            OnCallAnswer(user_id=patch.assigned_to, reason="manual"),
-            actor=actor,
-            now=now,
+        assign(
+            writes, incident, OnCallAnswer(user_id=patch.assigned_to, reason="manual"), actor=actor, now=now
         )
-    if patch.status is not None:
-        if patch.status == "acknowledged":
-            return await acknowledge(session, incident_id, actor=actor, now=now, ack_timeout=ack_timeout)
-        if patch.status != "resolved":
-            raise Conflict(f"cannot move incident from {incident.status} to {patch.status}", field="status")
-        incident = await resolve(session, incident_id, actor=actor, now=now)
-    return incident
+    if patch.status == "acknowledged":
+        acknowledge(writes, incident, actor=actor, now=now, ack_timeout=ack_timeout)
+    elif patch.status == "resolved":
+        resolve(writes, incident, actor=actor, now=now)
+    elif patch.status is not None:
+        raise Conflict(f"cannot move incident from {incident.status} to {patch.status}", field="status")
 
 
 async def get_stored(connection: asyncpg.Connection, incident_id: uuid.UUID) -> Incident:

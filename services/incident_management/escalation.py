@@ -1,16 +1,14 @@
-"""Escalation steps, each inside the caller's transaction with the incident row locked.
+"""Escalation steps, each on an incident the caller has locked.
 
-A step pages a policy level (asking on-call who that is now), sets the assignee, writes the timeline
-entry and the outbox event, and stores the next deadline in `next_escalation_at`; the worker in
-escalation_worker.py fires due deadlines.
+A step pages a policy level (asking on-call who that is now), sets the assignee, adds the timeline entry
+and the outbox event, and sets the next deadline, `next_escalation_at`, for the caller to write; the
+worker in escalation_worker.py fires due deadlines.
 """
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.incident_management import domain
 from services.incident_management import repository as repo
@@ -150,7 +148,7 @@ def _exhausted(session: Writes, incident: Incident, step: EscalationStep, now: d
 
 
 async def advance(
-    session: AsyncSession,
+    session: Writes,
     oncall: OnCallClient,
     incident: Incident,
     *,
@@ -190,7 +188,7 @@ async def advance(
     )
 
 
-def reopen(session: AsyncSession, incident: Incident, *, actor: str, reason: str, now: datetime) -> None:
+def reopen(session: Writes, incident: Incident, *, actor: str, reason: str, now: datetime) -> None:
     """acknowledged → open; escalation restarts from the first level."""
     incident.status, incident.updated_at = "open", now
     incident.acknowledged_at = incident.acknowledged_by = None
@@ -208,7 +206,7 @@ def restart(incident: Incident, *, now: datetime) -> None:
 
 
 async def fire(
-    session: AsyncSession,
+    session: Writes,
     oncall: OnCallClient,
     incident: Incident,
     *,
@@ -241,24 +239,6 @@ async def fire(
         )
 
 
-async def start(
-    session: AsyncSession,
-    oncall: OnCallClient,
-    incident_id: uuid.UUID,
-    *,
-    now: datetime,
-    settings: EscalationSettings,
-) -> datetime | None:
-    """Assign a new incident: its service's policy pages its first level, else the team's on-call.
-    Only once: an incident no longer `assignment_pending` was paged already (by the process that stored
-    it, or by the retry worker after a crash). Returns the incident's next escalation deadline, if any."""
-    [found] = await repo.get_incidents_for_paging(session, incident_ids=[incident_id]) or (None,)
-    if found is None:
-        raise NotFound(f"incident {incident_id} not found", field="id")
-    incident, policy_id = found
-    return await page_new(session, oncall, incident, policy_id, now=now, settings=settings)
-
-
 async def page_new(
     session: Writes,
     oncall: OnCallClient,
@@ -268,9 +248,10 @@ async def page_new(
     now: datetime,
     settings: EscalationSettings,
 ) -> datetime | None:
-    """`start` for an incident the caller has locked, with its service's policy. Runs no statement: only
-    on-call is asked, and the changes are flushed with the transaction, so several incidents of one
-    transaction can be paged at once."""
+    """Assign a new incident the caller has locked: its service's policy (`policy_id`) pages its first
+    level, else the team's on-call is assigned. Only once: an incident no longer `assignment_pending` was
+    paged already. Runs no statement, only asks on-call (so several incidents of one transaction can be
+    paged at once): the caller writes the changes. Returns the incident's next escalation deadline."""
     if incident.status == "resolved" or not incident.assignment_pending:
         return None
     if policy_id is not None:
@@ -296,5 +277,5 @@ async def page_new(
                 f"Escalation policy {policy_id} not found: paging the team",
             )
     answer = await oncall.who_is_on_call(service=incident.service)
-    domain.assign_locked(session, incident, answer, actor="system", now=now)
+    domain.assign(session, incident, answer, actor="system", now=now)
     return None

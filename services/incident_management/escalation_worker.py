@@ -7,16 +7,19 @@ the timeline entry, the outbox event and the next deadline commit together, once
 
 import asyncio
 import logging
+import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import asyncpg
 
+from services.incident_management import domain
 from services.incident_management import repository as repo
 from services.incident_management.escalation import EscalationSettings, fire
 from services.incident_management.models import Incident
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
 from shared.aio import wait_event
+from shared.db import DriverPool
 from shared.errors import DomainError, Unavailable
 from shared.metrics import ESCALATIONS
 from shared.timeutil import utcnow
@@ -31,13 +34,9 @@ class Escalator:
     """The worker: fires due deadlines, sleeping until the earliest one (polling as a safety net)."""
 
     def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        oncall: OnCallClient,
-        relay: OutboxRelay,
-        settings: EscalationSettings,
+        self, driver: DriverPool, oncall: OnCallClient, relay: OutboxRelay, settings: EscalationSettings
     ) -> None:
-        self.sessions, self.oncall, self.relay, self.settings = sessions, oncall, relay, settings
+        self.driver, self.oncall, self.relay, self.settings = driver, oncall, relay, settings
         self._wake = asyncio.Event()
         self._planned: datetime | None = None  # when the worker will look again; None while it works
 
@@ -53,46 +52,60 @@ class Escalator:
         fired = 0
         while fired < batch:
             now = utcnow()
-            async with self.sessions.begin() as session:
-                incident = await repo.claim_due_escalation(session, now=now)
+            async with self.driver.connection() as connection, connection.transaction():
+                incident = await repo.claim_due_escalation(connection, now=now)
                 if incident is None:
                     break
-                outcome = await self._fire_one(session, incident, now)
+                outcome = await self._fire_one(connection, incident, now)
             ESCALATIONS.labels(outcome).inc()  # once committed
             fired += 1
         if fired:
             self.relay.wake()
         return fired
 
-    async def _fire_one(self, session: AsyncSession, incident: Incident, now: datetime) -> str:
-        """Fire one claimed deadline; returns escalations_total's outcome: fired, postponed or stopped."""
-        incident_id = incident.id
+    async def _fire_one(self, connection: asyncpg.Connection, incident: Incident, now: datetime) -> str:
+        """Fire one claimed deadline; returns escalations_total's outcome: fired, postponed or stopped.
+        `fire` runs no statement: when it fails, what it changed in memory is dropped and the incident,
+        read again as stored, only gets its new deadline."""
+        added = domain.Added()
         try:
-            async with session.begin_nested():  # on-call down: what fire() changed is undone
-                await fire(session, self.oncall, incident, now=now, settings=self.settings)
+            await fire(added, self.oncall, incident, now=now, settings=self.settings)
         except Unavailable as error:
             log.warning(
-                "escalation postponed: %s", error.message, extra={"fields": {"incident": str(incident_id)}}
+                "escalation postponed: %s", error.message, extra={"fields": {"incident": str(incident.id)}}
             )
             retry_at = now + timedelta(seconds=self.settings.retry_seconds)
-            await repo.update_next_escalation(session, incident_id=incident_id, at=retry_at)
+            await self._reschedule(connection, incident.id, retry_at, domain.Added())
             return "postponed"
         except DomainError as error:  # e.g. the policy changed under us: stop rather than retry forever
-            await repo.update_next_escalation(session, incident_id=incident_id, at=None)
+            stopped = domain.Added()
+            message = f"Escalation stopped: {error.message}"
             repo.add_timeline(
-                session,
-                incident_id=incident_id,
+                stopped,
+                incident_id=incident.id,
                 at=now,
                 actor="escalation",
                 kind="escalation_stopped",
-                message=f"Escalation stopped: {error.message}",
+                message=message,
             )
+            await self._reschedule(connection, incident.id, None, stopped)
             return "stopped"
+        await repo.write_incidents(
+            connection, incidents=[incident], timeline=added.timeline(), events=added.events()
+        )
         return "fired"
 
+    async def _reschedule(
+        self, connection: asyncpg.Connection, incident_id: uuid.UUID, at: datetime | None, added: domain.Added
+    ) -> None:
+        stored = await repo.lock_incident(connection, incident_id=incident_id)  # ours already: no wait
+        if stored is not None:
+            stored.next_escalation_at = at
+            await repo.write_incidents(connection, incidents=[stored], timeline=added.timeline())
+
     async def _seconds_to_next(self) -> float:
-        async with self.sessions() as session:
-            earliest = await repo.get_earliest_escalation(session)
+        async with self.driver.connection() as connection:
+            earliest = await repo.get_earliest_escalation(connection)
         if earliest is None:
             return self.settings.poll_seconds
         return min(self.settings.poll_seconds, max(MIN_SLEEP, (earliest - utcnow()).total_seconds()))

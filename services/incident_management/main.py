@@ -59,7 +59,7 @@ class Runtime:
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
             asyncio.create_task(
                 run_retry_worker(
-                    self.commands.sessions,
+                    self.driver,
                     self.commands.oncall,
                     self.commands.escalation,
                     interval=self.settings.assignment_retry_seconds,
@@ -114,9 +114,9 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
     redis = create_redis(settings.redis_url)
     channel = create_channel(settings.oncall_grpc_target, internal_token=settings.internal_token)
     # The driver's own connections: one per ingest lane (its transaction, which holds it while on-call is
-    # asked), one for the relay, one for the replicas' key lookups, and STATUS_CONNECTIONS for status
-    # changes and declared incidents' reads
-    driver = DriverPool(settings, size=settings.ingest_lanes + 2 + STATUS_CONNECTIONS)
+    # asked), one each for the relay, the escalation worker and the assignment retries, one for the
+    # replicas' key lookups, and STATUS_CONNECTIONS for people's changes and declared incidents' reads
+    driver = DriverPool(settings, size=settings.ingest_lanes + 4 + STATUS_CONNECTIONS)
     relay = OutboxRelay(
         driver,
         redis,
@@ -127,7 +127,7 @@ def build_runtime(settings: IncidentSettings) -> Runtime:
     oncall = OnCallClient(
         channel, timeout=settings.oncall_timeout_seconds, cache_seconds=settings.oncall_cache_seconds
     )
-    escalator = Escalator(sessions, oncall, relay, escalation_settings(settings))
+    escalator = Escalator(driver, oncall, relay, escalation_settings(settings))
     commands = IncidentCommands(
         sessions,
         oncall,

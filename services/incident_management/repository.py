@@ -1,5 +1,5 @@
-"""Incident queries on an AsyncSession, and on the driver's connection for ingest and the outbox relay.
-Never commits: the edge owns the transaction."""
+"""Incident queries: reads on an AsyncSession; on the driver's connection, ingest, the outbox relay, and
+every change of an incident (`write_incidents`). Never commits: the edge owns the transaction."""
 
 import re
 import uuid
@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import ARRAY, DateTime, Select, Uuid, any_, bindparam, func, literal_column, select, update
+from sqlalchemy import DateTime, Select, Uuid, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -78,28 +78,8 @@ def create_outbox_event(session: Writes, *, event: dict[str, Any]) -> None:
     session.add(OutboxEvent(event_id=uuid.UUID(event["id"]), type=event["type"], payload=event))
 
 
-_INSERT_OUTBOX_EVENTS = """
-    INSERT INTO outbox_events (event_id, type, payload)
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])
-"""
-
-
-async def insert_outbox_events(connection: asyncpg.Connection, *, events: list[dict[str, Any]]) -> None:
-    """`create_outbox_event` for several events, in order, in one statement on the driver's connection."""
-    if events:
-        ids, types = [uuid.UUID(e["id"]) for e in events], [e["type"] for e in events]
-        payloads = [orjson.dumps(e).decode() for e in events]
-        await connection.execute(_INSERT_OUTBOX_EVENTS, ids, types, payloads)
-
-
-async def get_incident(
-    session: AsyncSession, *, incident_id: uuid.UUID, for_update: bool = False
-) -> Incident | None:
-    stmt = select(Incident).where(Incident.id == incident_id)
-    if for_update:
-        # Statements above may have changed the row behind the session's back (Core updates).
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def get_incident(session: AsyncSession, *, incident_id: uuid.UUID) -> Incident | None:
+    return await session.get(Incident, incident_id)
 
 
 async def list_alerts(session: AsyncSession, *, incident_id: uuid.UUID) -> Sequence[Alert]:
@@ -222,14 +202,14 @@ def _counted(query: IncidentFilter) -> list[Any]:
     return conditions
 
 
-async def list_pending_assignments(session: AsyncSession, *, limit: int) -> Sequence[Incident]:
-    stmt = (
-        select(Incident)
-        .where(Incident.assignment_pending, Incident.status != "resolved")
-        .order_by(Incident.created_at)
-        .limit(limit)
-    )
-    return (await session.execute(stmt)).scalars().all()
+_PENDING_ASSIGNMENTS = """
+    SELECT id FROM incidents WHERE assignment_pending AND status <> 'resolved' ORDER BY created_at LIMIT $1
+"""
+
+
+async def list_pending_assignments(connection: asyncpg.Connection, *, limit: int) -> list[uuid.UUID]:
+    """The oldest incidents still to be paged (their paging was deferred)."""
+    return [row["id"] for row in await connection.fetch(_PENDING_ASSIGNMENTS, limit)]
 
 
 # One statement claims a batch and marks it published; the caller sends it before committing, so a failed
@@ -356,40 +336,23 @@ async def claim_missed_heartbeats(
     return [(row[0], row[1], row[2]) for row in (await session.execute(stmt)).all()]
 
 
-_INCIDENTS_FOR_PAGING = (
-    select(Incident, MonitoredService.escalation_policy_id)
-    .outerjoin(MonitoredService, MonitoredService.name == Incident.service)
-    .where(Incident.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
-    .order_by(Incident.id)  # one lock order for every caller
-    .with_for_update(of=Incident)
-    .execution_options(populate_existing=True)
-)
-
-
-async def get_incidents_for_paging(
-    session: AsyncSession, *, incident_ids: list[uuid.UUID]
-) -> list[tuple[Incident, uuid.UUID | None]]:
-    """The incidents, locked, each with its service's escalation policy (if the service row has one)."""
-    rows = (await session.execute(_INCIDENTS_FOR_PAGING, {"ids": incident_ids})).all()
-    return [(row[0], row[1]) for row in rows]
-
-
-# The incidents an ingest transaction opened, as it leaves them (later alerts of its batch may have joined,
-# acknowledged or resolved them), with their service's policy; nobody else sees them before the commit.
-_NEW_INCIDENTS_FOR_PAGING = """
+# Incidents still to be paged, locked, with their service's policy. An ingest transaction's new incidents
+# are as it leaves them (later alerts of its batch may have joined, acknowledged or resolved them).
+_INCIDENTS_FOR_PAGING = """
     SELECT to_jsonb(i)::text AS incident, s.escalation_policy_id AS policy_id
       FROM incidents i LEFT JOIN services s ON s.name = i.service
      WHERE i.id = ANY($1::uuid[]) AND i.assignment_pending AND i.status <> 'resolved'
      ORDER BY i.id
+       FOR UPDATE OF i
 """
 
 
-async def get_new_incidents_for_paging(
+async def lock_incidents_for_paging(
     connection: asyncpg.Connection, *, incident_ids: list[uuid.UUID]
 ) -> list[tuple[Incident, uuid.UUID | None]]:
-    """`get_incidents_for_paging` on the driver's connection for incidents its transaction opened, still
-    to be paged: detached objects, whose changes `write_paging` stores."""
-    rows = await connection.fetch(_NEW_INCIDENTS_FOR_PAGING, incident_ids)
+    """Those of the incidents still to be paged, locked in id order (one lock order for every caller),
+    each with its service's escalation policy: detached objects, whose changes `write_incidents` stores."""
+    rows = await connection.fetch(_INCIDENTS_FOR_PAGING, incident_ids)
     return [(_incident(orjson.loads(row["incident"])), row["policy_id"]) for row in rows]
 
 
@@ -404,7 +367,7 @@ async def get_stored_incident(connection: asyncpg.Connection, *, incident_id: uu
 
 async def lock_incident(connection: asyncpg.Connection, *, incident_id: uuid.UUID) -> Incident | None:
     """The incident, locked until the connection's transaction ends: a detached object, whose changes
-    `write_status_change` stores."""
+    `write_incidents` stores."""
     found = await connection.fetchval(_INCIDENT + " FOR UPDATE", incident_id)
     return None if found is None else _incident(orjson.loads(found))
 
@@ -421,87 +384,47 @@ def _incident(row: dict[str, Any]) -> Incident:
     return Incident(**values)
 
 
-PAGED_COLUMNS = (
+# The columns the incident's lifecycle changes (ingest's own writes aside): what `write_incidents` stores.
+CHANGED_COLUMNS = (
+    "status",
+    "updated_at",
     "assigned_to",
     "assignee_name",
     "assignee_email",
+    "assignment_pending",
+    "acknowledged_at",
+    "acknowledged_by",
+    "resolved_at",
+    "resolved_by",
+    "mtta_seconds",
+    "mttr_seconds",
     "escalation_policy_id",
     "escalation_level",
     "escalation_cycle",
     "next_escalation_at",
-    "assignment_pending",
-    "updated_at",
-)
-
-
-def _set(columns: Sequence[str]) -> str:
-    """`SET` of the columns from the same-named fields of the record `x`."""
-    return f" SET ({', '.join(columns)}) = ({', '.join('x.' + c for c in columns)})"
-
-
-# Timeline entries from $2, a JSON array, in its order.
-_INSERT_TIMELINE = """
-    INSERT INTO timeline_entries (incident_id, at, actor, kind, message)
-    SELECT x.incident_id, x.at, x.actor, x.kind, x.message
-      FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
-                      AS (incident_id uuid, at timestamptz, actor text, kind text, message text))
-           WITH ORDINALITY AS x(incident_id, at, actor, kind, message, ord)
-     ORDER BY x.ord
-"""
-
-# Paging's changes to the incidents, and its timeline entries in their order, in one statement.
-_WRITE_PAGING = (
-    "WITH paged AS (UPDATE incidents AS i"  # nosec B608 - the column names are this module's constant
-    + _set(PAGED_COLUMNS)
-    + """
-          FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, assigned_to uuid, assignee_name text,
-               assignee_email text, escalation_policy_id uuid, escalation_level int, escalation_cycle int,
-               next_escalation_at timestamptz, assignment_pending boolean, updated_at timestamptz)
-         WHERE i.id = x.id
-    )
-"""
-    + _INSERT_TIMELINE
-)
-
-
-async def write_paging(
-    connection: asyncpg.Connection, *, incidents: list[Incident], timeline: list[TimelineEntry]
-) -> None:
-    """The paging columns of `incidents` and the `timeline` entries, in the connection's transaction."""
-    changed = [{"id": i.id} | {c: getattr(i, c) for c in PAGED_COLUMNS} for i in incidents]
-    entries = _entries(timeline)
-    if changed or entries:
-        await connection.execute(_WRITE_PAGING, _json(changed), _json(entries))
-
-
-STATUS_COLUMNS = (
-    "status",
-    "updated_at",
-    "next_escalation_at",
     "snoozed_until",
-    "acknowledged_at",
-    "acknowledged_by",
-    "mtta_seconds",
-    "resolved_at",
-    "resolved_by",
-    "mttr_seconds",
-    "assignment_pending",
 )
 
-# A status change in one statement: the incident's status columns, its timeline entries in their order,
-# its events and its audit entries (data-modifying CTEs all run, whether read or not).
-_WRITE_STATUS_CHANGE = (
+# Changed incidents, their timeline entries and events in order, and audit entries, in one statement
+# (data-modifying CTEs all run, whether read or not).
+_WRITE_INCIDENTS = (
     "WITH changed AS (UPDATE incidents AS i"  # nosec B608 - the column names are this module's constant
-    + _set(STATUS_COLUMNS)
+    + f" SET ({', '.join(CHANGED_COLUMNS)}) = ({', '.join('x.' + c for c in CHANGED_COLUMNS)})"
     + """
-          FROM jsonb_to_record($1::jsonb) AS x(id uuid, status text, updated_at timestamptz,
-               next_escalation_at timestamptz, snoozed_until timestamptz, acknowledged_at timestamptz,
-               acknowledged_by text, mtta_seconds float8, resolved_at timestamptz, resolved_by text,
-               mttr_seconds float8, assignment_pending boolean)
+          FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status text, updated_at timestamptz,
+               assigned_to uuid, assignee_name text, assignee_email text, assignment_pending boolean,
+               acknowledged_at timestamptz, acknowledged_by text, resolved_at timestamptz, resolved_by text,
+               mtta_seconds float8, mttr_seconds float8, escalation_policy_id uuid, escalation_level int,
+               escalation_cycle int, next_escalation_at timestamptz, snoozed_until timestamptz)
          WHERE i.id = x.id
-    ), timeline AS ("""
-    + _INSERT_TIMELINE
-    + """), outbox AS (
+    ), timeline AS (
+        INSERT INTO timeline_entries (incident_id, at, actor, kind, message)
+        SELECT x.incident_id, x.at, x.actor, x.kind, x.message
+          FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
+                          AS (incident_id uuid, at timestamptz, actor text, kind text, message text))
+               WITH ORDINALITY AS x(incident_id, at, actor, kind, message, ord)
+         ORDER BY x.ord
+    ), outbox AS (
         INSERT INTO outbox_events (event_id, type, payload)
         SELECT (x.e ->> 'id')::uuid, x.e ->> 'type', x.e
           FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS x(e, ord)
@@ -516,22 +439,24 @@ _WRITE_STATUS_CHANGE = (
 )
 
 
-async def write_status_change(
+async def write_incidents(
     connection: asyncpg.Connection,
     *,
-    incident: Incident,
-    timeline: list[TimelineEntry],
-    events: list[dict[str, Any]],
-    audited: list[dict[str, Any]],
+    incidents: Sequence[Incident] = (),
+    timeline: Sequence[TimelineEntry] = (),
+    events: Sequence[dict[str, Any]] = (),
+    audited: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """The status columns of `incident`, its `timeline` entries, `events` (to the outbox) and `audited`
-    entries (`shared.audit`), in the connection's transaction."""
-    changed = {"id": incident.id} | {c: getattr(incident, c) for c in STATUS_COLUMNS}
-    entries = _json(_entries(timeline))
-    await connection.execute(_WRITE_STATUS_CHANGE, _json(changed), entries, _json(events), _json(audited))
+    """The `CHANGED_COLUMNS` of `incidents` (locked by the caller), the `timeline` entries, `events` (to
+    the outbox) and `audited` entries (`shared.audit`), in the connection's transaction."""
+    if incidents or timeline or events or audited:
+        changed = [{"id": i.id} | {c: getattr(i, c) for c in CHANGED_COLUMNS} for i in incidents]
+        await connection.execute(
+            _WRITE_INCIDENTS, _json(changed), _json(_entries(timeline)), _json(events), _json(audited)
+        )
 
 
-def _entries(timeline: list[TimelineEntry]) -> list[dict[str, Any]]:
+def _entries(timeline: Sequence[TimelineEntry]) -> list[dict[str, Any]]:
     return [
         {"incident_id": e.incident_id, "at": e.at, "actor": e.actor, "kind": e.kind, "message": e.message}
         for e in timeline
@@ -542,24 +467,24 @@ def _json(value: object) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
-async def claim_due_escalation(session: AsyncSession, *, now: datetime) -> Incident | None:
-    """The most overdue escalation no other worker holds, locked until the transaction ends."""
-    stmt = (
-        select(Incident)
-        .where(Incident.next_escalation_at <= now, Incident.status != "resolved")
-        .order_by(Incident.next_escalation_at)
-        .limit(1)
-        .with_for_update(skip_locked=True)
+# The most overdue escalation no other worker holds.
+_DUE_ESCALATION = """
+    SELECT to_jsonb(i)::text FROM incidents i
+     WHERE i.next_escalation_at <= $1 AND i.status <> 'resolved'
+     ORDER BY i.next_escalation_at LIMIT 1
+       FOR UPDATE SKIP LOCKED
+"""
+
+
+async def claim_due_escalation(connection: asyncpg.Connection, *, now: datetime) -> Incident | None:
+    """The most overdue escalation no other worker holds, locked until the connection's transaction ends:
+    a detached object, whose changes `write_incidents` stores."""
+    found = await connection.fetchval(_DUE_ESCALATION, now)
+    return None if found is None else _incident(orjson.loads(found))
+
+
+async def get_earliest_escalation(connection: asyncpg.Connection) -> datetime | None:
+    earliest: datetime | None = await connection.fetchval(
+        "SELECT min(next_escalation_at) FROM incidents WHERE status <> 'resolved'"
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def get_earliest_escalation(session: AsyncSession) -> datetime | None:
-    stmt = select(func.min(Incident.next_escalation_at)).where(Incident.status != "resolved")
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def update_next_escalation(
-    session: AsyncSession, *, incident_id: uuid.UUID, at: datetime | None
-) -> None:
-    await session.execute(update(Incident).where(Incident.id == incident_id).values(next_escalation_at=at))
+    return earliest

@@ -1,5 +1,6 @@
-"""Acknowledge and resolve on the driver's connection: audited in the caller's name in the change's own
-transaction, as a session's flush audits every other change, and refused whole."""
+"""People's changes of an incident (acknowledge, resolve, PATCH, snooze...) on the driver's connection:
+audited in the caller's name in the change's own transaction, as a session's flush audits every other
+change, and refused whole."""
 
 import uuid
 
@@ -59,6 +60,48 @@ async def test_a_refused_change_writes_nothing(incidents):
     assert after == before == 2  # triggered, resolved
     missing = await incidents.http.post(f"/api/v1/incidents/{uuid.uuid4()}/resolve")
     assert missing.status_code == 404
+
+
+async def test_a_patch_is_one_audited_change_and_refused_whole(incidents):
+    created = await incidents.grpc.IngestAlert(alert(f"svc-{uuid.uuid4().hex[:8]}"))
+    url = f"/api/v1/incidents/{created.incident_id}"
+    user = str(uuid.uuid4())
+    patch = {"note": "looking into it", "assigned_to": user, "status": "acknowledged"}
+    changed = await incidents.http.patch(url, json=patch)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["assigned_to"] == user and changed.json()["status"] == "acknowledged"
+    [entry] = await _audit(incidents, created.incident_id)
+    assert entry[:2] == ("Test Admin", "patch_incident")
+    assert entry[2]["assigned_to"] is None and entry[3]["assigned_to"] == user
+    assert entry[3]["status"] == "acknowledged" and "title" not in entry[3]
+    detail = (await incidents.http.get(url)).json()
+    assert [e["kind"] for e in detail["timeline"]][-3:] == ["note", "assigned", "acknowledged"]
+    events = await incidents.scalar(
+        "SELECT string_agg(type, ',' ORDER BY id) FROM outbox_events WHERE payload->'data'->>'id' = :id",
+        id=created.incident_id,
+    )
+    assert events.split(",")[-3:] == ["incident.annotated", "incident.reassigned", "incident.acknowledged"]
+
+    refused = await incidents.http.patch(url, json={"note": "again", "status": "open"})
+    assert refused.status_code == 409 and "status" in refused.text
+    after = (await incidents.http.get(url)).json()
+    assert after["timeline"] == detail["timeline"]  # the note of the refused PATCH is not stored
+    assert len(await _audit(incidents, created.incident_id)) == 1
+
+
+async def test_a_snooze_is_audited_and_sets_the_deadline(incidents):
+    created = await incidents.grpc.IngestAlert(alert(f"svc-{uuid.uuid4().hex[:8]}"))
+    url = f"/api/v1/incidents/{created.incident_id}"
+    until = "2099-01-01T00:00:00Z"
+    snoozed = await incidents.http.post(f"{url}/snooze", json={"until": until})
+    assert snoozed.status_code == 200, snoozed.text
+    assert snoozed.json()["snoozed_until"] == snoozed.json()["next_escalation_at"] == until
+    [entry] = await _audit(incidents, created.incident_id)
+    assert entry[1] == "snooze" and entry[2]["snoozed_until"] is None
+    assert entry[3]["snoozed_until"].startswith("2099-01-01T00:00:00")
+    past = await incidents.http.post(f"{url}/snooze", json={"until": "2000-01-01T00:00:00Z"})
+    assert past.status_code == 422 and "until" in past.text
+    assert len(await _audit(incidents, created.incident_id)) == 1
 
 
 async def test_a_declared_incident_is_answered_as_stored(incidents):
