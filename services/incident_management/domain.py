@@ -275,7 +275,7 @@ def acknowledge(writes: Writes, incident: Incident, *, actor: str, now: datetime
     incident.snoozed_until = None
     incident.acknowledged_at, incident.acknowledged_by = now, actor
     incident.mtta_seconds = _seconds(incident.created_at, now)
-    _timeline(writes, incident, now, actor, "acknowledged", f"Acknowledged by {actor}")
+    add_entry(writes, incident, now, actor, "acknowledged", f"Acknowledged by {actor}")
     emit(writes, incident, events.INCIDENT_ACKNOWLEDGED, now)
 
 
@@ -287,11 +287,12 @@ def resolve(writes: Writes, incident: Incident, *, actor: str, now: datetime) ->
     incident.mttr_seconds = _seconds(incident.created_at, now)
     incident.assignment_pending = False
     incident.next_escalation_at = incident.snoozed_until = None
-    _timeline(writes, incident, now, actor, "resolved", f"Resolved by {actor}")
+    add_entry(writes, incident, now, actor, "resolved", f"Resolved by {actor}")
     emit(writes, incident, events.INCIDENT_RESOLVED, now)
 
 
-def _timeline(writes: Writes, incident: Incident, now: datetime, actor: str, kind: str, message: str) -> None:
+def add_entry(writes: Writes, incident: Incident, now: datetime, actor: str, kind: str, message: str) -> None:
+    """A timeline entry of the incident."""
     repo.add_timeline(writes, incident_id=incident.id, at=now, actor=actor, kind=kind, message=message)
 
 
@@ -300,7 +301,7 @@ def assign(writes: Writes, incident: Incident, answer: OnCallAnswer, *, actor: s
     incident.assignment_pending = False
     incident.updated_at = now
     if answer.user_id is None:
-        _timeline(writes, incident, now, actor, "unassigned", f"Not assigned: {answer.reason}")
+        add_entry(writes, incident, now, actor, "unassigned", f"Not assigned: {answer.reason}")
         return
     if incident.assigned_to == answer.user_id:
         return
@@ -310,7 +311,7 @@ def assign(writes: Writes, incident: Incident, answer: OnCallAnswer, *, actor: s
         answer.email,
     )
     reason = f" ({answer.reason})" if answer.reason else ""
-    _timeline(
+    add_entry(
         writes, incident, now, actor, "assigned", f"Assigned to {answer.name or answer.user_id}{reason}"
     )
     emit(writes, incident, events.INCIDENT_REASSIGNED, now)
@@ -322,7 +323,7 @@ def update(
     """Apply a PATCH: note first, then assignee, then status (so a note can explain the change)."""
     if patch.note:
         incident.updated_at = now
-        _timeline(writes, incident, now, actor, "note", patch.note)
+        add_entry(writes, incident, now, actor, "note", patch.note)
         emit(writes, incident, events.INCIDENT_ANNOTATED, now)
     if patch.assigned_to is not None:
         assign(

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from services.incident_management import domain
-from services.incident_management import repository as repo
 from services.incident_management.domain import EscalationStep
 from services.incident_management.models import Incident
 from services.incident_management.oncall_client import OnCallClient
@@ -32,9 +31,7 @@ class EscalationSettings:
 
 
 def _timeline(session: Writes, incident: Incident, now: datetime, kind: str, message: str) -> None:
-    repo.add_timeline(
-        session, incident_id=incident.id, at=now, actor="escalation", kind=kind, message=message
-    )
+    domain.add_entry(session, incident, now, "escalation", kind, message)
 
 
 def _delay(step: EscalationStep, settings: EscalationSettings) -> timedelta:
@@ -193,9 +190,7 @@ def reopen(session: Writes, incident: Incident, *, actor: str, reason: str, now:
     incident.status, incident.updated_at = "open", now
     incident.acknowledged_at = incident.acknowledged_by = None
     restart(incident, now=now)
-    repo.add_timeline(
-        session, incident_id=incident.id, at=now, actor=actor, kind="unacknowledged", message=reason
-    )
+    domain.add_entry(session, incident, now, actor, "unacknowledged", reason)
     domain.emit(session, incident, events.INCIDENT_UNACKNOWLEDGED, now)
 
 

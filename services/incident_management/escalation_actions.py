@@ -9,7 +9,6 @@ import uuid
 from datetime import datetime, timedelta
 
 from services.incident_management import domain
-from services.incident_management import repository as repo
 from services.incident_management.escalation import EscalationSettings, reopen, restart
 from services.incident_management.models import Incident
 from shared import events
@@ -39,10 +38,7 @@ def request_escalation(writes: Writes, incident: Incident, *, actor: str, now: d
     if incident.status == "acknowledged":
         incident.status, incident.acknowledged_at, incident.acknowledged_by = "open", None, None
     incident.snoozed_until, incident.next_escalation_at, incident.updated_at = None, now, now
-    message = f"Escalation requested by {actor}"
-    repo.add_timeline(
-        writes, incident_id=incident.id, at=now, actor=actor, kind="escalate_requested", message=message
-    )
+    domain.add_entry(writes, incident, now, actor, "escalate_requested", f"Escalation requested by {actor}")
 
 
 def reassign_to_policy(
@@ -52,9 +48,8 @@ def reassign_to_policy(
     _not_resolved(incident, "reassign")
     incident.escalation_policy_id, incident.snoozed_until, incident.updated_at = policy_id, None, now
     restart(incident, now=now)
-    message = f"Reassigned to escalation policy {policy_id} by {actor}"
-    repo.add_timeline(
-        writes, incident_id=incident.id, at=now, actor=actor, kind="reassigned", message=message
+    domain.add_entry(
+        writes, incident, now, actor, "reassigned", f"Reassigned to escalation policy {policy_id} by {actor}"
     )
 
 
@@ -81,6 +76,5 @@ def snooze(writes: Writes, incident: Incident, until: datetime, *, actor: str, n
         raise InvalidInput("until must be in the future", field="until")
     incident.snoozed_until = incident.next_escalation_at = until
     incident.updated_at = now
-    message = f"Snoozed until {rfc3339(until)} by {actor}"
-    repo.add_timeline(writes, incident_id=incident.id, at=now, actor=actor, kind="snoozed", message=message)
+    domain.add_entry(writes, incident, now, actor, "snoozed", f"Snoozed until {rfc3339(until)} by {actor}")
     domain.emit(writes, incident, events.INCIDENT_SNOOZED, now)

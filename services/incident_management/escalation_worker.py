@@ -80,14 +80,7 @@ class Escalator:
         except DomainError as error:  # e.g. the policy changed under us: stop rather than retry forever
             stopped = domain.Added()
             message = f"Escalation stopped: {error.message}"
-            repo.add_timeline(
-                stopped,
-                incident_id=incident.id,
-                at=now,
-                actor="escalation",
-                kind="escalation_stopped",
-                message=message,
-            )
+            domain.add_entry(stopped, incident, now, "escalation", "escalation_stopped", message)
             await self._reschedule(connection, incident.id, None, stopped)
             return "stopped"
         await repo.write_incidents(
