@@ -5,8 +5,8 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, SecretStr, ValidationInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:55432/oncall"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:56379/0"
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:15432/oncall"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:16379/0"
 MIN_SECRET_BYTES = 32
 _PLACEHOLDERS = ("change-me", "changeme", "secret", "password", "example")
 

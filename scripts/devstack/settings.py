@@ -32,12 +32,15 @@ class StackSettings(BaseSettings):
         default="services.alert_ingestion.main",
         description="what each ingestion replica runs (the benchmark's stack: scripts.bench.noop_replica)",
     )
+    # Every default port lies below Linux's ephemeral range (32768-60999): a port inside it can be taken as
+    # the local end of any outgoing connection (a service's pooled database connection, say) just before
+    # its server binds it, which then fails to start.
     incident_http_port: int = 8002
-    incident_grpc_port: int = 50052
+    incident_grpc_port: int = 18052
     oncall_http_port: int = 8003
-    oncall_grpc_port: int = 50053
+    oncall_grpc_port: int = 18053
     notifier_http_port: int = 8004
-    notifier_grpc_port: int = 50054
+    notifier_grpc_port: int = 18054
     web_ui_http_port: int = 8005
     smtp_sink_port: int = 1025
     metrics_exporter_port: int = 9090
@@ -47,8 +50,8 @@ class StackSettings(BaseSettings):
         default=True, description="start Prometheus when a `prometheus` binary is on PATH"
     )
     prometheus_scrape_interval: str = "15s"
-    postgres_port: int = 55432
-    redis_port: int = 56379
+    postgres_port: int = 15432
+    redis_port: int = 16379
     database_url: str | None = Field(default=None, description="use this PostgreSQL instead of embedded")
     redis_url: str | None = Field(default=None, description="use this Redis instead of embedded")
     auth_jwt_secret: str | None = Field(

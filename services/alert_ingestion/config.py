@@ -11,7 +11,7 @@ class IngestionSettings(BaseServiceSettings):
     service_name: str = "alert-ingestion"
     http_host: str = "127.0.0.1"
     http_port: int = 8001
-    incident_grpc_target: str = "127.0.0.1:50052"
+    incident_grpc_target: str = "127.0.0.1:18052"
     incident_timeout_seconds: float = Field(default=5.0, gt=0)
     # One call in flight: alerts arriving meanwhile go together in the next, so a storm costs fewer, larger
     # calls (docs/performance.md, "One grouped call in flight per replica"); incident-management still

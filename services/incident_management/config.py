@@ -10,8 +10,8 @@ class IncidentSettings(BaseServiceSettings, AuthSettings, RetentionSettings):
     service_name: str = "incident-management"
     http_host: str = "127.0.0.1"
     http_port: int = 8002
-    grpc_port: int = 50052
-    oncall_grpc_target: str = "127.0.0.1:50053"
+    grpc_port: int = 18052
+    oncall_grpc_target: str = "127.0.0.1:18053"
     correlation_window_seconds: int = Field(default=300, ge=0)
     oncall_timeout_seconds: float = Field(default=1.0, gt=0)
     oncall_cache_seconds: float = Field(

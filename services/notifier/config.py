@@ -18,7 +18,7 @@ PLATFORM_PORTS += [
     9092,
     16686,
 ]  # Grafana, Loki, OTLP, exporter, Prometheus, Jaeger
-PLATFORM_PORTS += [50052, 50053, 50054, 55432, 56379]  # gRPC and the embedded servers
+PLATFORM_PORTS += [18052, 18053, 18054, 15432, 16379]  # gRPC and the embedded servers
 _PLACEHOLDERS = {"change-me", "changeme", "password", "secret"}
 
 
@@ -26,8 +26,8 @@ class NotifierSettings(BaseServiceSettings, AuthSettings, RetentionSettings):
     service_name: str = "notifier"
     http_host: str = "127.0.0.1"
     http_port: int = 8004
-    grpc_port: int = Field(default=50054, description="NotifierService: the dashboard's webhook pages")
-    oncall_grpc_target: str = "127.0.0.1:50053"
+    grpc_port: int = Field(default=18054, description="NotifierService: the dashboard's webhook pages")
+    oncall_grpc_target: str = "127.0.0.1:18053"
     oncall_timeout_seconds: float = Field(default=2.0, gt=0)
     oncall_cache_seconds: float = Field(
         default=2.0, ge=0, description="reuse a person's notification rules this long; 0: ask every time"

@@ -9,7 +9,7 @@ class OnCallSettings(BaseServiceSettings, AuthSettings):
     service_name: str = "oncall"
     http_host: str = "127.0.0.1"
     http_port: int = 8003
-    grpc_port: int = 50053
+    grpc_port: int = 18053
     # Password logins (dashboard and API): failed attempts per email, and per client address, within the
     # window; past either, refused with 429 before any hash work.
     login_max_failures: int = Field(default=10, ge=1)

@@ -10,9 +10,9 @@ class WebUISettings(BaseServiceSettings, AuthSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8005
     # The gRPC servers the pages read and act through (and on-call checks logins).
-    incident_grpc_target: str = "127.0.0.1:50052"
-    oncall_grpc_target: str = "127.0.0.1:50053"
-    notifier_grpc_target: str = "127.0.0.1:50054"  # the webhooks page
+    incident_grpc_target: str = "127.0.0.1:18052"
+    oncall_grpc_target: str = "127.0.0.1:18053"
+    notifier_grpc_target: str = "127.0.0.1:18054"  # the webhooks page
     grpc_timeout_seconds: float = Field(default=5.0, gt=0)
     web_ui_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     web_ui_cookie_secure: bool = Field(default=False, description="send the cookie over HTTPS only")
