@@ -4,6 +4,8 @@ import random
 import socket
 from pathlib import Path
 
+from scripts.devstack.settings import MAX_REPLICAS, StackSettings
+
 # Every port of StackSettings; the ingestion replicas take consecutive ports from the base.
 PORT_FIELDS = (
     "gateway_port",
@@ -24,8 +26,11 @@ PORT_FIELDS = (
 )
 
 
-# Ports handed out by this process, so two servers of one stack never get the same one.
-_handed_out: set[int] = set()
+# Ports never to hand out: those already handed out by this process, so two servers of one stack never get
+# the same one, and the native stack's defaults, so a test's stack never holds one when `make up` starts.
+_DEFAULTS = {StackSettings.model_fields[name].default for name in PORT_FIELDS}
+_BASE = StackSettings.model_fields["ingestion_base_port"].default
+_handed_out: set[int] = _DEFAULTS | set(range(_BASE, _BASE + MAX_REPLICAS))
 
 
 def _below_ephemeral_range() -> tuple[int, int]:

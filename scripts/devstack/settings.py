@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parents[2]
 
 
+MAX_REPLICAS = 32
+
+
 class StackSettings(BaseSettings):
     """Ports and places of one native stack; `VAR_DIR` keeps several stacks (tests, dev) apart."""
 
@@ -26,7 +29,7 @@ class StackSettings(BaseSettings):
     # A year, as HSTS preload lists ask; browsers then use HTTPS for every port of the host name, so a trial
     # on localhost may want less.
     gateway_hsts_seconds: int = Field(default=31_536_000, ge=0)
-    ingestion_replicas: int = Field(default=2, ge=1, le=32)
+    ingestion_replicas: int = Field(default=2, ge=1, le=MAX_REPLICAS)
     ingestion_base_port: int = 8101
     ingestion_module: str = Field(
         default="services.alert_ingestion.main",
