@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,12 @@ INCIDENT_EVENT_TYPES = (
 INCIDENT_ALERT_ADDED = "incident.alert_added"
 
 STREAM_MAXLEN = 1_000_000
+
+
+def live_message(bodies: Iterable[bytes]) -> bytes:
+    """One message of the live channel: events (their JSON texts) as a JSON array, so that a relay batch
+    or an announcement costs one PUBLISH, and each web UI one message to read."""
+    return b"[" + b",".join(bodies) + b"]"
 
 
 def make_event(

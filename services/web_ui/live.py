@@ -1,6 +1,7 @@
 """Live updates for the pages: one Redis pub/sub subscription per process (the channel the outbox relay
-PUBLISHes every incident event on), fanned out to each browser as Server-Sent Events. A short ring of
-recent events lets a browser that reconnects with `Last-Event-ID` catch up on what it missed.
+PUBLISHes every incident event on, a batch per message), fanned out to each browser as Server-Sent
+Events. A short ring of recent events lets a browser that reconnects with `Last-Event-ID` catch up on
+what it missed.
 
 Each event is framed once, and the frames that arrive within FLUSH_SECONDS go to every browser as one
 chunk: one write per browser per flush instead of one per event, and no timer per wait. At 200 browsers
@@ -28,20 +29,29 @@ RETRY_MS = 1000  # how soon EventSource reconnects after losing the stream
 RESUBSCRIBE_SECONDS = 1.0
 
 
-def summary(body: bytes) -> dict[str, Any] | None:
-    """What a page needs of a relayed event (which incident changed, and how); None for anything else."""
+def summaries(message: bytes) -> list[dict[str, Any]]:
+    """What a page needs of each event of a channel message (a JSON array of relayed events: which
+    incident changed, and how); anything else is skipped."""
     try:
-        event = orjson.loads(body)
-        data = event["data"]
-        return {
-            "type": event["type"],
-            "incident_id": data["id"],
-            "status": data.get("status"),
-            "severity": data.get("severity"),
-            "service": data.get("service"),
-        }
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return None
+        relayed = orjson.loads(message)
+    except orjson.JSONDecodeError:
+        return []
+    found = []
+    for event in relayed if isinstance(relayed, list) else ():
+        try:
+            data = event["data"]
+            found.append(
+                {
+                    "type": event["type"],
+                    "incident_id": data["id"],
+                    "status": data.get("status"),
+                    "severity": data.get("severity"),
+                    "service": data.get("service"),
+                }
+            )
+        except (KeyError, TypeError, AttributeError):
+            continue
+    return found
 
 
 def frame(event_id: str, payload: dict[str, Any]) -> bytes:
@@ -129,9 +139,9 @@ class LiveHub:
                     await pubsub.subscribe(self._channel)
                     self._status(True)
                     async for message in pubsub.listen():
-                        found = summary(message["data"]) if message["type"] == "message" else None
-                        if found is not None:
-                            self.publish(found)
+                        if message["type"] == "message":
+                            for found in summaries(message["data"]):
+                                self.publish(found)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # Redis down or restarting: say so, try again

@@ -5,7 +5,8 @@ import asyncio
 import orjson
 
 from services.web_ui import live
-from services.web_ui.live import FLUSH_SECONDS, QUEUE_SIZE, RING_SIZE, LiveHub, summary
+from services.web_ui.live import FLUSH_SECONDS, QUEUE_SIZE, RING_SIZE, LiveHub, summaries
+from shared.events import live_message
 
 
 def _hub() -> LiveHub:
@@ -28,16 +29,27 @@ async def _first_frames(hub: LiveHub, last_event_id: str | None, count: int) -> 
     return frames
 
 
-def test_a_relayed_event_is_summed_up_by_its_incident_and_anything_else_is_skipped():
-    body = orjson.dumps({"type": "incident.acknowledged", "data": {"id": "i1", "status": "acknowledged"}})
-    assert summary(body) == {
-        "type": "incident.acknowledged",
-        "incident_id": "i1",
-        "status": "acknowledged",
-        "severity": None,
-        "service": None,
-    }
-    assert summary(b"not json") is None and summary(b'{"type": "x"}') is None
+def test_each_relayed_event_of_a_message_is_summed_up_by_its_incident_and_anything_else_is_skipped():
+    acknowledged = {"type": "incident.acknowledged", "data": {"id": "i1", "status": "acknowledged"}}
+    added = {"type": "incident.alert_added", "data": {"id": "i2"}}
+    message = live_message([orjson.dumps(acknowledged), b'{"type": "x"}', b'"text"', orjson.dumps(added)])
+    assert summaries(message) == [
+        {
+            "type": "incident.acknowledged",
+            "incident_id": "i1",
+            "status": "acknowledged",
+            "severity": None,
+            "service": None,
+        },
+        {
+            "type": "incident.alert_added",
+            "incident_id": "i2",
+            "status": None,
+            "severity": None,
+            "service": None,
+        },
+    ]
+    assert summaries(b"not json") == [] and summaries(orjson.dumps(acknowledged)) == []
 
 
 async def test_a_reconnecting_browser_gets_what_it_missed_after_its_last_event_id():
