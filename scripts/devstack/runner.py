@@ -132,6 +132,7 @@ def notifier_specs(settings: StackSettings, common: dict[str, str]) -> list[Proc
         **common,
         "GRPC_PORT": str(settings.notifier_grpc_port),
         "ONCALL_GRPC_TARGET": f"127.0.0.1:{settings.oncall_grpc_port}",
+        "INCIDENT_GRPC_TARGET": f"127.0.0.1:{settings.incident_grpc_port}",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(settings.smtp_sink_port),
         "PUBLIC_BASE_URL": settings.gateway_url,

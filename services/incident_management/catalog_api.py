@@ -82,7 +82,7 @@ async def list_integrations(db: Sessions, service_id: uuid.UUID) -> list[Integra
         await catalog.get_service(session, service_id)
         return [
             IntegrationRead.model_validate(i)
-            for i in await repo.list_integrations(session, service_id=service_id)
+            for i in await repo.list_integrations(session, service_ids=[service_id])
         ]
 
 

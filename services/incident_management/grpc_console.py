@@ -1,6 +1,7 @@
 """The dashboard's console RPCs of IncidentService (catalog and analytics): proto ↔ domain mapping, each
 calling what the REST routes call (services.incident_management.catalog, analytics*)."""
 
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 
 import orjson
@@ -51,11 +52,14 @@ def service_to_proto(row: MonitoredService, integrations: Iterable[Integration] 
 
 async def list_services(sessions: Sessions) -> incident_pb2.ListServicesResponse:
     async with sessions() as session:
-        found = [
-            (s, await repo.list_integrations(session, service_id=s.id))
-            for s in await repo.list_services(session)
-        ]
-    return incident_pb2.ListServicesResponse(services=[service_to_proto(s, i) for s, i in found])
+        services = await repo.list_services(session)
+        integrations = await repo.list_integrations(session, service_ids=[s.id for s in services])
+    of_service = defaultdict(list)
+    for integration in integrations:
+        of_service[integration.service_id].append(integration)
+    return incident_pb2.ListServicesResponse(
+        services=[service_to_proto(s, of_service[s.id]) for s in services]
+    )
 
 
 async def create_service(

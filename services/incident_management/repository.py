@@ -3,7 +3,7 @@ every change of an incident (`write_incidents`). Never commits: the edge owns th
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -267,8 +267,11 @@ async def get_integration(session: AsyncSession, *, integration_id: uuid.UUID) -
     return await session.get(Integration, integration_id)
 
 
-async def list_integrations(session: AsyncSession, *, service_id: uuid.UUID) -> Sequence[Integration]:
-    stmt = select(Integration).where(Integration.service_id == service_id).order_by(Integration.created_at)
+async def list_integrations(
+    session: AsyncSession, *, service_ids: Collection[uuid.UUID]
+) -> Sequence[Integration]:
+    """The services' integrations, oldest first."""
+    stmt = select(Integration).where(Integration.service_id.in_(service_ids)).order_by(Integration.created_at)
     return (await session.execute(stmt)).scalars().all()
 
 

@@ -28,9 +28,13 @@ class NotifierSettings(BaseServiceSettings, AuthSettings, RetentionSettings):
     http_port: int = 8004
     grpc_port: int = Field(default=18054, description="NotifierService: the dashboard's webhook pages")
     oncall_grpc_target: str = "127.0.0.1:18053"
+    # incident-management's services catalogue: the teams of a service, for subscriptions' team filter
+    incident_grpc_target: str = "127.0.0.1:18052"
     oncall_timeout_seconds: float = Field(default=2.0, gt=0)
     oncall_cache_seconds: float = Field(
-        default=2.0, ge=0, description="reuse a person's notification rules this long; 0: ask every time"
+        default=2.0,
+        ge=0,
+        description="reuse people's notification rules and services' teams this long; 0: ask each time",
     )
     # Link in emails: <PUBLIC_BASE_URL>/incidents/<id>
     public_base_url: str = "http://127.0.0.1:8000"

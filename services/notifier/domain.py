@@ -6,6 +6,7 @@ Rules take time (and randomness) as input; use cases run inside the caller's tra
 import random
 import secrets
 import uuid
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,7 +41,7 @@ def signing_secrets(subscription: Any, now: datetime) -> list[str]:
     return [subscription.secret]
 
 
-def matches(subscription: Any, *, event_type: str, service: str, teams: set[str]) -> bool:
+def matches(subscription: Any, *, event_type: str, service: str, teams: Set[str]) -> bool:
     """Empty filters match everything; the service filter and the team filter must both pass (of a
     subscription, or of a row with its columns)."""
     if not subscription.active:

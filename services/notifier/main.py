@@ -18,6 +18,7 @@ from services.notifier.config import NotifierSettings
 from services.notifier.email_worker import EmailWorker
 from services.notifier.grpc_server import NotifierServicer
 from services.notifier.oncall_client import OnCallClient
+from services.notifier.service_teams import ServiceTeams
 from services.notifier.smtp import SmtpMailer
 from services.notifier.stream_consumer import StreamConsumer
 from services.notifier.webhook_http import WebhookClients, open_clients
@@ -46,6 +47,7 @@ class Runtime:
     redis: Redis
     webhook_clients: WebhookClients
     oncall_channel: grpc.aio.Channel
+    incident_channel: grpc.aio.Channel
     oncall: OnCallClient
     commands: NotifierCommands
     consumer: StreamConsumer
@@ -84,6 +86,7 @@ class Runtime:
         await self.emails.aclose()
         await self.webhook_clients.close()
         await self.oncall_channel.close()
+        await self.incident_channel.close()
         await self.redis.aclose()
         await self.driver.close()
         await self.engine.dispose()
@@ -95,6 +98,7 @@ def build_runtime(settings: NotifierSettings) -> Runtime:
     redis = create_redis(settings.redis_url)
     webhook_clients = open_clients(settings)
     channel = create_channel(settings.oncall_grpc_target, internal_token=settings.internal_token)
+    incident_channel = create_channel(settings.incident_grpc_target, internal_token=settings.internal_token)
     # The driver's own connections, for the hot statements: the stream consumer's, the claim, the two
     # lanes recording delivered attempts, and the email worker's lease and record
     driver = DriverPool(settings, size=5)
@@ -110,7 +114,13 @@ def build_runtime(settings: NotifierSettings) -> Runtime:
         if mail:
             emails.wake()
 
-    consumer = StreamConsumer(driver, redis, settings, on_written=wake, dispatch=webhooks)
+    teams = ServiceTeams(
+        incident_channel,
+        channel,
+        timeout=settings.oncall_timeout_seconds,
+        cache_seconds=settings.oncall_cache_seconds,
+    )
+    consumer = StreamConsumer(driver, redis, settings, teams, on_written=wake, dispatch=webhooks)
     commands = NotifierCommands(sessions, settings, webhooks.wake)
     return Runtime(
         settings,
@@ -119,6 +129,7 @@ def build_runtime(settings: NotifierSettings) -> Runtime:
         redis,
         webhook_clients,
         channel,
+        incident_channel,
         oncall,
         commands,
         consumer,

@@ -89,18 +89,6 @@ async def list_active_subscriptions(connection: asyncpg.Connection) -> list[Acti
     return [ActiveSubscription(**row) for row in await connection.fetch(_ACTIVE_SUBSCRIPTIONS)]
 
 
-_TEAMS_OF_SERVICE = """
-    SELECT team FROM services WHERE name = $1 AND team IS NOT NULL
-    UNION
-    SELECT t.name FROM teams t JOIN service_ownerships o ON o.team_id = t.id WHERE o.service = $1
-"""
-
-
-async def list_team_names_of_service(connection: asyncpg.Connection, *, service: str) -> set[str]:
-    """Teams owning a service: the services catalogue's team and on-call's service ownership."""
-    return {row[0] for row in await connection.fetch(_TEAMS_OF_SERVICE, service)}
-
-
 # Columns every new pending row of an event has (deliveries and emails), with their types; `body` is the
 # event's JSON text, stored as the row's payload.
 _PENDING_COLUMNS = (

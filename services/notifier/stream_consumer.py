@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-import asyncpg
 import orjson
 from opentelemetry.trace import SpanKind
 from redis.asyncio import Redis
@@ -30,6 +29,7 @@ from services.notifier import domain
 from services.notifier import repository as repo
 from services.notifier.config import NotifierSettings
 from services.notifier.repository import ActiveSubscription
+from services.notifier.service_teams import Owners, ServiceTeams
 from services.notifier.webhook_worker import Claimed
 from shared.db import DriverPool
 from shared.telemetry import TRACEPARENT, batch_spans
@@ -65,12 +65,15 @@ class StreamConsumer:
         driver: DriverPool,
         redis: Redis,
         settings: NotifierSettings,
+        teams: ServiceTeams,
         *,
         on_written: Callable[[bool, bool], None],
         dispatch: "Dispatch | None" = None,
     ) -> None:
-        """`driver`: the driver's connections, where each statement commits on its own (see `handle`)."""
+        """`driver`: the driver's connections, where each statement commits on its own (see `handle`);
+        `teams`: who owns each service, for subscriptions filtered by team."""
         self._driver, self._redis, self._settings, self._on_written = driver, redis, settings, on_written
+        self._teams = teams
         self._dispatch = dispatch
         self.name = settings.consumer_name or default_consumer_name()
         self._stream, self._group = settings.events_stream, settings.consumer_group
@@ -190,9 +193,10 @@ class StreamConsumer:
         try:
             async with self._driver.connection() as connection:
                 if events:
-                    targets = _Targets(connection, await repo.list_active_subscriptions(connection))
+                    subscriptions = await repo.list_active_subscriptions(connection)
+                    owners = await self._teams.owners() if any(s.teams for s in subscriptions) else {}
                     for event, raw in events:
-                        self._rows(event, raw, await targets.matching(event), batch)
+                        self._rows(event, raw, _matching(subscriptions, event, owners), batch)
                     written = await repo.create_deliveries(connection, rows=batch.deliveries)
                     handed, skipped = _split(batch.direct, written)
                     batch.direct = []  # every reserved slot is now either used or given back
@@ -272,26 +276,15 @@ def _split(deliveries: list[Claimed], written: set[uuid.UUID]) -> tuple[list[Cla
     return [d for d in deliveries if d.id in written], [d for d in deliveries if d.id not in written]
 
 
-class _Targets:
-    """The subscriptions an event goes to, from one load of the active ones per batch of entries."""
-
-    def __init__(self, connection: asyncpg.Connection, subscriptions: list[ActiveSubscription]) -> None:
-        self._connection, self._subscriptions = connection, subscriptions
-        self._teams: dict[str, set[str]] = {}
-
-    async def matching(self, event: dict[str, Any]) -> list[ActiveSubscription]:
-        event_type, service = event["type"], str(event["data"].get("service", ""))
-        teams: set[str] = set()
-        if any(s.teams for s in self._subscriptions):
-            if service not in self._teams:
-                found = await repo.list_team_names_of_service(self._connection, service=service)
-                self._teams[service] = found
-            teams = self._teams[service]
-        return [
-            s
-            for s in self._subscriptions
-            if domain.matches(s, event_type=event_type, service=service, teams=teams)
-        ]
+def _matching(
+    subscriptions: list[ActiveSubscription], event: dict[str, Any], owners: Owners
+) -> list[ActiveSubscription]:
+    """The subscriptions the event goes to (`owners`: the teams of each service, when one filters by team)."""
+    event_type, service = event["type"], str(event["data"].get("service", ""))
+    teams = owners.get(service, frozenset())
+    return [
+        s for s in subscriptions if domain.matches(s, event_type=event_type, service=service, teams=teams)
+    ]
 
 
 def _row_common(event: dict[str, Any], body: str, *, now: datetime) -> dict[str, Any]:

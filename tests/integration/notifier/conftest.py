@@ -28,7 +28,7 @@ from shared.timeutil import parse_rfc3339
 from shared.webhook_signature import SIGNATURE_HEADER, verify
 from tests.integration.incident_fixtures import alert, incidents, start_incident_stack  # noqa: F401
 from tests.integration.oncall_fixtures import OnCallStack, oncall, start_oncall_stack  # noqa: F401
-from tests.integration.servers import running_uvicorn, serve_runtime
+from tests.integration.servers import dead_target, running_uvicorn, serve_runtime
 
 # --- SMTP ---------------------------------------------------------------------------------------
 
@@ -225,6 +225,9 @@ def notifier_settings(database_url: str, redis_url: str, **overrides) -> Notifie
         "database_url": database_url,
         "redis_url": redis_url,
         "events_stream": "test:events",
+        # The teams of services are asked only for subscriptions filtered by team: tests with one name
+        # their incident-management; the others have nothing to ask.
+        "incident_grpc_target": dead_target(),
         "smtp_port": free_port(),
         "stream_block_ms": 100,
         "claim_idle_seconds": 1.0,

@@ -67,7 +67,10 @@ async def test_each_event_type_reaches_each_matching_subscriber_and_the_assignee
         events_stream=stream, oncall_grpc_target=oncall.grpc_target, **AFTER_COMMIT
     )
     notifier = await start_notifier(
-        events_stream=stream, oncall_grpc_target=oncall.grpc_target, smtp_port=smtp.port
+        events_stream=stream,
+        oncall_grpc_target=oncall.grpc_target,
+        incident_grpc_target=incidents.grpc_target,
+        smtp_port=smtp.port,
     )
     everything, resolved_only, other, by_team = [await start_receiver() for _ in range(4)]
     await notifier.subscribe(everything)
