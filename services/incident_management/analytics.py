@@ -243,10 +243,9 @@ _FOLD = text("SELECT fold_incident_quarter_sums() + fold_incident_counts()")
 
 async def fold_sums(session: AsyncSession) -> int:
     """Replace the rows the triggers appended to `incident_quarter_sums` by one row per quarter hour, and
-    those appended to `incident_counts` by one row per key; the number of rows folded. Safe beside another
-    process folding (each appended row is folded once)."""
+    those appended to `incident_counts` by one row per key, in the session's transaction; the number of
+    rows folded. Safe beside another process folding (each appended row is folded once)."""
     folded: int = await session.scalar(_FOLD)
-    await session.commit()
     return folded
 
 
@@ -255,7 +254,7 @@ async def run_folding(sessions: async_sessionmaker[AsyncSession], *, interval: f
     counts add the appended rows up themselves: folding keeps that read short, it changes no figure."""
 
     async def fold() -> None:
-        async with sessions() as session:
+        async with sessions.begin() as session:
             await fold_sums(session)
 
     await run_every(interval, fold, log=log, failed="folding the analytics sums failed")

@@ -17,7 +17,6 @@ from services.incident_management.schemas import (
 )
 from shared.access import guard
 from shared.auth import Role
-from shared.timeutil import utcnow
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], dependencies=[guard(write=Role.admin)])
 # The response metrics are also at /api/v1/incidents/analytics, as the platform's first design named them.
@@ -28,19 +27,16 @@ alias = APIRouter(prefix="/api/v1/incidents", tags=["analytics"], dependencies=[
 @alias.get("/analytics", response_model=IncidentAnalytics)
 @router.get("/incidents", response_model=IncidentAnalytics)
 async def incident_analytics(cmd: Commands, query: Annotated[AnalyticsQuery, Query()]) -> IncidentAnalytics:
-    async with cmd.sessions() as session:
-        return await analytics.incident_analytics(session, query, now=utcnow())
+    return await cmd.report(analytics.incident_analytics, query)
 
 
 @router.get("/trends", response_model=IncidentTrends)
 async def incident_trends(cmd: Commands, query: Annotated[TrendQuery, Query()]) -> IncidentTrends:
-    async with cmd.sessions() as session:
-        return await analytics_trends.incident_trends(session, query, now=utcnow())
+    return await cmd.report(analytics_trends.incident_trends, query)
 
 
 @router.get("/mttr-distribution", response_model=ResponseDistribution)
 async def response_distribution(
     cmd: Commands, query: Annotated[DistributionQuery, Query()]
 ) -> ResponseDistribution:
-    async with cmd.sessions() as session:
-        return await analytics_distribution.response_distribution(session, query, now=utcnow())
+    return await cmd.report(analytics_distribution.response_distribution, query)

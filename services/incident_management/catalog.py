@@ -4,6 +4,7 @@ import hashlib
 import secrets
 import string
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -93,6 +94,15 @@ async def create_service(session: AsyncSession, data: ServiceCreate) -> Monitore
     return await repo.create_service(session, values=data.model_dump())
 
 
+async def list_services(session: AsyncSession) -> list[tuple[MonitoredService, list[Integration]]]:
+    """Every service, in name order, with its integrations (oldest first)."""
+    services = await repo.list_services(session)
+    of_service: dict[uuid.UUID, list[Integration]] = {s.id: [] for s in services}
+    for integration in await repo.list_integrations(session, service_ids=list(of_service)):
+        of_service[integration.service_id].append(integration)
+    return [(s, of_service[s.id]) for s in services]
+
+
 async def get_service(session: AsyncSession, service_id: uuid.UUID) -> MonitoredService:
     service = await repo.get_service(session, service_id=service_id)
     if service is None:
@@ -111,6 +121,16 @@ async def update_service(
     for name, value in changes.items():
         setattr(service, name, value)
     return service
+
+
+async def delete_service(session: AsyncSession, service_id: uuid.UUID) -> None:
+    """The service and its integrations (their keys stop working); its incidents stay."""
+    await repo.delete_service(session, service=await get_service(session, service_id))
+
+
+async def list_integrations(session: AsyncSession, service_id: uuid.UUID) -> Sequence[Integration]:
+    await get_service(session, service_id)
+    return await repo.list_integrations(session, service_ids=[service_id])
 
 
 async def create_integration(

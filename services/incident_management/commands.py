@@ -10,12 +10,14 @@ events written to the outbox, commit.
 import itertools
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import cast
+from typing import Any, Protocol, TypeVar, cast
 
 import asyncpg
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.incident_management import catalog, domain, escalation_actions, heartbeats
@@ -23,7 +25,7 @@ from services.incident_management.assignment import InlinePaging
 from services.incident_management.domain import OnCallAnswer
 from services.incident_management.escalation import EscalationSettings
 from services.incident_management.escalation_worker import Escalator
-from services.incident_management.models import Incident
+from services.incident_management.models import Incident, Integration, MonitoredService
 from services.incident_management.oncall_client import OnCallClient
 from services.incident_management.outbox_relay import OutboxRelay
 from services.incident_management.schemas import (
@@ -32,7 +34,10 @@ from services.incident_management.schemas import (
     IncidentFilter,
     IncidentPatch,
     IngestResult,
+    IntegrationCreate,
     ReassignBody,
+    ServiceCreate,
+    ServicePatch,
     SnoozeBody,
 )
 from shared import fingerprints
@@ -46,6 +51,13 @@ log = logging.getLogger(__name__)
 QUIET_GROUP_MAX = 16  # alerts in a group stored by one statement at most (`IncidentCommands._quietly`)
 Batch = list[tuple[AlertInput, str]]  # alerts with their routing keys, stored in order
 Outcomes = list[IngestResult | Exception]  # each alert's result, or its key's error (401/403)
+Answer = TypeVar("Answer", bound=BaseModel, covariant=True)
+
+
+class Report(Protocol[Answer]):
+    """An analytics query's computation (`analytics.incident_analytics`, say)."""
+
+    async def __call__(self, session: AsyncSession, query: Any, /, *, now: datetime) -> Answer: ...
 
 
 def owned_by(alert: AlertInput, owner: catalog.KeyOwner) -> AlertInput:
@@ -324,3 +336,48 @@ class IncidentCommands:
         async with self.driver.connection() as connection:  # the incident alone, not its alerts and timeline
             incident = await domain.get_stored(connection, result.incident_id)
         return incident, result.result == "created"
+
+    # --- services and integrations; analytics ------------------------------------------------------
+
+    async def create_service(self, body: ServiceCreate) -> MonitoredService:
+        async with self.sessions.begin() as session:
+            return await catalog.create_service(session, body)
+
+    async def list_services(self) -> Sequence[tuple[MonitoredService, Sequence[Integration]]]:
+        async with self.sessions() as session:
+            return await catalog.list_services(session)
+
+    async def get_service(self, service_id: uuid.UUID) -> MonitoredService:
+        async with self.sessions() as session:
+            return await catalog.get_service(session, service_id)
+
+    async def update_service(self, service_id: uuid.UUID, patch: ServicePatch) -> MonitoredService:
+        async with self.sessions.begin() as session:
+            return await catalog.update_service(session, service_id, patch)
+
+    async def delete_service(self, service_id: uuid.UUID) -> None:
+        async with self.sessions.begin() as session:
+            await catalog.delete_service(session, service_id)
+
+    async def create_integration(
+        self, service_id: uuid.UUID, body: IntegrationCreate
+    ) -> tuple[Integration, str]:
+        async with self.sessions.begin() as session:
+            return await catalog.create_integration(session, service_id, body)
+
+    async def list_integrations(self, service_id: uuid.UUID) -> Sequence[Integration]:
+        async with self.sessions() as session:
+            return await catalog.list_integrations(session, service_id)
+
+    async def get_integration(self, service_id: uuid.UUID, integration_id: uuid.UUID) -> Integration:
+        async with self.sessions() as session:
+            return await catalog.get_integration(session, service_id, integration_id)
+
+    async def revoke_integration(self, service_id: uuid.UUID, integration_id: uuid.UUID) -> Integration:
+        async with self.sessions.begin() as session:
+            return await catalog.revoke_integration(session, service_id, integration_id, now=utcnow())
+
+    async def report(self, compute: Report[Answer], query: BaseModel) -> Answer:
+        """One analytics answer (`analytics*`) over the incidents as committed."""
+        async with self.sessions() as session:
+            return await compute(session, query, now=utcnow())

@@ -330,39 +330,39 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
     async def ListServices(
         self, request: incident_pb2.ListServicesRequest, context: _Context
     ) -> incident_pb2.ListServicesResponse:
-        return await grpc_console.list_services(self.commands.sessions)
+        return await grpc_console.list_services(self.commands)
 
     async def CreateService(
         self, request: incident_pb2.CreateServiceRequest, context: _Context
     ) -> incident_pb2.CreateServiceResponse:
-        return await grpc_console.create_service(self.commands.sessions, request)
+        return await grpc_console.create_service(self.commands, request)
 
     async def DeleteService(
         self, request: incident_pb2.DeleteServiceRequest, context: _Context
     ) -> incident_pb2.DeleteServiceResponse:
-        return await grpc_console.delete_service(self.commands.sessions, request)
+        return await grpc_console.delete_service(self.commands, request)
 
     async def CreateIntegration(
         self, request: incident_pb2.CreateIntegrationRequest, context: _Context
     ) -> incident_pb2.CreateIntegrationResponse:
-        return await grpc_console.create_integration(self.commands.sessions, request)
+        return await grpc_console.create_integration(self.commands, request)
 
     async def RevokeIntegration(
         self, request: incident_pb2.RevokeIntegrationRequest, context: _Context
     ) -> incident_pb2.RevokeIntegrationResponse:
-        return await grpc_console.revoke_integration(self.commands.sessions, request)
+        return await grpc_console.revoke_integration(self.commands, request)
 
     async def GetIncidentAnalytics(
         self, request: incident_pb2.AnalyticsRequest, context: _Context
     ) -> incident_pb2.AnalyticsResponse:
-        return await grpc_console.report(self.commands.sessions, "incidents", request)
+        return await grpc_console.report(self.commands, "incidents", request)
 
     async def GetIncidentTrends(
         self, request: incident_pb2.AnalyticsRequest, context: _Context
     ) -> incident_pb2.AnalyticsResponse:
-        return await grpc_console.report(self.commands.sessions, "trends", request)
+        return await grpc_console.report(self.commands, "trends", request)
 
     async def GetResponseDistribution(
         self, request: incident_pb2.AnalyticsRequest, context: _Context
     ) -> incident_pb2.AnalyticsResponse:
-        return await grpc_console.report(self.commands.sessions, "distribution", request)
+        return await grpc_console.report(self.commands, "distribution", request)

@@ -151,7 +151,6 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="incident-management", version="1", telemetry=FASTAPI_NATIVE_TELEMETRY_OFF, lifespan=lifespan
     )
     app.state.commands = runtime.commands
-    app.state.sessions = runtime.commands.sessions
     app.state.authenticator = database_authenticator(runtime.settings, runtime.engine)
     install_common(app)
     app.include_router(analytics_api.alias)  # before the incidents' /{incident_id}

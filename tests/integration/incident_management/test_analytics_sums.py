@@ -84,7 +84,7 @@ async def delete(stack, incident: Seeded) -> None:
 
 
 async def fold(stack) -> int:
-    async with AsyncSession(stack.runtime.engine) as session:
+    async with AsyncSession(stack.runtime.engine) as session, session.begin():
         return await analytics.fold_sums(session)
 
 

@@ -56,7 +56,7 @@ async def test_counts_stay_exact_through_inserts_changes_deletions_and_folds(inc
                 await connection.execute(text("SET LOCAL oncall.retention = on"))
             await connection.execute(text("DELETE FROM incidents WHERE id = :id"), {"id": gone})
         if step % 3 == 0:
-            async with incidents.runtime.commands.sessions() as session:
+            async with incidents.runtime.commands.sessions.begin() as session:
                 assert await analytics.fold_sums(session) > 0
         for query in (
             IncidentFilter(service=services[0]),
