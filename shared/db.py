@@ -150,16 +150,6 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     """Instead of asyncpg's reset on release (RESET ALL, UNLISTEN, ...: a round trip)."""
 
 
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The driver's connection under the session, for statements written for the driver to run in the
-    session's transaction, which must have begun (a statement ran in it)."""
-    raw = await (await session.connection()).get_raw_connection()
-    connection: asyncpg.Connection | None = raw.driver_connection
-    if connection is None or not connection.is_in_transaction():
-        raise RuntimeError("the session's transaction has not begun: run a statement in it first")
-    return connection
-
-
 class Writes(Protocol):
     """Where a use case's new rows go: a session, which inserts them with its transaction, or a collector
     whose owner writes them in a statement of its own (`assignment.InlinePaging`)."""

@@ -228,18 +228,18 @@ class IncidentCommands:
 
     async def record_heartbeat(self, key: str) -> heartbeats.PingResult:
         owner = await self.integration(key)
-        async with self.sessions.begin() as session:
+        async with self.driver.connection() as connection, connection.transaction():
             ping = await heartbeats.record_ping(
-                session, owner, now=utcnow(), window_seconds=self.window_seconds
+                connection, owner, now=utcnow(), window_seconds=self.window_seconds
             )
         self._committed()
         return ping
 
     async def open_missed_heartbeats(self) -> int:
         """One pass of the heartbeat check; returns how many heartbeats were found missed."""
-        async with self.sessions.begin() as session:
+        async with self.driver.connection() as connection, connection.transaction():
             missed = await heartbeats.open_missed(
-                session, now=utcnow(), window_seconds=self.window_seconds, page=self._paging.page
+                connection, now=utcnow(), window_seconds=self.window_seconds, page=self._paging.page
             )
         self._after_ingest(missed.results, missed.earliest_deadline)
         return len(missed.results)

@@ -3,14 +3,13 @@
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
 
 from services.incident_management import domain
 from services.incident_management import repository as repo
 from services.incident_management.catalog import KeyOwner
 from services.incident_management.models import Heartbeat, Integration, MonitoredService
 from services.incident_management.schemas import AlertInput
-from shared.db import driver_connection
 from shared.errors import PermissionDenied
 from shared.timeutil import rfc3339
 
@@ -41,10 +40,10 @@ def missed_alert(heartbeat: Heartbeat, integration: Integration, service: Monito
 
 
 async def record_ping(
-    session: AsyncSession, owner: KeyOwner, *, now: datetime, window_seconds: int
+    connection: asyncpg.Connection, owner: KeyOwner, *, now: datetime, window_seconds: int
 ) -> PingResult:
     """Push the deadline to now + interval + grace; a pending 'missed' alert is resolved by this ping."""
-    heartbeat = await repo.get_heartbeat(session, integration_id=owner.integration.id, for_update=True)
+    heartbeat = await repo.lock_heartbeat(connection, integration_id=owner.integration.id)
     if heartbeat is None:
         raise PermissionDenied(
             f"integration {owner.integration.name!r} is not a heartbeat monitor", field="key"
@@ -54,15 +53,15 @@ async def record_ping(
     recovered = False
     if heartbeat.missed_alert_fingerprint is not None:
         alert = replace(missed_alert(heartbeat, owner.integration, owner.service), action="resolve")
-        connection = await driver_connection(session)
         ingested = await domain.ingest(connection, [alert], now=now, window_seconds=window_seconds)
         recovered = ingested.results[0].result == "resolved"
         heartbeat.missed_alert_fingerprint = None
+    await repo.write_heartbeats(connection, [heartbeat])
     return PingResult(owner.service.name, now + timedelta(seconds=heartbeat.interval_seconds), recovered)
 
 
 async def open_missed(
-    session: AsyncSession,
+    connection: asyncpg.Connection,
     *,
     now: datetime,
     window_seconds: int,
@@ -71,12 +70,12 @@ async def open_missed(
 ) -> domain.Ingested:
     """Trigger a 'missed' alert for each overdue heartbeat, once: the claim and the mark share a transaction;
     `page` pages the incidents opened. Returns each alert's outcome."""
-    claimed = await repo.claim_missed_heartbeats(session, now=now, limit=batch)
+    claimed = await repo.claim_missed_heartbeats(connection, now=now, limit=batch)
     alerts = [missed_alert(heartbeat, integration, service) for heartbeat, integration, service in claimed]
     if not alerts:
         return domain.Ingested([], None)
-    connection = await driver_connection(session)
     outcomes = await domain.ingest(connection, alerts, now=now, window_seconds=window_seconds, page=page)
     for (heartbeat, _, _), alert in zip(claimed, alerts, strict=True):
         heartbeat.missed_alert_fingerprint = alert.fingerprint
+    await repo.write_heartbeats(connection, [heartbeat for heartbeat, _, _ in claimed])
     return outcomes

@@ -5,7 +5,7 @@ import re
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import orjson
@@ -278,25 +278,26 @@ async def list_integrations(
 # Routing keys' owners by key hash, as plain rows made into model objects that belong to no session: the
 # ORM's loading of the two entities cost ~0.8 ms of client CPU per lookup, the rows ~0.2 on the driver's
 # connection (measured here).
-_KEY_OWNERS = """
+_OWNERS = """
     SELECT i.id, i.service_id, i.name, i.type, i.key_hash, i.key_hint, i.config::text AS config,
            i.created_at, i.revoked_at, s.name AS s_name, s.description AS s_description, s.team AS s_team,
            s.escalation_policy_id AS s_escalation_policy_id, s.auto_resolve AS s_auto_resolve,
            s.created_at AS s_created_at
-      FROM integrations i JOIN services s ON s.id = i.service_id
-     WHERE i.key_hash = ANY($1::text[])
 """
+_KEY_OWNERS = (
+    _OWNERS + " FROM integrations i JOIN services s ON s.id = i.service_id WHERE i.key_hash = ANY($1::text[])"
+)
+
+
+def _owner(values: dict[str, Any]) -> tuple[Integration, MonitoredService]:
+    """An integration and its service from a row of `_OWNERS`' columns (the dict is consumed)."""
+    service = {name[2:]: values.pop(name) for name in list(values) if name.startswith("s_")}
+    values["config"] = orjson.loads(values["config"])
+    return Integration(**values), MonitoredService(id=values["service_id"], **service)
 
 
 def _key_owners(rows: Iterable[asyncpg.Record]) -> dict[str, tuple[Integration, MonitoredService]]:
-    found = {}
-    for row in rows:
-        values = dict(row)
-        service = {name[2:]: values.pop(name) for name in list(values) if name.startswith("s_")}
-        values["config"] = orjson.loads(values["config"])
-        owner = (Integration(**values), MonitoredService(id=values["service_id"], **service))
-        found[values["key_hash"]] = owner
-    return found
+    return {row["key_hash"]: _owner(dict(row)) for row in rows}
 
 
 async def find_integrations_by_key_hashes(
@@ -310,33 +311,59 @@ async def find_integrations_by_key_hashes(
 # --- heartbeats --------------------------------------------------------------------------------
 
 
-async def get_heartbeat(
-    session: AsyncSession, *, integration_id: uuid.UUID, for_update: bool = False
-) -> Heartbeat | None:
-    stmt = select(Heartbeat).where(Heartbeat.integration_id == integration_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+_HEARTBEAT = "SELECT to_jsonb(h)::text FROM heartbeats h WHERE h.integration_id = $1 FOR UPDATE"
+
+
+async def lock_heartbeat(connection: asyncpg.Connection, *, integration_id: uuid.UUID) -> Heartbeat | None:
+    """The integration's heartbeat, locked until the connection's transaction ends: a detached object,
+    whose changes `write_heartbeats` stores."""
+    found = await connection.fetchval(_HEARTBEAT, integration_id)
+    return None if found is None else _detached(Heartbeat, orjson.loads(found))
+
+
+# Overdue heartbeats with no open 'missed' alert yet, with their integration and service; rows another
+# replica holds are skipped.
+_MISSED_HEARTBEATS = (
+    _OWNERS  # nosec B608 - constant text
+    + """, to_jsonb(h)::text AS heartbeat
+      FROM heartbeats h JOIN integrations i ON i.id = h.integration_id JOIN services s ON s.id = i.service_id
+     WHERE h.due_at <= $1 AND h.missed_alert_fingerprint IS NULL AND i.revoked_at IS NULL
+     ORDER BY h.due_at LIMIT $2
+       FOR UPDATE OF h SKIP LOCKED
+"""
+)
 
 
 async def claim_missed_heartbeats(
-    session: AsyncSession, *, now: datetime, limit: int
-) -> Sequence[tuple[Heartbeat, Integration, MonitoredService]]:
-    """Overdue heartbeats with no open 'missed' alert yet; rows another replica holds are skipped."""
-    stmt = (
-        select(Heartbeat, Integration, MonitoredService)
-        .join(Integration, Integration.id == Heartbeat.integration_id)
-        .join(MonitoredService, MonitoredService.id == Integration.service_id)
-        .where(
-            Heartbeat.due_at <= now,
-            Heartbeat.missed_alert_fingerprint.is_(None),
-            Integration.revoked_at.is_(None),
-        )
-        .order_by(Heartbeat.due_at)
-        .limit(limit)
-        .with_for_update(of=Heartbeat, skip_locked=True)
-    )
-    return [(row[0], row[1], row[2]) for row in (await session.execute(stmt)).all()]
+    connection: asyncpg.Connection, *, now: datetime, limit: int
+) -> list[tuple[Heartbeat, Integration, MonitoredService]]:
+    """Overdue heartbeats not reported yet, locked until the connection's transaction ends (detached
+    objects, whose changes `write_heartbeats` stores), with their integration and service."""
+    claimed = []
+    for row in await connection.fetch(_MISSED_HEARTBEATS, now, limit):
+        values = dict(row)
+        heartbeat = _detached(Heartbeat, orjson.loads(values.pop("heartbeat")))
+        claimed.append((heartbeat, *_owner(values)))
+    return claimed
+
+
+_WRITE_HEARTBEATS = """
+    UPDATE heartbeats h
+       SET (last_ping_at, due_at, missed_alert_fingerprint) = (x.last_ping_at, x.due_at, x.missed)
+      FROM jsonb_to_recordset($1::jsonb)
+           AS x(integration_id uuid, last_ping_at timestamptz, due_at timestamptz, missed text)
+     WHERE h.integration_id = x.integration_id
+"""
+
+
+async def write_heartbeats(connection: asyncpg.Connection, heartbeats: Sequence[Heartbeat]) -> None:
+    """The pings, deadlines and 'missed' marks of `heartbeats` (locked by the caller)."""
+    rows = [
+        {"integration_id": h.integration_id, "last_ping_at": h.last_ping_at, "due_at": h.due_at}
+        | {"missed": h.missed_alert_fingerprint}
+        for h in heartbeats
+    ]
+    await connection.execute(_WRITE_HEARTBEATS, _json(rows))
 
 
 # Incidents still to be paged, locked, with their service's policy. An ingest transaction's new incidents
@@ -376,15 +403,23 @@ async def lock_incident(connection: asyncpg.Connection, *, incident_id: uuid.UUI
 
 
 def _incident(row: dict[str, Any]) -> Incident:
+    return _detached(Incident, row)
+
+
+Model = TypeVar("Model", Incident, Heartbeat)
+
+
+def _detached(model: type[Model], row: dict[str, Any]) -> Model:
+    """A model object from its row as JSON (`to_jsonb`), belonging to no session."""
     values = {}
-    for name, col in Incident.__table__.columns.items():
+    for name, col in model.__table__.columns.items():
         value = row.get(name)
         if value is not None and isinstance(col.type, DateTime):
             value = datetime.fromisoformat(value)
         elif value is not None and isinstance(col.type, Uuid):
             value = uuid.UUID(value)
         values[name] = value
-    return Incident(**values)
+    return model(**values)
 
 
 # The columns the incident's lifecycle changes (ingest's own writes aside): what `write_incidents` stores.
