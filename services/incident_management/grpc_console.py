@@ -2,7 +2,9 @@
 calling the command its REST route calls (`IncidentCommands`)."""
 
 from collections.abc import Iterable
+from typing import Any
 
+import grpc
 import orjson
 from pydantic import BaseModel
 
@@ -20,6 +22,8 @@ from shared.errors import InvalidInput
 from shared.gen.oncall.v1 import incident_pb2
 from shared.http import parse_uuid, validated
 from shared.timeutil import proto_time
+
+Context = grpc.aio.ServicerContext[Any, Any]
 
 
 def integration_to_proto(row: Integration) -> incident_pb2.Integration:
@@ -46,50 +50,6 @@ def service_to_proto(row: MonitoredService, integrations: Iterable[Integration] 
     )
 
 
-async def list_services(commands: IncidentCommands) -> incident_pb2.ListServicesResponse:
-    found = await commands.list_services()
-    return incident_pb2.ListServicesResponse(services=[service_to_proto(s, i) for s, i in found])
-
-
-async def create_service(
-    commands: IncidentCommands, request: incident_pb2.CreateServiceRequest
-) -> incident_pb2.CreateServiceResponse:
-    fields = {"name": request.name, "description": request.description}
-    fields |= {"team": request.team} if request.team else {}
-    fields |= {"escalation_policy_id": request.escalation_policy_id} if request.escalation_policy_id else {}
-    service = await commands.create_service(validated(ServiceCreate, fields))
-    return incident_pb2.CreateServiceResponse(service=service_to_proto(service))
-
-
-async def delete_service(
-    commands: IncidentCommands, request: incident_pb2.DeleteServiceRequest
-) -> incident_pb2.DeleteServiceResponse:
-    await commands.delete_service(parse_uuid(request.service_id, "service_id"))
-    return incident_pb2.DeleteServiceResponse()
-
-
-async def create_integration(
-    commands: IncidentCommands, request: incident_pb2.CreateIntegrationRequest
-) -> incident_pb2.CreateIntegrationResponse:
-    try:
-        config = orjson.loads(request.config_json) if request.config_json else {}
-    except orjson.JSONDecodeError as error:
-        raise InvalidInput(f"config_json is not JSON: {error}", field="config_json") from error
-    body = validated(IntegrationCreate, {"name": request.name, "type": request.type, "config": config})
-    service_id = parse_uuid(request.service_id, "service_id")
-    integration, key = await commands.create_integration(service_id, body)
-    return incident_pb2.CreateIntegrationResponse(integration=integration_to_proto(integration), key=key)
-
-
-async def revoke_integration(
-    commands: IncidentCommands, request: incident_pb2.RevokeIntegrationRequest
-) -> incident_pb2.RevokeIntegrationResponse:
-    service_id = parse_uuid(request.service_id, "service_id")
-    integration_id = parse_uuid(request.integration_id, "integration_id")
-    integration = await commands.revoke_integration(service_id, integration_id)
-    return incident_pb2.RevokeIntegrationResponse(integration=integration_to_proto(integration))
-
-
 REPORTS: dict[str, tuple[type[BaseModel], Report[BaseModel]]] = {
     "incidents": (AnalyticsQuery, analytics.incident_analytics),
     "trends": (TrendQuery, analytics_trends.incident_trends),
@@ -97,10 +57,73 @@ REPORTS: dict[str, tuple[type[BaseModel], Report[BaseModel]]] = {
 }
 
 
-async def report(
-    commands: IncidentCommands, kind: str, request: incident_pb2.AnalyticsRequest
-) -> incident_pb2.AnalyticsResponse:
-    """One analytics answer, its query checked by the REST route's model, its body the REST answer's."""
-    model, compute = REPORTS[kind]
-    answer = await commands.report(compute, validated(model, dict(request.query)))
-    return incident_pb2.AnalyticsResponse(body_json=answer.model_dump_json())
+class ConsoleRpcs:
+    """The console's RPCs of `IncidentServicer`, which mixes them in (its `commands`)."""
+
+    commands: IncidentCommands
+
+    async def ListServices(
+        self, request: incident_pb2.ListServicesRequest, context: Context
+    ) -> incident_pb2.ListServicesResponse:
+        found = await self.commands.list_services()
+        return incident_pb2.ListServicesResponse(services=[service_to_proto(s, i) for s, i in found])
+
+    async def CreateService(
+        self, request: incident_pb2.CreateServiceRequest, context: Context
+    ) -> incident_pb2.CreateServiceResponse:
+        fields = {"name": request.name, "description": request.description}
+        fields |= {"team": request.team} if request.team else {}
+        fields |= (
+            {"escalation_policy_id": request.escalation_policy_id} if request.escalation_policy_id else {}
+        )
+        service = await self.commands.create_service(validated(ServiceCreate, fields))
+        return incident_pb2.CreateServiceResponse(service=service_to_proto(service))
+
+    async def DeleteService(
+        self, request: incident_pb2.DeleteServiceRequest, context: Context
+    ) -> incident_pb2.DeleteServiceResponse:
+        await self.commands.delete_service(parse_uuid(request.service_id, "service_id"))
+        return incident_pb2.DeleteServiceResponse()
+
+    async def CreateIntegration(
+        self, request: incident_pb2.CreateIntegrationRequest, context: Context
+    ) -> incident_pb2.CreateIntegrationResponse:
+        try:
+            config = orjson.loads(request.config_json) if request.config_json else {}
+        except orjson.JSONDecodeError as error:
+            raise InvalidInput(f"config_json is not JSON: {error}", field="config_json") from error
+        body = validated(IntegrationCreate, {"name": request.name, "type": request.type, "config": config})
+        service_id = parse_uuid(request.service_id, "service_id")
+        integration, key = await self.commands.create_integration(service_id, body)
+        return incident_pb2.CreateIntegrationResponse(integration=integration_to_proto(integration), key=key)
+
+    async def RevokeIntegration(
+        self, request: incident_pb2.RevokeIntegrationRequest, context: Context
+    ) -> incident_pb2.RevokeIntegrationResponse:
+        service_id = parse_uuid(request.service_id, "service_id")
+        integration_id = parse_uuid(request.integration_id, "integration_id")
+        integration = await self.commands.revoke_integration(service_id, integration_id)
+        return incident_pb2.RevokeIntegrationResponse(integration=integration_to_proto(integration))
+
+    async def GetIncidentAnalytics(
+        self, request: incident_pb2.AnalyticsRequest, context: Context
+    ) -> incident_pb2.AnalyticsResponse:
+        return await self._report("incidents", request)
+
+    async def GetIncidentTrends(
+        self, request: incident_pb2.AnalyticsRequest, context: Context
+    ) -> incident_pb2.AnalyticsResponse:
+        return await self._report("trends", request)
+
+    async def GetResponseDistribution(
+        self, request: incident_pb2.AnalyticsRequest, context: Context
+    ) -> incident_pb2.AnalyticsResponse:
+        return await self._report("distribution", request)
+
+    async def _report(
+        self, kind: str, request: incident_pb2.AnalyticsRequest
+    ) -> incident_pb2.AnalyticsResponse:
+        """One analytics answer, its query checked by the REST route's model, its body the REST answer's."""
+        model, compute = REPORTS[kind]
+        answer = await self.commands.report(compute, validated(model, dict(request.query)))
+        return incident_pb2.AnalyticsResponse(body_json=answer.model_dump_json())

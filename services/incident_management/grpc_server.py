@@ -5,12 +5,11 @@ import logging
 import uuid
 from typing import Any, TypeVar
 
-import grpc
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from services.incident_management import grpc_console
 from services.incident_management.commands import IncidentCommands
+from services.incident_management.grpc_console import ConsoleRpcs, Context
 from services.incident_management.models import SEVERITIES, Alert, Incident, TimelineEntry
 from services.incident_management.schemas import (
     Action,
@@ -32,7 +31,6 @@ from shared.text import UNSTORABLE, storable, unstorable_field
 from shared.timeutil import parse_rfc3339, proto_time
 
 log = logging.getLogger(__name__)
-_Context = grpc.aio.ServicerContext[Any, Any]
 
 ACTIONS: dict[str, Action] = {
     "": "trigger",
@@ -168,7 +166,9 @@ def _parsed(model: type[Parsed], fields: dict[str, Any]) -> Parsed:
         raise invalid_input(error) from error
 
 
-class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
+class IncidentServicer(ConsoleRpcs, incident_pb2_grpc.IncidentServiceServicer):
+    """The RPCs of alerts and incidents here; the console's (catalog, analytics) from `ConsoleRpcs`."""
+
     def __init__(self, commands: IncidentCommands, *, require_integration_key: bool) -> None:
         self.commands = commands
         self.require_integration_key = require_integration_key
@@ -180,14 +180,14 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         return bool(integration_key)
 
     async def IngestAlert(
-        self, request: incident_pb2.IngestAlertRequest, context: _Context | None
+        self, request: incident_pb2.IngestAlertRequest, context: Context | None
     ) -> incident_pb2.IngestAlertResponse:
         alert = _alert_from_proto(request.alert, keyed=self._keyed(request.integration_key))
         result = await self.commands.ingest(alert, integration_key=request.integration_key)
         return _result_to_proto(result)
 
     async def IngestAlerts(
-        self, request: incident_pb2.IngestAlertsRequest, context: _Context
+        self, request: incident_pb2.IngestAlertsRequest, context: Context
     ) -> incident_pb2.IngestAlertsResponse:
         keyed = self._keyed(request.integration_key)
         alerts = [_alert_from_proto(a, keyed=keyed) for a in request.alerts]  # validate all before storing
@@ -195,7 +195,7 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         return incident_pb2.IngestAlertsResponse(results=[_result_to_proto(r) for r in results])
 
     async def IngestAlertGroup(
-        self, request: incident_pb2.IngestAlertGroupRequest, context: _Context
+        self, request: incident_pb2.IngestAlertGroupRequest, context: Context
     ) -> incident_pb2.IngestAlertGroupResponse:
         outcomes = await asyncio.gather(*(self._grouped(item) for item in request.items))
         return incident_pb2.IngestAlertGroupResponse(outcomes=outcomes)
@@ -219,7 +219,7 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
             return incident_pb2.IngestOutcome(result=result)
 
     async def GetIntegration(
-        self, request: incident_pb2.GetIntegrationRequest, context: _Context
+        self, request: incident_pb2.GetIntegrationRequest, context: Context
     ) -> incident_pb2.GetIntegrationResponse:
         owner = await self.commands.integration(request.integration_key)
         return incident_pb2.GetIntegrationResponse(
@@ -230,7 +230,7 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         )
 
     async def RecordHeartbeat(
-        self, request: incident_pb2.RecordHeartbeatRequest, context: _Context
+        self, request: incident_pb2.RecordHeartbeatRequest, context: Context
     ) -> incident_pb2.RecordHeartbeatResponse:
         ping = await self.commands.record_heartbeat(request.integration_key)
         return incident_pb2.RecordHeartbeatResponse(
@@ -238,7 +238,7 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         )
 
     async def GetIncident(
-        self, request: incident_pb2.GetIncidentRequest, context: _Context
+        self, request: incident_pb2.GetIncidentRequest, context: Context
     ) -> incident_pb2.GetIncidentResponse:
         incident, alerts, timeline = await self.commands.get(_incident_id(request.id))
         return incident_pb2.GetIncidentResponse(
@@ -248,7 +248,7 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         )
 
     async def ListIncidents(
-        self, request: incident_pb2.ListIncidentsRequest, context: _Context
+        self, request: incident_pb2.ListIncidentsRequest, context: Context
     ) -> incident_pb2.ListIncidentsResponse:
         try:
             query = IncidentFilter(
@@ -274,31 +274,31 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         )
 
     async def AcknowledgeIncident(
-        self, request: incident_pb2.AcknowledgeIncidentRequest, context: _Context
+        self, request: incident_pb2.AcknowledgeIncidentRequest, context: Context
     ) -> incident_pb2.AcknowledgeIncidentResponse:
         incident = await self.commands.acknowledge(_incident_id(request.id), actor=request.actor or "grpc")
         return incident_pb2.AcknowledgeIncidentResponse(incident=incident_to_proto(incident))
 
     async def ResolveIncident(
-        self, request: incident_pb2.ResolveIncidentRequest, context: _Context
+        self, request: incident_pb2.ResolveIncidentRequest, context: Context
     ) -> incident_pb2.ResolveIncidentResponse:
         incident = await self.commands.resolve(_incident_id(request.id), actor=request.actor or "grpc")
         return incident_pb2.ResolveIncidentResponse(incident=incident_to_proto(incident))
 
     async def UnacknowledgeIncident(
-        self, request: incident_pb2.IncidentActionRequest, context: _Context
+        self, request: incident_pb2.IncidentActionRequest, context: Context
     ) -> incident_pb2.IncidentActionResponse:
         incident = await self.commands.unacknowledge(_incident_id(request.id), actor=request.actor or "grpc")
         return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
 
     async def EscalateIncident(
-        self, request: incident_pb2.IncidentActionRequest, context: _Context
+        self, request: incident_pb2.IncidentActionRequest, context: Context
     ) -> incident_pb2.IncidentActionResponse:
         incident = await self.commands.escalate(_incident_id(request.id), actor=request.actor or "grpc")
         return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
 
     async def ReassignIncident(
-        self, request: incident_pb2.ReassignIncidentRequest, context: _Context
+        self, request: incident_pb2.ReassignIncidentRequest, context: Context
     ) -> incident_pb2.IncidentActionResponse:
         target = request.WhichOneof("target")
         body = _parsed(ReassignBody, {target: getattr(request, target)} if target else {})
@@ -306,63 +306,23 @@ class IncidentServicer(incident_pb2_grpc.IncidentServiceServicer):
         return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
 
     async def SnoozeIncident(
-        self, request: incident_pb2.SnoozeIncidentRequest, context: _Context
+        self, request: incident_pb2.SnoozeIncidentRequest, context: Context
     ) -> incident_pb2.IncidentActionResponse:
         body = _parsed(SnoozeBody, {"until": request.until})
         incident = await self.commands.snooze(_incident_id(request.id), body, actor=request.actor or "grpc")
         return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
 
     async def AddIncidentNote(
-        self, request: incident_pb2.AddIncidentNoteRequest, context: _Context
+        self, request: incident_pb2.AddIncidentNoteRequest, context: Context
     ) -> incident_pb2.IncidentActionResponse:
         patch = _parsed(IncidentPatch, {"note": request.note})
         incident = await self.commands.update(_incident_id(request.id), patch, actor=request.actor or "grpc")
         return incident_pb2.IncidentActionResponse(incident=incident_to_proto(incident))
 
     async def DeclareIncident(
-        self, request: incident_pb2.DeclareIncidentRequest, context: _Context
+        self, request: incident_pb2.DeclareIncidentRequest, context: Context
     ) -> incident_pb2.DeclareIncidentResponse:
         fields = ("service", "severity", "title", "description")
         body = _parsed(IncidentDeclare, {name: getattr(request, name) for name in fields})
         incident, created = await self.commands.declare(body, actor=request.actor or "grpc")
         return incident_pb2.DeclareIncidentResponse(incident=incident_to_proto(incident), created=created)
-
-    async def ListServices(
-        self, request: incident_pb2.ListServicesRequest, context: _Context
-    ) -> incident_pb2.ListServicesResponse:
-        return await grpc_console.list_services(self.commands)
-
-    async def CreateService(
-        self, request: incident_pb2.CreateServiceRequest, context: _Context
-    ) -> incident_pb2.CreateServiceResponse:
-        return await grpc_console.create_service(self.commands, request)
-
-    async def DeleteService(
-        self, request: incident_pb2.DeleteServiceRequest, context: _Context
-    ) -> incident_pb2.DeleteServiceResponse:
-        return await grpc_console.delete_service(self.commands, request)
-
-    async def CreateIntegration(
-        self, request: incident_pb2.CreateIntegrationRequest, context: _Context
-    ) -> incident_pb2.CreateIntegrationResponse:
-        return await grpc_console.create_integration(self.commands, request)
-
-    async def RevokeIntegration(
-        self, request: incident_pb2.RevokeIntegrationRequest, context: _Context
-    ) -> incident_pb2.RevokeIntegrationResponse:
-        return await grpc_console.revoke_integration(self.commands, request)
-
-    async def GetIncidentAnalytics(
-        self, request: incident_pb2.AnalyticsRequest, context: _Context
-    ) -> incident_pb2.AnalyticsResponse:
-        return await grpc_console.report(self.commands, "incidents", request)
-
-    async def GetIncidentTrends(
-        self, request: incident_pb2.AnalyticsRequest, context: _Context
-    ) -> incident_pb2.AnalyticsResponse:
-        return await grpc_console.report(self.commands, "trends", request)
-
-    async def GetResponseDistribution(
-        self, request: incident_pb2.AnalyticsRequest, context: _Context
-    ) -> incident_pb2.AnalyticsResponse:
-        return await grpc_console.report(self.commands, "distribution", request)

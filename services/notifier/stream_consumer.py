@@ -32,6 +32,7 @@ from services.notifier.repository import ActiveSubscription
 from services.notifier.service_teams import Owners, ServiceTeams
 from services.notifier.webhook_worker import Claimed
 from shared.db import DriverPool
+from shared.errors import Unavailable
 from shared.telemetry import TRACEPARENT, batch_spans
 from shared.timeutil import utcnow
 
@@ -110,6 +111,10 @@ class StreamConsumer:
                 log.warning(
                     "stream consumer: redis unavailable, will retry", extra={"fields": {"error": str(error)}}
                 )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+            except Unavailable as error:  # a peer asked for the teams of services: the entries wait
+                log.warning("stream consumer: will retry", extra={"fields": {"error": error.message}})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
             except Exception:
