@@ -318,7 +318,7 @@ async def lock_heartbeat(connection: asyncpg.Connection, *, integration_id: uuid
     """The integration's heartbeat, locked until the connection's transaction ends: a detached object,
     whose changes `write_heartbeats` stores."""
     found = await connection.fetchval(_HEARTBEAT, integration_id)
-    return None if found is None else _detached(Heartbeat, orjson.loads(found))
+    return None if found is None else _detached(Heartbeat, found)
 
 
 # Overdue heartbeats with no open 'missed' alert yet, with their integration and service; rows another
@@ -342,7 +342,7 @@ async def claim_missed_heartbeats(
     claimed = []
     for row in await connection.fetch(_MISSED_HEARTBEATS, now, limit):
         values = dict(row)
-        heartbeat = _detached(Heartbeat, orjson.loads(values.pop("heartbeat")))
+        heartbeat = _detached(Heartbeat, values.pop("heartbeat"))
         claimed.append((heartbeat, *_owner(values)))
     return claimed
 
@@ -359,8 +359,12 @@ _WRITE_HEARTBEATS = """
 async def write_heartbeats(connection: asyncpg.Connection, heartbeats: Sequence[Heartbeat]) -> None:
     """The pings, deadlines and 'missed' marks of `heartbeats` (locked by the caller)."""
     rows = [
-        {"integration_id": h.integration_id, "last_ping_at": h.last_ping_at, "due_at": h.due_at}
-        | {"missed": h.missed_alert_fingerprint}
+        {
+            "integration_id": h.integration_id,
+            "last_ping_at": h.last_ping_at,
+            "due_at": h.due_at,
+            "missed": h.missed_alert_fingerprint,
+        }
         for h in heartbeats
     ]
     await connection.execute(_WRITE_HEARTBEATS, _json(rows))
@@ -383,7 +387,7 @@ async def lock_incidents_for_paging(
     """Those of the incidents still to be paged, locked in id order (one lock order for every caller),
     each with its service's escalation policy: detached objects, whose changes `write_incidents` stores."""
     rows = await connection.fetch(_INCIDENTS_FOR_PAGING, incident_ids)
-    return [(_incident(orjson.loads(row["incident"])), row["policy_id"]) for row in rows]
+    return [(_detached(Incident, row["incident"]), row["policy_id"]) for row in rows]
 
 
 _INCIDENT = "SELECT to_jsonb(i)::text AS incident FROM incidents i WHERE i.id = $1"
@@ -392,26 +396,22 @@ _INCIDENT = "SELECT to_jsonb(i)::text AS incident FROM incidents i WHERE i.id = 
 async def get_stored_incident(connection: asyncpg.Connection, *, incident_id: uuid.UUID) -> Incident | None:
     """The incident as committed, on the driver's connection: a detached object."""
     found = await connection.fetchval(_INCIDENT, incident_id)
-    return None if found is None else _incident(orjson.loads(found))
+    return None if found is None else _detached(Incident, found)
 
 
 async def lock_incident(connection: asyncpg.Connection, *, incident_id: uuid.UUID) -> Incident | None:
     """The incident, locked until the connection's transaction ends: a detached object, whose changes
     `write_incidents` stores."""
     found = await connection.fetchval(_INCIDENT + " FOR UPDATE", incident_id)
-    return None if found is None else _incident(orjson.loads(found))
-
-
-def _incident(row: dict[str, Any]) -> Incident:
-    return _detached(Incident, row)
+    return None if found is None else _detached(Incident, found)
 
 
 Model = TypeVar("Model", Incident, Heartbeat)
 
 
-def _detached(model: type[Model], row: dict[str, Any]) -> Model:
-    """A model object from its row as JSON (`to_jsonb`), belonging to no session."""
-    values = {}
+def _detached(model: type[Model], found: str) -> Model:
+    """A model object from its row as JSON text (`to_jsonb(...)::text`), belonging to no session."""
+    row, values = orjson.loads(found), {}
     for name, col in model.__table__.columns.items():
         value = row.get(name)
         if value is not None and isinstance(col.type, DateTime):
@@ -518,7 +518,7 @@ async def claim_due_escalation(connection: asyncpg.Connection, *, now: datetime)
     """The most overdue escalation no other worker holds, locked until the connection's transaction ends:
     a detached object, whose changes `write_incidents` stores."""
     found = await connection.fetchval(_DUE_ESCALATION, now)
-    return None if found is None else _incident(orjson.loads(found))
+    return None if found is None else _detached(Incident, found)
 
 
 async def get_earliest_escalation(connection: asyncpg.Connection) -> datetime | None:

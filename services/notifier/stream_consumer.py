@@ -106,15 +106,11 @@ class StreamConsumer:
                     await self.reclaim()
                 await self.read(pending=False)
                 delay = 0.2
-            except (RedisError, OSError) as error:
+            except (RedisError, OSError, Unavailable) as error:  # Redis, or a peer asked for services' teams
                 group_ready = False
                 log.warning(
-                    "stream consumer: redis unavailable, will retry", extra={"fields": {"error": str(error)}}
+                    "stream consumer: unavailable, will retry", extra={"fields": {"error": str(error)}}
                 )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-            except Unavailable as error:  # a peer asked for the teams of services: the entries wait
-                log.warning("stream consumer: will retry", extra={"fields": {"error": error.message}})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
             except Exception:
